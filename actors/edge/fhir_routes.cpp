@@ -1,0 +1,364 @@
+// The FHIR R4 REST API of one FHIR service, at /{ws}/{service}/…:
+//   GET metadata · GET _history · POST {type} · GET {type}/_history
+//   GET|PUT|DELETE {type}/{id} · GET {type}/{id}/_history[/{vid}]
+// Requests are validated here, on the io threads; the owning actor decides
+// versions, and its reply is turned into HTTP by answer().
+#include <charconv>
+
+#include <caf/send.hpp>
+
+#include "actors/directory.hpp"
+#include "actors/edge/router.hpp"
+#include "protocols/fhir/bundle.hpp"
+#include "protocols/fhir/capability.hpp"
+#include "protocols/fhir/ids.hpp"
+#include "protocols/fhir/instant.hpp"
+#include "protocols/fhir/outcome.hpp"
+#include "protocols/fhir/resource_json.hpp"
+#include "protocols/fhir/resource_types.hpp"
+#include "protocols/http/media.hpp"
+#include "protocols/http/query.hpp"
+
+namespace atrium::actors {
+
+namespace {
+
+constexpr std::string_view fhir_json = "application/fhir+json; charset=utf-8";
+constexpr std::uint32_t max_count = 1000;
+
+enum class prefer_return { representation, minimal, outcome };
+
+/// What a reply needs to become a response, kept by the callback.
+struct call {
+  fhir_op op;
+  std::string base;      // http://host/ws/svc
+  std::string type_name;
+  std::string id;
+  prefer_return prefer = prefer_return::representation;
+  std::string self_url;  // history: this page
+  std::string next_base; // history: the next page's URL without the cursor
+};
+
+status error(errc code, std::string message, std::string where = {}) {
+  return {code, std::move(message), std::move(where)};
+}
+
+std::string percent_encode(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string etag(std::uint64_t version) { return "W/\"" + std::to_string(version) + "\""; }
+
+void add_version_headers(http::response& res, const storage::resource_record& rec) {
+  res.add_header("ETag", etag(rec.version));
+  res.add_header("Last-Modified", fhir::format_http_date(rec.last_updated_micros));
+}
+
+http::response answer(const call& c, fhir_reply&& reply) {
+  if (!reply.status.ok()) {
+    auto res = fhir_error(reply.status.to_status());
+    if (reply.status.code == errc::gone && reply.record.version)
+      add_version_headers(res, reply.record);
+    return res;
+  }
+  auto& rec = reply.record;
+  switch (c.op) {
+    case fhir_op::read:
+    case fhir_op::vread: {
+      http::response res{200, std::string{fhir_json}, std::move(rec.json), {}};
+      add_version_headers(res, rec);
+      return res;
+    }
+    case fhir_op::create:
+    case fhir_op::update: {
+      http::response res{reply.created ? 201u : 200u, std::string{fhir_json}, {}, {}};
+      res.add_header("Location", c.base + "/" + c.type_name + "/" + c.id + "/_history/" +
+                                   std::to_string(rec.version));
+      add_version_headers(res, rec);
+      if (c.prefer == prefer_return::representation)
+        res.body = std::move(rec.json);
+      else if (c.prefer == prefer_return::outcome)
+        res.body = fhir::informational_outcome(
+          (reply.created ? "created " : "updated ") + c.type_name + "/" + c.id + " at version " +
+          std::to_string(rec.version));
+      else
+        res.content_type.clear();
+      return res;
+    }
+    case fhir_op::erase: {
+      http::response res{204, {}, {}, {}};
+      if (rec.version)
+        res.add_header("ETag", etag(rec.version));
+      return res;
+    }
+    default: { // history
+      std::vector<fhir::history_entry> entries;
+      entries.reserve(reply.history.size());
+      for (auto& item : reply.history) {
+        auto method = item.record.kind == storage::record_kind::create ? fhir::history_method::create
+                      : item.record.kind == storage::record_kind::erase ? fhir::history_method::erase
+                                                                        : fhir::history_method::update;
+        entries.push_back({fhir::resource_type_name(item.type), item.id, item.record.version,
+                           item.record.last_updated_micros, method, item.record.json});
+      }
+      std::string next;
+      if (!reply.next_cursor.empty())
+        next = c.next_base + "_cursor=" + percent_encode(reply.next_cursor);
+      return {200, std::string{fhir_json},
+              fhir::history_bundle(c.base, entries, c.self_url, next), {}};
+    }
+  }
+}
+
+void send(edge_context& ctx, const fhir_actor& dest, fhir_request&& req, call c,
+          http::responder respond) {
+  if (!dest)
+    return respond(fhir_error(error(errc::unavailable, "the node is shutting down")));
+  caf::anon_send(ctx.gateway(), dest, std::move(req),
+                 fhir_callback{[c = std::move(c), respond = std::move(respond)](fhir_reply r) {
+                   respond(answer(c, std::move(r)));
+                 }});
+}
+
+prefer_return parse_prefer(const http::request& req) {
+  auto prefer = req.header("prefer");
+  if (!prefer)
+    return prefer_return::representation;
+  if (prefer->find("return=minimal") != std::string_view::npos)
+    return prefer_return::minimal;
+  if (prefer->find("return=OperationOutcome") != std::string_view::npos)
+    return prefer_return::outcome;
+  return prefer_return::representation;
+}
+
+/// If-Match: W/"3" or "3" → 3; absent → 0.
+result<std::uint64_t> parse_if_match(const http::request& req) {
+  auto h = req.header("if-match");
+  if (!h)
+    return std::uint64_t{0};
+  std::string_view v = *h;
+  if (v.starts_with("W/"))
+    v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
+    v = v.substr(1, v.size() - 2);
+  std::uint64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc{} || p != v.data() + v.size() || n == 0)
+    return error(errc::invalid, "If-Match must be a version ETag such as W/\"1\"", "If-Match");
+  return n;
+}
+
+result<history_query> parse_history(const http::query_params& q) {
+  history_query h;
+  if (auto count = http::find_param(q, "_count")) {
+    std::uint64_t n = 0;
+    auto [p, ec] = std::from_chars(count->data(), count->data() + count->size(), n);
+    if (ec != std::errc{} || p != count->data() + count->size())
+      return error(errc::invalid, "_count must be a non-negative integer", "_count");
+    h.count = static_cast<std::uint32_t>(std::min<std::uint64_t>(n, max_count));
+  }
+  for (auto [name, field] : {std::pair{"_since", &h.since}, std::pair{"_at", &h.at}}) {
+    if (auto v = http::find_param(q, name)) {
+      auto t = fhir::parse_fhir_datetime(*v);
+      if (!t)
+        return error(errc::invalid, std::string{name} + " must be a FHIR instant or date", name);
+      *field = *t;
+    }
+  }
+  if (auto cursor = http::find_param(q, "_cursor"))
+    h.cursor = std::string{*cursor};
+  return h;
+}
+
+std::string next_base(std::string_view base, std::string_view path_tail,
+                      const history_query& h, const http::query_params& q) {
+  std::string url{base};
+  url += path_tail;
+  url += "?_count=" + std::to_string(h.count) + "&";
+  for (auto name : {"_since", "_at"})
+    if (auto v = http::find_param(q, name))
+      url += std::string{name} + "=" + percent_encode(*v) + "&";
+  return url;
+}
+
+status check_json_body(const http::request& req) {
+  auto ct = req.header("content-type");
+  if (ct && !http::is_fhir_json_content_type(*ct))
+    return error(errc::unsupported_media,
+                 "Content-Type '" + std::string{*ct} +
+                   "' is not supported; send application/fhir+json",
+                 "Content-Type");
+  return status::ok();
+}
+
+http::response method_not_allowed(const http::request& req, std::string_view allowed) {
+  auto res = fhir_error(error(errc::method_not_allowed,
+                              req.method + " is not allowed here (allowed: " +
+                                std::string{allowed} + ")"));
+  res.add_header("Allow", std::string{allowed});
+  return res;
+}
+
+http::response not_built(std::string_view what) {
+  return fhir_error(error(errc::not_implemented, std::string{what} + " is not implemented yet"));
+}
+
+} // namespace
+
+void serve_fhir(edge_context& ctx, const service_info& svc,
+                std::span<const std::string> rest, http::request&& req,
+                http::responder respond) {
+  auto [path, raw_query] = http::split_target(req.target);
+  auto query = http::parse_query(raw_query);
+  if (!query)
+    return respond(fhir_error(error(errc::invalid, "the query string has a malformed escape")));
+  auto format = http::negotiate(http::find_param(*query, "_format"), req.header("accept"));
+  if (format != http::fhir_format::json)
+    return respond(fhir_error(error(errc::not_acceptable,
+                                    "this server answers in JSON only (application/fhir+json)",
+                                    "Accept")));
+  call c;
+  auto host = req.header("host");
+  c.base = "http://" + std::string{host ? *host : "localhost"} + "/" + svc.workspace + "/" + svc.name;
+  auto service_path = std::string{path}.substr(std::min(path.size(),
+                                                        svc.workspace.size() + svc.name.size() + 2));
+  c.self_url = c.base + service_path + (raw_query.empty() ? "" : "?" + std::string{raw_query});
+  fhir_request r;
+  r.service = svc.id;
+
+  auto history = [&](fhir_op op) {
+    auto h = parse_history(*query);
+    if (!h)
+      return respond(fhir_error(h.error()));
+    r.op = c.op = op;
+    r.history = std::move(*h);
+    c.next_base = next_base(c.base, service_path, r.history, *query);
+    auto dest = op == fhir_op::history_instance ? ctx.dir->fhir_partition(svc.id, r.type, r.id)
+                                                : ctx.dir->fhir_service(svc.id);
+    send(ctx, dest, std::move(r), std::move(c), std::move(respond));
+  };
+
+  // ---- service level ----
+  if (rest.empty()) {
+    if (req.method == "POST")
+      return respond(not_built("batch and transaction bundles"));
+    if (req.method == "GET")
+      return respond(not_built("search"));
+    return respond(method_not_allowed(req, "GET, POST"));
+  }
+  if (rest[0] == "metadata") {
+    if (rest.size() > 1)
+      return respond(fhir_error(error(errc::not_found, "nothing is served at " + std::string{path})));
+    if (req.method != "GET")
+      return respond(method_not_allowed(req, "GET"));
+    return respond({200, std::string{fhir_json},
+                    fhir::capability_statement(c.base, ctx.software_version, {}), {}});
+  }
+  if (rest[0] == "_history" && rest.size() == 1) {
+    if (req.method != "GET")
+      return respond(method_not_allowed(req, "GET"));
+    return history(fhir_op::history_system);
+  }
+  if (rest[0].starts_with("$") || (rest.size() > 1 && rest.back().starts_with("$")))
+    return respond(not_built("operation " + rest.back()));
+
+  // ---- type level ----
+  auto type = fhir::find_resource_type(rest[0]);
+  if (!type)
+    return respond(fhir_error(error(errc::not_found,
+                                    "'" + rest[0] + "' is not an R4 resource type", "type")));
+  r.type = *type;
+  c.type_name = rest[0];
+  if (rest.size() == 1) {
+    if (req.method == "GET")
+      return respond(not_built("search"));
+    if (req.method != "POST")
+      return respond(method_not_allowed(req, "GET, POST"));
+    if (auto s = check_json_body(req); !s)
+      return respond(fhir_error(s));
+    if (req.header("if-none-exist"))
+      return respond(not_built("conditional create (If-None-Exist)"));
+    auto prefer = parse_prefer(req);
+    auto id = fhir::new_resource_id();
+    auto prepared = fhir::prepare_resource(req.body, rest[0], id, fhir::id_rule::replace);
+    if (!prepared)
+      return respond(fhir_error(prepared.error()));
+    r.op = c.op = fhir_op::create;
+    r.id = c.id = id;
+    r.head = std::move(prepared->head);
+    r.tail = std::move(prepared->tail);
+    c.prefer = prefer;
+    auto dest = ctx.dir->fhir_partition(svc.id, r.type, r.id);
+    return send(ctx, dest, std::move(r), std::move(c), std::move(respond));
+  }
+  if (rest[1] == "_history" && rest.size() == 2) {
+    if (req.method != "GET")
+      return respond(method_not_allowed(req, "GET"));
+    return history(fhir_op::history_type);
+  }
+  if (rest[1] == "_search")
+    return respond(not_built("search"));
+
+  // ---- instance level ----
+  r.id = c.id = rest[1];
+  if (!fhir::is_valid_id(r.id))
+    return respond(fhir_error(error(errc::invalid,
+                                    "'" + r.id + "' is not a valid FHIR id ([A-Za-z0-9-.]{1,64})",
+                                    "id")));
+  if (rest.size() == 2) {
+    auto if_match = parse_if_match(req);
+    if (!if_match)
+      return respond(fhir_error(if_match.error()));
+    r.if_match = *if_match;
+    if (req.method == "GET") {
+      r.op = c.op = fhir_op::read;
+    } else if (req.method == "PUT") {
+      if (auto s = check_json_body(req); !s)
+        return respond(fhir_error(s));
+      auto prepared = fhir::prepare_resource(req.body, rest[0], r.id, fhir::id_rule::must_match);
+      if (!prepared)
+        return respond(fhir_error(prepared.error()));
+      r.op = c.op = fhir_op::update;
+      r.head = std::move(prepared->head);
+      r.tail = std::move(prepared->tail);
+      c.prefer = parse_prefer(req);
+    } else if (req.method == "DELETE") {
+      r.op = c.op = fhir_op::erase;
+    } else if (req.method == "PATCH") {
+      return respond(not_built("PATCH"));
+    } else {
+      return respond(method_not_allowed(req, "GET, PUT, DELETE"));
+    }
+    auto dest = ctx.dir->fhir_partition(svc.id, r.type, r.id);
+    return send(ctx, dest, std::move(r), std::move(c), std::move(respond));
+  }
+  if (rest[2] != "_history" || rest.size() > 4)
+    return respond(fhir_error(error(errc::not_found, "nothing is served at " + std::string{path})));
+  if (req.method != "GET")
+    return respond(method_not_allowed(req, "GET"));
+  if (rest.size() == 3)
+    return history(fhir_op::history_instance);
+  std::uint64_t v = 0;
+  auto& vid = rest[3];
+  auto [p, ec] = std::from_chars(vid.data(), vid.data() + vid.size(), v);
+  if (ec != std::errc{} || p != vid.data() + vid.size() || v == 0)
+    return respond(fhir_error(error(errc::not_found, "version '" + vid + "' of " + rest[0] + "/" +
+                                                       r.id + " is not known")));
+  r.op = c.op = fhir_op::vread;
+  r.version = v;
+  auto dest = ctx.dir->fhir_partition(svc.id, r.type, r.id);
+  send(ctx, dest, std::move(r), std::move(c), std::move(respond));
+}
+
+} // namespace atrium::actors

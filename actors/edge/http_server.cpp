@@ -1,0 +1,306 @@
+#include "actors/edge/http_server.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <limits>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "actors/request_log.hpp"
+
+namespace atrium::actors {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+struct http_server::impl {
+  http_server_config config;
+  http::handler handler;
+  http::error_renderer render_error;
+  request_log& log;
+  net::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+  std::atomic<std::size_t> in_flight{0};
+  std::mutex drain_mutex;
+  std::condition_variable drained;
+  std::uint16_t bound_port = 0;
+
+  impl(http_server_config c, http::handler h, http::error_renderer r, request_log& l)
+    : config(std::move(c)), handler(std::move(h)), render_error(std::move(r)), log(l),
+      ioc(config.io_threads) {}
+
+  void request_done() {
+    if (in_flight.fetch_sub(1) == 1) {
+      std::lock_guard lock{drain_mutex};
+      drained.notify_all();
+    }
+  }
+
+  void accept();
+};
+
+namespace {
+
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(tcp::socket&& socket, http_server::impl& server)
+    : stream_(std::move(socket)), server_(server) {}
+
+  void start() {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&session::read, shared_from_this()));
+  }
+
+private:
+  void read() {
+    parser_.emplace();
+    parser_->header_limit(16 * 1024);
+    // The limit is enforced per request from Content-Length below; Beast
+    // 1.74 checks body_limit when the header ends, on this very parser, and
+    // boost::none would reject every body (see the platform notes).
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    stream_.expires_after(server_.config.idle_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&session::on_header,
+                                                       shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec)
+      return fail_read(ec);
+    started_ = std::chrono::steady_clock::now();
+    auto& req = parser_->get();
+    method_ = std::string{req.method_string()};
+    target_ = std::string{req.target()};
+    keep_alive_ = req.keep_alive();
+    auto limit = server_.config.body_limit;
+    if (auto len = parser_->content_length(); len && *len > limit)
+      return reject(413, "the request body exceeds the limit of " + std::to_string(limit) +
+                           " bytes");
+    if (!parser_->content_length())
+      parser_->body_limit(limit); // chunked: enforced while reading
+    auto expect = req[bhttp::field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      // curl waits ~1 s for this before sending a large body.
+      continue_.emplace(bhttp::status::continue_, 11);
+      return bhttp::async_write(stream_, *continue_,
+                                beast::bind_front_handler(&session::on_continue,
+                                                          shared_from_this()));
+    }
+    read_body();
+  }
+
+  void on_continue(beast::error_code ec, std::size_t) {
+    if (ec)
+      return close();
+    read_body();
+  }
+
+  void read_body() {
+    stream_.expires_after(server_.config.idle_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&session::on_body, shared_from_this()));
+  }
+
+  void on_body(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::body_limit)
+      return reject(413, "the request body exceeds the limit of " +
+                           std::to_string(server_.config.body_limit) + " bytes");
+    if (ec)
+      return fail_read(ec);
+    dispatch();
+  }
+
+  void dispatch() {
+    auto msg = parser_->release();
+    http::request req;
+    req.method = std::move(method_);
+    req.target = std::move(target_);
+    req.headers.reserve(8);
+    for (auto& field : msg) {
+      std::string name{field.name_string()};
+      for (auto& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers.emplace_back(std::move(name), std::string{field.value()});
+    }
+    req.body = std::move(msg.body());
+    log_method_ = req.method;
+    log_path_ = std::string{path_of(req.target)};
+    // Counted from here until the response is written (see on_write).
+    if (server_.in_flight.fetch_add(1) >= server_.config.max_in_flight) {
+      auto res = server_.render_error(req.target, 429,
+                                      "the node is at its limit of requests in flight");
+      res.add_header("Retry-After", "1");
+      return write(std::move(res));
+    }
+    stream_.expires_never(); // the handler's own timeout bounds the wait
+    server_.handler(std::move(req), [self = shared_from_this()](http::response res) {
+      net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+        self->write(std::move(res));
+      });
+    });
+  }
+
+  /// Answers an error found while reading, then closes: the unread body
+  /// makes the connection unusable.
+  void reject(unsigned status, const std::string& message) {
+    keep_alive_ = false;
+    log_method_ = method_;
+    log_path_ = std::string{path_of(target_)};
+    server_.in_flight.fetch_add(1);
+    write(server_.render_error(target_, status, message));
+  }
+
+  void write(http::response r) {
+    res_.emplace(static_cast<bhttp::status>(r.status), 11);
+    res_->set(bhttp::field::server, "Atrium");
+    if (!r.content_type.empty())
+      res_->set(bhttp::field::content_type, r.content_type);
+    for (auto& [name, value] : r.headers)
+      res_->set(name, value);
+    res_->body() = std::move(r.body);
+    res_->keep_alive(keep_alive_);
+    res_->prepare_payload();
+    status_ = r.status;
+    stream_.expires_after(server_.config.idle_timeout);
+    bhttp::async_write(stream_, *res_,
+                       beast::bind_front_handler(&session::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    server_.log.request(log_method_, log_path_, status_,
+                        std::chrono::steady_clock::now() - started_);
+    server_.request_done();
+    bool close_after = ec || res_->need_eof();
+    res_.reset();
+    if (close_after)
+      return close();
+    read();
+  }
+
+  void fail_read(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+        ec == net::error::eof)
+      return close();
+    // Anything else is a malformed request: say so, then close.
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category())
+      return reject(400, "malformed HTTP request: " + ec.message());
+    close();
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  http_server::impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::response<bhttp::empty_body>> continue_;
+  std::optional<bhttp::response<bhttp::string_body>> res_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::string method_, target_, log_method_, log_path_;
+  unsigned status_ = 0;
+  bool keep_alive_ = true;
+};
+
+} // namespace
+
+void http_server::impl::accept() {
+  acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+    if (ec == net::error::operation_aborted || !acceptor || !acceptor->is_open())
+      return;
+    if (!ec) {
+      beast::error_code ignored;
+      s.set_option(tcp::no_delay{true}, ignored);
+      std::make_shared<session>(std::move(s), *this)->start();
+    }
+    accept();
+  });
+}
+
+http_server::http_server(http_server_config config, http::handler handler,
+                         http::error_renderer render_error, request_log& log)
+  : impl_(std::make_unique<impl>(std::move(config), std::move(handler),
+                                 std::move(render_error), log)) {}
+
+http_server::~http_server() { stop(); }
+
+status http_server::start() {
+  auto& d = *impl_;
+  beast::error_code ec;
+  auto address = net::ip::make_address(d.config.host, ec);
+  if (ec)
+    return {errc::invalid, "cannot listen on '" + d.config.host + "': " + ec.message(), "listen"};
+  tcp::endpoint endpoint{address, d.config.port};
+  d.acceptor.emplace(net::make_strand(d.ioc));
+  d.acceptor->open(endpoint.protocol(), ec);
+  if (!ec)
+    d.acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec)
+    d.acceptor->bind(endpoint, ec);
+  if (!ec)
+    d.acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    return {errc::unavailable,
+            "cannot listen on " + d.config.host + ":" + std::to_string(d.config.port) + ": " +
+              ec.message(),
+            "listen"};
+  d.bound_port = d.acceptor->local_endpoint().port();
+  d.accept();
+  for (int i = 0; i < std::max(1, d.config.io_threads); ++i)
+    d.threads.emplace_back([&d] { d.ioc.run(); });
+  return status::ok();
+}
+
+std::uint16_t http_server::port() const { return impl_->bound_port; }
+
+void http_server::stop_accepting() {
+  auto& d = *impl_;
+  if (!d.acceptor)
+    return;
+  std::promise<void> done;
+  net::post(d.acceptor->get_executor(), [&] {
+    beast::error_code ignored;
+    d.acceptor->close(ignored);
+    done.set_value();
+  });
+  if (!d.threads.empty())
+    done.get_future().wait();
+}
+
+bool http_server::drain(std::chrono::milliseconds timeout) {
+  auto& d = *impl_;
+  std::unique_lock lock{d.drain_mutex};
+  return d.drained.wait_for(lock, timeout, [&] { return d.in_flight.load() == 0; });
+}
+
+void http_server::stop() {
+  auto& d = *impl_;
+  d.ioc.stop();
+  for (auto& t : d.threads)
+    if (t.joinable())
+      t.join();
+  d.threads.clear();
+}
+
+} // namespace atrium::actors

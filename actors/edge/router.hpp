@@ -1,0 +1,47 @@
+#pragma once
+// Routing of every HTTP request a node serves: node endpoints, the
+// management API and the services' data planes.
+#include <atomic>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+#include "actors/actors.hpp"
+#include "protocols/http/message.hpp"
+
+namespace atrium::actors {
+
+class directory;
+struct service_info;
+
+struct edge_context {
+  directory* dir = nullptr;
+  mgmt_actor catalog;
+  std::vector<caf::actor> gateways;
+  std::atomic<std::size_t> next_gateway{0};
+  std::atomic<bool> ready{false};
+  std::string software_version;
+
+  const caf::actor& gateway() {
+    return gateways[next_gateway.fetch_add(1, std::memory_order_relaxed) % gateways.size()];
+  }
+};
+
+http::handler make_router(edge_context& ctx);
+http::error_renderer make_error_renderer(edge_context& ctx);
+
+// ---- used by the route files ----
+/// application/problem+json (management and node endpoints).
+http::response problem(unsigned status, std::string_view message);
+/// An OperationOutcome response (FHIR data plane).
+http::response fhir_error(const status& error);
+
+void serve_management(edge_context& ctx, std::span<const std::string> segments,
+                      http::request&& req, http::responder respond);
+void serve_fhir(edge_context& ctx, const service_info& svc,
+                std::span<const std::string> rest, http::request&& req,
+                http::responder respond);
+
+} // namespace atrium::actors

@@ -1,0 +1,226 @@
+#include "actors/fhir/partition.hpp"
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/fhir/replies.hpp"
+#include "actors/node_context.hpp"
+#include "protocols/fhir/resource_json.hpp"
+#include "protocols/fhir/resource_types.hpp"
+#include "storage/keyspace.hpp"
+#include "storage/store.hpp"
+
+namespace atrium::actors {
+
+namespace {
+
+using self_ptr = fhir_actor::stateful_pointer<partition_state>;
+namespace keys = storage::keys;
+
+std::string label(const partition_key& k, std::string_view id) {
+  std::string s{fhir::resource_type_name(k.type)};
+  s.push_back('/');
+  s.append(id);
+  return s;
+}
+
+/// The latest version of a resource as far as this partition knows:
+/// in-flight writes first, then the store.
+struct current_version {
+  bool exists = false;
+  bool deleted = false;
+  std::uint64_t version = 0;
+};
+
+result<current_version> lookup_current(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  if (auto it = st.pending.find(id); it != st.pending.end())
+    return current_version{true, it->second.deleted, it->second.version};
+  std::string bytes;
+  auto s = st.ctx->db->get(storage::column::resources,
+                           keys::resource(st.key.service, st.key.type, id), &bytes);
+  if (s.code() == errc::not_found)
+    return current_version{};
+  if (!s)
+    return s;
+  auto h = storage::decode_record_header(bytes);
+  if (!h)
+    return status{errc::internal, "stored record of " + label(st.key, id) + " is corrupt"};
+  return current_version{true, h->kind == storage::record_kind::erase, h->version};
+}
+
+/// Sends a new version to the writer; answers the client once it is durable.
+caf::typed_response_promise<fhir_reply>
+commit(self_ptr self, const std::string& id, storage::resource_record rec,
+       bool created) {
+  auto& st = self->state;
+  auto svc = st.key.service;
+  auto type = st.key.type;
+  std::vector<storage::write_op> ops;
+  ops.reserve(4);
+  auto encoded = storage::encode_record(rec);
+  ops.push_back({storage::column::resources, false, false,
+                 keys::resource(svc, type, id), encoded});
+  ops.push_back({storage::column::history, false, false,
+                 keys::version(svc, type, id, rec.version), std::move(encoded)});
+  ops.push_back({storage::column::changes, false, false,
+                 keys::system_change(svc, rec.last_updated_micros, type, id, rec.version), {}});
+  ops.push_back({storage::column::changes, false, false,
+                 keys::type_change(svc, type, rec.last_updated_micros, id, rec.version), {}});
+
+  auto& slot = st.pending[id];
+  slot.version = rec.version;
+  slot.deleted = rec.deleted();
+  ++slot.count;
+
+  auto rp = self->make_response_promise<fhir_reply>();
+  auto shard = (std::uint64_t{svc} << 32) ^ (std::uint64_t{type} << 16) ^ st.key.partition;
+  auto release = [self, id] {
+    auto it = self->state.pending.find(id);
+    if (it != self->state.pending.end() && --it->second.count == 0)
+      self->state.pending.erase(it);
+  };
+  // Durable writes must not wait forever, but a slow disk is not an error:
+  // the timeout is generous.
+  self->request(st.ctx->writer_for(shard), std::chrono::seconds(60),
+                write_request{std::move(ops)})
+    .then(
+      [=, rec = std::move(rec)](write_ack& ack) mutable {
+        release();
+        if (!ack.status.ok()) {
+          rp.deliver(error_reply(ack.status.code, ack.status.message));
+          return;
+        }
+        fhir_reply r;
+        r.created = created;
+        r.record = std::move(rec);
+        rp.deliver(std::move(r));
+      },
+      [=](caf::error& err) mutable {
+        release();
+        rp.deliver(transport_error_reply(err));
+      });
+  return rp;
+}
+
+fhir_reply read(self_ptr self, const fhir_request& req) {
+  auto& st = self->state;
+  std::string bytes;
+  auto s = st.ctx->db->get(storage::column::resources,
+                           keys::resource(st.key.service, st.key.type, req.id), &bytes);
+  if (s.code() == errc::not_found)
+    return error_reply(errc::not_found, label(st.key, req.id) + " is not known");
+  if (!s)
+    return error_reply(s.code(), s.message());
+  auto rec = storage::decode_record(bytes);
+  if (!rec)
+    return error_reply(errc::internal, "stored record of " + label(st.key, req.id) + " is corrupt");
+  if (rec->deleted())
+    return gone_reply(label(st.key, req.id) + " was deleted", std::move(*rec));
+  fhir_reply r;
+  r.record = std::move(*rec);
+  return r;
+}
+
+fhir_reply vread(self_ptr self, const fhir_request& req) {
+  auto& st = self->state;
+  std::string bytes;
+  auto s = st.ctx->db->get(storage::column::history,
+                           keys::version(st.key.service, st.key.type, req.id, req.version),
+                           &bytes);
+  auto what = label(st.key, req.id) + "/_history/" + std::to_string(req.version);
+  if (s.code() == errc::not_found)
+    return error_reply(errc::not_found, what + " is not known");
+  if (!s)
+    return error_reply(s.code(), s.message());
+  auto rec = storage::decode_record(bytes);
+  if (!rec)
+    return error_reply(errc::internal, "stored record of " + what + " is corrupt");
+  if (rec->deleted())
+    return gone_reply(what + " is a deletion", std::move(*rec));
+  fhir_reply r;
+  r.record = std::move(*rec);
+  return r;
+}
+
+status check_if_match(const fhir_request& req, const current_version& cur,
+                      const std::string& what) {
+  if (req.if_match == 0 || (cur.exists && cur.version == req.if_match))
+    return status::ok();
+  return {errc::precondition_failed,
+          "If-Match W/\"" + std::to_string(req.if_match) + "\" does not match " + what +
+            (cur.exists ? " at version " + std::to_string(cur.version)
+                        : ", which does not exist"),
+          "If-Match"};
+}
+
+caf::result<fhir_reply> write_version(self_ptr self, fhir_request& req) {
+  auto& st = self->state;
+  auto cur = lookup_current(self, req.id);
+  if (!cur)
+    return error_reply(cur.error().code(), cur.error().message());
+  auto what = label(st.key, req.id);
+  if (auto s = check_if_match(req, *cur, what); !s)
+    return error_reply(s.code(), s.message(), s.where());
+
+  storage::resource_record rec;
+  rec.version = cur->version + 1;
+  bool created = false;
+  switch (req.op) {
+    case fhir_op::create:
+      if (cur->exists)
+        return error_reply(errc::conflict, what + " already exists");
+      rec.kind = storage::record_kind::create;
+      created = true;
+      break;
+    case fhir_op::update:
+      rec.kind = storage::record_kind::update;
+      created = !cur->exists || cur->deleted;
+      break;
+    default: // erase
+      if (!cur->exists || cur->deleted) {
+        // Deleting what is absent or already deleted changes nothing.
+        fhir_reply r;
+        r.record.kind = storage::record_kind::erase;
+        r.record.version = cur->version;
+        return r;
+      }
+      rec.kind = storage::record_kind::erase;
+      break;
+  }
+  rec.last_updated_micros = st.ctx->clock.now_micros();
+  if (rec.kind != storage::record_kind::erase)
+    rec.json = fhir::render_resource(
+      fhir::resource_template{{}, req.id, std::move(req.head), std::move(req.tail)},
+      rec.version, rec.last_updated_micros);
+  return commit(self, req.id, std::move(rec), created);
+}
+
+} // namespace
+
+fhir_actor::behavior_type
+fhir_partition_actor(fhir_actor::stateful_pointer<partition_state> self,
+                     node_context* ctx, partition_key key) {
+  self->state.ctx = ctx;
+  self->state.key = key;
+  return {
+    [=](fhir_request& req) -> caf::result<fhir_reply> {
+      switch (req.op) {
+        case fhir_op::read:
+          return read(self, req);
+        case fhir_op::vread:
+          return vread(self, req);
+        case fhir_op::create:
+        case fhir_op::update:
+        case fhir_op::erase:
+          return write_version(self, req);
+        case fhir_op::history_instance:
+          return instance_history(*ctx->db, key.service, key.type, req);
+        default:
+          return error_reply(errc::internal, "operation not handled by a partition");
+      }
+    },
+  };
+}
+
+} // namespace atrium::actors

@@ -1,0 +1,41 @@
+#pragma once
+#include <string>
+#include <unordered_map>
+
+#include "actors/actors.hpp"
+
+namespace atrium::actors {
+
+struct node_context;
+
+struct partition_key {
+  std::uint32_t service = 0;
+  std::uint16_t type = 0;
+  std::uint32_t partition = 0;
+};
+
+/// One resource-type partition of a FHIR service: owns the resources of one
+/// type whose id hashes to it. It serialises their writes, so version checks
+/// need no locks. Reads go straight to the store: a write is answered only
+/// once durable, so committed state is the state clients have seen.
+struct partition_state {
+  static inline const char* name = "fhir_partition";
+
+  /// Writes sent to the writer and not yet acknowledged, by id: the next
+  /// write to the same id must build on them, not on the store.
+  struct in_flight {
+    std::uint64_t version = 0;
+    bool deleted = false;
+    std::uint32_t count = 0;
+  };
+
+  node_context* ctx = nullptr;
+  partition_key key;
+  std::unordered_map<std::string, in_flight> pending;
+};
+
+fhir_actor::behavior_type
+fhir_partition_actor(fhir_actor::stateful_pointer<partition_state> self,
+                     node_context* ctx, partition_key key);
+
+} // namespace atrium::actors

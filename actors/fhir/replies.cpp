@@ -1,0 +1,188 @@
+#include "actors/fhir/replies.hpp"
+
+#include <charconv>
+
+#include <caf/error.hpp>
+#include <caf/sec.hpp>
+
+#include "protocols/fhir/resource_types.hpp"
+#include "storage/keyspace.hpp"
+#include "storage/store.hpp"
+
+namespace atrium::actors {
+
+namespace keys = storage::keys;
+
+fhir_reply error_reply(errc code, std::string message, std::string where) {
+  fhir_reply r;
+  r.status = {code, std::move(message), std::move(where)};
+  return r;
+}
+
+fhir_reply gone_reply(std::string message, storage::resource_record deletion) {
+  auto r = error_reply(errc::gone, std::move(message));
+  r.record = std::move(deletion);
+  return r;
+}
+
+reply_status transport_status(const caf::error& err) {
+  if (err == caf::sec::request_timeout)
+    return {errc::timeout, "the service did not answer in time", {}};
+  if (err == caf::sec::request_receiver_down)
+    return {errc::unavailable, "the service is shutting down or was deleted", {}};
+  return {errc::internal, "internal messaging failure", {}};
+}
+
+fhir_reply transport_error_reply(const caf::error& err) {
+  fhir_reply r;
+  r.status = transport_status(err);
+  return r;
+}
+
+namespace {
+
+std::string to_hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+std::optional<std::string> from_hex(std::string_view hex) {
+  if (hex.size() % 2)
+    return std::nullopt;
+  std::string out;
+  out.reserve(hex.size() / 2);
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0)
+      return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+fhir_reply bad_cursor() {
+  return error_reply(errc::invalid, "the paging cursor is malformed", "_cursor");
+}
+
+std::string time_key(std::string_view prefix, std::int64_t micros) {
+  std::string k{prefix};
+  keys::append_i64(k, micros);
+  return k;
+}
+
+/// Whether version v (written at `micros`) was the current one at time `at`:
+/// true when no later version exists or the next one came after `at`.
+bool current_at(const storage::store& db, std::uint32_t svc, std::uint16_t type,
+                std::string_view id, std::uint64_t v, std::int64_t at) {
+  std::string bytes;
+  auto s = db.get(storage::column::history, keys::version(svc, type, id, v + 1), &bytes);
+  if (!s)
+    return true;
+  auto h = storage::decode_record_header(bytes);
+  return !h || h->last_updated_micros > at;
+}
+
+} // namespace
+
+fhir_reply instance_history(const storage::store& db, std::uint32_t svc,
+                            std::uint16_t type, const fhir_request& req) {
+  const auto& q = req.history;
+  auto prefix = keys::versions_prefix(svc, type, req.id);
+  std::string upper = keys::prefix_end(prefix);
+  if (!q.cursor.empty()) {
+    std::uint64_t v = 0;
+    auto [p, ec] = std::from_chars(q.cursor.data(), q.cursor.data() + q.cursor.size(), v);
+    if (ec != std::errc{} || p != q.cursor.data() + q.cursor.size())
+      return bad_cursor();
+    upper = keys::version(svc, type, req.id, v);
+  }
+  fhir_reply reply;
+  auto cur = db.scan(storage::column::history, prefix, upper, /*descending=*/true);
+  bool any = false;
+  for (; cur.valid(); cur.next()) {
+    auto rec = storage::decode_record(cur.value());
+    if (!rec)
+      return error_reply(errc::internal, "a stored version is corrupt");
+    any = true;
+    if (q.at != history_query::unbounded && rec->last_updated_micros > q.at)
+      continue;
+    if (q.since != history_query::unbounded && rec->last_updated_micros < q.since)
+      break;
+    if (reply.history.size() == q.count) {
+      reply.next_cursor = std::to_string(reply.history.back().record.version);
+      break;
+    }
+    reply.history.push_back({type, req.id, std::move(*rec)});
+    if (q.at != history_query::unbounded)
+      break; // only the version current at `at`
+  }
+  if (auto s = cur.error(); !s)
+    return error_reply(s.code(), s.message());
+  if (!any && q.cursor.empty())
+    return error_reply(errc::not_found,
+                       std::string{fhir::resource_type_name(type)} + "/" + req.id +
+                         " is not known");
+  return reply;
+}
+
+fhir_reply changes_history(const storage::store& db, std::uint32_t svc,
+                           std::optional<std::uint16_t> type,
+                           const fhir_request& req) {
+  const auto& q = req.history;
+  auto prefix = type ? keys::type_changes_prefix(svc, *type)
+                     : keys::system_changes_prefix(svc);
+  std::string lower = q.since != history_query::unbounded ? time_key(prefix, q.since)
+                                                          : prefix;
+  std::string upper = keys::prefix_end(prefix);
+  if (q.at != history_query::unbounded && q.at < INT64_MAX)
+    upper = time_key(prefix, q.at + 1);
+  if (!q.cursor.empty()) {
+    auto tail = from_hex(q.cursor);
+    if (!tail || !keys::parse_change(prefix + *tail))
+      return bad_cursor();
+    upper = prefix + *tail;
+  }
+  fhir_reply reply;
+  auto cur = db.scan(storage::column::changes, lower, upper, /*descending=*/true);
+  std::string last_key;
+  for (; cur.valid(); cur.next()) {
+    auto change = keys::parse_change(cur.key());
+    if (!change)
+      return error_reply(errc::internal, "a change log key is corrupt");
+    if (q.at != history_query::unbounded &&
+        !current_at(db, svc, change->type, change->id, change->version, q.at))
+      continue;
+    if (reply.history.size() == q.count) {
+      reply.next_cursor = to_hex(std::string_view{last_key}.substr(prefix.size()));
+      break;
+    }
+    std::string bytes;
+    auto s = db.get(storage::column::history,
+                    keys::version(svc, change->type, change->id, change->version), &bytes);
+    if (s.code() == errc::not_found)
+      continue; // the resource was removed with its history
+    if (!s)
+      return error_reply(s.code(), s.message());
+    auto rec = storage::decode_record(bytes);
+    if (!rec)
+      return error_reply(errc::internal, "a stored version is corrupt");
+    last_key.assign(cur.key());
+    reply.history.push_back({change->type, std::move(change->id), std::move(*rec)});
+  }
+  if (auto s = cur.error(); !s)
+    return error_reply(s.code(), s.message());
+  return reply;
+}
+
+} // namespace atrium::actors

@@ -1,0 +1,20 @@
+#pragma once
+#include "actors/actors.hpp"
+
+namespace atrium::actors {
+
+struct node_context;
+
+/// A FHIR service's type- and system-level work (history across
+/// partitions). Page scans are bounded by _count (≤ 1000), so they run here.
+struct fhir_service_state {
+  static inline const char* name = "fhir_service";
+  node_context* ctx = nullptr;
+  std::uint32_t service = 0;
+};
+
+fhir_actor::behavior_type
+fhir_service_actor(fhir_actor::stateful_pointer<fhir_service_state> self,
+                   node_context* ctx, std::uint32_t service);
+
+} // namespace atrium::actors

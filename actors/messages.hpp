@@ -1,0 +1,186 @@
+#pragma once
+// Every message that crosses an actor boundary, with its CAF inspect
+// function. All of them are registered at start-up (actors/type_registry.cpp)
+// and round-trip-tested through CAF's serializer, so any actor can move to
+// another node without code changes. Keep this file free of CAF includes
+// except the inspector glue: the edge includes it too.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+#include "protocols/common/status.hpp"
+#include "storage/resource_record.hpp"
+#include "storage/store.hpp"
+
+namespace atrium::storage {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, write_op& x) {
+  return f(caf::meta::type_name("atrium.write_op"), x.cf, x.erase, x.erase_range,
+           x.key, x.value);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, resource_record& x) {
+  return f(caf::meta::type_name("atrium.resource_record"), x.kind, x.version,
+           x.last_updated_micros, x.json);
+}
+
+} // namespace atrium::storage
+
+namespace atrium::actors {
+
+/// The outcome part of every reply: errc::ok or what went wrong. Domain
+/// errors travel inside replies; caf::error is left for transport failures
+/// (timeouts, dead actors), which the gateway converts into a reply_status.
+struct reply_status {
+  errc code = errc::ok;
+  std::string message;
+  std::string where;
+
+  bool ok() const noexcept { return code == errc::ok; }
+  static reply_status from(const status& s) {
+    return {s.code(), s.message(), s.where()};
+  }
+  status to_status() const { return {code, message, where}; }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reply_status& x) {
+  return f(caf::meta::type_name("atrium.reply_status"), x.code, x.message,
+           x.where);
+}
+
+// ---- storage writer ---------------------------------------------------------
+
+/// Mutations to apply atomically; the writer acknowledges once durable.
+struct write_request {
+  std::vector<storage::write_op> ops;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, write_request& x) {
+  return f(caf::meta::type_name("atrium.write_request"), x.ops);
+}
+
+struct write_ack {
+  reply_status status;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, write_ack& x) {
+  return f(caf::meta::type_name("atrium.write_ack"), x.status);
+}
+
+// ---- FHIR -------------------------------------------------------------------
+
+enum class fhir_op : std::uint8_t {
+  read,
+  vread,
+  create,
+  update,
+  erase,
+  history_instance,
+  history_type,
+  history_system,
+};
+
+/// History page parameters. Times are microseconds UTC; `cursor` is the
+/// opaque position after the last entry of the previous page ("" = start).
+struct history_query {
+  static constexpr std::int64_t unbounded = INT64_MIN;
+  std::uint32_t count = 10;
+  std::int64_t since = unbounded; // _since: versions at or after
+  std::int64_t at = unbounded;    // _at: versions current at that time
+  std::string cursor;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, history_query& x) {
+  return f(caf::meta::type_name("atrium.history_query"), x.count, x.since,
+           x.at, x.cursor);
+}
+
+struct fhir_request {
+  fhir_op op = fhir_op::read;
+  std::uint32_t service = 0;
+  std::uint16_t type = 0;
+  std::string id;
+  std::uint64_t version = 0;  // vread
+  std::uint64_t if_match = 0; // If-Match version; 0 = none
+  // create/update: the prepared resource (protocols/fhir/resource_json.hpp)
+  std::string head;
+  std::string tail;
+  history_query history;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fhir_request& x) {
+  return f(caf::meta::type_name("atrium.fhir_request"), x.op, x.service, x.type,
+           x.id, x.version, x.if_match, x.head, x.tail, x.history);
+}
+
+/// One version in a history reply.
+struct history_item {
+  std::uint16_t type = 0;
+  std::string id;
+  storage::resource_record record;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, history_item& x) {
+  return f(caf::meta::type_name("atrium.history_item"), x.type, x.id, x.record);
+}
+
+struct fhir_reply {
+  reply_status status;
+  bool created = false;            // a create, or an update that created: 201
+  storage::resource_record record; // read, vread, create, update, erase
+  std::vector<history_item> history;
+  std::string next_cursor;         // history: "" when this is the last page
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, fhir_reply& x) {
+  return f(caf::meta::type_name("atrium.fhir_reply"), x.status, x.created,
+           x.record, x.history, x.next_cursor);
+}
+
+// ---- management -------------------------------------------------------------
+
+enum class service_kind : std::uint8_t { fhir = 1, dicom = 2, iot = 3 };
+const char* service_kind_collection(service_kind k); // "fhirservices", …
+
+enum class mgmt_op : std::uint8_t {
+  list_workspaces,
+  put_workspace,
+  get_workspace,
+  delete_workspace,
+  list_services,
+  put_service,
+  get_service,
+  delete_service,
+};
+
+struct mgmt_request {
+  mgmt_op op = mgmt_op::list_workspaces;
+  std::string workspace;
+  service_kind kind = service_kind::fhir;
+  std::string name;
+  std::string body;     // PUT: the client's JSON ("" = none)
+  bool cascade = false; // DELETE workspace: also delete its services
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mgmt_request& x) {
+  return f(caf::meta::type_name("atrium.mgmt_request"), x.op, x.workspace,
+           x.kind, x.name, x.body, x.cascade);
+}
+
+struct mgmt_reply {
+  reply_status status;
+  bool created = false;
+  std::string json; // the resource or list, as JSON
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mgmt_reply& x) {
+  return f(caf::meta::type_name("atrium.mgmt_reply"), x.status, x.created,
+           x.json);
+}
+
+} // namespace atrium::actors

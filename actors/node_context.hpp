@@ -1,0 +1,35 @@
+#pragma once
+// What every actor of a node shares: the store, the writers, the clock and
+// the directory. Owned by the runtime; outlives every actor.
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "actors/actors.hpp"
+#include "actors/node_clock.hpp"
+
+namespace atrium::storage { class store; }
+
+namespace atrium::actors {
+
+class directory;
+
+struct node_context {
+  storage::store* db = nullptr;
+  std::vector<storage_writer_actor> writers;
+  node_clock clock;
+  directory* dir = nullptr;
+  /// Partitions per resource type of a FHIR service (hash(id) mod P).
+  std::uint32_t partitions = 8;
+  /// Service ids are interned once and never reused; loaded at start from
+  /// the store (the persisted counter and the highest id in use).
+  std::atomic<std::uint32_t> next_service_id{1};
+
+  /// Writes of one shard always go to the same writer, so they commit in the
+  /// order the shard sent them.
+  const storage_writer_actor& writer_for(std::uint64_t shard) const {
+    return writers[shard % writers.size()];
+  }
+};
+
+} // namespace atrium::actors

@@ -1,0 +1,89 @@
+#include "protocols/fhir/bundle.hpp"
+
+#include "protocols/fhir/instant.hpp"
+#include "protocols/fhir/json_text.hpp"
+
+namespace atrium::fhir {
+namespace {
+
+void append_link(std::string& out, std::string_view relation, std::string_view url) {
+  out += "{\"relation\":";
+  append_json_string(out, relation);
+  out += ",\"url\":";
+  append_json_string(out, url);
+  out.push_back('}');
+}
+
+struct request_line {
+  std::string_view method;
+  bool url_has_id; // a create targets the type, the others the instance
+  std::string_view status;
+};
+
+request_line request_for(history_method method) {
+  switch (method) {
+    case history_method::update: return {"PUT", true, "200 OK"};
+    case history_method::erase: return {"DELETE", true, "204 No Content"};
+    default: return {"POST", false, "201 Created"};
+  }
+}
+
+void append_entry(std::string& out, std::string_view base_url, const history_entry& e) {
+  std::string path(e.type);
+  path.push_back('/');
+  path += e.id;
+
+  out += "{\"fullUrl\":";
+  append_json_string(out, std::string(base_url) + "/" + path);
+  // An erase has no resource; an empty json is never spliced, so a stored
+  // value that went missing cannot produce invalid JSON.
+  if (e.method != history_method::erase && !e.json.empty()) {
+    out += ",\"resource\":";
+    out += e.json;
+  }
+
+  const request_line r = request_for(e.method);
+  out += ",\"request\":{\"method\":";
+  append_json_string(out, r.method);
+  out += ",\"url\":";
+  append_json_string(out, r.url_has_id ? std::string_view(path) : e.type);
+  out += "},\"response\":{\"status\":";
+  append_json_string(out, r.status);
+  out += ",\"etag\":";
+  append_json_string(out, "W/\"" + std::to_string(e.version) + "\"");
+  out += ",\"lastModified\":";
+  append_json_string(out, format_instant(e.last_updated_micros));
+  out += "}}";
+}
+
+} // namespace
+
+std::string history_bundle(std::string_view base_url, const std::vector<history_entry>& entries,
+                           std::string_view self_url, std::string_view next_url,
+                           std::optional<std::uint64_t> total) {
+  // A base URL configured with a trailing slash would otherwise give "//".
+  if (base_url.ends_with('/')) base_url.remove_suffix(1);
+
+  std::string out = R"({"resourceType":"Bundle","type":"history")";
+  if (total) out += ",\"total\":" + std::to_string(*total);
+  out += ",\"link\":[";
+  append_link(out, "self", self_url);
+  if (!next_url.empty()) {
+    out.push_back(',');
+    append_link(out, "next", next_url);
+  }
+  out.push_back(']');
+  // FHIR JSON forbids empty arrays, so an empty page has no "entry" at all.
+  if (!entries.empty()) {
+    out += ",\"entry\":[";
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (i != 0) out.push_back(',');
+      append_entry(out, base_url, entries[i]);
+    }
+    out.push_back(']');
+  }
+  out.push_back('}');
+  return out;
+}
+
+} // namespace atrium::fhir

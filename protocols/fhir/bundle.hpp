@@ -1,0 +1,33 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace atrium::fhir {
+
+enum class history_method : std::uint8_t { create, update, erase };
+
+/// One version of a resource as history shows it. `json` is the stored
+/// resource (already minified JSON, spliced in verbatim); empty for erase.
+struct history_entry {
+  std::string_view type;
+  std::string_view id;
+  std::uint64_t version = 0;
+  std::int64_t last_updated_micros = 0;
+  history_method method = history_method::create;
+  std::string_view json;
+};
+
+/// A Bundle of type "history" (minified JSON). For each entry: fullUrl =
+/// base_url/type/id; resource (absent for erase); request {method POST with
+/// url "type", PUT or DELETE with url "type/id"}; response {status "201
+/// Created" | "200 OK" | "204 No Content", etag W/"v", lastModified}.
+/// link: self always, next when next_url is not empty. total when given.
+std::string history_bundle(std::string_view base_url,
+                           const std::vector<history_entry>& entries,
+                           std::string_view self_url, std::string_view next_url,
+                           std::optional<std::uint64_t> total = std::nullopt);
+
+} // namespace atrium::fhir

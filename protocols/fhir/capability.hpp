@@ -1,0 +1,29 @@
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace atrium::fhir {
+
+/// What a build of the FHIR service supports, so that the CapabilityStatement
+/// claims exactly that and no more. Grows as features land.
+struct capabilities {
+  bool search = false;            // no search interactions yet
+  bool conditional_create = false;
+  bool conditional_update = false;
+  bool patch = false;
+  bool batch = false;
+  bool transaction = false;
+};
+
+/// The CapabilityStatement (minified JSON): fhirVersion 4.0.1, format json,
+/// kind instance, implementation.url = base_url, software {name "Atrium",
+/// version}, rest mode server with every R4 resource type and its
+/// interactions (read, vread, update, delete, create, history-instance,
+/// history-type; search-type only when caps.search), versioning "versioned",
+/// readHistory true, updateCreate true, conditional* per caps, and the system
+/// interaction history-system.
+std::string capability_statement(std::string_view base_url,
+                                 std::string_view software_version,
+                                 const capabilities& caps);
+
+} // namespace atrium::fhir

@@ -1,0 +1,25 @@
+#pragma once
+// Time as microseconds since the Unix epoch (UTC), and its FHIR and HTTP forms.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace atrium::fhir {
+
+/// FHIR instant with microseconds: "2026-11-26T14:46:18.123456Z".
+std::string format_instant(std::int64_t micros);
+
+/// RFC 7231 IMF-fixdate for Last-Modified: "Thu, 26 Nov 2026 14:46:18 GMT".
+std::string format_http_date(std::int64_t micros);
+
+/// Parses a FHIR date, dateTime or instant (YYYY, YYYY-MM, YYYY-MM-DD,
+/// YYYY-MM-DDThh:mm[:ss[.fff…]](Z|±hh:mm)) into the first microsecond of the
+/// period it names, in UTC. A dateTime without a zone is taken as UTC.
+/// Returns nullopt for anything malformed (month 13, "2026-1-1", trailing text).
+std::optional<std::int64_t> parse_fhir_datetime(std::string_view text);
+
+/// Parses an HTTP date (IMF-fixdate) as sent in If-Modified-Since.
+std::optional<std::int64_t> parse_http_date(std::string_view text);
+
+} // namespace atrium::fhir

@@ -1,0 +1,32 @@
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace atrium::http {
+
+using query_params = std::vector<std::pair<std::string, std::string>>;
+
+/// Percent-decodes s; '+' becomes a space when form is true (query strings and
+/// application/x-www-form-urlencoded). nullopt on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view s, bool form);
+
+/// Splits "a=1&b=2&a=3" into decoded pairs in order (repeats kept). A key
+/// without '=' has an empty value; empty segments are skipped. nullopt when
+/// any escape is malformed.
+std::optional<query_params> parse_query(std::string_view query);
+
+/// The first value of a key, if present.
+std::optional<std::string_view> find_param(const query_params& q,
+                                           std::string_view key);
+
+/// Splits a request target into path and query (without the '?').
+std::pair<std::string_view, std::string_view> split_target(std::string_view target);
+
+/// Splits a path into its non-empty segments ("/a//b/" → ["a","b"]),
+/// percent-decoding each; nullopt on a malformed escape.
+std::optional<std::vector<std::string>> split_path(std::string_view path);
+
+} // namespace atrium::http

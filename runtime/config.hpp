@@ -1,0 +1,51 @@
+#pragma once
+// The node's configuration: defaults, a key = value file and command-line
+// flags (flags win over the file). Every option is documented beside its
+// default, and `atrium --help` prints the same text.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "protocols/common/status.hpp"
+
+namespace atrium::runtime {
+
+struct node_config {
+  /// Where the node's RocksDB lives. Default: ./atrium-data.
+  std::string data_dir = "./atrium-data";
+  /// Address the edge listens on (HOST:PORT; port 0 picks one). Default: 127.0.0.1:8080.
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  /// Partitions per FHIR resource type (hash(id) mod P). Fixed for a data
+  /// dir's life: resources are routed by it. Default: 8.
+  std::uint32_t partitions = 8;
+  /// Edge io threads. Default: 2.
+  int io_threads = 2;
+  /// CAF scheduler threads. Default: the number of cores.
+  int actor_threads = 0;
+  /// Storage writer actors (each one group-commits). Default: 2.
+  int writers = 2;
+  /// Largest request body in bytes (413 beyond). Default: 32 MiB.
+  std::size_t body_limit = 32u << 20;
+  /// Requests in flight across the node before 429. Default: 4096.
+  std::size_t max_in_flight = 4096;
+  /// How long a request may wait for its actor, in ms. Default: 30000.
+  std::uint32_t request_timeout_ms = 30000;
+  /// RocksDB block cache in MiB. Default: 256.
+  std::size_t block_cache_mib = 256;
+};
+
+/// Reads `key = value` lines ('#' starts a comment) into cfg.
+status load_config_file(const std::string& path, node_config& cfg);
+
+/// Applies one option by name (as in the file, or a flag without "--").
+status apply_option(node_config& cfg, const std::string& key, const std::string& value);
+
+/// Parses the arguments after "serve". A --config file is applied first,
+/// then the other flags.
+status parse_serve_args(const std::vector<std::string>& args, node_config& cfg);
+
+/// The help text of `atrium --help`.
+std::string usage();
+
+} // namespace atrium::runtime

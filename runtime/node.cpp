@@ -1,0 +1,232 @@
+#include "runtime/node.hpp"
+
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "actors/directory.hpp"
+#include "actors/edge/http_server.hpp"
+#include "actors/edge/router.hpp"
+#include "actors/gateway.hpp"
+#include "actors/management.hpp"
+#include "actors/node_context.hpp"
+#include "actors/request_log.hpp"
+#include "actors/storage_writer.hpp"
+#include "actors/type_registry.hpp"
+#include "protocols/mgmt/resources.hpp"
+#include "storage/keyspace.hpp"
+#include "storage/store.hpp"
+
+namespace atrium::runtime {
+
+using namespace atrium::actors;
+namespace keys = storage::keys;
+
+namespace {
+
+constexpr auto startup_timeout = std::chrono::seconds(30);
+
+caf::actor_system_config make_actor_config(const node_config& cfg) {
+  caf::actor_system_config c;
+  register_message_types(c);
+  auto threads = cfg.actor_threads > 0 ? cfg.actor_threads
+                                       : std::max(2u, std::thread::hardware_concurrency());
+  c.set("scheduler.max-threads", static_cast<std::size_t>(threads));
+  // An actor yields its thread after this many messages, so one busy shard
+  // cannot starve the others.
+  c.set("scheduler.max-throughput", std::size_t{300});
+  return c;
+}
+
+/// Service ids are never reused: continue after the persisted counter and
+/// after every id in use (two workspaces may persist the counter out of order).
+std::uint32_t first_free_service_id(const storage::store& db) {
+  std::uint32_t next = 1;
+  std::string bytes;
+  if (db.get(storage::column::meta, keys::next_service_id(), &bytes).is_ok() && bytes.size() == 4)
+    next = std::max(next, keys::read_u32(bytes.data()));
+  auto cur = db.scan(storage::column::meta, "S", keys::prefix_end("S"));
+  for (; cur.valid(); cur.next()) {
+    auto value = cur.value();
+    if (value.size() < 2)
+      continue;
+    if (auto rec = mgmt::parse_stored(value.substr(1)))
+      next = std::max(next, rec->service_id + 1);
+  }
+  return next;
+}
+
+} // namespace
+
+struct node::impl {
+  node_config cfg;
+  request_log& log;
+  std::unique_ptr<storage::store> db;
+  caf::actor_system_config actor_cfg;
+  std::unique_ptr<caf::actor_system> system;
+  node_context ctx;
+  std::unique_ptr<directory> dir;
+  edge_context edge;
+  std::unique_ptr<http_server> server;
+  bool stopped = false;
+
+  impl(const node_config& c, request_log& l) : cfg(c), log(l), actor_cfg(make_actor_config(c)) {}
+
+  /// Sends a management request and waits (start-up only: never on an io
+  /// or scheduler thread).
+  result<mgmt_reply> ask(const mgmt_request& req) {
+    caf::scoped_actor self{*system};
+    result<mgmt_reply> out = status{errc::timeout, "no answer"};
+    self->request(edge.catalog, startup_timeout, req)
+      .receive([&](mgmt_reply& r) { out = std::move(r); },
+               [&](caf::error& e) {
+                 out = status{errc::internal, "catalog failed: " + system->render(e)};
+               });
+    return out;
+  }
+
+  status put(mgmt_op op, std::string ws, service_kind kind = {}, std::string name = {}) {
+    mgmt_request req;
+    req.op = op;
+    req.workspace = std::move(ws);
+    req.kind = kind;
+    req.name = std::move(name);
+    auto r = ask(req);
+    if (!r)
+      return r.error();
+    if (!r->status.ok())
+      return r->status.to_status();
+    return status::ok();
+  }
+
+  /// The embedded default, created once: deleting it later is respected.
+  status bootstrap() {
+    std::string marker;
+    if (db->get(storage::column::meta, keys::bootstrapped(), &marker).is_ok())
+      return status::ok();
+    for (auto s : {put(mgmt_op::put_workspace, "default"),
+                   put(mgmt_op::put_service, "default", service_kind::fhir, "fhir"),
+                   put(mgmt_op::put_service, "default", service_kind::dicom, "dicom"),
+                   put(mgmt_op::put_service, "default", service_kind::iot, "iot")})
+      if (!s)
+        return s;
+    return db->write({{storage::column::meta, false, false, keys::bootstrapped(), "1"}}, true);
+  }
+
+  /// Waits until every workspace actor has loaded and published its
+  /// services, so the edge never answers 404 for a service that exists.
+  status await_services() {
+    auto list = ask({mgmt_op::list_workspaces});
+    if (!list)
+      return list.error();
+    caf::scoped_actor self{*system};
+    std::string prefix{keys::workspace_prefix};
+    auto cur = db->scan(storage::column::meta, prefix, keys::prefix_end(prefix));
+    for (; cur.valid(); cur.next()) {
+      mgmt_request req;
+      req.op = mgmt_op::list_services;
+      req.workspace = std::string{cur.key().substr(prefix.size())};
+      auto r = ask(req);
+      if (!r)
+        return r.error();
+    }
+    return status::ok();
+  }
+};
+
+node::node(std::unique_ptr<impl> d) : impl_(std::move(d)) {}
+
+node::~node() { stop(); }
+
+result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& log) {
+  auto d = std::make_unique<impl>(cfg, log);
+  storage::store_options opts;
+  opts.block_cache_bytes = cfg.block_cache_mib << 20;
+  auto db = storage::store::open(cfg.data_dir, opts);
+  if (!db)
+    return db.error();
+  d->db = std::move(*db);
+  d->system = std::make_unique<caf::actor_system>(d->actor_cfg);
+
+  d->ctx.db = d->db.get();
+  d->ctx.partitions = cfg.partitions;
+  d->ctx.next_service_id = first_free_service_id(*d->db);
+  for (int i = 0; i < cfg.writers; ++i)
+    d->ctx.writers.push_back(d->system->spawn<caf::detached>(storage_writer, d->db.get()));
+  d->dir = std::make_unique<directory>(*d->system, d->ctx);
+  d->ctx.dir = d->dir.get();
+
+  d->edge.dir = d->dir.get();
+  d->edge.software_version = "0.1.0";
+  d->edge.catalog = d->system->spawn(catalog_actor, &d->ctx);
+  auto timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
+  for (int i = 0; i < std::max(1, cfg.io_threads); ++i)
+    d->edge.gateways.push_back(d->system->spawn(gateway_actor, timeout));
+
+  std::unique_ptr<node> n{new node(std::move(d))};
+  auto& x = *n->impl_;
+  if (auto s = x.bootstrap(); !s)
+    return s;
+  if (auto s = x.await_services(); !s)
+    return s;
+
+  http_server_config hc;
+  hc.host = cfg.listen_host;
+  hc.port = cfg.listen_port;
+  hc.io_threads = cfg.io_threads;
+  hc.body_limit = cfg.body_limit;
+  hc.max_in_flight = cfg.max_in_flight;
+  x.server = std::make_unique<http_server>(hc, make_router(x.edge), make_error_renderer(x.edge),
+                                           log);
+  if (auto s = x.server->start(); !s)
+    return s;
+  x.edge.ready = true;
+  return n;
+}
+
+std::uint16_t node::port() const { return impl_->server ? impl_->server->port() : 0; }
+
+void node::stop() {
+  auto& d = *impl_;
+  if (d.stopped)
+    return;
+  d.stopped = true;
+  d.edge.ready = false;
+  if (d.server) {
+    d.server->stop_accepting();
+    if (!d.server->drain(std::chrono::seconds(10)))
+      d.log.event("drain-timeout", "requests still in flight after 10 s");
+  }
+  // Shards and management first; a shard's pending write still reaches its
+  // writer, which answers it before it sees its own exit below.
+  if (d.dir)
+    d.dir->stop_all();
+  if (d.system) {
+    caf::anon_send_exit(d.edge.catalog, caf::exit_reason::user_shutdown);
+    for (auto& g : d.edge.gateways)
+      caf::anon_send_exit(g, caf::exit_reason::user_shutdown);
+    {
+      // Writers finish the batches already in their mailboxes first.
+      caf::scoped_actor self{*d.system};
+      for (auto& w : d.ctx.writers)
+        self->request(w, std::chrono::seconds(30), write_request{})
+          .receive([](write_ack&) {}, [](caf::error&) {});
+    }
+    for (auto& w : d.ctx.writers)
+      caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+    d.system->await_all_actors_done();
+  }
+  if (d.server)
+    d.server->stop();
+  if (d.db)
+    if (auto s = d.db->close(); !s)
+      d.log.event("store-close-failed", s.message());
+}
+
+} // namespace atrium::runtime

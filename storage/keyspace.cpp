@@ -1,0 +1,210 @@
+#include "storage/keyspace.hpp"
+
+namespace atrium::storage {
+
+const char* column_name(column c) noexcept {
+  switch (c) {
+    case column::meta: return "meta";
+    case column::resources: return "resources";
+    case column::history: return "history";
+    case column::changes: return "changes";
+  }
+  return "unknown";
+}
+
+namespace keys {
+namespace {
+
+constexpr char sep = '\0';          // ends a resource id (ids never hold 0x00)
+constexpr char system_shape = 'S';  // change key: time before type
+constexpr char type_shape = 'T';    // change key: type before time
+constexpr std::size_t svc_len = 4, type_len = 2, num_len = 8;
+constexpr std::size_t max_id_len = 64;
+
+// svc type id 0x00: shared by history keys and their per-resource prefix.
+std::string resource_versions(service_id svc, type_id type, std::string_view id) {
+  std::string k;
+  k.reserve(svc_len + type_len + id.size() + 1 + num_len);
+  append_u32(k, svc);
+  append_u16(k, type);
+  k.append(id);
+  k.push_back(sep);
+  return k;
+}
+
+// A plausible id: the charset is enforced upstream, here only what breaks
+// the key shape (empty, too long, an embedded separator).
+bool plausible_id(std::string_view id) {
+  return !id.empty() && id.size() <= max_id_len && id.find(sep) == std::string_view::npos;
+}
+
+} // namespace
+
+std::string workspace(std::string_view ws) {
+  std::string k(workspace_prefix);
+  k.append(ws);
+  return k;
+}
+
+std::string service(std::string_view ws, std::string_view name) {
+  std::string k = service_prefix(ws);
+  k.append(name);
+  return k;
+}
+
+std::string service_prefix(std::string_view ws) {
+  std::string k("S");
+  k.append(ws);
+  k.push_back(sep); // so that ws "a" does not match the services of ws "ab"
+  return k;
+}
+
+std::string next_service_id() { return "N"; }
+
+std::string resource(service_id svc, type_id type, std::string_view id) {
+  std::string k;
+  k.reserve(svc_len + type_len + id.size());
+  append_u32(k, svc);
+  append_u16(k, type);
+  k.append(id);
+  return k;
+}
+
+std::string service_scope(service_id svc) {
+  std::string k;
+  append_u32(k, svc);
+  return k;
+}
+
+std::string version(service_id svc, type_id type, std::string_view id,
+                    std::uint64_t v) {
+  std::string k = resource_versions(svc, type, id);
+  append_u64(k, v);
+  return k;
+}
+
+std::string versions_prefix(service_id svc, type_id type, std::string_view id) {
+  return resource_versions(svc, type, id);
+}
+
+std::string system_change(service_id svc, std::int64_t micros, type_id type,
+                          std::string_view id, std::uint64_t v) {
+  std::string k = system_changes_prefix(svc);
+  append_i64(k, micros);
+  append_u16(k, type);
+  k.append(id);
+  k.push_back(sep);
+  append_u64(k, v);
+  return k;
+}
+
+std::string system_changes_prefix(service_id svc) {
+  std::string k;
+  append_u32(k, svc);
+  k.push_back(system_shape);
+  return k;
+}
+
+std::string type_change(service_id svc, type_id type, std::int64_t micros,
+                        std::string_view id, std::uint64_t v) {
+  std::string k = type_changes_prefix(svc, type);
+  append_i64(k, micros);
+  k.append(id);
+  k.push_back(sep);
+  append_u64(k, v);
+  return k;
+}
+
+std::string type_changes_prefix(service_id svc, type_id type) {
+  std::string k;
+  append_u32(k, svc);
+  k.push_back(type_shape);
+  append_u16(k, type);
+  return k;
+}
+
+std::optional<change> parse_change(std::string_view key) {
+  // svc(4) shape(1) [time(8) type(2) | type(2) time(8)] id(>=1) 0x00 version(8):
+  // both shapes put the id at the same offset.
+  constexpr std::size_t id_at = svc_len + 1 + num_len + type_len;
+  if (key.size() < id_at + 1 + 1 + num_len) return std::nullopt;
+  const std::size_t sep_at = key.size() - num_len - 1;
+  if (key[sep_at] != sep) return std::nullopt;
+
+  change c;
+  const char* p = key.data();
+  c.svc = read_u32(p);
+  switch (key[svc_len]) {
+    case system_shape:
+      c.micros = read_i64(p + svc_len + 1);
+      c.type = read_u16(p + svc_len + 1 + num_len);
+      break;
+    case type_shape:
+      c.type = read_u16(p + svc_len + 1);
+      c.micros = read_i64(p + svc_len + 1 + type_len);
+      break;
+    default:
+      return std::nullopt;
+  }
+  std::string_view id = key.substr(id_at, sep_at - id_at);
+  if (!plausible_id(id)) return std::nullopt;
+  c.id.assign(id);
+  c.version = read_u64(p + sep_at + 1);
+  return c;
+}
+
+std::optional<std::uint64_t> parse_version_suffix(std::string_view key) {
+  constexpr std::size_t min_len = svc_len + type_len + 1 + 1 + num_len;
+  if (key.size() < min_len) return std::nullopt;
+  const std::size_t sep_at = key.size() - num_len - 1;
+  if (key[sep_at] != sep) return std::nullopt;
+  std::string_view id = key.substr(svc_len + type_len, sep_at - svc_len - type_len);
+  if (!plausible_id(id)) return std::nullopt;
+  return read_u64(key.data() + sep_at + 1);
+}
+
+// ---- encoding helpers ------------------------------------------------------
+// Written byte by byte rather than with bswap so the code is endian-agnostic.
+
+namespace {
+template <class U>
+void append_be(std::string& out, U v) {
+  for (int shift = (sizeof(U) - 1) * 8; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+template <class U>
+U read_be(const char* p) {
+  U v = 0;
+  for (std::size_t i = 0; i < sizeof(U); ++i)
+    v = static_cast<U>((v << 8) | static_cast<unsigned char>(p[i]));
+  return v;
+}
+constexpr std::uint64_t sign_bit = std::uint64_t{1} << 63;
+} // namespace
+
+void append_u16(std::string& out, std::uint16_t v) { append_be(out, v); }
+void append_u32(std::string& out, std::uint32_t v) { append_be(out, v); }
+void append_u64(std::string& out, std::uint64_t v) { append_be(out, v); }
+// Two's complement with the sign bit flipped maps INT64_MIN..INT64_MAX onto
+// 0..UINT64_MAX in order, so negative times sort before positive ones.
+void append_i64(std::string& out, std::int64_t v) {
+  append_be(out, static_cast<std::uint64_t>(v) ^ sign_bit);
+}
+std::uint16_t read_u16(const char* p) { return read_be<std::uint16_t>(p); }
+std::uint32_t read_u32(const char* p) { return read_be<std::uint32_t>(p); }
+std::uint64_t read_u64(const char* p) { return read_be<std::uint64_t>(p); }
+std::int64_t read_i64(const char* p) {
+  return static_cast<std::int64_t>(read_be<std::uint64_t>(p) ^ sign_bit);
+}
+
+std::string prefix_end(std::string_view prefix) {
+  // Trailing 0xff bytes cannot be incremented: every key extending the
+  // shorter prefix is bounded by incrementing the last byte before them.
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
+} // namespace keys
+} // namespace atrium::storage

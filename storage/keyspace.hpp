@@ -1,0 +1,97 @@
+#pragma once
+// The whole keyspace of a node's RocksDB, in one place. See storage/KEYSPACE.md.
+//
+// Numbers are big-endian so that byte order is value order. A service is
+// named in keys by its interned 4-byte id (assigned once, never reused), a
+// resource type by its 2-byte R4 type id (protocols/fhir/resource_types.hpp).
+// Resource ids match [A-Za-z0-9\-.]{1,64}, so a 0x00 byte safely ends one.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace atrium::storage {
+
+/// Column families, one per kind of data (never one per workspace).
+enum class column : std::uint8_t {
+  meta = 0,      // workspaces, services, id counters
+  resources = 1, // current version of every resource
+  history = 2,   // every version of every resource
+  changes = 3,   // time-ordered change log (type and system history)
+};
+inline constexpr int column_count = 4;
+const char* column_name(column c) noexcept; // "meta", "resources", ...
+
+using service_id = std::uint32_t;
+using type_id = std::uint16_t;
+
+namespace keys {
+
+// ---- meta ----------------------------------------------------------------
+/// "W" ws → workspace record (JSON).
+std::string workspace(std::string_view ws);
+inline constexpr std::string_view workspace_prefix = "W";
+/// "S" ws 0x00 name → service record (JSON).
+std::string service(std::string_view ws, std::string_view name);
+std::string service_prefix(std::string_view ws); // "S" ws 0x00
+/// "N" → next service id (u32 BE).
+std::string next_service_id();
+/// "B" → present once the first start created the embedded default
+/// workspace, so that deleting it later does not bring it back.
+inline std::string bootstrapped() { return "B"; }
+
+// ---- resources -----------------------------------------------------------
+/// svc(4) type(2) id → resource_record of the current version.
+std::string resource(service_id svc, type_id type, std::string_view id);
+/// svc(4): everything of one service (for deleting it); also works as the
+/// prefix of history keys.
+std::string service_scope(service_id svc);
+
+// ---- history -------------------------------------------------------------
+/// svc(4) type(2) id 0x00 version(8) → resource_record of that version.
+std::string version(service_id svc, type_id type, std::string_view id,
+                    std::uint64_t version);
+/// svc(4) type(2) id 0x00: all versions of one resource.
+std::string versions_prefix(service_id svc, type_id type, std::string_view id);
+
+// ---- changes -------------------------------------------------------------
+// Two shapes, both with an empty value; the version's record is in history.
+/// svc(4) 'S' time(8) type(2) id 0x00 version(8): system history.
+std::string system_change(service_id svc, std::int64_t micros, type_id type,
+                          std::string_view id, std::uint64_t version);
+std::string system_changes_prefix(service_id svc); // svc(4) 'S'
+/// svc(4) 'T' type(2) time(8) id 0x00 version(8): type history.
+std::string type_change(service_id svc, type_id type, std::int64_t micros,
+                        std::string_view id, std::uint64_t version);
+std::string type_changes_prefix(service_id svc, type_id type); // svc 'T' type
+
+/// A change key taken apart (either shape).
+struct change {
+  service_id svc = 0;
+  type_id type = 0;
+  std::int64_t micros = 0;
+  std::string id;
+  std::uint64_t version = 0;
+};
+std::optional<change> parse_change(std::string_view key);
+
+/// The version number at the end of a history key.
+std::optional<std::uint64_t> parse_version_suffix(std::string_view key);
+
+// ---- encoding helpers -----------------------------------------------------
+void append_u16(std::string& out, std::uint16_t v);
+void append_u32(std::string& out, std::uint32_t v);
+void append_u64(std::string& out, std::uint64_t v);
+/// Signed time stored with its sign bit flipped, so that order holds across 0.
+void append_i64(std::string& out, std::int64_t v);
+std::uint16_t read_u16(const char* p);
+std::uint32_t read_u32(const char* p);
+std::uint64_t read_u64(const char* p);
+std::int64_t read_i64(const char* p);
+
+/// The smallest key greater than every key that starts with prefix
+/// ("" when there is none, i.e. prefix is all 0xff).
+std::string prefix_end(std::string_view prefix);
+
+} // namespace keys
+} // namespace atrium::storage

@@ -1,0 +1,243 @@
+#include "storage/store.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+namespace atrium::storage {
+namespace {
+
+status from_rocks(const rocksdb::Status& s) {
+  if (s.ok()) return status::ok();
+  return status(errc::io_error, s.ToString());
+}
+
+status closed() { return status(errc::unavailable, "store is closed"); }
+
+rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+bool lz4_available() {
+  for (auto c : rocksdb::GetSupportedCompressions())
+    if (c == rocksdb::kLZ4Compression) return true;
+  return false;
+}
+
+rocksdb::ColumnFamilyOptions column_options(column c,
+                                            const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions o;
+  o.compaction_style = rocksdb::kCompactionStyleLevel;
+  o.write_buffer_size = 64u << 20;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = cache; // one cache for every column: memory is bounded once
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  // Resource JSON compresses well; meta and change values are tiny or empty,
+  // where block compression costs CPU for little.
+  const bool bulky = c == column::resources || c == column::history;
+  o.compression = bulky && lz4_available() ? rocksdb::kLZ4Compression
+                                           : rocksdb::kNoCompression;
+  return o;
+}
+
+} // namespace
+
+// ---- cursor -----------------------------------------------------------------
+
+struct cursor::impl {
+  // The iterator keeps pointers to these slices, which point into the
+  // strings: all three must stay put while it lives (impl is heap-allocated
+  // and never moved, so they do).
+  std::string lower, upper;
+  rocksdb::Slice lower_slice, upper_slice;
+  bool descending = false;
+  std::unique_ptr<rocksdb::Iterator> it; // declared last: destroyed first
+  status failure;                        // set when the store was closed
+  std::shared_ptr<std::atomic<int>> live; // the store's count of open cursors
+
+  ~impl() {
+    it.reset();
+    if (live) live->fetch_sub(1);
+  }
+};
+
+cursor::cursor(std::unique_ptr<rocksdb::Iterator> it, std::string lower,
+               std::string upper, bool descending)
+    : impl_(std::make_unique<impl>()) {
+  impl_->lower = std::move(lower);
+  impl_->upper = std::move(upper);
+  impl_->lower_slice = slice(impl_->lower);
+  impl_->upper_slice = slice(impl_->upper);
+  impl_->descending = descending;
+  impl_->it = std::move(it);
+}
+
+cursor::~cursor() = default;
+cursor::cursor(cursor&&) noexcept = default;
+cursor& cursor::operator=(cursor&&) noexcept = default;
+
+bool cursor::valid() const { return impl_ && impl_->it && impl_->it->Valid(); }
+
+std::string_view cursor::key() const {
+  auto k = impl_->it->key();
+  return {k.data(), k.size()};
+}
+
+std::string_view cursor::value() const {
+  auto v = impl_->it->value();
+  return {v.data(), v.size()};
+}
+
+void cursor::next() {
+  if (!valid()) return;
+  // The iterator's own bounds stop it at lower (Prev) and upper (Next).
+  if (impl_->descending) impl_->it->Prev();
+  else impl_->it->Next();
+}
+
+status cursor::error() const {
+  if (!impl_) return status(errc::internal, "moved-from cursor");
+  if (!impl_->failure.is_ok()) return impl_->failure;
+  return impl_->it ? from_rocks(impl_->it->status()) : status::ok();
+}
+
+// ---- store ------------------------------------------------------------------
+
+struct store::impl {
+  std::unique_ptr<rocksdb::DB> db;
+  // handles[0] is "default" (RocksDB insists on opening it); column c is at
+  // handles[1 + c].
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  std::shared_ptr<std::atomic<int>> live_cursors = std::make_shared<std::atomic<int>>(0);
+
+  rocksdb::ColumnFamilyHandle* cf(column c) const {
+    return handles[1 + static_cast<std::size_t>(c)];
+  }
+};
+
+result<std::unique_ptr<store>> store::open(const std::string& dir,
+                                           const store_options& options) {
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+
+  rocksdb::DBOptions db;
+  db.create_if_missing = options.create_if_missing;
+  db.create_missing_column_families = true;
+  db.max_open_files = -1; // keep every table open: no table-cache misses
+  const int jobs = options.background_jobs > 0 ? options.background_jobs : 1;
+  db.IncreaseParallelism(jobs);
+  db.max_background_jobs = jobs;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, column_options(column::meta, cache));
+  for (int i = 0; i < column_count; ++i) {
+    auto c = static_cast<column>(i);
+    cfs.emplace_back(column_name(c), column_options(c, cache));
+  }
+
+  std::unique_ptr<store> s(new store());
+  s->impl_ = std::make_unique<impl>();
+  rocksdb::DB* raw = nullptr;
+  auto st = rocksdb::DB::Open(db, dir, cfs, &s->impl_->handles, &raw);
+  if (!st.ok()) return from_rocks(st);
+  s->impl_->db.reset(raw);
+  return s;
+}
+
+store::~store() {
+  if (!impl_) return;
+  auto st = close();
+  if (st.code() == errc::internal) {
+    // Cursors still alive: closing would abort inside RocksDB. Leak the
+    // database instead and say so; this is a bug in the caller.
+    std::fprintf(stderr, "atrium storage: %s; database leaked\n", st.message().c_str());
+    (void)impl_->db.release();
+  }
+}
+
+status store::get(column cf, std::string_view key, std::string* value) const {
+  if (!impl_->db) return closed();
+  std::string ignored; // a null value asks only whether the key exists
+  auto st = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(cf), slice(key),
+                           value ? value : &ignored);
+  if (st.IsNotFound()) return status(errc::not_found, "key not found");
+  return from_rocks(st);
+}
+
+status store::write(const std::vector<write_op>& ops, bool sync) {
+  if (!impl_->db) return closed();
+  rocksdb::WriteBatch batch;
+  for (const auto& op : ops) {
+    auto* h = impl_->cf(op.cf);
+    rocksdb::Status st;
+    if (op.erase_range) st = batch.DeleteRange(h, slice(op.key), slice(op.value));
+    else if (op.erase) st = batch.Delete(h, slice(op.key));
+    else st = batch.Put(h, slice(op.key), slice(op.value));
+    if (!st.ok()) return from_rocks(st);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return from_rocks(impl_->db->Write(wo, &batch));
+}
+
+cursor store::scan(column cf, std::string_view lower, std::string_view upper,
+                   bool descending) const {
+  // The bounds must live in the cursor before the iterator exists, since
+  // ReadOptions only points at them.
+  cursor c(nullptr, std::string(lower), std::string(upper), descending);
+  if (!impl_->db) {
+    c.impl_->failure = closed();
+    return c;
+  }
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true; // ranges may cross any future prefix extractor
+  if (!lower.empty()) ro.iterate_lower_bound = &c.impl_->lower_slice;
+  if (!upper.empty()) ro.iterate_upper_bound = &c.impl_->upper_slice;
+  c.impl_->it.reset(impl_->db->NewIterator(ro, impl_->cf(cf)));
+  c.impl_->live = impl_->live_cursors;
+  c.impl_->live->fetch_add(1);
+
+  auto& it = *c.impl_->it;
+  if (!descending) {
+    if (lower.empty()) it.SeekToFirst();
+    else it.Seek(c.impl_->lower_slice);
+  } else if (upper.empty()) {
+    it.SeekToLast();
+  } else {
+    it.SeekForPrev(c.impl_->upper_slice);
+    // SeekForPrev lands on a key <= target; upper is exclusive.
+    if (it.Valid() && it.key() == c.impl_->upper_slice) it.Prev();
+  }
+  return c;
+}
+
+status store::close() {
+  if (!impl_->db) return status::ok(); // already closed: idempotent
+  // An iterator outliving its DB aborts RocksDB ("last_ref"): refuse.
+  if (int n = impl_->live_cursors->load(); n > 0)
+    return status(errc::internal, std::to_string(n) + " cursor(s) still open at close");
+
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  std::vector<rocksdb::ColumnFamilyHandle*> user(impl_->handles.begin() + 1,
+                                                 impl_->handles.end());
+  status first = from_rocks(impl_->db->Flush(fo, user));
+  for (auto* h : impl_->handles) {
+    auto st = impl_->db->DestroyColumnFamilyHandle(h);
+    if (first.is_ok() && !st.ok()) first = from_rocks(st);
+  }
+  impl_->handles.clear();
+  auto st = impl_->db->Close();
+  if (first.is_ok() && !st.ok()) first = from_rocks(st);
+  impl_->db.reset();
+  return first;
+}
+
+} // namespace atrium::storage

@@ -1,0 +1,22 @@
+#include <catch2/catch.hpp>
+
+#include "protocols/fhir/json_text.hpp"
+
+using atrium::fhir::append_json_string;
+
+static std::string json(std::string_view s) {
+  std::string out = "x=";
+  append_json_string(out, s);
+  return out;
+}
+
+TEST_CASE("append_json_string quotes and escapes") {
+  CHECK(json("") == R"(x="")");
+  CHECK(json("plain") == R"(x="plain")");
+  CHECK(json("say \"hi\"") == R"(x="say \"hi\"")");
+  CHECK(json("a\\b") == R"(x="a\\b")");
+  CHECK(json("\n\r\t\b\f") == R"(x="\n\r\t\b\f")");
+  CHECK(json(std::string_view("\0\x01\x1f", 3)) == R"(x="\u0000\u0001\u001f")");
+  CHECK(json("/ and \x7f") == "x=\"/ and \x7f\"");
+  CHECK(json("M\xc3\xbcller \xe2\x9c\x93") == "x=\"M\xc3\xbcller \xe2\x9c\x93\"");
+}

@@ -1,0 +1,51 @@
+#include <catch2/catch.hpp>
+
+#include "protocols/http/query.hpp"
+
+using namespace atrium::http;
+
+TEST_CASE("percent_decode") {
+  CHECK(percent_decode("a%20b%2Fc", false) == "a b/c");
+  CHECK(percent_decode("a+b", false) == "a+b");
+  CHECK(percent_decode("a+b%2B", true) == "a b+");
+  CHECK(percent_decode("%e2%9C%93", false) == "\xe2\x9c\x93");
+  CHECK(percent_decode("", true) == "");
+  CHECK_FALSE(percent_decode("%zz", true));
+  CHECK_FALSE(percent_decode("%2", true));
+  CHECK_FALSE(percent_decode("abc%", true));
+  CHECK_FALSE(percent_decode("%g0", false));
+}
+
+TEST_CASE("parse_query keeps order and repeats") {
+  const auto q = parse_query("name=Doe&birthdate=ge2000&name=Jo+Ann&_count&&x=a%3Db=c&=v");
+  REQUIRE(q);
+  const query_params expected = {{"name", "Doe"}, {"birthdate", "ge2000"}, {"name", "Jo Ann"},
+                                 {"_count", ""},  {"x", "a=b=c"},         {"", "v"}};
+  CHECK(*q == expected);
+  CHECK(find_param(*q, "name") == "Doe");
+  CHECK(find_param(*q, "_count") == "");
+  CHECK_FALSE(find_param(*q, "missing"));
+  CHECK(parse_query("")->empty());
+  CHECK(parse_query("&&")->empty());
+}
+
+TEST_CASE("parse_query refuses malformed escapes") {
+  CHECK_FALSE(parse_query("a=1&b=%zz"));
+  CHECK_FALSE(parse_query("%zz=1"));
+  CHECK_FALSE(parse_query("a=%4"));
+}
+
+TEST_CASE("split_target and split_path") {
+  using pair = std::pair<std::string_view, std::string_view>;
+  CHECK(split_target("/fhir/Patient?name=x&y") == pair{"/fhir/Patient", "name=x&y"});
+  CHECK(split_target("/fhir/Patient") == pair{"/fhir/Patient", ""});
+  CHECK(split_target("/fhir/Patient?") == pair{"/fhir/Patient", ""});
+  CHECK(split_target("/a?b?c") == pair{"/a", "b?c"});
+
+  using segments = std::vector<std::string>;
+  CHECK(split_path("/a//b/") == segments{"a", "b"});
+  CHECK(split_path("/fhir/Patient/p%201+2") == segments{"fhir", "Patient", "p 1+2"});
+  CHECK(split_path("/") == segments{});
+  CHECK(split_path("") == segments{});
+  CHECK_FALSE(split_path("/fhir/%zz"));
+}

@@ -1,0 +1,376 @@
+// atrium-bench: runs the scenarios one after another against one server and
+// prints one Markdown table. Every figure sits next to the healthz baseline
+// from the same run, because on a shared 2-core machine an absolute req/s
+// says little, while "reads reach 78% of the bare HTTP floor" travels well.
+#include "load_scenario.hpp"
+
+#include <sched.h>
+#include <sys/utsname.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace atrium::bench {
+namespace {
+
+constexpr const char* usage = R"(usage: atrium-bench [options]
+
+Closed-loop HTTP load against a running atrium node. Scenarios run in the
+given order, each with its own warm-up and measured window.
+
+  --target HOST:PORT     server address                (default 127.0.0.1:8080)
+  --base PATH            FHIR service base path        (default /default/fhir)
+  --connections N        keep-alive connections        (default 32)
+  --threads T            client io threads             (default 1)
+  --duration SECONDS     measured window per scenario  (default 10)
+  --warmup SECONDS       unmeasured lead-in per scenario (default 2)
+  --max-requests N       also stop a scenario after N requests (default 0: off)
+  --timeout SECONDS      per-request and connect timeout (default 5)
+  --scenarios LIST       comma list of healthz,create,read
+                         (default healthz,create,read)
+  --prefer-minimal       send "Prefer: return=minimal" on creates
+  --help                 this text
+
+read uses the ids that create made earlier in the run; without a create it
+first creates 1000 patients. Exit status: 0 ok, 1 if a connection could not
+connect or more than 1% of a scenario's requests failed (transport error or
+non-2xx status), 2 for bad arguments.
+)";
+
+struct options {
+  scenario_config common;
+  std::vector<scenario_kind> scenarios{
+    scenario_kind::healthz, scenario_kind::create, scenario_kind::read};
+};
+
+/// Thrown for bad command lines; main prints it with the usage text.
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::chrono::milliseconds parse_seconds(std::string_view flag,
+                                        const std::string& text) {
+  std::size_t used = 0;
+  double seconds = -1;
+  try {
+    seconds = std::stod(text, &used);
+  } catch (const std::exception&) {
+  }
+  if (used != text.size() || !(seconds >= 0) || seconds > 86400)
+    throw usage_error(std::string(flag) + ": expected seconds, got '" + text
+                      + "'");
+  return std::chrono::milliseconds(std::llround(seconds * 1000));
+}
+
+std::uint64_t parse_count(std::string_view flag, const std::string& text,
+                          std::uint64_t min, std::uint64_t max) {
+  std::size_t used = 0;
+  unsigned long long value = 0;
+  try {
+    value = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (text.empty() || text[0] == '-' || used != text.size() || value < min
+      || value > max)
+    throw usage_error(std::string(flag) + ": expected a number in ["
+                      + std::to_string(min) + ", " + std::to_string(max)
+                      + "], got '" + text + "'");
+  return value;
+}
+
+std::vector<scenario_kind> parse_scenarios(const std::string& text) {
+  std::vector<scenario_kind> result;
+  std::stringstream in(text);
+  for (std::string name; std::getline(in, name, ',');) {
+    if (name == "healthz")
+      result.push_back(scenario_kind::healthz);
+    else if (name == "create")
+      result.push_back(scenario_kind::create);
+    else if (name == "read")
+      result.push_back(scenario_kind::read);
+    else
+      throw usage_error("--scenarios: unknown scenario '" + name + "'");
+  }
+  if (result.empty())
+    throw usage_error("--scenarios: empty list");
+  return result;
+}
+
+/// Accepts "--flag value" and "--flag=value". Returns nullopt for --help.
+std::optional<options> parse_options(int argc, char** argv) {
+  options opts;
+  auto& c = opts.common;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::optional<std::string> inline_value;
+    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0
+                                 && eq != std::string::npos) {
+      inline_value = arg.substr(eq + 1);
+      arg.resize(eq);
+    }
+    auto value = [&]() -> std::string {
+      if (inline_value)
+        return *inline_value;
+      if (i + 1 >= argc)
+        throw usage_error(arg + ": missing value");
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      return std::nullopt;
+    } else if (arg == "--target") {
+      auto target = value();
+      auto colon = target.rfind(':');
+      if (colon == std::string::npos || colon == 0
+          || colon + 1 == target.size())
+        throw usage_error("--target: expected HOST:PORT, got '" + target
+                          + "'");
+      c.host = target.substr(0, colon);
+      // Accept "[::1]:8080" for IPv6 literals.
+      if (c.host.size() > 2 && c.host.front() == '[' && c.host.back() == ']')
+        c.host = c.host.substr(1, c.host.size() - 2);
+      c.port = target.substr(colon + 1);
+    } else if (arg == "--base") {
+      c.base = value();
+      while (!c.base.empty() && c.base.back() == '/')
+        c.base.pop_back();
+      if (!c.base.empty() && c.base.front() != '/')
+        c.base.insert(c.base.begin(), '/');
+    } else if (arg == "--connections") {
+      c.connections = static_cast<int>(parse_count(arg, value(), 1, 10000));
+    } else if (arg == "--threads") {
+      c.threads = static_cast<int>(parse_count(arg, value(), 1, 256));
+    } else if (arg == "--duration") {
+      c.duration = parse_seconds(arg, value());
+      if (c.duration.count() == 0)
+        throw usage_error("--duration: must be > 0");
+    } else if (arg == "--warmup") {
+      c.warmup = parse_seconds(arg, value());
+    } else if (arg == "--timeout") {
+      c.request_timeout = parse_seconds(arg, value());
+      if (c.request_timeout.count() == 0)
+        throw usage_error("--timeout: must be > 0");
+    } else if (arg == "--max-requests") {
+      c.max_requests = parse_count(arg, value(), 0, UINT64_MAX);
+    } else if (arg == "--scenarios") {
+      opts.scenarios = parse_scenarios(value());
+    } else if (arg == "--prefer-minimal") {
+      if (inline_value)
+        throw usage_error("--prefer-minimal takes no value");
+      c.prefer_minimal = true;
+    } else {
+      throw usage_error("unknown option '" + arg + "'");
+    }
+  }
+  return opts;
+}
+
+/// One finished scenario, reduced to what the table shows.
+struct summary {
+  std::string name;
+  scenario_result result;
+  double ok_per_second = 0;
+  double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0;
+  bool failed = false; // breaks the exit-status rule
+};
+
+summary summarize(std::string name, scenario_result result) {
+  summary s;
+  s.name = std::move(name);
+  auto& lat = result.latencies_ns;
+  std::sort(lat.begin(), lat.end());
+  // Nearest-rank percentile: the smallest sample with at least p of all
+  // samples at or below it, so p99 is a latency some request really had.
+  auto percentile = [&](double p) {
+    if (lat.empty())
+      return 0.0;
+    auto rank = static_cast<std::size_t>(std::ceil(p * lat.size()));
+    return lat[std::clamp<std::size_t>(rank, 1, lat.size()) - 1] / 1e6;
+  };
+  s.p50_ms = percentile(0.50);
+  s.p90_ms = percentile(0.90);
+  s.p99_ms = percentile(0.99);
+  s.max_ms = lat.empty() ? 0.0 : lat.back() / 1e6;
+  // req/s counts 2xx responses only: a server answering 503 quickly must not
+  // look fast.
+  const auto seconds = std::chrono::duration<double>(result.elapsed).count();
+  const auto ok = result.responses - result.non_2xx;
+  s.ok_per_second = seconds > 0 ? ok / seconds : 0;
+  const auto attempts = result.responses + result.errors;
+  const auto failures = result.non_2xx + result.errors;
+  s.failed = result.connect_failures > 0 || result.responses == 0
+             || failures * 100 > attempts; // more than 1%
+  s.result = std::move(result);
+  return s;
+}
+
+std::string fixed(double value, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+  return buf;
+}
+
+/// Prints rows as a Markdown table with padded columns, so it reads in a
+/// terminal as well as pasted into an issue. Column 0 is left-aligned.
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width(rows.front().size(), 3);
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i)
+      width[i] = std::max(width[i], row[i].size());
+  auto print_row = [&](const std::vector<std::string>& row) {
+    std::string line = "|";
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      const auto pad = std::string(width[i] - row[i].size(), ' ');
+      line += " " + (i == 0 ? row[i] + pad : pad + row[i]) + " |";
+    }
+    std::cout << line << '\n';
+  };
+  print_row(rows.front());
+  std::string rule = "|";
+  for (std::size_t i = 0; i < width.size(); ++i)
+    rule += (i == 0 ? " :" + std::string(width[i] - 1, '-')
+                    : " " + std::string(width[i] - 1, '-') + ":")
+            + " |";
+  std::cout << rule << '\n';
+  for (std::size_t r = 1; r < rows.size(); ++r)
+    print_row(rows[r]);
+}
+
+std::string command_line(int argc, char** argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i > 0)
+      line += ' ';
+    line += arg.find_first_of(" \t\"'") == std::string::npos ? arg
+                                                            : "'" + arg + "'";
+  }
+  return line;
+}
+
+/// Like nproc(1): the CPUs this process may run on, not all CPUs present.
+std::string machine_line() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+  std::string line = "nproc=" + std::to_string(cpus);
+  if (utsname u{}; uname(&u) == 0)
+    line += std::string(", ") + u.sysname + " " + u.release + " " + u.machine;
+  return line;
+}
+
+int run(const options& opts, int argc, char** argv) {
+  const auto& common = opts.common;
+  std::vector<summary> done;
+  std::vector<std::string> ids; // created in this run, for the read scenario
+  std::vector<std::string> notes;
+
+  for (auto kind : opts.scenarios) {
+    auto config = common;
+    config.kind = kind;
+    if (kind == scenario_kind::read) {
+      if (ids.empty()) {
+        // Reads need ids that exist; make a fixed, modest set first.
+        std::cerr << "read: no ids from a create scenario, creating 1000 "
+                     "patients first\n";
+        auto seed = common;
+        seed.kind = scenario_kind::create;
+        seed.warmup = {};
+        seed.duration = std::chrono::seconds(60);
+        seed.max_requests = 1000;
+        auto seeded = run_scenario(seed);
+        ids = std::move(seeded.created_ids);
+        notes.push_back("read: seeded " + std::to_string(ids.size())
+                        + " patients before the read scenario");
+        if (ids.empty()) {
+          summary failed;
+          failed.name = "read";
+          failed.failed = true;
+          failed.result.first_problem =
+            "could not create patients to read: "
+            + (seeded.first_problem.empty() ? "no ids returned"
+                                            : seeded.first_problem);
+          failed.result.connect_failures = seeded.connect_failures;
+          done.push_back(std::move(failed));
+          continue;
+        }
+      }
+      config.read_ids = &ids;
+    }
+    std::cerr << to_string(kind) << ": "
+              << std::chrono::duration<double>(config.warmup).count()
+              << " s warm-up + "
+              << std::chrono::duration<double>(config.duration).count()
+              << " s on " << config.connections << " connections\n";
+    auto result = run_scenario(config);
+    if (kind == scenario_kind::create)
+      ids.insert(ids.end(), result.created_ids.begin(),
+                 result.created_ids.end());
+    done.push_back(summarize(to_string(kind), std::move(result)));
+  }
+
+  std::optional<double> baseline;
+  for (const auto& s : done)
+    if (s.name == "healthz" && s.ok_per_second > 0)
+      baseline = s.ok_per_second;
+
+  std::vector<std::vector<std::string>> rows{
+    {"scenario", "requests", "non-2xx", "errors", "req/s", "p50 ms", "p90 ms",
+     "p99 ms", "max ms", "vs healthz"}};
+  bool failed = false;
+  for (const auto& s : done) {
+    const auto& r = s.result;
+    rows.push_back({s.name, std::to_string(r.responses),
+                    std::to_string(r.non_2xx), std::to_string(r.errors),
+                    fixed(s.ok_per_second, 0), fixed(s.p50_ms, 2),
+                    fixed(s.p90_ms, 2), fixed(s.p99_ms, 2), fixed(s.max_ms, 2),
+                    baseline ? fixed(100 * s.ok_per_second / *baseline, 0) + "%"
+                             : "n/a"});
+    if (r.connect_failures > 0)
+      notes.push_back(s.name + ": " + std::to_string(r.connect_failures)
+                      + " connection(s) failed to connect or reconnect");
+    if (!r.first_problem.empty())
+      notes.push_back(s.name + ": first problem: " + r.first_problem);
+    if (s.failed)
+      notes.push_back(s.name + ": FAILED (connect failure, no response, or "
+                               "> 1% errors/non-2xx)");
+    failed = failed || s.failed;
+  }
+
+  std::cout << "\n";
+  print_table(rows);
+  std::cout << "\ncommand: " << command_line(argc, argv)
+            << " | machine: " << machine_line() << "\n";
+  for (const auto& note : notes)
+    std::cout << "- " << note << "\n";
+  return failed ? 1 : 0;
+}
+
+} // namespace
+} // namespace atrium::bench
+
+int main(int argc, char** argv) {
+  using namespace atrium::bench;
+  try {
+    auto opts = parse_options(argc, argv);
+    if (!opts) {
+      std::cout << usage;
+      return 0;
+    }
+    return run(*opts, argc, argv);
+  } catch (const usage_error& e) {
+    std::cerr << "atrium-bench: " << e.what() << "\n\n" << usage;
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "atrium-bench: " << e.what() << "\n";
+    return 1;
+  }
+}

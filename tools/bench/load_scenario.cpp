@@ -1,0 +1,361 @@
+// The Beast client behind run_scenario(). Design choices, and why:
+// - One io_context per io thread, each running on exactly one thread, and a
+//   connection never leaves its io_context: handlers of one connection never
+//   run concurrently, so there are no strands, and per-thread results need no
+//   locks (merged after the threads end).
+// - Closed loop: a connection sends its next request when the previous
+//   response is read. Throughput is what N clients waiting on the server get;
+//   latency is not hidden by a client-side queue.
+// - All timing uses steady_clock. The window is fixed up front (start +
+//   warm-up, + duration); a request counts if it started and finished inside
+//   it, so requests straddling either edge never skew rate or percentiles.
+#include "load_scenario.hpp"
+
+#include "patient_body.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
+
+namespace atrium::bench {
+
+const char* to_string(scenario_kind kind) {
+  switch (kind) {
+    case scenario_kind::healthz:
+      return "healthz";
+    case scenario_kind::create:
+      return "create";
+    case scenario_kind::read:
+      return "read";
+  }
+  return "?";
+}
+
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using steady = std::chrono::steady_clock;
+
+std::string_view as_std(beast::string_view s) {
+  return {s.data(), s.size()};
+}
+
+/// The id of a created Patient: from `Location: .../Patient/{id}/_history/1`,
+/// or, if a server omits Location, from the returned body's "id".
+std::string created_id(const http::response<http::string_body>& response) {
+  const auto location = as_std(response[http::field::location]);
+  constexpr std::string_view marker = "/Patient/";
+  if (auto at = location.find(marker); at != std::string_view::npos) {
+    auto id = location.substr(at + marker.size());
+    return std::string(id.substr(0, id.find('/')));
+  }
+  // Good enough for a server-produced body: the first "id" key is the
+  // resource id, because resourceType/id lead and nested ids come later.
+  const std::string_view body = response.body();
+  auto at = body.find("\"id\"");
+  if (at == std::string_view::npos)
+    return {};
+  at = body.find('"', body.find(':', at + 4));
+  if (at == std::string_view::npos)
+    return {};
+  const auto end = body.find('"', at + 1);
+  if (end == std::string_view::npos)
+    return {};
+  return std::string(body.substr(at + 1, end - at - 1));
+}
+
+/// Fixed for the whole scenario and read by every io thread. Only the
+/// request budget (for --max-requests) is shared mutable state.
+struct shared_plan {
+  const scenario_config& config;
+  tcp::resolver::results_type endpoints;
+  std::string host_header;
+  steady::time_point measure_start;
+  steady::time_point deadline;
+  std::atomic<std::uint64_t> started_in_window{0};
+  std::atomic<bool> budget_exhausted{false};
+};
+
+/// What one io thread owns; only that thread touches it while it runs.
+struct io_thread_state {
+  net::io_context ioc{1}; // concurrency hint 1: one thread, no locking
+  scenario_result result;
+  steady::time_point last_counted{};
+};
+
+class connection {
+public:
+  connection(shared_plan& plan, io_thread_state& home, std::uint64_t index)
+    : plan_(plan),
+      home_(home),
+      index_(index),
+      stream_(home.ioc),
+      rng_(static_cast<std::uint_fast32_t>(index * 7919 + 1)) {
+    const auto& config = plan_.config;
+    request_.version(11);
+    request_.set(http::field::host, plan_.host_header);
+    request_.set(http::field::user_agent, "atrium-bench");
+    switch (config.kind) {
+      case scenario_kind::healthz:
+        request_.method(http::verb::get);
+        request_.target("/healthz");
+        break;
+      case scenario_kind::read:
+        request_.method(http::verb::get);
+        request_.set(http::field::accept, "application/fhir+json");
+        break;
+      case scenario_kind::create:
+        request_.method(http::verb::post);
+        request_.target(config.base + "/Patient");
+        request_.set(http::field::accept, "application/fhir+json");
+        request_.set(http::field::content_type, "application/fhir+json");
+        if (config.prefer_minimal)
+          request_.set("Prefer", "return=minimal");
+        break;
+    }
+  }
+
+  void start() {
+    connect();
+  }
+
+private:
+  void connect() {
+    stream_.expires_after(plan_.config.request_timeout);
+    stream_.async_connect(plan_.endpoints,
+                          [this](beast::error_code ec, const tcp::endpoint&) {
+                            on_connect(ec);
+                          });
+  }
+
+  void on_connect(beast::error_code ec) {
+    if (ec) {
+      // The connection stops here. A failed re-connect (after an error or a
+      // server-side close) counts like a failed first connect: both mean
+      // the server stopped accepting, e.g. it crashed, and that must fail
+      // the run even when the requests that did finish were all fine.
+      ++home_.result.connect_failures;
+      note_problem(std::string(connected_once_ ? "reconnect: " : "connect: ")
+                   + ec.message());
+      return;
+    }
+    connected_once_ = true;
+    // Requests are small; don't let Nagle hold one back waiting for an ACK.
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+    send_next();
+  }
+
+  void send_next() {
+    const auto now = steady::now();
+    if (now >= plan_.deadline)
+      return close();
+    const auto max = plan_.config.max_requests;
+    if (max != 0 && now >= plan_.measure_start
+        && plan_.started_in_window.fetch_add(1, std::memory_order_relaxed)
+             >= max) {
+      plan_.budget_exhausted.store(true, std::memory_order_relaxed);
+      return close();
+    }
+    prepare_request();
+    response_ = {};
+    // Stamp after building the body: its cost is the generator's, not the
+    // server's.
+    sent_at_ = steady::now();
+    stream_.expires_after(plan_.config.request_timeout);
+    http::async_write(stream_, request_,
+                      [this](beast::error_code ec, std::size_t) {
+                        on_write(ec);
+                      });
+  }
+
+  void prepare_request() {
+    const auto& config = plan_.config;
+    switch (config.kind) {
+      case scenario_kind::healthz:
+        break;
+      case scenario_kind::read: {
+        const auto& ids = *config.read_ids;
+        const auto& id = ids[rng_() % ids.size()];
+        std::string target;
+        target.reserve(config.base.size() + 9 + id.size());
+        target.append(config.base).append("/Patient/").append(id);
+        request_.target(target);
+        break;
+      }
+      case scenario_kind::create:
+        request_.body() = make_patient_body(sequence_++, index_ + 1);
+        request_.prepare_payload();
+        break;
+    }
+  }
+
+  void on_write(beast::error_code ec) {
+    if (ec)
+      return on_failure("write", ec);
+    http::async_read(stream_, buffer_, response_,
+                     [this](beast::error_code ec, std::size_t) {
+                       on_read(ec);
+                     });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec)
+      return on_failure("read", ec);
+    const auto done = steady::now();
+    const auto status = response_.result_int();
+    const bool ok = status >= 200 && status < 300;
+    auto& result = home_.result;
+    if (!ok) {
+      note_problem(std::string(as_std(request_.method_string())) + " "
+                   + std::string(as_std(request_.target())) + " -> HTTP "
+                   + std::to_string(status));
+    } else if (plan_.config.kind == scenario_kind::create) {
+      // Keep warm-up creates too: the read scenario needs ids, not timings.
+      if (auto id = created_id(response_); !id.empty())
+        result.created_ids.push_back(std::move(id));
+      else
+        note_problem("create: 2xx without a Location header or id");
+    }
+    if (sent_at_ >= plan_.measure_start && done <= plan_.deadline) {
+      ++result.responses;
+      if (!ok)
+        ++result.non_2xx;
+      result.latencies_ns.push_back(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(done - sent_at_)
+          .count());
+      home_.last_counted = std::max(home_.last_counted, done);
+    }
+    if (!response_.keep_alive()) {
+      // The server may close a keep-alive connection at any time; that is
+      // not an error, but the reconnect cost shows in the figures.
+      close();
+      return connect();
+    }
+    send_next();
+  }
+
+  void on_failure(const char* stage, beast::error_code ec) {
+    const auto now = steady::now();
+    if (sent_at_ >= plan_.measure_start) {
+      ++home_.result.errors;
+      home_.last_counted = std::max(home_.last_counted, now);
+    }
+    note_problem(std::string(stage) + ": " + ec.message());
+    close();
+    // Try a fresh connection; if that fails too, on_connect ends this one.
+    if (now < plan_.deadline)
+      connect();
+  }
+
+  void note_problem(std::string what) {
+    if (home_.result.first_problem.empty())
+      home_.result.first_problem = std::move(what);
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+    buffer_.clear(); // leftover bytes belong to the old connection
+  }
+
+  shared_plan& plan_;
+  io_thread_state& home_;
+  const std::uint64_t index_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  http::request<http::string_body> request_;
+  http::response<http::string_body> response_;
+  steady::time_point sent_at_{};
+  std::uint64_t sequence_ = 0;
+  std::minstd_rand rng_;
+  bool connected_once_ = false;
+};
+
+std::string host_header(const scenario_config& config) {
+  // An IPv6 literal needs brackets in a Host header.
+  const bool v6 = config.host.find(':') != std::string::npos;
+  return (v6 ? "[" + config.host + "]" : config.host) + ":" + config.port;
+}
+
+} // namespace
+
+scenario_result run_scenario(const scenario_config& config) {
+  if (config.kind == scenario_kind::read
+      && (config.read_ids == nullptr || config.read_ids->empty()))
+    throw std::invalid_argument("read scenario without ids to read");
+
+  scenario_result merged;
+  // Resolve once, synchronously: name lookup is not part of the benchmark.
+  net::io_context resolve_ioc;
+  tcp::resolver resolver(resolve_ioc);
+  beast::error_code ec;
+  auto endpoints = resolver.resolve(config.host, config.port, ec);
+  if (ec) {
+    merged.connect_failures = config.connections;
+    merged.first_problem = "resolve " + config.host + ":" + config.port + ": "
+                           + ec.message();
+    return merged;
+  }
+
+  const int connections = std::max(config.connections, 1);
+  const int threads = std::clamp(config.threads, 1, connections);
+  std::vector<std::unique_ptr<io_thread_state>> homes;
+  for (int i = 0; i < threads; ++i)
+    homes.push_back(std::make_unique<io_thread_state>());
+
+  const auto t0 = steady::now();
+  shared_plan plan{config, std::move(endpoints), host_header(config),
+                   t0 + config.warmup, t0 + config.warmup + config.duration};
+  std::vector<std::unique_ptr<connection>> pool;
+  for (int i = 0; i < connections; ++i) {
+    pool.push_back(std::make_unique<connection>(
+      plan, *homes[i % threads], static_cast<std::uint64_t>(i)));
+    pool.back()->start();
+  }
+  // Each run() returns once all of its connections have closed: after the
+  // deadline, plus at most request_timeout for a request in flight.
+  std::vector<std::thread> workers;
+  for (auto& home : homes)
+    workers.emplace_back([&ioc = home->ioc] { ioc.run(); });
+  for (auto& worker : workers)
+    worker.join();
+  pool.clear(); // sockets go before the io_contexts that own them
+
+  steady::time_point last_counted{};
+  for (auto& home : homes) {
+    auto& r = home->result;
+    merged.responses += r.responses;
+    merged.non_2xx += r.non_2xx;
+    merged.errors += r.errors;
+    merged.connect_failures += r.connect_failures;
+    merged.latencies_ns.insert(merged.latencies_ns.end(),
+                               r.latencies_ns.begin(), r.latencies_ns.end());
+    merged.created_ids.insert(merged.created_ids.end(),
+                              std::make_move_iterator(r.created_ids.begin()),
+                              std::make_move_iterator(r.created_ids.end()));
+    if (merged.first_problem.empty())
+      merged.first_problem = std::move(r.first_problem);
+    last_counted = std::max(last_counted, home->last_counted);
+  }
+  merged.elapsed = config.duration;
+  // With --max-requests the window ends at the last counted completion.
+  if (plan.budget_exhausted.load() && last_counted > plan.measure_start)
+    merged.elapsed = std::min<std::chrono::nanoseconds>(
+      config.duration, last_counted - plan.measure_start);
+  return merged;
+}
+
+} // namespace atrium::bench

@@ -1,0 +1,75 @@
+// One load scenario: N keep-alive connections over T io threads, each sending
+// its next request as soon as the previous response arrives (closed loop).
+// This header is Beast-free so bench_main.cpp stays plain C++.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace atrium::bench {
+
+enum class scenario_kind {
+  healthz, ///< GET /healthz: the server's HTTP floor, the baseline.
+  create,  ///< POST {base}/Patient with a varying Patient body.
+  read,    ///< GET {base}/Patient/{id} over ids that exist.
+};
+
+const char* to_string(scenario_kind kind);
+
+struct scenario_config {
+  scenario_kind kind = scenario_kind::healthz;
+  /// Host and port to connect to. Default: 127.0.0.1 / 8080.
+  std::string host = "127.0.0.1";
+  std::string port = "8080";
+  /// FHIR service base path. Default: "/default/fhir".
+  std::string base = "/default/fhir";
+  /// Concurrent keep-alive connections. Default: 32.
+  int connections = 32;
+  /// io threads; each owns one io_context and a share of the connections,
+  /// so no strands or locks sit on the request path. Default: 1.
+  int threads = 1;
+  /// Requests run but are not recorded, so connection set-up and the
+  /// server's cold caches stay out of the figures. Default: 2 s.
+  std::chrono::milliseconds warmup{2000};
+  /// Measured window; no request is started after it ends. Default: 10 s.
+  std::chrono::milliseconds duration{10000};
+  /// Stop after this many requests started in the measured window, even if
+  /// time is left. 0 means unbounded. Default: 0.
+  std::uint64_t max_requests = 0;
+  /// A request (or connect) that takes longer fails with a timeout. It also
+  /// bounds how long a scenario can overrun its window. Default: 5 s.
+  std::chrono::milliseconds request_timeout{5000};
+  /// Send `Prefer: return=minimal` on creates. Default: false.
+  bool prefer_minimal = false;
+  /// Ids to read (read scenario only); shared read-only by all io threads.
+  const std::vector<std::string>* read_ids = nullptr;
+};
+
+struct scenario_result {
+  /// Responses of any status whose request started and finished inside the
+  /// measured window.
+  std::uint64_t responses = 0;
+  std::uint64_t non_2xx = 0;
+  /// Transport failures (reset, timeout, malformed response) of requests
+  /// started inside the window.
+  std::uint64_t errors = 0;
+  /// Connections that stopped because a connect or re-connect failed.
+  int connect_failures = 0;
+  /// Length of the measured window: the configured duration, or less if
+  /// max_requests ran out first.
+  std::chrono::nanoseconds elapsed{0};
+  /// Latency of every counted response, unsorted.
+  std::vector<std::int64_t> latencies_ns;
+  /// Ids of all successful creates, warm-up included (create scenario).
+  std::vector<std::string> created_ids;
+  /// The first failure or unexpected status seen, to explain a bad run.
+  std::string first_problem;
+};
+
+/// Runs one scenario to completion; returns after the measured window plus
+/// at most `request_timeout` for requests still in flight.
+scenario_result run_scenario(const scenario_config& config);
+
+} // namespace atrium::bench

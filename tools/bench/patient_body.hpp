@@ -1,0 +1,15 @@
+// Synthetic Patient resources for the create scenario.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace atrium::bench {
+
+/// Returns a small (~600 byte) FHIR R4 Patient in JSON. Every field that a
+/// server might index or hash (identifier, name, birthDate, address, telecom)
+/// varies with `sequence`, so a create benchmark cannot profit from repeated
+/// identical bodies. `salt` separates connections that share a sequence.
+std::string make_patient_body(std::uint64_t sequence, std::uint64_t salt);
+
+} // namespace atrium::bench
