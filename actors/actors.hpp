@@ -21,18 +21,20 @@ using storage_writer_actor = caf::typed_actor<
   caf::replies_to<write_request>::with<write_ack>,
   caf::reacts_to<flush_atom>>;
 
+/// Callbacks that carry a reply back to an HTTP session. They only post to the
+/// session's strand. Local-only by nature: they never leave the node.
+using fhir_callback = std::function<void(fhir_reply)>;
+using mgmt_callback = std::function<void(mgmt_reply)>;
+
 /// Anything that answers FHIR requests: resource-type partitions (instance
-/// level) and FHIR service actors (type and system history).
-using fhir_actor = caf::typed_actor<caf::replies_to<fhir_request>::with<fhir_reply>>;
+/// level) and FHIR service actors (type and system history). Remote callers
+/// (and the gateway) use request/response; the local edge sends the request
+/// with its callback, which saves a hop per request (see actors/edge).
+using fhir_actor = caf::typed_actor<caf::replies_to<fhir_request>::with<fhir_reply>,
+                                    caf::reacts_to<fhir_request, fhir_callback>>;
 
 /// Workspace catalog (node level) and workspace actors (per workspace).
 using mgmt_actor = caf::typed_actor<caf::replies_to<mgmt_request>::with<mgmt_reply>>;
-
-/// Callbacks that carry a reply back to an HTTP session. They only post to the
-/// session's strand; they are local-only by nature, so they never leave the
-/// node (the gateway that holds them is always local to its edge).
-using fhir_callback = std::function<void(fhir_reply)>;
-using mgmt_callback = std::function<void(mgmt_reply)>;
 
 } // namespace atrium::actors
 

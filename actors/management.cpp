@@ -296,9 +296,12 @@ caf::result<mgmt_reply> delete_workspace_via_actor(cat_ptr self, const mgmt_requ
 mgmt_actor::behavior_type catalog_actor(cat_ptr self, node_context* ctx) {
   self->state.ctx = ctx;
   load_workspaces(self);
-  self->attach_functor([self](const caf::error&) {
+  // Workspace actors stop with the catalog. (An attached functor would run
+  // after the state is gone, so this is done while handling the exit.)
+  self->set_exit_handler([self](caf::exit_msg& msg) {
     for (auto& [ws, entry] : self->state.workspaces)
-      caf::anon_send_exit(entry.actor, caf::exit_reason::user_shutdown);
+      self->send_exit(entry.actor, msg.reason);
+    self->quit(msg.reason);
   });
   return {
     [=](mgmt_request& req) -> caf::result<mgmt_reply> {

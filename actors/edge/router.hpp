@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/node_id.hpp>
 
 #include "actors/actors.hpp"
 #include "protocols/http/message.hpp"
@@ -23,6 +24,7 @@ struct edge_context {
   std::atomic<std::size_t> next_gateway{0};
   std::atomic<bool> ready{false};
   std::string software_version;
+  caf::node_id local_node;
 
   const caf::actor& gateway() {
     return gateways[next_gateway.fetch_add(1, std::memory_order_relaxed) % gateways.size()];

@@ -49,10 +49,9 @@ result<current_version> lookup_current(self_ptr self, const std::string& id) {
   return current_version{true, h->kind == storage::record_kind::erase, h->version};
 }
 
-/// Sends a new version to the writer; answers the client once it is durable.
-caf::typed_response_promise<fhir_reply>
-commit(self_ptr self, const std::string& id, storage::resource_record rec,
-       bool created) {
+/// Sends a new version to the writer; answers once it is durable.
+void commit(self_ptr self, const std::string& id, storage::resource_record rec,
+            bool created, fhir_callback reply) {
   auto& st = self->state;
   auto svc = st.key.service;
   auto type = st.key.type;
@@ -73,7 +72,6 @@ commit(self_ptr self, const std::string& id, storage::resource_record rec,
   slot.deleted = rec.deleted();
   ++slot.count;
 
-  auto rp = self->make_response_promise<fhir_reply>();
   auto shard = (std::uint64_t{svc} << 32) ^ (std::uint64_t{type} << 16) ^ st.key.partition;
   auto release = [self, id] {
     auto it = self->state.pending.find(id);
@@ -88,19 +86,18 @@ commit(self_ptr self, const std::string& id, storage::resource_record rec,
       [=, rec = std::move(rec)](write_ack& ack) mutable {
         release();
         if (!ack.status.ok()) {
-          rp.deliver(error_reply(ack.status.code, ack.status.message));
+          reply(error_reply(ack.status.code, ack.status.message));
           return;
         }
         fhir_reply r;
         r.created = created;
         r.record = std::move(rec);
-        rp.deliver(std::move(r));
+        reply(std::move(r));
       },
       [=](caf::error& err) mutable {
         release();
-        rp.deliver(transport_error_reply(err));
+        reply(transport_error_reply(err));
       });
-  return rp;
 }
 
 fhir_reply read(self_ptr self, const fhir_request& req) {
@@ -154,14 +151,14 @@ status check_if_match(const fhir_request& req, const current_version& cur,
           "If-Match"};
 }
 
-caf::result<fhir_reply> write_version(self_ptr self, fhir_request& req) {
+void write_version(self_ptr self, fhir_request& req, fhir_callback reply) {
   auto& st = self->state;
   auto cur = lookup_current(self, req.id);
   if (!cur)
-    return error_reply(cur.error().code(), cur.error().message());
+    return reply(error_reply(cur.error().code(), cur.error().message()));
   auto what = label(st.key, req.id);
   if (auto s = check_if_match(req, *cur, what); !s)
-    return error_reply(s.code(), s.message(), s.where());
+    return reply(error_reply(s.code(), s.message(), s.where()));
 
   storage::resource_record rec;
   rec.version = cur->version + 1;
@@ -169,7 +166,7 @@ caf::result<fhir_reply> write_version(self_ptr self, fhir_request& req) {
   switch (req.op) {
     case fhir_op::create:
       if (cur->exists)
-        return error_reply(errc::conflict, what + " already exists");
+        return reply(error_reply(errc::conflict, what + " already exists"));
       rec.kind = storage::record_kind::create;
       created = true;
       break;
@@ -183,7 +180,7 @@ caf::result<fhir_reply> write_version(self_ptr self, fhir_request& req) {
         fhir_reply r;
         r.record.kind = storage::record_kind::erase;
         r.record.version = cur->version;
-        return r;
+        return reply(std::move(r));
       }
       rec.kind = storage::record_kind::erase;
       break;
@@ -193,7 +190,27 @@ caf::result<fhir_reply> write_version(self_ptr self, fhir_request& req) {
     rec.json = fhir::render_resource(
       fhir::resource_template{{}, req.id, std::move(req.head), std::move(req.tail)},
       rec.version, rec.last_updated_micros);
-  return commit(self, req.id, std::move(rec), created);
+  commit(self, req.id, std::move(rec), created, std::move(reply));
+}
+
+/// Every request ends in exactly one call of `reply`: at once for reads,
+/// after the durable write for writes.
+void handle(self_ptr self, fhir_request& req, fhir_callback reply) {
+  auto& st = self->state;
+  switch (req.op) {
+    case fhir_op::read:
+      return reply(read(self, req));
+    case fhir_op::vread:
+      return reply(vread(self, req));
+    case fhir_op::create:
+    case fhir_op::update:
+    case fhir_op::erase:
+      return write_version(self, req, std::move(reply));
+    case fhir_op::history_instance:
+      return reply(instance_history(*st.ctx->db, st.key.service, st.key.type, req));
+    default:
+      return reply(error_reply(errc::internal, "operation not handled by a partition"));
+  }
 }
 
 } // namespace
@@ -205,21 +222,11 @@ fhir_partition_actor(fhir_actor::stateful_pointer<partition_state> self,
   self->state.key = key;
   return {
     [=](fhir_request& req) -> caf::result<fhir_reply> {
-      switch (req.op) {
-        case fhir_op::read:
-          return read(self, req);
-        case fhir_op::vread:
-          return vread(self, req);
-        case fhir_op::create:
-        case fhir_op::update:
-        case fhir_op::erase:
-          return write_version(self, req);
-        case fhir_op::history_instance:
-          return instance_history(*ctx->db, key.service, key.type, req);
-        default:
-          return error_reply(errc::internal, "operation not handled by a partition");
-      }
+      auto rp = self->make_response_promise<fhir_reply>();
+      handle(self, req, [rp](fhir_reply r) mutable { rp.deliver(std::move(r)); });
+      return rp;
     },
+    [=](fhir_request& req, fhir_callback& reply) { handle(self, req, std::move(reply)); },
   };
 }
 
