@@ -44,9 +44,13 @@ status apply_option(node_config& cfg, const std::string& key, const std::string&
     std::uint32_t port = 0;
     if (auto s = parse_number<std::uint32_t>(key, value.substr(colon + 1), port, 0, 65535); !s)
       return s;
-    cfg.listen_host = value.substr(0, colon);
-    if (cfg.listen_host.size() > 2 && cfg.listen_host.front() == '[')
-      cfg.listen_host = cfg.listen_host.substr(1, cfg.listen_host.size() - 2);
+    auto host = value.substr(0, colon);
+    if (host.front() == '[') { // [::1]:8080
+      if (host.size() < 3 || host.back() != ']')
+        return {errc::invalid, "listen must be HOST:PORT, not '" + value + "'", key};
+      host = host.substr(1, host.size() - 2);
+    }
+    cfg.listen_host = host;
     cfg.listen_port = static_cast<std::uint16_t>(port);
     return status::ok();
   }

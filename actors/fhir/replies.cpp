@@ -98,6 +98,8 @@ bool current_at(const storage::store& db, std::uint32_t svc, std::uint16_t type,
 fhir_reply instance_history(const storage::store& db, std::uint32_t svc,
                             std::uint16_t type, const fhir_request& req) {
   const auto& q = req.history;
+  if (q.count == 0)
+    return {}; // _count=0: a bundle without entries
   auto prefix = keys::versions_prefix(svc, type, req.id);
   std::string upper = keys::prefix_end(prefix);
   if (!q.cursor.empty()) {
@@ -140,6 +142,8 @@ fhir_reply changes_history(const storage::store& db, std::uint32_t svc,
                            std::optional<std::uint16_t> type,
                            const fhir_request& req) {
   const auto& q = req.history;
+  if (q.count == 0)
+    return {}; // _count=0: a bundle without entries
   auto prefix = type ? keys::type_changes_prefix(svc, *type)
                      : keys::system_changes_prefix(svc);
   std::string lower = q.since != history_query::unbounded ? time_key(prefix, q.since)
