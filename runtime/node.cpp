@@ -41,6 +41,8 @@ caf::actor_system_config make_actor_config(const node_config& cfg) {
   // An actor yields its thread after this many messages, so one busy shard
   // cannot starve the others.
   c.set("scheduler.max-throughput", std::size_t{300});
+  if (const char* policy = std::getenv("ATRIUM_SCHED"))
+    c.set("scheduler.policy", caf::atom_from_string(policy));
   return c;
 }
 

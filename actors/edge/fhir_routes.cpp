@@ -43,21 +43,6 @@ status error(errc code, std::string message, std::string where = {}) {
   return {code, std::move(message), std::move(where)};
 }
 
-std::string percent_encode(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
 std::string etag(std::uint64_t version) { return "W/\"" + std::to_string(version) + "\""; }
 
 void add_version_headers(http::response& res, const storage::resource_record& rec) {
@@ -114,7 +99,7 @@ http::response answer(const call& c, fhir_reply&& reply) {
       }
       std::string next;
       if (!reply.next_cursor.empty())
-        next = c.next_base + "_cursor=" + percent_encode(reply.next_cursor);
+        next = c.next_base + "_cursor=" + http::percent_encode(reply.next_cursor);
       return {200, std::string{fhir_json},
               fhir::history_bundle(c.base, entries, c.self_url, next), {}};
     }
@@ -219,7 +204,7 @@ std::string next_base(std::string_view base, std::string_view path_tail,
   url += "?_count=" + std::to_string(h.count) + "&";
   for (auto name : {"_since", "_at"})
     if (auto v = http::find_param(q, name))
-      url += std::string{name} + "=" + percent_encode(*v) + "&";
+      url += std::string{name} + "=" + http::percent_encode(*v) + "&";
   return url;
 }
 

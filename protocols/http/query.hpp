@@ -13,6 +13,10 @@ using query_params = std::vector<std::pair<std::string, std::string>>;
 /// application/x-www-form-urlencoded). nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view s, bool form);
 
+/// Percent-encodes every byte except RFC 3986's unreserved characters
+/// (letters, digits, - . _ ~), so the result is safe as a query value.
+std::string percent_encode(std::string_view s);
+
 /// Splits "a=1&b=2&a=3" into decoded pairs in order (repeats kept). A key
 /// without '=' has an empty value; empty segments are skipped. nullopt when
 /// any escape is malformed.

@@ -49,3 +49,15 @@ TEST_CASE("split_target and split_path") {
   CHECK(split_path("") == segments{});
   CHECK_FALSE(split_path("/fhir/%zz"));
 }
+
+TEST_CASE("percent_encode keeps unreserved characters and round-trips") {
+  using atrium::http::percent_decode;
+  using atrium::http::percent_encode;
+  CHECK(percent_encode("AZaz09-._~") == "AZaz09-._~");
+  CHECK(percent_encode("2026-11-26T14:00:00+02:00") == "2026-11-26T14%3A00%3A00%2B02%3A00");
+  CHECK(percent_encode("a b&c=d/é") == "a%20b%26c%3Dd%2F%C3%A9");
+  std::string all;
+  for (int c = 0; c < 256; ++c)
+    all.push_back(static_cast<char>(c));
+  CHECK(percent_decode(percent_encode(all), false) == all);
+}
