@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -30,7 +31,11 @@ struct http_server::impl {
   http::error_renderer render_error;
   request_log& log;
   net::io_context ioc;
+  // A session waiting for its actor has no operation pending on the
+  // io_context; without this guard run() would return and strand the replies.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::optional<tcp::acceptor> acceptor;
+  std::atomic<bool> closing{false}; // draining: every response closes its connection
   std::vector<std::thread> threads;
   std::atomic<std::size_t> in_flight{0};
   std::mutex drain_mutex;
@@ -175,7 +180,7 @@ private:
     for (auto& [name, value] : r.headers)
       res_->set(name, value);
     res_->body() = std::move(r.body);
-    res_->keep_alive(keep_alive_);
+    res_->keep_alive(keep_alive_ && !server_.closing.load());
     res_->prepare_payload();
     status_ = r.status;
     stream_.expires_after(server_.config.idle_timeout);
@@ -266,6 +271,7 @@ status http_server::start() {
               ec.message(),
             "listen"};
   d.bound_port = d.acceptor->local_endpoint().port();
+  d.work.emplace(d.ioc.get_executor());
   d.accept();
   for (int i = 0; i < std::max(1, d.config.io_threads); ++i)
     d.threads.emplace_back([&d] { d.ioc.run(); });
@@ -276,6 +282,7 @@ std::uint16_t http_server::port() const { return impl_->bound_port; }
 
 void http_server::stop_accepting() {
   auto& d = *impl_;
+  d.closing = true;
   if (!d.acceptor)
     return;
   std::promise<void> done;
@@ -296,6 +303,7 @@ bool http_server::drain(std::chrono::milliseconds timeout) {
 
 void http_server::stop() {
   auto& d = *impl_;
+  d.work.reset();
   d.ioc.stop();
   for (auto& t : d.threads)
     if (t.joinable())

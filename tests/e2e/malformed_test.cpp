@@ -1,0 +1,167 @@
+// Bad input: each request is answered with an OperationOutcome and the right
+// status, the node stays up, and nothing is stored. The tests write into a
+// FHIR service of their own on the shared node, so its history counts only
+// what they wrote.
+#include <cstdio>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "tests/e2e/harness.hpp"
+
+using namespace e2e;
+
+namespace {
+
+const std::string base = "/malformed/fhir";
+
+void ensure_service(http_client& c) {
+  const header_list json_body{{"Content-Type", "application/json"}};
+  auto ws = c.request("PUT", "/workspaces/malformed", "{}", json_body);
+  REQUIRE((ws.status == 200 || ws.status == 201));
+  auto svc = c.request("PUT", "/workspaces/malformed/fhirservices/fhir", "{}", json_body);
+  REQUIRE((svc.status == 200 || svc.status == 201));
+}
+
+/// How many versions the service holds (system history; well below _count).
+std::size_t stored_versions(http_client& c) {
+  auto res = c.get(base + "/_history?_count=1000");
+  REQUIRE(res.status == 200);
+  return json{res.body}.count("/entry");
+}
+
+void check_outcome(const http_response& res, int status) {
+  INFO("status " << res.status << " body " << res.body);
+  CHECK(res.status == status);
+  CHECK(res.header("content-type").value_or("").starts_with("application/fhir+json"));
+  json doc{res.body};
+  CHECK(doc.str("/resourceType") == "OperationOutcome");
+  CHECK(doc.str("/issue/0/severity") == "error");
+  CHECK_FALSE(doc.str("/issue/0/code").empty());
+}
+
+} // namespace
+
+TEST_CASE("malformed: bad requests get an OperationOutcome and change nothing",
+          "[e2e][malformed]") {
+  auto c = shared_node().client();
+  ensure_service(*c);
+  // One stored resource, so that updates of an existing id are covered too.
+  auto seed = c->put(base + "/Patient/seed", R"({"resourceType":"Patient","id":"seed"})");
+  REQUIRE((seed.status == 200 || seed.status == 201));
+  auto versions = stored_versions(*c);
+
+  struct bad_request {
+    const char* what;
+    std::string method;
+    std::string target;
+    std::string body;
+    int status;
+  };
+  const std::string id65(65, 'a');
+  const bad_request cases[] = {
+    {"truncated JSON", "POST", "/Patient", R"({"resourceType":"Patient","name":[{"fam)", 400},
+    {"truncated JSON on update", "PUT", "/Patient/seed", R"({"resourceType":"Patient","id":"se)",
+     400},
+    {"empty body", "POST", "/Patient", "", 400},
+    {"a JSON array", "POST", "/Patient", R"([{"resourceType":"Patient"}])", 400},
+    {"a JSON number", "POST", "/Patient", "42", 400},
+    {"no resourceType", "POST", "/Patient", R"({"active":true})", 400},
+    {"wrong resourceType", "POST", "/Patient", R"({"resourceType":"Observation"})", 400},
+    {"wrong resourceType on update", "PUT", "/Patient/seed",
+     R"({"resourceType":"Observation","id":"seed"})", 400},
+    {"body id differs from URL id", "PUT", "/Patient/seed",
+     R"({"resourceType":"Patient","id":"other"})", 400},
+    {"65-character id", "PUT", "/Patient/" + id65,
+     R"({"resourceType":"Patient","id":")" + id65 + "\"}", 400},
+    {"id with '_'", "PUT", "/Patient/bad_id", R"({"resourceType":"Patient","id":"bad_id"})", 400},
+    {"id with '!'", "PUT", "/Patient/bad!id", R"({"resourceType":"Patient","id":"bad!id"})", 400},
+    {"non-UTF-8 bytes in a string", "POST", "/Patient",
+     "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"\xff\xfe\xc3\"}]}", 400},
+    {"non-UTF-8 bytes on update", "PUT", "/Patient/seed",
+     "{\"resourceType\":\"Patient\",\"id\":\"seed\",\"gender\":\"\xc0\xaf\"}", 400},
+    {"unknown resource type", "POST", "/Foo", R"({"resourceType":"Foo"})", 404},
+    {"unknown resource type on update", "PUT", "/Foo/x1", R"({"resourceType":"Foo","id":"x1"})",
+     404},
+    {"PATCH", "PATCH", "/Patient/seed", R"([{"op":"remove","path":"/active"}])", 501},
+    {"POST to an instance", "POST", "/Patient/seed", R"({"resourceType":"Patient"})", 405},
+  };
+  for (auto& bad : cases) {
+    INFO(bad.what << ": " << bad.method << " " << bad.target);
+    header_list headers;
+    if (bad.method != "GET")
+      headers.emplace_back("Content-Type", bad.method == "PATCH" ? "application/json-patch+json"
+                                                                  : "application/fhir+json");
+    auto res = c->request(bad.method, base + bad.target, bad.body, headers);
+    check_outcome(res, bad.status);
+    CHECK(stored_versions(*c) == versions);
+  }
+
+  // Reads of bad ids and types are refused in the same way.
+  check_outcome(c->get(base + "/Patient/" + id65), 400);
+  check_outcome(c->get(base + "/Patient/bad_id"), 400);
+  check_outcome(c->get(base + "/Patient/bad!id"), 400);
+  check_outcome(c->get(base + "/Foo/1"), 404);
+  check_outcome(c->get(base + "/Foo"), 404);
+  // Search is not built yet, and says so.
+  check_outcome(c->get(base + "/Patient?name=x"), 501);
+
+  // The seed is untouched and the node still serves.
+  auto read = c->get(base + "/Patient/seed");
+  REQUIRE(read.status == 200);
+  CHECK(read.body == seed.body);
+  CHECK(c->get("/healthz").status == 200);
+
+  // The edges of the id rule are accepted.
+  const std::string id64(64, 'b');
+  auto longest = c->put(base + "/Patient/" + id64,
+                        R"({"resourceType":"Patient","id":")" + id64 + "\"}");
+  CHECK(longest.status == 201);
+  auto dotted = c->put(base + "/Patient/A-1.z", R"({"resourceType":"Patient","id":"A-1.z"})");
+  CHECK(dotted.status == 201);
+  CHECK(stored_versions(*c) == versions + 2);
+}
+
+TEST_CASE("malformed: a body over the limit is answered with 413", "[e2e][malformed]") {
+  node n{{"--body-limit", "2048"}};
+  auto c = n.client();
+  auto history = [&] {
+    auto res = c->get("/default/fhir/_history?_count=1000");
+    REQUIRE(res.status == 200);
+    return json{res.body}.count("/entry");
+  };
+
+  // A valid resource padded past the limit with a long string.
+  std::string big = R"({"resourceType":"Patient","text":{"status":"generated","div":")" +
+                    std::string(4096, 'x') + "\"}}";
+  auto res = c->post("/default/fhir/Patient", big);
+  check_outcome(res, 413);
+  CHECK(history() == 0);
+
+  auto upd = c->put("/default/fhir/Patient/big1",
+                    R"({"resourceType":"Patient","id":"big1","text":{"div":")" +
+                      std::string(4096, 'x') + "\"}}");
+  check_outcome(upd, 413);
+  CHECK(history() == 0);
+
+  // Without a Content-Length (chunked) the limit holds while reading.
+  c = n.client();
+  std::string chunked = "POST /default/fhir/Patient HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        "Content-Type: application/fhir+json\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n";
+  for (std::size_t sent = 0; sent < big.size(); sent += 1024) {
+    auto piece = big.substr(sent, 1024);
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+    chunked += size + piece + "\r\n";
+  }
+  chunked += "0\r\n\r\n";
+  check_outcome(c->raw(chunked), 413);
+  CHECK(history() == 0);
+
+  // Under the limit is fine, on a new connection (the server may close the
+  // one that carried the oversized body).
+  c = n.client();
+  CHECK(c->post("/default/fhir/Patient", R"({"resourceType":"Patient"})").status == 201);
+  CHECK(history() == 1);
+}
