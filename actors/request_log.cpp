@@ -9,10 +9,18 @@ namespace atrium::actors {
 
 namespace {
 
+constexpr std::size_t buffer_limit = 32 * 1024;
+
 std::int64_t now_micros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
            std::chrono::system_clock::now().time_since_epoch())
     .count();
+}
+
+void append_start(std::string& line) {
+  line += R"({"ts":")";
+  line += fhir::format_instant(now_micros());
+  line += '"';
 }
 
 } // namespace
@@ -21,13 +29,25 @@ request_log::request_log(std::FILE* out) : out_(out) {}
 
 request_log::~request_log() { flush(); }
 
+request_log::buffer& request_log::local_buffer() {
+  // One buffer per (thread, log); logs are few and live as long as the node.
+  thread_local std::vector<std::pair<const request_log*, buffer*>> mine;
+  for (auto& [log, buf] : mine)
+    if (log == this)
+      return *buf;
+  std::lock_guard lock{buffers_mutex_};
+  buffers_.push_back(std::make_unique<buffer>());
+  mine.emplace_back(this, buffers_.back().get());
+  return *buffers_.back();
+}
+
 void request_log::request(std::string_view method, std::string_view path,
                           unsigned status, std::chrono::nanoseconds duration) {
-  std::string line;
-  line.reserve(128 + path.size());
-  line += R"({"ts":")";
-  line += fhir::format_instant(now_micros());
-  line += R"(","method":)";
+  auto& buf = local_buffer();
+  std::lock_guard lock{buf.mutex};
+  auto& line = buf.lines;
+  append_start(line);
+  line += R"(,"method":)";
   fhir::append_json_string(line, method);
   line += R"(,"path":)";
   fhir::append_json_string(line, path);
@@ -36,34 +56,37 @@ void request_log::request(std::string_view method, std::string_view path,
   char ms[32];
   std::snprintf(ms, sizeof ms, ",\"ms\":%.3f}\n", duration.count() / 1e6);
   line += ms;
-  write_line(line);
+  if (line.size() >= buffer_limit)
+    write_out(line);
 }
 
 void request_log::event(std::string_view event, std::string_view detail) {
-  std::string line = R"({"ts":")";
-  line += fhir::format_instant(now_micros());
-  line += R"(","event":)";
+  std::string line;
+  append_start(line);
+  line += R"(,"event":)";
   fhir::append_json_string(line, event);
   if (!detail.empty()) {
     line += R"(,"detail":)";
     fhir::append_json_string(line, detail);
   }
   line += "}\n";
-  write_line(line);
-  flush();
+  flush(); // earlier request lines first
+  write_out(line);
 }
 
-void request_log::write_line(std::string_view line) {
-  std::lock_guard lock{mutex_};
-  std::fwrite(line.data(), 1, line.size(), out_);
-  pending_ = true;
+void request_log::write_out(std::string& lines) {
+  std::lock_guard lock{out_mutex_};
+  std::fwrite(lines.data(), 1, lines.size(), out_);
+  std::fflush(out_);
+  lines.clear();
 }
 
 void request_log::flush() {
-  std::lock_guard lock{mutex_};
-  if (pending_) {
-    std::fflush(out_);
-    pending_ = false;
+  std::lock_guard lock{buffers_mutex_};
+  for (auto& buf : buffers_) {
+    std::lock_guard buf_lock{buf->mutex};
+    if (!buf->lines.empty())
+      write_out(buf->lines);
   }
 }
 

@@ -60,6 +60,13 @@ status apply_option(node_config& cfg, const std::string& key, const std::string&
     return parse_number(key, value, cfg.io_threads, 1, 64);
   if (key == "actor-threads")
     return parse_number(key, value, cfg.actor_threads, 0, 256);
+  if (key == "scheduler-policy") {
+    if (value != "sharing" && value != "stealing")
+      return {errc::invalid, "scheduler-policy must be sharing or stealing, not '" + value + "'",
+              key};
+    cfg.scheduler_policy = value;
+    return status::ok();
+  }
   if (key == "writers")
     return parse_number(key, value, cfg.writers, 1, 16);
   if (key == "body-limit")
@@ -146,6 +153,7 @@ flags win over the file):
                            data dir's life                              [8]
   --io-threads N           edge io threads                              [2]
   --actor-threads N        actor scheduler threads (0 = cores)          [0]
+  --scheduler-policy P     actor scheduler: sharing or stealing   [sharing]
   --writers N              storage writers (group commit)               [2]
   --body-limit BYTES       largest request body (413 beyond)     [33554432]
   --max-in-flight N        requests in flight before 429             [4096]

@@ -41,8 +41,7 @@ caf::actor_system_config make_actor_config(const node_config& cfg) {
   // An actor yields its thread after this many messages, so one busy shard
   // cannot starve the others.
   c.set("scheduler.max-throughput", std::size_t{300});
-  if (const char* policy = std::getenv("ATRIUM_SCHED"))
-    c.set("scheduler.policy", caf::atom_from_string(policy));
+  c.set("scheduler.policy", caf::atom_from_string(cfg.scheduler_policy));
   return c;
 }
 

@@ -72,7 +72,9 @@ TEST_CASE("every flag sets its option, as --key value or --key=value") {
   auto cfg = parsed({"--data-dir", "/var/lib/atrium", "--partitions=16", "--io-threads", "4",
                      "--actor-threads=3", "--writers", "5", "--body-limit", "2048",
                      "--max-in-flight=10", "--request-timeout-ms", "250",
-                     "--block-cache-mib=64", "--listen", "0.0.0.0:9090"});
+                     "--block-cache-mib=64", "--listen", "0.0.0.0:9090",
+                     "--scheduler-policy", "stealing"});
+  CHECK(cfg.scheduler_policy == "stealing");
   CHECK(cfg.data_dir == "/var/lib/atrium");
   CHECK(cfg.partitions == 16);
   CHECK(cfg.io_threads == 4);
@@ -84,6 +86,15 @@ TEST_CASE("every flag sets its option, as --key value or --key=value") {
   CHECK(cfg.block_cache_mib == 64);
   CHECK(cfg.listen_host == "0.0.0.0");
   CHECK(cfg.listen_port == 9090);
+}
+
+TEST_CASE("--scheduler-policy takes sharing or stealing only") {
+  node_config cfg;
+  CHECK(cfg.scheduler_policy == "sharing");
+  auto s = apply_option(cfg, "scheduler-policy", "testing");
+  CHECK(s.code() == atrium::errc::invalid);
+  CHECK(s.where() == "scheduler-policy");
+  CHECK(cfg.scheduler_policy == "sharing");
 }
 
 TEST_CASE("--listen takes HOST:PORT, IPv6 in brackets, port 0") {
@@ -168,7 +179,8 @@ TEST_CASE("usage mentions serve and every option") {
   auto text = usage();
   CHECK(text.find("atrium serve") != std::string::npos);
   for (auto option : {"--data-dir", "--listen", "--config", "--partitions", "--io-threads",
-                      "--actor-threads", "--writers", "--body-limit", "--max-in-flight",
+                      "--actor-threads", "--scheduler-policy", "--writers", "--body-limit",
+                      "--max-in-flight",
                       "--request-timeout-ms", "--block-cache-mib", "--help"}) {
     INFO(option);
     CHECK(text.find(option) != std::string::npos);
