@@ -113,6 +113,13 @@ fhir_actor directory::spawn_or_find(std::uint64_t key, bool service_level,
   return a;
 }
 
+fhir_actor directory::search_worker() {
+  std::shared_lock lock{mutex_};
+  if (stopped_ || ctx_.search_workers.empty())
+    return {};
+  return ctx_.search_worker();
+}
+
 void directory::stop_all() {
   std::vector<fhir_actor> all;
   {

@@ -47,6 +47,9 @@ public:
   /// The FHIR service actor (type and system level work).
   fhir_actor fhir_service(std::uint32_t svc);
 
+  /// A search worker (a node-level pool, used in turn).
+  fhir_actor search_worker();
+
   /// Stops every shard actor (shutdown).
   void stop_all();
 

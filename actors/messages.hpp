@@ -11,6 +11,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "protocols/common/status.hpp"
+#include "storage/index_entries.hpp"
 #include "storage/resource_record.hpp"
 #include "storage/store.hpp"
 
@@ -27,6 +28,13 @@ typename Inspector::result_type inspect(Inspector& f, resource_record& x) {
   return f(caf::meta::type_name("atrium.resource_record"), x.kind, x.version,
            x.last_updated_micros, x.json);
 }
+
+namespace index {
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, entry& x) {
+  return f(caf::meta::type_name("atrium.index_entry"), x.key, x.value);
+}
+} // namespace index
 
 } // namespace atrium::storage
 
@@ -83,6 +91,7 @@ enum class fhir_op : std::uint8_t {
   history_instance,
   history_type,
   history_system,
+  search, // type level: `type` and `query`
 };
 
 /// History page parameters. Times are microseconds UTC; `cursor` is the
@@ -110,12 +119,16 @@ struct fhir_request {
   // create/update: the prepared resource (protocols/fhir/resource_json.hpp)
   std::string head;
   std::string tail;
+  /// create/update: the version's search index entries, except those only
+  /// the owner knows (_lastUpdated), extracted on the edge.
+  std::vector<storage::index::entry> index;
   history_query history;
+  std::string query; // search: the query string (URL query and form body)
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fhir_request& x) {
   return f(caf::meta::type_name("atrium.fhir_request"), x.op, x.service, x.type,
-           x.id, x.version, x.if_match, x.head, x.tail, x.history);
+           x.id, x.version, x.if_match, x.head, x.tail, x.index, x.history, x.query);
 }
 
 /// One version in a history reply.
@@ -129,17 +142,31 @@ typename Inspector::result_type inspect(Inspector& f, history_item& x) {
   return f(caf::meta::type_name("atrium.history_item"), x.type, x.id, x.record);
 }
 
+/// One resource of a search page.
+struct search_hit {
+  std::uint16_t type = 0;
+  std::string id;
+  std::string json;
+  bool included = false; // by _include/_revinclude
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, search_hit& x) {
+  return f(caf::meta::type_name("atrium.search_hit"), x.type, x.id, x.json, x.included);
+}
+
 struct fhir_reply {
   reply_status status;
   bool created = false;            // a create, or an update that created: 201
   storage::resource_record record; // read, vread, create, update, erase
   std::vector<history_item> history;
-  std::string next_cursor;         // history: "" when this is the last page
+  std::string next_cursor;         // history, search: "" when this is the last page
+  std::vector<search_hit> hits;    // search
+  std::uint64_t total = 0;         // search: matches on all pages
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fhir_reply& x) {
   return f(caf::meta::type_name("atrium.fhir_reply"), x.status, x.created,
-           x.record, x.history, x.next_cursor);
+           x.record, x.history, x.next_cursor, x.hits, x.total);
 }
 
 // ---- management -------------------------------------------------------------

@@ -17,6 +17,9 @@ class directory;
 struct node_context {
   storage::store* db = nullptr;
   std::vector<storage_writer_actor> writers;
+  /// Detached search workers (actors/fhir/search_worker.hpp), used in turn.
+  std::vector<fhir_actor> search_workers;
+  std::atomic<std::size_t> next_search_worker{0};
   node_clock clock;
   directory* dir = nullptr;
   /// Partitions per resource type of a FHIR service (hash(id) mod P).
@@ -27,6 +30,11 @@ struct node_context {
 
   /// Writes of one shard always go to the same writer, so they commit in the
   /// order the shard sent them.
+  const fhir_actor& search_worker() {
+    return search_workers[next_search_worker.fetch_add(1, std::memory_order_relaxed) %
+                          search_workers.size()];
+  }
+
   const storage_writer_actor& writer_for(std::uint64_t shard) const {
     return writers[shard % writers.size()];
   }

@@ -67,6 +67,8 @@ status apply_option(node_config& cfg, const std::string& key, const std::string&
     cfg.scheduler_policy = value;
     return status::ok();
   }
+  if (key == "search-workers")
+    return parse_number(key, value, cfg.search_workers, 1, 64);
   if (key == "writers")
     return parse_number(key, value, cfg.writers, 1, 16);
   if (key == "body-limit")
@@ -155,6 +157,7 @@ flags win over the file):
   --actor-threads N        actor scheduler threads (0 = cores)          [0]
   --scheduler-policy P     actor scheduler: sharing or stealing   [sharing]
   --writers N              storage writers (group commit)               [2]
+  --search-workers N       threads running searches                     [2]
   --body-limit BYTES       largest request body (413 beyond)     [33554432]
   --max-in-flight N        requests in flight before 429             [4096]
   --request-timeout-ms MS  how long a request waits for its actor   [30000]

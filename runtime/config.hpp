@@ -27,6 +27,8 @@ struct node_config {
   /// "stealing" (per-worker queues, idle workers poll). On 2 cores sharing
   /// served ~15% more reads at a lower p99 (tools/bench). Default: sharing.
   std::string scheduler_policy = "sharing";
+  /// Search workers: detached threads that run index scans. Default: 2.
+  int search_workers = 2;
   /// Storage writer actors (each one group-commits). Default: 2.
   int writers = 2;
   /// Largest request body in bytes (413 beyond). Default: 32 MiB.

@@ -13,6 +13,7 @@
 #include "actors/directory.hpp"
 #include "actors/edge/http_server.hpp"
 #include "actors/edge/router.hpp"
+#include "actors/fhir/search_worker.hpp"
 #include "actors/gateway.hpp"
 #include "actors/management.hpp"
 #include "actors/node_context.hpp"
@@ -160,6 +161,8 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   d->ctx.next_service_id = first_free_service_id(*d->db);
   for (int i = 0; i < cfg.writers; ++i)
     d->ctx.writers.push_back(d->system->spawn<caf::detached>(storage_writer, d->db.get()));
+  for (int i = 0; i < cfg.search_workers; ++i)
+    d->ctx.search_workers.push_back(d->system->spawn<caf::detached>(search_worker, &d->ctx));
   d->dir = std::make_unique<directory>(*d->system, d->ctx);
   d->ctx.dir = d->dir.get();
 
@@ -213,6 +216,8 @@ void node::stop() {
     caf::anon_send_exit(d.edge.catalog, caf::exit_reason::user_shutdown);
     for (auto& g : d.edge.gateways)
       caf::anon_send_exit(g, caf::exit_reason::user_shutdown);
+    for (auto& w : d.ctx.search_workers)
+      caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
     {
       // Writers finish the batches already in their mailboxes first.
       caf::scoped_actor self{*d.system};

@@ -8,6 +8,7 @@ const char* column_name(column c) noexcept {
     case column::resources: return "resources";
     case column::history: return "history";
     case column::changes: return "changes";
+    case column::index: return "index";
   }
   return "unknown";
 }

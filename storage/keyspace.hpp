@@ -18,8 +18,9 @@ enum class column : std::uint8_t {
   resources = 1, // current version of every resource
   history = 2,   // every version of every resource
   changes = 3,   // time-ordered change log (type and system history)
+  index = 4,     // search index entries and manifests (storage/index_keys.hpp)
 };
-inline constexpr int column_count = 4;
+inline constexpr int column_count = 5;
 const char* column_name(column c) noexcept; // "meta", "resources", ...
 
 using service_id = std::uint32_t;

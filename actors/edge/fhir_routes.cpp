@@ -8,6 +8,7 @@
 #include <caf/send.hpp>
 
 #include "actors/directory.hpp"
+#include "actors/edge/fhir_send.hpp"
 #include "actors/edge/router.hpp"
 #include "protocols/fhir/bundle.hpp"
 #include "protocols/fhir/capability.hpp"
@@ -16,6 +17,8 @@
 #include "protocols/fhir/outcome.hpp"
 #include "protocols/fhir/resource_json.hpp"
 #include "protocols/fhir/resource_types.hpp"
+#include "protocols/fhir/search/extract.hpp"
+#include "storage/index_entries.hpp"
 #include "protocols/http/media.hpp"
 #include "protocols/http/query.hpp"
 
@@ -25,6 +28,9 @@ namespace {
 
 constexpr std::string_view fhir_json = "application/fhir+json; charset=utf-8";
 constexpr std::uint32_t max_count = 1000;
+
+/// What this build of the FHIR service does (the CapabilityStatement).
+constexpr fhir::capabilities build_capabilities{.search = true};
 
 enum class prefer_return { representation, minimal, outcome };
 
@@ -106,45 +112,11 @@ http::response answer(const call& c, fhir_reply&& reply) {
   }
 }
 
-/// Answers a request exactly once. If the callback is dropped unanswered
-/// (its actor stopped with the request still in its mailbox), the client gets
-/// 503 at once instead of waiting for a timeout that local sends do not have.
-class reply_once {
-public:
-  reply_once(call c, http::responder respond)
-    : state_(std::make_shared<state>(std::move(c), std::move(respond))) {}
-
-  void operator()(fhir_reply r) const {
-    if (std::exchange(state_->done, true))
-      return;
-    state_->respond(answer(state_->c, std::move(r)));
-  }
-
-private:
-  struct state {
-    state(call c, http::responder r) : c(std::move(c)), respond(std::move(r)) {}
-    ~state() {
-      if (!done)
-        respond(fhir_error(error(errc::unavailable, "the service stopped before answering")));
-    }
-    call c;
-    http::responder respond;
-    bool done = false;
-  };
-  std::shared_ptr<state> state_;
-};
-
 void send(edge_context& ctx, const fhir_actor& dest, fhir_request&& req, call c,
           http::responder respond) {
-  if (!dest)
-    return respond(fhir_error(error(errc::unavailable, "the node is shutting down")));
-  fhir_callback reply{reply_once{std::move(c), std::move(respond)}};
-  // A local shard takes the callback itself: one hop less than going
-  // through a gateway, which remote shards need (callbacks cannot travel).
-  if (dest.node() == ctx.local_node)
-    caf::anon_send(dest, std::move(req), std::move(reply));
-  else
-    caf::anon_send(ctx.gateway(), dest, std::move(req), std::move(reply));
+  send_fhir(ctx, dest, std::move(req),
+            [c = std::move(c)](fhir_reply&& r) { return answer(c, std::move(r)); },
+            std::move(respond));
 }
 
 prefer_return parse_prefer(const http::request& req) {
@@ -206,6 +178,23 @@ std::string next_base(std::string_view base, std::string_view path_tail,
     if (auto v = http::find_param(q, name))
       url += std::string{name} + "=" + http::percent_encode(*v) + "&";
   return url;
+}
+
+/// The search index entries of a resource about to be written, extracted
+/// here on the io threads so the owning partition only adds them to its
+/// batch. A resource the indexer cannot evaluate is refused rather than
+/// stored unsearchable.
+result<std::vector<storage::index::entry>> index_entries(const service_info& svc,
+                                                          std::uint16_t type,
+                                                          std::string_view type_name,
+                                                          const std::string& id,
+                                                          std::string_view body) {
+  auto values = fhir::search::extract(body, type_name, fhir::search::param_registry::r4());
+  if (!values)
+    return status{errc::unprocessable,
+                  "the resource could not be indexed for search: " + values.error().message(),
+                  values.error().where()};
+  return storage::index::entries_for(svc.id, type, id, *values);
 }
 
 status check_json_body(const http::request& req) {
@@ -279,7 +268,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     if (req.method != "GET")
       return respond(method_not_allowed(req, "GET"));
     return respond({200, std::string{fhir_json},
-                    fhir::capability_statement(c.base, ctx.software_version, {}), {}});
+                    fhir::capability_statement(c.base, ctx.software_version, build_capabilities), {}});
   }
   if (rest[0] == "_history" && rest.size() == 1) {
     if (req.method != "GET")
@@ -298,7 +287,8 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
   c.type_name = rest[0];
   if (rest.size() == 1) {
     if (req.method == "GET")
-      return respond(not_built("search"));
+      return serve_fhir_search(ctx, svc, r.type, rest[0], c.base, std::move(req),
+                               std::move(respond));
     if (req.method != "POST")
       return respond(method_not_allowed(req, "GET, POST"));
     if (auto s = check_json_body(req); !s)
@@ -310,6 +300,10 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     auto prepared = fhir::prepare_resource(req.body, rest[0], id, fhir::id_rule::replace);
     if (!prepared)
       return respond(fhir_error(prepared.error()));
+    auto index = index_entries(svc, r.type, rest[0], id, req.body);
+    if (!index)
+      return respond(fhir_error(index.error()));
+    r.index = std::move(*index);
     r.op = c.op = fhir_op::create;
     r.id = c.id = id;
     r.head = std::move(prepared->head);
@@ -323,8 +317,12 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       return respond(method_not_allowed(req, "GET"));
     return history(fhir_op::history_type);
   }
-  if (rest[1] == "_search")
-    return respond(not_built("search"));
+  if (rest[1] == "_search" && rest.size() == 2) {
+    if (req.method != "POST")
+      return respond(method_not_allowed(req, "POST"));
+    return serve_fhir_search(ctx, svc, r.type, rest[0], c.base, std::move(req),
+                             std::move(respond));
+  }
 
   // ---- instance level ----
   r.id = c.id = rest[1];
@@ -345,6 +343,10 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       auto prepared = fhir::prepare_resource(req.body, rest[0], r.id, fhir::id_rule::must_match);
       if (!prepared)
         return respond(fhir_error(prepared.error()));
+      auto index = index_entries(svc, r.type, rest[0], r.id, req.body);
+      if (!index)
+        return respond(fhir_error(index.error()));
+      r.index = std::move(*index);
       r.op = c.op = fhir_op::update;
       r.head = std::move(prepared->head);
       r.tail = std::move(prepared->tail);

@@ -45,5 +45,9 @@ void serve_management(edge_context& ctx, std::span<const std::string> segments,
 void serve_fhir(edge_context& ctx, const service_info& svc,
                 std::span<const std::string> rest, http::request&& req,
                 http::responder respond);
+/// Type-level search; `base` is the service's base URL.
+void serve_fhir_search(edge_context& ctx, const service_info& svc, std::uint16_t type,
+                       std::string_view type_name, const std::string& base,
+                       http::request&& req, http::responder respond);
 
 } // namespace atrium::actors

@@ -7,6 +7,7 @@
 #include "actors/node_context.hpp"
 #include "protocols/fhir/resource_json.hpp"
 #include "protocols/fhir/resource_types.hpp"
+#include "storage/index_keys.hpp"
 #include "storage/keyspace.hpp"
 #include "storage/store.hpp"
 
@@ -16,6 +17,7 @@ namespace {
 
 using self_ptr = fhir_actor::stateful_pointer<partition_state>;
 namespace keys = storage::keys;
+namespace ix = storage::index;
 
 std::string label(const partition_key& k, std::string_view id) {
   std::string s{fhir::resource_type_name(k.type)};
@@ -30,12 +32,14 @@ struct current_version {
   bool exists = false;
   bool deleted = false;
   std::uint64_t version = 0;
+  std::vector<std::string> index_keys; // what that version indexed
 };
 
 result<current_version> lookup_current(self_ptr self, const std::string& id) {
   auto& st = self->state;
   if (auto it = st.pending.find(id); it != st.pending.end())
-    return current_version{true, it->second.deleted, it->second.version};
+    return current_version{true, it->second.deleted, it->second.version,
+                           it->second.index_keys};
   std::string bytes;
   auto s = st.ctx->db->get(storage::column::resources,
                            keys::resource(st.key.service, st.key.type, id), &bytes);
@@ -46,17 +50,57 @@ result<current_version> lookup_current(self_ptr self, const std::string& id) {
   auto h = storage::decode_record_header(bytes);
   if (!h)
     return status{errc::internal, "stored record of " + label(st.key, id) + " is corrupt"};
-  return current_version{true, h->kind == storage::record_kind::erase, h->version};
+  current_version cur{true, h->kind == storage::record_kind::erase, h->version, {}};
+  std::string manifest;
+  s = st.ctx->db->get(storage::column::index,
+                      ix::manifest_key(st.key.service, st.key.type, id), &manifest);
+  if (s.is_ok()) {
+    auto listed = ix::decode_manifest(manifest);
+    if (!listed)
+      return status{errc::internal, "index manifest of " + label(st.key, id) + " is corrupt"};
+    cur.index_keys = std::move(*listed);
+  } else if (s.code() != errc::not_found) {
+    return s;
+  }
+  return cur;
+}
+
+/// Replaces the previous version's index entries with this version's, in
+/// the same batch as the resource, so a search reads its own writes.
+std::vector<std::string> append_index_ops(std::vector<storage::write_op>& ops,
+                                          const partition_key& k, const std::string& id,
+                                          const std::vector<std::string>& old_keys,
+                                          std::vector<ix::entry> entries,
+                                          const storage::resource_record& rec) {
+  using storage::column;
+  for (auto& key : old_keys)
+    ops.push_back({column::index, true, false, key, {}});
+  auto manifest = ix::manifest_key(k.service, k.type, id);
+  if (rec.deleted()) {
+    ops.push_back({column::index, true, false, std::move(manifest), {}});
+    return {};
+  }
+  ix::add_last_updated(entries, k.service, k.type, id, rec.last_updated_micros);
+  std::vector<std::string> new_keys;
+  new_keys.reserve(entries.size());
+  for (auto& e : entries) {
+    new_keys.push_back(e.key);
+    ops.push_back({column::index, false, false, std::move(e.key), std::move(e.value)});
+  }
+  ops.push_back({column::index, false, false, std::move(manifest), ix::encode_manifest(new_keys)});
+  return new_keys;
 }
 
 /// Sends a new version to the writer; answers once it is durable.
 void commit(self_ptr self, const std::string& id, storage::resource_record rec,
-            bool created, fhir_callback reply) {
+            bool created, const current_version& previous, std::vector<ix::entry> index,
+            fhir_callback reply) {
   auto& st = self->state;
   auto svc = st.key.service;
   auto type = st.key.type;
   std::vector<storage::write_op> ops;
-  ops.reserve(4);
+  ops.reserve(6 + previous.index_keys.size() + 2 * index.size());
+  auto index_keys = append_index_ops(ops, st.key, id, previous.index_keys, std::move(index), rec);
   auto encoded = storage::encode_record(rec);
   ops.push_back({storage::column::resources, false, false,
                  keys::resource(svc, type, id), encoded});
@@ -70,6 +114,7 @@ void commit(self_ptr self, const std::string& id, storage::resource_record rec,
   auto& slot = st.pending[id];
   slot.version = rec.version;
   slot.deleted = rec.deleted();
+  slot.index_keys = std::move(index_keys);
   ++slot.count;
 
   auto shard = (std::uint64_t{svc} << 32) ^ (std::uint64_t{type} << 16) ^ st.key.partition;
@@ -190,7 +235,7 @@ void write_version(self_ptr self, fhir_request& req, fhir_callback reply) {
     rec.json = fhir::render_resource(
       fhir::resource_template{{}, req.id, std::move(req.head), std::move(req.tail)},
       rec.version, rec.last_updated_micros);
-  commit(self, req.id, std::move(rec), created, std::move(reply));
+  commit(self, req.id, std::move(rec), created, *cur, std::move(req.index), std::move(reply));
 }
 
 /// Every request ends in exactly one call of `reply`: at once for reads,

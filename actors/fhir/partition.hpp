@@ -1,6 +1,7 @@
 #pragma once
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "actors/actors.hpp"
 
@@ -26,6 +27,7 @@ struct partition_state {
   struct in_flight {
     std::uint64_t version = 0;
     bool deleted = false;
+    std::vector<std::string> index_keys; // the manifest of that version
     std::uint32_t count = 0;
   };
 

@@ -3,6 +3,8 @@
 #include "protocols/fhir/instant.hpp"
 #include "protocols/fhir/json_text.hpp"
 
+#include <utility>
+
 namespace atrium::fhir {
 namespace {
 
@@ -56,15 +58,12 @@ void append_entry(std::string& out, std::string_view base_url, const history_ent
   out += "}}";
 }
 
-} // namespace
-
-std::string history_bundle(std::string_view base_url, const std::vector<history_entry>& entries,
-                           std::string_view self_url, std::string_view next_url,
-                           std::optional<std::uint64_t> total) {
-  // A base URL configured with a trailing slash would otherwise give "//".
-  if (base_url.ends_with('/')) base_url.remove_suffix(1);
-
-  std::string out = R"({"resourceType":"Bundle","type":"history")";
+/// {"resourceType":"Bundle","type":…[,"total":n],"link":[self[,next]] — the
+/// caller appends the entries and the closing brace.
+std::string open_bundle(std::string_view type, std::string_view self_url,
+                        std::string_view next_url, std::optional<std::uint64_t> total) {
+  std::string out = R"({"resourceType":"Bundle","type":)";
+  append_json_string(out, type);
   if (total) out += ",\"total\":" + std::to_string(*total);
   out += ",\"link\":[";
   append_link(out, "self", self_url);
@@ -73,12 +72,52 @@ std::string history_bundle(std::string_view base_url, const std::vector<history_
     append_link(out, "next", next_url);
   }
   out.push_back(']');
+  return out;
+}
+
+} // namespace
+
+std::string history_bundle(std::string_view base_url, const std::vector<history_entry>& entries,
+                           std::string_view self_url, std::string_view next_url,
+                           std::optional<std::uint64_t> total) {
+  // A base URL configured with a trailing slash would otherwise give "//".
+  if (base_url.ends_with('/')) base_url.remove_suffix(1);
+  auto out = open_bundle("history", self_url, next_url, total);
   // FHIR JSON forbids empty arrays, so an empty page has no "entry" at all.
   if (!entries.empty()) {
     out += ",\"entry\":[";
     for (std::size_t i = 0; i < entries.size(); ++i) {
       if (i != 0) out.push_back(',');
       append_entry(out, base_url, entries[i]);
+    }
+    out.push_back(']');
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string searchset_bundle(std::string_view base_url, const std::vector<search_entry>& entries,
+                             std::string_view self_url, std::string_view next_url,
+                             std::optional<std::uint64_t> total, std::string_view outcome) {
+  if (base_url.ends_with('/')) base_url.remove_suffix(1);
+  auto out = open_bundle("searchset", self_url, next_url, total);
+  if (!entries.empty() || !outcome.empty()) {
+    out += ",\"entry\":[";
+    bool first = true;
+    for (auto& e : entries) {
+      if (!std::exchange(first, false)) out.push_back(',');
+      out += "{\"fullUrl\":";
+      append_json_string(out, std::string(base_url) + "/" + std::string(e.type) + "/" +
+                                std::string(e.id));
+      out += ",\"resource\":";
+      out += e.json;
+      out += e.included ? R"(,"search":{"mode":"include"}})" : R"(,"search":{"mode":"match"}})";
+    }
+    if (!outcome.empty()) {
+      if (!first) out.push_back(',');
+      out += "{\"resource\":";
+      out += outcome;
+      out += R"(,"search":{"mode":"outcome"}})";
     }
     out.push_back(']');
   }

@@ -30,4 +30,21 @@ std::string history_bundle(std::string_view base_url,
                            std::string_view self_url, std::string_view next_url,
                            std::optional<std::uint64_t> total = std::nullopt);
 
+/// One resource of a search result page.
+struct search_entry {
+  std::string_view type;
+  std::string_view id;
+  std::string_view json; // stored resource, spliced verbatim
+  bool included = false; // _include/_revinclude (mode include) or a match
+};
+
+/// A Bundle of type "searchset": fullUrl, resource and search.mode per
+/// entry; links self and next (when not empty); total when given; and an
+/// OperationOutcome entry (mode outcome) when `outcome` is not empty.
+std::string searchset_bundle(std::string_view base_url,
+                             const std::vector<search_entry>& entries,
+                             std::string_view self_url, std::string_view next_url,
+                             std::optional<std::uint64_t> total = std::nullopt,
+                             std::string_view outcome = {});
+
 } // namespace atrium::fhir

@@ -6,6 +6,7 @@
 #include "protocols/fhir/instant.hpp"
 #include "protocols/fhir/json_text.hpp"
 #include "protocols/fhir/resource_types.hpp"
+#include "protocols/fhir/search/params.hpp"
 
 namespace atrium::fhir {
 namespace {
@@ -56,6 +57,22 @@ private:
   std::string out_;
   bool first_ = true;
 };
+
+/// The parameters a type can be searched by: those the index serves
+/// (composite and special ones are not indexed yet, so they are not claimed).
+void search_params(json_builder& json, std::string_view type) {
+  json.open('[', "searchParam");
+  for (auto* p : search::param_registry::r4().for_type(type)) {
+    if (p->type == search::param_type::composite || p->type == search::param_type::special)
+      continue;
+    json.open('{');
+    json.string("name", p->code);
+    json.string("definition", p->url);
+    json.string("type", search::param_type_name(p->type));
+    json.close('}');
+  }
+  json.close(']');
+}
 
 // In the order of the R4 value set type-restful-interaction.
 std::vector<std::string_view> type_interactions(const capabilities& caps) {
@@ -109,6 +126,8 @@ std::string capability_statement(std::string_view base_url, std::string_view sof
     json.boolean("conditionalCreate", caps.conditional_create);
     json.boolean("conditionalUpdate", caps.conditional_update);
     json.string("conditionalDelete", "not-supported");
+    if (caps.search)
+      search_params(json, resource_type_name(static_cast<type_id>(i)));
     json.close('}');
   }
   json.close(']');

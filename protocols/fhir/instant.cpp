@@ -1,5 +1,8 @@
 #include "protocols/fhir/instant.hpp"
 
+#include <cctype>
+#include <cstdio>
+
 #include <array>
 
 namespace atrium::fhir {
@@ -248,6 +251,43 @@ std::optional<std::int64_t> parse_fhir_datetime(std::string_view text) {
   }
   return to_micros(date, *hour, *minute, second) + fraction -
          offset_minutes * 60LL * micros_per_second;
+}
+
+std::optional<period> parse_fhir_period(std::string_view text) {
+  auto start = parse_fhir_datetime(text);
+  if (!start)
+    return std::nullopt;
+  // The length of the period is that of the last component written.
+  auto year = std::stoi(std::string{text.substr(0, 4)});
+  if (text.size() == 4) {
+    auto next = year < 9999 ? parse_fhir_datetime(std::to_string(year + 1)) : std::nullopt;
+    return period{*start, next ? *next - 1 : INT64_MAX};
+  }
+  if (text.size() == 7) {
+    auto month = std::stoi(std::string{text.substr(5, 2)});
+    char next_text[16];
+    std::snprintf(next_text, sizeof next_text, "%04d-%02d", month == 12 ? year + 1 : year,
+                  month == 12 ? 1 : month + 1);
+    auto next = year < 9999 || month < 12 ? parse_fhir_datetime(next_text) : std::nullopt;
+    return period{*start, next ? *next - 1 : INT64_MAX};
+  }
+  if (text.size() == 10)
+    return period{*start, *start + micros_per_day - 1};
+  // hh:mm[:ss[.fff]] then a zone: count what follows the minutes.
+  auto time = text.substr(11);
+  std::int64_t unit = 60 * micros_per_second;
+  if (time.size() > 5 && time[5] == ':') {
+    unit = micros_per_second;
+    if (time.size() > 8 && time[8] == '.') {
+      std::size_t digits = 0;
+      while (9 + digits < time.size() && std::isdigit(static_cast<unsigned char>(time[9 + digits])))
+        ++digits;
+      unit = 1;
+      for (auto d = digits; d < 6; ++d)
+        unit *= 10;
+    }
+  }
+  return period{*start, *start + unit - 1};
 }
 
 std::optional<std::int64_t> parse_http_date(std::string_view text) {

@@ -19,6 +19,15 @@ std::string format_http_date(std::int64_t micros);
 /// Returns nullopt for anything malformed (month 13, "2026-1-1", trailing text).
 std::optional<std::int64_t> parse_fhir_datetime(std::string_view text);
 
+/// The instants a FHIR date, dateTime or instant covers by its precision,
+/// both ends inclusive: "2026" → the whole year, "2026-05" → May,
+/// "2026-05-01T10:00" → that minute, "…:30.25" → those 10 ms.
+struct period {
+  std::int64_t start = 0;
+  std::int64_t end = 0;
+};
+std::optional<period> parse_fhir_period(std::string_view text);
+
 /// Parses an HTTP date (IMF-fixdate) as sent in If-Modified-Since.
 std::optional<std::int64_t> parse_http_date(std::string_view text);
 

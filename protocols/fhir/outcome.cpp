@@ -26,9 +26,9 @@ std::string_view issue_type(errc code) {
   }
 }
 
-std::string single_issue(std::string_view severity, std::string_view code,
-                         std::string_view diagnostics, std::string_view expression) {
-  std::string out = R"({"resourceType":"OperationOutcome","issue":[{"severity":)";
+void append_issue(std::string& out, std::string_view severity, std::string_view code,
+                  std::string_view diagnostics, std::string_view expression) {
+  out += R"({"severity":)";
   append_json_string(out, severity);
   out += ",\"code\":";
   append_json_string(out, code);
@@ -39,7 +39,14 @@ std::string single_issue(std::string_view severity, std::string_view code,
     append_json_string(out, expression);
     out.push_back(']');
   }
-  out += "}]}";
+  out.push_back('}');
+}
+
+std::string single_issue(std::string_view severity, std::string_view code,
+                         std::string_view diagnostics, std::string_view expression) {
+  std::string out = R"({"resourceType":"OperationOutcome","issue":[)";
+  append_issue(out, severity, code, diagnostics, expression);
+  out += "]}";
   return out;
 }
 
@@ -51,6 +58,17 @@ std::string operation_outcome(const status& error) {
 
 std::string informational_outcome(std::string_view message) {
   return single_issue("information", "informational", message, {});
+}
+
+std::string warning_outcome(const std::vector<std::string>& messages) {
+  std::string out = R"({"resourceType":"OperationOutcome","issue":[)";
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    if (i)
+      out.push_back(',');
+    append_issue(out, "warning", "not-supported", messages[i], {});
+  }
+  out += "]}";
+  return out;
 }
 
 } // namespace atrium::fhir

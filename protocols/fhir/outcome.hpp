@@ -1,6 +1,7 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocols/common/status.hpp"
 
@@ -19,5 +20,9 @@ std::string operation_outcome(const status& error);
 /// An OperationOutcome with one issue of severity "information", code
 /// "informational" (Prefer: return=OperationOutcome on success).
 std::string informational_outcome(std::string_view message);
+
+/// An OperationOutcome with one issue of severity "warning", code
+/// "not-supported" per message (search parameters that were ignored).
+std::string warning_outcome(const std::vector<std::string>& messages);
 
 } // namespace atrium::fhir

@@ -78,6 +78,7 @@ fhir_request sample_fhir_request() {
   x.if_match = 41;
   x.head = R"({"resourceType":"Patient","id":"pat-1.x","meta":{"versionId":")";
   x.tail = R"("},"active":true})";
+  x.index = {{std::string("k\0ey-1", 6), "Smith"}, {"key-2", ""}};
   x.history = sample_query();
   return x;
 }
@@ -162,6 +163,7 @@ void check_same(const fhir_request& a, const fhir_request& b) {
   CHECK(a.if_match == b.if_match);
   CHECK(a.head == b.head);
   CHECK(a.tail == b.tail);
+  CHECK(a.index == b.index);
   check_same(a.history, b.history);
 }
 

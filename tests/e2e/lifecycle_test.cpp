@@ -50,7 +50,15 @@ TEST_CASE("lifecycle: the capability statement says what this build does", "[e2e
       search |= code == "search-type";
     }
     CHECK(read);
-    CHECK_FALSE(search); // search is not built: the statement must not claim it
+    CHECK(search);
+    // Its search parameters are listed, and only the kinds the index serves.
+    bool birthdate = false;
+    for (std::size_t k = 0; k < cs.count(at + "/searchParam"); ++k) {
+      auto sp = at + "/searchParam/" + std::to_string(k);
+      birthdate |= cs.str(sp + "/name") == "birthdate" && cs.str(sp + "/type") == "date";
+      CHECK(cs.str(sp + "/type") != "composite");
+    }
+    CHECK(birthdate);
   }
   CHECK(found);
 }

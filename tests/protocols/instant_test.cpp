@@ -75,3 +75,34 @@ TEST_CASE("HTTP dates are IMF-fixdate in GMT") {
   CHECK_FALSE(parse_http_date("Thursday, 26-Nov-26 14:46:18 GMT"));
   CHECK_FALSE(parse_http_date(""));
 }
+
+TEST_CASE("parse_fhir_period covers a value's whole precision") {
+  using atrium::fhir::parse_fhir_datetime;
+  using atrium::fhir::parse_fhir_period;
+  auto at = [](const char* s) { return *parse_fhir_datetime(s); };
+  auto year = parse_fhir_period("2026");
+  REQUIRE(year);
+  CHECK(year->start == at("2026-01-01T00:00:00Z"));
+  CHECK(year->end == at("2027-01-01T00:00:00Z") - 1);
+  auto feb = parse_fhir_period("2028-02");
+  REQUIRE(feb);
+  CHECK(feb->end == at("2028-03-01T00:00:00Z") - 1); // leap year
+  auto dec = parse_fhir_period("2026-12");
+  REQUIRE(dec);
+  CHECK(dec->end == at("2027-01-01T00:00:00Z") - 1);
+  auto day = parse_fhir_period("2026-11-26");
+  REQUIRE(day);
+  CHECK(day->end == at("2026-11-27T00:00:00Z") - 1);
+  auto minute = parse_fhir_period("2026-11-26T14:00+02:00");
+  REQUIRE(minute);
+  CHECK(minute->start == at("2026-11-26T12:00:00Z"));
+  CHECK(minute->end == at("2026-11-26T12:01:00Z") - 1);
+  auto second = parse_fhir_period("2026-11-26T14:00:05Z");
+  REQUIRE(second);
+  CHECK(second->end - second->start == 999'999);
+  auto centis = parse_fhir_period("2026-11-26T14:00:05.25Z");
+  REQUIRE(centis);
+  CHECK(centis->end - centis->start == 9'999);
+  CHECK_FALSE(parse_fhir_period("2026-13"));
+  CHECK_FALSE(parse_fhir_period("soon"));
+}

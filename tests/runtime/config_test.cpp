@@ -179,7 +179,7 @@ TEST_CASE("usage mentions serve and every option") {
   auto text = usage();
   CHECK(text.find("atrium serve") != std::string::npos);
   for (auto option : {"--data-dir", "--listen", "--config", "--partitions", "--io-threads",
-                      "--actor-threads", "--scheduler-policy", "--writers", "--body-limit",
+                      "--actor-threads", "--scheduler-policy", "--writers", "--search-workers", "--body-limit",
                       "--max-in-flight",
                       "--request-timeout-ms", "--block-cache-mib", "--help"}) {
     INFO(option);

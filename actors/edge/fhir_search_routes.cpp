@@ -1,0 +1,128 @@
+// FHIR type-level search: GET /{type}?… and POST /{type}/_search (form body).
+// The query is parsed and checked here (400 and strict handling without a
+// hop); a search worker runs it and the page becomes a searchset Bundle.
+#include "actors/directory.hpp"
+#include "actors/edge/fhir_send.hpp"
+#include "actors/edge/router.hpp"
+#include "protocols/fhir/bundle.hpp"
+#include "protocols/fhir/outcome.hpp"
+#include "protocols/fhir/resource_types.hpp"
+#include "protocols/fhir/search/query.hpp"
+#include "protocols/http/query.hpp"
+
+namespace atrium::actors {
+
+namespace {
+
+namespace fs = fhir::search;
+
+constexpr std::string_view fhir_json = "application/fhir+json; charset=utf-8";
+
+/// What rendering the page needs besides the reply.
+struct search_call {
+  std::string base;       // http://host/ws/svc
+  std::string self_url;
+  std::string next_base;  // the next page's URL up to "_cursor="
+  std::string outcome;    // warnings about ignored parameters, or ""
+  bool with_total = false;
+  bool count_only = false;
+};
+
+http::response render(const search_call& c, fhir_reply&& reply) {
+  if (!reply.status.ok())
+    return fhir_error(reply.status.to_status());
+  std::vector<fhir::search_entry> entries;
+  if (!c.count_only) {
+    entries.reserve(reply.hits.size());
+    for (auto& h : reply.hits)
+      entries.push_back({fhir::resource_type_name(h.type), h.id, h.json, h.included});
+  }
+  std::string next;
+  if (!reply.next_cursor.empty() && !c.count_only)
+    next = c.next_base + http::percent_encode(reply.next_cursor);
+  std::optional<std::uint64_t> total;
+  if (c.with_total)
+    total = reply.total;
+  return {200, std::string{fhir_json},
+          fhir::searchset_bundle(c.base, entries, c.self_url, next, total, c.outcome), {}};
+}
+
+/// The query again, without _cursor and with every value percent-encoded.
+std::string encode_query(const http::query_params& params) {
+  std::string out;
+  for (auto& [k, v] : params) {
+    if (k == "_cursor")
+      continue;
+    out += http::percent_encode(k) + "=" + http::percent_encode(v) + "&";
+  }
+  return out;
+}
+
+bool strict_handling(const http::request& req) {
+  auto prefer = req.header("prefer");
+  return prefer && prefer->find("handling=strict") != std::string_view::npos;
+}
+
+} // namespace
+
+void serve_fhir_search(edge_context& ctx, const service_info& svc, std::uint16_t type,
+                       std::string_view type_name, const std::string& base,
+                       http::request&& req, http::responder respond) {
+  std::string query{http::split_target(req.target).second};
+  if (req.method == "POST") {
+    auto ct = req.header("content-type");
+    if (ct && !ct->starts_with("application/x-www-form-urlencoded"))
+      return respond(fhir_error({errc::unsupported_media,
+                                 "_search takes application/x-www-form-urlencoded parameters",
+                                 "Content-Type"}));
+    if (!req.body.empty())
+      query += (query.empty() ? "" : "&") + req.body;
+  }
+  auto params = http::parse_query(query);
+  if (!params)
+    return respond(fhir_error({errc::invalid, "the query has a malformed percent-escape"}));
+  auto q = fs::parse_query(*params);
+  if (!q)
+    return respond(fhir_error(q.error()));
+  if (auto s = fs::bind_query(*q, type_name, fs::param_registry::r4()); !s)
+    return respond(fhir_error(s));
+  auto problems = q->problems;
+  if (q->count_clamped)
+    problems.push_back("_count is at most " + std::to_string(fs::max_count) + "; " +
+                       std::to_string(fs::max_count) + " was used");
+  if (!q->elements.empty())
+    problems.push_back("_elements is not supported yet; whole resources are returned");
+  if (q->summary != fs::summary_mode::none && q->summary != fs::summary_mode::count &&
+      q->summary != fs::summary_mode::false_)
+    problems.push_back("_summary other than count and false is not supported yet");
+  if (!problems.empty() && strict_handling(req)) {
+    std::string all;
+    for (auto& p : problems)
+      all += (all.empty() ? "" : "; ") + p;
+    return respond(fhir_error({errc::invalid, all}));
+  }
+
+  search_call c;
+  c.base = base;
+  auto encoded = encode_query(*params);
+  auto type_url = base + "/" + std::string{type_name};
+  c.self_url = type_url + "?" + encoded + (q->cursor.empty() ? "" : "_cursor=" + q->cursor);
+  if (c.self_url.back() == '&' || c.self_url.back() == '?')
+    c.self_url.pop_back();
+  c.next_base = type_url + "?" + encoded + "_cursor=";
+  if (!problems.empty())
+    c.outcome = fhir::warning_outcome(problems);
+  c.count_only = q->summary == fs::summary_mode::count;
+  c.with_total = c.count_only || q->total != fs::total_mode::none;
+
+  fhir_request r;
+  r.op = fhir_op::search;
+  r.service = svc.id;
+  r.type = type;
+  r.query = std::move(query);
+  send_fhir(ctx, ctx.dir->search_worker(), std::move(r),
+            [c = std::move(c)](fhir_reply&& reply) { return render(c, std::move(reply)); },
+            std::move(respond));
+}
+
+} // namespace atrium::actors

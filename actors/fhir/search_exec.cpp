@@ -1,0 +1,508 @@
+#include "actors/fhir/search_exec.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "protocols/fhir/instant.hpp"
+#include "protocols/fhir/resource_types.hpp"
+#include "protocols/fhir/search/extract.hpp"
+#include "storage/index_keys.hpp"
+#include "storage/keyspace.hpp"
+#include "storage/resource_record.hpp"
+#include "storage/store.hpp"
+
+namespace atrium::actors::search {
+
+namespace {
+
+namespace fs = fhir::search;
+namespace ix = storage::index;
+namespace keys = storage::keys;
+using storage::column;
+
+constexpr std::int64_t micros_per_day = 86'400'000'000;
+
+// ---- id sets ----------------------------------------------------------------
+
+void normalize(id_set& ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+}
+
+id_set intersect(const id_set& a, const id_set& b) {
+  id_set out;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+id_set unite(const id_set& a, const id_set& b) {
+  id_set out;
+  std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+id_set subtract(const id_set& a, const id_set& b) {
+  id_set out;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
+  if (b > 0 && a > INT64_MAX - b)
+    return INT64_MAX;
+  if (b < 0 && a < INT64_MIN - b)
+    return INT64_MIN;
+  return a + b;
+}
+
+// ---- scans --------------------------------------------------------------------
+
+/// The ids of the index entries in [lower, upper) that `keep` accepts.
+template <class Keep>
+result<id_set> scan_ids(const exec_context& ctx, const std::string& lower,
+                        const std::string& upper, Keep keep) {
+  id_set ids;
+  auto cur = ctx.db.scan(column::index, lower, upper);
+  for (; cur.valid(); cur.next()) {
+    if (!keep(cur.key(), cur.value()))
+      continue;
+    if (auto id = ix::entry_id(cur.key()))
+      ids.emplace_back(*id);
+  }
+  if (auto s = cur.error(); !s)
+    return s;
+  normalize(ids);
+  return ids;
+}
+
+result<id_set> scan_prefix(const exec_context& ctx, const std::string& prefix) {
+  return scan_ids(ctx, prefix, keys::prefix_end(prefix),
+                  [](std::string_view, std::string_view) { return true; });
+}
+
+std::string with_i64(std::string prefix, std::int64_t v) {
+  keys::append_i64(prefix, v);
+  return prefix;
+}
+
+std::string with_double(std::string prefix, double v) {
+  ix::append_double(prefix, v);
+  return prefix;
+}
+
+/// Every live (not deleted) id of a type.
+result<id_set> all_ids(const exec_context& ctx, std::uint16_t type) {
+  auto prefix = keys::resource(ctx.service, type, "");
+  id_set ids;
+  auto cur = ctx.db.scan(column::resources, prefix, keys::prefix_end(prefix));
+  for (; cur.valid(); cur.next()) {
+    auto h = storage::decode_record_header(cur.value());
+    if (h && h->kind != storage::record_kind::erase)
+      ids.emplace_back(cur.key().substr(prefix.size()));
+  }
+  if (auto s = cur.error(); !s)
+    return s;
+  return ids; // already in key order
+}
+
+status unsupported(const fs::clause& c, std::string what) {
+  return {errc::not_implemented,
+          "search parameter '" + c.code + "': " + what + " is not supported yet", c.code};
+}
+
+status invalid_value(const fs::clause& c, const fs::raw_value& v, std::string why) {
+  return {errc::invalid, "search parameter '" + c.code + "': '" + v.text + "' " + why, c.code};
+}
+
+struct param_scope {
+  const exec_context& ctx;
+  std::uint16_t type;
+  ix::param_id pid;
+  std::string prefix(ix::kind k) const { return ix::prefix(ctx.service, type, pid, k); }
+};
+
+// ---- per type ----------------------------------------------------------------
+
+result<id_set> match_string(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
+  auto norm = fs::normalize_text(v.text);
+  auto base = ps.prefix(ix::kind::string);
+  if (c.modifier.empty())
+    return scan_prefix(ps.ctx, base + norm);
+  if (c.modifier == "exact") {
+    auto exact = base + norm + '\0';
+    return scan_ids(ps.ctx, exact, keys::prefix_end(exact),
+                    [&](std::string_view, std::string_view original) { return original == v.text; });
+  }
+  if (c.modifier == "contains")
+    return scan_ids(ps.ctx, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
+      auto value = key.substr(base.size());
+      value = value.substr(0, value.find('\0'));
+      return value.find(norm) != std::string_view::npos;
+    });
+  return unsupported(c, "modifier :" + c.modifier);
+}
+
+result<id_set> match_token(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
+  if (c.modifier == "text")
+    return scan_prefix(ps.ctx, ps.prefix(ix::kind::token_text) + fs::normalize_text(v.text));
+  if (!c.modifier.empty() && c.modifier != "not")
+    return unsupported(c, "modifier :" + c.modifier);
+  auto code_prefix = ps.prefix(ix::kind::token_code);
+  if (v.parts.size() < 2)
+    return scan_prefix(ps.ctx, code_prefix + v.text + '\0');
+  const auto& system = v.parts[0];
+  const auto& code = v.parts[1];
+  if (code.empty())
+    return scan_prefix(ps.ctx, ps.prefix(ix::kind::token_system) + system + '\0');
+  // "|code" asks for codes without a system; "system|code" for that pair.
+  return scan_prefix(ps.ctx, code_prefix + code + '\0' + system + '\0');
+}
+
+result<id_set> match_uri(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
+  auto base = ps.prefix(ix::kind::uri);
+  if (c.modifier.empty())
+    return scan_prefix(ps.ctx, base + v.text + '\0');
+  if (c.modifier == "below")
+    return scan_prefix(ps.ctx, base + v.text);
+  if (c.modifier == "above")
+    return scan_ids(ps.ctx, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
+      auto value = key.substr(base.size());
+      value = value.substr(0, value.find('\0'));
+      return !value.empty() && std::string_view{v.text}.starts_with(value);
+    });
+  return unsupported(c, "modifier :" + c.modifier);
+}
+
+/// The range a date value covers and how the prefix relates it to a target
+/// range [lt, ht] (R4 search §3.1.1.4: prefixes on ranges).
+result<id_set> match_date(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
+  if (!c.modifier.empty())
+    return unsupported(c, "modifier :" + c.modifier);
+  auto range = fhir::parse_fhir_period(v.text);
+  if (!range)
+    return invalid_value(c, v, "is not a FHIR date, dateTime or instant");
+  auto ls = range->start, hs = range->end;
+  auto by_start = ps.prefix(ix::kind::date_start);
+  auto by_end = ps.prefix(ix::kind::date_end);
+  auto any = [](std::string_view, std::string_view) { return true; };
+  auto dates = [](std::string_view key) { return *ix::entry_dates(key); };
+  switch (v.pre) {
+    case fs::prefix::eq:
+      return scan_ids(ps.ctx, with_i64(by_start, ls), with_i64(by_start, saturating_add(hs, 1)),
+                      [&](std::string_view key, std::string_view) { return dates(key).end <= hs; });
+    case fs::prefix::ne:
+      return scan_ids(ps.ctx, by_start, keys::prefix_end(by_start),
+                      [&](std::string_view key, std::string_view) {
+                        auto d = dates(key);
+                        return !(d.start >= ls && d.end <= hs);
+                      });
+    case fs::prefix::gt:
+      return scan_ids(ps.ctx, with_i64(by_end, saturating_add(hs, 1)), keys::prefix_end(by_end), any);
+    case fs::prefix::ge:
+      return scan_ids(ps.ctx, with_i64(by_end, ls), keys::prefix_end(by_end), any);
+    case fs::prefix::lt:
+      return scan_ids(ps.ctx, by_start, with_i64(by_start, ls), any);
+    case fs::prefix::le:
+      return scan_ids(ps.ctx, by_start, with_i64(by_start, saturating_add(hs, 1)), any);
+    case fs::prefix::sa:
+      return scan_ids(ps.ctx, with_i64(by_start, saturating_add(hs, 1)), keys::prefix_end(by_start), any);
+    case fs::prefix::eb:
+      return scan_ids(ps.ctx, by_end, with_i64(by_end, ls), any);
+    case fs::prefix::ap: {
+      // Approximately: the range widened by a tenth of its length, at least a day.
+      auto slack = std::max<std::int64_t>((hs - ls) / 10, micros_per_day);
+      auto lo = saturating_add(ls, -slack), hi = saturating_add(hs, slack);
+      return scan_ids(ps.ctx, by_start, with_i64(by_start, saturating_add(hi, 1)),
+                      [&](std::string_view key, std::string_view) { return dates(key).end >= lo; });
+    }
+  }
+  return id_set{};
+}
+
+/// A number as written and the interval its precision implies
+/// ("100" is [99.5, 100.5), "1e2" likewise, "100.0" is [99.95, 100.05)).
+struct number_value {
+  double value = 0;
+  double low = 0;
+  double high = 0;
+};
+
+std::optional<number_value> parse_number(std::string_view text) {
+  std::string s{text};
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v))
+    return std::nullopt;
+  auto dot = s.find('.');
+  auto exp = s.find_first_of("eE");
+  int decimals = 0;
+  if (dot != std::string::npos)
+    decimals = static_cast<int>((exp == std::string::npos ? s.size() : exp) - dot - 1);
+  if (exp != std::string::npos)
+    decimals -= std::atoi(s.c_str() + exp + 1);
+  double half = 0.5 * std::pow(10.0, -decimals);
+  return number_value{v, v - half, v + half};
+}
+
+/// A numeric range scan over entries `base` + encoded number (+ id).
+result<id_set> match_numeric(const param_scope& ps, const fs::clause& c, const fs::raw_value& v,
+                             const std::string& base, std::string_view number_text) {
+  auto n = parse_number(number_text);
+  if (!n)
+    return invalid_value(c, v, "is not a number");
+  auto inf = std::numeric_limits<double>::infinity();
+  auto between = [&](double lo, double hi, bool include_hi) -> result<id_set> {
+    if (include_hi)
+      hi = std::nextafter(hi, inf);
+    return scan_ids(ps.ctx, with_double(base, lo), with_double(base, hi),
+                    [](std::string_view, std::string_view) { return true; });
+  };
+  switch (v.pre) {
+    case fs::prefix::eq:
+      return between(n->low, n->high, false);
+    case fs::prefix::ne: {
+      auto below = between(-inf, n->low, false);
+      if (!below)
+        return below;
+      auto above = between(n->high, inf, true);
+      if (!above)
+        return above;
+      return unite(*below, *above);
+    }
+    case fs::prefix::gt:
+    case fs::prefix::sa:
+      return between(std::nextafter(n->value, inf), inf, true);
+    case fs::prefix::ge:
+      return between(n->value, inf, true);
+    case fs::prefix::lt:
+    case fs::prefix::eb:
+      return between(-inf, n->value, false);
+    case fs::prefix::le:
+      return between(-inf, n->value, true);
+    case fs::prefix::ap: {
+      auto slack = std::abs(n->value) / 10;
+      return between(n->value - slack, n->value + slack, true);
+    }
+  }
+  return id_set{};
+}
+
+result<id_set> match_number(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
+  if (!c.modifier.empty())
+    return unsupported(c, "modifier :" + c.modifier);
+  return match_numeric(ps, c, v, ps.prefix(ix::kind::number), v.text);
+}
+
+result<id_set> match_quantity(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
+  if (!c.modifier.empty())
+    return unsupported(c, "modifier :" + c.modifier);
+  if (v.parts.size() < 3 || (v.parts[1].empty() && v.parts[2].empty()))
+    return match_numeric(ps, c, v, ps.prefix(ix::kind::quantity_value), v.parts[0]);
+  const auto& system = v.parts[1];
+  const auto& code = v.parts[2];
+  if (!system.empty())
+    return match_numeric(ps, c, v, ps.prefix(ix::kind::quantity) + system + '\0' + code + '\0',
+                         v.parts[0]);
+  // "5.4||mg": any system with that code.
+  auto base = ps.prefix(ix::kind::quantity);
+  auto unit_matches = scan_ids(ps.ctx, base, keys::prefix_end(base),
+                               [&](std::string_view key, std::string_view) {
+                                 auto rest = key.substr(base.size());
+                                 auto nul = rest.find('\0');
+                                 return rest.substr(nul + 1).starts_with(code + '\0');
+                               });
+  if (!unit_matches)
+    return unit_matches;
+  auto by_value = match_numeric(ps, c, v, ps.prefix(ix::kind::quantity_value), v.parts[0]);
+  if (!by_value)
+    return by_value;
+  return intersect(*unit_matches, *by_value);
+}
+
+/// "Patient/1", "Patient/1/_history/2", "1" (typed by the modifier or the
+/// parameter's single target), or an absolute URL → how targets are stored.
+result<id_set> match_reference(const param_scope& ps, const fs::clause& c,
+                               const fs::raw_value& v, const fs::search_param& p) {
+  auto base = ps.prefix(ix::kind::reference);
+  std::string target = v.text;
+  if (auto h = target.find("/_history/"); h != std::string::npos)
+    target.resize(h);
+  bool absolute = target.find("://") != std::string::npos;
+  if (!absolute && target.find('/') == std::string::npos) {
+    std::string type = !c.modifier.empty() && fhir::find_resource_type(c.modifier) ? c.modifier
+                       : p.targets.size() == 1                                   ? p.targets[0]
+                                                                                 : std::string{};
+    if (type.empty()) // any type: match the id after the type
+      return scan_ids(ps.ctx, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
+        auto t = ix::entry_target(key);
+        return t && t->size() > target.size() && t->ends_with("/" + target) &&
+               t->find("://") == std::string_view::npos;
+      });
+    target = type + "/" + target;
+  }
+  return scan_prefix(ps.ctx, base + target + '\0');
+}
+
+// ---- clauses -----------------------------------------------------------------------
+
+result<id_set> match_values(const exec_context& ctx, std::uint16_t type,
+                            const fs::search_param& p, const fs::clause& c) {
+  param_scope ps{ctx, type, ix::param_id_of(p.url)};
+  if (c.modifier == "missing") {
+    auto present = scan_prefix(ctx, ps.prefix(ix::kind::present));
+    if (!present)
+      return present;
+    bool want_missing = !c.values.empty() && c.values.front().text == "true";
+    if (!want_missing)
+      return present;
+    auto all = all_ids(ctx, type);
+    if (!all)
+      return all;
+    return subtract(*all, *present);
+  }
+  id_set out;
+  for (auto& v : c.values) {
+    result<id_set> ids = id_set{};
+    switch (p.type) {
+      case fs::param_type::string: ids = match_string(ps, c, v); break;
+      case fs::param_type::token: ids = match_token(ps, c, v); break;
+      case fs::param_type::uri: ids = match_uri(ps, c, v); break;
+      case fs::param_type::date: ids = match_date(ps, c, v); break;
+      case fs::param_type::number: ids = match_number(ps, c, v); break;
+      case fs::param_type::quantity: ids = match_quantity(ps, c, v); break;
+      case fs::param_type::reference: ids = match_reference(ps, c, v, p); break;
+      default: return unsupported(c, std::string{fs::param_type_name(p.type)} + " parameters");
+    }
+    if (!ids)
+      return ids;
+    out = unite(out, *ids);
+  }
+  if (c.modifier == "not") { // resources with no matching value, missing ones included
+    auto all = all_ids(ctx, type);
+    if (!all)
+      return all;
+    return subtract(*all, out);
+  }
+  return out;
+}
+
+result<std::uint16_t> type_named(std::string_view name) {
+  auto t = fhir::find_resource_type(name);
+  if (!t)
+    return status{errc::invalid, "'" + std::string{name} + "' is not an R4 resource type"};
+  return *t;
+}
+
+/// subject:Patient.name=x → the Patients named x → resources referring to them.
+result<id_set> match_chain(const exec_context& ctx, std::string_view type,
+                           const fs::search_param& p, const fs::clause& c) {
+  fs::clause inner;
+  inner.code = c.chain.front().code;
+  inner.modifier = c.chain.front().modifier;
+  inner.chain.assign(c.chain.begin() + 1, c.chain.end());
+  inner.values = c.values;
+  std::vector<std::string> targets;
+  if (!c.modifier.empty())
+    targets.push_back(c.modifier);
+  else
+    targets = p.targets;
+  auto tid = type_named(type);
+  if (!tid)
+    return tid.error();
+  auto base = ix::prefix(ctx.service, *tid, ix::param_id_of(p.url), ix::kind::reference);
+  id_set out;
+  for (auto& target : targets) {
+    if (!ctx.registry.find(target, inner.code))
+      continue;
+    auto matched = match_clause(ctx, target, inner);
+    if (!matched)
+      return matched;
+    for (auto& id : *matched) {
+      auto sources = scan_prefix(ctx, base + target + "/" + id + '\0');
+      if (!sources)
+        return sources;
+      out = unite(out, *sources);
+    }
+  }
+  return out;
+}
+
+/// _has:Observation:patient:code=x → Observations with code x → the
+/// resources of `type` their `patient` refers to.
+result<id_set> match_has(const exec_context& ctx, std::string_view type, const fs::clause& c) {
+  const auto& link = c.has.front();
+  fs::clause inner = c;
+  inner.has.erase(inner.has.begin());
+  auto source_type = type_named(link.type);
+  if (!source_type)
+    return source_type.error();
+  auto ref = ctx.registry.find(link.type, link.param);
+  if (!ref || ref->type != fs::param_type::reference)
+    return status{errc::invalid,
+                  "_has: '" + link.param + "' is not a reference parameter of " + link.type, "_has"};
+  auto sources = match_clause(ctx, link.type, inner);
+  if (!sources)
+    return sources;
+  auto forward = ix::prefix(ctx.service, *source_type, ix::param_id_of(ref->url),
+                            ix::kind::reference_source);
+  auto wanted = std::string{type} + "/";
+  id_set out;
+  for (auto& id : *sources) {
+    auto first = forward + id + '\0';
+    auto cur = ctx.db.scan(column::index, first, keys::prefix_end(first));
+    for (; cur.valid(); cur.next()) {
+      auto target = ix::entry_target(cur.key());
+      if (target && target->starts_with(wanted) && target->find('/', wanted.size()) == std::string_view::npos)
+        out.emplace_back(target->substr(wanted.size()));
+    }
+    if (auto s = cur.error(); !s)
+      return s;
+  }
+  normalize(out);
+  return out;
+}
+
+result<id_set> match_ids(const exec_context& ctx, std::uint16_t type, const fs::clause& c) {
+  id_set out;
+  for (auto& v : c.values) {
+    std::string bytes;
+    auto s = ctx.db.get(column::resources, keys::resource(ctx.service, type, v.text), &bytes);
+    if (s.code() == errc::not_found)
+      continue;
+    if (!s)
+      return s;
+    auto h = storage::decode_record_header(bytes);
+    if (h && h->kind != storage::record_kind::erase)
+      out.push_back(v.text);
+  }
+  normalize(out);
+  return out;
+}
+
+} // namespace
+
+result<id_set> match_clause(const exec_context& ctx, std::string_view type, const fs::clause& c) {
+  auto tid = type_named(type);
+  if (!tid)
+    return tid.error();
+  if (!c.has.empty())
+    return match_has(ctx, type, c);
+  if (c.code == "_id")
+    return match_ids(ctx, *tid, c);
+  auto p = ctx.registry.find(type, c.code);
+  if (!p)
+    return status{errc::invalid,
+                  "unknown search parameter '" + c.code + "' for " + std::string{type}, c.code};
+  if (!c.chain.empty()) {
+    if (p->type != fs::param_type::reference)
+      return status{errc::invalid, "'" + c.code + "' is not a reference and cannot be chained",
+                    c.code};
+    return match_chain(ctx, type, *p, c);
+  }
+  return match_values(ctx, *tid, *p, c);
+}
+
+} // namespace atrium::actors::search

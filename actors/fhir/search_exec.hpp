@@ -1,0 +1,52 @@
+#pragma once
+// Executing a bound FHIR search against the node's index (storage/index_keys.hpp).
+// Each clause becomes a set of ids by range scans; clauses are intersected;
+// chains and reverse chains run their inner clause on the other type and map
+// the ids across references, with no cap on intermediate results. Sorting and
+// paging are keyset-based, so a cursor stays correct while others write.
+// Runs on a search worker (a long scan must not hold a scheduler thread).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "protocols/common/status.hpp"
+#include "protocols/fhir/search/params.hpp"
+#include "protocols/fhir/search/query.hpp"
+
+namespace atrium::storage { class store; }
+
+namespace atrium::actors::search {
+
+/// Ids in byte order, without duplicates.
+using id_set = std::vector<std::string>;
+
+struct exec_context {
+  const storage::store& db;
+  std::uint32_t service = 0;
+  const fhir::search::param_registry& registry;
+};
+
+/// One resource of a result page.
+struct hit {
+  std::uint16_t type = 0;
+  std::string id;
+  std::string json; // stored resource
+  bool included = false;
+};
+
+struct page {
+  std::vector<hit> hits;   // matches first, then includes
+  std::string next_cursor; // "" on the last page
+  std::uint64_t total = 0; // number of matches (all pages)
+};
+
+/// The ids of `type` that match one clause.
+result<id_set> match_clause(const exec_context& ctx, std::string_view type,
+                            const fhir::search::clause& c);
+
+/// Runs a query already checked by bind_query for `type`: matches, sort,
+/// the page after `q.cursor`, then _include and _revinclude of that page.
+result<page> run_search(const exec_context& ctx, std::string_view type,
+                        const fhir::search::search_query& q);
+
+} // namespace atrium::actors::search

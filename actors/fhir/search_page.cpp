@@ -1,0 +1,381 @@
+// Sorting, paging and _include/_revinclude of a search (search_exec.hpp).
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "actors/fhir/search_exec.hpp"
+#include "protocols/fhir/resource_types.hpp"
+#include "storage/index_keys.hpp"
+#include "storage/keyspace.hpp"
+#include "storage/resource_record.hpp"
+#include "storage/store.hpp"
+
+namespace atrium::actors::search {
+
+namespace {
+
+namespace fs = fhir::search;
+namespace ix = storage::index;
+namespace keys = storage::keys;
+using storage::column;
+
+/// Includes beyond this many per page are left out (and the page says so
+/// through a smaller include set); it bounds one page's work.
+constexpr std::size_t max_includes = 1000;
+
+// ---- sorting -------------------------------------------------------------------
+
+/// A match with its sort values: the order-preserving index bytes of the
+/// first (ascending) or last (descending) value of each sort parameter.
+struct ranked {
+  std::vector<std::optional<std::string>> values;
+  std::string id;
+};
+
+struct order {
+  std::vector<bool> descending;
+
+  /// Missing values sort last in either direction; ties by id.
+  bool operator()(const ranked& a, const ranked& b) const {
+    for (std::size_t i = 0; i < descending.size(); ++i) {
+      const auto& x = a.values[i];
+      const auto& y = b.values[i];
+      if (!x && !y)
+        continue;
+      if (!x || !y)
+        return !x ? false : true;
+      int cmp = x->compare(*y);
+      if (descending[i])
+        cmp = -cmp;
+      if (cmp != 0)
+        return cmp < 0;
+    }
+    return a.id < b.id;
+  }
+};
+
+ix::kind sort_kind(fs::param_type t, bool descending) {
+  switch (t) {
+    case fs::param_type::string: return ix::kind::string;
+    case fs::param_type::token: return ix::kind::token_code;
+    case fs::param_type::date: return descending ? ix::kind::date_end : ix::kind::date_start;
+    case fs::param_type::number: return ix::kind::number;
+    case fs::param_type::quantity: return ix::kind::quantity_value;
+    case fs::param_type::uri: return ix::kind::uri;
+    default: return ix::kind::reference;
+  }
+}
+
+/// Fills values[slot] of every match by walking the sort parameter's
+/// entries in value order once.
+status rank_by(const exec_context& ctx, std::uint16_t type, const fs::search_param& p,
+               bool descending, std::size_t slot, std::vector<ranked>& items) {
+  std::unordered_map<std::string_view, ranked*> by_id;
+  for (auto& it : items)
+    by_id.emplace(it.id, &it);
+  auto prefix = ix::prefix(ctx.service, type, ix::param_id_of(p.url), sort_kind(p.type, descending));
+  auto cur = ctx.db.scan(column::index, prefix, keys::prefix_end(prefix), descending);
+  for (; cur.valid(); cur.next()) {
+    auto id = ix::entry_id(cur.key());
+    if (!id)
+      continue;
+    auto it = by_id.find(*id);
+    if (it == by_id.end() || it->second->values[slot])
+      continue;
+    auto key = cur.key();
+    it->second->values[slot] = std::string{key.substr(prefix.size(), key.size() - prefix.size() - id->size())};
+  }
+  return cur.error();
+}
+
+// ---- cursors ----------------------------------------------------------------------
+
+std::string hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+std::optional<std::string> unhex(std::string_view text) {
+  if (text.size() % 2)
+    return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    auto nib = [](char c) {
+      return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    };
+    int hi = nib(text[i]), lo = nib(text[i + 1]);
+    if (hi < 0 || lo < 0)
+      return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+/// The position after an item: each sort value (flag, length, bytes), then the id.
+std::string encode_cursor(const ranked& r) {
+  std::string out;
+  for (auto& v : r.values) {
+    out.push_back(v ? 1 : 0);
+    if (v) {
+      keys::append_u16(out, static_cast<std::uint16_t>(v->size()));
+      out += *v;
+    }
+  }
+  return hex(out + r.id);
+}
+
+std::optional<ranked> decode_cursor(std::string_view text, std::size_t slots) {
+  auto bytes = unhex(text);
+  if (!bytes)
+    return std::nullopt;
+  std::string_view rest = *bytes;
+  ranked r;
+  for (std::size_t i = 0; i < slots; ++i) {
+    if (rest.empty())
+      return std::nullopt;
+    bool present = rest[0] == 1;
+    rest.remove_prefix(1);
+    if (!present) {
+      r.values.emplace_back();
+      continue;
+    }
+    if (rest.size() < 2)
+      return std::nullopt;
+    auto n = keys::read_u16(rest.data());
+    if (rest.size() < 2u + n)
+      return std::nullopt;
+    r.values.emplace_back(std::string{rest.substr(2, n)});
+    rest.remove_prefix(2u + n);
+  }
+  r.id = std::string{rest};
+  return r;
+}
+
+// ---- loading and includes ----------------------------------------------------------
+
+struct loader {
+  const exec_context& ctx;
+  page& out;
+  std::set<std::pair<std::uint16_t, std::string>> seen;
+
+  /// Adds a resource to the page unless it is there, gone or deleted.
+  result<bool> add(std::uint16_t type, std::string_view id, bool included) {
+    if (!seen.emplace(type, std::string{id}).second)
+      return false;
+    std::string bytes;
+    auto s = ctx.db.get(column::resources, keys::resource(ctx.service, type, id), &bytes);
+    if (s.code() == errc::not_found)
+      return false;
+    if (!s)
+      return s;
+    auto rec = storage::decode_record(bytes);
+    if (!rec || rec->deleted())
+      return false;
+    out.hits.push_back({type, std::string{id}, std::move(rec->json), included});
+    return true;
+  }
+};
+
+std::vector<const fs::search_param*> reference_params(const exec_context& ctx,
+                                                      std::string_view type,
+                                                      std::string_view code) {
+  std::vector<const fs::search_param*> out;
+  if (code == "*") {
+    for (auto* p : ctx.registry.for_type(type))
+      if (p->type == fs::param_type::reference)
+        out.push_back(p);
+  } else if (auto* p = ctx.registry.find(type, code); p && p->type == fs::param_type::reference) {
+    out.push_back(p);
+  }
+  return out;
+}
+
+/// _include: what the resources in [from, hits.size()) refer to.
+status add_includes(const exec_context& ctx, loader& l, const std::vector<fs::include_spec>& specs,
+                    std::size_t from, bool iterating) {
+  for (std::size_t i = from; i < l.out.hits.size() && l.out.hits.size() < max_includes; ++i) {
+    auto type = l.out.hits[i].type;
+    auto type_name = fhir::resource_type_name(type);
+    auto id = l.out.hits[i].id;
+    for (auto& spec : specs) {
+      if (iterating && !spec.iterate)
+        continue;
+      if (spec.source_type != "*" && spec.source_type != type_name)
+        continue;
+      for (auto* p : reference_params(ctx, type_name, spec.param)) {
+        auto first = ix::prefix(ctx.service, type, ix::param_id_of(p->url), ix::kind::reference_source) +
+                     id + '\0';
+        auto cur = ctx.db.scan(column::index, first, keys::prefix_end(first));
+        for (; cur.valid(); cur.next()) {
+          auto target = ix::entry_target(cur.key());
+          if (!target)
+            continue;
+          auto slash = target->find('/');
+          if (slash == std::string_view::npos || target->find("://") != std::string_view::npos)
+            continue;
+          auto target_type = target->substr(0, slash);
+          if (!spec.target_type.empty() && spec.target_type != target_type)
+            continue;
+          auto tid = fhir::find_resource_type(target_type);
+          if (!tid)
+            continue;
+          if (auto added = l.add(*tid, target->substr(slash + 1), true); !added)
+            return added.error();
+        }
+        if (auto s = cur.error(); !s)
+          return s;
+      }
+    }
+  }
+  return status::ok();
+}
+
+/// _revinclude: what refers to the resources in [from, hits.size()).
+status add_revincludes(const exec_context& ctx, loader& l,
+                       const std::vector<fs::include_spec>& specs, std::size_t from,
+                       bool iterating) {
+  for (std::size_t i = from; i < l.out.hits.size() && l.out.hits.size() < max_includes; ++i) {
+    auto target = std::string{fhir::resource_type_name(l.out.hits[i].type)} + "/" + l.out.hits[i].id;
+    for (auto& spec : specs) {
+      if (iterating && !spec.iterate)
+        continue;
+      auto source = fhir::find_resource_type(spec.source_type);
+      if (!source)
+        continue;
+      for (auto* p : reference_params(ctx, spec.source_type, spec.param)) {
+        auto first = ix::prefix(ctx.service, *source, ix::param_id_of(p->url), ix::kind::reference) +
+                     target + '\0';
+        auto cur = ctx.db.scan(column::index, first, keys::prefix_end(first));
+        for (; cur.valid(); cur.next())
+          if (auto id = ix::entry_id(cur.key()))
+            if (auto added = l.add(*source, *id, true); !added)
+              return added.error();
+        if (auto s = cur.error(); !s)
+          return s;
+      }
+    }
+  }
+  return status::ok();
+}
+
+bool any_iterate(const std::vector<fs::include_spec>& specs) {
+  return std::any_of(specs.begin(), specs.end(), [](auto& s) { return s.iterate; });
+}
+
+} // namespace
+
+result<page> run_search(const exec_context& ctx, std::string_view type,
+                        const fs::search_query& q) {
+  auto tid = fhir::find_resource_type(type);
+  if (!tid)
+    return status{errc::invalid, "'" + std::string{type} + "' is not an R4 resource type"};
+
+  // ---- matches ----
+  std::optional<id_set> ids;
+  for (auto& c : q.clauses) {
+    auto matched = match_clause(ctx, type, c);
+    if (!matched)
+      return matched.error();
+    ids = ids ? [&] {
+      id_set both;
+      std::set_intersection(ids->begin(), ids->end(), matched->begin(), matched->end(),
+                            std::back_inserter(both));
+      return both;
+    }()
+              : std::move(*matched);
+    if (ids->empty())
+      break;
+  }
+  if (!ids) {
+    // No criteria: every live resource of the type.
+    auto prefix = keys::resource(ctx.service, *tid, "");
+    ids.emplace();
+    auto cur = ctx.db.scan(column::resources, prefix, keys::prefix_end(prefix));
+    for (; cur.valid(); cur.next()) {
+      auto h = storage::decode_record_header(cur.value());
+      if (h && h->kind != storage::record_kind::erase)
+        ids->emplace_back(cur.key().substr(prefix.size()));
+    }
+    if (auto s = cur.error(); !s)
+      return s;
+  }
+
+  page out;
+  out.total = ids->size();
+
+  // ---- order ----
+  order by;
+  std::vector<const fs::search_param*> sort_params;
+  for (auto& k : q.sort) {
+    if (k.code == "_id")
+      continue; // id order is the final tie-break already
+    auto* p = ctx.registry.find(type, k.code);
+    if (!p)
+      return status{errc::invalid, "cannot sort by unknown parameter '" + k.code + "'", "_sort"};
+    sort_params.push_back(p);
+    by.descending.push_back(k.descending);
+  }
+  std::vector<ranked> items;
+  items.reserve(ids->size());
+  for (auto& id : *ids)
+    items.push_back({std::vector<std::optional<std::string>>(sort_params.size()), std::move(id)});
+  for (std::size_t i = 0; i < sort_params.size(); ++i)
+    if (auto s = rank_by(ctx, *tid, *sort_params[i], by.descending[i], i, items); !s)
+      return s;
+  bool id_descending = !q.sort.empty() && q.sort.front().code == "_id" && q.sort.front().descending;
+  if (sort_params.empty() && id_descending)
+    std::reverse(items.begin(), items.end());
+  else if (!sort_params.empty())
+    std::sort(items.begin(), items.end(), by);
+
+  // ---- page ----
+  auto begin = items.begin();
+  if (!q.cursor.empty()) {
+    auto after = decode_cursor(q.cursor, sort_params.size());
+    if (!after)
+      return status{errc::invalid, "the paging cursor is malformed", "_cursor"};
+    if (sort_params.empty() && id_descending)
+      begin = std::upper_bound(items.begin(), items.end(), *after,
+                               [](const ranked& a, const ranked& b) { return a.id > b.id; });
+    else
+      begin = std::upper_bound(items.begin(), items.end(), *after, by);
+  }
+  auto end = begin + std::min<std::size_t>(q.count, items.end() - begin);
+  if (end != items.end() && end != begin)
+    out.next_cursor = encode_cursor(*(end - 1));
+
+  loader l{ctx, out, {}};
+  for (auto it = begin; it != end; ++it)
+    if (auto added = l.add(*tid, it->id, false); !added)
+      return added.error();
+
+  // ---- includes ----
+  auto matches = out.hits.size();
+  if (auto s = add_includes(ctx, l, q.includes, 0, false); !s)
+    return s;
+  if (auto s = add_revincludes(ctx, l, q.revincludes, 0, false); !s)
+    return s;
+  // :iterate applies the iterating specs to what was just included, until
+  // nothing new arrives (or the include cap).
+  for (auto from = matches; from < out.hits.size() && out.hits.size() < max_includes;) {
+    auto before = out.hits.size();
+    if (any_iterate(q.includes))
+      if (auto s = add_includes(ctx, l, q.includes, from, true); !s)
+        return s;
+    if (any_iterate(q.revincludes))
+      if (auto s = add_revincludes(ctx, l, q.revincludes, from, true); !s)
+        return s;
+    from = before;
+    if (out.hits.size() == before)
+      break;
+  }
+  return out;
+}
+
+} // namespace atrium::actors::search

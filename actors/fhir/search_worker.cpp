@@ -1,0 +1,53 @@
+#include "actors/fhir/search_worker.hpp"
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/fhir/replies.hpp"
+#include "actors/fhir/search_exec.hpp"
+#include "actors/node_context.hpp"
+#include "protocols/fhir/resource_types.hpp"
+#include "protocols/fhir/search/query.hpp"
+#include "protocols/http/query.hpp"
+
+namespace atrium::actors {
+
+namespace {
+
+fhir_reply run(node_context* ctx, const fhir_request& req) {
+  namespace fs = fhir::search;
+  auto type = fhir::resource_type_name(req.type);
+  auto params = http::parse_query(req.query);
+  if (!params)
+    return error_reply(errc::invalid, "the query string has a malformed escape");
+  auto q = fs::parse_query(*params);
+  if (!q)
+    return error_reply(q.error().code(), q.error().message(), q.error().where());
+  const auto& registry = fs::param_registry::r4();
+  if (auto s = fs::bind_query(*q, type, registry); !s)
+    return error_reply(s.code(), s.message(), s.where());
+  search::exec_context ec{*ctx->db, req.service, registry};
+  auto page = search::run_search(ec, type, *q);
+  if (!page)
+    return error_reply(page.error().code(), page.error().message(), page.error().where());
+  fhir_reply r;
+  r.total = page->total;
+  r.next_cursor = std::move(page->next_cursor);
+  r.hits.reserve(page->hits.size());
+  for (auto& h : page->hits)
+    r.hits.push_back({h.type, std::move(h.id), std::move(h.json), h.included});
+  return r;
+}
+
+} // namespace
+
+fhir_actor::behavior_type
+search_worker(fhir_actor::stateful_pointer<search_worker_state> self, node_context* ctx) {
+  (void)self;
+  return {
+    [=](fhir_request& req) -> fhir_reply { return run(ctx, req); },
+    [=](fhir_request& req, fhir_callback& reply) { reply(run(ctx, req)); },
+  };
+}
+
+} // namespace atrium::actors

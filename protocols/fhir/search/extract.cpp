@@ -1,0 +1,651 @@
+// Search values of a resource: each parameter's FHIRPath expression is
+// compiled once (per parameter and resource type, see plan_cache), evaluated
+// against the resource's DOM, and its result typed by the parameter's type.
+// FHIRPath navigation rarely knows the data type of an element (it does for
+// choice elements, ofType() and a few members), so complex values are
+// recognised by their shape: a HumanName has family/given, a CodeableConcept
+// has coding, a Period has start/end, and so on.
+#include "protocols/fhir/search/extract.hpp"
+
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include <simdjson.h>
+
+#include "protocols/fhir/fhirpath/evaluator.hpp"
+#include "protocols/fhir/fhirpath/parser.hpp"
+#include "protocols/fhir/resource_types.hpp"
+#include "protocols/fhir/search/extract_dates.hpp"
+#include "protocols/fhir/search/extract_diagnostics.hpp"
+
+namespace atrium::fhir::search {
+
+namespace {
+
+namespace fp = atrium::fhir::fhirpath;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+// ---- compiled expressions ---------------------------------------------------
+
+// A parameter's expression for one resource type: the top-level `|` branches
+// that can apply to that type. R4 shares one parameter among many types
+// ("AllergyIntolerance.code | Condition.code | …" has ~20 branches), so
+// evaluating only the type's own branches saves most of the work.
+struct compiled_param {
+  std::string expression; // the text compiled, to notice a replaced parameter
+  std::shared_ptr<const fp::expression> whole;
+  std::vector<fp::expression> branches; // share `whole`'s nodes
+  std::string error;                    // compile error (branches empty)
+};
+
+void flatten_union(const fp::node* n, std::vector<const fp::node*>& out) {
+  if (n->kind == fp::node_kind::binary && n->op == fp::binary_op::union_ && n->target && n->right) {
+    flatten_union(n->target.get(), out);
+    flatten_union(n->right.get(), out);
+  } else {
+    out.push_back(n);
+  }
+}
+
+// The identifier a path starts with ("Condition" in "(Condition.code.ofType(…))"),
+// or "" when the branch starts otherwise (a function on $this, a literal…).
+std::string_view leading_name(const fp::node* n) {
+  while (n) {
+    switch (n->kind) {
+    case fp::node_kind::member:
+      if (!n->target) return n->name;
+      n = n->target.get();
+      break;
+    case fp::node_kind::function:
+    case fp::node_kind::indexer:
+    case fp::node_kind::as_type:
+    case fp::node_kind::is_type: n = n->target.get(); break;
+    default: return {};
+    }
+  }
+  return {};
+}
+
+std::shared_ptr<const compiled_param> compile_param(const search_param& p, std::string_view type) {
+  auto c = std::make_shared<compiled_param>();
+  c->expression = p.expression;
+  auto expr = fp::compile(p.expression);
+  if (!expr) {
+    c->error = "expression does not compile: " + expr.error().message() + " (" +
+               expr.error().where() + ")";
+    return c;
+  }
+  c->whole = std::make_shared<const fp::expression>(std::move(*expr));
+  std::vector<const fp::node*> parts;
+  flatten_union(c->whole->root(), parts);
+  for (const fp::node* part : parts) {
+    const std::string_view lead = leading_name(part);
+    if (!lead.empty() && lead != type && find_resource_type(lead))
+      continue; // another type's branch
+    c->branches.emplace_back(std::shared_ptr<const fp::node>(c->whole, part), c->whole->text());
+  }
+  return c;
+}
+
+class plan_cache {
+public:
+  std::shared_ptr<const compiled_param> get(const search_param& p, std::string_view type) {
+    // Keyed by the parameter's address and the type; a parameter replaced in
+    // its registry may reuse an address, hence the check of the expression.
+    thread_local std::string key;
+    const search_param* ptr = &p;
+    key.assign(reinterpret_cast<const char*>(&ptr), sizeof ptr);
+    key.append(type);
+    {
+      std::shared_lock lock(mu_);
+      if (auto found = map_.find(key);
+          found != map_.end() && found->second->expression == p.expression)
+        return found->second;
+    }
+    auto compiled = compile_param(p, type); // outside the lock: compiling is the slow part
+    std::unique_lock lock(mu_);
+    map_.insert_or_assign(key, compiled);
+    return compiled;
+  }
+
+private:
+  std::shared_mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const compiled_param>> map_;
+};
+
+plan_cache& cache() {
+  static plan_cache c;
+  return c;
+}
+
+bool indexed_here(const search_param& p);
+
+// What to evaluate for one resource type.
+using type_plan =
+    std::vector<std::pair<const search_param*, std::shared_ptr<const compiled_param>>>;
+
+// R4's registry never changes, so its plan per resource type is built once:
+// that saves looking the type's parameters up on every write (for_type scans
+// the whole registry) as well as the per-parameter cache look-ups.
+class r4_plans {
+public:
+  r4_plans()
+      : once_(new std::once_flag[resource_type_count()]),
+        plans_(new type_plan[resource_type_count()]) {}
+
+  const type_plan& get(type_id id) {
+    std::call_once(once_[id], [&] {
+      const std::string_view type = resource_type_name(id);
+      for (const search_param* p : param_registry::r4().for_type(type))
+        if (indexed_here(*p)) plans_[id].emplace_back(p, compile_param(*p, type));
+    });
+    return plans_[id];
+  }
+
+private:
+  std::unique_ptr<std::once_flag[]> once_;
+  std::unique_ptr<type_plan[]> plans_;
+};
+
+r4_plans& r4_plan_cache() {
+  static r4_plans plans;
+  return plans;
+}
+
+// ---- JSON helpers -------------------------------------------------------------
+
+std::string_view str_field(object o, std::string_view key) {
+  std::string_view s;
+  if (o.at_key(key).get_string().get(s) != simdjson::SUCCESS) return {};
+  return s;
+}
+
+bool has_field(object o, std::string_view key) {
+  element e;
+  return o.at_key(key).get(e) == simdjson::SUCCESS && !e.is_null();
+}
+
+bool is_number(element e) {
+  const auto t = e.type();
+  return t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE;
+}
+
+std::optional<double> number_field(object o, std::string_view key) {
+  element e;
+  double d = 0;
+  if (o.at_key(key).get(e) != simdjson::SUCCESS || !is_number(e)) return std::nullopt;
+  if (e.get_double().get(d) != simdjson::SUCCESS) return std::nullopt;
+  return d;
+}
+
+// Calls f for a string field and for each string of an array field.
+template <class F>
+void each_string(object o, std::string_view key, F&& f) {
+  element e;
+  if (o.at_key(key).get(e) != simdjson::SUCCESS) return;
+  std::string_view s;
+  if (e.get_string().get(s) == simdjson::SUCCESS) {
+    f(s);
+    return;
+  }
+  simdjson::dom::array a;
+  if (e.get_array().get(a) != simdjson::SUCCESS) return;
+  for (element x : a)
+    if (x.get_string().get(s) == simdjson::SUCCESS) f(s);
+}
+
+bool has_any(object o, std::initializer_list<std::string_view> keys) {
+  for (auto k : keys)
+    if (has_field(o, k)) return true;
+  return false;
+}
+
+// ---- typing values ------------------------------------------------------------
+
+bool same_value(const index_value& a, const index_value& b) {
+  return a.k == b.k && a.start == b.start && a.end == b.end && a.number == b.number &&
+         a.text == b.text && a.code == b.code && a.system == b.system && a.original == b.original;
+}
+
+// Appends the values of one parameter, skipping duplicates.
+struct sink {
+  std::vector<index_value>& out;
+  const search_param* param;
+  std::size_t begin;
+
+  void push(index_value v) {
+    v.param = param;
+    for (std::size_t i = begin; i < out.size(); ++i)
+      if (same_value(out[i], v)) return;
+    out.push_back(std::move(v));
+  }
+};
+
+// The JSON value of an item; false for System values and extension-only primitives.
+bool json_of(const fp::item& it, element& e, std::string_view& type) {
+  const fp::json_node* n = it.node();
+  if (!n || !n->has_value || n->value.is_null()) return false;
+  e = n->value;
+  type = n->type;
+  return true;
+}
+
+// -- string
+
+void add_string(sink& s, std::string_view text) {
+  if (text.empty()) return;
+  index_value v;
+  v.k = index_value::kind::string;
+  v.text = normalize_text(text);
+  v.original = std::string(text);
+  s.push(std::move(v));
+}
+
+// Fields of other complex values that are codes, links or dates, not text.
+// clang-format off
+constexpr std::string_view not_text_fields[] = {
+    "id", "use", "system", "code", "url", "reference", "type", "status", "language",
+    "contentType", "resourceType", "div", "extension", "modifierExtension", "time", "date",
+    "start", "end", "hash", "data", "creation", "versionId", "lastUpdated"};
+// clang-format on
+
+void string_values(const fp::item& it, sink& s) {
+  if (auto str = std::get_if<std::string>(&it.v)) return add_string(s, *str);
+  element e;
+  std::string_view type;
+  if (!json_of(it, e, type)) return;
+  std::string_view str;
+  if (e.get_string().get(str) == simdjson::SUCCESS) return add_string(s, str);
+  object o;
+  if (e.get_object().get(o) != simdjson::SUCCESS) return;
+  auto add = [&](std::string_view x) { add_string(s, x); };
+  if (type == "HumanName" ||
+      (type.empty() && has_any(o, {"family", "given", "prefix", "suffix"}))) {
+    for (auto key : {"family", "given", "prefix", "suffix", "text"})
+      each_string(o, key, add);
+  } else if (type == "Address" || (type.empty() && has_any(o, {"line", "city", "district", "state",
+                                                               "postalCode", "country"}))) {
+    for (auto key : {"line", "city", "district", "state", "postalCode", "country", "text"})
+      each_string(o, key, add);
+  } else {
+    // Another complex value: its own string parts.
+    for (auto field : o) {
+      const std::string_view key = field.key;
+      if (key.starts_with("_")) continue;
+      bool skip = false;
+      for (auto no : not_text_fields)
+        skip = skip || key == no;
+      if (!skip) each_string(o, key, add);
+    }
+  }
+}
+
+// -- token
+
+void add_token(sink& s, std::string_view system, std::string_view code, std::string text) {
+  if (system.empty() && code.empty() && text.empty()) return;
+  index_value v;
+  v.k = index_value::kind::token;
+  v.system = std::string(system);
+  v.code = std::string(code);
+  v.text = std::move(text);
+  s.push(std::move(v));
+}
+
+bool contact_point_like(object o) {
+  const std::string_view system = str_field(o, "system");
+  for (auto cs : {"phone", "fax", "email", "pager", "url", "sms", "other"})
+    if (system == cs) return true;
+  if (has_field(o, "rank")) return true;
+  const std::string_view use = str_field(o, "use");
+  return system.empty() && (use == "home" || use == "work" || use == "mobile");
+}
+
+void coding_value(sink& s, object coding, std::string_view fallback_text) {
+  std::string_view display = str_field(coding, "display");
+  add_token(s, str_field(coding, "system"), str_field(coding, "code"),
+            normalize_text(display.empty() ? fallback_text : display));
+}
+
+void codeable_concept_value(sink& s, object cc) {
+  const std::string_view text = str_field(cc, "text");
+  const std::string normalized = normalize_text(text);
+  bool text_indexed = normalized.empty();
+  simdjson::dom::array codings;
+  if (cc.at_key("coding").get_array().get(codings) == simdjson::SUCCESS) {
+    for (element c : codings) {
+      object co;
+      if (c.get_object().get(co) != simdjson::SUCCESS) continue;
+      const std::string_view display = str_field(co, "display");
+      if (display.empty() || normalize_text(display) == normalized) text_indexed = true;
+      coding_value(s, co, text);
+    }
+  }
+  // CodeableConcept.text that no coding carries: a value of its own for :text.
+  if (!text_indexed) add_token(s, {}, {}, normalized);
+}
+
+void token_values(const fp::item& it, sink& s) {
+  if (auto b = std::get_if<bool>(&it.v)) return add_token(s, {}, *b ? "true" : "false", {});
+  if (auto str = std::get_if<std::string>(&it.v)) return add_token(s, {}, *str, {});
+  if (std::holds_alternative<std::int64_t>(it.v) || std::holds_alternative<fp::decimal>(it.v)) {
+    if (auto t = fp::to_text(it)) add_token(s, {}, *t, {});
+    return;
+  }
+  element e;
+  std::string_view type;
+  if (!json_of(it, e, type)) return;
+  switch (e.type()) {
+  case element_type::STRING: {
+    std::string_view str;
+    if (e.get_string().get(str) == simdjson::SUCCESS) add_token(s, {}, str, {});
+    return;
+  }
+  case element_type::BOOL: {
+    bool b = false;
+    if (e.get_bool().get(b) == simdjson::SUCCESS) add_token(s, {}, b ? "true" : "false", {});
+    return;
+  }
+  case element_type::INT64:
+  case element_type::UINT64:
+  case element_type::DOUBLE:
+    if (auto t = fp::to_text(it)) add_token(s, {}, *t, {});
+    return;
+  case element_type::OBJECT: break;
+  default: return;
+  }
+  object o;
+  if (e.get_object().get(o) != simdjson::SUCCESS) return;
+  const bool string_value = [&] {
+    std::string_view v;
+    return o.at_key("value").get_string().get(v) == simdjson::SUCCESS;
+  }();
+  if (type == "CodeableConcept" || (type.empty() && has_field(o, "coding"))) {
+    codeable_concept_value(s, o);
+  } else if (type == "Coding") {
+    coding_value(s, o, {});
+  } else if (type == "ContactPoint" || (type.empty() && string_value && contact_point_like(o))) {
+    // R4: a token on ContactPoint matches its value; the system is not a namespace.
+    add_token(s, {}, str_field(o, "value"), {});
+  } else if (type == "Identifier" || (type.empty() && string_value)) {
+    std::string text;
+    object id_type;
+    if (o.at_key("type").get_object().get(id_type) == simdjson::SUCCESS)
+      text = normalize_text(str_field(id_type, "text"));
+    add_token(s, str_field(o, "system"), str_field(o, "value"), std::move(text));
+  } else if (has_any(o, {"code", "system"})) {
+    coding_value(s, o, {});
+  } else if (has_field(o, "text")) {
+    codeable_concept_value(s, o); // a CodeableConcept with text only
+  }
+}
+
+// -- date
+
+void add_range(sink& s, std::int64_t start, std::int64_t end) {
+  index_value v;
+  v.k = index_value::kind::date;
+  v.start = start;
+  v.end = end;
+  s.push(std::move(v));
+}
+
+void period_value(sink& s, object o) {
+  const std::string_view start = str_field(o, "start"), end = str_field(o, "end");
+  if (start.empty() && end.empty()) return;
+  instant_range r{open_start, open_end};
+  if (!start.empty()) {
+    auto lower = date_range(start);
+    if (!lower) return;
+    r.start = lower->start;
+  }
+  if (!end.empty()) {
+    auto upper = date_range(end);
+    if (!upper) return;
+    r.end = upper->end;
+  }
+  add_range(s, r.start, r.end);
+}
+
+void date_values(const fp::item& it, sink& s) {
+  if (auto t = std::get_if<fp::temporal>(&it.v)) {
+    if (auto r = date_range(*t)) add_range(s, r->start, r->end);
+    return;
+  }
+  if (auto str = std::get_if<std::string>(&it.v)) {
+    if (auto r = date_range(*str)) add_range(s, r->start, r->end);
+    return;
+  }
+  element e;
+  std::string_view type;
+  if (!json_of(it, e, type)) return;
+  std::string_view str;
+  if (e.get_string().get(str) == simdjson::SUCCESS) {
+    if (auto r = date_range(str)) add_range(s, r->start, r->end);
+    return;
+  }
+  object o;
+  if (e.get_object().get(o) != simdjson::SUCCESS) return;
+  if (type == "Period" || (type.empty() && has_any(o, {"start", "end"}))) {
+    period_value(s, o);
+  } else if (type == "Timing" || (type.empty() && has_any(o, {"event", "repeat"}))) {
+    each_string(o, "event", [&](std::string_view ev) {
+      if (auto r = date_range(ev)) add_range(s, r->start, r->end);
+    });
+    object repeat, bounds;
+    if (o.at_key("repeat").get_object().get(repeat) == simdjson::SUCCESS &&
+        repeat.at_key("boundsPeriod").get_object().get(bounds) == simdjson::SUCCESS)
+      period_value(s, bounds);
+  }
+}
+
+// -- number and quantity
+
+void add_number(sink& s, double n) {
+  index_value v;
+  v.k = index_value::kind::number;
+  v.number = n;
+  s.push(std::move(v));
+}
+
+void number_values(const fp::item& it, sink& s) {
+  if (auto i = std::get_if<std::int64_t>(&it.v)) return add_number(s, static_cast<double>(*i));
+  if (auto d = std::get_if<fp::decimal>(&it.v)) return add_number(s, static_cast<double>(d->value));
+  element e;
+  std::string_view type;
+  if (!json_of(it, e, type)) return;
+  double d = 0;
+  if (is_number(e)) {
+    if (e.get_double().get(d) == simdjson::SUCCESS) add_number(s, d);
+    return;
+  }
+  object o;
+  if (e.get_object().get(o) == simdjson::SUCCESS)
+    if (auto n = number_field(o, "value")) add_number(s, *n);
+}
+
+void add_quantity(sink& s, double n, std::string_view system, std::string_view code) {
+  index_value v;
+  v.k = index_value::kind::quantity;
+  v.number = n;
+  v.system = std::string(system);
+  v.code = std::string(code);
+  s.push(std::move(v));
+}
+
+void quantity_values(const fp::item& it, sink& s) {
+  if (auto q = std::get_if<fp::quantity>(&it.v)) {
+    const bool ucum = !q->unit.empty() && !fp::is_calendar_keyword(q->unit);
+    return add_quantity(s, static_cast<double>(q->value), ucum ? "http://unitsofmeasure.org" : "",
+                        q->unit);
+  }
+  if (auto i = std::get_if<std::int64_t>(&it.v))
+    return add_quantity(s, static_cast<double>(*i), {}, {});
+  if (auto d = std::get_if<fp::decimal>(&it.v))
+    return add_quantity(s, static_cast<double>(d->value), {}, {});
+  element e;
+  std::string_view type;
+  if (!json_of(it, e, type)) return;
+  double d = 0;
+  if (is_number(e)) {
+    if (e.get_double().get(d) == simdjson::SUCCESS) add_quantity(s, d, {}, {});
+    return;
+  }
+  object o;
+  if (e.get_object().get(o) != simdjson::SUCCESS) return;
+  const auto value = number_field(o, "value");
+  if (!value) return; // Range, SampledData, a Quantity with only a comparator…
+  if (const std::string_view currency = str_field(o, "currency"); !currency.empty())
+    return add_quantity(s, *value, "urn:iso:std:iso:4217", currency); // Money
+  const std::string_view code = str_field(o, "code");
+  if (!code.empty()) return add_quantity(s, *value, str_field(o, "system"), code);
+  // No coded unit: the human-readable one, which quantity search also matches.
+  add_quantity(s, *value, {}, str_field(o, "unit"));
+}
+
+// -- reference and uri
+
+void add_reference(sink& s, std::string text) {
+  if (text.empty()) return;
+  index_value v;
+  v.k = index_value::kind::reference;
+  v.text = std::move(text);
+  s.push(std::move(v));
+}
+
+void reference_values(const fp::item& it, sink& s) {
+  if (auto str = std::get_if<std::string>(&it.v)) return add_reference(s, *str);
+  if (auto target = std::get_if<fp::reference_target>(&it.v))
+    return add_reference(s, normalize_reference(target->reference));
+  element e;
+  std::string_view type;
+  if (!json_of(it, e, type)) return;
+  std::string_view str;
+  if (e.get_string().get(str) == simdjson::SUCCESS) // canonical or uri: as written
+    return add_reference(s, std::string(str));
+  object o;
+  if (e.get_object().get(o) != simdjson::SUCCESS) return;
+  // Logical (identifier-only) and display-only references have no target to index.
+  add_reference(s, normalize_reference(str_field(o, "reference")));
+}
+
+void uri_values(const fp::item& it, sink& s) {
+  std::string text;
+  if (auto str = std::get_if<std::string>(&it.v)) {
+    text = *str;
+  } else {
+    element e;
+    std::string_view type, view;
+    if (!json_of(it, e, type) || e.get_string().get(view) != simdjson::SUCCESS) return;
+    text = std::string(view);
+  }
+  if (text.empty()) return;
+  index_value v;
+  v.k = index_value::kind::uri;
+  v.text = std::move(text);
+  s.push(std::move(v));
+}
+
+void typed_values(param_type t, const fp::collection& items, sink& s) {
+  for (const fp::item& it : items) {
+    switch (t) {
+    case param_type::string: string_values(it, s); break;
+    case param_type::token: token_values(it, s); break;
+    case param_type::date: date_values(it, s); break;
+    case param_type::number: number_values(it, s); break;
+    case param_type::quantity: quantity_values(it, s); break;
+    case param_type::reference: reference_values(it, s); break;
+    case param_type::uri: uri_values(it, s); break;
+    case param_type::composite:
+    case param_type::special: break;
+    }
+  }
+}
+
+bool indexed_here(const search_param& p) {
+  if (p.type == param_type::composite || p.type == param_type::special) return false;
+  if (p.expression.empty()) return false;
+  // Set by the server as it stores the version, from the version's own meta.
+  return p.code != "_lastUpdated";
+}
+
+constexpr std::size_t max_kept_parser_capacity = 8u << 20;
+
+} // namespace
+
+std::string normalize_reference(std::string_view reference) {
+  if (reference.empty() || reference.front() == '#') return std::string(reference);
+  // A conditional reference ("Practitioner?identifier=…") names a search, not
+  // a resource: a transaction or import resolves it before storing, and an
+  // unresolved one has no target to index.
+  if (reference.find('?') != std::string_view::npos) return {};
+  if (const auto h = reference.find("/_history/"); h != std::string_view::npos)
+    reference = reference.substr(0, h);
+  return std::string(reference);
+}
+
+result<std::vector<index_value>> extract(std::string_view resource_json, std::string_view type,
+                                         const param_registry& registry,
+                                         std::vector<extract_problem>* problems) {
+  // One parser per thread: parsing reuses its buffers, and nothing of the DOM
+  // outlives this call.
+  thread_local simdjson::dom::parser parser;
+  // …but a rare huge resource should not pin its buffers to the thread for good.
+  if (parser.capacity() > max_kept_parser_capacity) parser = simdjson::dom::parser();
+  const simdjson::padded_string json(resource_json);
+  element root;
+  if (auto err = parser.parse(json).get(root); err != simdjson::SUCCESS)
+    return status(errc::invalid,
+                  std::string("resource is not valid JSON: ") + simdjson::error_message(err));
+  object root_object;
+  if (root.get_object().get(root_object) != simdjson::SUCCESS)
+    return status(errc::invalid, "resource is not a JSON object");
+  std::string_view resource_type;
+  if (root_object.at_key("resourceType").get_string().get(resource_type) == simdjson::SUCCESS &&
+      resource_type != type)
+    return status(errc::invalid,
+                  "resourceType " + std::string(resource_type) + " is not " + std::string(type),
+                  "resourceType");
+
+  static const fp::context
+      no_resolver; // resolve() gives type placeholders: enough for `is Patient`
+  const fp::collection input{fp::item(fp::json_node{root, {}, true, false, type})};
+  std::vector<index_value> out;
+  auto run = [&](const search_param* p, const compiled_param& compiled) {
+    if (!compiled.error.empty()) {
+      if (problems) problems->push_back({p, compiled.error});
+      return;
+    }
+    sink s{out, p, out.size()};
+    for (const fp::expression& branch : compiled.branches) {
+      auto items = fp::evaluate(branch, root, input, no_resolver);
+      if (!items) {
+        if (problems)
+          problems->push_back({p, items.error().message() + " (" + items.error().where() + ")"});
+        continue;
+      }
+      typed_values(p->type, *items, s);
+    }
+  };
+  const auto id = find_resource_type(type);
+  if (id && &registry == &param_registry::r4()) {
+    for (const auto& [p, compiled] : r4_plan_cache().get(*id))
+      run(p, *compiled);
+  } else {
+    for (const search_param* p : registry.for_type(type))
+      if (indexed_here(*p)) run(p, *cache().get(*p, type));
+  }
+  return out;
+}
+
+result<std::vector<index_value>> extract(std::string_view resource_json, std::string_view type,
+                                         const param_registry& registry) {
+  return extract(resource_json, type, registry, nullptr);
+}
+
+} // namespace atrium::fhir::search

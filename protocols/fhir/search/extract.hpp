@@ -1,0 +1,53 @@
+#pragma once
+// Search values of a resource, extracted at write time by evaluating each
+// search parameter's FHIRPath expression (protocols/fhir/fhirpath) and
+// typing the result per parameter type. Pure: storage turns the values into
+// index keys (storage/index_entries.hpp).
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocols/common/status.hpp"
+#include "protocols/fhir/search/params.hpp"
+
+namespace atrium::fhir::search {
+
+/// One indexed value. Which fields are set depends on `kind`.
+struct index_value {
+  enum class kind : std::uint8_t { string, token, date, number, quantity, reference, uri };
+
+  const search_param* param = nullptr;
+  kind k = kind::string;
+  /// string: normalize_text(value); token: normalize_text(display/text) when
+  /// there is one (for :text); reference: the target as stored ("Patient/123"
+  /// for a relative or same-server reference, else the absolute URL or
+  /// "#id" for a contained one); uri: the value.
+  std::string text;
+  /// string: the value as written (for :exact and :contains).
+  std::string original;
+  /// token: system and code (either may be empty; a boolean is code
+  /// "true"/"false"); quantity: system and code of the unit.
+  std::string system;
+  std::string code;
+  /// date: the instant range the value covers, by its precision, in
+  /// microseconds UTC, inclusive ("2026-05" → May 1 00:00 … May 31 23:59:59.999999).
+  std::int64_t start = 0;
+  std::int64_t end = 0;
+  /// number and quantity value.
+  double number = 0;
+};
+
+/// Lower-cases, folds accents of Latin letters (é → e, ß → ss), turns
+/// punctuation and runs of white space into one space and trims: the form in
+/// which string parameters match (FHIR: case- and accent-insensitive).
+std::string normalize_text(std::string_view s);
+
+/// Every value of every parameter of `type` (from `registry`) in the resource
+/// (a JSON object already validated as a resource of that type). Composite and
+/// special parameters are skipped (not indexed yet); expressions are compiled
+/// once per parameter and cached. Thread-safe.
+result<std::vector<index_value>> extract(std::string_view resource_json, std::string_view type,
+                                         const param_registry& registry);
+
+} // namespace atrium::fhir::search

@@ -1,0 +1,232 @@
+#include "protocols/fhir/search/params.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+
+#include <simdjson.h>
+
+// data/fhir-r4/search-parameters.json, embedded by protocols/CMakeLists.txt.
+extern const unsigned char atrium_r4_search_parameters[];
+extern const std::size_t atrium_r4_search_parameters_size;
+
+namespace atrium::fhir::search {
+namespace {
+
+constexpr const char* type_names[] = {"number",    "date",     "string", "token",  "reference",
+                                      "composite", "quantity", "uri",    "special"};
+
+status invalid(std::string message, std::string where) {
+  return {errc::invalid, std::move(message), std::move(where)};
+}
+
+std::string key(std::string_view type, std::string_view code) {
+  std::string k(type);
+  k += '\0';
+  k += code;
+  return k;
+}
+
+// Bundle, Binary and Parameters derive from Resource directly, so
+// DomainResource's parameters (_text) do not apply to them.
+bool is_domain_resource(std::string_view type) {
+  return type != "Bundle" && type != "Binary" && type != "Parameters" && type != "Resource";
+}
+
+result<std::string> required_string(simdjson::dom::object obj, const char* name,
+                                    const std::string& where) {
+  std::string_view s;
+  if (obj[name].get_string().get(s) != simdjson::SUCCESS || s.empty())
+    return invalid(std::string("a SearchParameter needs a non-empty string '") + name + "'",
+                   where + "." + name);
+  return std::string(s);
+}
+
+// Reads an optional array of strings; absent is fine, anything else malformed.
+status string_array(simdjson::dom::object obj, const char* name, const std::string& where,
+                    std::vector<std::string>& out) {
+  simdjson::dom::element field;
+  if (obj[name].get(field) != simdjson::SUCCESS) return status::ok();
+  simdjson::dom::array items;
+  if (field.get_array().get(items) != simdjson::SUCCESS)
+    return invalid(std::string("'") + name + "' must be an array of strings", where + "." + name);
+  for (simdjson::dom::element item : items) {
+    std::string_view s;
+    if (item.get_string().get(s) != simdjson::SUCCESS)
+      return invalid(std::string("'") + name + "' must be an array of strings", where + "." + name);
+    out.emplace_back(s);
+  }
+  return status::ok();
+}
+
+result<search_param> param_from(simdjson::dom::element element, const std::string& where) {
+  simdjson::dom::object obj;
+  if (element.get_object().get(obj) != simdjson::SUCCESS)
+    return invalid("a SearchParameter must be a JSON object", where);
+  std::string_view resource_type;
+  if (obj["resourceType"].get_string().get(resource_type) == simdjson::SUCCESS &&
+      resource_type != "SearchParameter")
+    return invalid("expected a SearchParameter, not " + std::string(resource_type),
+                   where + ".resourceType");
+
+  search_param p;
+  auto url = required_string(obj, "url", where);
+  if (!url) return url.error();
+  p.url = std::move(*url);
+  auto code = required_string(obj, "code", where);
+  if (!code) return code.error();
+  p.code = std::move(*code);
+  auto type = required_string(obj, "type", where);
+  if (!type) return type.error();
+  const auto parsed_type = parse_param_type(*type);
+  if (!parsed_type)
+    return invalid("unknown search parameter type '" + *type + "'", where + ".type");
+  p.type = *parsed_type;
+  if (auto s = string_array(obj, "base", where, p.base); !s) return s;
+  if (p.base.empty())
+    return invalid("a SearchParameter needs at least one 'base'", where + ".base");
+  if (auto s = string_array(obj, "target", where, p.targets); !s) return s;
+  std::string_view expression;
+  if (obj["expression"].get_string().get(expression) == simdjson::SUCCESS)
+    p.expression = std::string(expression);
+
+  simdjson::dom::array components;
+  if (obj["component"].get_array().get(components) == simdjson::SUCCESS) {
+    std::size_t i = 0;
+    for (simdjson::dom::element c : components) {
+      const std::string at = where + ".component[" + std::to_string(i++) + "]";
+      simdjson::dom::object component;
+      if (c.get_object().get(component) != simdjson::SUCCESS)
+        return invalid("a component must be an object", at);
+      auto definition = required_string(component, "definition", at);
+      if (!definition) return definition.error();
+      auto expr = required_string(component, "expression", at);
+      if (!expr) return expr.error();
+      p.components.push_back({std::move(*definition), std::move(*expr)});
+    }
+  }
+  return p;
+}
+
+status parse_document(simdjson::dom::parser& parser, const simdjson::padded_string& padded,
+                      simdjson::dom::element& document) {
+  if (auto error = parser.parse(padded).get(document))
+    return invalid(std::string("not valid JSON: ") + simdjson::error_message(error), "$");
+  return status::ok();
+}
+
+} // namespace
+
+const char* param_type_name(param_type t) noexcept {
+  const auto i = static_cast<std::size_t>(t);
+  return i < std::size(type_names) ? type_names[i] : "";
+}
+
+std::optional<param_type> parse_param_type(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < std::size(type_names); ++i)
+    if (name == type_names[i]) return static_cast<param_type>(i);
+  return std::nullopt;
+}
+
+const param_registry& param_registry::r4() {
+  static const param_registry registry = [] {
+    const std::string_view text(reinterpret_cast<const char*>(atrium_r4_search_parameters),
+                                atrium_r4_search_parameters_size);
+    auto parsed = from_bundle(text);
+    // The data is part of the build and covered by tests; failing here means
+    // a broken build, not bad input, so there is nothing to recover to.
+    if (!parsed) {
+      std::fprintf(stderr, "embedded R4 search parameters are broken: %s at %s\n",
+                   parsed.error().message().c_str(), parsed.error().where().c_str());
+      std::abort();
+    }
+    return std::move(parsed).value();
+  }();
+  return registry;
+}
+
+result<param_registry> param_registry::from_bundle(std::string_view json) {
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(json);
+  simdjson::dom::element document;
+  if (auto s = parse_document(parser, padded, document); !s) return s;
+  simdjson::dom::array entries;
+  if (document["entry"].get_array().get(entries) != simdjson::SUCCESS)
+    return invalid("expected a Bundle with an 'entry' array", "Bundle.entry");
+
+  param_registry registry;
+  std::size_t i = 0;
+  for (simdjson::dom::element entry : entries) {
+    const std::string where = "Bundle.entry[" + std::to_string(i++) + "].resource";
+    simdjson::dom::element resource;
+    if (entry["resource"].get(resource) != simdjson::SUCCESS)
+      return invalid("an entry has no resource", where);
+    auto p = param_from(resource, where);
+    if (!p) return p.error();
+    registry.add(std::move(*p));
+  }
+  return registry;
+}
+
+result<search_param> param_registry::parse_param(std::string_view json) {
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(json);
+  simdjson::dom::element document;
+  if (auto s = parse_document(parser, padded, document); !s) return s;
+  return param_from(document, "SearchParameter");
+}
+
+void param_registry::add(search_param p) {
+  if (auto it = by_url_.find(p.url); it != by_url_.end()) {
+    // Replacing in place keeps the order (and pointers) stable; the index is
+    // rebuilt because the old bases may have shadowed or been shadowed.
+    auto old = std::ranges::find_if(params_, [&](const auto& q) { return q.get() == it->second; });
+    **old = std::move(p);
+    by_type_code_.clear();
+    for (const auto& q : params_)
+      for (const auto& base : q->base) by_type_code_[key(base, q->code)] = q.get();
+    return;
+  }
+  params_.push_back(std::make_unique<search_param>(std::move(p)));
+  const search_param* added = params_.back().get();
+  by_url_[added->url] = added;
+  for (const auto& base : added->base) by_type_code_[key(base, added->code)] = added;
+}
+
+const search_param* param_registry::find(std::string_view type, std::string_view code) const {
+  // The type's own parameter wins over an inherited one with the same code.
+  if (auto it = by_type_code_.find(key(type, code)); it != by_type_code_.end()) return it->second;
+  if (is_domain_resource(type))
+    if (auto it = by_type_code_.find(key("DomainResource", code)); it != by_type_code_.end())
+      return it->second;
+  if (auto it = by_type_code_.find(key("Resource", code)); it != by_type_code_.end())
+    return it->second;
+  return nullptr;
+}
+
+const search_param* param_registry::find_url(std::string_view url) const {
+  const auto it = by_url_.find(std::string(url));
+  return it == by_url_.end() ? nullptr : it->second;
+}
+
+std::vector<const search_param*> param_registry::for_type(std::string_view type) const {
+  // Codes in sorted order, each resolved through find() so that shadowing is
+  // the same here as in lookups.
+  std::set<std::string_view> codes;
+  const bool domain = is_domain_resource(type);
+  for (const auto& p : params_) {
+    for (const auto& base : p->base) {
+      if (base == type || base == "Resource" || (domain && base == "DomainResource")) {
+        codes.insert(p->code);
+        break;
+      }
+    }
+  }
+  std::vector<const search_param*> out;
+  out.reserve(codes.size());
+  for (auto code : codes) out.push_back(find(type, code));
+  return out;
+}
+
+} // namespace atrium::fhir::search

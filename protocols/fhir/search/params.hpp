@@ -1,0 +1,69 @@
+#pragma once
+// Search parameters: R4's built-in ones (data/fhir-r4/search-parameters.json,
+// embedded at build time) and custom ones posted to a service as
+// SearchParameter resources.
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "protocols/common/status.hpp"
+
+namespace atrium::fhir::search {
+
+enum class param_type : std::uint8_t {
+  number, date, string, token, reference, composite, quantity, uri, special
+};
+const char* param_type_name(param_type t) noexcept; // "token"
+std::optional<param_type> parse_param_type(std::string_view name) noexcept;
+
+struct param_component {
+  std::string definition; // canonical URL of the component's parameter
+  std::string expression; // FHIRPath relative to the composite's value
+};
+
+struct search_param {
+  std::string url;        // canonical URL, unique
+  std::string code;       // name in queries ("birthdate")
+  param_type type = param_type::string;
+  std::vector<std::string> base;    // resource types ("Resource" and "DomainResource" mean all)
+  std::string expression;           // FHIRPath; empty for special/_text etc.
+  std::vector<std::string> targets; // reference: allowed target types (empty = any)
+  std::vector<param_component> components; // composite only
+};
+
+/// A set of search parameters with lookup by (resource type, code). A type
+/// sees its own parameters and those based on Resource and DomainResource
+/// (DomainResource ones only for types other than Bundle, Binary and
+/// Parameters, which are not domain resources).
+class param_registry {
+public:
+  /// R4's built-in parameters, parsed once (thread-safe, immutable).
+  static const param_registry& r4();
+
+  /// Parses a Bundle of SearchParameter resources (the shape of
+  /// search-parameters.json). Entries without code, type or base are errors.
+  static result<param_registry> from_bundle(std::string_view json);
+
+  /// Parses one SearchParameter resource (custom parameters).
+  static result<search_param> parse_param(std::string_view json);
+
+  /// Adds or replaces (same url) a parameter.
+  void add(search_param p);
+
+  const search_param* find(std::string_view type, std::string_view code) const;
+  const search_param* find_url(std::string_view url) const;
+  /// Every parameter that applies to `type`, in a stable order.
+  std::vector<const search_param*> for_type(std::string_view type) const;
+  std::size_t size() const noexcept { return params_.size(); }
+
+private:
+  std::vector<std::unique_ptr<search_param>> params_;
+  // "Type\0code" → param; base types stored under their own name.
+  std::unordered_map<std::string, const search_param*> by_type_code_;
+  std::unordered_map<std::string, const search_param*> by_url_;
+};
+
+} // namespace atrium::fhir::search

@@ -1,0 +1,78 @@
+#include "storage/index_entries.hpp"
+
+#include <algorithm>
+
+#include "storage/index_keys.hpp"
+
+namespace atrium::storage::index {
+
+namespace {
+
+using fhir::search::index_value;
+
+void add(std::vector<entry>& out, std::string key, std::string value = {}) {
+  out.push_back({std::move(key), std::move(value)});
+}
+
+void add_value(std::vector<entry>& out, service_id s, type_id t, param_id p,
+               std::string_view id, const index_value& v) {
+  switch (v.k) {
+    case index_value::kind::string:
+      add(out, string_entry(s, t, p, v.text, id), v.original);
+      break;
+    case index_value::kind::token:
+      if (!v.code.empty())
+        add(out, token_code_entry(s, t, p, v.code, v.system, id));
+      if (!v.system.empty())
+        add(out, token_system_entry(s, t, p, v.system, id));
+      if (!v.text.empty())
+        add(out, token_text_entry(s, t, p, v.text, id));
+      break;
+    case index_value::kind::date:
+      add(out, date_start_entry(s, t, p, v.start, v.end, id));
+      add(out, date_end_entry(s, t, p, v.start, v.end, id));
+      break;
+    case index_value::kind::number:
+      add(out, number_entry(s, t, p, v.number, id));
+      break;
+    case index_value::kind::quantity:
+      if (!v.system.empty() || !v.code.empty())
+        add(out, quantity_entry(s, t, p, v.system, v.code, v.number, id));
+      add(out, quantity_value_entry(s, t, p, v.number, id));
+      break;
+    case index_value::kind::reference:
+      add(out, reference_entry(s, t, p, v.text, id));
+      add(out, reference_source_entry(s, t, p, id, v.text));
+      break;
+    case index_value::kind::uri:
+      add(out, uri_entry(s, t, p, v.text, id));
+      break;
+  }
+  add(out, present_entry(s, t, p, id));
+}
+
+} // namespace
+
+std::vector<entry> entries_for(service_id svc, type_id type, std::string_view id,
+                               const std::vector<index_value>& values) {
+  std::vector<entry> out;
+  out.reserve(values.size() * 3);
+  for (auto& v : values)
+    if (v.param && v.param->url != last_updated_url && v.param->url != id_url)
+      add_value(out, svc, type, param_id_of(v.param->url), id, v);
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.key < b.key; });
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](auto& a, auto& b) { return a.key == b.key; }),
+            out.end());
+  return out;
+}
+
+void add_last_updated(std::vector<entry>& out, service_id svc, type_id type,
+                      std::string_view id, std::int64_t micros) {
+  auto p = param_id_of(last_updated_url);
+  add(out, date_start_entry(svc, type, p, micros, micros, id));
+  add(out, date_end_entry(svc, type, p, micros, micros, id));
+  add(out, present_entry(svc, type, p, id));
+}
+
+} // namespace atrium::storage::index

@@ -1,0 +1,277 @@
+#include "storage/index_keys.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+
+namespace atrium::storage::index {
+
+namespace {
+
+constexpr std::size_t prefix_size = 4 + 2 + 8 + 1;
+
+std::string with_prefix(service_id svc, type_id type, param_id param, kind k,
+                        std::size_t extra) {
+  std::string key;
+  key.reserve(prefix_size + extra);
+  keys::append_u32(key, svc);
+  keys::append_u16(key, type);
+  keys::append_u64(key, param);
+  key.push_back(static_cast<char>(k));
+  return key;
+}
+
+std::string terminated(std::string key, std::string_view part) {
+  key.append(part);
+  key.push_back('\0');
+  return key;
+}
+
+kind kind_of(std::string_view key) { return static_cast<kind>(key[prefix_size - 1]); }
+
+} // namespace
+
+param_id param_id_of(std::string_view url) noexcept {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : url) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string prefix(service_id svc, type_id type, param_id param, kind k) {
+  return with_prefix(svc, type, param, k, 0);
+}
+
+void append_double(std::string& out, double v) {
+  if (v == 0)
+    v = 0; // -0.0 and 0.0 are one value
+  auto bits = std::bit_cast<std::uint64_t>(v);
+  // Positive: flip the sign bit; negative: flip all bits. Byte order then
+  // equals numeric order.
+  bits = (bits & (1ull << 63)) ? ~bits : bits | (1ull << 63);
+  keys::append_u64(out, bits);
+}
+
+double read_double(const char* p) {
+  auto bits = keys::read_u64(p);
+  bits = (bits & (1ull << 63)) ? bits & ~(1ull << 63) : ~bits;
+  return std::bit_cast<double>(bits);
+}
+
+std::string string_entry(service_id s, type_id t, param_id p, std::string_view normalized,
+                         std::string_view id) {
+  auto key = terminated(with_prefix(s, t, p, kind::string, normalized.size() + id.size() + 1),
+                        normalized);
+  return key.append(id);
+}
+
+std::string token_code_entry(service_id s, type_id t, param_id p, std::string_view code,
+                             std::string_view system, std::string_view id) {
+  auto key = terminated(with_prefix(s, t, p, kind::token_code, code.size() + system.size() + 2),
+                        code);
+  return terminated(std::move(key), system).append(id);
+}
+
+std::string token_system_entry(service_id s, type_id t, param_id p, std::string_view system,
+                               std::string_view id) {
+  return terminated(with_prefix(s, t, p, kind::token_system, system.size() + 1), system)
+    .append(id);
+}
+
+std::string token_text_entry(service_id s, type_id t, param_id p, std::string_view normalized,
+                             std::string_view id) {
+  return terminated(with_prefix(s, t, p, kind::token_text, normalized.size() + 1), normalized)
+    .append(id);
+}
+
+std::string date_start_entry(service_id s, type_id t, param_id p, std::int64_t start,
+                             std::int64_t end, std::string_view id) {
+  auto key = with_prefix(s, t, p, kind::date_start, 16 + id.size());
+  keys::append_i64(key, start);
+  keys::append_i64(key, end);
+  return key.append(id);
+}
+
+std::string date_end_entry(service_id s, type_id t, param_id p, std::int64_t start,
+                           std::int64_t end, std::string_view id) {
+  auto key = with_prefix(s, t, p, kind::date_end, 16 + id.size());
+  keys::append_i64(key, end);
+  keys::append_i64(key, start);
+  return key.append(id);
+}
+
+std::string number_entry(service_id s, type_id t, param_id p, double v, std::string_view id) {
+  auto key = with_prefix(s, t, p, kind::number, 8 + id.size());
+  append_double(key, v);
+  return key.append(id);
+}
+
+std::string quantity_entry(service_id s, type_id t, param_id p, std::string_view system,
+                           std::string_view code, double v, std::string_view id) {
+  auto key = terminated(with_prefix(s, t, p, kind::quantity, system.size() + code.size() + 10),
+                        system);
+  key = terminated(std::move(key), code);
+  append_double(key, v);
+  return key.append(id);
+}
+
+std::string quantity_value_entry(service_id s, type_id t, param_id p, double v,
+                                 std::string_view id) {
+  auto key = with_prefix(s, t, p, kind::quantity_value, 8 + id.size());
+  append_double(key, v);
+  return key.append(id);
+}
+
+std::string reference_entry(service_id s, type_id t, param_id p, std::string_view target,
+                            std::string_view id) {
+  return terminated(with_prefix(s, t, p, kind::reference, target.size() + 1), target).append(id);
+}
+
+std::string reference_source_entry(service_id s, type_id t, param_id p, std::string_view id,
+                                   std::string_view target) {
+  return terminated(with_prefix(s, t, p, kind::reference_source, id.size() + 1), id)
+    .append(target);
+}
+
+std::string uri_entry(service_id s, type_id t, param_id p, std::string_view uri,
+                      std::string_view id) {
+  return terminated(with_prefix(s, t, p, kind::uri, uri.size() + 1), uri).append(id);
+}
+
+std::string present_entry(service_id s, type_id t, param_id p, std::string_view id) {
+  return with_prefix(s, t, p, kind::present, id.size()).append(id);
+}
+
+std::optional<std::string_view> entry_id(std::string_view key) {
+  if (key.size() <= prefix_size)
+    return std::nullopt;
+  auto body = key.substr(prefix_size);
+  auto after_nul = [&]() -> std::optional<std::string_view> {
+    auto nul = body.rfind('\0');
+    if (nul == std::string_view::npos || nul + 1 >= body.size())
+      return std::nullopt;
+    return body.substr(nul + 1);
+  };
+  auto after_fixed = [&](std::size_t n) -> std::optional<std::string_view> {
+    if (body.size() <= n)
+      return std::nullopt;
+    return body.substr(n);
+  };
+  switch (kind_of(key)) {
+    case kind::string:
+    case kind::token_code:
+    case kind::token_system:
+    case kind::token_text:
+    case kind::reference:
+    case kind::uri:
+      return after_nul();
+    case kind::reference_source: {
+      auto nul = body.find('\0');
+      if (nul == std::string_view::npos || nul == 0)
+        return std::nullopt;
+      return body.substr(0, nul);
+    }
+    case kind::date_start:
+    case kind::date_end:
+      return after_fixed(16);
+    case kind::number:
+    case kind::quantity_value:
+      return after_fixed(8);
+    case kind::quantity: {
+      auto first = body.find('\0');
+      auto second = first == std::string_view::npos ? first : body.find('\0', first + 1);
+      if (second == std::string_view::npos || body.size() <= second + 1 + 8)
+        return std::nullopt;
+      return body.substr(second + 1 + 8);
+    }
+    case kind::present:
+      return body;
+  }
+  return std::nullopt;
+}
+
+std::optional<date_range> entry_dates(std::string_view key) {
+  if (key.size() < prefix_size + 16)
+    return std::nullopt;
+  auto p = key.data() + prefix_size;
+  if (kind_of(key) == kind::date_start)
+    return date_range{keys::read_i64(p), keys::read_i64(p + 8)};
+  if (kind_of(key) == kind::date_end)
+    return date_range{keys::read_i64(p + 8), keys::read_i64(p)};
+  return std::nullopt;
+}
+
+std::optional<double> entry_number(std::string_view key) {
+  if (key.size() < prefix_size + 8)
+    return std::nullopt;
+  switch (kind_of(key)) {
+    case kind::number:
+    case kind::quantity_value:
+      return read_double(key.data() + prefix_size);
+    case kind::quantity: {
+      auto body = key.substr(prefix_size);
+      auto first = body.find('\0');
+      auto second = first == std::string_view::npos ? first : body.find('\0', first + 1);
+      if (second == std::string_view::npos || body.size() < second + 1 + 8)
+        return std::nullopt;
+      return read_double(body.data() + second + 1);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<std::string_view> entry_target(std::string_view key) {
+  if (key.size() <= prefix_size)
+    return std::nullopt;
+  auto body = key.substr(prefix_size);
+  if (kind_of(key) == kind::reference) {
+    auto nul = body.rfind('\0');
+    if (nul == std::string_view::npos || nul == 0)
+      return std::nullopt;
+    return body.substr(0, nul);
+  }
+  if (kind_of(key) == kind::reference_source) {
+    auto nul = body.find('\0');
+    if (nul == std::string_view::npos || nul + 1 >= body.size())
+      return std::nullopt;
+    return body.substr(nul + 1);
+  }
+  return std::nullopt;
+}
+
+std::string manifest_key(service_id svc, type_id type, std::string_view id) {
+  std::string key;
+  keys::append_u32(key, svc);
+  keys::append_u16(key, type);
+  keys::append_u64(key, ~std::uint64_t{0});
+  key.push_back('m');
+  return key.append(id);
+}
+
+std::string encode_manifest(const std::vector<std::string>& entries) {
+  std::string out;
+  for (auto& k : entries) {
+    keys::append_u16(out, static_cast<std::uint16_t>(k.size()));
+    out += k;
+  }
+  return out;
+}
+
+std::optional<std::vector<std::string>> decode_manifest(std::string_view bytes) {
+  std::vector<std::string> out;
+  while (!bytes.empty()) {
+    if (bytes.size() < 2)
+      return std::nullopt;
+    auto n = keys::read_u16(bytes.data());
+    if (bytes.size() < 2u + n)
+      return std::nullopt;
+    out.emplace_back(bytes.substr(2, n));
+    bytes.remove_prefix(2u + n);
+  }
+  return out;
+}
+
+} // namespace atrium::storage::index

@@ -1,0 +1,114 @@
+#pragma once
+// Search index keys (column::index). Every entry of one (service, type,
+// parameter) shares a prefix, then a kind byte that says how the rest is
+// laid out, so each kind of query is one range scan:
+//
+//   svc(4) type(2) param(8) kind(1) …
+//   's' normalized-string 0x00 id          string (prefix scans; :exact checks the value)
+//   'c' code 0x00 system 0x00 id            token by code, then system
+//   'y' system 0x00 id                      token by system (system|)
+//   'x' normalized-text 0x00 id             token :text
+//   'd' start(8) end(8) id                  date ranges by start
+//   'e' end(8) start(8) id                  date ranges by end
+//   'n' number(8) id                        number
+//   'q' system 0x00 code 0x00 number(8) id  quantity with unit
+//   'v' number(8) id                        quantity by value alone
+//   'r' target 0x00 id                      reference, target first (chains, _revinclude)
+//   'g' id 0x00 target                      reference, source first (_has, _include)
+//   'u' uri 0x00 id                         uri
+//   'p' id                                  the parameter has a value (:missing)
+//
+// A resource's entries are listed in its manifest, so an update or delete
+// removes exactly the entries of the version it replaces:
+//   svc(4) type(2) ff×8 'm' id → length-prefixed keys
+//
+// Variable parts never contain 0x00 (strings are normalized, codes and
+// systems have control characters removed by the extractor), so 0x00 ends
+// them; numbers and times are order-preserving big-endian (keyspace.hpp).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/keyspace.hpp"
+
+namespace atrium::storage::index {
+
+/// A parameter is named in keys by a hash of its canonical URL: stable
+/// across nodes and releases, and custom parameters need no registry.
+using param_id = std::uint64_t;
+param_id param_id_of(std::string_view canonical_url) noexcept;
+
+enum class kind : char {
+  string = 's',
+  token_code = 'c',
+  token_system = 'y',
+  token_text = 'x',
+  date_start = 'd',
+  date_end = 'e',
+  number = 'n',
+  quantity = 'q',
+  quantity_value = 'v',
+  reference = 'r',
+  reference_source = 'g',
+  uri = 'u',
+  present = 'p',
+};
+
+/// svc type param kind: the prefix of every entry of one kind.
+std::string prefix(service_id svc, type_id type, param_id param, kind k);
+
+/// An order-preserving encoding of a double (NaN is not indexed).
+void append_double(std::string& out, double v);
+double read_double(const char* p);
+
+// Entry builders (the id is the indexed resource's id).
+std::string string_entry(service_id, type_id, param_id, std::string_view normalized,
+                         std::string_view id);
+std::string token_code_entry(service_id, type_id, param_id, std::string_view code,
+                             std::string_view system, std::string_view id);
+std::string token_system_entry(service_id, type_id, param_id, std::string_view system,
+                               std::string_view id);
+std::string token_text_entry(service_id, type_id, param_id, std::string_view normalized,
+                             std::string_view id);
+/// Both date shapes for one [start, end] range (microseconds, inclusive).
+std::string date_start_entry(service_id, type_id, param_id, std::int64_t start,
+                             std::int64_t end, std::string_view id);
+std::string date_end_entry(service_id, type_id, param_id, std::int64_t start,
+                           std::int64_t end, std::string_view id);
+std::string number_entry(service_id, type_id, param_id, double v, std::string_view id);
+std::string quantity_entry(service_id, type_id, param_id, std::string_view system,
+                           std::string_view code, double v, std::string_view id);
+std::string quantity_value_entry(service_id, type_id, param_id, double v,
+                                 std::string_view id);
+std::string reference_entry(service_id, type_id, param_id, std::string_view target,
+                            std::string_view id);
+std::string reference_source_entry(service_id, type_id, param_id, std::string_view id,
+                                   std::string_view target);
+std::string uri_entry(service_id, type_id, param_id, std::string_view uri,
+                      std::string_view id);
+std::string present_entry(service_id, type_id, param_id, std::string_view id);
+
+/// The id at the end of an entry of a shape that ends "0x00 id" (string,
+/// token, reference, uri) or a fixed-width shape (date, number, quantity,
+/// present), given the entry's kind. nullopt for a malformed key.
+std::optional<std::string_view> entry_id(std::string_view key);
+
+/// Both ranges of a date entry ('d' or 'e'); nullopt for other kinds.
+struct date_range {
+  std::int64_t start = 0;
+  std::int64_t end = 0;
+};
+std::optional<date_range> entry_dates(std::string_view key);
+/// The number of an 'n', 'v' or 'q' entry.
+std::optional<double> entry_number(std::string_view key);
+/// The target of an 'r' entry or of a 'g' entry.
+std::optional<std::string_view> entry_target(std::string_view key);
+
+// ---- manifests ----
+std::string manifest_key(service_id svc, type_id type, std::string_view id);
+std::string encode_manifest(const std::vector<std::string>& keys);
+std::optional<std::vector<std::string>> decode_manifest(std::string_view bytes);
+
+} // namespace atrium::storage::index

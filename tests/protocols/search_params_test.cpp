@@ -1,0 +1,231 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "protocols/fhir/search/params.hpp"
+
+using namespace atrium;
+using namespace atrium::fhir::search;
+
+namespace {
+
+const search_param& require_param(std::string_view type, std::string_view code) {
+  const search_param* p = param_registry::r4().find(type, code);
+  INFO(std::string(type) + "." + std::string(code));
+  REQUIRE(p != nullptr);
+  return *p;
+}
+
+bool has_code(const std::vector<const search_param*>& params, std::string_view code) {
+  return std::ranges::any_of(params, [&](const auto* p) { return p->code == code; });
+}
+
+constexpr std::string_view custom_param = R"({
+  "resourceType": "SearchParameter", "id": "patient-nickname",
+  "url": "http://example.org/SearchParameter/patient-nickname",
+  "code": "nickname", "type": "string", "base": ["Patient", "RelatedPerson"],
+  "expression": "Patient.name.where(use = 'nickname').given"
+})";
+
+} // namespace
+
+TEST_CASE("param types have names", "[search]") {
+  CHECK(std::string(param_type_name(param_type::token)) == "token");
+  CHECK(std::string(param_type_name(param_type::special)) == "special");
+  CHECK(parse_param_type("reference") == param_type::reference);
+  CHECK(parse_param_type("composite") == param_type::composite);
+  CHECK_FALSE(parse_param_type("Token"));
+  CHECK_FALSE(parse_param_type(""));
+}
+
+TEST_CASE("r4 registry holds every R4 parameter", "[search]") {
+  const auto& r4 = param_registry::r4();
+  CHECK(r4.size() == 1378);
+  CHECK(&r4 == &param_registry::r4()); // parsed once
+}
+
+TEST_CASE("r4 Patient parameters", "[search]") {
+  CHECK(require_param("Patient", "birthdate").type == param_type::date);
+  CHECK(require_param("Patient", "birthdate").expression ==
+        "Patient.birthDate | Person.birthDate | RelatedPerson.birthDate");
+  CHECK(require_param("Patient", "name").type == param_type::string);
+  const auto& org = require_param("Patient", "organization");
+  CHECK(org.type == param_type::reference);
+  CHECK(org.targets == std::vector<std::string>{"Organization"});
+  CHECK(org.url == "http://hl7.org/fhir/SearchParameter/Patient-organization");
+
+  // Inherited from Resource and DomainResource.
+  const auto& id = require_param("Patient", "_id");
+  CHECK(id.type == param_type::token);
+  CHECK(id.base == std::vector<std::string>{"Resource"});
+  CHECK(require_param("Patient", "_lastUpdated").type == param_type::date);
+  CHECK(require_param("Patient", "_text").base == std::vector<std::string>{"DomainResource"});
+  CHECK(require_param("Patient", "_profile").type == param_type::uri);
+  CHECK_FALSE(param_registry::r4().find("Patient", "nope"));
+  CHECK_FALSE(param_registry::r4().find("Patient", "code"));
+}
+
+TEST_CASE("r4 Observation parameters", "[search]") {
+  CHECK(require_param("Observation", "code").type == param_type::token);
+  CHECK(require_param("Observation", "value-quantity").type == param_type::quantity);
+  const auto& composite = require_param("Observation", "code-value-quantity");
+  CHECK(composite.type == param_type::composite);
+  REQUIRE(composite.components.size() == 2);
+  CHECK(composite.components[0].definition == "http://hl7.org/fhir/SearchParameter/clinical-code");
+  CHECK(composite.components[0].expression == "code");
+  CHECK(composite.components[1].definition ==
+        "http://hl7.org/fhir/SearchParameter/Observation-value-quantity");
+  CHECK(composite.components[1].expression == "value.ofType(Quantity)");
+  // Each component resolves to a parameter of its own.
+  const auto* value = param_registry::r4().find_url(composite.components[1].definition);
+  REQUIRE(value);
+  CHECK(value == &require_param("Observation", "value-quantity"));
+}
+
+TEST_CASE("a parameter shared by several bases is found for each", "[search]") {
+  const auto& patient = require_param("AllergyIntolerance", "patient");
+  CHECK(patient.url == "http://hl7.org/fhir/SearchParameter/clinical-patient");
+  CHECK(&patient == &require_param("CarePlan", "patient"));
+  CHECK(&patient == &require_param("Observation", "patient"));
+  CHECK(patient.expression.starts_with(
+      "AllergyIntolerance.patient | CarePlan.subject.where(resolve() is Patient)"));
+  CHECK(std::ranges::find(patient.base, "Procedure") != patient.base.end());
+  CHECK(patient.targets == std::vector<std::string>{"Patient"});
+}
+
+TEST_CASE("non-domain resources lack DomainResource parameters", "[search]") {
+  const auto& r4 = param_registry::r4();
+  for (const char* type : {"Bundle", "Binary", "Parameters"}) {
+    INFO(type);
+    CHECK_FALSE(r4.find(type, "_text"));
+    CHECK(r4.find(type, "_id"));
+    CHECK(r4.find(type, "_lastUpdated"));
+  }
+  CHECK(r4.find("Bundle", "composition"));
+  CHECK(r4.find("Observation", "_text"));
+}
+
+TEST_CASE("find_url", "[search]") {
+  const auto& r4 = param_registry::r4();
+  const auto* p = r4.find_url("http://hl7.org/fhir/SearchParameter/individual-birthdate");
+  REQUIRE(p);
+  CHECK(p->code == "birthdate");
+  CHECK(p == r4.find("Patient", "birthdate"));
+  CHECK(r4.find_url("http://hl7.org/fhir/SearchParameter/Resource-id") ==
+        r4.find("Observation", "_id"));
+  CHECK_FALSE(r4.find_url("http://example.org/nothing"));
+  CHECK_FALSE(r4.find_url(""));
+}
+
+TEST_CASE("for_type lists own and inherited parameters once, sorted", "[search]") {
+  const auto& r4 = param_registry::r4();
+  const auto patient = r4.for_type("Patient");
+  CHECK(std::ranges::none_of(patient, [](const auto* p) { return p == nullptr; }));
+  CHECK(std::ranges::is_sorted(patient, {}, [](const auto* p) { return p->code; }));
+  CHECK(std::ranges::adjacent_find(patient, {}, [](const auto* p) { return p->code; }) ==
+        patient.end());
+  for (const char* code : {"_id", "_lastUpdated", "_tag", "_profile", "_security", "_source",
+                           "_text", "birthdate", "name", "organization", "family"})
+    CHECK(has_code(patient, code));
+  CHECK_FALSE(has_code(patient, "code"));
+  CHECK(patient.size() == 32); // 23 based on Patient + 8 on Resource + 1 on DomainResource
+
+  const auto bundle = r4.for_type("Bundle");
+  CHECK(has_code(bundle, "_id"));
+  CHECK(has_code(bundle, "composition"));
+  CHECK_FALSE(has_code(bundle, "_text"));
+  CHECK(r4.for_type("Resource").size() == 8);
+}
+
+TEST_CASE("parse_param reads a custom SearchParameter", "[search]") {
+  auto p = param_registry::parse_param(custom_param);
+  REQUIRE(p);
+  CHECK(p->url == "http://example.org/SearchParameter/patient-nickname");
+  CHECK(p->code == "nickname");
+  CHECK(p->type == param_type::string);
+  CHECK(p->base == std::vector<std::string>{"Patient", "RelatedPerson"});
+  CHECK(p->expression == "Patient.name.where(use = 'nickname').given");
+  CHECK(p->targets.empty());
+  CHECK(p->components.empty());
+}
+
+TEST_CASE("parse_param refuses incomplete or malformed parameters", "[search]") {
+  const auto error_of = [](std::string_view json) {
+    auto p = param_registry::parse_param(json);
+    REQUIRE_FALSE(p);
+    CHECK(p.error().code() == errc::invalid);
+    return p.error();
+  };
+  CHECK(error_of(R"({"url":"u","type":"string","base":["Patient"]})").where() ==
+        "SearchParameter.code");
+  CHECK(error_of(R"({"url":"u","code":"c","base":["Patient"]})").where() == "SearchParameter.type");
+  CHECK(error_of(R"({"url":"u","code":"c","type":"fuzzy","base":["Patient"]})").where() ==
+        "SearchParameter.type");
+  CHECK(error_of(R"({"url":"u","code":"c","type":"string"})").where() == "SearchParameter.base");
+  CHECK(error_of(R"({"url":"u","code":"c","type":"string","base":[]})").where() ==
+        "SearchParameter.base");
+  CHECK(error_of(R"({"url":"u","code":"c","type":"string","base":"Patient"})").where() ==
+        "SearchParameter.base");
+  CHECK(error_of(R"({"code":"c","type":"string","base":["Patient"]})").where() ==
+        "SearchParameter.url");
+  constexpr std::string_view not_a_param =
+      R"({"resourceType":"Patient","url":"u","code":"c","type":"string","base":["Patient"]})";
+  CHECK(error_of(not_a_param).where() == "SearchParameter.resourceType");
+  constexpr std::string_view half_component = R"({"url":"u","code":"c","type":"composite",
+    "base":["Patient"],"component":[{"definition":"d"}]})";
+  CHECK(error_of(half_component).where() == "SearchParameter.component[0].expression");
+  CHECK(error_of("{not json").where() == "$");
+  CHECK(error_of("[]").where() == "SearchParameter");
+}
+
+TEST_CASE("from_bundle builds a registry and names a bad entry", "[search]") {
+  auto registry = param_registry::from_bundle(R"({"resourceType":"Bundle","entry":[
+    {"resource":{"resourceType":"SearchParameter","url":"http://x/a","code":"a","type":"token",
+                 "base":["Patient"]}},
+    {"resource":{"resourceType":"SearchParameter","url":"http://x/id","code":"_id","type":"token",
+                 "base":["Resource"]}}
+  ]})");
+  REQUIRE(registry);
+  CHECK(registry->size() == 2);
+  CHECK(registry->find("Patient", "a"));
+  CHECK(registry->find("Patient", "_id"));
+  CHECK_FALSE(registry->find("Observation", "a"));
+
+  auto broken = param_registry::from_bundle(R"({"entry":[
+    {"resource":{"url":"http://x/a","code":"a","type":"token","base":["Patient"]}},
+    {"resource":{"url":"http://x/b","type":"token","base":["Patient"]}}]})");
+  REQUIRE_FALSE(broken);
+  CHECK(broken.error().where() == "Bundle.entry[1].resource.code");
+  CHECK_FALSE(param_registry::from_bundle(R"({"resourceType":"Bundle"})"));
+  CHECK_FALSE(param_registry::from_bundle(R"({"entry":[{"fullUrl":"x"}]})"));
+}
+
+TEST_CASE("add extends, shadows and replaces by url", "[search]") {
+  auto registry = param_registry::from_bundle(R"({"entry":[
+    {"resource":{"url":"http://x/id","code":"_id","type":"token","base":["Resource"]}}]})");
+  REQUIRE(registry);
+  auto nickname = param_registry::parse_param(custom_param);
+  REQUIRE(nickname);
+  registry->add(*nickname);
+  CHECK(registry->size() == 2);
+  CHECK(registry->find("RelatedPerson", "nickname"));
+
+  // A type's own parameter wins over the inherited one with the same code.
+  registry->add(
+      {"http://x/patient-id", "_id", param_type::string, {"Patient"}, "Patient.id", {}, {}});
+  CHECK(registry->find("Patient", "_id")->url == "http://x/patient-id");
+  CHECK(registry->find("Observation", "_id")->url == "http://x/id");
+  const auto patient = registry->for_type("Patient");
+  REQUIRE(patient.size() == 2);
+  CHECK(patient[0]->url == "http://x/patient-id");
+
+  // Same url: replaced, and the old code no longer resolves.
+  search_param renamed = *nickname;
+  renamed.code = "alias";
+  renamed.base = {"Patient"};
+  registry->add(renamed);
+  CHECK(registry->size() == 3);
+  CHECK_FALSE(registry->find("Patient", "nickname"));
+  CHECK_FALSE(registry->find("RelatedPerson", "nickname"));
+  CHECK(registry->find("Patient", "alias") == registry->find_url(nickname->url));
+}

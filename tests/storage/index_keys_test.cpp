@@ -1,0 +1,102 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <limits>
+
+#include "storage/index_keys.hpp"
+
+using namespace atrium::storage;
+namespace ix = atrium::storage::index;
+
+TEST_CASE("doubles encode in numeric order") {
+  std::vector<double> values{-std::numeric_limits<double>::infinity(), -1e300, -2.5, -1, -1e-300,
+                             0, 1e-300, 0.5, 1, 2.5, 1e300,
+                             std::numeric_limits<double>::infinity()};
+  std::vector<std::string> encoded;
+  for (double v : values) {
+    std::string s;
+    ix::append_double(s, v);
+    CHECK(ix::read_double(s.data()) == v);
+    encoded.push_back(s);
+  }
+  CHECK(std::is_sorted(encoded.begin(), encoded.end()));
+  std::string neg_zero, zero;
+  ix::append_double(neg_zero, -0.0);
+  ix::append_double(zero, 0.0);
+  CHECK(neg_zero == zero);
+}
+
+TEST_CASE("entries of one parameter share a prefix per kind and give back their id") {
+  auto p = ix::param_id_of("http://hl7.org/fhir/SearchParameter/individual-family");
+  CHECK(p == ix::param_id_of("http://hl7.org/fhir/SearchParameter/individual-family"));
+  CHECK(p != ix::param_id_of("http://hl7.org/fhir/SearchParameter/individual-given"));
+
+  auto s = ix::string_entry(7, 3, p, "chalmers", "pat-1");
+  CHECK(s.rfind(ix::prefix(7, 3, p, ix::kind::string), 0) == 0);
+  CHECK(ix::entry_id(s) == "pat-1");
+
+  auto c = ix::token_code_entry(7, 3, p, "1234-5", "http://loinc.org", "obs.9");
+  CHECK(ix::entry_id(c) == "obs.9");
+  CHECK(c.find(std::string("1234-5\0http://loinc.org\0", 24)) != std::string::npos);
+  CHECK(ix::entry_id(ix::token_system_entry(7, 3, p, "http://loinc.org", "x")) == "x");
+  CHECK(ix::entry_id(ix::token_text_entry(7, 3, p, "glucose", "y")) == "y");
+
+  auto n = ix::number_entry(7, 3, p, 42.5, "n1");
+  CHECK(ix::entry_id(n) == "n1");
+  CHECK(ix::entry_number(n) == 42.5);
+
+  auto q = ix::quantity_entry(7, 3, p, "http://unitsofmeasure.org", "mg", 5.25, "q1");
+  CHECK(ix::entry_id(q) == "q1");
+  CHECK(ix::entry_number(q) == 5.25);
+  auto qv = ix::quantity_value_entry(7, 3, p, -3, "q2");
+  CHECK(ix::entry_id(qv) == "q2");
+  CHECK(ix::entry_number(qv) == -3);
+
+  auto r = ix::reference_entry(7, 3, p, "Patient/123", "obs-1");
+  CHECK(ix::entry_id(r) == "obs-1");
+  CHECK(ix::entry_target(r) == "Patient/123");
+  auto g = ix::reference_source_entry(7, 3, p, "obs-1", "Patient/123");
+  CHECK(ix::entry_id(g) == "obs-1");
+  CHECK(ix::entry_target(g) == "Patient/123");
+
+  CHECK(ix::entry_id(ix::uri_entry(7, 3, p, "http://x/y", "u1")) == "u1");
+  CHECK(ix::entry_id(ix::present_entry(7, 3, p, "p1")) == "p1");
+  CHECK_FALSE(ix::entry_id(ix::prefix(7, 3, p, ix::kind::string)));
+}
+
+TEST_CASE("date entries order by start and by end, and keep both") {
+  auto p = ix::param_id_of("birthdate");
+  auto early = ix::date_start_entry(1, 1, p, -1000, 5000, "a");
+  auto late = ix::date_start_entry(1, 1, p, 2000, 3000, "b");
+  CHECK(early < late);
+  auto d = ix::entry_dates(late);
+  REQUIRE(d);
+  CHECK(d->start == 2000);
+  CHECK(d->end == 3000);
+  CHECK(ix::entry_id(late) == "b");
+  // By end, b (3000) comes before a (5000).
+  auto a_end = ix::date_end_entry(1, 1, p, -1000, 5000, "a");
+  auto b_end = ix::date_end_entry(1, 1, p, 2000, 3000, "b");
+  CHECK(b_end < a_end);
+  auto e = ix::entry_dates(a_end);
+  REQUIRE(e);
+  CHECK(e->start == -1000);
+  CHECK(e->end == 5000);
+}
+
+TEST_CASE("a value that is a prefix of another does not capture its entries") {
+  auto p = ix::param_id_of("name");
+  auto smith = ix::string_entry(1, 1, p, "smith", "z");
+  auto smithers = ix::string_entry(1, 1, p, "smithers", "a");
+  auto exact = ix::prefix(1, 1, p, ix::kind::string) + std::string("smith") + '\0';
+  CHECK(smith.rfind(exact, 0) == 0);
+  CHECK(smithers.rfind(exact, 0) != 0);
+}
+
+TEST_CASE("manifests round-trip and reject truncation") {
+  std::vector<std::string> entries{ix::present_entry(1, 2, 3, "a"), std::string("x\0y", 3), ""};
+  auto bytes = ix::encode_manifest(entries);
+  CHECK(ix::decode_manifest(bytes) == entries);
+  CHECK_FALSE(ix::decode_manifest(bytes.substr(0, bytes.size() - 1 - 3)));
+  CHECK(ix::manifest_key(1, 2, "a").rfind(ix::prefix(1, 2, ~0ull, ix::kind::present).substr(0, 14), 0) == 0);
+}
