@@ -163,10 +163,16 @@ store::~store() {
 }
 
 status store::get(column cf, std::string_view key, std::string* value) const {
+  return get_at(cf, key, value, nullptr);
+}
+
+status store::get_at(column cf, std::string_view key, std::string* value,
+                     const rocksdb::Snapshot* snap) const {
   if (!impl_->db) return closed();
   std::string ignored; // a null value asks only whether the key exists
-  auto st = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(cf), slice(key),
-                           value ? value : &ignored);
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  auto st = impl_->db->Get(ro, impl_->cf(cf), slice(key), value ? value : &ignored);
   if (st.IsNotFound()) return status(errc::not_found, "key not found");
   return from_rocks(st);
 }
@@ -189,6 +195,11 @@ status store::write(const std::vector<write_op>& ops, bool sync) {
 
 cursor store::scan(column cf, std::string_view lower, std::string_view upper,
                    bool descending) const {
+  return scan_at(cf, lower, upper, descending, nullptr);
+}
+
+cursor store::scan_at(column cf, std::string_view lower, std::string_view upper,
+                      bool descending, const rocksdb::Snapshot* snap) const {
   // The bounds must live in the cursor before the iterator exists, since
   // ReadOptions only points at them.
   cursor c(nullptr, std::string(lower), std::string(upper), descending);
@@ -197,6 +208,7 @@ cursor store::scan(column cf, std::string_view lower, std::string_view upper,
     return c;
   }
   rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
   ro.total_order_seek = true; // ranges may cross any future prefix extractor
   if (!lower.empty()) ro.iterate_lower_bound = &c.impl_->lower_slice;
   if (!upper.empty()) ro.iterate_upper_bound = &c.impl_->upper_slice;
@@ -216,6 +228,29 @@ cursor store::scan(column cf, std::string_view lower, std::string_view upper,
     if (it.Valid() && it.key() == c.impl_->upper_slice) it.Prev();
   }
   return c;
+}
+
+std::unique_ptr<read_view> store::view() const {
+  const rocksdb::Snapshot* snap = impl_->db ? impl_->db->GetSnapshot() : nullptr;
+  // A snapshot outliving the DB is as fatal as an iterator: count it alike.
+  if (snap) impl_->live_cursors->fetch_add(1);
+  return std::unique_ptr<read_view>(new read_view(*this, snap));
+}
+
+read_view::~read_view() {
+  if (!snap_) return;
+  store_.impl_->db->ReleaseSnapshot(snap_);
+  store_.impl_->live_cursors->fetch_sub(1);
+}
+
+status read_view::get(column cf, std::string_view key, std::string* value) const {
+  if (!snap_) return closed();
+  return store_.get_at(cf, key, value, snap_);
+}
+
+cursor read_view::scan(column cf, std::string_view lower, std::string_view upper,
+                       bool descending) const {
+  return store_.scan_at(cf, lower, upper, descending, snap_);
 }
 
 status store::close() {

@@ -10,7 +10,7 @@
 #include "protocols/common/status.hpp"
 #include "storage/keyspace.hpp"
 
-namespace rocksdb { class DB; class ColumnFamilyHandle; class Iterator; }
+namespace rocksdb { class DB; class ColumnFamilyHandle; class Iterator; class Snapshot; }
 
 namespace atrium::storage {
 
@@ -55,6 +55,28 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
+class store;
+
+/// The store as it was at one moment: every read through a view sees the
+/// same state, whatever is written meanwhile (a search that reads many
+/// ranges stays consistent). Must be destroyed before its store.
+class read_view {
+public:
+  ~read_view();
+  read_view(const read_view&) = delete;
+  read_view& operator=(const read_view&) = delete;
+
+  status get(column cf, std::string_view key, std::string* value) const;
+  cursor scan(column cf, std::string_view lower, std::string_view upper,
+              bool descending = false) const;
+
+private:
+  friend class store;
+  read_view(const store& s, const rocksdb::Snapshot* snap) : store_(s), snap_(snap) {}
+  const store& store_;
+  const rocksdb::Snapshot* snap_;
+};
+
 class store {
 public:
   /// Opens (creating when allowed) the database in dir with every column.
@@ -74,10 +96,18 @@ public:
   cursor scan(column cf, std::string_view lower, std::string_view upper,
               bool descending = false) const;
 
+  /// A consistent view of the current state (see read_view).
+  std::unique_ptr<read_view> view() const;
+
   /// Flushes memtables and closes. Idempotent; later calls fail unavailable.
   status close();
 
 private:
+  friend class read_view;
+  status get_at(column cf, std::string_view key, std::string* value,
+                const rocksdb::Snapshot* snap) const;
+  cursor scan_at(column cf, std::string_view lower, std::string_view upper, bool descending,
+                 const rocksdb::Snapshot* snap) const;
   store() = default;
   struct impl;
   std::unique_ptr<impl> impl_;

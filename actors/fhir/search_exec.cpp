@@ -389,6 +389,23 @@ result<id_set> match_values(const exec_context& ctx, std::uint16_t type,
   return out;
 }
 
+/// The ids among `ids` whose resource exists and is not deleted.
+result<id_set> live_only(const exec_context& ctx, std::uint16_t type, const id_set& ids) {
+  id_set out;
+  std::string bytes;
+  for (auto& id : ids) {
+    auto s = ctx.db.get(column::resources, keys::resource(ctx.service, type, id), &bytes);
+    if (s.code() == errc::not_found)
+      continue;
+    if (!s)
+      return s;
+    auto h = storage::decode_record_header(bytes);
+    if (h && h->kind != storage::record_kind::erase)
+      out.push_back(id);
+  }
+  return out;
+}
+
 result<std::uint16_t> type_named(std::string_view name) {
   auto t = fhir::find_resource_type(name);
   if (!t)
@@ -462,24 +479,19 @@ result<id_set> match_has(const exec_context& ctx, std::string_view type, const f
       return s;
   }
   normalize(out);
-  return out;
+  auto tid = type_named(type);
+  if (!tid)
+    return tid.error();
+  // References may name resources that were deleted or never existed.
+  return live_only(ctx, *tid, out);
 }
 
 result<id_set> match_ids(const exec_context& ctx, std::uint16_t type, const fs::clause& c) {
   id_set out;
-  for (auto& v : c.values) {
-    std::string bytes;
-    auto s = ctx.db.get(column::resources, keys::resource(ctx.service, type, v.text), &bytes);
-    if (s.code() == errc::not_found)
-      continue;
-    if (!s)
-      return s;
-    auto h = storage::decode_record_header(bytes);
-    if (h && h->kind != storage::record_kind::erase)
-      out.push_back(v.text);
-  }
+  for (auto& v : c.values)
+    out.push_back(v.text);
   normalize(out);
-  return out;
+  return live_only(ctx, type, out);
 }
 
 } // namespace

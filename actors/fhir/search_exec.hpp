@@ -13,7 +13,7 @@
 #include "protocols/fhir/search/params.hpp"
 #include "protocols/fhir/search/query.hpp"
 
-namespace atrium::storage { class store; }
+namespace atrium::storage { class read_view; }
 
 namespace atrium::actors::search {
 
@@ -21,7 +21,9 @@ namespace atrium::actors::search {
 using id_set = std::vector<std::string>;
 
 struct exec_context {
-  const storage::store& db;
+  /// Every read of one search goes through one view, so its clauses, sort
+  /// and page agree with each other while others write.
+  const storage::read_view& db;
   std::uint32_t service = 0;
   const fhir::search::param_registry& registry;
 };

@@ -68,9 +68,15 @@ ix::kind sort_kind(fs::param_type t, bool descending) {
 }
 
 /// Fills values[slot] of every match by walking the sort parameter's
-/// entries in value order once.
-status rank_by(const exec_context& ctx, std::uint16_t type, const fs::search_param& p,
+/// entries in value order once; `p` null means _id (the id is its value).
+status rank_by(const exec_context& ctx, std::uint16_t type, const fs::search_param* param,
                bool descending, std::size_t slot, std::vector<ranked>& items) {
+  if (!param) {
+    for (auto& it : items)
+      it.values[slot] = it.id;
+    return status::ok();
+  }
+  const auto& p = *param;
   std::unordered_map<std::string_view, ranked*> by_id;
   for (auto& it : items)
     by_id.emplace(it.id, &it);
@@ -196,10 +202,10 @@ std::vector<const fs::search_param*> reference_params(const exec_context& ctx,
   return out;
 }
 
-/// _include: what the resources in [from, hits.size()) refer to.
+/// _include: what the resources in [from, to) refer to.
 status add_includes(const exec_context& ctx, loader& l, const std::vector<fs::include_spec>& specs,
-                    std::size_t from, bool iterating) {
-  for (std::size_t i = from; i < l.out.hits.size() && l.out.hits.size() < max_includes; ++i) {
+                    std::size_t from, std::size_t to, bool iterating) {
+  for (std::size_t i = from; i < to && l.out.hits.size() < max_includes; ++i) {
     auto type = l.out.hits[i].type;
     auto type_name = fhir::resource_type_name(type);
     auto id = l.out.hits[i].id;
@@ -236,11 +242,11 @@ status add_includes(const exec_context& ctx, loader& l, const std::vector<fs::in
   return status::ok();
 }
 
-/// _revinclude: what refers to the resources in [from, hits.size()).
+/// _revinclude: what refers to the resources in [from, to).
 status add_revincludes(const exec_context& ctx, loader& l,
                        const std::vector<fs::include_spec>& specs, std::size_t from,
-                       bool iterating) {
-  for (std::size_t i = from; i < l.out.hits.size() && l.out.hits.size() < max_includes; ++i) {
+                       std::size_t to, bool iterating) {
+  for (std::size_t i = from; i < to && l.out.hits.size() < max_includes; ++i) {
     auto target = std::string{fhir::resource_type_name(l.out.hits[i].type)} + "/" + l.out.hits[i].id;
     for (auto& spec : specs) {
       if (iterating && !spec.iterate)
@@ -313,10 +319,8 @@ result<page> run_search(const exec_context& ctx, std::string_view type,
   order by;
   std::vector<const fs::search_param*> sort_params;
   for (auto& k : q.sort) {
-    if (k.code == "_id")
-      continue; // id order is the final tie-break already
-    auto* p = ctx.registry.find(type, k.code);
-    if (!p)
+    const fs::search_param* p = nullptr;
+    if (k.code != "_id" && !(p = ctx.registry.find(type, k.code)))
       return status{errc::invalid, "cannot sort by unknown parameter '" + k.code + "'", "_sort"};
     sort_params.push_back(p);
     by.descending.push_back(k.descending);
@@ -326,12 +330,9 @@ result<page> run_search(const exec_context& ctx, std::string_view type,
   for (auto& id : *ids)
     items.push_back({std::vector<std::optional<std::string>>(sort_params.size()), std::move(id)});
   for (std::size_t i = 0; i < sort_params.size(); ++i)
-    if (auto s = rank_by(ctx, *tid, *sort_params[i], by.descending[i], i, items); !s)
+    if (auto s = rank_by(ctx, *tid, sort_params[i], by.descending[i], i, items); !s)
       return s;
-  bool id_descending = !q.sort.empty() && q.sort.front().code == "_id" && q.sort.front().descending;
-  if (sort_params.empty() && id_descending)
-    std::reverse(items.begin(), items.end());
-  else if (!sort_params.empty())
+  if (!sort_params.empty()) // else already in id order
     std::sort(items.begin(), items.end(), by);
 
   // ---- page ----
@@ -340,11 +341,7 @@ result<page> run_search(const exec_context& ctx, std::string_view type,
     auto after = decode_cursor(q.cursor, sort_params.size());
     if (!after)
       return status{errc::invalid, "the paging cursor is malformed", "_cursor"};
-    if (sort_params.empty() && id_descending)
-      begin = std::upper_bound(items.begin(), items.end(), *after,
-                               [](const ranked& a, const ranked& b) { return a.id > b.id; });
-    else
-      begin = std::upper_bound(items.begin(), items.end(), *after, by);
+    begin = std::upper_bound(items.begin(), items.end(), *after, by);
   }
   auto end = begin + std::min<std::size_t>(q.count, items.end() - begin);
   if (end != items.end() && end != begin)
@@ -356,24 +353,22 @@ result<page> run_search(const exec_context& ctx, std::string_view type,
       return added.error();
 
   // ---- includes ----
+  // The first pass starts from the matches only; :iterate then applies the
+  // iterating specs to each new round of includes until nothing new arrives
+  // (or the include cap).
   auto matches = out.hits.size();
-  if (auto s = add_includes(ctx, l, q.includes, 0, false); !s)
+  if (auto s = add_includes(ctx, l, q.includes, 0, matches, false); !s)
     return s;
-  if (auto s = add_revincludes(ctx, l, q.revincludes, 0, false); !s)
+  if (auto s = add_revincludes(ctx, l, q.revincludes, 0, matches, false); !s)
     return s;
-  // :iterate applies the iterating specs to what was just included, until
-  // nothing new arrives (or the include cap).
-  for (auto from = matches; from < out.hits.size() && out.hits.size() < max_includes;) {
-    auto before = out.hits.size();
-    if (any_iterate(q.includes))
-      if (auto s = add_includes(ctx, l, q.includes, from, true); !s)
-        return s;
-    if (any_iterate(q.revincludes))
-      if (auto s = add_revincludes(ctx, l, q.revincludes, from, true); !s)
-        return s;
-    from = before;
-    if (out.hits.size() == before)
-      break;
+  bool iterate = any_iterate(q.includes) || any_iterate(q.revincludes);
+  for (auto from = matches; iterate && from < out.hits.size() && out.hits.size() < max_includes;) {
+    auto to = out.hits.size();
+    if (auto s = add_includes(ctx, l, q.includes, from, to, true); !s)
+      return s;
+    if (auto s = add_revincludes(ctx, l, q.revincludes, from, to, true); !s)
+      return s;
+    from = to;
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include "protocols/fhir/resource_types.hpp"
 #include "protocols/fhir/search/query.hpp"
 #include "protocols/http/query.hpp"
+#include "storage/store.hpp"
 
 namespace atrium::actors {
 
@@ -26,7 +27,8 @@ fhir_reply run(node_context* ctx, const fhir_request& req) {
   const auto& registry = fs::param_registry::r4();
   if (auto s = fs::bind_query(*q, type, registry); !s)
     return error_reply(s.code(), s.message(), s.where());
-  search::exec_context ec{*ctx->db, req.service, registry};
+  auto view = ctx->db->view();
+  search::exec_context ec{*view, req.service, registry};
   auto page = search::run_search(ec, type, *q);
   if (!page)
     return error_reply(page.error().code(), page.error().message(), page.error().where());

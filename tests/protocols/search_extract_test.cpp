@@ -482,25 +482,48 @@ TEST_CASE("normalize_reference", "[extract]") {
 }
 
 TEST_CASE("extract is thread-safe and gives the same values on every thread", "[extract]") {
-  const auto expected = extract_ok(blood_pressure, "Observation");
+  // Cold caches on purpose: Procedure's R4 plan and a new custom registry are
+  // first built while the threads race for them.
+  constexpr std::string_view procedure = R"({"resourceType":"Procedure","id":"pr1",
+    "status":"completed","subject":{"reference":"Patient/p1"},
+    "code":{"coding":[{"system":"http://snomed.info/sct","code":"430193006"}]},
+    "performedPeriod":{"start":"2024-03-05T09:00:00Z","end":"2024-03-05T09:15:00Z"}})";
+  auto custom = param_registry::from_bundle(R"({"resourceType":"Bundle","entry":[
+    {"resource":{"resourceType":"SearchParameter","url":"http://example.org/sp/given",
+     "code":"given-x","type":"string","base":["Patient"],"expression":"Patient.name.given"}}]})");
+  REQUIRE(custom.has_value());
   std::vector<std::thread> threads;
-  std::vector<int> mismatches(4, 0);
+  std::vector<std::vector<std::size_t>> sizes(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
-      for (int i = 0; i < 200; ++i) {
-        auto got = extract(i % 2 ? blood_pressure : patient, i % 2 ? "Observation" : "Patient",
-                           param_registry::r4());
-        if (!got) {
-          ++mismatches[t];
-          continue;
-        }
-        if (i % 2 && got->size() != expected.size()) ++mismatches[t];
+      for (int i = 0; i < 100; ++i) {
+        auto a = extract(procedure, "Procedure", param_registry::r4());
+        auto b = extract(patient, "Patient", *custom);
+        auto c = extract(blood_pressure, "Observation", param_registry::r4());
+        sizes[t].push_back(a ? a->size() : 0);
+        sizes[t].push_back(b ? b->size() : 0);
+        sizes[t].push_back(c ? c->size() : 0);
       }
     });
   }
   for (auto& th : threads)
     th.join();
-  CHECK(mismatches == std::vector<int>(4, 0));
+
+  const auto procedure_values = extract_ok(procedure, "Procedure");
+  CHECK(tokens(of(procedure_values, "code")) == strs{"http://snomed.info/sct|430193006"});
+  CHECK(ranges(of(procedure_values, "date")) ==
+        rs({{1709629200 * sec, 1709630100 * sec + sec - 1}}));
+  const auto custom_values = extract_ok(patient, "Patient", *custom);
+  CHECK(strings(custom_values) == strs{"Anna→anna", "Zoë→zoe", "Anni→anni"});
+  const auto observation_values = extract_ok(blood_pressure, "Observation");
+  std::vector<std::size_t> expected;
+  for (int i = 0; i < 100; ++i) {
+    expected.push_back(procedure_values.size());
+    expected.push_back(custom_values.size());
+    expected.push_back(observation_values.size());
+  }
+  for (const auto& got : sizes)
+    CHECK(got == expected);
 }
 
 TEST_CASE("every resource of the bulk sample extracts", "[extract]") {

@@ -198,3 +198,26 @@ TEST_CASE("close refuses while a cursor is open") {
   }
   CHECK(s->close().is_ok());
 }
+
+TEST_CASE("a read view keeps seeing the state it was made at") {
+  temp_dir dir;
+  auto s = open_store(dir);
+  REQUIRE(s->write({{column::index, false, false, "a", "1"}}, false).is_ok());
+  auto view = s->view();
+  REQUIRE(s->write({{column::index, false, false, "b", "2"}, {column::index, true, false, "a", ""}},
+                   false)
+            .is_ok());
+  std::string v;
+  CHECK(view->get(column::index, "a", &v).is_ok());
+  CHECK(v == "1");
+  CHECK(view->get(column::index, "b", &v).code() == atrium::errc::not_found);
+  std::vector<std::string> seen;
+  for (auto c = view->scan(column::index, "", ""); c.valid(); c.next())
+    seen.emplace_back(c.key());
+  CHECK(seen == std::vector<std::string>{"a"});
+  // The store itself sees the new state, and refuses to close under a view.
+  CHECK(s->get(column::index, "a", &v).code() == atrium::errc::not_found);
+  CHECK(s->close().code() == atrium::errc::internal);
+  view.reset();
+  CHECK(s->close().is_ok());
+}
