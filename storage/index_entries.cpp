@@ -23,8 +23,6 @@ void add_value(std::vector<entry>& out, service_id s, type_id t, param_id p,
     case index_value::kind::token:
       if (!v.code.empty())
         add(out, token_code_entry(s, t, p, v.code, v.system, id));
-      if (!v.system.empty())
-        add(out, token_system_entry(s, t, p, v.system, id));
       if (!v.text.empty())
         add(out, token_text_entry(s, t, p, v.text, id));
       break;
@@ -48,7 +46,6 @@ void add_value(std::vector<entry>& out, service_id s, type_id t, param_id p,
       add(out, uri_entry(s, t, p, v.text, id));
       break;
   }
-  add(out, present_entry(s, t, p, id));
 }
 
 } // namespace
@@ -72,7 +69,6 @@ void add_last_updated(std::vector<entry>& out, service_id svc, type_id type,
   auto p = param_id_of(last_updated_url);
   add(out, date_start_entry(svc, type, p, micros, micros, id));
   add(out, date_end_entry(svc, type, p, micros, micros, id));
-  add(out, present_entry(svc, type, p, id));
 }
 
 } // namespace atrium::storage::index

@@ -17,8 +17,7 @@ struct entry {
 };
 
 /// The entries of one version of resource `id`, without duplicates and in
-/// key order. A parameter with at least one value also gets a presence
-/// entry (for :missing).
+/// key order.
 std::vector<entry> entries_for(service_id svc, type_id type, std::string_view id,
                                const std::vector<fhir::search::index_value>& values);
 

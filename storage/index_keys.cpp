@@ -44,6 +44,12 @@ std::string prefix(service_id svc, type_id type, param_id param, kind k) {
   return with_prefix(svc, type, param, k, 0);
 }
 
+std::string param_prefix(service_id svc, type_id type, param_id param) {
+  auto key = with_prefix(svc, type, param, kind::string, 0);
+  key.pop_back();
+  return key;
+}
+
 void append_double(std::string& out, double v) {
   if (v == 0)
     v = 0; // -0.0 and 0.0 are one value
@@ -72,12 +78,6 @@ std::string token_code_entry(service_id s, type_id t, param_id p, std::string_vi
   auto key = terminated(with_prefix(s, t, p, kind::token_code, code.size() + system.size() + 2),
                         code);
   return terminated(std::move(key), system).append(id);
-}
-
-std::string token_system_entry(service_id s, type_id t, param_id p, std::string_view system,
-                               std::string_view id) {
-  return terminated(with_prefix(s, t, p, kind::token_system, system.size() + 1), system)
-    .append(id);
 }
 
 std::string token_text_entry(service_id s, type_id t, param_id p, std::string_view normalized,
@@ -140,10 +140,6 @@ std::string uri_entry(service_id s, type_id t, param_id p, std::string_view uri,
   return terminated(with_prefix(s, t, p, kind::uri, uri.size() + 1), uri).append(id);
 }
 
-std::string present_entry(service_id s, type_id t, param_id p, std::string_view id) {
-  return with_prefix(s, t, p, kind::present, id.size()).append(id);
-}
-
 std::optional<std::string_view> entry_id(std::string_view key) {
   if (key.size() <= prefix_size)
     return std::nullopt;
@@ -162,7 +158,6 @@ std::optional<std::string_view> entry_id(std::string_view key) {
   switch (kind_of(key)) {
     case kind::string:
     case kind::token_code:
-    case kind::token_system:
     case kind::token_text:
     case kind::reference:
     case kind::uri:
@@ -186,8 +181,6 @@ std::optional<std::string_view> entry_id(std::string_view key) {
         return std::nullopt;
       return body.substr(second + 1 + 8);
     }
-    case kind::present:
-      return body;
   }
   return std::nullopt;
 }

@@ -6,7 +6,6 @@
 //   svc(4) type(2) param(8) kind(1) …
 //   's' normalized-string 0x00 id          string (prefix scans; :exact checks the value)
 //   'c' code 0x00 system 0x00 id            token by code, then system
-//   'y' system 0x00 id                      token by system (system|)
 //   'x' normalized-text 0x00 id             token :text
 //   'd' start(8) end(8) id                  date ranges by start
 //   'e' end(8) start(8) id                  date ranges by end
@@ -16,7 +15,10 @@
 //   'r' target 0x00 id                      reference, target first (chains, _revinclude)
 //   'g' id 0x00 target                      reference, source first (_has, _include)
 //   'u' uri 0x00 id                         uri
-//   'p' id                                  the parameter has a value (:missing)
+//
+// Every entry costs a memtable insert on the write path, so rare queries
+// are served by scans instead of entries of their own: `system|` filters the
+// 'c' entries, and :missing takes the ids of all of a parameter's entries.
 //
 // A resource's entries are listed in its manifest, so an update or delete
 // removes exactly the entries of the version it replaces:
@@ -43,7 +45,6 @@ param_id param_id_of(std::string_view canonical_url) noexcept;
 enum class kind : char {
   string = 's',
   token_code = 'c',
-  token_system = 'y',
   token_text = 'x',
   date_start = 'd',
   date_end = 'e',
@@ -53,11 +54,12 @@ enum class kind : char {
   reference = 'r',
   reference_source = 'g',
   uri = 'u',
-  present = 'p',
 };
 
 /// svc type param kind: the prefix of every entry of one kind.
 std::string prefix(service_id svc, type_id type, param_id param, kind k);
+/// svc type param: the prefix of every entry of a parameter, all kinds.
+std::string param_prefix(service_id svc, type_id type, param_id param);
 
 /// An order-preserving encoding of a double (NaN is not indexed).
 void append_double(std::string& out, double v);
@@ -68,8 +70,6 @@ std::string string_entry(service_id, type_id, param_id, std::string_view normali
                          std::string_view id);
 std::string token_code_entry(service_id, type_id, param_id, std::string_view code,
                              std::string_view system, std::string_view id);
-std::string token_system_entry(service_id, type_id, param_id, std::string_view system,
-                               std::string_view id);
 std::string token_text_entry(service_id, type_id, param_id, std::string_view normalized,
                              std::string_view id);
 /// Both date shapes for one [start, end] range (microseconds, inclusive).
@@ -88,11 +88,10 @@ std::string reference_source_entry(service_id, type_id, param_id, std::string_vi
                                    std::string_view target);
 std::string uri_entry(service_id, type_id, param_id, std::string_view uri,
                       std::string_view id);
-std::string present_entry(service_id, type_id, param_id, std::string_view id);
 
 /// The id at the end of an entry of a shape that ends "0x00 id" (string,
-/// token, reference, uri) or a fixed-width shape (date, number, quantity,
-/// present), given the entry's kind. nullopt for a malformed key.
+/// token, reference, uri) or a fixed-width shape (date, number, quantity),
+/// given the entry's kind. nullopt for a malformed key.
 std::optional<std::string_view> entry_id(std::string_view key);
 
 /// Both ranges of a date entry ('d' or 'e'); nullopt for other kinds.

@@ -35,7 +35,10 @@ rocksdb::ColumnFamilyOptions column_options(column c,
                                             const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions o;
   o.compaction_style = rocksdb::kCompactionStyleLevel;
-  o.write_buffer_size = 64u << 20;
+  // Index entries arrive dozens per resource, spread over the whole key
+  // range, so each memtable insert is a cache-missing skip-list descent; a
+  // smaller index memtable measured ~25% more creates/s (tools/bench).
+  o.write_buffer_size = (c == column::index ? 16u : 64u) << 20;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache; // one cache for every column: memory is bounded once
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -177,10 +180,37 @@ status store::get_at(column cf, std::string_view key, std::string* value,
   return from_rocks(st);
 }
 
+/// The order in which a batch's ops reach the memtable. RocksDB's skip list
+/// inserts fast when each key follows the previous one (it reuses the last
+/// search path) and slowly in random order; a group-committed batch of
+/// resources with dozens of index keys each is random, and sorting it cut
+/// its insert cost several times. Sorting is stable, so ops on the same key
+/// keep their order, and range deletes are barriers: nothing moves across
+/// one, since what they delete depends on what came before.
+namespace {
+std::vector<const write_op*> memtable_order(const std::vector<write_op>& ops) {
+  std::vector<const write_op*> order;
+  order.reserve(ops.size());
+  for (const auto& op : ops) order.push_back(&op);
+  auto by_key = [](const write_op* a, const write_op* b) {
+    return a->cf != b->cf ? a->cf < b->cf : a->key < b->key;
+  };
+  auto begin = order.begin();
+  for (auto it = order.begin(); it != order.end(); ++it) {
+    if (!(*it)->erase_range) continue;
+    std::stable_sort(begin, it, by_key);
+    begin = it + 1;
+  }
+  std::stable_sort(begin, order.end(), by_key);
+  return order;
+}
+} // namespace
+
 status store::write(const std::vector<write_op>& ops, bool sync) {
   if (!impl_->db) return closed();
   rocksdb::WriteBatch batch;
-  for (const auto& op : ops) {
+  for (const auto* p : memtable_order(ops)) {
+    const auto& op = *p;
     auto* h = impl_->cf(op.cf);
     rocksdb::Status st;
     if (op.erase_range) st = batch.DeleteRange(h, slice(op.key), slice(op.value));

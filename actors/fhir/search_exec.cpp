@@ -155,8 +155,13 @@ result<id_set> match_token(const param_scope& ps, const fs::clause& c, const fs:
     return scan_prefix(ps.ctx, code_prefix + v.text + '\0');
   const auto& system = v.parts[0];
   const auto& code = v.parts[1];
-  if (code.empty())
-    return scan_prefix(ps.ctx, ps.prefix(ix::kind::token_system) + system + '\0');
+  if (code.empty()) // "system|": any code of that system (rare: a filtered scan)
+    return scan_ids(ps.ctx, code_prefix, keys::prefix_end(code_prefix),
+                    [&](std::string_view key, std::string_view) {
+                      auto rest = key.substr(code_prefix.size());
+                      rest.remove_prefix(rest.find('\0') + 1);
+                      return rest.starts_with(system + '\0');
+                    });
   // "|code" asks for codes without a system; "system|code" for that pair.
   return scan_prefix(ps.ctx, code_prefix + code + '\0' + system + '\0');
 }
@@ -352,7 +357,8 @@ result<id_set> match_values(const exec_context& ctx, std::uint16_t type,
                             const fs::search_param& p, const fs::clause& c) {
   param_scope ps{ctx, type, ix::param_id_of(p.url)};
   if (c.modifier == "missing") {
-    auto present = scan_prefix(ctx, ps.prefix(ix::kind::present));
+    // Any entry of the parameter, of any kind, means it has a value.
+    auto present = scan_prefix(ctx, ix::param_prefix(ctx.service, type, ps.pid));
     if (!present)
       return present;
     bool want_missing = !c.values.empty() && c.values.front().text == "true";

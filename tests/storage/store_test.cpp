@@ -221,3 +221,24 @@ TEST_CASE("a read view keeps seeing the state it was made at") {
   view.reset();
   CHECK(s->close().is_ok());
 }
+
+TEST_CASE("a batch applies in the order given, whatever order the store inserts it in") {
+  temp_dir dir;
+  auto s = open_store(dir);
+  std::vector<atrium::storage::write_op> ops{
+    {column::index, false, false, "z", "1"},
+    {column::index, false, false, "b", "1"},
+    {column::index, true, false, "z", ""},        // the later delete wins
+    {column::index, false, false, "c", "old"},
+    {column::index, false, true, "b", "d"},       // range delete of b and c …
+    {column::index, false, false, "c", "new"},    // … then c written again
+    {column::index, false, false, "a", "1"},
+  };
+  REQUIRE(s->write(ops, true).is_ok());
+  std::string v;
+  CHECK(s->get(column::index, "z", &v).code() == atrium::errc::not_found);
+  CHECK(s->get(column::index, "b", &v).code() == atrium::errc::not_found);
+  REQUIRE(s->get(column::index, "c", &v).is_ok());
+  CHECK(v == "new");
+  CHECK(s->get(column::index, "a", &v).is_ok());
+}
