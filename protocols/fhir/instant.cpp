@@ -1,7 +1,6 @@
 #include "protocols/fhir/instant.hpp"
 
 #include <cctype>
-#include <cstdio>
 
 #include <array>
 
@@ -253,23 +252,23 @@ std::optional<std::int64_t> parse_fhir_datetime(std::string_view text) {
          offset_minutes * 60LL * micros_per_second;
 }
 
+std::int64_t days_since_epoch(int year, int month, int day) {
+  return days_since_epoch(civil_date{year, month, day});
+}
+
 std::optional<period> parse_fhir_period(std::string_view text) {
   auto start = parse_fhir_datetime(text);
   if (!start)
     return std::nullopt;
-  // The length of the period is that of the last component written.
+  // The length of the period is that of the last component written; years
+  // and months carry no zone, so they end where the next one starts in UTC.
   auto year = std::stoi(std::string{text.substr(0, 4)});
-  if (text.size() == 4) {
-    auto next = year < 9999 ? parse_fhir_datetime(std::to_string(year + 1)) : std::nullopt;
-    return period{*start, next ? *next - 1 : INT64_MAX};
-  }
+  if (text.size() == 4)
+    return period{*start, days_since_epoch(civil_date{year + 1, 1, 1}) * micros_per_day - 1};
   if (text.size() == 7) {
     auto month = std::stoi(std::string{text.substr(5, 2)});
-    char next_text[16];
-    std::snprintf(next_text, sizeof next_text, "%04d-%02d", month == 12 ? year + 1 : year,
-                  month == 12 ? 1 : month + 1);
-    auto next = year < 9999 || month < 12 ? parse_fhir_datetime(next_text) : std::nullopt;
-    return period{*start, next ? *next - 1 : INT64_MAX};
+    auto next = month == 12 ? civil_date{year + 1, 1, 1} : civil_date{year, month + 1, 1};
+    return period{*start, days_since_epoch(next) * micros_per_day - 1};
   }
   if (text.size() == 10)
     return period{*start, *start + micros_per_day - 1};

@@ -7,6 +7,9 @@
 
 namespace atrium::fhir {
 
+/// Days from 1970-01-01 to a proleptic Gregorian date (negative before).
+std::int64_t days_since_epoch(int year, int month, int day);
+
 /// FHIR instant with microseconds: "2026-11-26T14:46:18.123456Z".
 std::string format_instant(std::int64_t micros);
 

@@ -479,4 +479,23 @@ struct loaded_node {
   }
 };
 
+/// Searches every page and checks what every search must satisfy: 200 and
+/// no match listed twice; with `quiet`, also no OperationOutcome entry.
+inline search_result checked_search(http_client& c, const std::string& type,
+                                    const param_list& params, bool quiet = true) {
+  auto q = query(params);
+  INFO("GET " << type << "?" << q);
+  auto r = search(c, type, q);
+  INFO("first page: " << r.first_body.substr(0, 3000));
+  REQUIRE(r.status == 200);
+  CHECK(r.unique());
+  if (quiet)
+    CHECK(r.outcomes.empty());
+  return r;
+}
+
+inline id_set all_patients() {
+  return patients_where([](auto&) { return true; });
+}
+
 } // namespace e2e::search_data

@@ -25,19 +25,11 @@ loaded_node& fixture() {
 }
 
 search_result run(http_client& c, const std::string& type, const param_list& params) {
-  auto q = query(params);
-  INFO("GET " << type << "?" << q);
-  auto r = search(c, type, q);
-  INFO("first page: " << r.first_body.substr(0, 3000));
-  REQUIRE(r.status == 200);
-  CHECK(r.unique());
+  auto r = checked_search(c, type, params, /*quiet=*/false);
   CHECK(r.links_ok);
   return r;
 }
 
-id_set all_patients() {
-  return patients_where([](auto&) { return true; });
-}
 
 std::string list(const std::vector<std::string>& v) {
   std::string out;

@@ -34,9 +34,6 @@ void expect(http_client& c, const std::string& type, param_list params, const id
   CHECK(r.includes.empty());
 }
 
-id_set all_patients() {
-  return patients_where([](auto&) { return true; });
-}
 
 id_set valued_observations() {
   return observations_where([](const observation_spec& o) { return o.value.has_value(); });

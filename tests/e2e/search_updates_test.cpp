@@ -23,14 +23,7 @@ loaded_node& fixture() {
 }
 
 search_result run(http_client& c, const std::string& type, const param_list& params) {
-  auto q = query(params);
-  INFO("GET " << type << "?" << q);
-  auto r = search(c, type, q);
-  INFO("first page: " << r.first_body.substr(0, 3000));
-  REQUIRE(r.status == 200);
-  CHECK(r.unique());
-  CHECK(r.outcomes.empty());
-  return r;
+  return checked_search(c, type, params);
 }
 
 void expect(http_client& c, const std::string& type, const param_list& params, const id_set& want) {

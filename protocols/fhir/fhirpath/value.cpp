@@ -1,5 +1,7 @@
 #include "protocols/fhir/fhirpath/value.hpp"
 
+#include "protocols/fhir/instant.hpp"
+
 #include <cmath>
 #include <cstdio>
 
@@ -27,15 +29,6 @@ int month_days(int y, int m) {
   return m == 2 && leap(y) ? 29 : days[(m - 1) % 12];
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
 
 void civil_from_days(std::int64_t z, int& y, int& m, int& d) {
   z += 719468;
@@ -50,7 +43,7 @@ void civil_from_days(std::int64_t z, int& y, int& m, int& d) {
 }
 
 std::int64_t to_millis(const temporal& t) {
-  const std::int64_t days = t.kind == temporal_kind::time ? 0 : days_from_civil(t.year, t.month, t.day);
+  const std::int64_t days = t.kind == temporal_kind::time ? 0 : days_since_epoch(t.year, t.month, t.day);
   return ((days * 24 + t.hour) * 60 + t.minute) * 60000LL + t.second * 1000LL + t.millis;
 }
 
