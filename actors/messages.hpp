@@ -124,11 +124,12 @@ struct fhir_request {
   std::vector<storage::index::entry> index;
   history_query history;
   std::string query; // search: the query string (URL query and form body)
+  std::string compartment; // search: "Patient/123" for a compartment search
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fhir_request& x) {
   return f(caf::meta::type_name("atrium.fhir_request"), x.op, x.service, x.type,
-           x.id, x.version, x.if_match, x.head, x.tail, x.index, x.history, x.query);
+           x.id, x.version, x.if_match, x.head, x.tail, x.index, x.history, x.query, x.compartment);
 }
 
 /// One version in a history reply.

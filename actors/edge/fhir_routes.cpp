@@ -361,6 +361,17 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     auto dest = ctx.dir->fhir_partition(svc.id, r.type, r.id);
     return send(ctx, dest, std::move(r), std::move(c), std::move(respond));
   }
+  if (rest[0] == "Patient" && rest.size() == 3 && rest[2] != "_history") {
+    // Compartment search: GET /Patient/{id}/{type}?…
+    auto member = fhir::find_resource_type(rest[2]);
+    if (!member)
+      return respond(fhir_error(error(errc::not_found,
+                                      "'" + rest[2] + "' is not an R4 resource type", "type")));
+    if (req.method != "GET")
+      return respond(method_not_allowed(req, "GET"));
+    return serve_fhir_search(ctx, svc, *member, rest[2], c.base, std::move(req),
+                             std::move(respond), "Patient/" + r.id);
+  }
   if (rest[2] != "_history" || rest.size() > 4)
     return respond(fhir_error(error(errc::not_found, "nothing is served at " + std::string{path})));
   if (req.method != "GET")

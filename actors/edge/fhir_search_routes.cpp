@@ -67,7 +67,7 @@ bool strict_handling(const http::request& req) {
 
 void serve_fhir_search(edge_context& ctx, const service_info& svc, std::uint16_t type,
                        std::string_view type_name, const std::string& base,
-                       http::request&& req, http::responder respond) {
+                       http::request&& req, http::responder respond, std::string compartment) {
   std::string query{http::split_target(req.target).second};
   if (req.method == "POST") {
     auto ct = req.header("content-type");
@@ -105,7 +105,8 @@ void serve_fhir_search(edge_context& ctx, const service_info& svc, std::uint16_t
   search_call c;
   c.base = base;
   auto encoded = encode_query(*params);
-  auto type_url = base + "/" + std::string{type_name};
+  auto type_url = base + "/" + (compartment.empty() ? "" : compartment + "/") +
+                  std::string{type_name};
   c.self_url = type_url + "?" + encoded + (q->cursor.empty() ? "" : "_cursor=" + q->cursor);
   if (c.self_url.back() == '&' || c.self_url.back() == '?')
     c.self_url.pop_back();
@@ -120,6 +121,7 @@ void serve_fhir_search(edge_context& ctx, const service_info& svc, std::uint16_t
   r.service = svc.id;
   r.type = type;
   r.query = std::move(query);
+  r.compartment = std::move(compartment);
   send_fhir(ctx, ctx.dir->search_worker(), std::move(r),
             [c = std::move(c)](fhir_reply&& reply) { return render(c, std::move(reply)); },
             std::move(respond));

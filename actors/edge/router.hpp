@@ -45,9 +45,11 @@ void serve_management(edge_context& ctx, std::span<const std::string> segments,
 void serve_fhir(edge_context& ctx, const service_info& svc,
                 std::span<const std::string> rest, http::request&& req,
                 http::responder respond);
-/// Type-level search; `base` is the service's base URL.
+/// Type-level search; `base` is the service's base URL. With a
+/// `compartment` ("Patient/123"), a compartment search of that patient.
 void serve_fhir_search(edge_context& ctx, const service_info& svc, std::uint16_t type,
                        std::string_view type_name, const std::string& base,
-                       http::request&& req, http::responder respond);
+                       http::request&& req, http::responder respond,
+                       std::string compartment = {});
 
 } // namespace atrium::actors

@@ -48,7 +48,10 @@ result<id_set> match_clause(const exec_context& ctx, std::string_view type,
 
 /// Runs a query already checked by bind_query for `type`: matches, sort,
 /// the page after `q.cursor`, then _include and _revinclude of that page.
+/// A `compartment` ("Patient/123") keeps only the resources in that
+/// patient's compartment (GET /Patient/123/{type}).
 result<page> run_search(const exec_context& ctx, std::string_view type,
-                        const fhir::search::search_query& q);
+                        const fhir::search::search_query& q,
+                        std::string_view compartment = {});
 
 } // namespace atrium::actors::search

@@ -6,6 +6,7 @@
 
 #include "actors/fhir/search_exec.hpp"
 #include "protocols/fhir/resource_types.hpp"
+#include "protocols/fhir/search/compartment.hpp"
 #include "storage/index_keys.hpp"
 #include "storage/keyspace.hpp"
 #include "storage/resource_record.hpp"
@@ -276,14 +277,44 @@ bool any_iterate(const std::vector<fs::include_spec>& specs) {
 
 } // namespace
 
+namespace {
+
+/// The resources of `type` in the compartment of `target` ("Patient/123"):
+/// those whose compartment parameters refer to it.
+result<id_set> compartment_members(const exec_context& ctx, std::string_view type,
+                                   std::string_view target) {
+  id_set out;
+  for (auto& code : fs::patient_compartment_params(type)) {
+    fs::clause c;
+    c.code = code;
+    c.values.push_back({fs::prefix::eq, std::string{target}, {std::string{target}},
+                        std::string{target}});
+    auto ids = match_clause(ctx, type, c);
+    if (!ids)
+      return ids;
+    id_set both;
+    std::set_union(out.begin(), out.end(), ids->begin(), ids->end(), std::back_inserter(both));
+    out = std::move(both);
+  }
+  return out;
+}
+
+} // namespace
+
 result<page> run_search(const exec_context& ctx, std::string_view type,
-                        const fs::search_query& q) {
+                        const fs::search_query& q, std::string_view compartment) {
   auto tid = fhir::find_resource_type(type);
   if (!tid)
     return status{errc::invalid, "'" + std::string{type} + "' is not an R4 resource type"};
 
   // ---- matches ----
   std::optional<id_set> ids;
+  if (!compartment.empty()) {
+    auto members = compartment_members(ctx, type, compartment);
+    if (!members)
+      return members.error();
+    ids = std::move(*members);
+  }
   for (auto& c : q.clauses) {
     auto matched = match_clause(ctx, type, c);
     if (!matched)

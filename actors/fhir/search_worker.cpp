@@ -29,7 +29,7 @@ fhir_reply run(node_context* ctx, const fhir_request& req) {
     return error_reply(s.code(), s.message(), s.where());
   auto view = ctx->db->view();
   search::exec_context ec{*view, req.service, registry};
-  auto page = search::run_search(ec, type, *q);
+  auto page = search::run_search(ec, type, *q, req.compartment);
   if (!page)
     return error_reply(page.error().code(), page.error().message(), page.error().where());
   fhir_reply r;

@@ -80,6 +80,8 @@ fhir_request sample_fhir_request() {
   x.tail = R"("},"active":true})";
   x.index = {{std::string("k\0ey-1", 6), "Smith"}, {"key-2", ""}};
   x.history = sample_query();
+  x.query = "name=x&_count=2";
+  x.compartment = "Patient/pat-1";
   return x;
 }
 
@@ -90,6 +92,9 @@ fhir_reply sample_fhir_reply() {
   x.record = sample_record(9);
   x.history = {sample_item(1), sample_item(2)};
   x.next_cursor = "abcdef";
+  x.hits = {{0x1234, "obs-1", R"({"resourceType":"Observation"})", false},
+            {0x0042, "pat-1", R"({"resourceType":"Patient"})", true}};
+  x.total = 0x0102030405ull;
   return x;
 }
 
@@ -165,6 +170,8 @@ void check_same(const fhir_request& a, const fhir_request& b) {
   CHECK(a.tail == b.tail);
   CHECK(a.index == b.index);
   check_same(a.history, b.history);
+  CHECK(a.query == b.query);
+  CHECK(a.compartment == b.compartment);
 }
 
 void check_same(const history_item& a, const history_item& b) {
@@ -181,6 +188,14 @@ void check_same(const fhir_reply& a, const fhir_reply& b) {
   for (std::size_t i = 0; i < a.history.size(); ++i)
     check_same(a.history[i], b.history[i]);
   CHECK(a.next_cursor == b.next_cursor);
+  REQUIRE(a.hits.size() == b.hits.size());
+  for (std::size_t i = 0; i < a.hits.size(); ++i) {
+    CHECK(a.hits[i].type == b.hits[i].type);
+    CHECK(a.hits[i].id == b.hits[i].id);
+    CHECK(a.hits[i].json == b.hits[i].json);
+    CHECK(a.hits[i].included == b.hits[i].included);
+  }
+  CHECK(a.total == b.total);
 }
 
 void check_same(const mgmt_request& a, const mgmt_request& b) {

@@ -193,3 +193,21 @@ TEST_CASE("search: _include, _revinclude and :iterate", "[e2e][search]") {
               "Patient/pat-29", "Observation/obs-08", "Observation/obs-09", "Observation/obs-10",
               "Observation/obs-15"}));
 }
+
+TEST_CASE("search: patient compartment", "[e2e][search]") {
+  auto c = fixture().n.client();
+  // GET /Patient/{id}/Observation: the Observations whose subject (a
+  // compartment parameter of Observation) is that patient, with further
+  // criteria applied as usual.
+  auto r = checked_search(*c, "Patient/pat-01/Observation", {});
+  CHECK(r.match_set() == observations_of({"pat-01"}));
+  for (auto& t : r.match_types)
+    CHECK(t == "Observation");
+  auto none = checked_search(*c, "Patient/pat-01/Observation", {{"code", "no-such-code"}});
+  CHECK(none.match_set().empty());
+  auto other = checked_search(*c, "Patient/pat-03/Observation", {{"_count", "1"}});
+  CHECK(other.match_set() == observations_of({"pat-03"}));
+  // A type outside the compartment has no members; an unknown type is 404.
+  CHECK(checked_search(*c, "Patient/pat-01/Organization", {}).match_set().empty());
+  CHECK(c->get(base + "/Patient/pat-01/Nonsense").status == 404);
+}
