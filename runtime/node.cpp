@@ -124,21 +124,18 @@ struct node::impl {
   /// Waits until every workspace actor has loaded and published its
   /// services, so the edge never answers 404 for a service that exists.
   status await_services() {
-    auto list = ask({mgmt_op::list_workspaces});
-    if (!list)
-      return list.error();
-    caf::scoped_actor self{*system};
+    // A workspace actor loads its services before it handles a message, so
+    // one answered request per workspace means all of them are published.
     std::string prefix{keys::workspace_prefix};
     auto cur = db->scan(storage::column::meta, prefix, keys::prefix_end(prefix));
     for (; cur.valid(); cur.next()) {
       mgmt_request req;
       req.op = mgmt_op::list_services;
       req.workspace = std::string{cur.key().substr(prefix.size())};
-      auto r = ask(req);
-      if (!r)
+      if (auto r = ask(req); !r)
         return r.error();
     }
-    return status::ok();
+    return cur.error();
   }
 };
 
