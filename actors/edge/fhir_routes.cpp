@@ -18,6 +18,7 @@
 #include "protocols/fhir/resource_json.hpp"
 #include "protocols/fhir/resource_types.hpp"
 #include "protocols/fhir/search/extract.hpp"
+#include "protocols/fhir/search/query.hpp"
 #include "storage/index_entries.hpp"
 #include "protocols/http/media.hpp"
 #include "protocols/http/query.hpp"
@@ -27,7 +28,8 @@ namespace atrium::actors {
 namespace {
 
 constexpr std::string_view fhir_json = "application/fhir+json; charset=utf-8";
-constexpr std::uint32_t max_count = 1000;
+// History pages share search's _count limit.
+constexpr std::uint32_t max_count = fhir::search::max_count;
 
 /// What this build of the FHIR service does (the CapabilityStatement).
 constexpr fhir::capabilities build_capabilities{.search = true};
@@ -259,7 +261,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     if (req.method == "POST")
       return respond(not_built("batch and transaction bundles"));
     if (req.method == "GET")
-      return respond(not_built("search"));
+      return respond(not_built("system-level search"));
     return respond(method_not_allowed(req, "GET, POST"));
   }
   if (rest[0] == "metadata") {

@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -268,6 +270,20 @@ std::string target_of(std::string_view url) {
     return std::string{url};
   auto slash = url.find('/', scheme + 3);
   return slash == std::string_view::npos ? "/" : std::string{url.substr(slash)};
+}
+
+std::string instant_now(int offset_hours) {
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000) + offset_hours * 3600;
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02d:00",
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000), offset_hours < 0 ? '-' : '+',
+                offset_hours < 0 ? -offset_hours : offset_hours);
+  return buf;
 }
 
 } // namespace e2e

@@ -108,4 +108,8 @@ std::string bundle_link(const json& bundle, std::string_view relation);
 /// The path and query of an absolute URL ("http://host/a?b" -> "/a?b").
 std::string target_of(std::string_view url);
 
+/// An instant `offset_hours` east of UTC for the current time, written with
+/// that offset ("…T11:00:00.123+01:00"), so a query carries '+' and ':'.
+std::string instant_now(int offset_hours);
+
 } // namespace e2e

@@ -22,21 +22,6 @@ const std::string base = "/default/fhir";
 
 using version_key = std::pair<std::string, std::string>; // ("Patient/x", "W/\"2\"")
 
-/// An instant `offset_hours` east of UTC for the current time, written with
-/// that offset ("…T11:00:00.123+01:00"), so the query carries '+' and ':'.
-std::string instant_now(int offset_hours) {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000) + offset_hours * 3600;
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02d:00",
-                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000), offset_hours < 0 ? '-' : '+',
-                offset_hours < 0 ? -offset_hours : offset_hours);
-  return buf;
-}
 
 std::vector<version_key> entries_of(const json& bundle) {
   std::vector<version_key> out;

@@ -41,19 +41,6 @@ std::pair<std::int64_t, id_set> total_and_matches(http_client& c, const std::str
   return {r.total, r.match_set()};
 }
 
-/// The current instant, written with an offset east of UTC ("…+01:00").
-std::string instant_now(int offset_hours) {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000) + offset_hours * 3600;
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+%02d:00", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000), offset_hours);
-  return buf;
-}
 
 std::string person(const std::string& id, const std::string& family, const std::string& gender,
                    const std::string& birth) {
