@@ -45,6 +45,7 @@ struct call {
   prefer_return prefer = prefer_return::representation;
   std::string self_url;  // history: this page
   std::string next_base; // history: the next page's URL without the cursor
+  fhir::subset_request subset; // read, vread: _summary / _elements
 };
 
 status error(errc code, std::string message, std::string where = {}) {
@@ -69,6 +70,8 @@ http::response answer(const call& c, fhir_reply&& reply) {
   switch (c.op) {
     case fhir_op::read:
     case fhir_op::vread: {
+      if (c.subset.m != fhir::subset_request::mode::whole)
+        rec.json = fhir::subset_resource(rec.json, c.type_name, c.subset);
       http::response res{200, std::string{fhir_json}, std::move(rec.json), {}};
       add_version_headers(res, rec);
       return res;
@@ -130,6 +133,16 @@ prefer_return parse_prefer(const http::request& req) {
   if (prefer->find("return=OperationOutcome") != std::string_view::npos)
     return prefer_return::outcome;
   return prefer_return::representation;
+}
+
+/// _summary and _elements of a read; other search parameters mean nothing
+/// there and are ignored.
+result<fhir::subset_request> read_subset(const http::query_params& q, std::string_view type) {
+  auto parsed = fhir::search::parse_query(q);
+  if (!parsed)
+    return parsed.error();
+  std::vector<std::string> unknown_elements; // lenient: unknown names just match nothing
+  return fhir::search::subset_of(*parsed, type, unknown_elements);
 }
 
 /// If-Match: W/"3" or "3" → 3; absent → 0.
@@ -338,6 +351,10 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       return respond(fhir_error(if_match.error()));
     r.if_match = *if_match;
     if (req.method == "GET") {
+      auto subset = read_subset(*query, rest[0]);
+      if (!subset)
+        return respond(fhir_error(subset.error()));
+      c.subset = std::move(*subset);
       r.op = c.op = fhir_op::read;
     } else if (req.method == "PUT") {
       if (auto s = check_json_body(req); !s)
@@ -386,6 +403,10 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
   if (ec != std::errc{} || p != vid.data() + vid.size() || v == 0)
     return respond(fhir_error(error(errc::not_found, "version '" + vid + "' of " + rest[0] + "/" +
                                                        r.id + " is not known")));
+  auto subset = read_subset(*query, rest[0]);
+  if (!subset)
+    return respond(fhir_error(subset.error()));
+  c.subset = std::move(*subset);
   r.op = c.op = fhir_op::vread;
   r.version = v;
   auto dest = ctx.dir->fhir_partition(svc.id, r.type, r.id);

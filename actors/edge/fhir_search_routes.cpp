@@ -26,6 +26,7 @@ struct search_call {
   std::string outcome;    // warnings about ignored parameters, or ""
   bool with_total = false;
   bool count_only = false;
+  fhir::subset_request subset; // _summary / _elements
 };
 
 http::response render(const search_call& c, fhir_reply&& reply) {
@@ -34,8 +35,12 @@ http::response render(const search_call& c, fhir_reply&& reply) {
   std::vector<fhir::search_entry> entries;
   if (!c.count_only) {
     entries.reserve(reply.hits.size());
-    for (auto& h : reply.hits)
-      entries.push_back({fhir::resource_type_name(h.type), h.id, h.json, h.included});
+    for (auto& h : reply.hits) {
+      auto type = fhir::resource_type_name(h.type);
+      if (c.subset.m != fhir::subset_request::mode::whole)
+        h.json = fhir::subset_resource(h.json, type, c.subset);
+      entries.push_back({type, h.id, std::move(h.json), h.included});
+    }
   }
   std::string next;
   if (!reply.next_cursor.empty() && !c.count_only)
@@ -90,11 +95,7 @@ void serve_fhir_search(edge_context& ctx, const service_info& svc, std::uint16_t
   if (q->count_clamped)
     problems.push_back("_count is at most " + std::to_string(fs::max_count) + "; " +
                        std::to_string(fs::max_count) + " was used");
-  if (!q->elements.empty())
-    problems.push_back("_elements is not supported yet; whole resources are returned");
-  if (q->summary != fs::summary_mode::none && q->summary != fs::summary_mode::count &&
-      q->summary != fs::summary_mode::false_)
-    problems.push_back("_summary other than count and false is not supported yet");
+  auto subset = fs::subset_of(*q, type_name, problems);
   if (!problems.empty() && strict_handling(req)) {
     std::string all;
     for (auto& p : problems)
@@ -114,6 +115,7 @@ void serve_fhir_search(edge_context& ctx, const service_info& svc, std::uint16_t
   if (!problems.empty())
     c.outcome = fhir::warning_outcome(problems);
   c.count_only = q->summary == fs::summary_mode::count;
+  c.subset = std::move(subset);
   c.with_total = c.count_only || q->total != fs::total_mode::none;
 
   fhir_request r;

@@ -29,4 +29,58 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+namespace {
+
+// Where the value starting at text[pos] ends, in validated minified JSON (so
+// only strings and nesting need tracking).
+std::size_t value_end(std::string_view text, std::size_t pos) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = pos; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+        if (depth == 0) return i + 1;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': in_string = true; break;
+      case '{':
+      case '[': ++depth; break;
+      case '}':
+      case ']':
+        if (depth == 0) return i; // end of the enclosing container
+        if (--depth == 0) return i + 1;
+        break;
+      case ',':
+        if (depth == 0) return i;
+        break;
+      default: break;
+    }
+  }
+  return text.size();
+}
+
+} // namespace
+
+std::vector<raw_member> raw_members(std::string_view object) {
+  std::vector<raw_member> members;
+  std::size_t pos = 1; // after '{'
+  while (pos < object.size() && object[pos] != '}') {
+    const std::size_t key_end = value_end(object, pos);
+    raw_member m;
+    if (key_end >= pos + 2) m.key = object.substr(pos + 1, key_end - pos - 2);
+    pos = key_end + 1; // past the key and its ':'
+    const std::size_t end = value_end(object, pos);
+    m.value = object.substr(pos, end - pos);
+    members.push_back(m);
+    pos = end < object.size() && object[end] == ',' ? end + 1 : end;
+  }
+  return members;
+}
+
 } // namespace atrium::fhir

@@ -33,56 +33,6 @@ const char* describe(simdjson::dom::element_type type) {
   }
 }
 
-// Where the value starting at text[pos] ends, in minified JSON that the DOM
-// parser has already validated (so only strings and nesting need tracking).
-std::size_t value_end(std::string_view text, std::size_t pos) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = pos; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-        if (depth == 0) return i + 1;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"': in_string = true; break;
-      case '{':
-      case '[': ++depth; break;
-      case '}':
-      case ']':
-        if (depth == 0) return i; // end of the enclosing container
-        if (--depth == 0) return i + 1;
-        break;
-      case ',':
-        if (depth == 0) return i;
-        break;
-      default: break;
-    }
-  }
-  return text.size();
-}
-
-// The raw text of each member value of a minified object, in document order.
-// Values are spliced from the client's text rather than re-serialised from
-// the DOM, because re-serialising rewrites numbers (1.50 becomes 1.5) and
-// FHIR decimals carry their precision in their digits.
-std::vector<std::string_view> raw_member_values(std::string_view object) {
-  std::vector<std::string_view> values;
-  std::size_t pos = 1; // after '{'
-  while (pos < object.size() && object[pos] != '}') {
-    pos = value_end(object, pos) + 1; // past the key and its ':'
-    const std::size_t end = value_end(object, pos);
-    values.push_back(object.substr(pos, end - pos));
-    pos = end < object.size() && object[end] == ',' ? end + 1 : end;
-  }
-  return values;
-}
-
 struct member {
   std::string_view key; // decoded
   simdjson::dom::element value;
@@ -93,7 +43,7 @@ struct member {
 // which JSON leaves undefined and which would otherwise be stored twice.
 result<std::vector<member>> members_of(simdjson::dom::object object, std::string_view raw,
                                        const std::string& path) {
-  const auto raw_values = raw_member_values(raw);
+  const auto raw_values = raw_members(raw);
   std::vector<member> members;
   members.reserve(raw_values.size());
   for (auto field : object) members.push_back({field.key, field.value, {}});
@@ -102,7 +52,7 @@ result<std::vector<member>> members_of(simdjson::dom::object object, std::string
 
   std::vector<std::string_view> keys;
   for (std::size_t i = 0; i < members.size(); ++i) {
-    members[i].raw = raw_values[i];
+    members[i].raw = raw_values[i].value;
     keys.push_back(members[i].key);
   }
   std::sort(keys.begin(), keys.end());

@@ -70,7 +70,7 @@ TEST_CASE("search: unknown parameters are ignored with a warning, or refused whe
 
   for (std::string q : {"gender=female&foo=bar", "gender=female&_has:Nope:x:y=1",
                         "gender=female&organization.nosuch=1", "gender=female&_sort=nosuch",
-                        "gender=female&_include=Patient:nosuch", "gender=female&_elements=id"}) {
+                        "gender=female&_include=Patient:nosuch", "gender=female&_elements=colour"}) {
     INFO(q);
     auto r = search(*c, "Patient", q);
     INFO(r.first_body.substr(0, 2000));
@@ -212,4 +212,57 @@ TEST_CASE("search: the searchset Bundle describes itself", "[e2e][search]") {
   CHECK(json{next.body}.str("/type") == "searchset");
   expect_400(*c, "Observation?code=8867-4&_cursor=zz");
   expect_400(*c, "Observation?code=8867-4&_cursor=0");
+}
+
+TEST_CASE("search and read: _summary and _elements return marked subsets", "[e2e][search]") {
+  auto c = fixture().n.client();
+  // A type no other case here searches, with summary (name, active), non-summary
+  // (qualification) and narrative (text) elements.
+  const std::string practitioner =
+    R"({"resourceType":"Practitioner","id":"subset-1","active":true,"name":[{"family":"Okafor"}],)"
+    R"("text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">Dr O</div>"},)"
+    R"("qualification":[{"code":{"text":"MD"}}],"gender":"female"})";
+  REQUIRE(c->put(base + "/Practitioner/subset-1", practitioner,
+                 {{"Content-Type", "application/fhir+json"}}).status == 201);
+
+  // The one resource of a search page or a read, with the paths that must and
+  // must not be there, and the SUBSETTED tag when anything was left out.
+  auto expect = [&](const std::string& target, std::vector<std::string> present,
+                    std::vector<std::string> absent) {
+    auto res = c->get(base + "/" + target);
+    INFO(target << " -> " << res.status << " " << res.body.substr(0, 600));
+    REQUIRE(res.status == 200);
+    json b{res.body};
+    std::string at = b.str("/resourceType") == "Bundle" ? "/entry/0/resource" : "";
+    REQUIRE(b.has(at + "/id"));
+    for (auto& p : present)
+      CHECK(b.has(at + "/" + p));
+    for (auto& p : absent)
+      CHECK_FALSE(b.has(at + "/" + p));
+    bool tagged = false;
+    for (std::size_t i = 0; i < b.count(at + "/meta/tag"); ++i)
+      tagged |= b.str(at + "/meta/tag/" + std::to_string(i) + "/code") == "SUBSETTED";
+    CHECK(tagged == !absent.empty());
+  };
+
+  const std::string search = "Practitioner?_id=subset-1&";
+  expect(search + "_summary=true", {"name", "active", "gender", "meta/versionId"},
+         {"text", "qualification"});
+  expect(search + "_summary=text", {"text"}, {"name", "active", "qualification"});
+  expect(search + "_summary=data", {"name", "qualification"}, {"text"});
+  expect(search + "_elements=qualification,Practitioner.gender", {"qualification", "gender"},
+         {"name", "active", "text"});
+  expect(search + "_summary=false", {"name", "text", "qualification"}, {});
+
+  // Read and vread take them too; without them the resource is whole.
+  expect("Practitioner/subset-1?_elements=name", {"name"}, {"gender", "qualification"});
+  expect("Practitioner/subset-1/_history/1?_summary=true", {"name"}, {"qualification"});
+  expect("Practitioner/subset-1", {"name", "text", "qualification"}, {});
+  CHECK(c->get(base + "/Practitioner/subset-1?_summary=maybe").status == 400);
+
+  // An element the type does not have is a warning (lenient) or 400 (strict).
+  auto unknown = c->get(base + "/" + search + "_elements=colour");
+  REQUIRE(unknown.status == 200);
+  CHECK(unknown.body.find("colour") != std::string::npos);
+  expect_400(*c, search + "_elements=colour", strict);
 }

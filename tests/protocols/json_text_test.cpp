@@ -20,3 +20,15 @@ TEST_CASE("append_json_string quotes and escapes") {
   CHECK(json("/ and \x7f") == "x=\"/ and \x7f\"");
   CHECK(json("M\xc3\xbcller \xe2\x9c\x93") == "x=\"M\xc3\xbcller \xe2\x9c\x93\"");
 }
+
+TEST_CASE("raw_members splits a minified object and keeps values as written") {
+  auto m = atrium::fhir::raw_members(R"({"a":1.50,"b":{"c":[1,{"d":"}"}]},"e":"x\"y,","f":[]})");
+  REQUIRE(m.size() == 4);
+  CHECK(m[0].key == "a");
+  CHECK(m[0].value == "1.50");
+  CHECK(m[1].value == R"({"c":[1,{"d":"}"}]})");
+  CHECK(m[2].value == R"("x\"y,")");
+  CHECK(m[3].key == "f");
+  CHECK(m[3].value == "[]");
+  CHECK(atrium::fhir::raw_members("{}").empty());
+}

@@ -582,4 +582,27 @@ status bind_query(search_query& q, std::string_view type, const param_registry& 
   return status::ok();
 }
 
+fhir::subset_request subset_of(const search_query& q, std::string_view type,
+                               std::vector<std::string>& problems) {
+  using mode = fhir::subset_request::mode;
+  fhir::subset_request r;
+  switch (q.summary) {
+    case summary_mode::true_: r.m = mode::summary; return r;
+    case summary_mode::text: r.m = mode::text; return r;
+    case summary_mode::data: r.m = mode::data; return r;
+    default: break;
+  }
+  if (q.elements.empty()) return r;
+  r.m = mode::elements;
+  for (const auto& e : q.elements) {
+    std::string_view name = e;
+    if (name.starts_with(type) && name.size() > type.size() && name[type.size()] == '.')
+      name.remove_prefix(type.size() + 1);
+    if (!fhir::has_element(type, name))
+      problems.push_back("_elements: " + std::string{type} + " has no element '" + e + "'");
+    r.elements.push_back(e);
+  }
+  return r;
+}
+
 } // namespace atrium::fhir::search

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "protocols/common/status.hpp"
+#include "protocols/fhir/elements.hpp"
 #include "protocols/fhir/search/params.hpp"
 #include "protocols/http/query.hpp"
 
@@ -99,5 +100,11 @@ result<search_query> parse_query(const http::query_params& params);
 /// an error: invalid, naming the parameter). Prefixes are only allowed on
 /// number, date and quantity.
 status bind_query(search_query& q, std::string_view type, const param_registry& registry);
+
+/// What _summary and _elements ask for (for search and read); _elements
+/// naming no element of `type` is added to `problems`. _summary wins when
+/// both are given (FHIR leaves the pair undefined; a summary is smaller).
+fhir::subset_request subset_of(const search_query& q, std::string_view type,
+                               std::vector<std::string>& problems);
 
 } // namespace atrium::fhir::search
