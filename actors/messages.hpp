@@ -92,6 +92,7 @@ enum class fhir_op : std::uint8_t {
   history_type,
   history_system,
   search, // type level: `type` and `query`
+  search_system, // [base]?_type=…: `query` only
 };
 
 /// History page parameters. Times are microseconds UTC; `cursor` is the

@@ -274,7 +274,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     if (req.method == "POST")
       return respond(not_built("batch and transaction bundles"));
     if (req.method == "GET")
-      return respond(not_built("system-level search"));
+      return serve_fhir_search(ctx, svc, 0, "", c.base, std::move(req), std::move(respond));
     return respond(method_not_allowed(req, "GET, POST"));
   }
   if (rest[0] == "metadata") {
@@ -284,6 +284,11 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       return respond(method_not_allowed(req, "GET"));
     return respond({200, std::string{fhir_json},
                     fhir::capability_statement(c.base, ctx.software_version, build_capabilities), {}});
+  }
+  if (rest[0] == "_search" && rest.size() == 1) {
+    if (req.method != "POST")
+      return respond(method_not_allowed(req, "POST"));
+    return serve_fhir_search(ctx, svc, 0, "", c.base, std::move(req), std::move(respond));
   }
   if (rest[0] == "_history" && rest.size() == 1) {
     if (req.method != "GET")

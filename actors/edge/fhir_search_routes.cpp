@@ -68,6 +68,45 @@ bool strict_handling(const http::request& req) {
   return prefer && prefer->find("handling=strict") != std::string_view::npos;
 }
 
+/// Checks a system search's parameters as each type of _type would (the
+/// worker binds per type again): a parameter must mean something on every
+/// type or on none (then it is ignored like any unknown parameter). Without
+/// _type, only Resource's parameters apply.
+status bind_system_query(fs::search_query& q) {
+  const auto& registry = fs::param_registry::r4();
+  if (q.types.empty()) {
+    auto checked = q;
+    if (auto s = fs::bind_query(checked, "", registry); !s)
+      return s;
+    q.problems = std::move(checked.problems);
+  } else {
+    std::erase_if(q.types, [&](const std::string& t) {
+      if (fhir::find_resource_type(t)) return false;
+      q.problems.push_back("unknown resource type '" + t + "' in _type");
+      return true;
+    });
+    if (q.types.empty())
+      return {errc::invalid, "none of the types in _type is an R4 resource type", "_type"};
+    std::optional<std::vector<std::string>> common;
+    for (const auto& type : q.types) {
+      auto checked = q;
+      checked.types.clear();
+      if (auto s = fs::bind_query(checked, type, registry); !s)
+        return s;
+      if (common && *common != checked.problems)
+        return {errc::invalid,
+                "a system search's parameters must apply to every type in _type; they differ for " +
+                  type + ": " + (checked.problems.empty() ? common->back() : checked.problems.back())};
+      common = std::move(checked.problems);
+    }
+    q.problems = std::move(*common);
+  }
+  if (!q.sort.empty() && q.types.size() != 1)
+    q.problems.push_back("a system search over several types is ordered by type (as _type lists "
+                         "them); _sort orders within each type");
+  return status::ok();
+}
+
 } // namespace
 
 void serve_fhir_search(edge_context& ctx, const service_info& svc, std::uint16_t type,
@@ -89,7 +128,9 @@ void serve_fhir_search(edge_context& ctx, const service_info& svc, std::uint16_t
   auto q = fs::parse_query(*params);
   if (!q)
     return respond(fhir_error(q.error()));
-  if (auto s = fs::bind_query(*q, type_name, fs::param_registry::r4()); !s)
+  const bool system = type_name.empty();
+  if (auto s = system ? bind_system_query(*q) : fs::bind_query(*q, type_name, fs::param_registry::r4());
+      !s)
     return respond(fhir_error(s));
   auto problems = q->problems;
   if (q->count_clamped)
@@ -106,8 +147,9 @@ void serve_fhir_search(edge_context& ctx, const service_info& svc, std::uint16_t
   search_call c;
   c.base = base;
   auto encoded = encode_query(*params);
-  auto type_url = base + "/" + (compartment.empty() ? "" : compartment + "/") +
-                  std::string{type_name};
+  auto type_url = system ? base
+                         : base + "/" + (compartment.empty() ? "" : compartment + "/") +
+                             std::string{type_name};
   c.self_url = type_url + "?" + encoded + (q->cursor.empty() ? "" : "_cursor=" + q->cursor);
   if (c.self_url.back() == '&' || c.self_url.back() == '?')
     c.self_url.pop_back();
@@ -119,7 +161,7 @@ void serve_fhir_search(edge_context& ctx, const service_info& svc, std::uint16_t
   c.with_total = c.count_only || q->total != fs::total_mode::none;
 
   fhir_request r;
-  r.op = fhir_op::search;
+  r.op = system ? fhir_op::search_system : fhir_op::search;
   r.service = svc.id;
   r.type = type;
   r.query = std::move(query);

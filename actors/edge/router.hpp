@@ -47,6 +47,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
                 http::responder respond);
 /// Type-level search; `base` is the service's base URL. With a
 /// `compartment` ("Patient/123"), a compartment search of that patient.
+/// An empty `type_name` is a system-level search ([base]?_type=…).
 void serve_fhir_search(edge_context& ctx, const service_info& svc, std::uint16_t type,
                        std::string_view type_name, const std::string& base,
                        http::request&& req, http::responder respond,

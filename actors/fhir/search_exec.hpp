@@ -54,4 +54,10 @@ result<page> run_search(const exec_context& ctx, std::string_view type,
                         const fhir::search::search_query& q,
                         std::string_view compartment = {});
 
+/// A system-level search ([base]?…): the parsed, unbound query runs on each
+/// type of _type (every type when absent) in that order, bound for each, and
+/// one page is filled from consecutive types. The cursor names the type and
+/// the position within it. _sort orders within each type.
+result<page> run_system_search(const exec_context& ctx, const fhir::search::search_query& q);
+
 } // namespace atrium::actors::search

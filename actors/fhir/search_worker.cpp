@@ -17,7 +17,6 @@ namespace {
 
 fhir_reply run(node_context* ctx, const fhir_request& req) {
   namespace fs = fhir::search;
-  auto type = fhir::resource_type_name(req.type);
   auto params = http::parse_query(req.query);
   if (!params)
     return error_reply(errc::invalid, "the query string has a malformed escape");
@@ -25,11 +24,16 @@ fhir_reply run(node_context* ctx, const fhir_request& req) {
   if (!q)
     return error_reply(q.error().code(), q.error().message(), q.error().where());
   const auto& registry = fs::param_registry::r4();
-  if (auto s = fs::bind_query(*q, type, registry); !s)
-    return error_reply(s.code(), s.message(), s.where());
   auto view = ctx->db->view();
   search::exec_context ec{*view, req.service, registry};
-  auto page = search::run_search(ec, type, *q, req.compartment);
+  auto page = [&]() -> result<search::page> {
+    if (req.op == fhir_op::search_system)
+      return search::run_system_search(ec, *q); // binds per type
+    auto type = fhir::resource_type_name(req.type);
+    if (auto s = fs::bind_query(*q, type, registry); !s)
+      return s;
+    return search::run_search(ec, type, *q, req.compartment);
+  }();
   if (!page)
     return error_reply(page.error().code(), page.error().message(), page.error().where());
   fhir_reply r;

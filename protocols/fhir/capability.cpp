@@ -131,9 +131,12 @@ std::string capability_statement(std::string_view base_url, std::string_view sof
     json.close('}');
   }
   json.close(']');
-  std::vector<std::string_view> system_interactions = {"history-system"};
+  // In the order of the R4 value set system-restful-interaction.
+  std::vector<std::string_view> system_interactions;
   if (caps.transaction) system_interactions.push_back("transaction");
   if (caps.batch) system_interactions.push_back("batch");
+  if (caps.search) system_interactions.push_back("search-system");
+  system_interactions.push_back("history-system");
   json.codes("interaction", system_interactions);
   json.close('}');
   json.close(']');

@@ -7,7 +7,7 @@ namespace atrium::fhir {
 /// What a build of the FHIR service supports, so that the CapabilityStatement
 /// claims exactly that and no more. Grows as features land.
 struct capabilities {
-  bool search = false;            // search-type and each type's searchParam list
+  bool search = false;            // search-type, search-system, each type's searchParam list
   bool conditional_create = false;
   bool conditional_update = false;
   bool patch = false;

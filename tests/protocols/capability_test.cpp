@@ -85,7 +85,7 @@ TEST_CASE("optional features appear only when enabled") {
   CHECK(bool(account["conditionalCreate"]));
   CHECK(bool(account["conditionalUpdate"]));
   CHECK(codes(s.doc["rest"].at(0)["interaction"]) ==
-        std::set<std::string>{"history-system", "transaction", "batch"});
+        std::set<std::string>{"history-system", "search-system", "transaction", "batch"});
 
   const std::string without = capability_statement("http://h", "1", capabilities{});
   CHECK(without.find("search-type") == std::string::npos);

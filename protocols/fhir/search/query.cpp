@@ -598,7 +598,7 @@ fhir::subset_request subset_of(const search_query& q, std::string_view type,
     std::string_view name = e;
     if (name.starts_with(type) && name.size() > type.size() && name[type.size()] == '.')
       name.remove_prefix(type.size() + 1);
-    if (!fhir::has_element(type, name))
+    if (!type.empty() && !fhir::has_element(type, name))
       problems.push_back("_elements: " + std::string{type} + " has no element '" + e + "'");
     r.elements.push_back(e);
   }

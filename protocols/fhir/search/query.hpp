@@ -102,7 +102,7 @@ result<search_query> parse_query(const http::query_params& params);
 status bind_query(search_query& q, std::string_view type, const param_registry& registry);
 
 /// What _summary and _elements ask for (for search and read); _elements
-/// naming no element of `type` is added to `problems`. _summary wins when
+/// naming no element of `type` (if not empty) is added to `problems`. _summary wins when
 /// both are given (FHIR leaves the pair undefined; a summary is smaller).
 fhir::subset_request subset_of(const search_query& q, std::string_view type,
                                std::vector<std::string>& problems);
