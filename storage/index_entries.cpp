@@ -14,9 +14,44 @@ void add(std::vector<entry>& out, std::string key, std::string value = {}) {
   out.push_back({std::move(key), std::move(value)});
 }
 
+/// One component value of a composite entry (index_keys.hpp, 'k').
+void add_part(composite_parts& parts, const index_value& v) {
+  switch (v.k) {
+    case index_value::kind::token:
+      parts.text(v.code);
+      parts.text(v.system);
+      break;
+    case index_value::kind::number:
+      parts.number(v.number);
+      break;
+    case index_value::kind::quantity:
+      parts.number(v.number);
+      parts.text(v.system);
+      parts.text(v.code);
+      break;
+    case index_value::kind::date:
+      parts.instant(v.start);
+      parts.instant(v.end);
+      break;
+    default: // string (normalized), reference, uri
+      parts.text(v.text);
+      break;
+  }
+}
+
 void add_value(std::vector<entry>& out, service_id s, type_id t, param_id p,
                std::string_view id, const index_value& v) {
   switch (v.k) {
+    case index_value::kind::composite: {
+      composite_parts parts;
+      for (const auto& part : v.parts) {
+        if (part.k == index_value::kind::token && part.code.empty())
+          return; // a text-only coding has no code to search by
+        add_part(parts, part);
+      }
+      add(out, composite_entry(s, t, p, parts.bytes, id));
+      break;
+    }
     case index_value::kind::string:
       add(out, string_entry(s, t, p, v.text, id), v.original);
       break;

@@ -140,6 +140,58 @@ std::string uri_entry(service_id s, type_id t, param_id p, std::string_view uri,
   return terminated(with_prefix(s, t, p, kind::uri, uri.size() + 1), uri).append(id);
 }
 
+std::string composite_entry(service_id svc, type_id type, param_id param,
+                            std::string_view parts, std::string_view id) {
+  auto key = with_prefix(svc, type, param, kind::composite, parts.size() + id.size() + 1);
+  key.append(parts);
+  key.append(id);
+  key.push_back(static_cast<char>(static_cast<unsigned char>(id.size()))); // ids are ≤ 64
+  return key;
+}
+
+void composite_parts::text(std::string_view s) {
+  bytes.append(s);
+  bytes.push_back('\0');
+}
+
+void composite_parts::number(double v) { append_double(bytes, v); }
+
+void composite_parts::instant(std::int64_t v) { keys::append_i64(bytes, v); }
+
+composite_reader::composite_reader(std::string_view key) {
+  if (key.size() <= prefix_size + 1)
+    return;
+  auto id_size = static_cast<unsigned char>(key.back());
+  auto body = key.substr(prefix_size, key.size() - prefix_size - 1);
+  if (id_size <= body.size())
+    rest_ = body.substr(0, body.size() - id_size);
+}
+
+std::optional<std::string_view> composite_reader::text() {
+  auto nul = rest_.find('\0');
+  if (nul == std::string_view::npos)
+    return std::nullopt;
+  auto out = rest_.substr(0, nul);
+  rest_.remove_prefix(nul + 1);
+  return out;
+}
+
+std::optional<double> composite_reader::number() {
+  if (rest_.size() < 8)
+    return std::nullopt;
+  auto v = read_double(rest_.data());
+  rest_.remove_prefix(8);
+  return v;
+}
+
+std::optional<std::int64_t> composite_reader::instant() {
+  if (rest_.size() < 8)
+    return std::nullopt;
+  auto v = keys::read_i64(rest_.data());
+  rest_.remove_prefix(8);
+  return v;
+}
+
 std::optional<std::string_view> entry_id(std::string_view key) {
   if (key.size() <= prefix_size)
     return std::nullopt;
@@ -180,6 +232,12 @@ std::optional<std::string_view> entry_id(std::string_view key) {
       if (second == std::string_view::npos || body.size() <= second + 1 + 8)
         return std::nullopt;
       return body.substr(second + 1 + 8);
+    }
+    case kind::composite: {
+      auto id_size = static_cast<unsigned char>(body.back());
+      if (id_size == 0 || body.size() < 1u + id_size)
+        return std::nullopt;
+      return body.substr(body.size() - 1 - id_size, id_size);
     }
   }
   return std::nullopt;

@@ -15,6 +15,11 @@
 //   'r' target 0x00 id                      reference, target first (chains, _revinclude)
 //   'g' id 0x00 target                      reference, source first (_has, _include)
 //   'u' uri 0x00 id                         uri
+//   'k' part… id len(1)                     composite: one part per component,
+//        laid out by the component's type — token code 0x00 system 0x00;
+//        string normalized 0x00; reference, uri text 0x00; number number(8);
+//        quantity number(8) system 0x00 code 0x00; date start(8) end(8).
+//        Parts may be fixed-width, so the id's length ends the key.
 //
 // Every entry costs a memtable insert on the write path, so rare queries
 // are served by scans instead of entries of their own: `system|` filters the
@@ -54,6 +59,7 @@ enum class kind : char {
   reference = 'r',
   reference_source = 'g',
   uri = 'u',
+  composite = 'k',
 };
 
 /// svc type param kind: the prefix of every entry of one kind.
@@ -88,6 +94,29 @@ std::string reference_source_entry(service_id, type_id, param_id, std::string_vi
                                    std::string_view target);
 std::string uri_entry(service_id, type_id, param_id, std::string_view uri,
                       std::string_view id);
+
+/// A composite entry from its parts, already laid out (composite_parts).
+std::string composite_entry(service_id, type_id, param_id, std::string_view parts,
+                            std::string_view id);
+
+/// Lays out the parts of a composite entry, and reads them back in order.
+struct composite_parts {
+  std::string bytes;
+  void text(std::string_view s); // code, system, string, reference, uri
+  void number(double v);
+  void instant(std::int64_t v); // date start or end
+};
+class composite_reader {
+public:
+  /// Positioned at the first part of a 'k' entry.
+  explicit composite_reader(std::string_view key);
+  std::optional<std::string_view> text();
+  std::optional<double> number();
+  std::optional<std::int64_t> instant();
+
+private:
+  std::string_view rest_; // the parts not read yet (the id excluded)
+};
 
 /// The id at the end of an entry of a shape that ends "0x00 id" (string,
 /// token, reference, uri) or a fixed-width shape (date, number, quantity),

@@ -1,5 +1,7 @@
 #include "actors/fhir/search_exec.hpp"
 
+#include "actors/fhir/search_scan.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -26,11 +28,6 @@ using storage::column;
 constexpr std::int64_t micros_per_day = 86'400'000'000;
 
 // ---- id sets ----------------------------------------------------------------
-
-void normalize(id_set& ids) {
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-}
 
 id_set intersect(const id_set& a, const id_set& b) {
   id_set out;
@@ -59,29 +56,6 @@ std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
 }
 
 // ---- scans --------------------------------------------------------------------
-
-/// The ids of the index entries in [lower, upper) that `keep` accepts.
-template <class Keep>
-result<id_set> scan_ids(const exec_context& ctx, const std::string& lower,
-                        const std::string& upper, Keep keep) {
-  id_set ids;
-  auto cur = ctx.db.scan(column::index, lower, upper);
-  for (; cur.valid(); cur.next()) {
-    if (!keep(cur.key(), cur.value()))
-      continue;
-    if (auto id = ix::entry_id(cur.key()))
-      ids.emplace_back(*id);
-  }
-  if (auto s = cur.error(); !s)
-    return s;
-  normalize(ids);
-  return ids;
-}
-
-result<id_set> scan_prefix(const exec_context& ctx, const std::string& prefix) {
-  return scan_ids(ctx, prefix, keys::prefix_end(prefix),
-                  [](std::string_view, std::string_view) { return true; });
-}
 
 std::string with_i64(std::string prefix, std::int64_t v) {
   keys::append_i64(prefix, v);
@@ -112,17 +86,6 @@ status unsupported(const fs::clause& c, std::string what) {
   return {errc::not_implemented,
           "search parameter '" + c.code + "': " + what + " is not supported yet", c.code};
 }
-
-status invalid_value(const fs::clause& c, const fs::raw_value& v, std::string why) {
-  return {errc::invalid, "search parameter '" + c.code + "': '" + v.text + "' " + why, c.code};
-}
-
-struct param_scope {
-  const exec_context& ctx;
-  std::uint16_t type;
-  ix::param_id pid;
-  std::string prefix(ix::kind k) const { return ix::prefix(ctx.service, type, pid, k); }
-};
 
 // ---- per type ----------------------------------------------------------------
 
@@ -225,31 +188,6 @@ result<id_set> match_date(const param_scope& ps, const fs::clause& c, const fs::
     }
   }
   return id_set{};
-}
-
-/// A number as written and the interval its precision implies
-/// ("100" is [99.5, 100.5), "1e2" likewise, "100.0" is [99.95, 100.05)).
-struct number_value {
-  double value = 0;
-  double low = 0;
-  double high = 0;
-};
-
-std::optional<number_value> parse_number(std::string_view text) {
-  std::string s{text};
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v))
-    return std::nullopt;
-  auto dot = s.find('.');
-  auto exp = s.find_first_of("eE");
-  int decimals = 0;
-  if (dot != std::string::npos)
-    decimals = static_cast<int>((exp == std::string::npos ? s.size() : exp) - dot - 1);
-  if (exp != std::string::npos)
-    decimals -= std::atoi(s.c_str() + exp + 1);
-  double half = 0.5 * std::pow(10.0, -decimals);
-  return number_value{v, v - half, v + half};
 }
 
 /// A numeric range scan over entries `base` + encoded number (+ id).
@@ -380,6 +318,7 @@ result<id_set> match_values(const exec_context& ctx, std::uint16_t type,
       case fs::param_type::number: ids = match_number(ps, c, v); break;
       case fs::param_type::quantity: ids = match_quantity(ps, c, v); break;
       case fs::param_type::reference: ids = match_reference(ps, c, v, p); break;
+      case fs::param_type::composite: ids = match_composite(ps, c, v, p); break;
       default: return unsupported(c, std::string{fs::param_type_name(p.type)} + " parameters");
     }
     if (!ids)

@@ -287,8 +287,10 @@ result<id_set> compartment_members(const exec_context& ctx, std::string_view typ
   for (auto& code : fs::patient_compartment_params(type)) {
     fs::clause c;
     c.code = code;
-    c.values.push_back({fs::prefix::eq, std::string{target}, {std::string{target}},
-                        std::string{target}});
+    fs::raw_value v;
+    v.text = v.raw = target;
+    v.parts = {std::string{target}};
+    c.values.push_back(std::move(v));
     auto ids = match_clause(ctx, type, c);
     if (!ids)
       return ids;

@@ -59,11 +59,11 @@ private:
 };
 
 /// The parameters a type can be searched by: those the index serves
-/// (composite and special ones are not indexed yet, so they are not claimed).
+/// (special ones are not indexed, so they are not claimed).
 void search_params(json_builder& json, std::string_view type) {
   json.open('[', "searchParam");
   for (auto* p : search::param_registry::r4().for_type(type)) {
-    if (p->type == search::param_type::composite || p->type == search::param_type::special)
+    if (p->type == search::param_type::special)
       continue;
     json.open('{');
     json.string("name", p->code);

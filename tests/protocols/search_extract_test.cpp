@@ -587,3 +587,37 @@ TEST_CASE("every resource of the bulk sample extracts", "[extract]") {
             << " values/s, " << static_cast<std::size_t>(resources.size() / seconds)
             << " resources/s (" << seconds * 1000 << " ms)\n";
 }
+
+namespace {
+// One line per composite value: its parts, "|"-joined per part.
+std::vector<std::string> composites(const std::vector<index_value>& vs) {
+  std::vector<std::string> out;
+  for (const auto& v : vs) {
+    REQUIRE(v.k == index_value::kind::composite);
+    std::ostringstream s;
+    for (const auto& p : v.parts) {
+      if (&p != &v.parts.front()) s << " $ ";
+      if (p.k == index_value::kind::token) s << p.system << "|" << p.code;
+      else if (p.k == index_value::kind::quantity) s << p.number << " " << p.code;
+      else s << p.text;
+    }
+    out.push_back(s.str());
+  }
+  return out;
+}
+} // namespace
+
+TEST_CASE("composite values pair components from the same item", "[extract]") {
+  const auto bp = extract_ok(blood_pressure, "Observation");
+  // Each component's code goes with its own value, never the other's.
+  CHECK(composites(of(bp, "component-code-value-quantity")) ==
+        strs{"http://loinc.org|8480-6 $ 120 mm[Hg]", "http://loinc.org|8462-4 $ 80 mm[Hg]"});
+  // combo-: the Observation itself (no value: nothing) and each component.
+  CHECK(composites(of(bp, "combo-code-value-quantity")) ==
+        strs{"http://loinc.org|8480-6 $ 120 mm[Hg]", "http://loinc.org|8462-4 $ 80 mm[Hg]"});
+  CHECK(of(bp, "code-value-quantity").empty());
+
+  const auto hr = extract_ok(heart_rate, "Observation");
+  CHECK(composites(of(hr, "code-value-quantity")) == strs{"http://loinc.org|8867-4 $ 72.5 /min"});
+  CHECK(of(hr, "code-value-concept").empty());
+}

@@ -100,3 +100,28 @@ TEST_CASE("manifests round-trip and reject truncation") {
   CHECK_FALSE(ix::decode_manifest(bytes.substr(0, bytes.size() - 1 - 3)));
   CHECK(ix::manifest_key(1, 2, "a").rfind(ix::param_prefix(1, 2, ~0ull), 0) == 0);
 }
+
+TEST_CASE("composite entries read back part by part and give back their id") {
+  ix::composite_parts parts;
+  parts.text("8480-6");
+  parts.text("http://loinc.org");
+  parts.number(120.5);
+  parts.text("http://unitsofmeasure.org");
+  parts.text("mm[Hg]");
+  parts.instant(-5);
+  parts.instant(0); // fixed-width parts may hold 0x00 bytes
+  for (std::string id : {std::string("o1"), std::string(64, 'x')}) {
+    auto key = ix::composite_entry(7, 3, 99, parts.bytes, id);
+    CHECK(key.starts_with(ix::prefix(7, 3, 99, ix::kind::composite)));
+    CHECK(ix::entry_id(key) == std::optional<std::string_view>{id});
+    ix::composite_reader r(key);
+    CHECK(r.text() == std::optional<std::string_view>{"8480-6"});
+    CHECK(r.text() == std::optional<std::string_view>{"http://loinc.org"});
+    CHECK(r.number() == 120.5);
+    CHECK(r.text() == std::optional<std::string_view>{"http://unitsofmeasure.org"});
+    CHECK(r.text() == std::optional<std::string_view>{"mm[Hg]"});
+    CHECK(r.instant() == -5);
+    CHECK(r.instant() == 0);
+    CHECK_FALSE(r.number()); // the id is not a part
+  }
+}

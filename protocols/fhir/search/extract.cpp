@@ -40,6 +40,7 @@ struct compiled_param {
   std::string expression; // the text compiled, to notice a replaced parameter
   std::shared_ptr<const fp::expression> whole;
   std::vector<fp::expression> branches; // share `whole`'s nodes
+  std::vector<fp::expression> components; // composite: each component's expression
   std::string error;                    // compile error (branches empty)
 };
 
@@ -88,6 +89,16 @@ std::shared_ptr<const compiled_param> compile_param(const search_param& p, std::
     if (!lead.empty() && lead != type && find_resource_type(lead))
       continue; // another type's branch
     c->branches.emplace_back(std::shared_ptr<const fp::node>(c->whole, part), c->whole->text());
+  }
+  for (const auto& component : p.components) {
+    auto compiled = fp::compile(component.expression);
+    if (!compiled) {
+      c->error = "component expression " + component.expression +
+                 " does not compile: " + compiled.error().message();
+      c->branches.clear();
+      return c;
+    }
+    c->components.push_back(std::move(*compiled));
   }
   return c;
 }
@@ -208,6 +219,9 @@ bool has_any(object o, std::initializer_list<std::string_view> keys) {
 // ---- typing values ------------------------------------------------------------
 
 bool same_value(const index_value& a, const index_value& b) {
+  if (a.parts.size() != b.parts.size()) return false;
+  for (std::size_t i = 0; i < a.parts.size(); ++i)
+    if (!same_value(a.parts[i], b.parts[i])) return false;
   return a.k == b.k && a.start == b.start && a.end == b.end && a.number == b.number &&
          a.text == b.text && a.code == b.code && a.system == b.system && a.original == b.original;
 }
@@ -567,8 +581,26 @@ void typed_values(param_type t, const fp::collection& items, sink& s) {
   }
 }
 
+// Appends every combination of one value per component (odometer order),
+// at most max_composite_combinations.
+void add_combinations(sink& s, const std::vector<std::vector<index_value>>& per_component) {
+  std::vector<std::size_t> at(per_component.size(), 0);
+  if (per_component.empty()) return; // a composite without components
+  for (const auto& values : per_component)
+    if (values.empty()) return;
+  for (std::size_t n = 0; n < max_composite_combinations; ++n) {
+    index_value v;
+    v.k = index_value::kind::composite;
+    for (std::size_t i = 0; i < at.size(); ++i) v.parts.push_back(per_component[i][at[i]]);
+    s.push(std::move(v));
+    std::size_t i = at.size();
+    while (i > 0 && ++at[i - 1] == per_component[i - 1].size()) at[--i] = 0;
+    if (i == 0) return;
+  }
+}
+
 bool indexed_here(const search_param& p) {
-  if (p.type == param_type::composite || p.type == param_type::special) return false;
+  if (p.type == param_type::special) return false;
   if (p.expression.empty()) return false;
   // Set by the server as it stores the version, from the version's own meta.
   return p.code != "_lastUpdated";
@@ -622,14 +654,35 @@ result<std::vector<index_value>> extract(std::string_view resource_json, std::st
       return;
     }
     sink s{out, p, out.size()};
+    auto failed = [&](const status& e) {
+      if (problems) problems->push_back({p, e.message() + " (" + e.where() + ")"});
+    };
     for (const fp::expression& branch : compiled.branches) {
       auto items = fp::evaluate(branch, root, input, no_resolver);
       if (!items) {
-        if (problems)
-          problems->push_back({p, items.error().message() + " (" + items.error().where() + ")"});
+        failed(items.error());
         continue;
       }
-      typed_values(p->type, *items, s);
+      if (p->type != param_type::composite) {
+        typed_values(p->type, *items, s);
+        continue;
+      }
+      // Each item's components are evaluated with the item as their input.
+      for (const fp::item& item : *items) {
+        std::vector<std::vector<index_value>> per_component(compiled.components.size());
+        for (std::size_t i = 0; i < compiled.components.size(); ++i) {
+          const search_param* part = registry.find_url(p->components[i].definition);
+          if (!part) break; // a component defined nowhere cannot be typed
+          auto values = fp::evaluate(compiled.components[i], root, fp::collection{item}, no_resolver);
+          if (!values) {
+            failed(values.error());
+            break;
+          }
+          sink component{per_component[i], part, 0};
+          typed_values(part->type, *values, component);
+        }
+        add_combinations(s, per_component);
+      }
     }
   };
   const auto id = find_resource_type(type);

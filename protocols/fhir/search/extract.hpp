@@ -15,7 +15,7 @@ namespace atrium::fhir::search {
 
 /// One indexed value. Which fields are set depends on `kind`.
 struct index_value {
-  enum class kind : std::uint8_t { string, token, date, number, quantity, reference, uri };
+  enum class kind : std::uint8_t { string, token, date, number, quantity, reference, uri, composite };
 
   const search_param* param = nullptr;
   kind k = kind::string;
@@ -36,7 +36,12 @@ struct index_value {
   std::int64_t end = 0;
   /// number and quantity value.
   double number = 0;
+  /// composite: one value per component, in the parameter's order, all from
+  /// the same item of the composite's expression.
+  std::vector<index_value> parts;
 };
+
+inline constexpr std::size_t max_composite_combinations = 64;
 
 /// Lower-cases, folds accents of Latin letters (é → e, ß → ss), turns
 /// punctuation and runs of white space into one space and trims: the form in
@@ -44,9 +49,11 @@ struct index_value {
 std::string normalize_text(std::string_view s);
 
 /// Every value of every parameter of `type` (from `registry`) in the resource
-/// (a JSON object already validated as a resource of that type). Composite and
-/// special parameters are skipped (not indexed yet); expressions are compiled
-/// once per parameter and cached. Thread-safe.
+/// (a JSON object already validated as a resource of that type). Special
+/// parameters are skipped; a composite gives the combinations of its
+/// components' values per item of its expression (at most
+/// max_composite_combinations per item). Expressions are compiled once per
+/// parameter and cached. Thread-safe.
 result<std::vector<index_value>> extract(std::string_view resource_json, std::string_view type,
                                          const param_registry& registry);
 

@@ -338,19 +338,23 @@ status check_modifier(const search_param& p, std::string_view modifier, const st
 status check_value(const search_param& p, std::string_view modifier, raw_value& v,
                    const std::string& where, const param_registry& registry);
 
-status check_composite(const search_param& p, const raw_value& v, const std::string& where,
+status check_composite(const search_param& p, raw_value& v, const std::string& where,
                        const param_registry& registry) {
   const auto components = split_escaped(v.raw, '$');
   if (components.size() != p.components.size())
     return invalid(quoted(where) + " needs " + std::to_string(p.components.size()) +
                        " components separated by '$', not " + quoted(v.raw),
                    where);
+  v.components.clear();
   for (std::size_t i = 0; i < components.size(); ++i) {
-    // A component defined elsewhere than this registry cannot be checked.
     const search_param* part = registry.find_url(p.components[i].definition);
-    if (!part) continue;
+    if (!part)
+      return invalid(quoted(where) + "'s component " + p.components[i].definition +
+                         " is not a known search parameter",
+                     where);
     raw_value component = make_value(components[i], allows_prefix(part->type));
     if (auto s = check_value(*part, "", component, where, registry); !s) return s;
+    v.components.push_back(std::move(component));
   }
   return status::ok();
 }

@@ -31,6 +31,8 @@ struct raw_value {
   /// values are split at unescaped '$' from this, since `text` has lost which
   /// '$' were escaped.
   std::string raw;
+  /// Composite parameters: each component's value, typed by bind_query.
+  std::vector<raw_value> components;
 };
 
 /// `name[:modifier][.chain…]=v1,v2` — one AND term; values are ORed.

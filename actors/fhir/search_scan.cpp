@@ -1,0 +1,41 @@
+#include "actors/fhir/search_scan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+namespace atrium::actors::search {
+
+void normalize(id_set& ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+}
+
+result<id_set> scan_prefix(const exec_context& ctx, const std::string& prefix) {
+  return scan_ids(ctx, prefix, storage::keys::prefix_end(prefix),
+                  [](std::string_view, std::string_view) { return true; });
+}
+
+status invalid_value(const fhir::search::clause& c, const fhir::search::raw_value& v,
+                     std::string why) {
+  return {errc::invalid, "search parameter '" + c.code + "': '" + v.text + "' " + why, c.code};
+}
+
+std::optional<number_value> parse_number(std::string_view text) {
+  std::string s{text};
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v))
+    return std::nullopt;
+  auto dot = s.find('.');
+  auto exp = s.find_first_of("eE");
+  int decimals = 0;
+  if (dot != std::string::npos)
+    decimals = static_cast<int>((exp == std::string::npos ? s.size() : exp) - dot - 1);
+  if (exp != std::string::npos)
+    decimals -= std::atoi(s.c_str() + exp + 1);
+  double half = 0.5 * std::pow(10.0, -decimals);
+  return number_value{v, v - half, v + half};
+}
+
+} // namespace atrium::actors::search

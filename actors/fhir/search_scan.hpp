@@ -1,0 +1,74 @@
+#pragma once
+// The pieces every search matcher shares (search_exec.cpp, search_composite.cpp):
+// index range scans to id sets, the scope of one parameter's entries, and
+// numbers with the interval their precision implies. Internal to actors/fhir.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "actors/fhir/search_exec.hpp"
+#include "storage/index_keys.hpp"
+#include "storage/keyspace.hpp"
+#include "storage/store.hpp"
+
+namespace atrium::actors::search {
+
+/// Sorts and removes duplicates.
+void normalize(id_set& ids);
+
+/// The ids of the index entries in [lower, upper) that `keep(key, value)` accepts.
+template <class Keep>
+result<id_set> scan_ids(const exec_context& ctx, const std::string& lower,
+                        const std::string& upper, Keep keep) {
+  id_set ids;
+  auto cur = ctx.db.scan(storage::column::index, lower, upper);
+  for (; cur.valid(); cur.next()) {
+    if (!keep(cur.key(), cur.value()))
+      continue;
+    if (auto id = storage::index::entry_id(cur.key()))
+      ids.emplace_back(*id);
+  }
+  if (auto s = cur.error(); !s)
+    return s;
+  normalize(ids);
+  return ids;
+}
+
+/// The ids of every entry that starts with `prefix`.
+result<id_set> scan_prefix(const exec_context& ctx, const std::string& prefix);
+
+/// The entries of one parameter on one type.
+struct param_scope {
+  const exec_context& ctx;
+  std::uint16_t type;
+  storage::index::param_id pid;
+  std::string prefix(storage::index::kind k) const {
+    return storage::index::prefix(ctx.service, type, pid, k);
+  }
+};
+
+/// A 400 naming the parameter and the value.
+status invalid_value(const fhir::search::clause& c, const fhir::search::raw_value& v,
+                     std::string why);
+
+/// A number as written and the interval its precision implies
+/// ("100" is [99.5, 100.5), "1e2" likewise, "100.0" is [99.95, 100.05)).
+struct number_value {
+  double value = 0;
+  double low = 0;
+  double high = 0;
+};
+std::optional<number_value> parse_number(std::string_view text);
+
+} // namespace atrium::actors::search
+
+namespace atrium::actors::search {
+
+/// A composite parameter's value (its components typed by bind_query): one
+/// scan of the parameter's 'k' entries, narrowed by the first component when
+/// it is a code, each entry kept when every component matches its part.
+result<id_set> match_composite(const param_scope& ps, const fhir::search::clause& c,
+                               const fhir::search::raw_value& v,
+                               const fhir::search::search_param& p);
+
+} // namespace atrium::actors::search
