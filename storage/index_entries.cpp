@@ -80,6 +80,12 @@ void add_value(std::vector<entry>& out, service_id s, type_id t, param_id p,
     case index_value::kind::uri:
       add(out, uri_entry(s, t, p, v.text, id));
       break;
+    case index_value::kind::identifier_type:
+      add(out, identifier_type_entry(s, t, p, v.text, v.code, v.system, id));
+      break;
+    case index_value::kind::reference_identifier:
+      add(out, reference_identifier_entry(s, t, p, v.code, v.system, id));
+      break;
   }
 }
 

@@ -80,6 +80,22 @@ std::string token_code_entry(service_id s, type_id t, param_id p, std::string_vi
   return terminated(std::move(key), system).append(id);
 }
 
+std::string identifier_type_entry(service_id s, type_id t, param_id p, std::string_view value,
+                                  std::string_view type_code, std::string_view type_system,
+                                  std::string_view id) {
+  auto key = with_prefix(s, t, p, kind::identifier_type,
+                         value.size() + type_code.size() + type_system.size() + 3 + id.size());
+  key = terminated(terminated(terminated(std::move(key), value), type_code), type_system);
+  return key.append(id);
+}
+
+std::string reference_identifier_entry(service_id s, type_id t, param_id p,
+                                       std::string_view value, std::string_view system,
+                                       std::string_view id) {
+  auto key = with_prefix(s, t, p, kind::reference_identifier, value.size() + system.size() + 2);
+  return terminated(terminated(std::move(key), value), system).append(id);
+}
+
 std::string token_text_entry(service_id s, type_id t, param_id p, std::string_view normalized,
                              std::string_view id) {
   return terminated(with_prefix(s, t, p, kind::token_text, normalized.size() + 1), normalized)
@@ -213,6 +229,8 @@ std::optional<std::string_view> entry_id(std::string_view key) {
     case kind::token_text:
     case kind::reference:
     case kind::uri:
+    case kind::identifier_type:
+    case kind::reference_identifier:
       return after_nul();
     case kind::reference_source: {
       auto nul = body.find('\0');

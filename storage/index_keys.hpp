@@ -15,6 +15,8 @@
 //   'r' target 0x00 id                      reference, target first (chains, _revinclude)
 //   'g' id 0x00 target                      reference, source first (_has, _include)
 //   'u' uri 0x00 id                         uri
+//   't' value 0x00 code 0x00 system 0x00 id  token :of-type (Identifier type coding)
+//   'i' value 0x00 system 0x00 id           reference :identifier
 //   'k' part… id len(1)                     composite: one part per component,
 //        laid out by the component's type — token code 0x00 system 0x00;
 //        string normalized 0x00; reference, uri text 0x00; number number(8);
@@ -60,6 +62,8 @@ enum class kind : char {
   reference_source = 'g',
   uri = 'u',
   composite = 'k',
+  identifier_type = 't',
+  reference_identifier = 'i',
 };
 
 /// svc type param kind: the prefix of every entry of one kind.
@@ -94,6 +98,14 @@ std::string reference_source_entry(service_id, type_id, param_id, std::string_vi
                                    std::string_view target);
 std::string uri_entry(service_id, type_id, param_id, std::string_view uri,
                       std::string_view id);
+
+/// An Identifier's value with one coding of its type (token :of-type).
+std::string identifier_type_entry(service_id, type_id, param_id, std::string_view value,
+                                  std::string_view type_code, std::string_view type_system,
+                                  std::string_view id);
+/// A Reference's identifier (reference :identifier).
+std::string reference_identifier_entry(service_id, type_id, param_id, std::string_view value,
+                                       std::string_view system, std::string_view id);
 
 /// A composite entry from its parts, already laid out (composite_parts).
 std::string composite_entry(service_id, type_id, param_id, std::string_view parts,

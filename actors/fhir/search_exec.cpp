@@ -111,6 +111,11 @@ result<id_set> match_string(const param_scope& ps, const fs::clause& c, const fs
 result<id_set> match_token(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
   if (c.modifier == "text")
     return scan_prefix(ps.ctx, ps.prefix(ix::kind::token_text) + fs::normalize_text(v.text));
+  if (c.modifier == "of-type") { // type-system|type-code|value, checked by bind_query
+    const auto& p = v.parts;
+    return scan_prefix(ps.ctx, ps.prefix(ix::kind::identifier_type) + p[2] + '\0' + p[1] + '\0' +
+                                 p[0] + '\0');
+  }
   if (!c.modifier.empty() && c.modifier != "not")
     return unsupported(c, "modifier :" + c.modifier);
   auto code_prefix = ps.prefix(ix::kind::token_code);
@@ -267,8 +272,28 @@ result<id_set> match_quantity(const param_scope& ps, const fs::clause& c, const 
 
 /// "Patient/1", "Patient/1/_history/2", "1" (typed by the modifier or the
 /// parameter's single target), or an absolute URL → how targets are stored.
+/// subject:identifier=[system|]value: references that carry that identifier.
+result<id_set> match_reference_identifier(const param_scope& ps, const fs::raw_value& v) {
+  auto base = ps.prefix(ix::kind::reference_identifier);
+  if (v.parts.size() < 2)
+    return scan_prefix(ps.ctx, base + v.text + '\0');
+  const auto& system = v.parts[0];
+  const auto& value = v.parts[1];
+  if (value.empty()) // "system|": any value in that system
+    return scan_ids(ps.ctx, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
+      auto rest = key.substr(base.size());
+      rest.remove_prefix(rest.find('\0') + 1);
+      return rest.starts_with(system + '\0');
+    });
+  return scan_prefix(ps.ctx, base + value + '\0' + system + '\0');
+}
+
 result<id_set> match_reference(const param_scope& ps, const fs::clause& c,
                                const fs::raw_value& v, const fs::search_param& p) {
+  if (c.modifier == "identifier")
+    return match_reference_identifier(ps, v);
+  if (c.modifier == "above" || c.modifier == "below")
+    return unsupported(c, "modifier :" + c.modifier);
   auto base = ps.prefix(ix::kind::reference);
   std::string target = v.text;
   if (auto h = target.find("/_history/"); h != std::string::npos)

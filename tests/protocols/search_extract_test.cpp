@@ -40,10 +40,21 @@ std::vector<index_value> extract_ok(std::string_view json, std::string_view type
   return std::move(values).value();
 }
 
+/// The values of one parameter; those for :of-type and :identifier only when asked by kind.
 std::vector<index_value> of(const std::vector<index_value>& all, std::string_view code) {
   std::vector<index_value> out;
   for (const auto& v : all)
-    if (v.param && v.param->code == code) out.push_back(v);
+    if (v.param && v.param->code == code && v.k != index_value::kind::identifier_type &&
+        v.k != index_value::kind::reference_identifier)
+      out.push_back(v);
+  return out;
+}
+std::vector<std::string> of_kind(const std::vector<index_value>& all, std::string_view code,
+                                 index_value::kind k) {
+  std::vector<std::string> out;
+  for (const auto& v : all)
+    if (v.param && v.param->code == code && v.k == k)
+      out.push_back(v.system + "|" + v.code + (v.text.empty() ? "" : " " + v.text));
   return out;
 }
 
@@ -293,6 +304,9 @@ TEST_CASE("Patient values for R4 parameters", "[extract]") {
   CHECK(tokens(of(all, "identifier")) ==
         strs{"http://hospital.example.org/mrn|MRN-0042 (medical record number)",
              "urn:oid:2.16.840.1.113883.4.1|999-12-3456"});
+  // :of-type sees the type's codings with the value.
+  CHECK(of_kind(all, "identifier", index_value::kind::identifier_type) ==
+        strs{"http://terminology.hl7.org/CodeSystem/v2-0203|MR MRN-0042"});
   CHECK(tokens(of(all, "telecom")) == strs{"|+49 30 1234567", "|anna.mueller@example.org"});
   CHECK(tokens(of(all, "phone")) == strs{"|+49 30 1234567"});
   CHECK(tokens(of(all, "email")) == strs{"|anna.mueller@example.org"});
@@ -339,7 +353,9 @@ TEST_CASE("Observation values for R4 parameters", "[extract]") {
   CHECK(texts(of(bp, "subject")) == strs{"Patient/p1"}); // version stripped
   CHECK(texts(of(bp, "patient")) == strs{"Patient/p1"});
   CHECK(texts(of(bp, "encounter")) == strs{"Encounter/e1"});
-  CHECK(of(bp, "performer").empty());
+  CHECK(of(bp, "performer").empty()); // a logical reference has no target…
+  CHECK(of_kind(bp, "performer", index_value::kind::reference_identifier) == // …but an identifier
+        strs{"http://example.org/lanr|123456789"});
   CHECK(ranges(of(bp, "date")) == rs({{1709631000 * sec, 1709631001 * sec - 1}}));
   CHECK(of(bp, "value-quantity").empty());
   CHECK(quantities(of(bp, "component-value-quantity")) ==

@@ -344,6 +344,23 @@ void codeable_concept_value(sink& s, object cc) {
   if (!text_indexed) add_token(s, {}, {}, normalized);
 }
 
+// For :of-type: each coding of an Identifier's type with the identifier's value.
+void identifier_type_values(sink& s, object type, std::string_view value) {
+  simdjson::dom::array codings;
+  if (value.empty() || type.at_key("coding").get_array().get(codings) != simdjson::SUCCESS)
+    return;
+  for (element c : codings) {
+    object co;
+    if (c.get_object().get(co) != simdjson::SUCCESS) continue;
+    index_value v;
+    v.k = index_value::kind::identifier_type;
+    v.system = std::string(str_field(co, "system"));
+    v.code = std::string(str_field(co, "code"));
+    v.text = std::string(value);
+    if (!v.code.empty()) s.push(std::move(v));
+  }
+}
+
 void token_values(const fp::item& it, sink& s) {
   if (auto b = std::get_if<bool>(&it.v)) return add_token(s, {}, *b ? "true" : "false", {});
   if (auto str = std::get_if<std::string>(&it.v)) return add_token(s, {}, *str, {});
@@ -389,8 +406,10 @@ void token_values(const fp::item& it, sink& s) {
   } else if (type == "Identifier" || (type.empty() && string_value)) {
     std::string text;
     object id_type;
-    if (o.at_key("type").get_object().get(id_type) == simdjson::SUCCESS)
+    if (o.at_key("type").get_object().get(id_type) == simdjson::SUCCESS) {
       text = normalize_text(str_field(id_type, "text"));
+      identifier_type_values(s, id_type, str_field(o, "value"));
+    }
     add_token(s, str_field(o, "system"), str_field(o, "value"), std::move(text));
   } else if (has_any(o, {"code", "system"})) {
     coding_value(s, o, {});
@@ -544,8 +563,18 @@ void reference_values(const fp::item& it, sink& s) {
     return add_reference(s, std::string(str));
   object o;
   if (e.get_object().get(o) != simdjson::SUCCESS) return;
-  // Logical (identifier-only) and display-only references have no target to index.
+  // Logical (identifier-only) and display-only references have no target to
+  // index; an identifier is indexed for :identifier.
   add_reference(s, normalize_reference(str_field(o, "reference")));
+  object identifier;
+  if (o.at_key("identifier").get_object().get(identifier) == simdjson::SUCCESS &&
+      !str_field(identifier, "value").empty()) {
+    index_value v;
+    v.k = index_value::kind::reference_identifier;
+    v.system = std::string(str_field(identifier, "system"));
+    v.code = std::string(str_field(identifier, "value"));
+    s.push(std::move(v));
+  }
 }
 
 void uri_values(const fp::item& it, sink& s) {
@@ -680,6 +709,10 @@ result<std::vector<index_value>> extract(std::string_view resource_json, std::st
           }
           sink component{per_component[i], part, 0};
           typed_values(part->type, *values, component);
+          std::erase_if(per_component[i], [](const index_value& v) { // only plain values pair
+            return v.k == index_value::kind::identifier_type ||
+                   v.k == index_value::kind::reference_identifier;
+          });
         }
         add_combinations(s, per_component);
       }

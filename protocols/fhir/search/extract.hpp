@@ -15,7 +15,11 @@ namespace atrium::fhir::search {
 
 /// One indexed value. Which fields are set depends on `kind`.
 struct index_value {
-  enum class kind : std::uint8_t { string, token, date, number, quantity, reference, uri, composite };
+  enum class kind : std::uint8_t {
+    string, token, date, number, quantity, reference, uri, composite,
+    identifier_type,      // token :of-type: an Identifier's type coding and value
+    reference_identifier, // reference :identifier: a Reference's identifier
+  };
 
   const search_param* param = nullptr;
   kind k = kind::string;
@@ -27,7 +31,9 @@ struct index_value {
   /// string: the value as written (for :exact and :contains).
   std::string original;
   /// token: system and code (either may be empty; a boolean is code
-  /// "true"/"false"); quantity: system and code of the unit.
+  /// "true"/"false"); quantity: system and code of the unit;
+  /// identifier_type: the type coding's system and code (the identifier's
+  /// value in `text`); reference_identifier: the identifier's system and value.
   std::string system;
   std::string code;
   /// date: the instant range the value covers, by its precision, in
