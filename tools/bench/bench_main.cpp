@@ -2,6 +2,7 @@
 // prints one Markdown table. Every figure sits next to the healthz baseline
 // from the same run, because on a shared 2-core machine an absolute req/s
 // says little, while "reads reach 78% of the bare HTTP floor" travels well.
+#include "dataset.hpp"
 #include "load_scenario.hpp"
 
 #include <sched.h>
@@ -28,25 +29,37 @@ given order, each with its own warm-up and measured window.
 
   --target HOST:PORT     server address                (default 127.0.0.1:8080)
   --base PATH            FHIR service base path        (default /default/fhir)
-  --connections N        keep-alive connections        (default 32)
+  --connections LIST     keep-alive connections; a comma list (1,16) runs
+                         every scenario at each count in turn (default 32)
   --threads T            client io threads             (default 1)
   --duration SECONDS     measured window per scenario  (default 10)
   --warmup SECONDS       unmeasured lead-in per scenario (default 2)
   --max-requests N       also stop a scenario after N requests (default 0: off)
   --timeout SECONDS      per-request and connect timeout (default 5)
-  --scenarios LIST       comma list of healthz,create,read
+  --scenarios LIST       comma list of healthz,create,read,load and the
+                         searches token,reference,date-range,chain,has,
+                         include,sort; "search" means all seven
                          (default healthz,create,read)
+  --patients N           dataset size in patients, 18 resources each; needed
+                         by load and the searches (>= 1000 for searches)
+  --seed S               dataset seed (default 1)
   --prefer-minimal       send "Prefer: return=minimal" on creates
   --help                 this text
 
 read uses the ids that create made earlier in the run; without a create it
-first creates 1000 patients. Exit status: 0 ok, 1 if a connection could not
-connect or more than 1% of a scenario's requests failed (transport error or
-non-2xx status), 2 for bad arguments.
+first creates 1000 patients. load PUTs the dataset once (no time window) and
+must run on one connection count. The searches query it with _count=10 and
+need the --patients and --seed it was loaded with.
+
+Exit status: 0 ok, 1 if a connection could not connect, more than 1% of a
+scenario's requests failed (transport error or non-2xx status), any search
+answer was wrong (not a searchset Bundle with a match), or any load PUT
+failed; 2 for bad arguments.
 )";
 
 struct options {
   scenario_config common;
+  std::vector<int> connection_counts{32};
   std::vector<scenario_kind> scenarios{
     scenario_kind::healthz, scenario_kind::create, scenario_kind::read};
 };
@@ -87,17 +100,21 @@ std::uint64_t parse_count(std::string_view flag, const std::string& text,
   return value;
 }
 
+constexpr scenario_kind all_kinds[] = {
+  scenario_kind::healthz,   scenario_kind::create,     scenario_kind::read,
+  scenario_kind::load,      scenario_kind::token,      scenario_kind::reference,
+  scenario_kind::date_range, scenario_kind::chain,     scenario_kind::has,
+  scenario_kind::include,   scenario_kind::sort};
+
 std::vector<scenario_kind> parse_scenarios(const std::string& text) {
   std::vector<scenario_kind> result;
   std::stringstream in(text);
   for (std::string name; std::getline(in, name, ',');) {
-    if (name == "healthz")
-      result.push_back(scenario_kind::healthz);
-    else if (name == "create")
-      result.push_back(scenario_kind::create);
-    else if (name == "read")
-      result.push_back(scenario_kind::read);
-    else
+    const auto before = result.size();
+    for (auto kind : all_kinds)
+      if (name == to_string(kind) || (name == "search" && is_search(kind)))
+        result.push_back(kind);
+    if (result.size() == before)
       throw usage_error("--scenarios: unknown scenario '" + name + "'");
   }
   if (result.empty())
@@ -145,7 +162,17 @@ std::optional<options> parse_options(int argc, char** argv) {
       if (!c.base.empty() && c.base.front() != '/')
         c.base.insert(c.base.begin(), '/');
     } else if (arg == "--connections") {
-      c.connections = static_cast<int>(parse_count(arg, value(), 1, 10000));
+      opts.connection_counts.clear();
+      std::stringstream in(value());
+      for (std::string count; std::getline(in, count, ',');)
+        opts.connection_counts.push_back(
+          static_cast<int>(parse_count(arg, count, 1, 10000)));
+      if (opts.connection_counts.empty())
+        throw usage_error("--connections: empty list");
+    } else if (arg == "--patients") {
+      c.patients = parse_count(arg, value(), 1, 9'999'999);
+    } else if (arg == "--seed") {
+      c.seed = parse_count(arg, value(), 0, UINT64_MAX);
     } else if (arg == "--threads") {
       c.threads = static_cast<int>(parse_count(arg, value(), 1, 256));
     } else if (arg == "--duration") {
@@ -170,21 +197,43 @@ std::optional<options> parse_options(int argc, char** argv) {
       throw usage_error("unknown option '" + arg + "'");
     }
   }
+  for (auto kind : opts.scenarios) {
+    if (kind == scenario_kind::load && c.patients == 0)
+      throw usage_error("load needs --patients");
+    if (kind == scenario_kind::load && opts.connection_counts.size() > 1)
+      throw usage_error("load runs once: give --connections a single count");
+    if (is_search(kind) && c.patients < min_search_patients)
+      throw usage_error("the searches need --patients >= "
+                        + std::to_string(min_search_patients)
+                        + " (the size the dataset was loaded with)");
+  }
   return opts;
+}
+
+/// The issue's target for a search, as a p50 bound in ms: 50 for chain and
+/// _has, 5 for the other (selective, _count=10) searches; 0: no target.
+double target_p50_ms(scenario_kind kind) {
+  if (kind == scenario_kind::chain || kind == scenario_kind::has)
+    return 50;
+  return is_search(kind) ? 5 : 0;
 }
 
 /// One finished scenario, reduced to what the table shows.
 struct summary {
   std::string name;
+  scenario_kind kind = scenario_kind::healthz;
+  int connections = 0;
   scenario_result result;
   double ok_per_second = 0;
   double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0;
   bool failed = false; // breaks the exit-status rule
 };
 
-summary summarize(std::string name, scenario_result result) {
+summary summarize(scenario_kind kind, int connections, scenario_result result) {
   summary s;
-  s.name = std::move(name);
+  s.name = to_string(kind);
+  s.kind = kind;
+  s.connections = connections;
   auto& lat = result.latencies_ns;
   std::sort(lat.begin(), lat.end());
   // Nearest-rank percentile: the smallest sample with at least p of all
@@ -199,15 +248,19 @@ summary summarize(std::string name, scenario_result result) {
   s.p90_ms = percentile(0.90);
   s.p99_ms = percentile(0.99);
   s.max_ms = lat.empty() ? 0.0 : lat.back() / 1e6;
-  // req/s counts 2xx responses only: a server answering 503 quickly must not
-  // look fast.
+  // req/s counts right 2xx responses only: a server answering 503 quickly,
+  // or a search answering nothing, must not look fast.
   const auto seconds = std::chrono::duration<double>(result.elapsed).count();
-  const auto ok = result.responses - result.non_2xx;
+  const auto ok = result.responses - result.non_2xx - result.wrong;
   s.ok_per_second = seconds > 0 ? ok / seconds : 0;
   const auto attempts = result.responses + result.errors;
   const auto failures = result.non_2xx + result.errors;
+  // A wrong search answer is never noise, and a failed PUT leaves a hole in
+  // the dataset: either fails the scenario outright.
   s.failed = result.connect_failures > 0 || result.responses == 0
-             || failures * 100 > attempts; // more than 1%
+             || failures * 100 > attempts // more than 1%
+             || result.wrong > 0
+             || (kind == scenario_kind::load && failures > 0);
   s.result = std::move(result);
   return s;
 }
@@ -267,81 +320,116 @@ std::string machine_line() {
   return line;
 }
 
-int run(const options& opts, int argc, char** argv) {
-  const auto& common = opts.common;
-  std::vector<summary> done;
-  std::vector<std::string> ids; // created in this run, for the read scenario
-  std::vector<std::string> notes;
-
-  for (auto kind : opts.scenarios) {
-    auto config = common;
-    config.kind = kind;
-    if (kind == scenario_kind::read) {
+/// Runs one scenario at one connection count; `ids` carries create's ids to
+/// read.
+summary run_one(const options& opts, scenario_kind kind, int connections,
+                std::vector<std::string>& ids, std::vector<std::string>& notes) {
+  auto config = opts.common;
+  config.kind = kind;
+  config.connections = connections;
+  if (kind == scenario_kind::read) {
+    if (ids.empty()) {
+      // Reads need ids that exist; make a fixed, modest set first.
+      std::cerr << "read: no ids from a create scenario, creating 1000 "
+                   "patients first\n";
+      auto seed = config;
+      seed.kind = scenario_kind::create;
+      seed.warmup = {};
+      seed.duration = std::chrono::seconds(60);
+      seed.max_requests = 1000;
+      auto seeded = run_scenario(seed);
+      ids = std::move(seeded.created_ids);
+      notes.push_back("read: seeded " + std::to_string(ids.size())
+                      + " patients before the read scenario");
       if (ids.empty()) {
-        // Reads need ids that exist; make a fixed, modest set first.
-        std::cerr << "read: no ids from a create scenario, creating 1000 "
-                     "patients first\n";
-        auto seed = common;
-        seed.kind = scenario_kind::create;
-        seed.warmup = {};
-        seed.duration = std::chrono::seconds(60);
-        seed.max_requests = 1000;
-        auto seeded = run_scenario(seed);
-        ids = std::move(seeded.created_ids);
-        notes.push_back("read: seeded " + std::to_string(ids.size())
-                        + " patients before the read scenario");
-        if (ids.empty()) {
-          summary failed;
-          failed.name = "read";
-          failed.failed = true;
-          failed.result.first_problem =
-            "could not create patients to read: "
-            + (seeded.first_problem.empty() ? "no ids returned"
-                                            : seeded.first_problem);
-          failed.result.connect_failures = seeded.connect_failures;
-          done.push_back(std::move(failed));
-          continue;
-        }
+        summary failed;
+        failed.name = "read";
+        failed.kind = kind;
+        failed.connections = connections;
+        failed.failed = true;
+        failed.result.first_problem =
+          "could not create patients to read: "
+          + (seeded.first_problem.empty() ? "no ids returned"
+                                          : seeded.first_problem);
+        failed.result.connect_failures = seeded.connect_failures;
+        return failed;
       }
-      config.read_ids = &ids;
     }
+    config.read_ids = &ids;
+  }
+  if (kind == scenario_kind::load) {
+    // No window: it ends when the dataset is written; every PUT counts.
+    config.warmup = {};
+    config.duration = std::chrono::hours(24);
+    config.max_requests = 0;
+    std::cerr << "load: " << dataset{config.patients, config.seed}.resources()
+              << " resources (" << config.patients << " patients) on "
+              << connections << " connections\n";
+  } else {
     std::cerr << to_string(kind) << ": "
               << std::chrono::duration<double>(config.warmup).count()
               << " s warm-up + "
               << std::chrono::duration<double>(config.duration).count()
-              << " s on " << config.connections << " connections\n";
-    auto result = run_scenario(config);
-    if (kind == scenario_kind::create)
-      ids.insert(ids.end(), result.created_ids.begin(),
-                 result.created_ids.end());
-    done.push_back(summarize(to_string(kind), std::move(result)));
+              << " s on " << connections << " connections\n";
   }
+  auto result = run_scenario(config);
+  if (kind == scenario_kind::create)
+    ids.insert(ids.end(), result.created_ids.begin(), result.created_ids.end());
+  if (kind == scenario_kind::load)
+    notes.push_back("load: " + std::to_string(result.responses - result.non_2xx)
+                    + " resources written in "
+                    + fixed(std::chrono::duration<double>(result.elapsed).count(), 1)
+                    + " s");
+  return summarize(kind, connections, std::move(result));
+}
 
-  std::optional<double> baseline;
-  for (const auto& s : done)
-    if (s.name == "healthz" && s.ok_per_second > 0)
-      baseline = s.ok_per_second;
+int run(const options& opts, int argc, char** argv) {
+  std::vector<summary> done;
+  std::vector<std::string> ids; // created in this run, for the read scenario
+  std::vector<std::string> notes;
+  for (int connections : opts.connection_counts)
+    for (auto kind : opts.scenarios)
+      done.push_back(run_one(opts, kind, connections, ids, notes));
+
+  // The healthz baseline of the same connection count.
+  auto baseline = [&](int connections) -> std::optional<double> {
+    for (const auto& s : done)
+      if (s.kind == scenario_kind::healthz && s.connections == connections
+          && s.ok_per_second > 0)
+        return s.ok_per_second;
+    return std::nullopt;
+  };
 
   std::vector<std::vector<std::string>> rows{
-    {"scenario", "requests", "non-2xx", "errors", "req/s", "p50 ms", "p90 ms",
-     "p99 ms", "max ms", "vs healthz"}};
+    {"scenario", "conns", "requests", "non-2xx", "wrong", "errors", "req/s",
+     "p50 ms", "p90 ms", "p99 ms", "max ms", "vs healthz", "target p50",
+     "met"}};
   bool failed = false;
   for (const auto& s : done) {
     const auto& r = s.result;
-    rows.push_back({s.name, std::to_string(r.responses),
-                    std::to_string(r.non_2xx), std::to_string(r.errors),
+    const auto base = baseline(s.connections);
+    const auto target = target_p50_ms(s.kind);
+    rows.push_back({s.name, std::to_string(s.connections),
+                    std::to_string(r.responses), std::to_string(r.non_2xx),
+                    std::to_string(r.wrong), std::to_string(r.errors),
                     fixed(s.ok_per_second, 0), fixed(s.p50_ms, 2),
                     fixed(s.p90_ms, 2), fixed(s.p99_ms, 2), fixed(s.max_ms, 2),
-                    baseline ? fixed(100 * s.ok_per_second / *baseline, 0) + "%"
-                             : "n/a"});
+                    base ? fixed(100 * s.ok_per_second / *base, 0) + "%" : "n/a",
+                    target > 0 ? "<= " + fixed(target, 0) + " ms" : "",
+                    target <= 0 ? ""
+                    : s.failed  ? "FAILED"
+                    : s.p50_ms <= target ? "yes"
+                                         : "no"});
+    const auto label = s.name + " @" + std::to_string(s.connections);
     if (r.connect_failures > 0)
-      notes.push_back(s.name + ": " + std::to_string(r.connect_failures)
+      notes.push_back(label + ": " + std::to_string(r.connect_failures)
                       + " connection(s) failed to connect or reconnect");
     if (!r.first_problem.empty())
-      notes.push_back(s.name + ": first problem: " + r.first_problem);
+      notes.push_back(label + ": first problem: " + r.first_problem);
     if (s.failed)
-      notes.push_back(s.name + ": FAILED (connect failure, no response, or "
-                               "> 1% errors/non-2xx)");
+      notes.push_back(label + ": FAILED (connect failure, no response, > 1% "
+                              "errors/non-2xx, a wrong search answer, or a "
+                              "failed load PUT)");
     failed = failed || s.failed;
   }
 

@@ -11,6 +11,7 @@
 //   it, so requests straddling either edge never skew rate or percentiles.
 #include "load_scenario.hpp"
 
+#include "dataset.hpp"
 #include "patient_body.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -20,6 +21,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <iostream>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -36,8 +38,28 @@ const char* to_string(scenario_kind kind) {
       return "create";
     case scenario_kind::read:
       return "read";
+    case scenario_kind::load:
+      return "load";
+    case scenario_kind::token:
+      return "token";
+    case scenario_kind::reference:
+      return "reference";
+    case scenario_kind::date_range:
+      return "date-range";
+    case scenario_kind::chain:
+      return "chain";
+    case scenario_kind::has:
+      return "has";
+    case scenario_kind::include:
+      return "include";
+    case scenario_kind::sort:
+      return "sort";
   }
   return "?";
+}
+
+bool is_search(scenario_kind kind) {
+  return kind >= scenario_kind::token;
 }
 
 namespace {
@@ -76,6 +98,22 @@ std::string created_id(const http::response<http::string_body>& response) {
   return std::string(body.substr(at + 1, end - at - 1));
 }
 
+/// Why a 2xx search answer does not count, or empty if it does. A substring
+/// check is enough: the server writes these members in a fixed form
+/// (protocols/fhir/bundle.cpp), and it keeps the client's cost small.
+std::string_view wrong_search_answer(scenario_kind kind, std::string_view body) {
+  if (!body.starts_with(R"({"resourceType":"Bundle","type":"searchset")"))
+    return "not a searchset Bundle";
+  if (body.find(R"("search":{"mode":"outcome"})") != std::string_view::npos)
+    return "an OperationOutcome entry (ignored parameter?)";
+  if (body.find(R"("search":{"mode":"match"})") == std::string_view::npos)
+    return "no match";
+  if (kind == scenario_kind::include
+      && body.find(R"("search":{"mode":"include"})") == std::string_view::npos)
+    return "no included resource";
+  return {};
+}
+
 /// Fixed for the whole scenario and read by every io thread. Only the
 /// request budget (for --max-requests) is shared mutable state.
 struct shared_plan {
@@ -86,6 +124,10 @@ struct shared_plan {
   steady::time_point deadline;
   std::atomic<std::uint64_t> started_in_window{0};
   std::atomic<bool> budget_exhausted{false};
+  // load only: the next resource to PUT, and how many got a 2xx.
+  dataset data{config.patients, config.seed};
+  std::atomic<std::uint64_t> next_resource{0};
+  std::atomic<std::uint64_t> loaded{0};
 };
 
 /// What one io thread owns; only that thread touches it while it runs.
@@ -113,8 +155,15 @@ public:
         request_.target("/healthz");
         break;
       case scenario_kind::read:
+      default: // the searches
         request_.method(http::verb::get);
         request_.set(http::field::accept, "application/fhir+json");
+        break;
+      case scenario_kind::load:
+        request_.method(http::verb::put);
+        request_.set(http::field::accept, "application/fhir+json");
+        request_.set(http::field::content_type, "application/fhir+json");
+        request_.set("Prefer", "return=minimal");
         break;
       case scenario_kind::create:
         request_.method(http::verb::post);
@@ -161,6 +210,13 @@ private:
     const auto now = steady::now();
     if (now >= plan_.deadline)
       return close();
+    if (plan_.config.kind == scenario_kind::load) {
+      resource_ = plan_.next_resource.fetch_add(1, std::memory_order_relaxed);
+      if (resource_ >= plan_.data.resources()) {
+        plan_.budget_exhausted.store(true, std::memory_order_relaxed);
+        return close();
+      }
+    }
     const auto max = plan_.config.max_requests;
     if (max != 0 && now >= plan_.measure_start
         && plan_.started_in_window.fetch_add(1, std::memory_order_relaxed)
@@ -198,6 +254,19 @@ private:
         request_.body() = make_patient_body(sequence_++, index_ + 1);
         request_.prepare_payload();
         break;
+      case scenario_kind::load: {
+        auto put = dataset_resource(plan_.data, resource_);
+        request_.target(config.base + put.path);
+        request_.body() = std::move(put.body);
+        request_.prepare_payload();
+        break;
+      }
+      default: { // the searches
+        // minstd gives 31 bits; two draws cover any dataset size.
+        const auto random = (std::uint64_t(rng_()) << 31) ^ rng_();
+        request_.target(config.base + search_query(plan_.data, config.kind, random));
+        break;
+      }
     }
   }
 
@@ -217,6 +286,14 @@ private:
     const auto status = response_.result_int();
     const bool ok = status >= 200 && status < 300;
     auto& result = home_.result;
+    std::string_view wrong;
+    if (ok && is_search(plan_.config.kind))
+      wrong = wrong_search_answer(plan_.config.kind, response_.body());
+    if (!wrong.empty())
+      note_problem("GET " + std::string(as_std(request_.target())) + " -> "
+                   + std::string(wrong));
+    if (ok && plan_.config.kind == scenario_kind::load)
+      plan_.loaded.fetch_add(1, std::memory_order_relaxed);
     if (!ok) {
       note_problem(std::string(as_std(request_.method_string())) + " "
                    + std::string(as_std(request_.target())) + " -> HTTP "
@@ -232,6 +309,8 @@ private:
       ++result.responses;
       if (!ok)
         ++result.non_2xx;
+      else if (!wrong.empty())
+        ++result.wrong;
       result.latencies_ns.push_back(
         std::chrono::duration_cast<std::chrono::nanoseconds>(done - sent_at_)
           .count());
@@ -280,6 +359,7 @@ private:
   http::response<http::string_body> response_;
   steady::time_point sent_at_{};
   std::uint64_t sequence_ = 0;
+  std::uint64_t resource_ = 0; // load: the resource being PUT
   std::minstd_rand rng_;
   bool connected_once_ = false;
 };
@@ -290,12 +370,35 @@ std::string host_header(const scenario_config& config) {
   return (v6 ? "[" + config.host + "]" : config.host) + ":" + config.port;
 }
 
+/// Prints "load: n/total resources, r/s" to stderr every 10 s until the io
+/// threads are done.
+void report_progress(const shared_plan& plan, const std::atomic<int>& running) {
+  const auto total = plan.data.resources();
+  auto last_time = steady::now();
+  std::uint64_t last_count = 0;
+  while (running.load() > 0) {
+    for (int i = 0; i < 100 && running.load() > 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto now = steady::now();
+    const auto count = plan.loaded.load();
+    const auto rate = (count - last_count) / std::chrono::duration<double>(now - last_time).count();
+    std::cerr << "load: " << count << "/" << total << " resources, "
+              << static_cast<std::uint64_t>(rate) << "/s\n";
+    last_time = now;
+    last_count = count;
+  }
+}
+
 } // namespace
 
 scenario_result run_scenario(const scenario_config& config) {
   if (config.kind == scenario_kind::read
       && (config.read_ids == nullptr || config.read_ids->empty()))
     throw std::invalid_argument("read scenario without ids to read");
+  if ((config.kind == scenario_kind::load || is_search(config.kind))
+      && config.patients == 0)
+    throw std::invalid_argument(std::string(to_string(config.kind))
+                                + " scenario without a dataset size");
 
   scenario_result merged;
   // Resolve once, synchronously: name lookup is not part of the benchmark.
@@ -327,9 +430,15 @@ scenario_result run_scenario(const scenario_config& config) {
   }
   // Each run() returns once all of its connections have closed: after the
   // deadline, plus at most request_timeout for a request in flight.
+  std::atomic<int> running{threads};
   std::vector<std::thread> workers;
   for (auto& home : homes)
-    workers.emplace_back([&ioc = home->ioc] { ioc.run(); });
+    workers.emplace_back([&ioc = home->ioc, &running] {
+      ioc.run();
+      --running;
+    });
+  if (config.kind == scenario_kind::load)
+    report_progress(plan, running);
   for (auto& worker : workers)
     worker.join();
   pool.clear(); // sockets go before the io_contexts that own them
@@ -339,6 +448,7 @@ scenario_result run_scenario(const scenario_config& config) {
     auto& r = home->result;
     merged.responses += r.responses;
     merged.non_2xx += r.non_2xx;
+    merged.wrong += r.wrong;
     merged.errors += r.errors;
     merged.connect_failures += r.connect_failures;
     merged.latencies_ns.insert(merged.latencies_ns.end(),

@@ -14,9 +14,21 @@ enum class scenario_kind {
   healthz, ///< GET /healthz: the server's HTTP floor, the baseline.
   create,  ///< POST {base}/Patient with a varying Patient body.
   read,    ///< GET {base}/Patient/{id} over ids that exist.
+  load,    ///< PUT the synthetic dataset (dataset.hpp) once, then stop.
+  // Searches over the loaded dataset (dataset.cpp: search_query).
+  token,      ///< Patient?identifier=urn:bench:mrn|MRN-i
+  reference,  ///< Observation?subject=Patient/p-i
+  date_range, ///< Observation?subject=Patient/p-i&date=ge{Y}-01-01&date=lt{Y+1}-01-01
+  chain,      ///< Observation?subject:Patient.name={rare family}&code={its code}
+  has,        ///< Patient?_has:Observation:subject:code={rare code}
+  include,    ///< Observation?subject=Patient/p-i&_include=Observation:subject
+  sort,       ///< Observation?subject=Patient/p-i&_sort=-date
 };
 
 const char* to_string(scenario_kind kind);
+
+/// True for the search scenarios (token … sort).
+bool is_search(scenario_kind kind);
 
 struct scenario_config {
   scenario_kind kind = scenario_kind::healthz;
@@ -45,6 +57,9 @@ struct scenario_config {
   bool prefer_minimal = false;
   /// Ids to read (read scenario only); shared read-only by all io threads.
   const std::vector<std::string>* read_ids = nullptr;
+  /// The dataset that load writes and the searches query (dataset.hpp).
+  std::uint64_t patients = 0;
+  std::uint64_t seed = 1;
 };
 
 struct scenario_result {
@@ -52,13 +67,17 @@ struct scenario_result {
   /// measured window.
   std::uint64_t responses = 0;
   std::uint64_t non_2xx = 0;
+  /// 2xx responses with a wrong body: for searches, not a searchset Bundle,
+  /// or one without a match (or without an include, for include), or with an
+  /// OperationOutcome entry (a parameter was ignored).
+  std::uint64_t wrong = 0;
   /// Transport failures (reset, timeout, malformed response) of requests
   /// started inside the window.
   std::uint64_t errors = 0;
   /// Connections that stopped because a connect or re-connect failed.
   int connect_failures = 0;
   /// Length of the measured window: the configured duration, or less if
-  /// max_requests ran out first.
+  /// max_requests (or, for load, the dataset) ran out first.
   std::chrono::nanoseconds elapsed{0};
   /// Latency of every counted response, unsorted.
   std::vector<std::int64_t> latencies_ns;
@@ -69,7 +88,9 @@ struct scenario_result {
 };
 
 /// Runs one scenario to completion; returns after the measured window plus
-/// at most `request_timeout` for requests still in flight.
+/// at most `request_timeout` for requests still in flight. load ends when
+/// every resource was sent (give it a long window) and reports progress on
+/// stderr every 10 s.
 scenario_result run_scenario(const scenario_config& config);
 
 } // namespace atrium::bench

@@ -22,15 +22,6 @@ constexpr std::array<std::string_view, 6> streets{
   "Main Street", "Oak Avenue", "Elm Road", "Harbor Lane", "Mill Way",
   "Station Square"};
 
-// splitmix64: a cheap, well-mixed hash so that consecutive sequence numbers
-// pick unrelated fields.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 template <std::size_t N>
 std::string_view pick(const std::array<std::string_view, N>& pool,
                       std::uint64_t h) {
@@ -38,6 +29,13 @@ std::string_view pick(const std::array<std::string_view, N>& pool,
 }
 
 } // namespace
+
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
 
 std::string make_patient_body(std::uint64_t sequence, std::uint64_t salt) {
   const auto h = mix(sequence ^ (salt << 40));

@@ -12,4 +12,8 @@ namespace atrium::bench {
 /// identical bodies. `salt` separates connections that share a sequence.
 std::string make_patient_body(std::uint64_t sequence, std::uint64_t salt);
 
+/// splitmix64: a cheap, well-mixed hash, so that consecutive numbers pick
+/// unrelated fields. Shared by the generated bodies here and in dataset.cpp.
+std::uint64_t mix(std::uint64_t x);
+
 } // namespace atrium::bench
