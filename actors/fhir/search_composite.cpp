@@ -19,8 +19,6 @@ namespace fs = fhir::search;
 namespace ix = storage::index;
 using fs::prefix;
 
-constexpr std::int64_t micros_per_day = 86'400'000'000;
-
 bool token_matches(ix::composite_reader& r, const fs::raw_value& q) {
   auto code = r.text();
   auto system = r.text();
@@ -33,21 +31,6 @@ bool token_matches(ix::composite_reader& r, const fs::raw_value& q) {
   if (want_code.empty())
     return *system == want_system;
   return *code == want_code && *system == want_system;
-}
-
-bool number_in(double x, prefix pre, const number_value& n) {
-  switch (pre) {
-    case prefix::eq: return n.low <= x && x < n.high;
-    case prefix::ne: return !(n.low <= x && x < n.high);
-    case prefix::gt:
-    case prefix::sa: return x > n.value;
-    case prefix::ge: return x >= n.value;
-    case prefix::lt:
-    case prefix::eb: return x < n.value;
-    case prefix::le: return x <= n.value;
-    case prefix::ap: return std::abs(x - n.value) <= std::abs(n.value) / 10;
-  }
-  return false;
 }
 
 bool quantity_matches(ix::composite_reader& r, const fs::raw_value& q, fs::param_type type) {
@@ -75,22 +58,7 @@ bool date_matches(ix::composite_reader& r, const fs::raw_value& q) {
   auto range = fhir::parse_fhir_period(q.text);
   if (!s || !e || !range)
     return false;
-  const auto ls = range->start, hs = range->end;
-  switch (q.pre) {
-    case prefix::eq: return *s >= ls && *e <= hs;
-    case prefix::ne: return !(*s >= ls && *e <= hs);
-    case prefix::gt: return *e > hs;
-    case prefix::ge: return *e >= ls;
-    case prefix::lt: return *s < ls;
-    case prefix::le: return *s <= hs;
-    case prefix::sa: return *s > hs;
-    case prefix::eb: return *e < ls;
-    case prefix::ap: {
-      auto slack = std::max<std::int64_t>((hs - ls) / 10, micros_per_day);
-      return *s <= hs + slack && *e >= ls - slack;
-    }
-  }
-  return false;
+  return date_in(*s, *e, q.pre, range->start, range->end);
 }
 
 /// "Patient/1", "Patient/1/_history/2", an absolute URL, or a bare id (any type).

@@ -7,6 +7,7 @@
 // Runs on a search worker (a long scan must not hold a scheduler thread).
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "protocols/common/status.hpp"
@@ -26,6 +27,14 @@ struct exec_context {
   const storage::read_view& db;
   std::uint32_t service = 0;
   const fhir::search::param_registry& registry;
+  /// Up to this many candidates, a range clause is decided from each
+  /// candidate's manifest (one point read each) instead of scanning its
+  /// whole range, and a sort reads its values the same way instead of
+  /// walking the parameter's entries. Tests set it to 0 to force the scans.
+  std::size_t decide_limit = 2000;
+  /// Manifests already read by this search, by type and id: several
+  /// clauses and the sort of one search read the same candidates'.
+  mutable std::unordered_map<std::string, std::vector<std::string>> manifests = {};
 };
 
 /// One resource of a result page.
@@ -45,6 +54,23 @@ struct page {
 /// The ids of `type` that match one clause.
 result<id_set> match_clause(const exec_context& ctx, std::string_view type,
                             const fhir::search::clause& c);
+
+/// How a clause is best evaluated, cheapest scans first. All but scan_only
+/// can also be decided per resource (filter_clause).
+enum class clause_cost : std::uint8_t {
+  scan_only, // chains, _has, _id, modifiers, composites: scanned (usually narrow)
+  exact,     // token code, reference target: one exact prefix
+  prefix,    // string prefix
+  broad,     // dates, numbers, quantities, :missing: ranges that may cover most entries
+};
+clause_cost estimate_cost(const exec_context& ctx, std::string_view type,
+                          const fhir::search::clause& c);
+
+/// The `candidates` (sorted ids) that match a clause not scan_only,
+/// decided from each candidate's manifest: for a few candidates, a point read
+/// each instead of scanning every value in the clause's range.
+result<id_set> filter_clause(const exec_context& ctx, std::string_view type,
+                             const fhir::search::clause& c, const id_set& candidates);
 
 /// Runs a query already checked by bind_query for `type`: matches, sort,
 /// the page after `q.cursor`, then _include and _revinclude of that page.

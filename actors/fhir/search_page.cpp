@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "actors/fhir/search_exec.hpp"
+#include "actors/fhir/search_scan.hpp"
 #include "protocols/fhir/resource_types.hpp"
 #include "protocols/fhir/search/compartment.hpp"
 #include "storage/index_keys.hpp"
@@ -68,8 +69,29 @@ ix::kind sort_kind(fs::param_type t, bool descending) {
   }
 }
 
+/// Fills values[slot] of a few matches from their manifests: the smallest
+/// (ascending) or largest (descending) entry of the sort kind, which is the
+/// entry the walk below would meet first.
+status rank_from_manifests(const exec_context& ctx, std::uint16_t type, const std::string& prefix,
+                           bool descending, std::size_t slot, std::vector<ranked>& items) {
+  for (auto& it : items) {
+    auto listed = manifest_keys(ctx, type, it.id);
+    if (!listed)
+      return listed.error();
+    std::optional<std::string_view> best;
+    for (const auto& key : **listed)
+      if (key.starts_with(prefix) && (!best || (descending ? key > *best : key < *best)))
+        best = key;
+    if (best)
+      it.values[slot] = std::string{best->substr(prefix.size(), best->size() - prefix.size() -
+                                                                    it.id.size())};
+  }
+  return status::ok();
+}
+
 /// Fills values[slot] of every match by walking the sort parameter's
-/// entries in value order once; `p` null means _id (the id is its value).
+/// entries in value order once (or, for a few matches, from their
+/// manifests); `p` null means _id (the id is its value).
 status rank_by(const exec_context& ctx, std::uint16_t type, const fs::search_param* param,
                bool descending, std::size_t slot, std::vector<ranked>& items) {
   if (!param) {
@@ -78,6 +100,10 @@ status rank_by(const exec_context& ctx, std::uint16_t type, const fs::search_par
     return status::ok();
   }
   const auto& p = *param;
+  if (items.size() <= ctx.decide_limit)
+    return rank_from_manifests(
+      ctx, type, ix::prefix(ctx.service, type, ix::param_id_of(p.url), sort_kind(p.type, descending)),
+      descending, slot, items);
   std::unordered_map<std::string_view, ranked*> by_id;
   for (auto& it : items)
     by_id.emplace(it.id, &it);
@@ -317,17 +343,32 @@ result<page> run_search(const exec_context& ctx, std::string_view type,
       return members.error();
     ids = std::move(*members);
   }
-  for (auto& c : q.clauses) {
-    auto matched = match_clause(ctx, type, c);
-    if (!matched)
-      return matched.error();
-    ids = ids ? [&] {
-      id_set both;
-      std::set_intersection(ids->begin(), ids->end(), matched->begin(), matched->end(),
-                            std::back_inserter(both));
-      return both;
-    }()
-              : std::move(*matched);
+  // Narrow clauses first; once the candidates are few, each remaining
+  // clause is decided from the candidates' own entries instead of scanning
+  // its whole range (date=ge2020 covers most of the index).
+  std::vector<std::pair<clause_cost, const fs::clause*>> ordered;
+  for (auto& c : q.clauses)
+    ordered.emplace_back(estimate_cost(ctx, type, c), &c);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto [cost, c] : ordered) {
+    if (ids && ids->size() <= ctx.decide_limit && cost != clause_cost::scan_only) {
+      auto kept = filter_clause(ctx, type, *c, *ids);
+      if (!kept)
+        return kept.error();
+      ids = std::move(*kept);
+    } else {
+      auto matched = match_clause(ctx, type, *c);
+      if (!matched)
+        return matched.error();
+      ids = ids ? [&] {
+        id_set both;
+        std::set_intersection(ids->begin(), ids->end(), matched->begin(), matched->end(),
+                              std::back_inserter(both));
+        return both;
+      }()
+                : std::move(*matched);
+    }
     if (ids->empty())
       break;
   }

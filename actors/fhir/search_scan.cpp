@@ -38,4 +38,61 @@ std::optional<number_value> parse_number(std::string_view text) {
   return number_value{v, v - half, v + half};
 }
 
+bool number_in(double x, fhir::search::prefix pre, const number_value& n) {
+  using fhir::search::prefix;
+  switch (pre) {
+    case prefix::eq: return n.low <= x && x < n.high;
+    case prefix::ne: return !(n.low <= x && x < n.high);
+    case prefix::gt:
+    case prefix::sa: return x > n.value;
+    case prefix::ge: return x >= n.value;
+    case prefix::lt:
+    case prefix::eb: return x < n.value;
+    case prefix::le: return x <= n.value;
+    case prefix::ap: return std::abs(x - n.value) <= std::abs(n.value) / 10;
+  }
+  return false;
+}
+
+bool date_in(std::int64_t s, std::int64_t e, fhir::search::prefix pre, std::int64_t ls,
+             std::int64_t hs) {
+  using fhir::search::prefix;
+  constexpr std::int64_t micros_per_day = 86'400'000'000;
+  switch (pre) {
+    case prefix::eq: return s >= ls && e <= hs;
+    case prefix::ne: return !(s >= ls && e <= hs);
+    case prefix::gt: return e > hs;
+    case prefix::ge: return e >= ls;
+    case prefix::lt: return s < ls;
+    case prefix::le: return s <= hs;
+    case prefix::sa: return s > hs;
+    case prefix::eb: return e < ls;
+    case prefix::ap: {
+      // Approximately: the range widened by a tenth of its length, at least a day.
+      auto slack = std::max<std::int64_t>((hs - ls) / 10, micros_per_day);
+      return s <= hs + slack && e >= ls - slack;
+    }
+  }
+  return false;
+}
+
+result<const std::vector<std::string>*> manifest_keys(const exec_context& ctx,
+                                                      std::uint16_t type, std::string_view id) {
+  auto key = storage::index::manifest_key(ctx.service, type, id);
+  if (auto hit = ctx.manifests.find(key); hit != ctx.manifests.end())
+    return &hit->second;
+  std::string bytes;
+  auto s = ctx.db.get(storage::column::index, key, &bytes);
+  std::vector<std::string> keys;
+  if (s.is_ok()) {
+    auto listed = storage::index::decode_manifest(bytes);
+    if (!listed)
+      return status{errc::internal, "the index manifest of " + std::string{id} + " is corrupt"};
+    keys = std::move(*listed);
+  } else if (s.code() != errc::not_found) {
+    return s;
+  }
+  return &ctx.manifests.emplace(std::move(key), std::move(keys)).first->second;
+}
+
 } // namespace atrium::actors::search

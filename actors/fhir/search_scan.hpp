@@ -60,6 +60,19 @@ struct number_value {
 };
 std::optional<number_value> parse_number(std::string_view text);
 
+/// What a prefix means for one indexed number or date range: the same as
+/// the range scans of search_exec.cpp (R4 search §3.1.1.4), for deciding
+/// from entries already in hand.
+bool number_in(double x, fhir::search::prefix pre, const number_value& n);
+bool date_in(std::int64_t start, std::int64_t end, fhir::search::prefix pre, std::int64_t low,
+             std::int64_t high);
+
+/// The index keys of a resource's current version (its manifest); empty
+/// when it has none (deleted, or written before indexing). Read once per
+/// search (exec_context::manifests).
+result<const std::vector<std::string>*> manifest_keys(const exec_context& ctx,
+                                                      std::uint16_t type, std::string_view id);
+
 } // namespace atrium::actors::search
 
 namespace atrium::actors::search {

@@ -1,0 +1,171 @@
+// Deciding a range clause for a few known candidates from their manifests.
+// A clause such as date=ge2020-01-01 matches a large part of the index, so
+// scanning it to intersect with a dozen candidates (subject=Patient/1) costs
+// far more than reading those candidates' own entries.
+#include "actors/fhir/search_scan.hpp"
+#include "protocols/fhir/instant.hpp"
+#include "protocols/fhir/search/extract.hpp"
+#include "protocols/fhir/resource_types.hpp"
+
+namespace atrium::actors::search {
+
+namespace {
+
+namespace fs = fhir::search;
+namespace ix = storage::index;
+
+/// One alternative of the clause, parsed once.
+struct wanted {
+  const fs::raw_value* raw = nullptr;       // token, reference, string
+  fs::prefix pre = fs::prefix::eq;
+  std::optional<fhir::period> range;      // date
+  std::optional<number_value> number;       // number, quantity
+  std::string system, code;                 // quantity unit ("" = any)
+};
+
+/// system 0x00 code 0x00 of a 'q' key after its prefix.
+bool unit_matches(std::string_view body, const wanted& w) {
+  auto nul = body.find('\0');
+  if (nul == std::string_view::npos)
+    return false;
+  auto system = body.substr(0, nul);
+  auto rest = body.substr(nul + 1);
+  auto code = rest.substr(0, rest.find('\0'));
+  return (w.system.empty() || system == w.system) && (w.code.empty() || code == w.code);
+}
+
+/// A 'c' entry's code and system against [system|]code, |code, system|.
+bool token_matches(std::string_view key, std::size_t prefix_size, const fs::raw_value& q) {
+  auto id = ix::entry_id(key);
+  if (!id)
+    return false;
+  auto body = key.substr(prefix_size + 1, key.size() - prefix_size - 1 - id->size());
+  auto nul = body.find('\0');
+  if (nul == std::string_view::npos)
+    return false;
+  auto code = body.substr(0, nul);
+  auto system = body.substr(nul + 1, body.size() - nul - 2);
+  if (q.parts.size() < 2)
+    return code == q.text;
+  if (q.parts[1].empty())
+    return system == q.parts[0];
+  return code == q.parts[1] && system == q.parts[0];
+}
+
+/// Whether one of the resource's entries of the parameter satisfies `w`.
+bool entry_matches(std::string_view key, std::size_t prefix_size, fs::param_type type,
+                   const wanted& w) {
+  const auto k = static_cast<ix::kind>(key[prefix_size]);
+  switch (type) {
+    case fs::param_type::token:
+      return k == ix::kind::token_code && token_matches(key, prefix_size, *w.raw);
+    case fs::param_type::reference: {
+      auto target = k == ix::kind::reference ? ix::entry_target(key) : std::nullopt;
+      std::string_view want = w.raw->text;
+      if (auto h = want.find("/_history/"); h != std::string_view::npos)
+        want = want.substr(0, h);
+      return target && *target == want;
+    }
+    case fs::param_type::string:
+      return k == ix::kind::string &&
+             key.substr(prefix_size + 1).starts_with(fs::normalize_text(w.raw->text));
+    default: break;
+  }
+  if (type == fs::param_type::date) {
+    auto d = k == ix::kind::date_start ? ix::entry_dates(key) : std::nullopt;
+    return d && date_in(d->start, d->end, w.pre, w.range->start, w.range->end);
+  }
+  const bool with_unit = !w.system.empty() || !w.code.empty();
+  const auto wanted_kind = type == fs::param_type::number ? ix::kind::number
+                           : with_unit                    ? ix::kind::quantity
+                                                          : ix::kind::quantity_value;
+  if (k != wanted_kind)
+    return false;
+  auto x = ix::entry_number(key);
+  if (!x || !number_in(*x, w.pre, *w.number))
+    return false;
+  return !with_unit || unit_matches(key.substr(prefix_size + 1), w);
+}
+
+} // namespace
+
+clause_cost estimate_cost(const exec_context& ctx, std::string_view type, const fs::clause& c) {
+  if (!c.chain.empty() || !c.has.empty() || c.code == "_id")
+    return clause_cost::scan_only;
+  const auto* p = ctx.registry.find(type, c.code);
+  if (!p)
+    return clause_cost::scan_only;
+  if (c.modifier == "missing")
+    return clause_cost::broad;
+  if (!c.modifier.empty())
+    return clause_cost::scan_only;
+  switch (p->type) {
+    case fs::param_type::reference:
+      // Type/id or an absolute URL is one target; a bare id needs the scan's rules.
+      for (const auto& v : c.values)
+        if (v.text.find('/') == std::string::npos)
+          return clause_cost::scan_only;
+      return clause_cost::exact;
+    case fs::param_type::token: return clause_cost::exact;
+    case fs::param_type::string: return clause_cost::prefix;
+    case fs::param_type::date:
+    case fs::param_type::number:
+    case fs::param_type::quantity: return clause_cost::broad;
+    default: return clause_cost::scan_only;
+  }
+}
+
+result<id_set> filter_clause(const exec_context& ctx, std::string_view type, const fs::clause& c,
+                             const id_set& candidates) {
+  const auto* p = ctx.registry.find(type, c.code);
+  auto tid = fhir::find_resource_type(type);
+  if (!p || !tid)
+    return status{errc::internal, "filter_clause on an unknown parameter " + c.code};
+  const auto prefix = ix::param_prefix(ctx.service, *tid, ix::param_id_of(p->url));
+  const bool missing = c.modifier == "missing";
+  const bool want_missing = missing && !c.values.empty() && c.values.front().text == "true";
+
+  std::vector<wanted> alternatives;
+  for (const auto& v : c.values) {
+    if (missing)
+      break;
+    wanted w;
+    w.pre = v.pre;
+    w.raw = &v;
+    if (p->type == fs::param_type::token || p->type == fs::param_type::reference ||
+        p->type == fs::param_type::string) {
+      // compared as written
+    } else if (p->type == fs::param_type::date) {
+      w.range = fhir::parse_fhir_period(v.text);
+      if (!w.range)
+        return invalid_value(c, v, "is not a FHIR date, dateTime or instant");
+    } else {
+      w.number = parse_number(v.parts.empty() ? v.text : v.parts[0]);
+      if (!w.number)
+        return invalid_value(c, v, "is not a number");
+      if (p->type == fs::param_type::quantity && v.parts.size() == 3)
+        w.system = v.parts[1], w.code = v.parts[2];
+    }
+    alternatives.push_back(std::move(w));
+  }
+
+  id_set out;
+  for (const auto& id : candidates) {
+    auto keys = manifest_keys(ctx, *tid, id);
+    if (!keys)
+      return keys.error();
+    bool match = false, present = false;
+    for (const auto& key : **keys) {
+      if (!key.starts_with(prefix) || key.size() <= prefix.size())
+        continue;
+      present = true;
+      for (const auto& w : alternatives)
+        match = match || entry_matches(key, prefix.size(), p->type, w);
+    }
+    if (missing ? present != want_missing : match)
+      out.push_back(id);
+  }
+  return out;
+}
+
+} // namespace atrium::actors::search
