@@ -162,13 +162,14 @@ struct fhir_reply {
   storage::resource_record record; // read, vread, create, update, erase
   std::vector<history_item> history;
   std::string next_cursor;         // history, search: "" when this is the last page
+  std::string previous_cursor;     // search: "" when this is the first page
   std::vector<search_hit> hits;    // search
   std::uint64_t total = 0;         // search: matches on all pages
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fhir_reply& x) {
   return f(caf::meta::type_name("atrium.fhir_reply"), x.status, x.created,
-           x.record, x.history, x.next_cursor, x.hits, x.total);
+           x.record, x.history, x.next_cursor, x.previous_cursor, x.hits, x.total);
 }
 
 // ---- management -------------------------------------------------------------

@@ -22,7 +22,7 @@ constexpr std::string_view fhir_json = "application/fhir+json; charset=utf-8";
 struct search_call {
   std::string base;       // http://host/ws/svc
   std::string self_url;
-  std::string next_base;  // the next page's URL up to "_cursor="
+  std::string next_base;  // the next (or previous) page's URL up to "_cursor="
   std::string outcome;    // warnings about ignored parameters, or ""
   bool with_total = false;
   bool count_only = false;
@@ -42,14 +42,16 @@ http::response render(const search_call& c, fhir_reply&& reply) {
       entries.push_back({type, h.id, std::move(h.json), h.included});
     }
   }
-  std::string next;
+  std::string next, previous;
   if (!reply.next_cursor.empty() && !c.count_only)
     next = c.next_base + http::percent_encode(reply.next_cursor);
+  if (!reply.previous_cursor.empty() && !c.count_only)
+    previous = c.next_base + http::percent_encode(reply.previous_cursor);
   std::optional<std::uint64_t> total;
   if (c.with_total)
     total = reply.total;
   return {200, std::string{fhir_json},
-          fhir::searchset_bundle(c.base, entries, c.self_url, next, total, c.outcome), {}};
+          fhir::searchset_bundle(c.base, entries, {c.self_url, next, previous}, total, c.outcome), {}};
 }
 
 /// The query again, without _cursor and with every value percent-encoded.

@@ -48,6 +48,9 @@ struct hit {
 struct page {
   std::vector<hit> hits;   // matches first, then includes
   std::string next_cursor; // "" on the last page
+  /// "" on the first page; a cursor that starts with 'p' asks for the page
+  /// before the position it names.
+  std::string previous_cursor;
   std::uint64_t total = 0; // number of matches (all pages)
 };
 

@@ -410,16 +410,29 @@ result<page> run_search(const exec_context& ctx, std::string_view type,
     std::sort(items.begin(), items.end(), by);
 
   // ---- page ----
+  // A cursor names the last item of the page before (next links) or, after
+  // a 'p', the first item of the page after (previous links); items are
+  // found by value, so pages stay right while others write.
   auto begin = items.begin();
+  auto end = items.end();
+  const bool backward = q.cursor.starts_with('p');
   if (!q.cursor.empty()) {
-    auto after = decode_cursor(q.cursor, sort_params.size());
-    if (!after)
+    auto at = decode_cursor(std::string_view{q.cursor}.substr(backward ? 1 : 0), sort_params.size());
+    if (!at)
       return status{errc::invalid, "the paging cursor is malformed", "_cursor"};
-    begin = std::upper_bound(items.begin(), items.end(), *after, by);
+    if (backward) {
+      end = std::lower_bound(items.begin(), items.end(), *at, by);
+      begin = end - std::min<std::size_t>(q.count, end - items.begin());
+    } else {
+      begin = std::upper_bound(items.begin(), items.end(), *at, by);
+    }
   }
-  auto end = begin + std::min<std::size_t>(q.count, items.end() - begin);
+  if (!backward)
+    end = begin + std::min<std::size_t>(q.count, items.end() - begin);
   if (end != items.end() && end != begin)
     out.next_cursor = encode_cursor(*(end - 1));
+  if (begin != items.begin() && end != begin)
+    out.previous_cursor = "p" + encode_cursor(*begin);
 
   loader l{ctx, out, {}};
   for (auto it = begin; it != end; ++it)

@@ -39,6 +39,7 @@ fhir_reply run(node_context* ctx, const fhir_request& req) {
   fhir_reply r;
   r.total = page->total;
   r.next_cursor = std::move(page->next_cursor);
+  r.previous_cursor = std::move(page->previous_cursor);
   r.hits.reserve(page->hits.size());
   for (auto& h : page->hits)
     r.hits.push_back({h.type, std::move(h.id), std::move(h.json), h.included});

@@ -61,7 +61,8 @@ void append_entry(std::string& out, std::string_view base_url, const history_ent
 /// {"resourceType":"Bundle","type":…[,"total":n],"link":[self[,next]] — the
 /// caller appends the entries and the closing brace.
 std::string open_bundle(std::string_view type, std::string_view self_url,
-                        std::string_view next_url, std::optional<std::uint64_t> total) {
+                        std::string_view next_url, std::optional<std::uint64_t> total,
+                        std::string_view previous_url = {}) {
   std::string out = R"({"resourceType":"Bundle","type":)";
   append_json_string(out, type);
   if (total) out += ",\"total\":" + std::to_string(*total);
@@ -70,6 +71,10 @@ std::string open_bundle(std::string_view type, std::string_view self_url,
   if (!next_url.empty()) {
     out.push_back(',');
     append_link(out, "next", next_url);
+  }
+  if (!previous_url.empty()) {
+    out.push_back(',');
+    append_link(out, "previous", previous_url);
   }
   out.push_back(']');
   return out;
@@ -97,10 +102,10 @@ std::string history_bundle(std::string_view base_url, const std::vector<history_
 }
 
 std::string searchset_bundle(std::string_view base_url, const std::vector<search_entry>& entries,
-                             std::string_view self_url, std::string_view next_url,
-                             std::optional<std::uint64_t> total, std::string_view outcome) {
+                             const page_links& links, std::optional<std::uint64_t> total,
+                             std::string_view outcome) {
   if (base_url.ends_with('/')) base_url.remove_suffix(1);
-  auto out = open_bundle("searchset", self_url, next_url, total);
+  auto out = open_bundle("searchset", links.self, links.next, total, links.previous);
   if (!entries.empty() || !outcome.empty()) {
     out += ",\"entry\":[";
     bool first = true;

@@ -38,12 +38,18 @@ struct search_entry {
   bool included = false; // _include/_revinclude (mode include) or a match
 };
 
+/// A search page's links: self always, next and previous when not empty.
+struct page_links {
+  std::string_view self;
+  std::string_view next;
+  std::string_view previous;
+};
+
 /// A Bundle of type "searchset": fullUrl, resource and search.mode per
-/// entry; links self and next (when not empty); total when given; and an
-/// OperationOutcome entry (mode outcome) when `outcome` is not empty.
+/// entry; its links; total when given; and an OperationOutcome entry (mode
+/// outcome) when `outcome` is not empty.
 std::string searchset_bundle(std::string_view base_url,
-                             const std::vector<search_entry>& entries,
-                             std::string_view self_url, std::string_view next_url,
+                             const std::vector<search_entry>& entries, const page_links& links,
                              std::optional<std::uint64_t> total = std::nullopt,
                              std::string_view outcome = {});
 

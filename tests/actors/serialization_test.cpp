@@ -92,6 +92,7 @@ fhir_reply sample_fhir_reply() {
   x.record = sample_record(9);
   x.history = {sample_item(1), sample_item(2)};
   x.next_cursor = "abcdef";
+  x.previous_cursor = "p0123";
   x.hits = {{0x1234, "obs-1", R"({"resourceType":"Observation"})", false},
             {0x0042, "pat-1", R"({"resourceType":"Patient"})", true}};
   x.total = 0x0102030405ull;
@@ -188,6 +189,7 @@ void check_same(const fhir_reply& a, const fhir_reply& b) {
   for (std::size_t i = 0; i < a.history.size(); ++i)
     check_same(a.history[i], b.history[i]);
   CHECK(a.next_cursor == b.next_cursor);
+  CHECK(a.previous_cursor == b.previous_cursor);
   REQUIRE(a.hits.size() == b.hits.size());
   for (std::size_t i = 0; i < a.hits.size(); ++i) {
     CHECK(a.hits[i].type == b.hits[i].type);

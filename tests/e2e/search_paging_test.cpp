@@ -248,6 +248,46 @@ TEST_CASE("search: paging by next links visits every match once", "[e2e][search]
   }
 }
 
+TEST_CASE("search: previous links walk back over the same pages", "[e2e][search]") {
+  auto c = fixture().n.client();
+  for (std::string q : {"_count=4", "gender=female&_sort=-birthdate,family&_count=3",
+                        "_sort=family&_count=7"}) {
+    INFO(q);
+    // Forward: each page's ids, and no previous link on the first.
+    std::vector<std::vector<std::string>> pages;
+    std::string target = base + "/Patient?" + q;
+    while (!target.empty()) {
+      auto res = c->get(target);
+      REQUIRE(res.status == 200);
+      json page{res.body};
+      CHECK(bundle_link(page, "previous").empty() == pages.empty());
+      pages.emplace_back();
+      for (std::size_t i = 0; i < page.count("/entry"); ++i)
+        pages.back().push_back(page.str("/entry/" + std::to_string(i) + "/resource/id"));
+      auto next = bundle_link(page, "next");
+      target = next.empty() ? "" : target_of(next);
+      if (target.empty()) { // the last page: walk back from here
+        std::string body = res.body;
+        for (auto back = pages.size() - 1; back > 0; --back) {
+          auto prev = bundle_link(json{body}, "previous");
+          REQUIRE_FALSE(prev.empty());
+          auto res2 = c->get(target_of(prev));
+          REQUIRE(res2.status == 200);
+          body = res2.body;
+          json earlier{body};
+          std::vector<std::string> ids;
+          for (std::size_t i = 0; i < earlier.count("/entry"); ++i)
+            ids.push_back(earlier.str("/entry/" + std::to_string(i) + "/resource/id"));
+          CHECK(ids == pages[back - 1]);
+          CHECK_FALSE(bundle_link(earlier, "next").empty());
+        }
+        CHECK(bundle_link(json{body}, "previous").empty());
+      }
+    }
+    CHECK(pages.size() >= 3);
+  }
+}
+
 TEST_CASE("search: _count limits, _total and _summary=count", "[e2e][search]") {
   auto c = fixture().n.client();
   auto females = patients_where([](auto& p) { return p.gender == "female"; });
