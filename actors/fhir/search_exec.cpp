@@ -116,6 +116,17 @@ result<id_set> match_token(const param_scope& ps, const fs::clause& c, const fs:
     return scan_prefix(ps.ctx, ps.prefix(ix::kind::identifier_type) + p[2] + '\0' + p[1] + '\0' +
                                  p[0] + '\0');
   }
+  if (c.modifier == "in")
+    return match_value_set(ps, v);
+  if (c.modifier == "not-in") { // resources with no code in the set, those without codes too
+    auto in = match_value_set(ps, v);
+    if (!in)
+      return in;
+    auto all = all_ids(ps.ctx, ps.type);
+    if (!all)
+      return all;
+    return subtract(*all, *in);
+  }
   if (!c.modifier.empty() && c.modifier != "not")
     return unsupported(c, "modifier :" + c.modifier);
   auto code_prefix = ps.prefix(ix::kind::token_code);

@@ -85,3 +85,11 @@ result<id_set> match_composite(const param_scope& ps, const fhir::search::clause
                                const fhir::search::search_param& p);
 
 } // namespace atrium::actors::search
+
+namespace atrium::actors::search {
+
+/// token:in / token:not-in: the codes of a ValueSet stored in the service,
+/// named by canonical URL ([|version]) or as "ValueSet/id".
+result<id_set> match_value_set(const param_scope& ps, const fhir::search::raw_value& v);
+
+} // namespace atrium::actors::search
