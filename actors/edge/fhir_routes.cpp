@@ -10,6 +10,7 @@
 #include "actors/directory.hpp"
 #include "actors/edge/fhir_send.hpp"
 #include "actors/edge/router.hpp"
+#include "actors/fhir/replies.hpp"
 #include "protocols/fhir/bundle.hpp"
 #include "protocols/fhir/capability.hpp"
 #include "protocols/fhir/ids.hpp"
@@ -122,6 +123,11 @@ void send(edge_context& ctx, const fhir_actor& dest, fhir_request&& req, call c,
   send_fhir(ctx, dest, std::move(req),
             [c = std::move(c)](fhir_reply&& r) { return answer(c, std::move(r)); },
             std::move(respond));
+}
+
+/// Whether a partition lives on this node, so its reads can be served here.
+bool is_local(const edge_context& ctx, const fhir_actor& dest) {
+  return ctx.db != nullptr && dest && dest.node() == ctx.local_node;
 }
 
 prefer_return parse_prefer(const http::request& req) {
@@ -383,6 +389,8 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       return respond(method_not_allowed(req, "GET, PUT, DELETE"));
     }
     auto dest = ctx.dir->fhir_partition(svc.id, r.type, r.id);
+    if (r.op == fhir_op::read && is_local(ctx, dest))
+      return respond(answer(c, read_current(*ctx.db, svc.id, r.type, r.id)));
     return send(ctx, dest, std::move(r), std::move(c), std::move(respond));
   }
   if (rest[0] == "Patient" && rest.size() == 3 && rest[2] != "_history") {
@@ -415,6 +423,8 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
   r.op = c.op = fhir_op::vread;
   r.version = v;
   auto dest = ctx.dir->fhir_partition(svc.id, r.type, r.id);
+  if (is_local(ctx, dest))
+    return respond(answer(c, read_version(*ctx.db, svc.id, r.type, r.id, v)));
   send(ctx, dest, std::move(r), std::move(c), std::move(respond));
 }
 

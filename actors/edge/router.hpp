@@ -25,6 +25,9 @@ struct edge_context {
   std::atomic<bool> ready{false};
   std::string software_version;
   caf::node_id local_node;
+  /// The node's store: reads of local resources are served on the io
+  /// thread from it, without a hop through their partition.
+  const storage::store* db = nullptr;
 
   const caf::actor& gateway() {
     return gateways[next_gateway.fetch_add(1, std::memory_order_relaxed) % gateways.size()];

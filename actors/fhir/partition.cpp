@@ -145,46 +145,6 @@ void commit(self_ptr self, const std::string& id, storage::resource_record rec,
       });
 }
 
-fhir_reply read(self_ptr self, const fhir_request& req) {
-  auto& st = self->state;
-  std::string bytes;
-  auto s = st.ctx->db->get(storage::column::resources,
-                           keys::resource(st.key.service, st.key.type, req.id), &bytes);
-  if (s.code() == errc::not_found)
-    return error_reply(errc::not_found, label(st.key, req.id) + " is not known");
-  if (!s)
-    return error_reply(s.code(), s.message());
-  auto rec = storage::decode_record(bytes);
-  if (!rec)
-    return error_reply(errc::internal, "stored record of " + label(st.key, req.id) + " is corrupt");
-  if (rec->deleted())
-    return gone_reply(label(st.key, req.id) + " was deleted", std::move(*rec));
-  fhir_reply r;
-  r.record = std::move(*rec);
-  return r;
-}
-
-fhir_reply vread(self_ptr self, const fhir_request& req) {
-  auto& st = self->state;
-  std::string bytes;
-  auto s = st.ctx->db->get(storage::column::history,
-                           keys::version(st.key.service, st.key.type, req.id, req.version),
-                           &bytes);
-  auto what = label(st.key, req.id) + "/_history/" + std::to_string(req.version);
-  if (s.code() == errc::not_found)
-    return error_reply(errc::not_found, what + " is not known");
-  if (!s)
-    return error_reply(s.code(), s.message());
-  auto rec = storage::decode_record(bytes);
-  if (!rec)
-    return error_reply(errc::internal, "stored record of " + what + " is corrupt");
-  if (rec->deleted())
-    return gone_reply(what + " is a deletion", std::move(*rec));
-  fhir_reply r;
-  r.record = std::move(*rec);
-  return r;
-}
-
 status check_if_match(const fhir_request& req, const current_version& cur,
                       const std::string& what) {
   if (req.if_match == 0 || (cur.exists && cur.version == req.if_match))
@@ -244,9 +204,9 @@ void handle(self_ptr self, fhir_request& req, fhir_callback reply) {
   auto& st = self->state;
   switch (req.op) {
     case fhir_op::read:
-      return reply(read(self, req));
+      return reply(read_current(*st.ctx->db, st.key.service, st.key.type, req.id));
     case fhir_op::vread:
-      return reply(vread(self, req));
+      return reply(read_version(*st.ctx->db, st.key.service, st.key.type, req.id, req.version));
     case fhir_op::create:
     case fhir_op::update:
     case fhir_op::erase:

@@ -189,4 +189,43 @@ fhir_reply changes_history(const storage::store& db, std::uint32_t svc,
   return reply;
 }
 
+namespace {
+
+std::string label(std::uint16_t type, std::string_view id) {
+  return std::string{fhir::resource_type_name(type)} + "/" + std::string{id};
+}
+
+/// A stored record as a reply: 404 when absent, 410 for a deletion.
+fhir_reply record_reply(const storage::store& db, storage::column cf, const std::string& key,
+                        const std::string& what, std::string_view deleted) {
+  std::string bytes;
+  auto s = db.get(cf, key, &bytes);
+  if (s.code() == errc::not_found)
+    return error_reply(errc::not_found, what + " is not known");
+  if (!s)
+    return error_reply(s.code(), s.message());
+  auto rec = storage::decode_record(bytes);
+  if (!rec)
+    return error_reply(errc::internal, "stored record of " + what + " is corrupt");
+  if (rec->deleted())
+    return gone_reply(what + std::string{deleted}, std::move(*rec));
+  fhir_reply r;
+  r.record = std::move(*rec);
+  return r;
+}
+
+} // namespace
+
+fhir_reply read_current(const storage::store& db, std::uint32_t svc, std::uint16_t type,
+                        std::string_view id) {
+  return record_reply(db, storage::column::resources, storage::keys::resource(svc, type, id),
+                      label(type, id), " was deleted");
+}
+
+fhir_reply read_version(const storage::store& db, std::uint32_t svc, std::uint16_t type,
+                        std::string_view id, std::uint64_t version) {
+  return record_reply(db, storage::column::history, storage::keys::version(svc, type, id, version),
+                      label(type, id) + "/_history/" + std::to_string(version), " is a deletion");
+}
+
 } // namespace atrium::actors

@@ -17,6 +17,14 @@ fhir_reply gone_reply(std::string message, storage::resource_record deletion);
 fhir_reply transport_error_reply(const caf::error& err);
 reply_status transport_status(const caf::error& err);
 
+/// read and vread: the stored record, 404, or 410 for a deletion. They need
+/// nothing of the partition (a write is acknowledged only once it is in the
+/// store), so the edge serves local ones on its own thread.
+fhir_reply read_current(const storage::store& db, std::uint32_t svc, std::uint16_t type,
+                        std::string_view id);
+fhir_reply read_version(const storage::store& db, std::uint32_t svc, std::uint16_t type,
+                        std::string_view id, std::uint64_t version);
+
 /// Versions of one resource, newest first, paged by version.
 fhir_reply instance_history(const storage::store& db, std::uint32_t svc,
                             std::uint16_t type, const fhir_request& req);
