@@ -71,7 +71,8 @@ void add_value(std::vector<entry>& out, service_id s, type_id t, param_id p,
     case index_value::kind::quantity:
       if (!v.system.empty() || !v.code.empty())
         add(out, quantity_entry(s, t, p, v.system, v.code, v.number, id));
-      add(out, quantity_value_entry(s, t, p, v.number, id));
+      if (!v.canonical) // a value without a unit is the amount as written
+        add(out, quantity_value_entry(s, t, p, v.number, id));
       break;
     case index_value::kind::reference:
       add(out, reference_entry(s, t, p, v.text, id));

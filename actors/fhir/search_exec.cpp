@@ -207,11 +207,8 @@ result<id_set> match_date(const param_scope& ps, const fs::clause& c, const fs::
 }
 
 /// A numeric range scan over entries `base` + encoded number (+ id).
-result<id_set> match_numeric(const param_scope& ps, const fs::clause& c, const fs::raw_value& v,
-                             const std::string& base, std::string_view number_text) {
-  auto n = parse_number(number_text);
-  if (!n)
-    return invalid_value(c, v, "is not a number");
+result<id_set> match_numeric(const param_scope& ps, const fs::raw_value& v, const std::string& base,
+                             const number_value& n) {
   auto inf = std::numeric_limits<double>::infinity();
   auto between = [&](double lo, double hi, bool include_hi) -> result<id_set> {
     if (include_hi)
@@ -221,29 +218,29 @@ result<id_set> match_numeric(const param_scope& ps, const fs::clause& c, const f
   };
   switch (v.pre) {
     case fs::prefix::eq:
-      return between(n->low, n->high, false);
+      return between(n.low, n.high, false);
     case fs::prefix::ne: {
-      auto below = between(-inf, n->low, false);
+      auto below = between(-inf, n.low, false);
       if (!below)
         return below;
-      auto above = between(n->high, inf, true);
+      auto above = between(n.high, inf, true);
       if (!above)
         return above;
       return unite(*below, *above);
     }
     case fs::prefix::gt:
     case fs::prefix::sa:
-      return between(std::nextafter(n->value, inf), inf, true);
+      return between(std::nextafter(n.value, inf), inf, true);
     case fs::prefix::ge:
-      return between(n->value, inf, true);
+      return between(n.value, inf, true);
     case fs::prefix::lt:
     case fs::prefix::eb:
-      return between(-inf, n->value, false);
+      return between(-inf, n.value, false);
     case fs::prefix::le:
-      return between(-inf, n->value, true);
+      return between(-inf, n.value, true);
     case fs::prefix::ap: {
-      auto slack = std::abs(n->value) / 10;
-      return between(n->value - slack, n->value + slack, true);
+      auto slack = std::abs(n.value) / 10;
+      return between(n.value - slack, n.value + slack, true);
     }
   }
   return id_set{};
@@ -252,19 +249,27 @@ result<id_set> match_numeric(const param_scope& ps, const fs::clause& c, const f
 result<id_set> match_number(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
   if (!c.modifier.empty())
     return unsupported(c, "modifier :" + c.modifier);
-  return match_numeric(ps, c, v, ps.prefix(ix::kind::number), v.text);
+  auto n = parse_number(v.text);
+  if (!n)
+    return invalid_value(c, v, "is not a number");
+  return match_numeric(ps, v, ps.prefix(ix::kind::number), *n);
 }
 
 result<id_set> match_quantity(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
   if (!c.modifier.empty())
     return unsupported(c, "modifier :" + c.modifier);
+  auto n = parse_number(v.parts[0]);
+  if (!n)
+    return invalid_value(c, v, "is not a number");
   if (v.parts.size() < 3 || (v.parts[1].empty() && v.parts[2].empty()))
-    return match_numeric(ps, c, v, ps.prefix(ix::kind::quantity_value), v.parts[0]);
+    return match_numeric(ps, v, ps.prefix(ix::kind::quantity_value), *n);
   const auto& system = v.parts[1];
   const auto& code = v.parts[2];
-  if (!system.empty())
-    return match_numeric(ps, c, v, ps.prefix(ix::kind::quantity) + system + '\0' + code + '\0',
-                         v.parts[0]);
+  if (!system.empty()) {
+    auto unit = comparable(system, code, *n);
+    return match_numeric(ps, v, ps.prefix(ix::kind::quantity) + system + '\0' + unit.code + '\0',
+                         unit.amount);
+  }
   // "5.4||mg": any system with that code.
   auto base = ps.prefix(ix::kind::quantity);
   auto unit_matches = scan_ids(ps.ctx, base, keys::prefix_end(base),
@@ -275,14 +280,12 @@ result<id_set> match_quantity(const param_scope& ps, const fs::clause& c, const 
                                });
   if (!unit_matches)
     return unit_matches;
-  auto by_value = match_numeric(ps, c, v, ps.prefix(ix::kind::quantity_value), v.parts[0]);
+  auto by_value = match_numeric(ps, v, ps.prefix(ix::kind::quantity_value), *n);
   if (!by_value)
     return by_value;
   return intersect(*unit_matches, *by_value);
 }
 
-/// "Patient/1", "Patient/1/_history/2", "1" (typed by the modifier or the
-/// parameter's single target), or an absolute URL → how targets are stored.
 /// subject:identifier=[system|]value: references that carry that identifier.
 result<id_set> match_reference_identifier(const param_scope& ps, const fs::raw_value& v) {
   auto base = ps.prefix(ix::kind::reference_identifier);
@@ -299,6 +302,8 @@ result<id_set> match_reference_identifier(const param_scope& ps, const fs::raw_v
   return scan_prefix(ps.ctx, base + value + '\0' + system + '\0');
 }
 
+/// "Patient/1", "Patient/1/_history/2", "1" (typed by the modifier or the
+/// parameter's single target), or an absolute URL → how targets are stored.
 result<id_set> match_reference(const param_scope& ps, const fs::clause& c,
                                const fs::raw_value& v, const fs::search_param& p) {
   if (c.modifier == "identifier")

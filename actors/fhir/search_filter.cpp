@@ -143,8 +143,10 @@ result<id_set> filter_clause(const exec_context& ctx, std::string_view type, con
       w.number = parse_number(v.parts.empty() ? v.text : v.parts[0]);
       if (!w.number)
         return invalid_value(c, v, "is not a number");
-      if (p->type == fs::param_type::quantity && v.parts.size() == 3)
-        w.system = v.parts[1], w.code = v.parts[2];
+      if (p->type == fs::param_type::quantity && v.parts.size() == 3) {
+        auto unit = comparable(v.parts[1], v.parts[2], *w.number);
+        w.system = v.parts[1], w.code = std::move(unit.code), w.number = unit.amount;
+      }
     }
     alternatives.push_back(std::move(w));
   }

@@ -1,5 +1,7 @@
 #include "actors/fhir/search_scan.hpp"
 
+#include "protocols/fhir/search/ucum.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -36,6 +38,15 @@ std::optional<number_value> parse_number(std::string_view text) {
     decimals -= std::atoi(s.c_str() + exp + 1);
   double half = 0.5 * std::pow(10.0, -decimals);
   return number_value{v, v - half, v + half};
+}
+
+unit_amount comparable(std::string_view system, std::string_view code, const number_value& n) {
+  if (system == fhir::search::ucum_system)
+    if (auto canonical = fhir::search::ucum_canonical(code)) {
+      const double f = canonical->factor;
+      return {std::string{canonical->code}, {n.value * f, n.low * f, n.high * f}};
+    }
+  return {std::string{code}, n};
 }
 
 bool number_in(double x, fhir::search::prefix pre, const number_value& n) {

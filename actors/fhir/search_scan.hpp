@@ -60,6 +60,15 @@ struct number_value {
 };
 std::optional<number_value> parse_number(std::string_view text);
 
+/// A quantity's unit code and amount as its entries are compared: in the
+/// canonical UCUM unit when the table knows the unit (so 5.4 g finds
+/// 5400 mg), else as written.
+struct unit_amount {
+  std::string code;
+  number_value amount;
+};
+unit_amount comparable(std::string_view system, std::string_view code, const number_value& n);
+
 /// What a prefix means for one indexed number or date range: the same as
 /// the range scans of search_exec.cpp (R4 search §3.1.1.4), for deciding
 /// from entries already in hand.

@@ -237,6 +237,28 @@ TEST_CASE("search: quantity with prefixes, number|system|code and number||code",
   expect(*c, "Observation", {{"value-quantity:missing", "false"}}, valued_observations());
 }
 
+TEST_CASE("search: UCUM quantities compare in canonical units", "[e2e][search]") {
+  auto c = fixture().n.client();
+  // 1 g/L is 100 mg/dL; "1" has the precision [0.5, 1.5) g/L = [50, 150) mg/dL.
+  auto in_mg_dl = [](double lo, double hi) {
+    return observations_where([&](const observation_spec& o) {
+      return o.value && o.unit_system == ucum && o.unit_code == "mg/dL" && *o.value >= lo &&
+             *o.value < hi;
+    });
+  };
+  expect(*c, "Observation", {{"value-quantity", "1|" + ucum + "|g/L"}}, in_mg_dl(50, 150));
+  expect(*c, "Observation", {{"value-quantity", "1000|" + ucum + "|mg/L"}}, in_mg_dl(99.95, 100.05));
+  expect(*c, "Observation", {{"value-quantity", "gt1.001|" + ucum + "|g/L"}}, in_mg_dl(100.1, 1e9));
+  // 80 kg is 80000 g; the heart rate of 72 /min is 1.2 /s.
+  expect(*c, "Observation", {{"value-quantity", "80000|" + ucum + "|g"}}, ids({"obs-08"}));
+  expect(*c, "Observation", {{"value-quantity", "le1.2|" + ucum + "|/s"}},
+         observations_where([](const observation_spec& o) {
+           return o.value && o.unit_code == "/min" && *o.value <= 72;
+         }));
+  // Without a system the unit is compared as written.
+  expect(*c, "Observation", {{"value-quantity", "80000||g"}}, ids({}));
+}
+
 TEST_CASE("search: references (Type/id, bare id with a type modifier, :missing)",
           "[e2e][search]") {
   auto c = fixture().n.client();

@@ -81,10 +81,12 @@ std::vector<std::string> texts(const std::vector<index_value>& vs) {
     out.push_back(v.text);
   return out;
 }
-std::vector<std::string> quantities(const std::vector<index_value>& vs) {
+/// Quantities as written; with `canonical`, only their canonical UCUM amounts.
+std::vector<std::string> quantities(const std::vector<index_value>& vs, bool canonical = false) {
   std::vector<std::string> out;
   for (const auto& v : vs) {
     REQUIRE(v.k == index_value::kind::quantity);
+    if (v.canonical != canonical) continue;
     std::ostringstream s;
     s << v.number << " " << v.system << "|" << v.code;
     out.push_back(s.str());
@@ -636,4 +638,21 @@ TEST_CASE("composite values pair components from the same item", "[extract]") {
   const auto hr = extract_ok(heart_rate, "Observation");
   CHECK(composites(of(hr, "code-value-quantity")) == strs{"http://loinc.org|8867-4 $ 72.5 /min"});
   CHECK(of(hr, "code-value-concept").empty());
+}
+
+TEST_CASE("UCUM quantities also carry their amount in the canonical unit", "[extract]") {
+  const auto bp = extract_ok(blood_pressure, "Observation");
+  CHECK(quantities(of(bp, "component-value-quantity"), true) ==
+        strs{"15998.7 http://unitsofmeasure.org|Pa", "10665.8 http://unitsofmeasure.org|Pa"});
+  const auto hr = extract_ok(heart_rate, "Observation");
+  CHECK(quantities(of(hr, "value-quantity"), true) == strs{"1.20833 http://unitsofmeasure.org|/s"});
+  // Already canonical, or not UCUM: nothing more.
+  const auto grams = extract_ok(R"({"resourceType":"Observation","id":"w","status":"final",
+    "code":{"text":"w"},"valueQuantity":{"value":70,"system":"http://unitsofmeasure.org","code":"g"}})",
+                                "Observation");
+  CHECK(quantities(of(grams, "value-quantity"), true).empty());
+  // Composite parts pair the amounts as written only.
+  for (const auto& v : of(bp, "component-code-value-quantity"))
+    for (const auto& part : v.parts)
+      CHECK_FALSE(part.canonical);
 }

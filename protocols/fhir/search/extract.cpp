@@ -20,6 +20,7 @@
 #include "protocols/fhir/resource_types.hpp"
 #include "protocols/fhir/search/extract_dates.hpp"
 #include "protocols/fhir/search/extract_diagnostics.hpp"
+#include "protocols/fhir/search/ucum.hpp"
 
 namespace atrium::fhir::search {
 
@@ -222,7 +223,8 @@ bool same_value(const index_value& a, const index_value& b) {
   if (a.parts.size() != b.parts.size()) return false;
   for (std::size_t i = 0; i < a.parts.size(); ++i)
     if (!same_value(a.parts[i], b.parts[i])) return false;
-  return a.k == b.k && a.start == b.start && a.end == b.end && a.number == b.number &&
+  return a.k == b.k && a.canonical == b.canonical && a.start == b.start && a.end == b.end &&
+         a.number == b.number &&
          a.text == b.text && a.code == b.code && a.system == b.system && a.original == b.original;
 }
 
@@ -509,6 +511,16 @@ void add_quantity(sink& s, double n, std::string_view system, std::string_view c
   v.system = std::string(system);
   v.code = std::string(code);
   s.push(std::move(v));
+  if (system != ucum_system) return;
+  if (auto canonical = ucum_canonical(code); canonical && canonical->code != code) {
+    index_value c;
+    c.k = index_value::kind::quantity;
+    c.number = n * canonical->factor;
+    c.system = std::string(system);
+    c.code = std::string(canonical->code);
+    c.canonical = true;
+    s.push(std::move(c));
+  }
 }
 
 void quantity_values(const fp::item& it, sink& s) {
@@ -710,7 +722,7 @@ result<std::vector<index_value>> extract(std::string_view resource_json, std::st
           sink component{per_component[i], part, 0};
           typed_values(part->type, *values, component);
           std::erase_if(per_component[i], [](const index_value& v) { // only plain values pair
-            return v.k == index_value::kind::identifier_type ||
+            return v.canonical || v.k == index_value::kind::identifier_type ||
                    v.k == index_value::kind::reference_identifier;
           });
         }

@@ -42,6 +42,9 @@ struct index_value {
   std::int64_t end = 0;
   /// number and quantity value.
   double number = 0;
+  /// quantity: the same amount again in its canonical UCUM unit
+  /// (search/ucum.hpp), indexed only for matching with a unit.
+  bool canonical = false;
   /// composite: one value per component, in the parameter's order, all from
   /// the same item of the composite's expression.
   std::vector<index_value> parts;
