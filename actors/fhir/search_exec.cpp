@@ -118,6 +118,8 @@ result<id_set> match_token(const param_scope& ps, const fs::clause& c, const fs:
   }
   if (c.modifier == "in")
     return match_value_set(ps, v);
+  if (c.modifier == "below" || c.modifier == "above")
+    return match_subsumption(ps, c, v);
   if (c.modifier == "not-in") { // resources with no code in the set, those without codes too
     auto in = match_value_set(ps, v);
     if (!in)

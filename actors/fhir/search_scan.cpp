@@ -1,6 +1,10 @@
 #include "actors/fhir/search_scan.hpp"
 
+#include "protocols/fhir/resource_types.hpp"
 #include "protocols/fhir/search/ucum.hpp"
+#include "storage/resource_record.hpp"
+
+#include <simdjson.h>
 
 #include <algorithm>
 #include <cmath>
@@ -104,6 +108,78 @@ result<const std::vector<std::string>*> manifest_keys(const exec_context& ctx,
     return s;
   }
   return &ctx.manifests.emplace(std::move(key), std::move(keys)).first->second;
+}
+
+result<id_set> match_codings(const param_scope& ps,
+                             const std::set<std::pair<std::string, std::string>>& codings) {
+  const auto base = ps.prefix(storage::index::kind::token_code);
+  id_set out;
+  for (const auto& [system, code] : codings) {
+    auto ids = scan_prefix(ps.ctx, base + code + '\0' + system + '\0');
+    if (!ids)
+      return ids;
+    out.insert(out.end(), ids->begin(), ids->end());
+  }
+  normalize(out);
+  return out;
+}
+
+/// The current JSON of a resource, or nullopt when absent or deleted.
+result<std::optional<std::string>> read_current(const exec_context& ctx, std::uint16_t type,
+                                                std::string_view id) {
+  std::string bytes;
+  auto s = ctx.db.get(storage::column::resources, storage::keys::resource(ctx.service, type, id), &bytes);
+  if (s.code() == errc::not_found)
+    return std::optional<std::string>{};
+  if (!s)
+    return s;
+  auto rec = storage::decode_record(bytes);
+  if (!rec || rec->deleted())
+    return std::optional<std::string>{};
+  return std::optional<std::string>{std::move(rec->json)};
+}
+
+
+result<std::string> find_canonical(const exec_context& ctx, std::string_view type_name,
+                                   std::string_view name) {
+  const auto type = *fhir::find_resource_type(type_name);
+  auto not_found = status{errc::invalid, "no " + std::string{type_name} + " '" + std::string{name} +
+                                           "' in this service"};
+  if (name.starts_with(std::string{type_name} + "/")) {
+    auto json = read_current(ctx, type, name.substr(type_name.size() + 1));
+    if (!json)
+      return json.error();
+    if (!*json)
+      return not_found;
+    return std::move(**json);
+  }
+  auto bar = name.find('|');
+  auto url = name.substr(0, bar);
+  auto version = bar == std::string_view::npos ? std::string_view{} : name.substr(bar + 1);
+  const auto* url_param = ctx.registry.find(type_name, "url");
+  if (!url_param)
+    return not_found;
+  namespace ix = storage::index;
+  auto ids = scan_prefix(ctx, ix::prefix(ctx.service, type, ix::param_id_of(url_param->url),
+                                         ix::kind::uri) + std::string{url} + '\0');
+  if (!ids)
+    return ids.error();
+  for (const auto& id : *ids) {
+    auto json = read_current(ctx, type, id);
+    if (!json)
+      return json.error();
+    if (!*json)
+      continue;
+    if (version.empty())
+      return std::move(**json);
+    simdjson::dom::parser parser;
+    simdjson::dom::object resource;
+    std::string_view v;
+    if (parser.parse(**json).get_object().get(resource) == simdjson::SUCCESS &&
+        resource.at_key("version").get_string().get(v) == simdjson::SUCCESS && v == version)
+      return std::move(**json);
+  }
+  return not_found;
 }
 
 } // namespace atrium::actors::search

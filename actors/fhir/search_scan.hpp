@@ -3,6 +3,7 @@
 // index range scans to id sets, the scope of one parameter's entries, and
 // numbers with the interval their precision implies. Internal to actors/fhir.
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -76,6 +77,19 @@ bool number_in(double x, fhir::search::prefix pre, const number_value& n);
 bool date_in(std::int64_t start, std::int64_t end, fhir::search::prefix pre, std::int64_t low,
              std::int64_t high);
 
+/// The ids with a token entry for any of these (system, code) pairs.
+result<id_set> match_codings(const param_scope& ps,
+                             const std::set<std::pair<std::string, std::string>>& codings);
+
+/// The current JSON of a resource, or nullopt when absent or deleted.
+result<std::optional<std::string>> read_current(const exec_context& ctx, std::uint16_t type,
+                                                std::string_view id);
+
+/// A stored terminology resource (ValueSet, CodeSystem) by "Type/id" or by
+/// canonical url[|version]; errc::invalid naming it when the service has none.
+result<std::string> find_canonical(const exec_context& ctx, std::string_view type_name,
+                                   std::string_view name);
+
 /// The index keys of a resource's current version (its manifest); empty
 /// when it has none (deleted, or written before indexing). Read once per
 /// search (exec_context::manifests).
@@ -100,5 +114,15 @@ namespace atrium::actors::search {
 /// token:in / token:not-in: the codes of a ValueSet stored in the service,
 /// named by canonical URL ([|version]) or as "ValueSet/id".
 result<id_set> match_value_set(const param_scope& ps, const fhir::search::raw_value& v);
+
+} // namespace atrium::actors::search
+
+namespace atrium::actors::search {
+
+/// token:below / token:above on system|code: that code and those it
+/// subsumes (below) or that subsume it (above), by the concept hierarchy of
+/// the CodeSystem stored in the service whose url is the system.
+result<id_set> match_subsumption(const param_scope& ps, const fhir::search::clause& c,
+                                 const fhir::search::raw_value& v);
 
 } // namespace atrium::actors::search

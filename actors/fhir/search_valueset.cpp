@@ -56,60 +56,7 @@ void add_contains(object o, code_set& out) {
   });
 }
 
-/// The current JSON of a resource, or nullopt when absent or deleted.
-result<std::optional<std::string>> read_current(const exec_context& ctx, std::uint16_t type,
-                                                std::string_view id) {
-  std::string bytes;
-  auto s = ctx.db.get(storage::column::resources, keys::resource(ctx.service, type, id), &bytes);
-  if (s.code() == errc::not_found)
-    return std::optional<std::string>{};
-  if (!s)
-    return s;
-  auto rec = storage::decode_record(bytes);
-  if (!rec || rec->deleted())
-    return std::optional<std::string>{};
-  return std::optional<std::string>{std::move(rec->json)};
-}
-
 result<code_set> codes_of(const exec_context& ctx, std::string_view name, int depth);
-
-/// The ValueSet's JSON, by "ValueSet/id" or canonical url[|version].
-result<std::string> find_value_set(const exec_context& ctx, std::string_view name) {
-  const auto type = *fhir::find_resource_type("ValueSet");
-  auto not_found = status{errc::invalid, "no ValueSet '" + std::string{name} + "' in this service"};
-  if (name.starts_with("ValueSet/")) {
-    auto json = read_current(ctx, type, name.substr(9));
-    if (!json)
-      return json.error();
-    if (!*json)
-      return not_found;
-    return std::move(**json);
-  }
-  auto bar = name.find('|');
-  auto url = name.substr(0, bar);
-  auto version = bar == std::string_view::npos ? std::string_view{} : name.substr(bar + 1);
-  const auto* url_param = ctx.registry.find("ValueSet", "url");
-  if (!url_param)
-    return not_found;
-  auto ids = scan_prefix(ctx, ix::prefix(ctx.service, type, ix::param_id_of(url_param->url),
-                                         ix::kind::uri) + std::string{url} + '\0');
-  if (!ids)
-    return ids.error();
-  for (const auto& id : *ids) {
-    auto json = read_current(ctx, type, id);
-    if (!json)
-      return json.error();
-    if (!*json)
-      continue;
-    if (version.empty())
-      return std::move(**json);
-    simdjson::dom::parser parser;
-    object vs;
-    if (parser.parse(**json).get_object().get(vs) == simdjson::SUCCESS && field(vs, "version") == version)
-      return std::move(**json);
-  }
-  return not_found;
-}
 
 /// One compose.include or compose.exclude entry into `out`.
 status add_rule(const exec_context& ctx, std::string_view vs_name, object rule, int depth,
@@ -149,7 +96,7 @@ result<code_set> codes_of(const exec_context& ctx, std::string_view name, int de
   if (depth > max_nesting)
     return status{errc::invalid, "ValueSet '" + std::string{name} + "' nests more than " +
                                    std::to_string(max_nesting) + " ValueSets deep"};
-  auto json = find_value_set(ctx, name);
+  auto json = find_canonical(ctx, "ValueSet", name);
   if (!json)
     return json.error();
   simdjson::dom::parser parser;
@@ -194,26 +141,22 @@ result<id_set> match_value_set(const param_scope& ps, const fs::raw_value& v) {
   auto set = codes_of(ps.ctx, v.text, 0);
   if (!set)
     return set.error();
+  auto listed = match_codings(ps, set->codes);
+  if (!listed || set->systems.empty())
+    return listed;
+  // Whole code systems: every token entry, kept by its system.
   const auto base = ps.prefix(ix::kind::token_code);
-  id_set out;
-  for (const auto& [system, code] : set->codes) {
-    auto ids = scan_prefix(ps.ctx, base + code + '\0' + system + '\0');
-    if (!ids)
-      return ids;
-    out.insert(out.end(), ids->begin(), ids->end());
-  }
-  if (!set->systems.empty()) {
-    auto ids = scan_ids(ps.ctx, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
-      auto rest = key.substr(base.size());
-      auto code = rest.substr(0, rest.find('\0'));
-      rest.remove_prefix(code.size() + 1);
-      std::pair<std::string, std::string> coding{rest.substr(0, rest.find('\0')), code};
-      return set->systems.contains(coding.first) && !set->excluded.contains(coding);
-    });
-    if (!ids)
-      return ids;
-    out.insert(out.end(), ids->begin(), ids->end());
-  }
+  auto in_systems = scan_ids(ps.ctx, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
+    auto rest = key.substr(base.size());
+    auto code = rest.substr(0, rest.find('\0'));
+    rest.remove_prefix(code.size() + 1);
+    std::pair<std::string, std::string> coding{rest.substr(0, rest.find('\0')), code};
+    return set->systems.contains(coding.first) && !set->excluded.contains(coding);
+  });
+  if (!in_systems)
+    return in_systems;
+  id_set out = std::move(*listed);
+  out.insert(out.end(), in_systems->begin(), in_systems->end());
   normalize(out);
   return out;
 }

@@ -1,6 +1,7 @@
-// Identifiers as search criteria: token :of-type (an Identifier's type and
-// value) and reference :identifier (a logical reference's identifier). A
-// node of its own with a handful of resources.
+// Modifiers that need more than the value: token :of-type (an Identifier's
+// type and value), reference :identifier (a logical reference's identifier)
+// and token :below/:above (a stored CodeSystem's hierarchy). A node of its
+// own with a handful of resources.
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -28,10 +29,31 @@ std::string observation(const std::string& id, const std::string& performer_syst
          performer_system + R"(","value":")" + performer_value + R"("}}]})";
 }
 
+const std::string body_cs = "http://example.org/cs/body";
+
+/// limb > arm > hand > finger (the last by a "parent" property); limb > leg.
+std::string code_system() {
+  return R"({"resourceType":"CodeSystem","id":"body","url":")" + body_cs +
+         R"(","status":"active","content":"complete","concept":[{"code":"limb","concept":[)"
+         R"({"code":"arm","concept":[{"code":"hand"}]},{"code":"leg"}]},)"
+         R"({"code":"finger","property":[{"code":"parent","valueCode":"hand"}]}]})";
+}
+
+std::string coded(const std::string& id, const std::string& system, const std::string& code) {
+  return R"({"resourceType":"Condition","id":")" + id + R"(","subject":{"reference":"Patient/mr-1"},)"
+         R"("code":{"coding":[{"system":")" + system + R"(","code":")" + code + R"("}]}})";
+}
+
 struct identifier_node {
   node n;
   identifier_node() {
     auto c = n.client();
+    put(*c, "CodeSystem", "body", code_system());
+    put(*c, "Condition", "c-hand", coded("c-hand", body_cs, "hand"));
+    put(*c, "Condition", "c-leg", coded("c-leg", body_cs, "leg"));
+    put(*c, "Condition", "c-finger", coded("c-finger", body_cs, "finger"));
+    put(*c, "Condition", "c-limb", coded("c-limb", body_cs, "limb"));
+    put(*c, "Condition", "c-other", coded("c-other", "http://example.org/other", "hand"));
     put(*c, "Patient", "mr-1", patient("mr-1", "MR", "12345"));
     put(*c, "Patient", "dl-1", patient("dl-1", "DL", "12345")); // same value, other type
     put(*c, "Patient", "mr-2", patient("mr-2", "MR", "67890"));
@@ -75,4 +97,18 @@ TEST_CASE("reference :identifier matches logical references", "[e2e][search]") {
   // An update that drops the identifier drops the match.
   put(*c, "Observation", "o-2", observation("o-2", "http://example.org/npi", "333"));
   CHECK(run(*c, "Observation", "performer:identifier", "111") == ids({"o-1"}));
+}
+
+TEST_CASE("token :below and :above follow a stored CodeSystem's hierarchy", "[e2e][search]") {
+  auto c = fixture().n.client();
+  CHECK(run(*c, "Condition", "code:below", body_cs + "|arm") == ids({"c-hand", "c-finger"}));
+  CHECK(run(*c, "Condition", "code:below", body_cs + "|limb") ==
+        ids({"c-hand", "c-leg", "c-finger", "c-limb"}));
+  CHECK(run(*c, "Condition", "code:below", body_cs + "|leg") == ids({"c-leg"}));
+  CHECK(run(*c, "Condition", "code:above", body_cs + "|finger") ==
+        ids({"c-finger", "c-hand", "c-limb"}));
+  CHECK(run(*c, "Condition", "code:above", body_cs + "|limb") == ids({"c-limb"}));
+  // The system is required, and must be a CodeSystem stored here.
+  CHECK(c->get(base + "/Condition?code:below=hand").status == 400);
+  CHECK(c->get(base + "/Condition?code:below=http://example.org/other%7Chand").status == 400);
 }
