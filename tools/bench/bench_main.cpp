@@ -36,10 +36,10 @@ given order, each with its own warm-up and measured window.
   --warmup SECONDS       unmeasured lead-in per scenario (default 2)
   --max-requests N       also stop a scenario after N requests (default 0: off)
   --timeout SECONDS      per-request and connect timeout (default 5)
-  --scenarios LIST       comma list of healthz,create,read,load and the
-                         searches token,reference,date-range,chain,has,
-                         include,sort; "search" means all seven
-                         (default healthz,create,read)
+  --scenarios LIST       comma list of healthz,create,create-unindexed,read,
+                         load and the searches token,reference,date-range,
+                         chain,has,include,sort; "search" means all seven
+                         (default healthz,create,create-unindexed,read)
   --patients N           dataset size in patients, 18 resources each; needed
                          by load and the searches (>= 1000 for searches)
   --seed S               dataset seed (default 1)
@@ -60,8 +60,8 @@ failed; 2 for bad arguments.
 struct options {
   scenario_config common;
   std::vector<int> connection_counts{32};
-  std::vector<scenario_kind> scenarios{
-    scenario_kind::healthz, scenario_kind::create, scenario_kind::read};
+  std::vector<scenario_kind> scenarios{scenario_kind::healthz, scenario_kind::create,
+                                      scenario_kind::create_unindexed, scenario_kind::read};
 };
 
 /// Thrown for bad command lines; main prints it with the usage text.
@@ -102,7 +102,7 @@ std::uint64_t parse_count(std::string_view flag, const std::string& text,
 
 constexpr scenario_kind all_kinds[] = {
   scenario_kind::healthz,   scenario_kind::create,     scenario_kind::read,
-  scenario_kind::load,      scenario_kind::token,      scenario_kind::reference,
+  scenario_kind::create_unindexed, scenario_kind::load,      scenario_kind::token,      scenario_kind::reference,
   scenario_kind::date_range, scenario_kind::chain,     scenario_kind::has,
   scenario_kind::include,   scenario_kind::sort};
 
@@ -431,6 +431,19 @@ int run(const options& opts, int argc, char** argv) {
                               "errors/non-2xx, a wrong search answer, or a "
                               "failed load PUT)");
     failed = failed || s.failed;
+  }
+
+  // Indexing's share of create throughput, from the pair in the same run.
+  for (const auto& indexed : done) {
+    if (indexed.kind != scenario_kind::create)
+      continue;
+    for (const auto& plain : done)
+      if (plain.kind == scenario_kind::create_unindexed && plain.connections == indexed.connections &&
+          plain.ok_per_second > 0)
+        notes.push_back("indexing costs " +
+                        fixed(100 * (1 - indexed.ok_per_second / plain.ok_per_second), 0) +
+                        "% of create throughput @" + std::to_string(indexed.connections) +
+                        " (create vs create-unindexed)");
   }
 
   std::cout << "\n";

@@ -36,6 +36,8 @@ const char* to_string(scenario_kind kind) {
       return "healthz";
     case scenario_kind::create:
       return "create";
+    case scenario_kind::create_unindexed:
+      return "create-unindexed";
     case scenario_kind::read:
       return "read";
     case scenario_kind::load:
@@ -166,8 +168,9 @@ public:
         request_.set("Prefer", "return=minimal");
         break;
       case scenario_kind::create:
+      case scenario_kind::create_unindexed:
         request_.method(http::verb::post);
-        request_.target(config.base + "/Patient");
+        request_.target(config.base + (config.kind == scenario_kind::create ? "/Patient" : "/Binary"));
         request_.set(http::field::accept, "application/fhir+json");
         request_.set(http::field::content_type, "application/fhir+json");
         if (config.prefer_minimal)
@@ -252,6 +255,10 @@ private:
       }
       case scenario_kind::create:
         request_.body() = make_patient_body(sequence_++, index_ + 1);
+        request_.prepare_payload();
+        break;
+      case scenario_kind::create_unindexed:
+        request_.body() = make_binary_body(make_patient_body(sequence_++, index_ + 1));
         request_.prepare_payload();
         break;
       case scenario_kind::load: {

@@ -13,6 +13,10 @@ namespace atrium::bench {
 enum class scenario_kind {
   healthz, ///< GET /healthz: the server's HTTP floor, the baseline.
   create,  ///< POST {base}/Patient with a varying Patient body.
+  /// POST {base}/Binary carrying the same Patient bytes (base64): the same
+  /// durable write path with next to no search values (only _lastUpdated),
+  /// so create/create_unindexed is the cost of indexing.
+  create_unindexed,
   read,    ///< GET {base}/Patient/{id} over ids that exist.
   load,    ///< PUT the synthetic dataset (dataset.hpp) once, then stop.
   // Searches over the loaded dataset (dataset.cpp: search_query).

@@ -83,4 +83,28 @@ std::string make_patient_body(std::uint64_t sequence, std::uint64_t salt) {
   return std::string(buf, len);
 }
 
+std::string make_binary_body(const std::string& content) {
+  static constexpr char alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out = R"({"resourceType":"Binary","contentType":"application/fhir+json","data":")";
+  std::size_t i = 0;
+  for (; i + 2 < content.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(content[i]) << 16) |
+                       (static_cast<unsigned char>(content[i + 1]) << 8) |
+                       static_cast<unsigned char>(content[i + 2]);
+    for (int shift : {18, 12, 6, 0})
+      out.push_back(alphabet[(v >> shift) & 63]);
+  }
+  if (i < content.size()) {
+    unsigned v = static_cast<unsigned char>(content[i]) << 16;
+    if (i + 1 < content.size())
+      v |= static_cast<unsigned char>(content[i + 1]) << 8;
+    out.push_back(alphabet[(v >> 18) & 63]);
+    out.push_back(alphabet[(v >> 12) & 63]);
+    out.push_back(i + 1 < content.size() ? alphabet[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out + "\"}";
+}
+
 } // namespace atrium::bench

@@ -12,6 +12,10 @@ namespace atrium::bench {
 /// identical bodies. `salt` separates connections that share a sequence.
 std::string make_patient_body(std::uint64_t sequence, std::uint64_t salt);
 
+/// A Binary resource carrying `content` base64-encoded (application/fhir+json):
+/// as many bytes to store as the Patient, without its search values.
+std::string make_binary_body(const std::string& content);
+
 /// splitmix64: a cheap, well-mixed hash, so that consecutive numbers pick
 /// unrelated fields. Shared by the generated bodies here and in dataset.cpp.
 std::uint64_t mix(std::uint64_t x);
