@@ -75,7 +75,6 @@ void add_value(std::vector<entry>& out, service_id s, type_id t, param_id p,
       break;
     case index_value::kind::reference:
       add(out, reference_entry(s, t, p, v.text, id));
-      add(out, reference_source_entry(s, t, p, id, v.text));
       break;
     case index_value::kind::uri:
       add(out, uri_entry(s, t, p, v.text, id));

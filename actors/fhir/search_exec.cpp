@@ -433,20 +433,16 @@ result<id_set> match_has(const exec_context& ctx, std::string_view type, const f
   auto sources = match_clause(ctx, link.type, inner);
   if (!sources)
     return sources;
-  auto forward = ix::prefix(ctx.service, *source_type, ix::param_id_of(ref->url),
-                            ix::kind::reference_source);
   auto wanted = std::string{type} + "/";
+  std::vector<ix::param_id> pids{ix::param_id_of(ref->url)};
   id_set out;
   for (auto& id : *sources) {
-    auto first = forward + id + '\0';
-    auto cur = ctx.db.scan(column::index, first, keys::prefix_end(first));
-    for (; cur.valid(); cur.next()) {
-      auto target = ix::entry_target(cur.key());
-      if (target && target->starts_with(wanted) && target->find('/', wanted.size()) == std::string_view::npos)
-        out.emplace_back(target->substr(wanted.size()));
-    }
-    if (auto s = cur.error(); !s)
-      return s;
+    auto targets = targets_of(ctx, *source_type, id, pids);
+    if (!targets)
+      return targets.error();
+    for (auto& target : *targets)
+      if (target.starts_with(wanted) && target.find('/', wanted.size()) == std::string::npos)
+        out.push_back(target.substr(wanted.size()));
   }
   normalize(out);
   auto tid = type_named(type);

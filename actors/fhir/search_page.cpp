@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "actors/fhir/search_exec.hpp"
+#include "actors/fhir/search_scan.hpp"
 #include "protocols/fhir/resource_types.hpp"
 #include "protocols/fhir/search/compartment.hpp"
 #include "storage/index_keys.hpp"
@@ -215,28 +216,24 @@ status add_includes(const exec_context& ctx, loader& l, const std::vector<fs::in
         continue;
       if (spec.source_type != "*" && spec.source_type != type_name)
         continue;
-      for (auto* p : reference_params(ctx, type_name, spec.param)) {
-        auto first = ix::prefix(ctx.service, type, ix::param_id_of(p->url), ix::kind::reference_source) +
-                     id + '\0';
-        auto cur = ctx.db.scan(column::index, first, keys::prefix_end(first));
-        for (; cur.valid(); cur.next()) {
-          auto target = ix::entry_target(cur.key());
-          if (!target)
-            continue;
-          auto slash = target->find('/');
-          if (slash == std::string_view::npos || target->find("://") != std::string_view::npos)
-            continue;
-          auto target_type = target->substr(0, slash);
-          if (!spec.target_type.empty() && spec.target_type != target_type)
-            continue;
-          auto tid = fhir::find_resource_type(target_type);
-          if (!tid)
-            continue;
-          if (auto added = l.add(*tid, target->substr(slash + 1), true); !added)
-            return added.error();
-        }
-        if (auto s = cur.error(); !s)
-          return s;
+      std::vector<ix::param_id> pids;
+      for (auto* p : reference_params(ctx, type_name, spec.param))
+        pids.push_back(ix::param_id_of(p->url));
+      auto targets = targets_of(ctx, type, id, pids);
+      if (!targets)
+        return targets.error();
+      for (std::string_view target : *targets) {
+        auto slash = target.find('/');
+        if (slash == std::string_view::npos || target.find("://") != std::string_view::npos)
+          continue;
+        auto target_type = target.substr(0, slash);
+        if (!spec.target_type.empty() && spec.target_type != target_type)
+          continue;
+        auto tid = fhir::find_resource_type(target_type);
+        if (!tid)
+          continue;
+        if (auto added = l.add(*tid, target.substr(slash + 1), true); !added)
+          return added.error();
       }
     }
   }

@@ -16,6 +16,31 @@ result<id_set> scan_prefix(const exec_context& ctx, const std::string& prefix) {
                   [](std::string_view, std::string_view) { return true; });
 }
 
+result<std::vector<std::string>> targets_of(const exec_context& ctx, std::uint16_t type,
+                                            std::string_view id,
+                                            const std::vector<storage::index::param_id>& pids) {
+  namespace ix = storage::index;
+  std::string bytes;
+  auto s = ctx.db.get(storage::column::index, ix::manifest_key(ctx.service, type, id), &bytes);
+  if (s.code() == errc::not_found)
+    return std::vector<std::string>{};
+  if (!s)
+    return s;
+  auto keys = ix::decode_manifest(bytes);
+  if (!keys)
+    return status{errc::internal, "index manifest of " + std::string{id} + " is corrupt"};
+  std::vector<std::string> prefixes;
+  for (auto pid : pids)
+    prefixes.push_back(ix::prefix(ctx.service, type, pid, ix::kind::reference));
+  std::vector<std::string> out;
+  for (auto& key : *keys)
+    for (auto& p : prefixes)
+      if (key.starts_with(p))
+        if (auto target = ix::entry_target(key))
+          out.emplace_back(*target);
+  return out;
+}
+
 status invalid_value(const fhir::search::clause& c, const fhir::search::raw_value& v,
                      std::string why) {
   return {errc::invalid, "search parameter '" + c.code + "': '" + v.text + "' " + why, c.code};

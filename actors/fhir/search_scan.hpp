@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "actors/fhir/search_exec.hpp"
 #include "storage/index_keys.hpp"
@@ -46,6 +47,14 @@ struct param_scope {
     return storage::index::prefix(ctx.service, type, pid, k);
   }
 };
+
+/// What one resource refers to through the given reference parameters: the
+/// targets of the 'r' entries its manifest lists. One point get per source
+/// resource, so no source-first entry is written per reference (_include, _has).
+/// Empty when the resource has no manifest (deleted or absent).
+result<std::vector<std::string>> targets_of(const exec_context& ctx, std::uint16_t type,
+                                            std::string_view id,
+                                            const std::vector<storage::index::param_id>& pids);
 
 /// A 400 naming the parameter and the value.
 status invalid_value(const fhir::search::clause& c, const fhir::search::raw_value& v,

@@ -140,6 +140,37 @@ TEST_CASE("search: updates, deletes and undeletes change what matches", "[e2e][s
   REQUIRE(c->del(base + "/Patient/upd-1").status == 204);
 }
 
+TEST_CASE("search: _include, _revinclude and _has follow a reference an update moves",
+          "[e2e][search]") {
+  auto c = fixture().n.client();
+  auto includes = [&](const std::string& type, const param_list& params) {
+    return run(*c, type, params).include_set();
+  };
+  put(*c, "Patient", "ref-a", person("ref-a", "Refa", "female", ""));
+  put(*c, "Patient", "ref-b", person("ref-b", "Refb", "male", ""));
+  put(*c, "Observation", "ref-obs", heart_rate("ref-obs", "Patient/ref-a", "ref-code"));
+  CHECK(includes("Observation", {{"_id", "ref-obs"}, {"_include", "Observation:subject"}}) ==
+        ids({"Patient/ref-a"}));
+  expect(*c, "Patient", {{"_has:Observation:patient:code", "ref-code"}}, ids({"ref-a"}));
+
+  // The update moves the reference: what the old version referred to is gone.
+  put(*c, "Observation", "ref-obs", heart_rate("ref-obs", "Patient/ref-b", "ref-code"));
+  CHECK(includes("Observation", {{"_id", "ref-obs"}, {"_include", "Observation:subject"}}) ==
+        ids({"Patient/ref-b"}));
+  CHECK(includes("Observation", {{"_id", "ref-obs"}, {"_include", "*"}}) == ids({"Patient/ref-b"}));
+  expect(*c, "Patient", {{"_has:Observation:patient:code", "ref-code"}}, ids({"ref-b"}));
+  CHECK(includes("Patient", {{"_id", "ref-a"}, {"_revinclude", "Observation:subject"}}).empty());
+  CHECK(includes("Patient", {{"_id", "ref-b"}, {"_revinclude", "Observation:subject"}}) ==
+        ids({"Observation/ref-obs"}));
+
+  // Deleted, the Observation refers to nothing any more.
+  REQUIRE(c->del(base + "/Observation/ref-obs").status == 204);
+  expect(*c, "Patient", {{"_has:Observation:patient:code", "ref-code"}}, ids({}));
+  CHECK(includes("Patient", {{"_id", "ref-b"}, {"_revinclude", "Observation:subject"}}).empty());
+  REQUIRE(c->del(base + "/Patient/ref-a").status == 204);
+  REQUIRE(c->del(base + "/Patient/ref-b").status == 204);
+}
+
 TEST_CASE("search: a reverse chain to a Patient that never existed counts no match",
           "[e2e][search]") {
   auto c = fixture().n.client();

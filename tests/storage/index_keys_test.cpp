@@ -54,9 +54,6 @@ TEST_CASE("entries of one parameter share a prefix per kind and give back their 
   auto r = ix::reference_entry(7, 3, p, "Patient/123", "obs-1");
   CHECK(ix::entry_id(r) == "obs-1");
   CHECK(ix::entry_target(r) == "Patient/123");
-  auto g = ix::reference_source_entry(7, 3, p, "obs-1", "Patient/123");
-  CHECK(ix::entry_id(g) == "obs-1");
-  CHECK(ix::entry_target(g) == "Patient/123");
 
   CHECK(ix::entry_id(ix::uri_entry(7, 3, p, "http://x/y", "u1")) == "u1");
   CHECK(s.rfind(ix::param_prefix(7, 3, p), 0) == 0);
