@@ -318,7 +318,7 @@ result<id_set> match_reference(const param_scope& ps, const fs::clause& c,
 
 result<id_set> match_values(const exec_context& ctx, std::uint16_t type,
                             const fs::search_param& p, const fs::clause& c) {
-  param_scope ps{ctx, type, ix::param_id_of(p.url)};
+  param_scope ps{ctx, type, index_id(ctx, type, p)};
   if (c.modifier == "missing") {
     // Any entry of the parameter, of any kind, means it has a value.
     auto present = scan_prefix(ctx, ix::param_prefix(ctx.service, type, ps.pid));
@@ -399,7 +399,7 @@ result<id_set> match_chain(const exec_context& ctx, std::string_view type,
   auto tid = type_named(type);
   if (!tid)
     return tid.error();
-  auto base = ix::prefix(ctx.service, *tid, ix::param_id_of(p.url), ix::kind::reference);
+  auto base = ix::prefix(ctx.service, *tid, index_id(ctx, *tid, p), ix::kind::reference);
   id_set out;
   for (auto& target : targets) {
     if (!ctx.registry.find(target, inner.code))
@@ -434,7 +434,7 @@ result<id_set> match_has(const exec_context& ctx, std::string_view type, const f
   if (!sources)
     return sources;
   auto wanted = std::string{type} + "/";
-  std::vector<ix::param_id> pids{ix::param_id_of(ref->url)};
+  std::vector<ix::param_id> pids{index_id(ctx, *source_type, *ref)};
   id_set out;
   for (auto& id : *sources) {
     auto targets = targets_of(ctx, *source_type, id, pids);

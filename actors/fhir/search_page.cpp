@@ -82,7 +82,7 @@ status rank_by(const exec_context& ctx, std::uint16_t type, const fs::search_par
   std::unordered_map<std::string_view, ranked*> by_id;
   for (auto& it : items)
     by_id.emplace(it.id, &it);
-  auto prefix = ix::prefix(ctx.service, type, ix::param_id_of(p.url), sort_kind(p.type, descending));
+  auto prefix = ix::prefix(ctx.service, type, index_id(ctx, type, p), sort_kind(p.type, descending));
   auto cur = ctx.db.scan(column::index, prefix, keys::prefix_end(prefix), descending);
   for (; cur.valid(); cur.next()) {
     auto id = ix::entry_id(cur.key());
@@ -218,7 +218,7 @@ status add_includes(const exec_context& ctx, loader& l, const std::vector<fs::in
         continue;
       std::vector<ix::param_id> pids;
       for (auto* p : reference_params(ctx, type_name, spec.param))
-        pids.push_back(ix::param_id_of(p->url));
+        pids.push_back(index_id(ctx, type, *p));
       auto targets = targets_of(ctx, type, id, pids);
       if (!targets)
         return targets.error();
@@ -253,7 +253,7 @@ status add_revincludes(const exec_context& ctx, loader& l,
       if (!source)
         continue;
       for (auto* p : reference_params(ctx, spec.source_type, spec.param)) {
-        auto first = ix::prefix(ctx.service, *source, ix::param_id_of(p->url), ix::kind::reference) +
+        auto first = ix::prefix(ctx.service, *source, index_id(ctx, *source, *p), ix::kind::reference) +
                      target + '\0';
         auto cur = ctx.db.scan(column::index, first, keys::prefix_end(first));
         for (; cur.valid(); cur.next())

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "protocols/fhir/resource_types.hpp"
+
 namespace atrium::actors::search {
 
 void normalize(id_set& ids) {
@@ -14,6 +16,12 @@ void normalize(id_set& ids) {
 result<id_set> scan_prefix(const exec_context& ctx, const std::string& prefix) {
   return scan_ids(ctx, prefix, storage::keys::prefix_end(prefix),
                   [](std::string_view, std::string_view) { return true; });
+}
+
+storage::index::param_id index_id(const exec_context& ctx, std::uint16_t type,
+                                  const fhir::search::search_param& p) {
+  auto name = fhir::resource_type_name(type);
+  return storage::index::param_id_of(ctx.registry.indexed_as(name, p).url);
 }
 
 result<std::vector<std::string>> targets_of(const exec_context& ctx, std::uint16_t type,
@@ -30,8 +38,10 @@ result<std::vector<std::string>> targets_of(const exec_context& ctx, std::uint16
   if (!keys)
     return status{errc::internal, "index manifest of " + std::string{id} + " is corrupt"};
   std::vector<std::string> prefixes;
-  for (auto pid : pids)
-    prefixes.push_back(ix::prefix(ctx.service, type, pid, ix::kind::reference));
+  for (auto pid : pids) // twins share an id: look for each once
+    if (auto p = ix::prefix(ctx.service, type, pid, ix::kind::reference);
+        std::ranges::find(prefixes, p) == prefixes.end())
+      prefixes.push_back(std::move(p));
   std::vector<std::string> out;
   for (auto& key : *keys)
     for (auto& p : prefixes)

@@ -38,6 +38,11 @@ result<id_set> scan_ids(const exec_context& ctx, const std::string& lower,
 /// The ids of every entry that starts with `prefix`.
 result<id_set> scan_prefix(const exec_context& ctx, const std::string& prefix);
 
+/// The id that p's entries on `type` are keyed by: its twin's when it has
+/// one (param_registry::indexed_as). Every reader of the index goes through it.
+storage::index::param_id index_id(const exec_context& ctx, std::uint16_t type,
+                                  const fhir::search::search_param& p);
+
 /// The entries of one parameter on one type.
 struct param_scope {
   const exec_context& ctx;
