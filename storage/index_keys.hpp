@@ -8,7 +8,8 @@
 //   'c' code 0x00 system 0x00 id            token by code, then system
 //   'x' normalized-text 0x00 id             token :text
 //   'd' start(8) end(8) id                  date ranges by start
-//   'e' end(8) start(8) id                  date ranges by end
+//   'e' end(8) start(8) id                  date ranges by end (none for
+//                                           _lastUpdated: index_entries.hpp)
 //   'n' number(8) id                        number
 //   'q' system 0x00 code 0x00 number(8) id  quantity with unit
 //   'v' number(8) id                        quantity by value alone

@@ -11,6 +11,7 @@
 #include "protocols/fhir/instant.hpp"
 #include "protocols/fhir/resource_types.hpp"
 #include "protocols/fhir/search/extract.hpp"
+#include "storage/index_entries.hpp"
 #include "storage/index_keys.hpp"
 #include "storage/keyspace.hpp"
 #include "storage/resource_record.hpp"
@@ -150,8 +151,10 @@ result<id_set> match_uri(const param_scope& ps, const fs::clause& c, const fs::r
 }
 
 /// The range a date value covers and how the prefix relates it to a target
-/// range [lt, ht] (R4 search §3.1.1.4: prefixes on ranges).
-result<id_set> match_date(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
+/// range [lt, ht] (R4 search §3.1.1.4: prefixes on ranges). `end_kind` holds
+/// the entries by end (ix::date_end_kind).
+result<id_set> match_date(const param_scope& ps, const fs::clause& c, const fs::raw_value& v,
+                          ix::kind end_kind) {
   if (!c.modifier.empty())
     return unsupported(c, "modifier :" + c.modifier);
   auto range = fhir::parse_fhir_period(v.text);
@@ -159,7 +162,7 @@ result<id_set> match_date(const param_scope& ps, const fs::clause& c, const fs::
     return invalid_value(c, v, "is not a FHIR date, dateTime or instant");
   auto ls = range->start, hs = range->end;
   auto by_start = ps.prefix(ix::kind::date_start);
-  auto by_end = ps.prefix(ix::kind::date_end);
+  auto by_end = ps.prefix(end_kind);
   auto any = [](std::string_view, std::string_view) { return true; };
   auto dates = [](std::string_view key) { return *ix::entry_dates(key); };
   switch (v.pre) {
@@ -339,7 +342,7 @@ result<id_set> match_values(const exec_context& ctx, std::uint16_t type,
       case fs::param_type::string: ids = match_string(ps, c, v); break;
       case fs::param_type::token: ids = match_token(ps, c, v); break;
       case fs::param_type::uri: ids = match_uri(ps, c, v); break;
-      case fs::param_type::date: ids = match_date(ps, c, v); break;
+      case fs::param_type::date: ids = match_date(ps, c, v, ix::date_end_kind(p.url)); break;
       case fs::param_type::number: ids = match_number(ps, c, v); break;
       case fs::param_type::quantity: ids = match_quantity(ps, c, v); break;
       case fs::param_type::reference: ids = match_reference(ps, c, v, p); break;

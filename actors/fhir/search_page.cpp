@@ -8,6 +8,7 @@
 #include "actors/fhir/search_scan.hpp"
 #include "protocols/fhir/resource_types.hpp"
 #include "protocols/fhir/search/compartment.hpp"
+#include "storage/index_entries.hpp"
 #include "storage/index_keys.hpp"
 #include "storage/keyspace.hpp"
 #include "storage/resource_record.hpp"
@@ -57,11 +58,11 @@ struct order {
   }
 };
 
-ix::kind sort_kind(fs::param_type t, bool descending) {
-  switch (t) {
+ix::kind sort_kind(const fs::search_param& p, bool descending) {
+  switch (p.type) {
     case fs::param_type::string: return ix::kind::string;
     case fs::param_type::token: return ix::kind::token_code;
-    case fs::param_type::date: return descending ? ix::kind::date_end : ix::kind::date_start;
+    case fs::param_type::date: return descending ? ix::date_end_kind(p.url) : ix::kind::date_start;
     case fs::param_type::number: return ix::kind::number;
     case fs::param_type::quantity: return ix::kind::quantity_value;
     case fs::param_type::uri: return ix::kind::uri;
@@ -82,7 +83,7 @@ status rank_by(const exec_context& ctx, std::uint16_t type, const fs::search_par
   std::unordered_map<std::string_view, ranked*> by_id;
   for (auto& it : items)
     by_id.emplace(it.id, &it);
-  auto prefix = ix::prefix(ctx.service, type, index_id(ctx, type, p), sort_kind(p.type, descending));
+  auto prefix = ix::prefix(ctx.service, type, index_id(ctx, type, p), sort_kind(p, descending));
   auto cur = ctx.db.scan(column::index, prefix, keys::prefix_end(prefix), descending);
   for (; cur.valid(); cur.next()) {
     auto id = ix::entry_id(cur.key());

@@ -233,6 +233,9 @@ TEST_CASE("search: _lastUpdated", "[e2e][search]") {
   auto before = patients_where([](auto& p) { return p.id != "pat-29"; });
   expect(*c, "Patient", {{"_lastUpdated", "lt" + t}}, before);
   expect(*c, "Patient", {{"_lastUpdated", "le" + t}}, before);
+  // _lastUpdated has only by-start entries; eb reads them as by-end ones.
+  expect(*c, "Patient", {{"_lastUpdated", "eb" + t}}, before);
+  expect(*c, "Patient", {{"_lastUpdated", "sa" + t}}, ids({"late-1", "late-2", "pat-29"}));
   // By day: everything was written in the last day or so.
   expect(*c, "Patient", {{"_lastUpdated", "gt2000-01-01"}},
          [&] {
