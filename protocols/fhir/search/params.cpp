@@ -144,10 +144,11 @@ std::vector<std::string_view> union_branches(std::string_view expression) {
 }
 
 // What `p` indexes on `type`, as text: its type, components and the branches
-// of its expression that can apply to `type`. Extraction drops a branch that
-// starts with another resource type (extract.cpp); one kept here may be one
-// extraction drops too, so equal signatures mean equal values. Empty when p
-// is not indexed on `type` by its own expression.
+// of its expression that can apply to `type`. Extraction drops a branch whose
+// leading name is another resource type (extract.cpp); here only one that
+// visibly starts "Other." is dropped, so what is kept holds every branch
+// extraction evaluates, perhaps with more: equal signatures mean equal
+// values. Empty when p is not indexed on `type` by its own expression.
 std::string twin_signature(const search_param& p, std::string_view type) {
   if (p.type == param_type::special || p.expression.empty() || p.code == "_lastUpdated" ||
       type == "Resource" || type == "DomainResource")
