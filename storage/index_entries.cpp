@@ -76,7 +76,6 @@ void add_value(std::vector<entry>& out, service_id s, type_id t, param_id p,
       break;
     case index_value::kind::reference:
       add(out, reference_entry(s, t, p, v.text, id));
-      add(out, reference_source_entry(s, t, p, id, v.text));
       break;
     case index_value::kind::uri:
       add(out, uri_entry(s, t, p, v.text, id));
@@ -108,9 +107,11 @@ std::vector<entry> entries_for(service_id svc, type_id type, std::string_view id
 
 void add_last_updated(std::vector<entry>& out, service_id svc, type_id type,
                       std::string_view id, std::int64_t micros) {
-  auto p = param_id_of(last_updated_url);
-  add(out, date_start_entry(svc, type, p, micros, micros, id));
-  add(out, date_end_entry(svc, type, p, micros, micros, id));
+  add(out, date_start_entry(svc, type, param_id_of(last_updated_url), micros, micros, id));
+}
+
+kind date_end_kind(std::string_view param_url) {
+  return param_url == last_updated_url ? kind::date_start : kind::date_end;
 }
 
 } // namespace atrium::storage::index

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "protocols/fhir/search/extract.hpp"
+#include "storage/index_keys.hpp"
 #include "storage/keyspace.hpp"
 
 namespace atrium::storage::index {
@@ -32,5 +33,11 @@ void add_last_updated(std::vector<entry>& out, service_id svc, type_id type,
 inline constexpr std::string_view last_updated_url =
   "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated";
 inline constexpr std::string_view id_url = "http://hl7.org/fhir/SearchParameter/Resource-id";
+
+/// The entries that order a date parameter by the end of its ranges: 'e',
+/// but 'd' for _lastUpdated. Its one value is an instant the server sets to
+/// the microsecond, so start and end are equal, a 'd' entry has the bytes an
+/// 'e' entry would after the kind, and one entry per write serves both orders.
+kind date_end_kind(std::string_view param_url);
 
 } // namespace atrium::storage::index

@@ -145,12 +145,6 @@ std::string reference_entry(service_id s, type_id t, param_id p, std::string_vie
   return terminated(with_prefix(s, t, p, kind::reference, target.size() + 1), target).append(id);
 }
 
-std::string reference_source_entry(service_id s, type_id t, param_id p, std::string_view id,
-                                   std::string_view target) {
-  return terminated(with_prefix(s, t, p, kind::reference_source, id.size() + 1), id)
-    .append(target);
-}
-
 std::string uri_entry(service_id s, type_id t, param_id p, std::string_view uri,
                       std::string_view id) {
   return terminated(with_prefix(s, t, p, kind::uri, uri.size() + 1), uri).append(id);
@@ -232,12 +226,6 @@ std::optional<std::string_view> entry_id(std::string_view key) {
     case kind::identifier_type:
     case kind::reference_identifier:
       return after_nul();
-    case kind::reference_source: {
-      auto nul = body.find('\0');
-      if (nul == std::string_view::npos || nul == 0)
-        return std::nullopt;
-      return body.substr(0, nul);
-    }
     case kind::date_start:
     case kind::date_end:
       return after_fixed(16);
@@ -301,12 +289,6 @@ std::optional<std::string_view> entry_target(std::string_view key) {
     if (nul == std::string_view::npos || nul == 0)
       return std::nullopt;
     return body.substr(0, nul);
-  }
-  if (kind_of(key) == kind::reference_source) {
-    auto nul = body.find('\0');
-    if (nul == std::string_view::npos || nul + 1 >= body.size())
-      return std::nullopt;
-    return body.substr(nul + 1);
   }
   return std::nullopt;
 }

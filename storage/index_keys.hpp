@@ -8,12 +8,12 @@
 //   'c' code 0x00 system 0x00 id            token by code, then system
 //   'x' normalized-text 0x00 id             token :text
 //   'd' start(8) end(8) id                  date ranges by start
-//   'e' end(8) start(8) id                  date ranges by end
+//   'e' end(8) start(8) id                  date ranges by end (none for
+//                                           _lastUpdated: index_entries.hpp)
 //   'n' number(8) id                        number
 //   'q' system 0x00 code 0x00 number(8) id  quantity with unit
 //   'v' number(8) id                        quantity by value alone
 //   'r' target 0x00 id                      reference, target first (chains, _revinclude)
-//   'g' id 0x00 target                      reference, source first (_has, _include)
 //   'u' uri 0x00 id                         uri
 //   't' value 0x00 code 0x00 system 0x00 id  token :of-type (Identifier type coding)
 //   'i' value 0x00 system 0x00 id           reference :identifier
@@ -26,6 +26,8 @@
 // Every entry costs a memtable insert on the write path, so rare queries
 // are served by scans instead of entries of their own: `system|` filters the
 // 'c' entries, and :missing takes the ids of all of a parameter's entries.
+// What a resource refers to (_include, _has) is read from its manifest,
+// whose 'r' keys name the targets, instead of a source-first entry.
 //
 // A resource's entries are listed in its manifest, so an update or delete
 // removes exactly the entries of the version it replaces:
@@ -59,7 +61,6 @@ enum class kind : char {
   quantity = 'q',
   quantity_value = 'v',
   reference = 'r',
-  reference_source = 'g',
   uri = 'u',
   composite = 'k',
   identifier_type = 't',
@@ -94,8 +95,6 @@ std::string quantity_value_entry(service_id, type_id, param_id, double v,
                                  std::string_view id);
 std::string reference_entry(service_id, type_id, param_id, std::string_view target,
                             std::string_view id);
-std::string reference_source_entry(service_id, type_id, param_id, std::string_view id,
-                                   std::string_view target);
 std::string uri_entry(service_id, type_id, param_id, std::string_view uri,
                       std::string_view id);
 
@@ -143,7 +142,7 @@ struct date_range {
 std::optional<date_range> entry_dates(std::string_view key);
 /// The number of an 'n', 'v' or 'q' entry.
 std::optional<double> entry_number(std::string_view key);
-/// The target of an 'r' entry or of a 'g' entry.
+/// The target of an 'r' entry.
 std::optional<std::string_view> entry_target(std::string_view key);
 
 // ---- manifests ----

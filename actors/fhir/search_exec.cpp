@@ -11,6 +11,7 @@
 #include "protocols/fhir/instant.hpp"
 #include "protocols/fhir/resource_types.hpp"
 #include "protocols/fhir/search/extract.hpp"
+#include "storage/index_entries.hpp"
 #include "storage/index_keys.hpp"
 #include "storage/keyspace.hpp"
 #include "storage/resource_record.hpp"
@@ -163,8 +164,10 @@ result<id_set> match_uri(const param_scope& ps, const fs::clause& c, const fs::r
 }
 
 /// The range a date value covers and how the prefix relates it to a target
-/// range [lt, ht] (R4 search §3.1.1.4: prefixes on ranges).
-result<id_set> match_date(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
+/// range [lt, ht] (R4 search §3.1.1.4: prefixes on ranges). `end_kind` holds
+/// the entries by end (ix::date_end_kind).
+result<id_set> match_date(const param_scope& ps, const fs::clause& c, const fs::raw_value& v,
+                          ix::kind end_kind) {
   if (!c.modifier.empty())
     return unsupported(c, "modifier :" + c.modifier);
   auto range = fhir::parse_fhir_period(v.text);
@@ -172,7 +175,7 @@ result<id_set> match_date(const param_scope& ps, const fs::clause& c, const fs::
     return invalid_value(c, v, "is not a FHIR date, dateTime or instant");
   auto ls = range->start, hs = range->end;
   auto by_start = ps.prefix(ix::kind::date_start);
-  auto by_end = ps.prefix(ix::kind::date_end);
+  auto by_end = ps.prefix(end_kind);
   auto any = [](std::string_view, std::string_view) { return true; };
   auto dates = [](std::string_view key) { return *ix::entry_dates(key); };
   switch (v.pre) {
@@ -336,7 +339,7 @@ result<id_set> match_reference(const param_scope& ps, const fs::clause& c,
 
 result<id_set> match_values(const exec_context& ctx, std::uint16_t type,
                             const fs::search_param& p, const fs::clause& c) {
-  param_scope ps{ctx, type, ix::param_id_of(p.url)};
+  param_scope ps{ctx, type, index_id(ctx, type, p)};
   if (c.modifier == "missing") {
     // Any entry of the parameter, of any kind, means it has a value.
     auto present = scan_prefix(ctx, ix::param_prefix(ctx.service, type, ps.pid));
@@ -357,7 +360,7 @@ result<id_set> match_values(const exec_context& ctx, std::uint16_t type,
       case fs::param_type::string: ids = match_string(ps, c, v); break;
       case fs::param_type::token: ids = match_token(ps, c, v); break;
       case fs::param_type::uri: ids = match_uri(ps, c, v); break;
-      case fs::param_type::date: ids = match_date(ps, c, v); break;
+      case fs::param_type::date: ids = match_date(ps, c, v, ix::date_end_kind(p.url)); break;
       case fs::param_type::number: ids = match_number(ps, c, v); break;
       case fs::param_type::quantity: ids = match_quantity(ps, c, v); break;
       case fs::param_type::reference: ids = match_reference(ps, c, v, p); break;
@@ -417,7 +420,7 @@ result<id_set> match_chain(const exec_context& ctx, std::string_view type,
   auto tid = type_named(type);
   if (!tid)
     return tid.error();
-  auto base = ix::prefix(ctx.service, *tid, ix::param_id_of(p.url), ix::kind::reference);
+  auto base = ix::prefix(ctx.service, *tid, index_id(ctx, *tid, p), ix::kind::reference);
   id_set out;
   for (auto& target : targets) {
     if (!ctx.registry.find(target, inner.code))
@@ -451,20 +454,16 @@ result<id_set> match_has(const exec_context& ctx, std::string_view type, const f
   auto sources = match_clause(ctx, link.type, inner);
   if (!sources)
     return sources;
-  auto forward = ix::prefix(ctx.service, *source_type, ix::param_id_of(ref->url),
-                            ix::kind::reference_source);
   auto wanted = std::string{type} + "/";
+  std::vector<ix::param_id> pids{index_id(ctx, *source_type, *ref)};
   id_set out;
   for (auto& id : *sources) {
-    auto first = forward + id + '\0';
-    auto cur = ctx.db.scan(column::index, first, keys::prefix_end(first));
-    for (; cur.valid(); cur.next()) {
-      auto target = ix::entry_target(cur.key());
-      if (target && target->starts_with(wanted) && target->find('/', wanted.size()) == std::string_view::npos)
-        out.emplace_back(target->substr(wanted.size()));
-    }
-    if (auto s = cur.error(); !s)
-      return s;
+    auto targets = targets_of(ctx, *source_type, id, pids);
+    if (!targets)
+      return targets.error();
+    for (auto& target : *targets)
+      if (target.starts_with(wanted) && target.find('/', wanted.size()) == std::string::npos)
+        out.push_back(target.substr(wanted.size()));
   }
   normalize(out);
   auto tid = type_named(type);

@@ -8,6 +8,7 @@
 #include "actors/fhir/search_scan.hpp"
 #include "protocols/fhir/resource_types.hpp"
 #include "protocols/fhir/search/compartment.hpp"
+#include "storage/index_entries.hpp"
 #include "storage/index_keys.hpp"
 #include "storage/keyspace.hpp"
 #include "storage/resource_record.hpp"
@@ -57,11 +58,11 @@ struct order {
   }
 };
 
-ix::kind sort_kind(fs::param_type t, bool descending) {
-  switch (t) {
+ix::kind sort_kind(const fs::search_param& p, bool descending) {
+  switch (p.type) {
     case fs::param_type::string: return ix::kind::string;
     case fs::param_type::token: return ix::kind::token_code;
-    case fs::param_type::date: return descending ? ix::kind::date_end : ix::kind::date_start;
+    case fs::param_type::date: return descending ? ix::date_end_kind(p.url) : ix::kind::date_start;
     case fs::param_type::number: return ix::kind::number;
     case fs::param_type::quantity: return ix::kind::quantity_value;
     case fs::param_type::uri: return ix::kind::uri;
@@ -107,7 +108,7 @@ status rank_by(const exec_context& ctx, std::uint16_t type, const fs::search_par
   std::unordered_map<std::string_view, ranked*> by_id;
   for (auto& it : items)
     by_id.emplace(it.id, &it);
-  auto prefix = ix::prefix(ctx.service, type, ix::param_id_of(p.url), sort_kind(p.type, descending));
+  auto prefix = ix::prefix(ctx.service, type, index_id(ctx, type, p), sort_kind(p, descending));
   auto cur = ctx.db.scan(column::index, prefix, keys::prefix_end(prefix), descending);
   for (; cur.valid(); cur.next()) {
     auto id = ix::entry_id(cur.key());
@@ -241,28 +242,24 @@ status add_includes(const exec_context& ctx, loader& l, const std::vector<fs::in
         continue;
       if (spec.source_type != "*" && spec.source_type != type_name)
         continue;
-      for (auto* p : reference_params(ctx, type_name, spec.param)) {
-        auto first = ix::prefix(ctx.service, type, ix::param_id_of(p->url), ix::kind::reference_source) +
-                     id + '\0';
-        auto cur = ctx.db.scan(column::index, first, keys::prefix_end(first));
-        for (; cur.valid(); cur.next()) {
-          auto target = ix::entry_target(cur.key());
-          if (!target)
-            continue;
-          auto slash = target->find('/');
-          if (slash == std::string_view::npos || target->find("://") != std::string_view::npos)
-            continue;
-          auto target_type = target->substr(0, slash);
-          if (!spec.target_type.empty() && spec.target_type != target_type)
-            continue;
-          auto tid = fhir::find_resource_type(target_type);
-          if (!tid)
-            continue;
-          if (auto added = l.add(*tid, target->substr(slash + 1), true); !added)
-            return added.error();
-        }
-        if (auto s = cur.error(); !s)
-          return s;
+      std::vector<ix::param_id> pids;
+      for (auto* p : reference_params(ctx, type_name, spec.param))
+        pids.push_back(index_id(ctx, type, *p));
+      auto targets = targets_of(ctx, type, id, pids);
+      if (!targets)
+        return targets.error();
+      for (std::string_view target : *targets) {
+        auto slash = target.find('/');
+        if (slash == std::string_view::npos || target.find("://") != std::string_view::npos)
+          continue;
+        auto target_type = target.substr(0, slash);
+        if (!spec.target_type.empty() && spec.target_type != target_type)
+          continue;
+        auto tid = fhir::find_resource_type(target_type);
+        if (!tid)
+          continue;
+        if (auto added = l.add(*tid, target.substr(slash + 1), true); !added)
+          return added.error();
       }
     }
   }
@@ -282,7 +279,7 @@ status add_revincludes(const exec_context& ctx, loader& l,
       if (!source)
         continue;
       for (auto* p : reference_params(ctx, spec.source_type, spec.param)) {
-        auto first = ix::prefix(ctx.service, *source, ix::param_id_of(p->url), ix::kind::reference) +
+        auto first = ix::prefix(ctx.service, *source, index_id(ctx, *source, *p), ix::kind::reference) +
                      target + '\0';
         auto cur = ctx.db.scan(column::index, first, keys::prefix_end(first));
         for (; cur.valid(); cur.next())

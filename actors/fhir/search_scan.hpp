@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "actors/fhir/search_exec.hpp"
 #include "storage/index_keys.hpp"
@@ -38,6 +39,11 @@ result<id_set> scan_ids(const exec_context& ctx, const std::string& lower,
 /// The ids of every entry that starts with `prefix`.
 result<id_set> scan_prefix(const exec_context& ctx, const std::string& prefix);
 
+/// The id that p's entries on `type` are keyed by: its twin's when it has
+/// one (param_registry::indexed_as). Every reader of the index goes through it.
+storage::index::param_id index_id(const exec_context& ctx, std::uint16_t type,
+                                  const fhir::search::search_param& p);
+
 /// The entries of one parameter on one type.
 struct param_scope {
   const exec_context& ctx;
@@ -47,6 +53,14 @@ struct param_scope {
     return storage::index::prefix(ctx.service, type, pid, k);
   }
 };
+
+/// What one resource refers to through the given reference parameters: the
+/// targets of the 'r' entries its manifest lists. One point get per source
+/// resource, so no source-first entry is written per reference (_include, _has).
+/// Empty when the resource has no manifest (deleted or absent).
+result<std::vector<std::string>> targets_of(const exec_context& ctx, std::uint16_t type,
+                                            std::string_view id,
+                                            const std::vector<storage::index::param_id>& pids);
 
 /// A 400 naming the parameter and the value.
 status invalid_value(const fhir::search::clause& c, const fhir::search::raw_value& v,

@@ -140,6 +140,56 @@ TEST_CASE("search: updates, deletes and undeletes change what matches", "[e2e][s
   REQUIRE(c->del(base + "/Patient/upd-1").status == 204);
 }
 
+TEST_CASE("search: _include, _revinclude and _has follow a reference an update moves",
+          "[e2e][search]") {
+  auto c = fixture().n.client();
+  auto includes = [&](const std::string& type, const param_list& params) {
+    return run(*c, type, params).include_set();
+  };
+  put(*c, "Patient", "ref-a", person("ref-a", "Refa", "female", ""));
+  put(*c, "Patient", "ref-b", person("ref-b", "Refb", "male", ""));
+  put(*c, "Observation", "ref-obs", heart_rate("ref-obs", "Patient/ref-a", "ref-code"));
+  CHECK(includes("Observation", {{"_id", "ref-obs"}, {"_include", "Observation:subject"}}) ==
+        ids({"Patient/ref-a"}));
+  expect(*c, "Patient", {{"_has:Observation:patient:code", "ref-code"}}, ids({"ref-a"}));
+
+  // The update moves the reference: what the old version referred to is gone.
+  put(*c, "Observation", "ref-obs", heart_rate("ref-obs", "Patient/ref-b", "ref-code"));
+  CHECK(includes("Observation", {{"_id", "ref-obs"}, {"_include", "Observation:subject"}}) ==
+        ids({"Patient/ref-b"}));
+  CHECK(includes("Observation", {{"_id", "ref-obs"}, {"_include", "*"}}) == ids({"Patient/ref-b"}));
+  expect(*c, "Patient", {{"_has:Observation:patient:code", "ref-code"}}, ids({"ref-b"}));
+  CHECK(includes("Patient", {{"_id", "ref-a"}, {"_revinclude", "Observation:subject"}}).empty());
+  CHECK(includes("Patient", {{"_id", "ref-b"}, {"_revinclude", "Observation:subject"}}) ==
+        ids({"Observation/ref-obs"}));
+
+  // Deleted, the Observation refers to nothing any more.
+  REQUIRE(c->del(base + "/Observation/ref-obs").status == 204);
+  expect(*c, "Patient", {{"_has:Observation:patient:code", "ref-code"}}, ids({}));
+  CHECK(includes("Patient", {{"_id", "ref-b"}, {"_revinclude", "Observation:subject"}}).empty());
+  REQUIRE(c->del(base + "/Patient/ref-a").status == 204);
+  REQUIRE(c->del(base + "/Patient/ref-b").status == 204);
+}
+
+TEST_CASE("search: a parameter with the same values as another finds what it finds",
+          "[e2e][search]") {
+  // R4's Patient phonetic has Patient name's expression, so it is served by
+  // name's entries (param_registry::indexed_as); so are sort and :missing.
+  auto c = fixture().n.client();
+  put(*c, "Patient", "twin-1", person("twin-1", "Twinfamily", "female", ""));
+  expect(*c, "Patient", {{"name", "twinfam"}}, ids({"twin-1"}));
+  expect(*c, "Patient", {{"phonetic", "twinfam"}}, ids({"twin-1"}));
+  expect(*c, "Patient", {{"phonetic:exact", "Twinfamily"}}, ids({"twin-1"}));
+  expect(*c, "Patient", {{"phonetic", "twinfamily"}, {"name:missing", "false"}}, ids({"twin-1"}));
+  put(*c, "Patient", "twin-1", person("twin-1", "Otherfamily", "female", ""));
+  expect(*c, "Patient", {{"phonetic", "twinfam"}}, ids({}));
+  expect(*c, "Patient", {{"phonetic", "otherfam"}}, ids({"twin-1"}));
+  auto by_name = run(*c, "Patient", {{"_sort", "name"}, {"_count", "100"}});
+  auto by_phonetic = run(*c, "Patient", {{"_sort", "phonetic"}, {"_count", "100"}});
+  CHECK(by_name.matches == by_phonetic.matches);
+  REQUIRE(c->del(base + "/Patient/twin-1").status == 204);
+}
+
 TEST_CASE("search: a reverse chain to a Patient that never existed counts no match",
           "[e2e][search]") {
   auto c = fixture().n.client();
@@ -183,6 +233,9 @@ TEST_CASE("search: _lastUpdated", "[e2e][search]") {
   auto before = patients_where([](auto& p) { return p.id != "pat-29"; });
   expect(*c, "Patient", {{"_lastUpdated", "lt" + t}}, before);
   expect(*c, "Patient", {{"_lastUpdated", "le" + t}}, before);
+  // _lastUpdated has only by-start entries; eb reads them as by-end ones.
+  expect(*c, "Patient", {{"_lastUpdated", "eb" + t}}, before);
+  expect(*c, "Patient", {{"_lastUpdated", "sa" + t}}, ids({"late-1", "late-2", "pat-29"}));
   // By day: everything was written in the last day or so.
   expect(*c, "Patient", {{"_lastUpdated", "gt2000-01-01"}},
          [&] {

@@ -229,3 +229,59 @@ TEST_CASE("add extends, shadows and replaces by url", "[search]") {
   CHECK_FALSE(registry->find("RelatedPerson", "nickname"));
   CHECK(registry->find("Patient", "alias") == registry->find_url(nickname->url));
 }
+
+TEST_CASE("r4 twins: parameters with the same values on a type share entries", "[search]") {
+  const auto& r4 = param_registry::r4();
+  auto twin = [&](std::string_view type, std::string_view code) {
+    return r4.indexed_as(type, require_param(type, code)).code;
+  };
+  // The later of each pair is served by the earlier (R4 file order).
+  CHECK(twin("Patient", "phonetic") == "name");
+  CHECK(twin("Patient", "name") == "name");
+  CHECK(twin("Practitioner", "name") == "phonetic");
+  CHECK(twin("Coverage", "patient") == "beneficiary");
+  CHECK(twin("DeviceUseStatement", "subject") == "patient");
+  CHECK(twin("CodeSystem", "system") == "url");
+  CHECK(twin("Bundle", "message") == "composition");
+  // Not twins: a subset of values, another type, or another branch.
+  CHECK(twin("Observation", "patient") == "patient");
+  CHECK(twin("Patient", "family") == "family");
+  CHECK(twin("Patient", "given") == "given");
+  std::size_t count = 0;
+  for (auto type : {"Bundle", "CapabilityStatement", "CodeSystem", "Coverage",
+                    "DeviceUseStatement", "EnrollmentRequest", "Linkage", "Patient", "Person",
+                    "Practitioner", "RelatedPerson", "ResearchSubject", "Observation"})
+    for (auto* p : r4.for_type(type))
+      count += &r4.indexed_as(type, *p) != p;
+  CHECK(count == 12);
+}
+
+TEST_CASE("twins are found as parameters are added, replaced and shadowed", "[search]") {
+  param_registry registry;
+  registry.add({"http://x/a", "a", param_type::string, {"Patient", "Person"},
+                "Patient.name | Person.name", {}, {}});
+  // Same values on Patient (its other branch is Person's), none on Person.
+  registry.add({"http://x/b", "b", param_type::string, {"Patient"}, " Patient.name ", {}, {}});
+  // Same expression, another type: not a twin.
+  registry.add({"http://x/c", "c", param_type::token, {"Patient"}, "Patient.name", {}, {}});
+  // A branch that cannot be told to belong elsewhere keeps them apart.
+  registry.add({"http://x/d", "d", param_type::string, {"Patient"},
+                "Patient.name | (Patient.alias)", {}, {}});
+  const auto& b = *registry.find("Patient", "b");
+  CHECK(registry.indexed_as("Patient", b).url == "http://x/a");
+  CHECK(registry.indexed_as("Patient", *registry.find("Patient", "c")).url == "http://x/c");
+  CHECK(registry.indexed_as("Patient", *registry.find("Patient", "d")).url == "http://x/d");
+  CHECK(registry.indexed_as("Person", *registry.find("Person", "a")).url == "http://x/a");
+
+  // Replaced with another expression, b stands alone.
+  registry.add({"http://x/b", "b", param_type::string, {"Patient"}, "Patient.alias", {}, {}});
+  CHECK(registry.indexed_as("Patient", b).url == "http://x/b");
+  // A parameter that shadows a's code on Patient: a is not seen there, so
+  // the newcomer is no one's twin and holds its own entries.
+  registry.add({"http://x/e", "a", param_type::string, {"Patient"}, "Patient.name", {}, {}});
+  const auto& e = *registry.find("Patient", "a");
+  CHECK(e.url == "http://x/e");
+  CHECK(registry.indexed_as("Patient", e).url == "http://x/e");
+  registry.add({"http://x/f", "f", param_type::string, {"Patient"}, "Patient.name", {}, {}});
+  CHECK(registry.indexed_as("Patient", *registry.find("Patient", "f")).url == "http://x/e");
+}

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "storage/index_entries.hpp"
 #include "storage/index_keys.hpp"
 
 using namespace atrium::storage;
@@ -54,9 +55,6 @@ TEST_CASE("entries of one parameter share a prefix per kind and give back their 
   auto r = ix::reference_entry(7, 3, p, "Patient/123", "obs-1");
   CHECK(ix::entry_id(r) == "obs-1");
   CHECK(ix::entry_target(r) == "Patient/123");
-  auto g = ix::reference_source_entry(7, 3, p, "obs-1", "Patient/123");
-  CHECK(ix::entry_id(g) == "obs-1");
-  CHECK(ix::entry_target(g) == "Patient/123");
 
   CHECK(ix::entry_id(ix::uri_entry(7, 3, p, "http://x/y", "u1")) == "u1");
   CHECK(s.rfind(ix::param_prefix(7, 3, p), 0) == 0);
@@ -82,6 +80,19 @@ TEST_CASE("date entries order by start and by end, and keep both") {
   REQUIRE(e);
   CHECK(e->start == -1000);
   CHECK(e->end == 5000);
+}
+
+TEST_CASE("_lastUpdated has one entry, which orders by end as well as by start") {
+  std::vector<ix::entry> out;
+  ix::add_last_updated(out, 1, 2, "a", 123456);
+  REQUIRE(out.size() == 1);
+  auto p = ix::param_id_of(ix::last_updated_url);
+  auto kind_at = ix::prefix(1, 2, p, ix::kind::date_start).size() - 1;
+  CHECK(out[0].key[kind_at] == static_cast<char>(ix::date_end_kind(ix::last_updated_url)));
+  // A point range: the 'd' entry's bytes after the kind are the 'e' entry's.
+  auto by_end = ix::date_end_entry(1, 2, p, 123456, 123456, "a");
+  CHECK(by_end.substr(kind_at + 1) == out[0].key.substr(kind_at + 1));
+  CHECK(ix::date_end_kind("birthdate") == ix::kind::date_end);
 }
 
 TEST_CASE("a value that is a prefix of another does not capture its entries") {

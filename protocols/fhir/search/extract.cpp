@@ -135,7 +135,7 @@ plan_cache& cache() {
   return c;
 }
 
-bool indexed_here(const search_param& p);
+bool indexed_here(const search_param& p, std::string_view type, const param_registry& registry);
 
 // What to evaluate for one resource type.
 using type_plan =
@@ -153,8 +153,9 @@ public:
   const type_plan& get(type_id id) {
     std::call_once(once_[id], [&] {
       const std::string_view type = resource_type_name(id);
-      for (const search_param* p : param_registry::r4().for_type(type))
-        if (indexed_here(*p)) plans_[id].emplace_back(p, compile_param(*p, type));
+      const auto& r4 = param_registry::r4();
+      for (const search_param* p : r4.for_type(type))
+        if (indexed_here(*p, type, r4)) plans_[id].emplace_back(p, compile_param(*p, type));
     });
     return plans_[id];
   }
@@ -640,9 +641,11 @@ void add_combinations(sink& s, const std::vector<std::vector<index_value>>& per_
   }
 }
 
-bool indexed_here(const search_param& p) {
+bool indexed_here(const search_param& p, std::string_view type, const param_registry& registry) {
   if (p.type == param_type::special) return false;
   if (p.expression.empty()) return false;
+  // A twin's entries hold p's values already (param_registry::indexed_as).
+  if (&registry.indexed_as(type, p) != &p) return false;
   // Set by the server as it stores the version, from the version's own meta.
   return p.code != "_lastUpdated";
 }
@@ -736,7 +739,7 @@ result<std::vector<index_value>> extract(std::string_view resource_json, std::st
       run(p, *compiled);
   } else {
     for (const search_param* p : registry.for_type(type))
-      if (indexed_here(*p)) run(p, *cache().get(*p, type));
+      if (indexed_here(*p, type, registry)) run(p, *cache().get(*p, type));
   }
   return out;
 }

@@ -7,6 +7,8 @@
 
 #include <simdjson.h>
 
+#include "protocols/fhir/resource_types.hpp"
+
 // data/fhir-r4/search-parameters.json, embedded by protocols/CMakeLists.txt.
 extern const unsigned char atrium_r4_search_parameters[];
 extern const std::size_t atrium_r4_search_parameters_size;
@@ -109,6 +111,61 @@ result<search_param> param_from(simdjson::dom::element element, const std::strin
   return p;
 }
 
+// The top-level branches of a FHIRPath union ("A.x | B.y" → "A.x", "B.y").
+std::vector<std::string_view> union_branches(std::string_view expression) {
+  std::vector<std::string_view> out;
+  int depth = 0;
+  char quote = 0;
+  std::size_t start = 0;
+  auto push = [&](std::size_t end) {
+    auto b = expression.substr(start, end - start);
+    while (!b.empty() && b.front() == ' ') b.remove_prefix(1);
+    while (!b.empty() && b.back() == ' ') b.remove_suffix(1);
+    out.push_back(b);
+  };
+  for (std::size_t i = 0; i < expression.size(); ++i) {
+    const char c = expression[i];
+    if (quote) {
+      if (c == '\\') ++i;
+      else if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '`') {
+      quote = c;
+    } else if (c == '(' || c == '[') {
+      ++depth;
+    } else if (c == ')' || c == ']') {
+      --depth;
+    } else if (c == '|' && depth == 0) {
+      push(i);
+      start = i + 1;
+    }
+  }
+  push(expression.size());
+  return out;
+}
+
+// What `p` indexes on `type`, as text: its type, components and the branches
+// of its expression that can apply to `type`. Extraction drops a branch whose
+// leading name is another resource type (extract.cpp); here only one that
+// visibly starts "Other." is dropped, so what is kept holds every branch
+// extraction evaluates, perhaps with more: equal signatures mean equal
+// values. Empty when p is not indexed on `type` by its own expression.
+std::string twin_signature(const search_param& p, std::string_view type) {
+  if (p.type == param_type::special || p.expression.empty() || p.code == "_lastUpdated" ||
+      type == "Resource" || type == "DomainResource")
+    return {};
+  std::vector<std::string_view> kept;
+  for (auto b : union_branches(p.expression)) {
+    auto lead = b.substr(0, b.find('.'));
+    if (lead != type && lead.size() < b.size() && find_resource_type(lead)) continue;
+    kept.push_back(b);
+  }
+  std::sort(kept.begin(), kept.end());
+  std::string s = key(type, param_type_name(p.type));
+  for (auto b : kept) (s += '\0') += b;
+  for (const auto& c : p.components) ((s += '\1') += c.definition) += c.expression;
+  return s;
+}
+
 status parse_document(simdjson::dom::parser& parser, const simdjson::padded_string& padded,
                       simdjson::dom::element& document) {
   if (auto error = parser.parse(padded).get(document))
@@ -183,15 +240,48 @@ void param_registry::add(search_param p) {
     // rebuilt because the old bases may have shadowed or been shadowed.
     auto old = std::ranges::find_if(params_, [&](const auto& q) { return q.get() == it->second; });
     **old = std::move(p);
-    by_type_code_.clear();
-    for (const auto& q : params_)
-      for (const auto& base : q->base) by_type_code_[key(base, q->code)] = q.get();
+    rebuild();
     return;
   }
   params_.push_back(std::make_unique<search_param>(std::move(p)));
   const search_param* added = params_.back().get();
   by_url_[added->url] = added;
-  for (const auto& base : added->base) by_type_code_[key(base, added->code)] = added;
+  bool shadows = false;
+  for (const auto& base : added->base) {
+    auto& slot = by_type_code_[key(base, added->code)];
+    shadows = shadows || slot != nullptr;
+    slot = added;
+  }
+  // A shadowed parameter is no longer seen on its type, so it cannot serve
+  // as anyone's twin there: work the twins out again from scratch.
+  if (shadows) rebuild();
+  else find_twins(*added);
+}
+
+void param_registry::rebuild() {
+  by_type_code_.clear();
+  for (const auto& q : params_)
+    for (const auto& base : q->base) by_type_code_[key(base, q->code)] = q.get();
+  twin_of_.clear();
+  by_signature_.clear();
+  for (const auto& q : params_) find_twins(*q);
+}
+
+void param_registry::find_twins(const search_param& p) {
+  for (const auto& base : p.base) {
+    if (find(base, p.code) != &p) continue; // shadowed on this type
+    auto signature = twin_signature(p, base);
+    if (signature.empty()) continue;
+    auto [first, added] = by_signature_.try_emplace(std::move(signature), &p);
+    if (!added) twin_of_[key(base, p.url)] = first->second;
+  }
+}
+
+const search_param& param_registry::indexed_as(std::string_view type,
+                                               const search_param& p) const {
+  if (twin_of_.empty()) return p;
+  auto it = twin_of_.find(key(type, p.url));
+  return it == twin_of_.end() ? p : *it->second;
 }
 
 const search_param* param_registry::find(std::string_view type, std::string_view code) const {

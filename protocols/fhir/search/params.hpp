@@ -59,11 +59,26 @@ public:
   std::vector<const search_param*> for_type(std::string_view type) const;
   std::size_t size() const noexcept { return params_.size(); }
 
+  /// The parameter whose index entries serve `p` on `type`: `p` itself, or
+  /// an earlier parameter of the type with the same type and, for `type`,
+  /// the same expression (R4's Patient `phonetic` is Patient `name`). Its
+  /// values are p's by definition, so p is not extracted and searches read
+  /// the twin's entries: one set of index keys per write instead of two.
+  /// The earlier one is kept so that an added twin finds what is indexed.
+  const search_param& indexed_as(std::string_view type, const search_param& p) const;
+
 private:
+  void find_twins(const search_param& p);
+  void rebuild();
+
   std::vector<std::unique_ptr<search_param>> params_;
   // "Type\0code" → param; base types stored under their own name.
   std::unordered_map<std::string, const search_param*> by_type_code_;
   std::unordered_map<std::string, const search_param*> by_url_;
+  // "Type\0url" → the twin whose entries serve it (indexed_as).
+  std::unordered_map<std::string, const search_param*> twin_of_;
+  // What a parameter indexes on one type (twin_signature) → its first holder.
+  std::unordered_map<std::string, const search_param*> by_signature_;
 };
 
 } // namespace atrium::fhir::search
