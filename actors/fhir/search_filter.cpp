@@ -121,7 +121,7 @@ result<id_set> filter_clause(const exec_context& ctx, std::string_view type, con
   auto tid = fhir::find_resource_type(type);
   if (!p || !tid)
     return status{errc::internal, "filter_clause on an unknown parameter " + c.code};
-  const auto prefix = ix::param_prefix(ctx.service, *tid, ix::param_id_of(p->url));
+  const auto prefix = ix::param_prefix(ctx.service, *tid, index_id(ctx, *tid, *p));
   const bool missing = c.modifier == "missing";
   const bool want_missing = missing && !c.values.empty() && c.values.front().text == "true";
 

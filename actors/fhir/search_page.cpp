@@ -103,7 +103,7 @@ status rank_by(const exec_context& ctx, std::uint16_t type, const fs::search_par
   const auto& p = *param;
   if (items.size() <= ctx.decide_limit)
     return rank_from_manifests(
-      ctx, type, ix::prefix(ctx.service, type, ix::param_id_of(p.url), sort_kind(p.type, descending)),
+      ctx, type, ix::prefix(ctx.service, type, index_id(ctx, type, p), sort_kind(p, descending)),
       descending, slot, items);
   std::unordered_map<std::string_view, ranked*> by_id;
   for (auto& it : items)

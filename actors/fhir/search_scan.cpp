@@ -34,22 +34,16 @@ result<std::vector<std::string>> targets_of(const exec_context& ctx, std::uint16
                                             std::string_view id,
                                             const std::vector<storage::index::param_id>& pids) {
   namespace ix = storage::index;
-  std::string bytes;
-  auto s = ctx.db.get(storage::column::index, ix::manifest_key(ctx.service, type, id), &bytes);
-  if (s.code() == errc::not_found)
-    return std::vector<std::string>{};
-  if (!s)
-    return s;
-  auto keys = ix::decode_manifest(bytes);
+  auto keys = manifest_keys(ctx, type, id);
   if (!keys)
-    return status{errc::internal, "index manifest of " + std::string{id} + " is corrupt"};
+    return keys.error();
   std::vector<std::string> prefixes;
   for (auto pid : pids) // twins share an id: look for each once
     if (auto p = ix::prefix(ctx.service, type, pid, ix::kind::reference);
         std::ranges::find(prefixes, p) == prefixes.end())
       prefixes.push_back(std::move(p));
   std::vector<std::string> out;
-  for (auto& key : *keys)
+  for (auto& key : **keys)
     for (auto& p : prefixes)
       if (key.starts_with(p))
         if (auto target = ix::entry_target(key))
@@ -195,7 +189,7 @@ result<std::string> find_canonical(const exec_context& ctx, std::string_view typ
   if (!url_param)
     return not_found;
   namespace ix = storage::index;
-  auto ids = scan_prefix(ctx, ix::prefix(ctx.service, type, ix::param_id_of(url_param->url),
+  auto ids = scan_prefix(ctx, ix::prefix(ctx.service, type, index_id(ctx, type, *url_param),
                                          ix::kind::uri) + std::string{url} + '\0');
   if (!ids)
     return ids.error();
