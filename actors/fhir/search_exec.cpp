@@ -3,6 +3,7 @@
 #include "actors/fhir/search_scan.hpp"
 
 #include <algorithm>
+#include <set>
 #include <cmath>
 #include <cstdlib>
 #include <unordered_map>
@@ -309,12 +310,61 @@ result<id_set> match_reference_identifier(const param_scope& ps, const fs::raw_v
 
 /// "Patient/1", "Patient/1/_history/2", "1" (typed by the modifier or the
 /// parameter's single target), or an absolute URL → how targets are stored.
+/// partof:below=Location/1 (everything whose partof chain reaches it) and
+/// partof:above=Location/5 (everything its chain reaches): a hierarchy of
+/// one type through one reference parameter, walked breadth first.
+result<id_set> match_hierarchy(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
+  const auto type_name = std::string{fhir::resource_type_name(ps.type)};
+  std::string start = v.text;
+  if (auto h = start.find("/_history/"); h != std::string::npos)
+    start.resize(h);
+  if (start.find('/') == std::string::npos)
+    start = type_name + "/" + start;
+  if (!start.starts_with(type_name + "/"))
+    return invalid_value(c, v, "must name a " + type_name + " for :" + c.modifier +
+                                 " (a hierarchy of one type)");
+  const auto base = ps.prefix(ix::kind::reference);
+  std::set<std::string> seen{start.substr(type_name.size() + 1)};
+  std::vector<std::string> frontier{*seen.begin()};
+  id_set out;
+  while (!frontier.empty()) {
+    std::vector<std::string> next;
+    for (const auto& id : frontier) {
+      // below: who refers to id; above: what id refers to.
+      result<std::vector<std::string>> step = std::vector<std::string>{};
+      if (c.modifier == "below") {
+        auto referring = scan_prefix(ps.ctx, base + type_name + "/" + id + '\0');
+        if (!referring)
+          return referring.error();
+        step = std::move(*referring);
+      } else {
+        auto targets = targets_of(ps.ctx, ps.type, id, {ps.pid});
+        if (!targets)
+          return targets.error();
+        std::vector<std::string> ids;
+        for (auto& t : *targets)
+          if (t.starts_with(type_name + "/"))
+            ids.push_back(t.substr(type_name.size() + 1));
+        step = std::move(ids);
+      }
+      for (auto& found : *step)
+        if (seen.insert(found).second) {
+          out.push_back(found);
+          next.push_back(std::move(found));
+        }
+    }
+    frontier = std::move(next);
+  }
+  normalize(out);
+  return out;
+}
+
 result<id_set> match_reference(const param_scope& ps, const fs::clause& c,
                                const fs::raw_value& v, const fs::search_param& p) {
   if (c.modifier == "identifier")
     return match_reference_identifier(ps, v);
   if (c.modifier == "above" || c.modifier == "below")
-    return unsupported(c, "modifier :" + c.modifier);
+    return match_hierarchy(ps, c, v);
   auto base = ps.prefix(ix::kind::reference);
   std::string target = v.text;
   if (auto h = target.find("/_history/"); h != std::string::npos)

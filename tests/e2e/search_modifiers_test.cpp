@@ -1,6 +1,7 @@
 // Modifiers that need more than the value: token :of-type (an Identifier's
-// type and value), reference :identifier (a logical reference's identifier)
-// and token :below/:above (a stored CodeSystem's hierarchy). A node of its
+// type and value), reference :identifier (a logical reference's identifier),
+// token :below/:above (a stored CodeSystem's hierarchy) and reference
+// :below/:above (a hierarchy of resources, Location.partOf). A node of its
 // own with a handful of resources.
 #include <string>
 
@@ -44,10 +45,20 @@ std::string coded(const std::string& id, const std::string& system, const std::s
          R"("code":{"coding":[{"system":")" + system + R"(","code":")" + code + R"("}]}})";
 }
 
+std::string location(const std::string& id, const std::string& part_of) {
+  return R"({"resourceType":"Location","id":")" + id + R"(")" +
+         (part_of.empty() ? "" : R"(,"partOf":{"reference":"Location/)" + part_of + R"("})") + "}";
+}
+
 struct identifier_node {
   node n;
   identifier_node() {
     auto c = n.client();
+    // root > a > a1, root > b; x alone; c1 and c2 part of each other.
+    for (auto [id, parent] : std::vector<std::pair<std::string, std::string>>{
+           {"root", ""}, {"a", "root"}, {"b", "root"}, {"a1", "a"}, {"x", ""}, {"c1", "c2"},
+           {"c2", "c1"}})
+      put(*c, "Location", id, location(id, parent));
     put(*c, "CodeSystem", "body", code_system());
     put(*c, "Condition", "c-hand", coded("c-hand", body_cs, "hand"));
     put(*c, "Condition", "c-leg", coded("c-leg", body_cs, "leg"));
@@ -111,4 +122,15 @@ TEST_CASE("token :below and :above follow a stored CodeSystem's hierarchy", "[e2
   // The system is required, and must be a CodeSystem stored here.
   CHECK(c->get(base + "/Condition?code:below=hand").status == 400);
   CHECK(c->get(base + "/Condition?code:below=http://example.org/other%7Chand").status == 400);
+}
+
+TEST_CASE("reference :below and :above walk a hierarchy of one type", "[e2e][search]") {
+  auto c = fixture().n.client();
+  CHECK(run(*c, "Location", "partof:below", "Location/root") == ids({"a", "b", "a1"}));
+  CHECK(run(*c, "Location", "partof:below", "a") == ids({"a1"}));
+  CHECK(run(*c, "Location", "partof:below", "Location/x").empty());
+  CHECK(run(*c, "Location", "partof:above", "Location/a1") == ids({"a", "root"}));
+  CHECK(run(*c, "Location", "partof:above", "Location/root").empty());
+  CHECK(run(*c, "Location", "partof:below", "Location/c1") == ids({"c2"})); // a cycle ends
+  CHECK(c->get(base + "/Location?partof:below=Organization/1").status == 400);
 }
