@@ -12,11 +12,6 @@ using namespace e2e::search_data;
 
 namespace {
 
-loaded_node& fixture() {
-  static loaded_node ln;
-  return ln;
-}
-
 search_result run(http_client& c, const std::string& type, const param_list& params) {
   return checked_search(c, type, params);
 }

@@ -33,11 +33,6 @@ struct composite_node : loaded_node {
   }
 };
 
-composite_node& fixture() {
-  static composite_node ln;
-  return ln;
-}
-
 id_set run(http_client& c, const std::string& param, const std::string& value) {
   return checked_search(c, "Observation", {{param, value}}).match_set();
 }
@@ -45,7 +40,7 @@ id_set run(http_client& c, const std::string& param, const std::string& value) {
 } // namespace
 
 TEST_CASE("composite: code and value of one Observation", "[e2e][search]") {
-  auto c = fixture().n.client();
+  auto c = fixture<composite_node>().n.client();
   auto glucose_where = [](auto value_ok) {
     return observations_where([&](const observation_spec& o) {
       return o.code == "2339-0" && o.code_system == loinc && o.value && value_ok(*o.value, o);
@@ -66,7 +61,7 @@ TEST_CASE("composite: code and value of one Observation", "[e2e][search]") {
 }
 
 TEST_CASE("composite: components pair with their own values", "[e2e][search]") {
-  auto c = fixture().n.client();
+  auto c = fixture<composite_node>().n.client();
   CHECK(run(*c, "component-code-value-quantity", "http://loinc.org|8480-6$gt140") == ids({"bp-1"}));
   CHECK(run(*c, "component-code-value-quantity", "8462-4$gt140") == ids({"bp-2"}));
   CHECK(run(*c, "combo-code-value-quantity", "8462-4$gt90") == ids({"bp-1", "bp-2"}));
@@ -82,7 +77,7 @@ TEST_CASE("composite: components pair with their own values", "[e2e][search]") {
 }
 
 TEST_CASE("composite: malformed values are 400", "[e2e][search]") {
-  auto c = fixture().n.client();
+  auto c = fixture<composite_node>().n.client();
   for (std::string q : {"code-value-quantity=2339-0", "code-value-quantity=2339-0$abc",
                         "code-value-quantity=2339-0$1$2", "code-value-quantity:exact=2339-0$1"}) {
     INFO(q);

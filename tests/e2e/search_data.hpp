@@ -479,6 +479,24 @@ struct loaded_node {
   }
 };
 
+} // namespace e2e::search_data
+
+namespace {
+
+/// The node of the test file that includes this header: being in an
+/// anonymous namespace, each file gets its own instance of the template, and
+/// so a node of its own, and files never see each other's writes. Files with
+/// more data pass their own node type (deriving from loaded_node, or not).
+template <class Node = e2e::search_data::loaded_node>
+Node& fixture() {
+  static Node node;
+  return node;
+}
+
+} // namespace
+
+namespace e2e::search_data {
+
 /// Searches every page and checks what every search must satisfy: 200 and
 /// no match listed twice; with `quiet`, also no OperationOutcome entry.
 inline search_result checked_search(http_client& c, const std::string& type,

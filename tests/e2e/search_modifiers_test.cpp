@@ -73,11 +73,6 @@ struct identifier_node {
   }
 };
 
-identifier_node& fixture() {
-  static identifier_node in;
-  return in;
-}
-
 id_set run(http_client& c, const std::string& type, const std::string& param,
            const std::string& value) {
   return checked_search(c, type, {{param, value}}).match_set();
@@ -86,7 +81,7 @@ id_set run(http_client& c, const std::string& type, const std::string& param,
 } // namespace
 
 TEST_CASE("token :of-type matches an identifier's type and value together", "[e2e][search]") {
-  auto c = fixture().n.client();
+  auto c = fixture<identifier_node>().n.client();
   CHECK(run(*c, "Patient", "identifier:of-type", v2 + "|MR|12345") == ids({"mr-1"}));
   CHECK(run(*c, "Patient", "identifier:of-type", v2 + "|DL|12345") == ids({"dl-1"}));
   CHECK(run(*c, "Patient", "identifier:of-type", v2 + "|MR|67890,"+ v2 + "|DL|12345") ==
@@ -99,7 +94,7 @@ TEST_CASE("token :of-type matches an identifier's type and value together", "[e2
 }
 
 TEST_CASE("reference :identifier matches logical references", "[e2e][search]") {
-  auto c = fixture().n.client();
+  auto c = fixture<identifier_node>().n.client();
   CHECK(run(*c, "Observation", "performer:identifier", "http://example.org/lanr|111") ==
         ids({"o-1"}));
   CHECK(run(*c, "Observation", "performer:identifier", "111") == ids({"o-1", "o-2"}));
@@ -111,7 +106,7 @@ TEST_CASE("reference :identifier matches logical references", "[e2e][search]") {
 }
 
 TEST_CASE("token :below and :above follow a stored CodeSystem's hierarchy", "[e2e][search]") {
-  auto c = fixture().n.client();
+  auto c = fixture<identifier_node>().n.client();
   CHECK(run(*c, "Condition", "code:below", body_cs + "|arm") == ids({"c-hand", "c-finger"}));
   CHECK(run(*c, "Condition", "code:below", body_cs + "|limb") ==
         ids({"c-hand", "c-leg", "c-finger", "c-limb"}));
@@ -125,7 +120,7 @@ TEST_CASE("token :below and :above follow a stored CodeSystem's hierarchy", "[e2
 }
 
 TEST_CASE("reference :below and :above walk a hierarchy of one type", "[e2e][search]") {
-  auto c = fixture().n.client();
+  auto c = fixture<identifier_node>().n.client();
   CHECK(run(*c, "Location", "partof:below", "Location/root") == ids({"a", "b", "a1"}));
   CHECK(run(*c, "Location", "partof:below", "a") == ids({"a1"}));
   CHECK(run(*c, "Location", "partof:below", "Location/x").empty());

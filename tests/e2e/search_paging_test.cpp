@@ -19,11 +19,6 @@ using namespace e2e::search_data;
 
 namespace {
 
-loaded_node& fixture() {
-  static loaded_node ln;
-  return ln;
-}
-
 search_result run(http_client& c, const std::string& type, const param_list& params) {
   auto r = checked_search(c, type, params, /*quiet=*/false);
   CHECK(r.links_ok);

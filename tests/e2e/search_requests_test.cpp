@@ -13,11 +13,6 @@ using namespace e2e::search_data;
 
 namespace {
 
-loaded_node& fixture() {
-  static loaded_node ln;
-  return ln;
-}
-
 id_set females() {
   return patients_where([](auto& p) { return p.gender == "female"; });
 }

@@ -14,11 +14,6 @@ using namespace e2e::search_data;
 
 namespace {
 
-loaded_node& fixture() {
-  static loaded_node ln;
-  return ln;
-}
-
 id_set all_organizations() {
   id_set out;
   for (auto& o : organizations())

@@ -14,11 +14,6 @@ using namespace e2e::search_data;
 
 namespace {
 
-loaded_node& fixture() {
-  static loaded_node ln;
-  return ln;
-}
-
 /// Searches (all pages, 50 per page) and checks the exact set of match ids,
 /// that no match repeats and that no warning came back.
 void expect(http_client& c, const std::string& type, param_list params, const id_set& want) {

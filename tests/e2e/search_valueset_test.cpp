@@ -47,11 +47,6 @@ struct valueset_node : loaded_node {
   }
 };
 
-valueset_node& fixture() {
-  static valueset_node vn;
-  return vn;
-}
-
 id_set coded(std::initializer_list<std::string> codes) {
   return observations_where([&](const observation_spec& o) {
     return o.code_system == loinc && std::find(codes.begin(), codes.end(), o.code) != codes.end();
@@ -65,7 +60,7 @@ id_set run(http_client& c, const std::string& param, const std::string& value) {
 } // namespace
 
 TEST_CASE("token :in matches the codes a stored ValueSet names", "[e2e][search]") {
-  auto c = fixture().n.client();
+  auto c = fixture<valueset_node>().n.client();
   const std::string vs = "http://example.org/vs/";
   CHECK(run(*c, "code:in", vs + "labs") == coded({"2339-0", "8867-4"}));
   CHECK(run(*c, "code:in", "ValueSet/labs") == coded({"2339-0", "8867-4"}));
@@ -83,7 +78,7 @@ TEST_CASE("token :in matches the codes a stored ValueSet names", "[e2e][search]"
 }
 
 TEST_CASE("token :not-in keeps resources with no code in the ValueSet", "[e2e][search]") {
-  auto c = fixture().n.client();
+  auto c = fixture<valueset_node>().n.client();
   auto outside = observations_where([](const observation_spec& o) {
     return !(o.code_system == loinc && (o.code == "2339-0" || o.code == "8867-4"));
   });
@@ -91,7 +86,7 @@ TEST_CASE("token :not-in keeps resources with no code in the ValueSet", "[e2e][s
 }
 
 TEST_CASE("token :in: unknown, mismatched and filtered ValueSets are errors", "[e2e][search]") {
-  auto c = fixture().n.client();
+  auto c = fixture<valueset_node>().n.client();
   CHECK(c->get(base + "/Observation?code:in=http://example.org/vs/nope").status == 400);
   CHECK(c->get(base + "/Observation?code:in=http://example.org/vs/labs%7C2").status == 400);
   auto filtered = c->get(base + "/Observation?code:in=http://example.org/vs/filtered");
