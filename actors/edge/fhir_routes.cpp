@@ -144,6 +144,8 @@ prefer_return parse_prefer(const http::request& req) {
 /// _summary and _elements of a read; other search parameters mean nothing
 /// there and are ignored.
 result<fhir::subset_request> read_subset(const http::query_params& q, std::string_view type) {
+  if (q.empty()) // the common read: nothing to parse
+    return fhir::subset_request{};
   auto parsed = fhir::search::parse_query(q);
   if (!parsed)
     return parsed.error();

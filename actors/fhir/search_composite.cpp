@@ -3,10 +3,6 @@
 // (storage/index_keys.hpp, 'k'), so a match is a predicate per component over
 // the parts of one entry. The predicates mean what the range scans of
 // search_exec.cpp mean for each parameter type (R4 search §3.1.1.4).
-#include <algorithm>
-#include <cmath>
-#include <limits>
-
 #include "actors/fhir/search_scan.hpp"
 #include "protocols/fhir/instant.hpp"
 #include "protocols/fhir/search/extract.hpp"
@@ -66,9 +62,7 @@ bool reference_matches(ix::composite_reader& r, const fs::raw_value& q) {
   auto target = r.text();
   if (!target)
     return false;
-  std::string_view want = q.text;
-  if (auto h = want.find("/_history/"); h != std::string_view::npos)
-    want = want.substr(0, h);
+  const auto want = unversioned(q.text);
   if (want.find('/') == std::string_view::npos)
     return target->size() > want.size() && target->ends_with(want) &&
            (*target)[target->size() - want.size() - 1] == '/';

@@ -308,16 +308,12 @@ result<id_set> match_reference_identifier(const param_scope& ps, const fs::raw_v
   return scan_prefix(ps.ctx, base + value + '\0' + system + '\0');
 }
 
-/// "Patient/1", "Patient/1/_history/2", "1" (typed by the modifier or the
-/// parameter's single target), or an absolute URL → how targets are stored.
 /// partof:below=Location/1 (everything whose partof chain reaches it) and
 /// partof:above=Location/5 (everything its chain reaches): a hierarchy of
 /// one type through one reference parameter, walked breadth first.
 result<id_set> match_hierarchy(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
   const auto type_name = std::string{fhir::resource_type_name(ps.type)};
-  std::string start = v.text;
-  if (auto h = start.find("/_history/"); h != std::string::npos)
-    start.resize(h);
+  std::string start{unversioned(v.text)};
   if (start.find('/') == std::string::npos)
     start = type_name + "/" + start;
   if (!start.starts_with(type_name + "/"))
@@ -359,6 +355,8 @@ result<id_set> match_hierarchy(const param_scope& ps, const fs::clause& c, const
   return out;
 }
 
+/// "Patient/1", "Patient/1/_history/2", "1" (typed by the modifier or the
+/// parameter's single target), or an absolute URL → how targets are stored.
 result<id_set> match_reference(const param_scope& ps, const fs::clause& c,
                                const fs::raw_value& v, const fs::search_param& p) {
   if (c.modifier == "identifier")
@@ -366,9 +364,7 @@ result<id_set> match_reference(const param_scope& ps, const fs::clause& c,
   if (c.modifier == "above" || c.modifier == "below")
     return match_hierarchy(ps, c, v);
   auto base = ps.prefix(ix::kind::reference);
-  std::string target = v.text;
-  if (auto h = target.find("/_history/"); h != std::string::npos)
-    target.resize(h);
+  std::string target{unversioned(v.text)};
   bool absolute = target.find("://") != std::string::npos;
   if (!absolute && target.find('/') == std::string::npos) {
     std::string type = !c.modifier.empty() && fhir::find_resource_type(c.modifier) ? c.modifier

@@ -61,10 +61,7 @@ bool entry_matches(std::string_view key, std::size_t prefix_size, fs::param_type
       return k == ix::kind::token_code && token_matches(key, prefix_size, *w.raw);
     case fs::param_type::reference: {
       auto target = k == ix::kind::reference ? ix::entry_target(key) : std::nullopt;
-      std::string_view want = w.raw->text;
-      if (auto h = want.find("/_history/"); h != std::string_view::npos)
-        want = want.substr(0, h);
-      return target && *target == want;
+      return target && *target == unversioned(w.raw->text);
     }
     case fs::param_type::string:
       return k == ix::kind::string &&

@@ -62,6 +62,12 @@ result<std::vector<std::string>> targets_of(const exec_context& ctx, std::uint16
                                             std::string_view id,
                                             const std::vector<storage::index::param_id>& pids);
 
+/// A reference as a search compares it: without its version
+/// ("Patient/1/_history/2" → "Patient/1"), as the index stores targets.
+inline std::string_view unversioned(std::string_view reference) {
+  return reference.substr(0, reference.find("/_history/"));
+}
+
 /// A 400 naming the parameter and the value.
 status invalid_value(const fhir::search::clause& c, const fhir::search::raw_value& v,
                      std::string why);
