@@ -18,15 +18,7 @@ using fs::prefix;
 bool token_matches(ix::composite_reader& r, const fs::raw_value& q) {
   auto code = r.text();
   auto system = r.text();
-  if (!code || !system)
-    return false;
-  if (q.parts.size() < 2)
-    return *code == q.text;
-  const auto& want_system = q.parts[0];
-  const auto& want_code = q.parts[1];
-  if (want_code.empty())
-    return *system == want_system;
-  return *code == want_code && *system == want_system;
+  return code && system && token_in(*code, *system, q);
 }
 
 bool quantity_matches(ix::composite_reader& r, const fs::raw_value& q, fs::param_type type) {

@@ -43,13 +43,7 @@ bool token_matches(std::string_view key, std::size_t prefix_size, const fs::raw_
   auto nul = body.find('\0');
   if (nul == std::string_view::npos)
     return false;
-  auto code = body.substr(0, nul);
-  auto system = body.substr(nul + 1, body.size() - nul - 2);
-  if (q.parts.size() < 2)
-    return code == q.text;
-  if (q.parts[1].empty())
-    return system == q.parts[0];
-  return code == q.parts[1] && system == q.parts[0];
+  return token_in(body.substr(0, nul), body.substr(nul + 1, body.size() - nul - 2), q);
 }
 
 /// Whether one of the resource's entries of the parameter satisfies `w`.

@@ -82,6 +82,14 @@ unit_amount comparable(std::string_view system, std::string_view code, const num
   return {std::string{code}, n};
 }
 
+bool token_in(std::string_view code, std::string_view system, const fhir::search::raw_value& q) {
+  if (q.parts.size() < 2)
+    return code == q.text;
+  if (q.parts[1].empty())
+    return system == q.parts[0];
+  return code == q.parts[1] && system == q.parts[0];
+}
+
 bool number_in(double x, fhir::search::prefix pre, const number_value& n) {
   using fhir::search::prefix;
   switch (pre) {

@@ -62,6 +62,10 @@ result<std::vector<std::string>> targets_of(const exec_context& ctx, std::uint16
                                             std::string_view id,
                                             const std::vector<storage::index::param_id>& pids);
 
+/// An indexed code and system against a token value: "code" (any system),
+/// "system|code", "|code" (no system) or "system|" (any code of it).
+bool token_in(std::string_view code, std::string_view system, const fhir::search::raw_value& q);
+
 /// A reference as a search compares it: without its version
 /// ("Patient/1/_history/2" → "Patient/1"), as the index stores targets.
 inline std::string_view unversioned(std::string_view reference) {
