@@ -249,6 +249,17 @@ std::optional<std::string_view> entry_id(std::string_view key) {
   return std::nullopt;
 }
 
+std::optional<std::pair<std::string_view, std::string_view>> entry_pair(std::string_view key) {
+  if (key.size() <= prefix_size)
+    return std::nullopt;
+  auto body = key.substr(prefix_size);
+  auto first = body.find('\0');
+  auto second = first == std::string_view::npos ? first : body.find('\0', first + 1);
+  if (second == std::string_view::npos)
+    return std::nullopt;
+  return std::pair{body.substr(0, first), body.substr(first + 1, second - first - 1)};
+}
+
 std::optional<date_range> entry_dates(std::string_view key) {
   if (key.size() < prefix_size + 16)
     return std::nullopt;

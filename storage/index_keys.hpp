@@ -40,6 +40,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "storage/keyspace.hpp"
@@ -133,6 +134,11 @@ private:
 /// token, reference, uri) or a fixed-width shape (date, number, quantity),
 /// given the entry's kind. nullopt for a malformed key.
 std::optional<std::string_view> entry_id(std::string_view key);
+
+/// The first two 0x00-terminated parts after the kind byte: code and system
+/// of a 'c' entry, value and system of an 'i' entry, system and code of a
+/// 'q' entry. nullopt for a malformed key.
+std::optional<std::pair<std::string_view, std::string_view>> entry_pair(std::string_view key);
 
 /// Both ranges of a date entry ('d' or 'e'); nullopt for other kinds.
 struct date_range {

@@ -141,9 +141,8 @@ result<id_set> match_token(const param_scope& ps, const fs::clause& c, const fs:
   if (code.empty()) // "system|": any code of that system (rare: a filtered scan)
     return scan_ids(ps.ctx, code_prefix, keys::prefix_end(code_prefix),
                     [&](std::string_view key, std::string_view) {
-                      auto rest = key.substr(code_prefix.size());
-                      rest.remove_prefix(rest.find('\0') + 1);
-                      return rest.starts_with(system + '\0');
+                      auto code_system = ix::entry_pair(key);
+                      return code_system && code_system->second == system;
                     });
   // "|code" asks for codes without a system; "system|code" for that pair.
   return scan_prefix(ps.ctx, code_prefix + code + '\0' + system + '\0');
@@ -280,9 +279,8 @@ result<id_set> match_quantity(const param_scope& ps, const fs::clause& c, const 
   auto base = ps.prefix(ix::kind::quantity);
   auto unit_matches = scan_ids(ps.ctx, base, keys::prefix_end(base),
                                [&](std::string_view key, std::string_view) {
-                                 auto rest = key.substr(base.size());
-                                 auto nul = rest.find('\0');
-                                 return rest.substr(nul + 1).starts_with(code + '\0');
+                                 auto unit = ix::entry_pair(key);
+                                 return unit && unit->second == code;
                                });
   if (!unit_matches)
     return unit_matches;
@@ -301,9 +299,8 @@ result<id_set> match_reference_identifier(const param_scope& ps, const fs::raw_v
   const auto& value = v.parts[1];
   if (value.empty()) // "system|": any value in that system
     return scan_ids(ps.ctx, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
-      auto rest = key.substr(base.size());
-      rest.remove_prefix(rest.find('\0') + 1);
-      return rest.starts_with(system + '\0');
+      auto value_system = ix::entry_pair(key);
+      return value_system && value_system->second == system;
     });
   return scan_prefix(ps.ctx, base + value + '\0' + system + '\0');
 }

@@ -23,27 +23,17 @@ struct wanted {
   std::string system, code;                 // quantity unit ("" = any)
 };
 
-/// system 0x00 code 0x00 of a 'q' key after its prefix.
-bool unit_matches(std::string_view body, const wanted& w) {
-  auto nul = body.find('\0');
-  if (nul == std::string_view::npos)
-    return false;
-  auto system = body.substr(0, nul);
-  auto rest = body.substr(nul + 1);
-  auto code = rest.substr(0, rest.find('\0'));
-  return (w.system.empty() || system == w.system) && (w.code.empty() || code == w.code);
+/// The unit of a 'q' entry against the clause's (either may be empty: any).
+bool unit_matches(std::string_view key, const wanted& w) {
+  auto unit = ix::entry_pair(key);
+  return unit && (w.system.empty() || unit->first == w.system) &&
+         (w.code.empty() || unit->second == w.code);
 }
 
 /// A 'c' entry's code and system against [system|]code, |code, system|.
-bool token_matches(std::string_view key, std::size_t prefix_size, const fs::raw_value& q) {
-  auto id = ix::entry_id(key);
-  if (!id)
-    return false;
-  auto body = key.substr(prefix_size + 1, key.size() - prefix_size - 1 - id->size());
-  auto nul = body.find('\0');
-  if (nul == std::string_view::npos)
-    return false;
-  return token_in(body.substr(0, nul), body.substr(nul + 1, body.size() - nul - 2), q);
+bool token_matches(std::string_view key, const fs::raw_value& q) {
+  auto code_system = ix::entry_pair(key);
+  return code_system && token_in(code_system->first, code_system->second, q);
 }
 
 /// Whether one of the resource's entries of the parameter satisfies `w`.
@@ -52,7 +42,7 @@ bool entry_matches(std::string_view key, std::size_t prefix_size, fs::param_type
   const auto k = static_cast<ix::kind>(key[prefix_size]);
   switch (type) {
     case fs::param_type::token:
-      return k == ix::kind::token_code && token_matches(key, prefix_size, *w.raw);
+      return k == ix::kind::token_code && token_matches(key, *w.raw);
     case fs::param_type::reference: {
       auto target = k == ix::kind::reference ? ix::entry_target(key) : std::nullopt;
       return target && *target == unversioned(w.raw->text);
@@ -75,7 +65,7 @@ bool entry_matches(std::string_view key, std::size_t prefix_size, fs::param_type
   auto x = ix::entry_number(key);
   if (!x || !number_in(*x, w.pre, *w.number))
     return false;
-  return !with_unit || unit_matches(key.substr(prefix_size + 1), w);
+  return !with_unit || unit_matches(key, w);
 }
 
 } // namespace

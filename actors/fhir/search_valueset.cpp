@@ -147,10 +147,10 @@ result<id_set> match_value_set(const param_scope& ps, const fs::raw_value& v) {
   // Whole code systems: every token entry, kept by its system.
   const auto base = ps.prefix(ix::kind::token_code);
   auto in_systems = scan_ids(ps.ctx, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
-    auto rest = key.substr(base.size());
-    auto code = rest.substr(0, rest.find('\0'));
-    rest.remove_prefix(code.size() + 1);
-    std::pair<std::string, std::string> coding{rest.substr(0, rest.find('\0')), code};
+    auto code_system = ix::entry_pair(key);
+    if (!code_system)
+      return false;
+    std::pair<std::string, std::string> coding{code_system->second, code_system->first};
     return set->systems.contains(coding.first) && !set->excluded.contains(coding);
   });
   if (!in_systems)

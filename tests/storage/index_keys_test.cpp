@@ -136,3 +136,15 @@ TEST_CASE("composite entries read back part by part and give back their id") {
     CHECK_FALSE(r.number()); // the id is not a part
   }
 }
+
+TEST_CASE("entry_pair reads the two 0x00-terminated parts of token, identifier and quantity entries") {
+  using pair = std::optional<std::pair<std::string_view, std::string_view>>;
+  CHECK(ix::entry_pair(ix::token_code_entry(1, 2, 3, "8480-6", "http://loinc.org", "o1")) ==
+        pair{{"8480-6", "http://loinc.org"}});
+  CHECK(ix::entry_pair(ix::token_code_entry(1, 2, 3, "final", "", "o1")) == pair{{"final", ""}});
+  CHECK(ix::entry_pair(ix::reference_identifier_entry(1, 2, 3, "111", "urn:x", "o1")) ==
+        pair{{"111", "urn:x"}});
+  CHECK(ix::entry_pair(ix::quantity_entry(1, 2, 3, "http://unitsofmeasure.org", "mg", 5, "o1")) ==
+        pair{{"http://unitsofmeasure.org", "mg"}});
+  CHECK_FALSE(ix::entry_pair(ix::prefix(1, 2, 3, ix::kind::token_code) + "no-terminator"));
+}
