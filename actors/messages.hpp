@@ -93,6 +93,10 @@ enum class fhir_op : std::uint8_t {
   history_system,
   search, // type level: `type` and `query`
   search_system, // [base]?_type=…: `query` only
+  reindex_start,  // service: POST [base]/$reindex
+  reindex_status, // service: GET [base]/_operations/reindex/{id} (`id`)
+  reindex_resume, // service: continue the jobs a restart interrupted
+  reindex,        // partition: re-index resources `ids` of `type`
 };
 
 /// History page parameters. Times are microseconds UTC; `cursor` is the
@@ -123,14 +127,20 @@ struct fhir_request {
   /// create/update: the version's search index entries, except those only
   /// the owner knows (_lastUpdated), extracted on the edge.
   std::vector<storage::index::entry> index;
+  /// create/update: the uid of the registry `index` was extracted with; the
+  /// partition extracts again if its service writes by another one by now
+  /// (a $reindex job started in between).
+  std::uint64_t index_registry = 0;
   history_query history;
   std::string query; // search: the query string (URL query and form body)
   std::string compartment; // search: "Patient/123" for a compartment search
+  std::vector<std::string> ids; // reindex
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fhir_request& x) {
   return f(caf::meta::type_name("atrium.fhir_request"), x.op, x.service, x.type,
-           x.id, x.version, x.if_match, x.head, x.tail, x.index, x.history, x.query, x.compartment);
+           x.id, x.version, x.if_match, x.head, x.tail, x.index, x.index_registry, x.history, x.query,
+           x.compartment, x.ids);
 }
 
 /// One version in a history reply.
@@ -164,12 +174,13 @@ struct fhir_reply {
   std::string next_cursor;         // history, search: "" when this is the last page
   std::string previous_cursor;     // search: "" when this is the first page
   std::vector<search_hit> hits;    // search
-  std::uint64_t total = 0;         // search: matches on all pages
+  std::uint64_t total = 0;         // search: matches on all pages; reindex: resources re-indexed
+  std::string job_id;              // reindex_start: the job started
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fhir_reply& x) {
   return f(caf::meta::type_name("atrium.fhir_reply"), x.status, x.created,
-           x.record, x.history, x.next_cursor, x.previous_cursor, x.hits, x.total);
+           x.record, x.history, x.next_cursor, x.previous_cursor, x.hits, x.total, x.job_id);
 }
 
 // ---- management -------------------------------------------------------------

@@ -13,6 +13,7 @@ namespace atrium::storage { class store; }
 namespace atrium::actors {
 
 class directory;
+class param_catalog;
 
 struct node_context {
   storage::store* db = nullptr;
@@ -22,6 +23,8 @@ struct node_context {
   std::atomic<std::size_t> next_search_worker{0};
   node_clock clock;
   directory* dir = nullptr;
+  /// Each FHIR service's search parameters (actors/fhir/param_catalog.hpp).
+  param_catalog* params = nullptr;
   /// Partitions per resource type of a FHIR service (hash(id) mod P).
   std::uint32_t partitions = 8;
   /// Service ids are interned once and never reused; loaded at start from

@@ -1,5 +1,6 @@
 #include "runtime/node.hpp"
 
+#include <set>
 #include <thread>
 
 #include <caf/actor_system.hpp>
@@ -16,6 +17,7 @@
 #include "actors/fhir/search_worker.hpp"
 #include "actors/gateway.hpp"
 #include "actors/management.hpp"
+#include "actors/fhir/param_catalog.hpp"
 #include "actors/node_context.hpp"
 #include "actors/request_log.hpp"
 #include "actors/storage_writer.hpp"
@@ -73,6 +75,7 @@ struct node::impl {
   caf::actor_system_config actor_cfg;
   std::unique_ptr<caf::actor_system> system;
   node_context ctx;
+  std::unique_ptr<param_catalog> params;
   std::unique_ptr<directory> dir;
   edge_context edge;
   std::unique_ptr<http_server> server;
@@ -137,6 +140,21 @@ struct node::impl {
     }
     return cur.error();
   }
+
+  /// $reindex jobs that a stop interrupted continue where they were.
+  void resume_reindex_jobs() {
+    std::set<std::uint32_t> services;
+    std::string prefix{keys::reindex_jobs_all};
+    for (auto c = db->scan(storage::column::meta, prefix, keys::prefix_end(prefix)); c.valid();
+         c.next())
+      if (c.key().size() >= 5) services.insert(keys::read_u32(c.key().data() + 1));
+    for (auto svc : services) {
+      fhir_request req;
+      req.op = fhir_op::reindex_resume;
+      req.service = svc;
+      caf::anon_send(dir->fhir_service(svc), std::move(req));
+    }
+  }
 };
 
 node::node(std::unique_ptr<impl> d) : impl_(std::move(d)) {}
@@ -154,6 +172,8 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   d->system = std::make_unique<caf::actor_system>(d->actor_cfg);
 
   d->ctx.db = d->db.get();
+  d->params = std::make_unique<param_catalog>(d->db.get());
+  d->ctx.params = d->params.get();
   d->ctx.partitions = cfg.partitions;
   d->ctx.next_service_id = first_free_service_id(*d->db);
   for (int i = 0; i < cfg.writers; ++i)
@@ -167,6 +187,7 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   d->edge.software_version = "0.1.0";
   d->edge.local_node = d->system->node();
   d->edge.db = d->db.get();
+  d->edge.params = d->params.get();
   d->edge.catalog = d->system->spawn(catalog_actor, &d->ctx);
   auto timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
   for (int i = 0; i < std::max(1, cfg.io_threads); ++i)
@@ -178,6 +199,7 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
     return s;
   if (auto s = x.await_services(); !s)
     return s;
+  x.resume_reindex_jobs();
 
   http_server_config hc;
   hc.host = cfg.listen_host;

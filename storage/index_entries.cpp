@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "protocols/fhir/resource_types.hpp"
 #include "storage/index_keys.hpp"
 
 namespace atrium::storage::index {
@@ -103,6 +104,14 @@ std::vector<entry> entries_for(service_id svc, type_id type, std::string_view id
                         [](auto& a, auto& b) { return a.key == b.key; }),
             out.end());
   return out;
+}
+
+result<std::vector<entry>> index_resource(const fhir::search::param_registry& registry,
+                                          service_id svc, type_id type, std::string_view id,
+                                          std::string_view json) {
+  auto values = fhir::search::extract(json, fhir::resource_type_name(type), registry);
+  if (!values) return values.error();
+  return entries_for(svc, type, id, *values);
 }
 
 void add_last_updated(std::vector<entry>& out, service_id svc, type_id type,

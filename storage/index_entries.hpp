@@ -22,6 +22,12 @@ struct entry {
 std::vector<entry> entries_for(service_id svc, type_id type, std::string_view id,
                                const std::vector<fhir::search::index_value>& values);
 
+/// The entries of resource `json` by the parameters of `registry`; a
+/// resource the extractor cannot evaluate is an error (errc::invalid).
+result<std::vector<entry>> index_resource(const fhir::search::param_registry& registry,
+                                          service_id svc, type_id type, std::string_view id,
+                                          std::string_view json);
+
 /// The entries of _lastUpdated, which only the owner of the resource knows
 /// (it is set at commit).
 void add_last_updated(std::vector<entry>& out, service_id svc, type_id type,

@@ -62,6 +62,24 @@ std::string service_prefix(std::string_view ws) {
 
 std::string next_service_id() { return "N"; }
 
+std::string active_search_params(service_id svc) {
+  std::string k("P");
+  append_u32(k, svc);
+  return k;
+}
+
+std::string reindex_jobs_prefix(service_id svc) {
+  std::string k(reindex_jobs_all);
+  append_u32(k, svc);
+  return k;
+}
+
+std::string reindex_job(service_id svc, std::string_view job_id) {
+  std::string k = reindex_jobs_prefix(svc);
+  k.append(job_id);
+  return k;
+}
+
 std::string resource(service_id svc, type_id type, std::string_view id) {
   std::string k;
   k.reserve(svc_len + type_len + id.size());

@@ -40,6 +40,13 @@ std::string next_service_id();
 /// "B" → present once the first start created the embedded default
 /// workspace, so that deleting it later does not bring it back.
 inline std::string bootstrapped() { return "B"; }
+/// "P" svc(4) → the custom SearchParameters a FHIR service searches by: a
+/// JSON array of SearchParameter resources, set when a $reindex completes.
+std::string active_search_params(service_id svc);
+/// "J" svc(4) job-id → a $reindex job's record (JSON, protocols/fhir/reindex_job.hpp).
+std::string reindex_job(service_id svc, std::string_view job_id);
+std::string reindex_jobs_prefix(service_id svc); // "J" svc(4)
+inline constexpr std::string_view reindex_jobs_all = "J"; // every service's jobs
 
 // ---- resources -----------------------------------------------------------
 /// svc(4) type(2) id → resource_record of the current version.

@@ -1,6 +1,7 @@
 // The FHIR R4 REST API of one FHIR service, at /{ws}/{service}/…:
 //   GET metadata · GET _history · POST {type} · GET {type}/_history
 //   GET|PUT|DELETE {type}/{id} · GET {type}/{id}/_history[/{vid}]
+//   POST $reindex · GET _operations/reindex/{id}
 // Requests are validated here, on the io threads; the owning actor decides
 // versions, and its reply is turned into HTTP by answer().
 #include <charconv>
@@ -10,6 +11,7 @@
 #include "actors/directory.hpp"
 #include "actors/edge/fhir_send.hpp"
 #include "actors/edge/router.hpp"
+#include "actors/fhir/param_catalog.hpp"
 #include "actors/fhir/replies.hpp"
 #include "protocols/fhir/bundle.hpp"
 #include "protocols/fhir/capability.hpp"
@@ -93,6 +95,15 @@ http::response answer(const call& c, fhir_reply&& reply) {
         res.content_type.clear();
       return res;
     }
+    case fhir_op::reindex_start: {
+      http::response res{201, std::string{fhir_json}, std::move(rec.json), {}};
+      auto status_url = c.base + "/_operations/reindex/" + reply.job_id;
+      res.add_header("Content-Location", status_url);
+      res.add_header("Location", status_url);
+      return res;
+    }
+    case fhir_op::reindex_status:
+      return {200, std::string{fhir_json}, std::move(rec.json), {}};
     case fhir_op::erase: {
       http::response res{204, {}, {}, {}};
       if (rec.version)
@@ -207,17 +218,39 @@ std::string next_base(std::string_view base, std::string_view path_tail,
 /// here on the io threads so the owning partition only adds them to its
 /// batch. A resource the indexer cannot evaluate is refused rather than
 /// stored unsearchable.
-result<std::vector<storage::index::entry>> index_entries(const service_info& svc,
-                                                          std::uint16_t type,
-                                                          std::string_view type_name,
-                                                          const std::string& id,
-                                                          std::string_view body) {
-  auto values = fhir::search::extract(body, type_name, fhir::search::param_registry::r4());
-  if (!values)
-    return status{errc::unprocessable,
-                  "the resource could not be indexed for search: " + values.error().message(),
-                  values.error().where()};
-  return storage::index::entries_for(svc.id, type, id, *values);
+status add_index_entries(edge_context& ctx, const service_info& svc, fhir_request& r,
+                         std::string_view body) {
+  const auto params = ctx.params->get(svc.id);
+  auto entries = storage::index::index_resource(*params->write, svc.id, r.type, r.id, body);
+  if (!entries)
+    return {errc::unprocessable,
+            "the resource could not be indexed for search: " + entries.error().message(),
+            entries.error().where()};
+  r.index = std::move(*entries);
+  r.index_registry = params->write->uid();
+  return status::ok();
+}
+
+/// A SearchParameter must be usable as a custom parameter when it is
+/// written (so $reindex never meets a broken one), and none may change while
+/// a $reindex job runs: the job activates the set it found when it started.
+status check_search_parameter_write(edge_context& ctx, const service_info& svc,
+                                    std::string_view type_name, const std::string* body) {
+  if (type_name != "SearchParameter")
+    return status::ok();
+  const auto params = ctx.params->get(svc.id);
+  if (!params->running_job.empty())
+    return {errc::conflict,
+            "SearchParameters cannot change while $reindex job " + params->running_job +
+              " runs; retry when it is done (_operations/reindex/" + params->running_job + ")"};
+  if (!body)
+    return status::ok();
+  auto p = fhir::search::param_registry::parse_param(*body);
+  if (!p)
+    return p.error();
+  if (p->retired)
+    return status::ok();
+  return fhir::search::check_custom_param(fhir::search::param_registry::r4(), *p);
 }
 
 status check_json_body(const http::request& req) {
@@ -291,7 +324,9 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     if (req.method != "GET")
       return respond(method_not_allowed(req, "GET"));
     return respond({200, std::string{fhir_json},
-                    fhir::capability_statement(c.base, ctx.software_version, build_capabilities), {}});
+                    fhir::capability_statement(c.base, ctx.software_version, build_capabilities,
+                                               *ctx.params->get(svc.id)->search),
+                    {}});
   }
   if (rest[0] == "_search" && rest.size() == 1) {
     if (req.method != "POST")
@@ -302,6 +337,21 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     if (req.method != "GET")
       return respond(method_not_allowed(req, "GET"));
     return history(fhir_op::history_system);
+  }
+  if (rest[0] == "$reindex" && rest.size() == 1) {
+    if (req.method != "POST")
+      return respond(method_not_allowed(req, "POST"));
+    r.op = c.op = fhir_op::reindex_start;
+    return send(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(c),
+                std::move(respond));
+  }
+  if (rest[0] == "_operations" && rest.size() == 3 && rest[1] == "reindex") {
+    if (req.method != "GET")
+      return respond(method_not_allowed(req, "GET"));
+    r.op = c.op = fhir_op::reindex_status;
+    r.id = rest[2];
+    return send(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(c),
+                std::move(respond));
   }
   if (rest[0].starts_with("$") || (rest.size() > 1 && rest.back().starts_with("$")))
     return respond(not_built("operation " + rest.back()));
@@ -323,17 +373,17 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       return respond(fhir_error(s));
     if (req.header("if-none-exist"))
       return respond(not_built("conditional create (If-None-Exist)"));
+    if (auto s = check_search_parameter_write(ctx, svc, rest[0], &req.body); !s)
+      return respond(fhir_error(s));
     auto prefer = parse_prefer(req);
     auto id = fhir::new_resource_id();
     auto prepared = fhir::prepare_resource(req.body, rest[0], id, fhir::id_rule::replace);
     if (!prepared)
       return respond(fhir_error(prepared.error()));
-    auto index = index_entries(svc, r.type, rest[0], id, req.body);
-    if (!index)
-      return respond(fhir_error(index.error()));
-    r.index = std::move(*index);
     r.op = c.op = fhir_op::create;
     r.id = c.id = id;
+    if (auto s = add_index_entries(ctx, svc, r, req.body); !s)
+      return respond(fhir_error(s));
     r.head = std::move(prepared->head);
     r.tail = std::move(prepared->tail);
     c.prefer = prefer;
@@ -375,15 +425,17 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       auto prepared = fhir::prepare_resource(req.body, rest[0], r.id, fhir::id_rule::must_match);
       if (!prepared)
         return respond(fhir_error(prepared.error()));
-      auto index = index_entries(svc, r.type, rest[0], r.id, req.body);
-      if (!index)
-        return respond(fhir_error(index.error()));
-      r.index = std::move(*index);
+      if (auto s = check_search_parameter_write(ctx, svc, rest[0], &req.body); !s)
+        return respond(fhir_error(s));
+      if (auto s = add_index_entries(ctx, svc, r, req.body); !s)
+        return respond(fhir_error(s));
       r.op = c.op = fhir_op::update;
       r.head = std::move(prepared->head);
       r.tail = std::move(prepared->tail);
       c.prefer = parse_prefer(req);
     } else if (req.method == "DELETE") {
+      if (auto s = check_search_parameter_write(ctx, svc, rest[0], nullptr); !s)
+        return respond(fhir_error(s));
       r.op = c.op = fhir_op::erase;
     } else if (req.method == "PATCH") {
       return respond(not_built("PATCH"));

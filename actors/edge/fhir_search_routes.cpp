@@ -4,6 +4,7 @@
 #include "actors/directory.hpp"
 #include "actors/edge/fhir_send.hpp"
 #include "actors/edge/router.hpp"
+#include "actors/fhir/param_catalog.hpp"
 #include "protocols/fhir/bundle.hpp"
 #include "protocols/fhir/outcome.hpp"
 #include "protocols/fhir/resource_types.hpp"
@@ -74,8 +75,7 @@ bool strict_handling(const http::request& req) {
 /// worker binds per type again): a parameter must mean something on every
 /// type or on none (then it is ignored like any unknown parameter). Without
 /// _type, only Resource's parameters apply.
-status bind_system_query(fs::search_query& q) {
-  const auto& registry = fs::param_registry::r4();
+status bind_system_query(fs::search_query& q, const fs::param_registry& registry) {
   if (q.types.empty()) {
     auto checked = q;
     if (auto s = fs::bind_query(checked, "", registry); !s)
@@ -131,7 +131,9 @@ void serve_fhir_search(edge_context& ctx, const service_info& svc, std::uint16_t
   if (!q)
     return respond(fhir_error(q.error()));
   const bool system = type_name.empty();
-  if (auto s = system ? bind_system_query(*q) : fs::bind_query(*q, type_name, fs::param_registry::r4());
+  const auto registries = ctx.params->get(svc.id);
+  const auto& registry = *registries->search;
+  if (auto s = system ? bind_system_query(*q, registry) : fs::bind_query(*q, type_name, registry);
       !s)
     return respond(fhir_error(s));
   auto problems = q->problems;

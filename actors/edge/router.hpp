@@ -15,6 +15,7 @@
 namespace atrium::actors {
 
 class directory;
+class param_catalog;
 struct service_info;
 
 struct edge_context {
@@ -28,6 +29,8 @@ struct edge_context {
   /// The node's store: reads of local resources are served on the io
   /// thread from it, without a hop through their partition.
   const storage::store* db = nullptr;
+  /// Each FHIR service's search parameters.
+  param_catalog* params = nullptr;
 
   const caf::actor& gateway() {
     return gateways[next_gateway.fetch_add(1, std::memory_order_relaxed) % gateways.size()];

@@ -3,10 +3,12 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/fhir/param_catalog.hpp"
 #include "actors/fhir/replies.hpp"
 #include "actors/node_context.hpp"
 #include "protocols/fhir/resource_json.hpp"
 #include "protocols/fhir/resource_types.hpp"
+#include "storage/index_entries.hpp"
 #include "storage/index_keys.hpp"
 #include "storage/keyspace.hpp"
 #include "storage/store.hpp"
@@ -33,13 +35,25 @@ struct current_version {
   bool deleted = false;
   std::uint64_t version = 0;
   std::vector<std::string> index_keys; // what that version indexed
+  // Only with_json (a $reindex):
+  std::int64_t last_updated_micros = 0;
+  std::string json;
+  std::uint64_t registry = 0; // of index_keys; 0 = unknown (stored)
 };
 
-result<current_version> lookup_current(self_ptr self, const std::string& id) {
+result<current_version> lookup_current(self_ptr self, const std::string& id,
+                                       bool with_json = false) {
   auto& st = self->state;
-  if (auto it = st.pending.find(id); it != st.pending.end())
-    return current_version{true, it->second.deleted, it->second.version,
-                           it->second.index_keys};
+  if (auto it = st.pending.find(id); it != st.pending.end()) {
+    const auto& p = it->second;
+    current_version cur{true, p.deleted, p.version, p.index_keys};
+    if (with_json) {
+      cur.last_updated_micros = p.last_updated_micros;
+      cur.json = p.json;
+      cur.registry = p.registry;
+    }
+    return cur;
+  }
   std::string bytes;
   auto s = st.ctx->db->get(storage::column::resources,
                            keys::resource(st.key.service, st.key.type, id), &bytes);
@@ -51,6 +65,10 @@ result<current_version> lookup_current(self_ptr self, const std::string& id) {
   if (!h)
     return status{errc::internal, "stored record of " + label(st.key, id) + " is corrupt"};
   current_version cur{true, h->kind == storage::record_kind::erase, h->version, {}};
+  if (with_json) {
+    cur.last_updated_micros = h->last_updated_micros;
+    cur.json = std::string{storage::record_json(bytes)};
+  }
   std::string manifest;
   s = st.ctx->db->get(storage::column::index,
                       ix::manifest_key(st.key.service, st.key.type, id), &manifest);
@@ -70,17 +88,17 @@ result<current_version> lookup_current(self_ptr self, const std::string& id) {
 std::vector<std::string> append_index_ops(std::vector<storage::write_op>& ops,
                                           const partition_key& k, const std::string& id,
                                           const std::vector<std::string>& old_keys,
-                                          std::vector<ix::entry> entries,
-                                          const storage::resource_record& rec) {
+                                          std::vector<ix::entry> entries, bool deleted,
+                                          std::int64_t last_updated_micros) {
   using storage::column;
   for (auto& key : old_keys)
     ops.push_back({column::index, true, false, key, {}});
   auto manifest = ix::manifest_key(k.service, k.type, id);
-  if (rec.deleted()) {
+  if (deleted) {
     ops.push_back({column::index, true, false, std::move(manifest), {}});
     return {};
   }
-  ix::add_last_updated(entries, k.service, k.type, id, rec.last_updated_micros);
+  ix::add_last_updated(entries, k.service, k.type, id, last_updated_micros);
   std::vector<std::string> new_keys;
   new_keys.reserve(entries.size());
   for (auto& e : entries) {
@@ -91,16 +109,49 @@ std::vector<std::string> append_index_ops(std::vector<storage::write_op>& ops,
   return new_keys;
 }
 
+/// Sends a batch to the shard's writer; `done` gets the writer's verdict
+/// once the batch is durable (or never will be).
+void write_batch(self_ptr self, std::vector<storage::write_op> ops,
+                 std::function<void(reply_status)> done) {
+  auto& st = self->state;
+  auto shard = (std::uint64_t{st.key.service} << 32) ^ (std::uint64_t{st.key.type} << 16) ^
+               st.key.partition;
+  // Durable writes must not wait forever, but a slow disk is not an error:
+  // the timeout is generous.
+  self->request(st.ctx->writer_for(shard), std::chrono::seconds(60),
+                write_request{std::move(ops)})
+    .then([done](write_ack& ack) { done(std::move(ack.status)); },
+          [done](caf::error& err) {
+            done(transport_error_reply(err).status);
+          });
+}
+
+/// Records that a write of `id` is on its way to the writer; the returned
+/// function ends that once the writer has answered.
+std::function<void()> mark_in_flight(self_ptr self, const std::string& id,
+                                     partition_state::in_flight what) {
+  auto& slot = self->state.pending[id];
+  const auto count = slot.count + 1;
+  slot = std::move(what);
+  slot.count = count;
+  return [self, id] {
+    auto it = self->state.pending.find(id);
+    if (it != self->state.pending.end() && --it->second.count == 0)
+      self->state.pending.erase(it);
+  };
+}
+
 /// Sends a new version to the writer; answers once it is durable.
 void commit(self_ptr self, const std::string& id, storage::resource_record rec,
             bool created, const current_version& previous, std::vector<ix::entry> index,
-            fhir_callback reply) {
+            std::uint64_t registry, fhir_callback reply) {
   auto& st = self->state;
   auto svc = st.key.service;
   auto type = st.key.type;
   std::vector<storage::write_op> ops;
   ops.reserve(6 + previous.index_keys.size() + 2 * index.size());
-  auto index_keys = append_index_ops(ops, st.key, id, previous.index_keys, std::move(index), rec);
+  auto index_keys = append_index_ops(ops, st.key, id, previous.index_keys, std::move(index),
+                                     rec.deleted(), rec.last_updated_micros);
   auto encoded = storage::encode_record(rec);
   ops.push_back({storage::column::resources, false, false,
                  keys::resource(svc, type, id), encoded});
@@ -111,38 +162,58 @@ void commit(self_ptr self, const std::string& id, storage::resource_record rec,
   ops.push_back({storage::column::changes, false, false,
                  keys::type_change(svc, type, rec.last_updated_micros, id, rec.version), {}});
 
-  auto& slot = st.pending[id];
-  slot.version = rec.version;
-  slot.deleted = rec.deleted();
-  slot.index_keys = std::move(index_keys);
-  ++slot.count;
+  auto release = mark_in_flight(self, id,
+                                {rec.version, rec.deleted(), std::move(index_keys), 0,
+                                 rec.last_updated_micros, rec.json, registry});
+  write_batch(self, std::move(ops),
+              [release, created, rec = std::move(rec), reply](reply_status s) mutable {
+                release();
+                if (!s.ok())
+                  return reply(error_reply(s.code, s.message));
+                fhir_reply r;
+                r.created = created;
+                r.record = std::move(rec);
+                reply(std::move(r));
+              });
+}
 
-  auto shard = (std::uint64_t{svc} << 32) ^ (std::uint64_t{type} << 16) ^ st.key.partition;
-  auto release = [self, id] {
-    auto it = self->state.pending.find(id);
-    if (it != self->state.pending.end() && --it->second.count == 0)
-      self->state.pending.erase(it);
-  };
-  // Durable writes must not wait forever, but a slow disk is not an error:
-  // the timeout is generous.
-  self->request(st.ctx->writer_for(shard), std::chrono::seconds(60),
-                write_request{std::move(ops)})
-    .then(
-      [=, rec = std::move(rec)](write_ack& ack) mutable {
-        release();
-        if (!ack.status.ok()) {
-          reply(error_reply(ack.status.code, ack.status.message));
-          return;
-        }
-        fhir_reply r;
-        r.created = created;
-        r.record = std::move(rec);
-        reply(std::move(r));
-      },
-      [=](caf::error& err) mutable {
-        release();
-        reply(transport_error_reply(err));
-      });
+/// Indexes resources `ids` again by the service's write registry (a
+/// $reindex job), all in one batch; answers how many it re-indexed. Deleted
+/// resources and versions already indexed by that registry are skipped.
+void reindex(self_ptr self, const fhir_request& req, fhir_callback reply) {
+  auto& st = self->state;
+  const auto params = st.ctx->params->get(st.key.service);
+  const auto& registry = *params->write;
+  std::vector<storage::write_op> ops;
+  std::vector<std::function<void()>> releases;
+  for (const auto& id : req.ids) {
+    auto cur = lookup_current(self, id, /*with_json=*/true);
+    if (!cur)
+      return reply(error_reply(cur.error().code(), cur.error().message()));
+    if (!cur->exists || cur->deleted || cur->registry == registry.uid())
+      continue;
+    auto entries = ix::index_resource(registry, st.key.service, st.key.type, id, cur->json);
+    if (!entries)
+      return reply(error_reply(errc::unprocessable, label(st.key, id) + " cannot be indexed: " +
+                                                      entries.error().message()));
+    auto keys = append_index_ops(ops, st.key, id, cur->index_keys, std::move(*entries),
+                                 false, cur->last_updated_micros);
+    releases.push_back(mark_in_flight(self, id,
+                                      {cur->version, false, std::move(keys), 0,
+                                       cur->last_updated_micros, std::move(cur->json),
+                                       registry.uid()}));
+  }
+  if (releases.empty())
+    return reply(fhir_reply{});
+  write_batch(self, std::move(ops), [releases, reply](reply_status s) mutable {
+    for (auto& release : releases)
+      release();
+    if (!s.ok())
+      return reply(error_reply(s.code, s.message));
+    fhir_reply r;
+    r.total = releases.size();
+    reply(std::move(r));
+  });
 }
 
 status check_if_match(const fhir_request& req, const current_version& cur,
@@ -191,11 +262,26 @@ void write_version(self_ptr self, fhir_request& req, fhir_callback reply) {
       break;
   }
   rec.last_updated_micros = st.ctx->clock.now_micros();
-  if (rec.kind != storage::record_kind::erase)
+  if (rec.kind != storage::record_kind::erase) {
     rec.json = fhir::render_resource(
       fhir::resource_template{{}, req.id, std::move(req.head), std::move(req.tail)},
       rec.version, rec.last_updated_micros);
-  commit(self, req.id, std::move(rec), created, *cur, std::move(req.index), std::move(reply));
+    // A $reindex job started since the edge extracted the entries: index
+    // by the parameters the service writes with now.
+    const auto params = st.ctx->params->get(st.key.service);
+    if (req.index_registry != params->write->uid()) {
+      auto entries =
+        ix::index_resource(*params->write, st.key.service, st.key.type, req.id, rec.json);
+      if (!entries)
+        return reply(error_reply(errc::unprocessable,
+                                 "the resource could not be indexed for search: " +
+                                   entries.error().message()));
+      req.index = std::move(*entries);
+      req.index_registry = params->write->uid();
+    }
+  }
+  commit(self, req.id, std::move(rec), created, *cur, std::move(req.index), req.index_registry,
+         std::move(reply));
 }
 
 /// Every request ends in exactly one call of `reply`: at once for reads,
@@ -213,6 +299,8 @@ void handle(self_ptr self, fhir_request& req, fhir_callback reply) {
       return write_version(self, req, std::move(reply));
     case fhir_op::history_instance:
       return reply(instance_history(*st.ctx->db, st.key.service, st.key.type, req));
+    case fhir_op::reindex:
+      return reindex(self, req, std::move(reply));
     default:
       return reply(error_reply(errc::internal, "operation not handled by a partition"));
   }

@@ -29,6 +29,10 @@ struct partition_state {
     bool deleted = false;
     std::vector<std::string> index_keys; // the manifest of that version
     std::uint32_t count = 0;
+    // What a $reindex needs to index the version again before it is stored.
+    std::int64_t last_updated_micros = 0;
+    std::string json;
+    std::uint64_t registry = 0; // uid of the registry index_keys come from
   };
 
   node_context* ctx = nullptr;

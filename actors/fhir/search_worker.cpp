@@ -3,6 +3,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/fhir/param_catalog.hpp"
 #include "actors/fhir/replies.hpp"
 #include "actors/fhir/search_exec.hpp"
 #include "actors/node_context.hpp"
@@ -23,7 +24,11 @@ fhir_reply run(node_context* ctx, const fhir_request& req) {
   auto q = fs::parse_query(*params);
   if (!q)
     return error_reply(q.error().code(), q.error().message(), q.error().where());
-  const auto& registry = fs::param_registry::r4();
+  // The edge bound the query by the same registry; if a $reindex job
+  // completed in between, this is the newer one, whose parameters are all
+  // indexed as well.
+  const auto registries = ctx->params->get(req.service);
+  const auto& registry = *registries->search;
   auto view = ctx->db->view();
   search::exec_context ec{*view, req.service, registry};
   auto page = [&]() -> result<search::page> {

@@ -5,12 +5,14 @@ namespace atrium::actors {
 
 struct node_context;
 
-/// A FHIR service's type- and system-level work (history across
-/// partitions). Page scans are bounded by _count (≤ 1000), so they run here.
+/// A FHIR service's type- and system-level work: history across partitions
+/// (page scans are bounded by _count ≤ 1000, so they run here) and its
+/// $reindex jobs, each run by a reindexer actor linked to this one.
 struct fhir_service_state {
   static inline const char* name = "fhir_service";
   node_context* ctx = nullptr;
   std::uint32_t service = 0;
+  bool starting = false; // a $reindex job is being persisted
 };
 
 fhir_actor::behavior_type

@@ -60,9 +60,10 @@ private:
 
 /// The parameters a type can be searched by: those the index serves
 /// (special ones are not indexed, so they are not claimed).
-void search_params(json_builder& json, std::string_view type) {
+void search_params(json_builder& json, std::string_view type,
+                   const search::param_registry& registry) {
   json.open('[', "searchParam");
-  for (auto* p : search::param_registry::r4().for_type(type)) {
+  for (auto* p : registry.for_type(type)) {
     if (p->type == search::param_type::special)
       continue;
     json.open('{');
@@ -91,7 +92,8 @@ std::int64_t now_micros() {
 } // namespace
 
 std::string capability_statement(std::string_view base_url, std::string_view software_version,
-                                 const capabilities& caps) {
+                                 const capabilities& caps,
+                                 const search::param_registry& registry) {
   json_builder json;
   json.open('{');
   json.string("resourceType", "CapabilityStatement");
@@ -127,7 +129,7 @@ std::string capability_statement(std::string_view base_url, std::string_view sof
     json.boolean("conditionalUpdate", caps.conditional_update);
     json.string("conditionalDelete", "not-supported");
     if (caps.search)
-      search_params(json, resource_type_name(static_cast<type_id>(i)));
+      search_params(json, resource_type_name(static_cast<type_id>(i)), registry);
     json.close('}');
   }
   json.close(']');

@@ -2,6 +2,8 @@
 #include <string>
 #include <string_view>
 
+#include "protocols/fhir/search/params.hpp"
+
 namespace atrium::fhir {
 
 /// What a build of the FHIR service supports, so that the CapabilityStatement
@@ -21,9 +23,11 @@ struct capabilities {
 /// interactions (read, vread, update, delete, create, history-instance,
 /// history-type; search-type only when caps.search), versioning "versioned",
 /// readHistory true, updateCreate true, conditional* per caps, and the system
-/// interaction history-system.
+/// interaction history-system. Each type's searchParam list comes from
+/// `registry` (the service's: R4's plus its active custom parameters).
 std::string capability_statement(std::string_view base_url,
                                  std::string_view software_version,
-                                 const capabilities& caps);
+                                 const capabilities& caps,
+                                 const search::param_registry& registry);
 
 } // namespace atrium::fhir

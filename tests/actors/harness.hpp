@@ -22,6 +22,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/directory.hpp"
+#include "actors/fhir/param_catalog.hpp"
 #include "actors/node_context.hpp"
 #include "actors/storage_writer.hpp"
 #include "actors/type_registry.hpp"
@@ -57,6 +58,7 @@ public:
     : db_(open_store(dir_)), sys(configure(cfg_)),
       sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
     ctx.db = db_.get();
+    ctx.params = &params;
     ctx.partitions = partitions;
     // Not detached: a detached actor gets a thread of its own even under the
     // testing policy, and would run behind the coordinator's back.
@@ -151,6 +153,7 @@ private:
 public:
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched;
+  actors::param_catalog params{db_.get()};
   actors::node_context ctx;
   std::unique_ptr<actors::directory> dir;
 

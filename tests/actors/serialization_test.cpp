@@ -82,6 +82,8 @@ fhir_request sample_fhir_request() {
   x.history = sample_query();
   x.query = "name=x&_count=2";
   x.compartment = "Patient/pat-1";
+  x.index_registry = 0x0a0b0c0d0e0full;
+  x.ids = {"a", "b-2"};
   return x;
 }
 
@@ -96,6 +98,7 @@ fhir_reply sample_fhir_reply() {
   x.hits = {{0x1234, "obs-1", R"({"resourceType":"Observation"})", false},
             {0x0042, "pat-1", R"({"resourceType":"Patient"})", true}};
   x.total = 0x0102030405ull;
+  x.job_id = "job-7";
   return x;
 }
 
@@ -173,6 +176,8 @@ void check_same(const fhir_request& a, const fhir_request& b) {
   check_same(a.history, b.history);
   CHECK(a.query == b.query);
   CHECK(a.compartment == b.compartment);
+  CHECK(a.index_registry == b.index_registry);
+  CHECK(a.ids == b.ids);
 }
 
 void check_same(const history_item& a, const history_item& b) {
@@ -198,6 +203,7 @@ void check_same(const fhir_reply& a, const fhir_reply& b) {
     CHECK(a.hits[i].included == b.hits[i].included);
   }
   CHECK(a.total == b.total);
+  CHECK(a.job_id == b.job_id);
 }
 
 void check_same(const mgmt_request& a, const mgmt_request& b) {

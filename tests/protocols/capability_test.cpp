@@ -24,7 +24,7 @@ struct statement {
   simdjson::padded_string padded;
   simdjson::dom::element doc;
   explicit statement(const capabilities& caps)
-      : padded(capability_statement("http://h/fhir", "1.2.3", caps)), doc(parser.parse(padded)) {}
+      : padded(capability_statement("http://h/fhir", "1.2.3", caps, search::param_registry::r4())), doc(parser.parse(padded)) {}
 
   simdjson::dom::object resource(std::string_view type) {
     for (simdjson::dom::object r : simdjson::dom::array(doc["rest"].at(0)["resource"]))
@@ -87,7 +87,7 @@ TEST_CASE("optional features appear only when enabled") {
   CHECK(codes(s.doc["rest"].at(0)["interaction"]) ==
         std::set<std::string>{"history-system", "search-system", "transaction", "batch"});
 
-  const std::string without = capability_statement("http://h", "1", capabilities{});
+  const std::string without = capability_statement("http://h", "1", capabilities{}, search::param_registry::r4());
   CHECK(without.find("search-type") == std::string::npos);
   CHECK(without.find("\"patch\"") == std::string::npos);
   CHECK(without.find("transaction") == std::string::npos);

@@ -285,3 +285,69 @@ TEST_CASE("twins are found as parameters are added, replaced and shadowed", "[se
   registry.add({"http://x/f", "f", param_type::string, {"Patient"}, "Patient.name", {}, {}});
   CHECK(registry.indexed_as("Patient", *registry.find("Patient", "f")).url == "http://x/e");
 }
+
+TEST_CASE("extended copies a registry and adds custom parameters to the copy", "[search]") {
+  const auto& r4 = param_registry::r4();
+  auto p = param_registry::parse_param(custom_param);
+  REQUIRE(p);
+  auto extended = r4.extended({*p});
+  CHECK(extended.size() == r4.size() + 1);
+  CHECK(extended.uid() != r4.uid());
+  REQUIRE(extended.find("Patient", "nickname"));
+  CHECK(extended.find("RelatedPerson", "nickname") == extended.find_url(p->url));
+  CHECK_FALSE(r4.find("Patient", "nickname")); // the original is untouched
+  // The copy owns its parameters: R4's are found in it, at their own addresses.
+  REQUIRE(extended.find("Patient", "birthdate"));
+  CHECK(extended.find("Patient", "birthdate") != r4.find("Patient", "birthdate"));
+  CHECK(*extended.find("Patient", "birthdate") == *r4.find("Patient", "birthdate"));
+  // Twins are worked out in the copy as in R4 (phonetic is served by name).
+  const auto* phonetic = extended.find("Patient", "phonetic");
+  REQUIRE(phonetic);
+  CHECK(&extended.indexed_as("Patient", *phonetic) == extended.find("Patient", "name"));
+  // Changing a registry gives it a new uid (caches are keyed by it).
+  auto before = extended.uid();
+  auto q = *p;
+  q.url = "http://example.org/other";
+  q.code = "other";
+  extended.add(q);
+  CHECK(extended.uid() != before);
+}
+
+TEST_CASE("check_custom_param accepts usable parameters and says why it refuses", "[search]") {
+  const auto& r4 = param_registry::r4();
+  auto p = param_registry::parse_param(custom_param);
+  REQUIRE(p);
+  CHECK(check_custom_param(r4, *p));
+  auto refused = [&](auto change) {
+    auto q = *p;
+    change(q);
+    auto s = check_custom_param(r4, q);
+    CHECK(s.code() == errc::invalid);
+    return s.where();
+  };
+  CHECK(refused([](search_param& q) { q.expression = "Patient.name.where("; }) ==
+        "SearchParameter.expression");
+  CHECK(refused([](search_param& q) { q.expression.clear(); }) == "SearchParameter.expression");
+  CHECK(refused([](search_param& q) { q.type = param_type::special; }) ==
+        "SearchParameter.expression");
+  CHECK(refused([](search_param& q) { q.code = "name"; }) == "SearchParameter.code");
+  CHECK(refused([](search_param& q) { q.code = "_id"; }) == "SearchParameter.code"); // via Resource
+  CHECK(refused([](search_param& q) { q.base = {"Nonsense"}; }) == "SearchParameter.base");
+  CHECK(refused([&](search_param& q) { q.url = r4.find("Patient", "birthdate")->url; }) ==
+        "SearchParameter.url");
+  CHECK(refused([](search_param& q) {
+          q.type = param_type::composite;
+          q.components = {{"http://x", "value.where("}};
+        }) == "SearchParameter.component.expression");
+}
+
+TEST_CASE("parse_param reads status retired", "[search]") {
+  auto p = param_registry::parse_param(
+    R"({"url":"u","code":"c","type":"string","base":["Patient"],"status":"retired"})");
+  REQUIRE(p);
+  CHECK(p->retired);
+  auto active = param_registry::parse_param(
+    R"({"url":"u","code":"c","type":"string","base":["Patient"],"status":"active"})");
+  REQUIRE(active);
+  CHECK_FALSE(active->retired);
+}

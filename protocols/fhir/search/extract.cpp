@@ -104,37 +104,6 @@ std::shared_ptr<const compiled_param> compile_param(const search_param& p, std::
   return c;
 }
 
-class plan_cache {
-public:
-  std::shared_ptr<const compiled_param> get(const search_param& p, std::string_view type) {
-    // Keyed by the parameter's address and the type; a parameter replaced in
-    // its registry may reuse an address, hence the check of the expression.
-    thread_local std::string key;
-    const search_param* ptr = &p;
-    key.assign(reinterpret_cast<const char*>(&ptr), sizeof ptr);
-    key.append(type);
-    {
-      std::shared_lock lock(mu_);
-      if (auto found = map_.find(key);
-          found != map_.end() && found->second->expression == p.expression)
-        return found->second;
-    }
-    auto compiled = compile_param(p, type); // outside the lock: compiling is the slow part
-    std::unique_lock lock(mu_);
-    map_.insert_or_assign(key, compiled);
-    return compiled;
-  }
-
-private:
-  std::shared_mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const compiled_param>> map_;
-};
-
-plan_cache& cache() {
-  static plan_cache c;
-  return c;
-}
-
 bool indexed_here(const search_param& p, std::string_view type, const param_registry& registry);
 
 // What to evaluate for one resource type.
@@ -167,6 +136,40 @@ private:
 
 r4_plans& r4_plan_cache() {
   static r4_plans plans;
+  return plans;
+}
+
+// A service's own registry (R4's plus its custom parameters) lives until the
+// service activates another set, so its plans are cached by the registry's
+// uid, never reused. Plans of a registry that is gone are never looked up
+// again; the cache is simply emptied when it holds many registries.
+class registry_plans {
+public:
+  std::shared_ptr<const type_plan> get(const param_registry& registry, std::string_view type) {
+    std::string key;
+    const auto uid = registry.uid();
+    key.assign(reinterpret_cast<const char*>(&uid), sizeof uid);
+    key.append(type);
+    {
+      std::shared_lock lock(mu_);
+      if (auto found = map_.find(key); found != map_.end()) return found->second;
+    }
+    auto plan = std::make_shared<type_plan>();
+    for (const search_param* p : registry.for_type(type))
+      if (indexed_here(*p, type, registry)) plan->emplace_back(p, compile_param(*p, type));
+    std::unique_lock lock(mu_);
+    if (map_.size() > max_entries) map_.clear();
+    return map_.try_emplace(std::move(key), std::move(plan)).first->second; // first one wins
+  }
+
+private:
+  static constexpr std::size_t max_entries = 4096;
+  std::shared_mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const type_plan>> map_;
+};
+
+registry_plans& registry_plan_cache() {
+  static registry_plans plans;
   return plans;
 }
 
@@ -738,8 +741,10 @@ result<std::vector<index_value>> extract(std::string_view resource_json, std::st
     for (const auto& [p, compiled] : r4_plan_cache().get(*id))
       run(p, *compiled);
   } else {
-    for (const search_param* p : registry.for_type(type))
-      if (indexed_here(*p, type, registry)) run(p, *cache().get(*p, type));
+    // Held here: the cache may drop its own reference meanwhile.
+    const auto plan = registry_plan_cache().get(registry, type);
+    for (const auto& [p, compiled] : *plan)
+      run(p, *compiled);
   }
   return out;
 }

@@ -1,12 +1,14 @@
 #include "protocols/fhir/search/params.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
 
 #include <simdjson.h>
 
+#include "protocols/fhir/fhirpath/parser.hpp"
 #include "protocols/fhir/resource_types.hpp"
 
 // data/fhir-r4/search-parameters.json, embedded by protocols/CMakeLists.txt.
@@ -89,6 +91,8 @@ result<search_param> param_from(simdjson::dom::element element, const std::strin
   if (p.base.empty())
     return invalid("a SearchParameter needs at least one 'base'", where + ".base");
   if (auto s = string_array(obj, "target", where, p.targets); !s) return s;
+  std::string_view status;
+  p.retired = obj["status"].get_string().get(status) == simdjson::SUCCESS && status == "retired";
   std::string_view expression;
   if (obj["expression"].get_string().get(expression) == simdjson::SUCCESS)
     p.expression = std::string(expression);
@@ -234,7 +238,27 @@ result<search_param> param_registry::parse_param(std::string_view json) {
   return param_from(document, "SearchParameter");
 }
 
+namespace {
+std::uint64_t next_uid() {
+  static std::atomic<std::uint64_t> counter{1};
+  return counter.fetch_add(1, std::memory_order_relaxed);
+}
+} // namespace
+
+param_registry::param_registry() : uid_(next_uid()) {}
+
+param_registry param_registry::extended(const std::vector<search_param>& custom) const {
+  param_registry copy;
+  copy.params_.reserve(params_.size() + custom.size());
+  for (const auto& p : params_) copy.params_.push_back(std::make_unique<search_param>(*p));
+  for (const auto& p : copy.params_) copy.by_url_[p->url] = p.get();
+  copy.rebuild();
+  for (const auto& p : custom) copy.add(p);
+  return copy;
+}
+
 void param_registry::add(search_param p) {
+  uid_ = next_uid();
   if (auto it = by_url_.find(p.url); it != by_url_.end()) {
     // Replacing in place keeps the order (and pointers) stable; the index is
     // rebuilt because the old bases may have shadowed or been shadowed.
@@ -317,6 +341,31 @@ std::vector<const search_param*> param_registry::for_type(std::string_view type)
   out.reserve(codes.size());
   for (auto code : codes) out.push_back(find(type, code));
   return out;
+}
+
+status check_custom_param(const param_registry& base, const search_param& p) {
+  if (base.find_url(p.url))
+    return invalid("'" + p.url + "' is already the url of another search parameter", "SearchParameter.url");
+  if (p.type == param_type::special || p.expression.empty())
+    return invalid("a custom search parameter needs an expression (special parameters are not "
+                   "supported)",
+                   "SearchParameter.expression");
+  if (auto compiled = fhirpath::compile(p.expression); !compiled)
+    return invalid("the expression does not compile: " + compiled.error().message(),
+                   "SearchParameter.expression");
+  for (const auto& c : p.components)
+    if (auto compiled = fhirpath::compile(c.expression); !compiled)
+      return invalid("a component's expression does not compile: " + compiled.error().message(),
+                     "SearchParameter.component.expression");
+  for (const auto& type : p.base) {
+    if (type != "Resource" && type != "DomainResource" && !find_resource_type(type))
+      return invalid("'" + type + "' is not an R4 resource type", "SearchParameter.base");
+    if (const auto* clash = base.find(type, p.code))
+      return invalid("'" + type + "' already has a search parameter with code '" + p.code +
+                       "' (" + clash->url + ")",
+                     "SearchParameter.code");
+  }
+  return status::ok();
 }
 
 } // namespace atrium::fhir::search

@@ -22,6 +22,7 @@ std::optional<param_type> parse_param_type(std::string_view name) noexcept;
 struct param_component {
   std::string definition; // canonical URL of the component's parameter
   std::string expression; // FHIRPath relative to the composite's value
+  bool operator==(const param_component&) const = default;
 };
 
 struct search_param {
@@ -32,6 +33,9 @@ struct search_param {
   std::string expression;           // FHIRPath; empty for special/_text etc.
   std::vector<std::string> targets; // reference: allowed target types (empty = any)
   std::vector<param_component> components; // composite only
+  bool retired = false; // status "retired": kept, but never activated
+
+  bool operator==(const search_param&) const = default;
 };
 
 /// A set of search parameters with lookup by (resource type, code). A type
@@ -53,6 +57,18 @@ public:
   /// Adds or replaces (same url) a parameter.
   void add(search_param p);
 
+  /// A copy of this registry with `custom` added (a service's registry: R4's
+  /// parameters plus the SearchParameters it activated by $reindex).
+  param_registry extended(const std::vector<search_param>& custom) const;
+
+  /// Identifies this registry's contents for caches keyed by registry: never
+  /// reused, and a copy or a change gets a new one.
+  std::uint64_t uid() const noexcept { return uid_; }
+
+  param_registry();
+  param_registry(param_registry&&) noexcept = default;
+  param_registry& operator=(param_registry&&) noexcept = default;
+
   const search_param* find(std::string_view type, std::string_view code) const;
   const search_param* find_url(std::string_view url) const;
   /// Every parameter that applies to `type`, in a stable order.
@@ -71,6 +87,7 @@ private:
   void find_twins(const search_param& p);
   void rebuild();
 
+  std::uint64_t uid_;
   std::vector<std::unique_ptr<search_param>> params_;
   // "Type\0code" → param; base types stored under their own name.
   std::unordered_map<std::string, const search_param*> by_type_code_;
@@ -80,5 +97,10 @@ private:
   // What a parameter indexes on one type (twin_signature) → its first holder.
   std::unordered_map<std::string, const search_param*> by_signature_;
 };
+
+/// Whether custom parameter `p` can join `base` (R4's registry): its
+/// expressions compile, its url is not one of base's, and none of its base
+/// types already has a parameter with its code.
+status check_custom_param(const param_registry& base, const search_param& p);
 
 } // namespace atrium::fhir::search

@@ -1,0 +1,87 @@
+#include "actors/fhir/param_catalog.hpp"
+
+#include <mutex>
+
+#include "protocols/fhir/reindex_job.hpp"
+#include "storage/keyspace.hpp"
+#include "storage/store.hpp"
+
+namespace atrium::actors {
+
+namespace fs = fhir::search;
+
+namespace {
+
+std::shared_ptr<const fs::param_registry> r4_only() {
+  // Aliasing a static: services without custom parameters share it.
+  static const std::shared_ptr<const fs::param_registry> r4(
+    std::shared_ptr<const fs::param_registry>{}, &fs::param_registry::r4());
+  return r4;
+}
+
+} // namespace
+
+std::shared_ptr<const fs::param_registry>
+param_catalog::registry_with(const std::vector<std::string>& custom,
+                             std::vector<std::string>* issues) {
+  if (custom.empty()) return r4_only();
+  std::vector<fs::search_param> usable;
+  auto registry = std::make_shared<fs::param_registry>(fs::param_registry::r4().extended({}));
+  for (const auto& json : custom) {
+    auto p = fs::param_registry::parse_param(json);
+    status s = p ? fs::check_custom_param(*registry, *p) : p.error();
+    if (s && p->retired) continue;
+    if (!s) {
+      if (issues) issues->push_back((p ? p->url : std::string{"a SearchParameter"}) +
+                                    " is left out: " + s.message());
+      continue;
+    }
+    registry->add(std::move(*p));
+  }
+  return registry;
+}
+
+result<service_params> param_catalog::load(std::uint32_t service) const {
+  service_params out;
+  std::string stored;
+  auto s = db_->get(storage::column::meta, storage::keys::active_search_params(service), &stored);
+  if (!s && s.code() != errc::not_found) return s;
+  if (s) {
+    auto decoded = fhir::decode_json_texts(stored);
+    if (!decoded) return decoded.error();
+    out.active_params = std::move(*decoded);
+  }
+  out.search = out.write = registry_with(out.active_params, nullptr);
+  auto prefix = storage::keys::reindex_jobs_prefix(service);
+  for (auto c = db_->scan(storage::column::meta, prefix, storage::keys::prefix_end(prefix));
+       c.valid(); c.next()) {
+    auto job = fhir::decode_reindex_job(c.value());
+    if (!job) return job.error();
+    if (job->status != fhir::reindex_job::state::running) continue;
+    out.running_job = job->id;
+    out.write = registry_with(job->params, nullptr);
+  }
+  return out;
+}
+
+std::shared_ptr<const service_params> param_catalog::get(std::uint32_t service) {
+  {
+    std::shared_lock lock(mutex_);
+    if (auto it = services_.find(service); it != services_.end()) return it->second;
+  }
+  auto loaded = load(service);
+  // A store that cannot be read leaves searches on R4's parameters; the job
+  // or the next start reports the error.
+  auto params = std::make_shared<const service_params>(
+    loaded ? std::move(*loaded) : service_params{r4_only(), r4_only(), {}, {}});
+  std::unique_lock lock(mutex_);
+  return services_.try_emplace(service, std::move(params)).first->second;
+}
+
+void param_catalog::set(std::uint32_t service, service_params params) {
+  auto p = std::make_shared<const service_params>(std::move(params));
+  std::unique_lock lock(mutex_);
+  services_.insert_or_assign(service, std::move(p));
+}
+
+} // namespace atrium::actors
