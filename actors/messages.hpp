@@ -93,7 +93,7 @@ enum class fhir_op : std::uint8_t {
   history_system,
   search, // type level: `type` and `query`
   search_system, // [base]?_type=…: `query` only
-  reindex_start,  // service: POST [base]/$reindex
+  reindex_start,  // service: POST [base]/$reindex (`query` "all": every type)
   reindex_status, // service: GET [base]/_operations/reindex/{id} (`id`)
   reindex_resume, // service: continue the jobs a restart interrupted
   reindex,        // partition: re-index resources `ids` of `type`

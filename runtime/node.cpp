@@ -23,6 +23,7 @@
 #include "actors/storage_writer.hpp"
 #include "actors/type_registry.hpp"
 #include "protocols/mgmt/resources.hpp"
+#include "storage/index_keys.hpp"
 #include "storage/keyspace.hpp"
 #include "storage/store.hpp"
 
@@ -141,6 +142,55 @@ struct node::impl {
     return cur.error();
   }
 
+  /// A store whose index entries have an older layout is re-indexed: one
+  /// job per FHIR service over every type (searches meanwhile may miss what
+  /// is not re-indexed yet; the jobs' status URLs say how far they are).
+  status upgrade_index_format() {
+    std::string stored;
+    auto s = db->get(storage::column::meta, keys::index_format(), &stored);
+    if (!s && s.code() != errc::not_found)
+      return s;
+    const std::uint32_t format = s ? (stored.size() == 4 ? keys::read_u32(stored.data()) : 0) : 1;
+    if (format == storage::index::index_format)
+      return status::ok();
+    if (format > storage::index::index_format || format == 0)
+      return {errc::invalid, "the store's search index has layout " + std::to_string(format) +
+                               ", which this build (layout " +
+                               std::to_string(storage::index::index_format) +
+                               ") does not know; use a newer build"};
+    std::string lower; // every service that has resources
+    bool all_started = true;
+    while (true) {
+      auto c = db->scan(storage::column::resources, lower, "");
+      if (!c.valid())
+        break;
+      auto svc = keys::read_u32(c.key().data());
+      fhir_request req;
+      req.op = fhir_op::reindex_start;
+      req.service = svc;
+      req.query = "all";
+      caf::scoped_actor self{*system};
+      self->request(dir->fhir_service(svc), startup_timeout, std::move(req))
+        .receive(
+          [&](fhir_reply& r) {
+            all_started = all_started && r.status.ok();
+            log.event("index-upgrade", "service " + std::to_string(svc) +
+                                         (r.status.ok() ? ": re-indexing, job " + r.job_id
+                                                        : ": " + r.status.message));
+          },
+          [&](caf::error& e) {
+            all_started = false;
+            log.event("index-upgrade", system->render(e));
+          });
+      lower = keys::service_scope(svc + 1);
+    }
+    if (!all_started) // tried again at the next start
+      return status::ok();
+    std::string value;
+    keys::append_u32(value, storage::index::index_format);
+    return db->write({{storage::column::meta, false, false, keys::index_format(), value}}, true);
+  }
+
   /// $reindex jobs that a stop interrupted continue where they were.
   void resume_reindex_jobs() {
     std::set<std::uint32_t> services;
@@ -200,6 +250,8 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   if (auto s = x.await_services(); !s)
     return s;
   x.resume_reindex_jobs();
+  if (auto s = x.upgrade_index_format(); !s)
+    return s;
 
   http_server_config hc;
   hc.host = cfg.listen_host;

@@ -54,7 +54,7 @@ void add_value(std::vector<entry>& out, service_id s, type_id t, param_id p,
       break;
     }
     case index_value::kind::string:
-      add(out, string_entry(s, t, p, v.text, id), v.original);
+      add(out, string_entry(s, t, p, v.text, v.part, id), v.original);
       break;
     case index_value::kind::token:
       if (!v.code.empty())

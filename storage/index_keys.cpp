@@ -67,10 +67,19 @@ double read_double(const char* p) {
 }
 
 std::string string_entry(service_id s, type_id t, param_id p, std::string_view normalized,
-                         std::string_view id) {
-  auto key = terminated(with_prefix(s, t, p, kind::string, normalized.size() + id.size() + 1),
+                         std::uint8_t part, std::string_view id) {
+  auto key = terminated(with_prefix(s, t, p, kind::string, normalized.size() + id.size() + 2),
                         normalized);
+  // Below 0x20, so it cannot be taken for the first character of an id.
+  if (part != 0 && part < 0x20) key.push_back(static_cast<char>(part));
   return key.append(id);
+}
+
+std::uint8_t string_entry_part(std::string_view key) {
+  auto nul = key.rfind('\0');
+  if (nul == std::string_view::npos || nul + 1 >= key.size()) return 0;
+  auto c = static_cast<std::uint8_t>(key[nul + 1]);
+  return c < 0x20 ? c : 0;
 }
 
 std::string token_code_entry(service_id s, type_id t, param_id p, std::string_view code,
@@ -218,7 +227,11 @@ std::optional<std::string_view> entry_id(std::string_view key) {
     return body.substr(n);
   };
   switch (kind_of(key)) {
-    case kind::string:
+    case kind::string: {
+      auto id = after_nul();
+      if (id && static_cast<std::uint8_t>(id->front()) < 0x20) id->remove_prefix(1);
+      return id && !id->empty() ? id : std::nullopt;
+    }
     case kind::token_code:
     case kind::token_text:
     case kind::reference:

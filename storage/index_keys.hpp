@@ -4,7 +4,9 @@
 // laid out, so each kind of query is one range scan:
 //
 //   svc(4) type(2) param(8) kind(1) …
-//   's' normalized-string 0x00 id          string (prefix scans; :exact checks the value)
+//   's' normalized-string 0x00 [part] id   string (prefix scans; :exact checks the value);
+//                                           part: 1 byte < 0x20, the text field a string
+//                                           came from (string_part_tag), absent for others
 //   'c' code 0x00 system 0x00 id            token by code, then system
 //   'x' normalized-text 0x00 id             token :text
 //   'd' start(8) end(8) id                  date ranges by start
@@ -47,6 +49,11 @@
 
 namespace atrium::storage::index {
 
+/// The layout of the entries below, stored in the meta column: 1 the first;
+/// 2 string entries carry the text field they came from, and string parts
+/// (`family`, `address-city`) have no entries of their own.
+inline constexpr std::uint32_t index_format = 2;
+
 /// A parameter is named in keys by a hash of its canonical URL: stable
 /// across nodes and releases, and custom parameters need no registry.
 using param_id = std::uint64_t;
@@ -79,7 +86,10 @@ double read_double(const char* p);
 
 // Entry builders (the id is the indexed resource's id).
 std::string string_entry(service_id, type_id, param_id, std::string_view normalized,
-                         std::string_view id);
+                         std::uint8_t part, std::string_view id);
+/// The tag of a string entry's text field (param_registry::part_of), 0 when
+/// it has none.
+std::uint8_t string_entry_part(std::string_view key);
 std::string token_code_entry(service_id, type_id, param_id, std::string_view code,
                              std::string_view system, std::string_view id);
 std::string token_text_entry(service_id, type_id, param_id, std::string_view normalized,

@@ -40,6 +40,9 @@ std::string next_service_id();
 /// "B" → present once the first start created the embedded default
 /// workspace, so that deleting it later does not bring it back.
 inline std::string bootstrapped() { return "B"; }
+/// "X" → the layout of the search index entries (u32 BE,
+/// index_keys.hpp index_format): a start on an older layout re-indexes.
+inline std::string index_format() { return "X"; }
 /// "P" svc(4) → the custom SearchParameters a FHIR service searches by: a
 /// JSON array of SearchParameter resources, set when a $reindex completes.
 std::string active_search_params(service_id svc);

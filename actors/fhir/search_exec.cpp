@@ -95,17 +95,19 @@ result<id_set> match_string(const param_scope& ps, const fs::clause& c, const fs
   auto norm = fs::normalize_text(v.text);
   auto base = ps.prefix(ix::kind::string);
   if (c.modifier.empty())
-    return scan_prefix(ps.ctx, base + norm);
+    return scan_scoped(ps, base + norm);
   if (c.modifier == "exact") {
     auto exact = base + norm + '\0';
     return scan_ids(ps.ctx, exact, keys::prefix_end(exact),
-                    [&](std::string_view, std::string_view original) { return original == v.text; });
+                    [&](std::string_view key, std::string_view original) {
+                      return original == v.text && ps.accepts(key);
+                    });
   }
   if (c.modifier == "contains")
     return scan_ids(ps.ctx, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
       auto value = key.substr(base.size());
       value = value.substr(0, value.find('\0'));
-      return value.find(norm) != std::string_view::npos;
+      return value.find(norm) != std::string_view::npos && ps.accepts(key);
     });
   return unsupported(c, "modifier :" + c.modifier);
 }
@@ -382,10 +384,10 @@ result<id_set> match_reference(const param_scope& ps, const fs::clause& c,
 
 result<id_set> match_values(const exec_context& ctx, std::uint16_t type,
                             const fs::search_param& p, const fs::clause& c) {
-  param_scope ps{ctx, type, index_id(ctx, type, p)};
+  auto ps = scope_of(ctx, type, p);
   if (c.modifier == "missing") {
     // Any entry of the parameter, of any kind, means it has a value.
-    auto present = scan_prefix(ctx, ix::param_prefix(ctx.service, type, ps.pid));
+    auto present = scan_scoped(ps, ix::param_prefix(ctx.service, type, ps.pid));
     if (!present)
       return present;
     bool want_missing = !c.values.empty() && c.values.front().text == "true";

@@ -102,7 +102,8 @@ result<id_set> filter_clause(const exec_context& ctx, std::string_view type, con
   auto tid = fhir::find_resource_type(type);
   if (!p || !tid)
     return status{errc::internal, "filter_clause on an unknown parameter " + c.code};
-  const auto prefix = ix::param_prefix(ctx.service, *tid, index_id(ctx, *tid, *p));
+  const auto scope = scope_of(ctx, *tid, *p);
+  const auto prefix = ix::param_prefix(ctx.service, *tid, scope.pid);
   const bool missing = c.modifier == "missing";
   const bool want_missing = missing && !c.values.empty() && c.values.front().text == "true";
 
@@ -139,7 +140,7 @@ result<id_set> filter_clause(const exec_context& ctx, std::string_view type, con
       return keys.error();
     bool match = false, present = false;
     for (const auto& key : **keys) {
-      if (!key.starts_with(prefix) || key.size() <= prefix.size())
+      if (!key.starts_with(prefix) || key.size() <= prefix.size() || !scope.accepts(key))
         continue;
       present = true;
       for (const auto& w : alternatives)

@@ -73,15 +73,18 @@ ix::kind sort_kind(const fs::search_param& p, bool descending) {
 /// Fills values[slot] of a few matches from their manifests: the smallest
 /// (ascending) or largest (descending) entry of the sort kind, which is the
 /// entry the walk below would meet first.
-status rank_from_manifests(const exec_context& ctx, std::uint16_t type, const std::string& prefix,
-                           bool descending, std::size_t slot, std::vector<ranked>& items) {
+status rank_from_manifests(const param_scope& scope, const std::string& prefix, bool descending,
+                           std::size_t slot, std::vector<ranked>& items) {
+  const auto& ctx = scope.ctx;
+  const auto type = scope.type;
   for (auto& it : items) {
     auto listed = manifest_keys(ctx, type, it.id);
     if (!listed)
       return listed.error();
     std::optional<std::string_view> best;
     for (const auto& key : **listed)
-      if (key.starts_with(prefix) && (!best || (descending ? key > *best : key < *best)))
+      if (key.starts_with(prefix) && scope.accepts(key) &&
+          (!best || (descending ? key > *best : key < *best)))
         best = key;
     if (best)
       it.values[slot] = std::string{best->substr(prefix.size(), best->size() - prefix.size() -
@@ -101,16 +104,17 @@ status rank_by(const exec_context& ctx, std::uint16_t type, const fs::search_par
     return status::ok();
   }
   const auto& p = *param;
+  const auto scope = scope_of(ctx, type, p);
+  const auto prefix = scope.prefix(sort_kind(p, descending));
   if (items.size() <= ctx.decide_limit)
-    return rank_from_manifests(
-      ctx, type, ix::prefix(ctx.service, type, index_id(ctx, type, p), sort_kind(p, descending)),
-      descending, slot, items);
+    return rank_from_manifests(scope, prefix, descending, slot, items);
   std::unordered_map<std::string_view, ranked*> by_id;
   for (auto& it : items)
     by_id.emplace(it.id, &it);
-  auto prefix = ix::prefix(ctx.service, type, index_id(ctx, type, p), sort_kind(p, descending));
   auto cur = ctx.db.scan(column::index, prefix, keys::prefix_end(prefix), descending);
   for (; cur.valid(); cur.next()) {
+    if (!scope.accepts(cur.key()))
+      continue;
     auto id = ix::entry_id(cur.key());
     if (!id)
       continue;

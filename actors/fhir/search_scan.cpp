@@ -27,7 +27,19 @@ result<id_set> scan_prefix(const exec_context& ctx, const std::string& prefix) {
 storage::index::param_id index_id(const exec_context& ctx, std::uint16_t type,
                                   const fhir::search::search_param& p) {
   auto name = fhir::resource_type_name(type);
-  return storage::index::param_id_of(ctx.registry.indexed_as(name, p).url);
+  return storage::index::param_id_of(ctx.registry.source_of(name, p).parent->url);
+}
+
+param_scope scope_of(const exec_context& ctx, std::uint16_t type,
+                     const fhir::search::search_param& p) {
+  auto source = ctx.registry.source_of(fhir::resource_type_name(type), p);
+  return {ctx, type, storage::index::param_id_of(source.parent->url), source.tag};
+}
+
+result<id_set> scan_scoped(const param_scope& ps, const std::string& prefix) {
+  if (ps.part == 0) return scan_prefix(ps.ctx, prefix);
+  return scan_ids(ps.ctx, prefix, storage::keys::prefix_end(prefix),
+                  [&](std::string_view key, std::string_view) { return ps.accepts(key); });
 }
 
 result<std::vector<std::string>> targets_of(const exec_context& ctx, std::uint16_t type,

@@ -40,19 +40,33 @@ result<id_set> scan_ids(const exec_context& ctx, const std::string& lower,
 result<id_set> scan_prefix(const exec_context& ctx, const std::string& prefix);
 
 /// The id that p's entries on `type` are keyed by: its twin's when it has
-/// one (param_registry::indexed_as). Every reader of the index goes through it.
+/// one, its parent's for a string part (param_registry::source_of). Every
+/// reader of the index goes through it (and scope_of for the part's tag).
 storage::index::param_id index_id(const exec_context& ctx, std::uint16_t type,
                                   const fhir::search::search_param& p);
 
-/// The entries of one parameter on one type.
+/// The entries of one parameter on one type: those of `pid`, and when
+/// `part` is set only its string entries with that tag (a string part such
+/// as `family` reads `name`'s entries: param_registry::part_of).
 struct param_scope {
   const exec_context& ctx;
   std::uint16_t type;
   storage::index::param_id pid;
+  std::uint8_t part = 0;
   std::string prefix(storage::index::kind k) const {
     return storage::index::prefix(ctx.service, type, pid, k);
   }
+  bool accepts(std::string_view key) const {
+    return part == 0 || storage::index::string_entry_part(key) == part;
+  }
 };
+
+/// Where p's entries on `type` are (index_id and part).
+param_scope scope_of(const exec_context& ctx, std::uint16_t type,
+                     const fhir::search::search_param& p);
+
+/// The ids of the entries in the scope that start with `prefix`.
+result<id_set> scan_scoped(const param_scope& ps, const std::string& prefix);
 
 /// What one resource refers to through the given reference parameters: the
 /// targets of the 'r' entries its manifest lists. One point get per source

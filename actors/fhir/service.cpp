@@ -48,8 +48,10 @@ void run_job(self_ptr self, fhir::reindex_job job) {
 }
 
 /// Starts a job that activates the service's SearchParameters as stored
-/// now. Only one job runs at a time: a second start is a conflict.
-void start_reindex(self_ptr self, fhir_callback reply) {
+/// now, over the types they change or, with `all_types`, over every type (the
+/// index layout changed). Only one job runs at a time: a second start is a
+/// conflict.
+void start_reindex(self_ptr self, bool all_types, fhir_callback reply) {
   auto& st = self->state;
   auto current = st.ctx->params->get(st.service);
   if (st.starting || !current->running_job.empty())
@@ -65,6 +67,11 @@ void start_reindex(self_ptr self, fhir_callback reply) {
   job.queued_micros = st.ctx->clock.now_micros();
   auto registry = param_catalog::registry_with(*params, &job.issues);
   job.types = types_to_reindex(current->active_params, *current->search, *params, *registry);
+  if (all_types) {
+    job.types.clear();
+    for (std::size_t i = 0; i < fhir::resource_type_count(); ++i)
+      job.types.emplace_back(fhir::resource_type_name(static_cast<fhir::type_id>(i)));
+  }
   job.params = std::move(*params);
   st.starting = true;
   std::vector<storage::write_op> ops{{storage::column::meta, false, false,
@@ -121,7 +128,7 @@ void handle(self_ptr self, const fhir_request& req, fhir_callback reply) {
     case fhir_op::history_system:
       return reply(changes_history(*st.ctx->db, st.service, std::nullopt, req));
     case fhir_op::reindex_start:
-      return start_reindex(self, std::move(reply));
+      return start_reindex(self, req.query == "all", std::move(reply));
     case fhir_op::reindex_status:
       return reply(reindex_status(*st.ctx, st.service, req.id));
     case fhir_op::reindex_resume:

@@ -217,3 +217,33 @@ TEST_CASE("custom search parameters: a job interrupted by kill -9 resumes after 
   CHECK(r.total == count / 3);
   CHECK(r.matches.size() == count / 3);
 }
+
+TEST_CASE("string parts: family, given and address parts read their parent's tagged entries",
+          "[e2e][search]") {
+  auto c = shared_node().client();
+  put(*c, "Patient", "part-1",
+      R"({"resourceType":"Patient","id":"part-1","name":[{"family":"Quillfeather","given":["Ada"]}],)"
+      R"("address":[{"city":"Thornbury","state":"Avon"}]})");
+  put(*c, "Patient", "part-2",
+      R"({"resourceType":"Patient","id":"part-2","name":[{"family":"Ada","given":["Quillfeather"]}],)"
+      R"("address":[{"city":"Avon","state":"Thornbury"}]})");
+  put(*c, "Patient", "part-3",
+      R"({"resourceType":"Patient","id":"part-3","name":[{"text":"Quillfeather Ada"}]})");
+  auto run = [&](const std::string& param, const std::string& value) {
+    return checked_search(*c, "Patient", {{param, value}, {"_id", "part-1,part-2,part-3"}})
+      .match_set();
+  };
+  CHECK(run("family", "quillfeather") == ids({"part-1"}));
+  CHECK(run("given", "quillfeather") == ids({"part-2"}));
+  CHECK(run("name", "quillfeather") == ids({"part-1", "part-2", "part-3"}));
+  CHECK(run("family:exact", "Ada") == ids({"part-2"}));
+  CHECK(run("given:contains", "uillfeat") == ids({"part-2"}));
+  CHECK(run("family:missing", "true") == ids({"part-3"}));
+  CHECK(run("address-city", "thornbury") == ids({"part-1"}));
+  CHECK(run("address-state", "thornbury") == ids({"part-2"}));
+  CHECK(run("address", "thornbury") == ids({"part-1", "part-2"}));
+  auto sorted = checked_search(*c, "Patient", {{"_id", "part-1,part-2"}, {"_sort", "family"}});
+  CHECK(sorted.matches == std::vector<std::string>{"part-2", "part-1"}); // Ada, Quillfeather
+  auto by_given = checked_search(*c, "Patient", {{"_id", "part-1,part-2"}, {"_sort", "given"}});
+  CHECK(by_given.matches == std::vector<std::string>{"part-1", "part-2"}); // Ada, Quillfeather
+}

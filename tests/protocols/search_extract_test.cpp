@@ -59,6 +59,12 @@ std::vector<std::string> of_kind(const std::vector<index_value>& all, std::strin
 }
 
 // Renderings that Catch prints readably when a comparison fails.
+std::vector<index_value> part(const std::vector<index_value>& vs, std::string_view field) {
+  std::vector<index_value> out;
+  for (const auto& v : vs)
+    if (v.part == string_part_tag(field)) out.push_back(v);
+  return out;
+}
 std::vector<std::string> strings(const std::vector<index_value>& vs) {
   std::vector<std::string> out;
   for (const auto& v : vs) {
@@ -291,12 +297,33 @@ TEST_CASE("Patient values for R4 parameters", "[extract]") {
 
   CHECK(strings(of(all, "name")) ==
         strs{"Müller→muller", "Anna→anna", "Zoë→zoe", "Dr.→dr", "Anni→anni"});
-  CHECK(strings(of(all, "family")) == strs{"Müller→muller"});
-  CHECK(strings(of(all, "given")) == strs{"Anna→anna", "Zoë→zoe", "Anni→anni"});
+  // family, given, address-city, … are parts of name and address: not
+  // extracted on their own, but found among those values by their tag.
+  CHECK(of(all, "family").empty());
+  CHECK(strings(part(of(all, "name"), "family")) == strs{"Müller→muller"});
+  CHECK(strings(part(of(all, "name"), "given")) == strs{"Anna→anna", "Zoë→zoe", "Anni→anni"});
+  CHECK(strings(part(of(all, "name"), "prefix")) == strs{"Dr.→dr"});
   CHECK(strings(of(all, "address")) ==
         strs{"Ärzte-Straße  5→arzte strasse 5", "Berlin→berlin", "10115→10115", "DE→de"});
-  CHECK(strings(of(all, "address-city")) == strs{"Berlin→berlin"});
-  CHECK(strings(of(all, "address-postalcode")) == strs{"10115→10115"});
+  CHECK(of(all, "address-city").empty());
+  CHECK(strings(part(of(all, "address"), "city")) == strs{"Berlin→berlin"});
+  CHECK(strings(part(of(all, "address"), "postalCode")) == strs{"10115→10115"});
+  const auto& r4 = param_registry::r4();
+  for (auto [child, parent, field] : {std::tuple{"family", "name", "family"},
+                                      {"given", "name", "given"},
+                                      {"address-city", "address", "city"},
+                                      {"address-postalcode", "address", "postalCode"},
+                                      {"address-country", "address", "country"},
+                                      {"address-state", "address", "state"}}) {
+    INFO(child);
+    auto served = r4.part_of("Patient", *r4.find("Patient", child));
+    REQUIRE(served);
+    CHECK(served->parent == r4.find("Patient", parent));
+    CHECK(served->tag == string_part_tag(field));
+  }
+  // Not a part: a where() filter, or a different path.
+  CHECK_FALSE(r4.part_of("Patient", *r4.find("Patient", "phone")));
+  CHECK_FALSE(r4.part_of("Patient", *r4.find("Patient", "name")));
   CHECK(tokens(of(all, "address-use")) == strs{"|home"});
 
   // 1987-04-12: the whole day, in UTC. The birth time extension changes nothing.

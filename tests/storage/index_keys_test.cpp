@@ -32,9 +32,16 @@ TEST_CASE("entries of one parameter share a prefix per kind and give back their 
   CHECK(p == ix::param_id_of("http://hl7.org/fhir/SearchParameter/individual-family"));
   CHECK(p != ix::param_id_of("http://hl7.org/fhir/SearchParameter/individual-given"));
 
-  auto s = ix::string_entry(7, 3, p, "chalmers", "pat-1");
+  auto s = ix::string_entry(7, 3, p, "chalmers", 0, "pat-1");
   CHECK(s.rfind(ix::prefix(7, 3, p, ix::kind::string), 0) == 0);
   CHECK(ix::entry_id(s) == "pat-1");
+  CHECK(ix::string_entry_part(s) == 0);
+  // A string from a text field carries its tag before the id.
+  auto tagged = ix::string_entry(7, 3, p, "chalmers", 1, "pat-1");
+  CHECK(tagged.size() == s.size() + 1);
+  CHECK(ix::entry_id(tagged) == "pat-1");
+  CHECK(ix::string_entry_part(tagged) == 1);
+  CHECK(tagged.starts_with(s.substr(0, s.size() - 5))); // same value prefix
 
   auto c = ix::token_code_entry(7, 3, p, "1234-5", "http://loinc.org", "obs.9");
   CHECK(ix::entry_id(c) == "obs.9");
@@ -97,8 +104,8 @@ TEST_CASE("_lastUpdated has one entry, which orders by end as well as by start")
 
 TEST_CASE("a value that is a prefix of another does not capture its entries") {
   auto p = ix::param_id_of("name");
-  auto smith = ix::string_entry(1, 1, p, "smith", "z");
-  auto smithers = ix::string_entry(1, 1, p, "smithers", "a");
+  auto smith = ix::string_entry(1, 1, p, "smith", 0, "z");
+  auto smithers = ix::string_entry(1, 1, p, "smithers", 0, "a");
   auto exact = ix::prefix(1, 1, p, ix::kind::string) + std::string("smith") + '\0';
   CHECK(smith.rfind(exact, 0) == 0);
   CHECK(smithers.rfind(exact, 0) != 0);

@@ -227,7 +227,8 @@ bool same_value(const index_value& a, const index_value& b) {
   if (a.parts.size() != b.parts.size()) return false;
   for (std::size_t i = 0; i < a.parts.size(); ++i)
     if (!same_value(a.parts[i], b.parts[i])) return false;
-  return a.k == b.k && a.canonical == b.canonical && a.start == b.start && a.end == b.end &&
+  return a.k == b.k && a.part == b.part && a.canonical == b.canonical && a.start == b.start &&
+         a.end == b.end &&
          a.number == b.number &&
          a.text == b.text && a.code == b.code && a.system == b.system && a.original == b.original;
 }
@@ -257,12 +258,13 @@ bool json_of(const fp::item& it, element& e, std::string_view& type) {
 
 // -- string
 
-void add_string(sink& s, std::string_view text) {
+void add_string(sink& s, std::string_view text, std::uint8_t part = 0) {
   if (text.empty()) return;
   index_value v;
   v.k = index_value::kind::string;
   v.text = normalize_text(text);
   v.original = std::string(text);
+  v.part = part;
   s.push(std::move(v));
 }
 
@@ -283,24 +285,29 @@ void string_values(const fp::item& it, sink& s) {
   if (e.get_string().get(str) == simdjson::SUCCESS) return add_string(s, str);
   object o;
   if (e.get_object().get(o) != simdjson::SUCCESS) return;
-  auto add = [&](std::string_view x) { add_string(s, x); };
+  // Each string is tagged with its field, so that a parameter on one field
+  // (`family` is `name.family`) reads these entries (param_registry::part_of).
+  auto field = [&](std::string_view key) {
+    const auto tag = string_part_tag(key);
+    each_string(o, key, [&](std::string_view x) { add_string(s, x, tag); });
+  };
   if (type == "HumanName" ||
       (type.empty() && has_any(o, {"family", "given", "prefix", "suffix"}))) {
     for (auto key : {"family", "given", "prefix", "suffix", "text"})
-      each_string(o, key, add);
+      field(key);
   } else if (type == "Address" || (type.empty() && has_any(o, {"line", "city", "district", "state",
                                                                "postalCode", "country"}))) {
     for (auto key : {"line", "city", "district", "state", "postalCode", "country", "text"})
-      each_string(o, key, add);
+      field(key);
   } else {
     // Another complex value: its own string parts.
-    for (auto field : o) {
-      const std::string_view key = field.key;
+    for (auto member : o) {
+      const std::string_view key = member.key;
       if (key.starts_with("_")) continue;
       bool skip = false;
       for (auto no : not_text_fields)
         skip = skip || key == no;
-      if (!skip) each_string(o, key, add);
+      if (!skip) field(key);
     }
   }
 }
@@ -649,6 +656,8 @@ bool indexed_here(const search_param& p, std::string_view type, const param_regi
   if (p.expression.empty()) return false;
   // A twin's entries hold p's values already (param_registry::indexed_as).
   if (&registry.indexed_as(type, p) != &p) return false;
+  // Nor a string part's: its parent's entries carry them, tagged.
+  if (registry.part_of(type, p)) return false;
   // Set by the server as it stores the version, from the version's own meta.
   return p.code != "_lastUpdated";
 }

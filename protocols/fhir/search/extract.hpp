@@ -30,6 +30,9 @@ struct index_value {
   std::string text;
   /// string: the value as written (for :exact and :contains).
   std::string original;
+  /// string: the text field of a complex value it was taken from
+  /// (string_part_tag; 0 for a plain string or another field).
+  std::uint8_t part = 0;
   /// token: system and code (either may be empty; a boolean is code
   /// "true"/"false"); quantity: system and code of the unit;
   /// identifier_type: the type coding's system and code (the identifier's

@@ -225,8 +225,9 @@ result<param_registry> param_registry::from_bundle(std::string_view json) {
       return invalid("an entry has no resource", where);
     auto p = param_from(resource, where);
     if (!p) return p.error();
-    registry.add(std::move(*p));
+    registry.add_one(std::move(*p));
   }
+  registry.find_parts();
   return registry;
 }
 
@@ -253,11 +254,17 @@ param_registry param_registry::extended(const std::vector<search_param>& custom)
   for (const auto& p : params_) copy.params_.push_back(std::make_unique<search_param>(*p));
   for (const auto& p : copy.params_) copy.by_url_[p->url] = p.get();
   copy.rebuild();
-  for (const auto& p : custom) copy.add(p);
+  for (const auto& p : custom) copy.add_one(p);
+  copy.find_parts();
   return copy;
 }
 
 void param_registry::add(search_param p) {
+  add_one(std::move(p));
+  find_parts();
+}
+
+void param_registry::add_one(search_param p) {
   uid_ = next_uid();
   if (auto it = by_url_.find(p.url); it != by_url_.end()) {
     // Replacing in place keeps the order (and pointers) stable; the index is
@@ -299,6 +306,67 @@ void param_registry::find_twins(const search_param& p) {
     auto [first, added] = by_signature_.try_emplace(std::move(signature), &p);
     if (!added) twin_of_[key(base, p.url)] = first->second;
   }
+}
+
+void param_registry::find_parts() {
+  // The single FHIRPath branch of each string parameter on each of its types.
+  auto branch_of = [](const search_param& p, std::string_view type) -> std::string_view {
+    std::string_view only;
+    int n = 0;
+    for (auto b : union_branches(p.expression)) {
+      auto lead = b.substr(0, b.find('.'));
+      if (lead != type && lead.size() < b.size() && find_resource_type(lead)) continue;
+      only = b;
+      ++n;
+    }
+    return n == 1 ? only : std::string_view{};
+  };
+  part_of_.clear();
+  std::unordered_map<std::string, const search_param*> by_branch; // "Type\0branch"
+  for (const auto& p : params_) {
+    if (p->type != param_type::string || p->retired) continue;
+    for (const auto& base : p->base)
+      if (find(base, p->code) == p.get())
+        if (auto b = branch_of(*p, base); !b.empty()) by_branch.try_emplace(key(base, b), p.get());
+  }
+  for (const auto& p : params_) {
+    if (p->type != param_type::string) continue;
+    for (const auto& base : p->base) {
+      if (find(base, p->code) != p.get()) continue;
+      auto b = branch_of(*p, base);
+      auto dot = b.rfind('.');
+      if (dot == std::string_view::npos) continue;
+      auto tag = string_part_tag(b.substr(dot + 1));
+      if (tag == 0) continue;
+      auto parent = by_branch.find(key(base, b.substr(0, dot)));
+      if (parent == by_branch.end() || parent->second == p.get()) continue;
+      part_of_[key(base, p->url)] = {parent->second, tag};
+    }
+  }
+}
+
+std::optional<param_registry::string_part> param_registry::part_of(std::string_view type,
+                                                                  const search_param& p) const {
+  if (p.type != param_type::string || part_of_.empty()) return std::nullopt;
+  auto it = part_of_.find(key(type, p.url));
+  if (it == part_of_.end()) return std::nullopt;
+  return it->second;
+}
+
+param_registry::string_part param_registry::source_of(std::string_view type,
+                                                      const search_param& p) const {
+  const auto& holder = indexed_as(type, p);
+  if (auto part = part_of(type, holder)) return {&indexed_as(type, *part->parent), part->tag};
+  return {&holder, 0};
+}
+
+std::uint8_t string_part_tag(std::string_view field) noexcept {
+  static constexpr std::string_view fields[] = {
+    "family", "given", "prefix", "suffix", "text",
+    "line", "city", "district", "state", "postalCode", "country"};
+  for (std::size_t i = 0; i < std::size(fields); ++i)
+    if (fields[i] == field) return static_cast<std::uint8_t>(i + 1);
+  return 0;
 }
 
 const search_param& param_registry::indexed_as(std::string_view type,

@@ -83,8 +83,27 @@ public:
   /// The earlier one is kept so that an added twin finds what is indexed.
   const search_param& indexed_as(std::string_view type, const search_param& p) const;
 
+  /// The string parameter whose entries serve `p` on `type`, with the tag
+  /// that marks p's values among them, when p is that parameter's path plus
+  /// one text field of what it yields (R4's Patient `family` is
+  /// `Patient.name` + `.family`). The extractor tags each string it takes
+  /// from such a field (string_part_tag), so p is not extracted: searches
+  /// read the parent's entries with p's tag. Fewer keys per write, as twins.
+  struct string_part {
+    const search_param* parent = nullptr;
+    std::uint8_t tag = 0;
+  };
+  std::optional<string_part> part_of(std::string_view type, const search_param& p) const;
+
+  /// Where `p`'s values on `type` are in the index: the parameter whose
+  /// entries hold them (through twins and string parts) and, for a string
+  /// part, the tag of its entries there (0: all of them).
+  string_part source_of(std::string_view type, const search_param& p) const;
+
 private:
+  void add_one(search_param p);
   void find_twins(const search_param& p);
+  void find_parts();
   void rebuild();
 
   std::uint64_t uid_;
@@ -96,7 +115,15 @@ private:
   std::unordered_map<std::string, const search_param*> twin_of_;
   // What a parameter indexes on one type (twin_signature) → its first holder.
   std::unordered_map<std::string, const search_param*> by_signature_;
+  // "Type\0url" → the parameter and tag that serve it (part_of).
+  std::unordered_map<std::string, string_part> part_of_;
 };
+
+/// The tag (1…31) of strings taken from text field `field` of a complex
+/// value (HumanName family, given, prefix, suffix, text; Address line, city,
+/// district, state, postalCode, country), 0 for any other field. Tags are
+/// stored in index keys: never renumber them.
+std::uint8_t string_part_tag(std::string_view field) noexcept;
 
 /// Whether custom parameter `p` can join `base` (R4's registry): its
 /// expressions compile, its url is not one of base's, and none of its base

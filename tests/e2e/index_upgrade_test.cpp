@@ -1,0 +1,52 @@
+// A store whose search index has an older layout (no layout marker) is
+// re-indexed when the node starts: searches find what the old index lacked.
+// The old layout is made by hand: the node is stopped, its index emptied
+// and its layout marker removed, as a store written before the marker existed.
+#include <chrono>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "storage/keyspace.hpp"
+#include "storage/store.hpp"
+#include "tests/e2e/harness.hpp"
+#include "tests/e2e/search_data.hpp"
+
+using namespace e2e;
+using namespace e2e::search_data;
+namespace keys = atrium::storage::keys;
+
+TEST_CASE("index upgrade: a store without the layout marker is re-indexed at start",
+          "[e2e][search][upgrade]") {
+  node n;
+  {
+    auto c = n.client();
+    put(*c, "Patient", "up-1",
+        R"({"resourceType":"Patient","id":"up-1","name":[{"family":"Upgrade","given":["Ida"]}]})");
+    REQUIRE(checked_search(*c, "Patient", {{"family", "upgrade"}}).match_set() == ids({"up-1"}));
+  }
+  REQUIRE(n.stop() == 0);
+  {
+    auto db = atrium::storage::store::open(n.data_dir().string());
+    REQUIRE(db);
+    std::vector<atrium::storage::write_op> ops{
+      {atrium::storage::column::meta, true, false, keys::index_format(), {}},
+      {atrium::storage::column::index, false, true, std::string(1, '\0'), std::string(8, '\xff')}};
+    REQUIRE((*db)->write(ops, true));
+    REQUIRE((*db)->close());
+  }
+  n.start();
+  auto c = n.client();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (search(*c, "Patient", {{"family", "upgrade"}}).match_set().empty()) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(checked_search(*c, "Patient", {{"given", "ida"}}).match_set() == ids({"up-1"}));
+  CHECK(n.log().find("index-upgrade") != std::string::npos);
+  // Upgraded once: the next start re-indexes nothing.
+  REQUIRE(n.stop() == 0);
+  n.start();
+  auto log = n.log();
+  CHECK(log.find("index-upgrade") == log.rfind("index-upgrade"));
+}
