@@ -58,7 +58,7 @@ void add_value(std::vector<entry>& out, service_id s, type_id t, param_id p,
       break;
     case index_value::kind::token:
       if (!v.code.empty())
-        add(out, token_code_entry(s, t, p, v.code, v.system, id));
+        add(out, token_code_entry(s, t, p, v.code, v.system, v.part, id));
       if (!v.text.empty())
         add(out, token_text_entry(s, t, p, v.text, id));
       break;

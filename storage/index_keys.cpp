@@ -75,7 +75,7 @@ std::string string_entry(service_id s, type_id t, param_id p, std::string_view n
   return key.append(id);
 }
 
-std::uint8_t string_entry_part(std::string_view key) {
+std::uint8_t entry_part(std::string_view key) {
   auto nul = key.rfind('\0');
   if (nul == std::string_view::npos || nul + 1 >= key.size()) return 0;
   auto c = static_cast<std::uint8_t>(key[nul + 1]);
@@ -83,10 +83,12 @@ std::uint8_t string_entry_part(std::string_view key) {
 }
 
 std::string token_code_entry(service_id s, type_id t, param_id p, std::string_view code,
-                             std::string_view system, std::string_view id) {
-  auto key = terminated(with_prefix(s, t, p, kind::token_code, code.size() + system.size() + 2),
+                             std::string_view system, std::uint8_t part, std::string_view id) {
+  auto key = terminated(with_prefix(s, t, p, kind::token_code, code.size() + system.size() + 3),
                         code);
-  return terminated(std::move(key), system).append(id);
+  key = terminated(std::move(key), system);
+  if (part != 0 && part < 0x20) key.push_back(static_cast<char>(part));
+  return key.append(id);
 }
 
 std::string identifier_type_entry(service_id s, type_id t, param_id p, std::string_view value,
@@ -227,12 +229,12 @@ std::optional<std::string_view> entry_id(std::string_view key) {
     return body.substr(n);
   };
   switch (kind_of(key)) {
-    case kind::string: {
+    case kind::string:
+    case kind::token_code: { // after an optional part tag
       auto id = after_nul();
       if (id && static_cast<std::uint8_t>(id->front()) < 0x20) id->remove_prefix(1);
       return id && !id->empty() ? id : std::nullopt;
     }
-    case kind::token_code:
     case kind::token_text:
     case kind::reference:
     case kind::uri:

@@ -7,7 +7,8 @@
 //   's' normalized-string 0x00 [part] id   string (prefix scans; :exact checks the value);
 //                                           part: 1 byte < 0x20, the text field a string
 //                                           came from (string_part_tag), absent for others
-//   'c' code 0x00 system 0x00 id            token by code, then system
+//   'c' code 0x00 system 0x00 [part] id     token by code, then system; part: 1 byte
+//                                           < 0x20, a ContactPoint's system (contact_system_tag)
 //   'x' normalized-text 0x00 id             token :text
 //   'd' start(8) end(8) id                  date ranges by start
 //   'e' end(8) start(8) id                  date ranges by end (none for
@@ -51,8 +52,9 @@ namespace atrium::storage::index {
 
 /// The layout of the entries below, stored in the meta column: 1 the first;
 /// 2 string entries carry the text field they came from, and string parts
-/// (`family`, `address-city`) have no entries of their own.
-inline constexpr std::uint32_t index_format = 2;
+/// (`family`, `address-city`) have no entries of their own; 3 likewise token
+/// entries of contact points their system (`phone`, `email`).
+inline constexpr std::uint32_t index_format = 3;
 
 /// A parameter is named in keys by a hash of its canonical URL: stable
 /// across nodes and releases, and custom parameters need no registry.
@@ -87,11 +89,11 @@ double read_double(const char* p);
 // Entry builders (the id is the indexed resource's id).
 std::string string_entry(service_id, type_id, param_id, std::string_view normalized,
                          std::uint8_t part, std::string_view id);
-/// The tag of a string entry's text field (param_registry::part_of), 0 when
-/// it has none.
-std::uint8_t string_entry_part(std::string_view key);
+/// The part tag of a string or token code entry (param_registry::part_of),
+/// 0 when it has none.
+std::uint8_t entry_part(std::string_view key);
 std::string token_code_entry(service_id, type_id, param_id, std::string_view code,
-                             std::string_view system, std::string_view id);
+                             std::string_view system, std::uint8_t part, std::string_view id);
 std::string token_text_entry(service_id, type_id, param_id, std::string_view normalized,
                              std::string_view id);
 /// Both date shapes for one [start, end] range (microseconds, inclusive).

@@ -107,7 +107,7 @@ result<id_set> match_composite(const param_scope& ps, const fs::clause& c, const
     else if (!first.parts[1].empty())
       lower += first.parts[1] + '\0' + first.parts[0] + '\0';
   }
-  return scan_ids(ps.ctx, lower, storage::keys::prefix_end(lower),
+  return scan_ids(ps, lower, storage::keys::prefix_end(lower),
                   [&](std::string_view key, std::string_view) {
                     ix::composite_reader r(key);
                     for (std::size_t i = 0; i < types.size(); ++i)

@@ -98,26 +98,26 @@ result<id_set> match_string(const param_scope& ps, const fs::clause& c, const fs
     return scan_scoped(ps, base + norm);
   if (c.modifier == "exact") {
     auto exact = base + norm + '\0';
-    return scan_ids(ps.ctx, exact, keys::prefix_end(exact),
-                    [&](std::string_view key, std::string_view original) {
-                      return original == v.text && ps.accepts(key);
+    return scan_ids(ps, exact, keys::prefix_end(exact),
+                    [&](std::string_view, std::string_view original) {
+                      return original == v.text;
                     });
   }
   if (c.modifier == "contains")
-    return scan_ids(ps.ctx, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
+    return scan_ids(ps, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
       auto value = key.substr(base.size());
       value = value.substr(0, value.find('\0'));
-      return value.find(norm) != std::string_view::npos && ps.accepts(key);
+      return value.find(norm) != std::string_view::npos;
     });
   return unsupported(c, "modifier :" + c.modifier);
 }
 
 result<id_set> match_token(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
   if (c.modifier == "text")
-    return scan_prefix(ps.ctx, ps.prefix(ix::kind::token_text) + fs::normalize_text(v.text));
+    return scan_scoped(ps, ps.prefix(ix::kind::token_text) + fs::normalize_text(v.text));
   if (c.modifier == "of-type") { // type-system|type-code|value, checked by bind_query
     const auto& p = v.parts;
-    return scan_prefix(ps.ctx, ps.prefix(ix::kind::identifier_type) + p[2] + '\0' + p[1] + '\0' +
+    return scan_scoped(ps, ps.prefix(ix::kind::identifier_type) + p[2] + '\0' + p[1] + '\0' +
                                  p[0] + '\0');
   }
   if (c.modifier == "in")
@@ -137,27 +137,27 @@ result<id_set> match_token(const param_scope& ps, const fs::clause& c, const fs:
     return unsupported(c, "modifier :" + c.modifier);
   auto code_prefix = ps.prefix(ix::kind::token_code);
   if (v.parts.size() < 2)
-    return scan_prefix(ps.ctx, code_prefix + v.text + '\0');
+    return scan_scoped(ps, code_prefix + v.text + '\0');
   const auto& system = v.parts[0];
   const auto& code = v.parts[1];
   if (code.empty()) // "system|": any code of that system (rare: a filtered scan)
-    return scan_ids(ps.ctx, code_prefix, keys::prefix_end(code_prefix),
+    return scan_ids(ps, code_prefix, keys::prefix_end(code_prefix),
                     [&](std::string_view key, std::string_view) {
                       auto code_system = ix::entry_pair(key);
                       return code_system && code_system->second == system;
                     });
   // "|code" asks for codes without a system; "system|code" for that pair.
-  return scan_prefix(ps.ctx, code_prefix + code + '\0' + system + '\0');
+  return scan_scoped(ps, code_prefix + code + '\0' + system + '\0');
 }
 
 result<id_set> match_uri(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
   auto base = ps.prefix(ix::kind::uri);
   if (c.modifier.empty())
-    return scan_prefix(ps.ctx, base + v.text + '\0');
+    return scan_scoped(ps, base + v.text + '\0');
   if (c.modifier == "below")
-    return scan_prefix(ps.ctx, base + v.text);
+    return scan_scoped(ps, base + v.text);
   if (c.modifier == "above")
-    return scan_ids(ps.ctx, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
+    return scan_ids(ps, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
       auto value = key.substr(base.size());
       value = value.substr(0, value.find('\0'));
       return !value.empty() && std::string_view{v.text}.starts_with(value);
@@ -182,31 +182,31 @@ result<id_set> match_date(const param_scope& ps, const fs::clause& c, const fs::
   auto dates = [](std::string_view key) { return *ix::entry_dates(key); };
   switch (v.pre) {
     case fs::prefix::eq:
-      return scan_ids(ps.ctx, with_i64(by_start, ls), with_i64(by_start, saturating_add(hs, 1)),
+      return scan_ids(ps, with_i64(by_start, ls), with_i64(by_start, saturating_add(hs, 1)),
                       [&](std::string_view key, std::string_view) { return dates(key).end <= hs; });
     case fs::prefix::ne:
-      return scan_ids(ps.ctx, by_start, keys::prefix_end(by_start),
+      return scan_ids(ps, by_start, keys::prefix_end(by_start),
                       [&](std::string_view key, std::string_view) {
                         auto d = dates(key);
                         return !(d.start >= ls && d.end <= hs);
                       });
     case fs::prefix::gt:
-      return scan_ids(ps.ctx, with_i64(by_end, saturating_add(hs, 1)), keys::prefix_end(by_end), any);
+      return scan_ids(ps, with_i64(by_end, saturating_add(hs, 1)), keys::prefix_end(by_end), any);
     case fs::prefix::ge:
-      return scan_ids(ps.ctx, with_i64(by_end, ls), keys::prefix_end(by_end), any);
+      return scan_ids(ps, with_i64(by_end, ls), keys::prefix_end(by_end), any);
     case fs::prefix::lt:
-      return scan_ids(ps.ctx, by_start, with_i64(by_start, ls), any);
+      return scan_ids(ps, by_start, with_i64(by_start, ls), any);
     case fs::prefix::le:
-      return scan_ids(ps.ctx, by_start, with_i64(by_start, saturating_add(hs, 1)), any);
+      return scan_ids(ps, by_start, with_i64(by_start, saturating_add(hs, 1)), any);
     case fs::prefix::sa:
-      return scan_ids(ps.ctx, with_i64(by_start, saturating_add(hs, 1)), keys::prefix_end(by_start), any);
+      return scan_ids(ps, with_i64(by_start, saturating_add(hs, 1)), keys::prefix_end(by_start), any);
     case fs::prefix::eb:
-      return scan_ids(ps.ctx, by_end, with_i64(by_end, ls), any);
+      return scan_ids(ps, by_end, with_i64(by_end, ls), any);
     case fs::prefix::ap: {
       // Approximately: the range widened by a tenth of its length, at least a day.
       auto slack = std::max<std::int64_t>((hs - ls) / 10, micros_per_day);
       auto lo = saturating_add(ls, -slack), hi = saturating_add(hs, slack);
-      return scan_ids(ps.ctx, by_start, with_i64(by_start, saturating_add(hi, 1)),
+      return scan_ids(ps, by_start, with_i64(by_start, saturating_add(hi, 1)),
                       [&](std::string_view key, std::string_view) { return dates(key).end >= lo; });
     }
   }
@@ -220,7 +220,7 @@ result<id_set> match_numeric(const param_scope& ps, const fs::raw_value& v, cons
   auto between = [&](double lo, double hi, bool include_hi) -> result<id_set> {
     if (include_hi)
       hi = std::nextafter(hi, inf);
-    return scan_ids(ps.ctx, with_double(base, lo), with_double(base, hi),
+    return scan_ids(ps, with_double(base, lo), with_double(base, hi),
                     [](std::string_view, std::string_view) { return true; });
   };
   switch (v.pre) {
@@ -279,7 +279,7 @@ result<id_set> match_quantity(const param_scope& ps, const fs::clause& c, const 
   }
   // "5.4||mg": any system with that code.
   auto base = ps.prefix(ix::kind::quantity);
-  auto unit_matches = scan_ids(ps.ctx, base, keys::prefix_end(base),
+  auto unit_matches = scan_ids(ps, base, keys::prefix_end(base),
                                [&](std::string_view key, std::string_view) {
                                  auto unit = ix::entry_pair(key);
                                  return unit && unit->second == code;
@@ -296,15 +296,15 @@ result<id_set> match_quantity(const param_scope& ps, const fs::clause& c, const 
 result<id_set> match_reference_identifier(const param_scope& ps, const fs::raw_value& v) {
   auto base = ps.prefix(ix::kind::reference_identifier);
   if (v.parts.size() < 2)
-    return scan_prefix(ps.ctx, base + v.text + '\0');
+    return scan_scoped(ps, base + v.text + '\0');
   const auto& system = v.parts[0];
   const auto& value = v.parts[1];
   if (value.empty()) // "system|": any value in that system
-    return scan_ids(ps.ctx, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
+    return scan_ids(ps, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
       auto value_system = ix::entry_pair(key);
       return value_system && value_system->second == system;
     });
-  return scan_prefix(ps.ctx, base + value + '\0' + system + '\0');
+  return scan_scoped(ps, base + value + '\0' + system + '\0');
 }
 
 /// partof:below=Location/1 (everything whose partof chain reaches it) and
@@ -328,7 +328,7 @@ result<id_set> match_hierarchy(const param_scope& ps, const fs::clause& c, const
       // below: who refers to id; above: what id refers to.
       result<std::vector<std::string>> step = std::vector<std::string>{};
       if (c.modifier == "below") {
-        auto referring = scan_prefix(ps.ctx, base + type_name + "/" + id + '\0');
+        auto referring = scan_scoped(ps, base + type_name + "/" + id + '\0');
         if (!referring)
           return referring.error();
         step = std::move(*referring);
@@ -370,14 +370,14 @@ result<id_set> match_reference(const param_scope& ps, const fs::clause& c,
                        : p.targets.size() == 1                                   ? p.targets[0]
                                                                                  : std::string{};
     if (type.empty()) // any type: match the id after the type
-      return scan_ids(ps.ctx, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
+      return scan_ids(ps, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
         auto t = ix::entry_target(key);
         return t && t->size() > target.size() && t->ends_with("/" + target) &&
                t->find("://") == std::string_view::npos;
       });
     target = type + "/" + target;
   }
-  return scan_prefix(ps.ctx, base + target + '\0');
+  return scan_scoped(ps, base + target + '\0');
 }
 
 // ---- clauses -----------------------------------------------------------------------

@@ -38,8 +38,8 @@ param_scope scope_of(const exec_context& ctx, std::uint16_t type,
 
 result<id_set> scan_scoped(const param_scope& ps, const std::string& prefix) {
   if (ps.part == 0) return scan_prefix(ps.ctx, prefix);
-  return scan_ids(ps.ctx, prefix, storage::keys::prefix_end(prefix),
-                  [&](std::string_view key, std::string_view) { return ps.accepts(key); });
+  return scan_ids(ps, prefix, storage::keys::prefix_end(prefix),
+                  [](std::string_view, std::string_view) { return true; });
 }
 
 result<std::vector<std::string>> targets_of(const exec_context& ctx, std::uint16_t type,
@@ -164,7 +164,7 @@ result<id_set> match_codings(const param_scope& ps,
   const auto base = ps.prefix(storage::index::kind::token_code);
   id_set out;
   for (const auto& [system, code] : codings) {
-    auto ids = scan_prefix(ps.ctx, base + code + '\0' + system + '\0');
+    auto ids = scan_scoped(ps, base + code + '\0' + system + '\0');
     if (!ids)
       return ids;
     out.insert(out.end(), ids->begin(), ids->end());

@@ -57,7 +57,7 @@ struct param_scope {
     return storage::index::prefix(ctx.service, type, pid, k);
   }
   bool accepts(std::string_view key) const {
-    return part == 0 || storage::index::string_entry_part(key) == part;
+    return part == 0 || storage::index::entry_part(key) == part;
   }
 };
 
@@ -67,6 +67,15 @@ param_scope scope_of(const exec_context& ctx, std::uint16_t type,
 
 /// The ids of the entries in the scope that start with `prefix`.
 result<id_set> scan_scoped(const param_scope& ps, const std::string& prefix);
+
+/// scan_ids within a parameter's scope (its part's entries only).
+template <class Keep>
+result<id_set> scan_ids(const param_scope& ps, const std::string& lower, const std::string& upper,
+                        Keep keep) {
+  return scan_ids(ps.ctx, lower, upper, [&](std::string_view key, std::string_view value) {
+    return ps.accepts(key) && keep(key, value);
+  });
+}
 
 /// What one resource refers to through the given reference parameters: the
 /// targets of the 'r' entries its manifest lists. One point get per source

@@ -146,7 +146,7 @@ result<id_set> match_value_set(const param_scope& ps, const fs::raw_value& v) {
     return listed;
   // Whole code systems: every token entry, kept by its system.
   const auto base = ps.prefix(ix::kind::token_code);
-  auto in_systems = scan_ids(ps.ctx, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
+  auto in_systems = scan_ids(ps, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
     auto code_system = ix::entry_pair(key);
     if (!code_system)
       return false;

@@ -218,7 +218,7 @@ TEST_CASE("custom search parameters: a job interrupted by kill -9 resumes after 
   CHECK(r.matches.size() == count / 3);
 }
 
-TEST_CASE("string parts: family, given and address parts read their parent's tagged entries",
+TEST_CASE("parts: family, given, address-city, phone, email read their parent's tagged entries",
           "[e2e][search]") {
   auto c = shared_node().client();
   put(*c, "Patient", "part-1",
@@ -228,9 +228,13 @@ TEST_CASE("string parts: family, given and address parts read their parent's tag
       R"({"resourceType":"Patient","id":"part-2","name":[{"family":"Ada","given":["Quillfeather"]}],)"
       R"("address":[{"city":"Avon","state":"Thornbury"}]})");
   put(*c, "Patient", "part-3",
-      R"({"resourceType":"Patient","id":"part-3","name":[{"text":"Quillfeather Ada"}]})");
+      R"({"resourceType":"Patient","id":"part-3","name":[{"text":"Quillfeather Ada"}],)"
+      R"("telecom":[{"system":"phone","value":"555-0101"},{"system":"fax","value":"555-0102"}]})");
+  put(*c, "Patient", "part-4",
+      R"({"resourceType":"Patient","id":"part-4","telecom":[{"system":"fax","value":"555-0101"},)"
+      R"({"system":"email","value":"q@example.org"}]})");
   auto run = [&](const std::string& param, const std::string& value) {
-    return checked_search(*c, "Patient", {{param, value}, {"_id", "part-1,part-2,part-3"}})
+    return checked_search(*c, "Patient", {{param, value}, {"_id", "part-1,part-2,part-3,part-4"}})
       .match_set();
   };
   CHECK(run("family", "quillfeather") == ids({"part-1"}));
@@ -238,7 +242,13 @@ TEST_CASE("string parts: family, given and address parts read their parent's tag
   CHECK(run("name", "quillfeather") == ids({"part-1", "part-2", "part-3"}));
   CHECK(run("family:exact", "Ada") == ids({"part-2"}));
   CHECK(run("given:contains", "uillfeat") == ids({"part-2"}));
-  CHECK(run("family:missing", "true") == ids({"part-3"}));
+  CHECK(run("family:missing", "true") == ids({"part-3", "part-4"}));
+  CHECK(run("phone", "555-0101") == ids({"part-3"}));
+  CHECK(run("telecom", "555-0101") == ids({"part-3", "part-4"}));
+  CHECK(run("email", "q@example.org") == ids({"part-4"}));
+  CHECK(run("phone", "555-0102").empty()); // a fax number
+  CHECK(run("email:missing", "true") == ids({"part-1", "part-2", "part-3"}));
+  CHECK(run("phone:not", "555-0101") == ids({"part-1", "part-2", "part-4"}));
   CHECK(run("address-city", "thornbury") == ids({"part-1"}));
   CHECK(run("address-state", "thornbury") == ids({"part-2"}));
   CHECK(run("address", "thornbury") == ids({"part-1", "part-2"}));

@@ -59,11 +59,14 @@ std::vector<std::string> of_kind(const std::vector<index_value>& all, std::strin
 }
 
 // Renderings that Catch prints readably when a comparison fails.
-std::vector<index_value> part(const std::vector<index_value>& vs, std::string_view field) {
+std::vector<index_value> part(const std::vector<index_value>& vs, std::uint8_t tag) {
   std::vector<index_value> out;
   for (const auto& v : vs)
-    if (v.part == string_part_tag(field)) out.push_back(v);
+    if (v.part == tag) out.push_back(v);
   return out;
+}
+std::vector<index_value> part(const std::vector<index_value>& vs, std::string_view field) {
+  return part(vs, string_part_tag(field));
 }
 std::vector<std::string> strings(const std::vector<index_value>& vs) {
   std::vector<std::string> out;
@@ -321,9 +324,16 @@ TEST_CASE("Patient values for R4 parameters", "[extract]") {
     CHECK(served->parent == r4.find("Patient", parent));
     CHECK(served->tag == string_part_tag(field));
   }
-  // Not a part: a where() filter, or a different path.
-  CHECK_FALSE(r4.part_of("Patient", *r4.find("Patient", "phone")));
+  for (auto [child, system] : {std::pair{"phone", "phone"}, {"email", "email"}}) {
+    auto served = r4.part_of("Patient", *r4.find("Patient", child));
+    REQUIRE(served);
+    CHECK(served->parent == r4.find("Patient", "telecom"));
+    CHECK(served->tag == contact_system_tag(system));
+  }
+  // Not parts: the parents themselves, a where() on something else.
   CHECK_FALSE(r4.part_of("Patient", *r4.find("Patient", "name")));
+  CHECK_FALSE(r4.part_of("Patient", *r4.find("Patient", "telecom")));
+  CHECK_FALSE(r4.part_of("Observation", *r4.find("Observation", "code")));
   CHECK(tokens(of(all, "address-use")) == strs{"|home"});
 
   // 1987-04-12: the whole day, in UTC. The birth time extension changes nothing.
@@ -337,8 +347,11 @@ TEST_CASE("Patient values for R4 parameters", "[extract]") {
   CHECK(of_kind(all, "identifier", index_value::kind::identifier_type) ==
         strs{"http://terminology.hl7.org/CodeSystem/v2-0203|MR MRN-0042"});
   CHECK(tokens(of(all, "telecom")) == strs{"|+49 30 1234567", "|anna.mueller@example.org"});
-  CHECK(tokens(of(all, "phone")) == strs{"|+49 30 1234567"});
-  CHECK(tokens(of(all, "email")) == strs{"|anna.mueller@example.org"});
+  // phone and email are parts of telecom, tagged by the contact point's system.
+  CHECK(of(all, "phone").empty());
+  CHECK(tokens(part(of(all, "telecom"), contact_system_tag("phone"))) == strs{"|+49 30 1234567"});
+  CHECK(tokens(part(of(all, "telecom"), contact_system_tag("email"))) ==
+        strs{"|anna.mueller@example.org"});
   CHECK(tokens(of(all, "gender")) == strs{"|female"});
   CHECK(tokens(of(all, "active")) == strs{"|true"});
   CHECK(tokens(of(all, "deceased")) == strs{"|false"}); // Patient.deceased.exists() and …

@@ -35,15 +35,15 @@ TEST_CASE("entries of one parameter share a prefix per kind and give back their 
   auto s = ix::string_entry(7, 3, p, "chalmers", 0, "pat-1");
   CHECK(s.rfind(ix::prefix(7, 3, p, ix::kind::string), 0) == 0);
   CHECK(ix::entry_id(s) == "pat-1");
-  CHECK(ix::string_entry_part(s) == 0);
+  CHECK(ix::entry_part(s) == 0);
   // A string from a text field carries its tag before the id.
   auto tagged = ix::string_entry(7, 3, p, "chalmers", 1, "pat-1");
   CHECK(tagged.size() == s.size() + 1);
   CHECK(ix::entry_id(tagged) == "pat-1");
-  CHECK(ix::string_entry_part(tagged) == 1);
+  CHECK(ix::entry_part(tagged) == 1);
   CHECK(tagged.starts_with(s.substr(0, s.size() - 5))); // same value prefix
 
-  auto c = ix::token_code_entry(7, 3, p, "1234-5", "http://loinc.org", "obs.9");
+  auto c = ix::token_code_entry(7, 3, p, "1234-5", "http://loinc.org", 0, "obs.9");
   CHECK(ix::entry_id(c) == "obs.9");
   CHECK(c.find(std::string("1234-5\0http://loinc.org\0", 24)) != std::string::npos);
   CHECK(ix::entry_id(ix::token_text_entry(7, 3, p, "glucose", "y")) == "y");
@@ -146,9 +146,9 @@ TEST_CASE("composite entries read back part by part and give back their id") {
 
 TEST_CASE("entry_pair reads the two 0x00-terminated parts of token, identifier and quantity entries") {
   using pair = std::optional<std::pair<std::string_view, std::string_view>>;
-  CHECK(ix::entry_pair(ix::token_code_entry(1, 2, 3, "8480-6", "http://loinc.org", "o1")) ==
+  CHECK(ix::entry_pair(ix::token_code_entry(1, 2, 3, "8480-6", "http://loinc.org", 0, "o1")) ==
         pair{{"8480-6", "http://loinc.org"}});
-  CHECK(ix::entry_pair(ix::token_code_entry(1, 2, 3, "final", "", "o1")) == pair{{"final", ""}});
+  CHECK(ix::entry_pair(ix::token_code_entry(1, 2, 3, "final", "", 0, "o1")) == pair{{"final", ""}});
   CHECK(ix::entry_pair(ix::reference_identifier_entry(1, 2, 3, "111", "urn:x", "o1")) ==
         pair{{"111", "urn:x"}});
   CHECK(ix::entry_pair(ix::quantity_entry(1, 2, 3, "http://unitsofmeasure.org", "mg", 5, "o1")) ==

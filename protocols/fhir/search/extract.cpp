@@ -314,10 +314,12 @@ void string_values(const fp::item& it, sink& s) {
 
 // -- token
 
-void add_token(sink& s, std::string_view system, std::string_view code, std::string text) {
+void add_token(sink& s, std::string_view system, std::string_view code, std::string text,
+               std::uint8_t part = 0) {
   if (system.empty() && code.empty() && text.empty()) return;
   index_value v;
   v.k = index_value::kind::token;
+  v.part = part;
   v.system = std::string(system);
   v.code = std::string(code);
   v.text = std::move(text);
@@ -415,7 +417,8 @@ void token_values(const fp::item& it, sink& s) {
     coding_value(s, o, {});
   } else if (type == "ContactPoint" || (type.empty() && string_value && contact_point_like(o))) {
     // R4: a token on ContactPoint matches its value; the system is not a namespace.
-    add_token(s, {}, str_field(o, "value"), {});
+    // Tagged with its system, for `phone` and `email` (param_registry::part_of).
+    add_token(s, {}, str_field(o, "value"), {}, contact_system_tag(str_field(o, "system")));
   } else if (type == "Identifier" || (type.empty() && string_value)) {
     std::string text;
     object id_type;

@@ -31,7 +31,8 @@ struct index_value {
   /// string: the value as written (for :exact and :contains).
   std::string original;
   /// string: the text field of a complex value it was taken from
-  /// (string_part_tag; 0 for a plain string or another field).
+  /// (string_part_tag); token: a ContactPoint's system (contact_system_tag);
+  /// 0 for anything else (param_registry::part_of).
   std::uint8_t part = 0;
   /// token: system and code (either may be empty; a boolean is code
   /// "true"/"false"); quantity: system and code of the unit;

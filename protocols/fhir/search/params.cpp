@@ -309,7 +309,7 @@ void param_registry::find_twins(const search_param& p) {
 }
 
 void param_registry::find_parts() {
-  // The single FHIRPath branch of each string parameter on each of its types.
+  // The single FHIRPath branch of a parameter on one of its types.
   auto branch_of = [](const search_param& p, std::string_view type) -> std::string_view {
     std::string_view only;
     int n = 0;
@@ -321,43 +321,68 @@ void param_registry::find_parts() {
     }
     return n == 1 ? only : std::string_view{};
   };
+  // A child's branch as its parent's branch and the tag of its part, or no tag.
+  auto split = [](param_type type, std::string_view b) -> std::pair<std::string_view, std::uint8_t> {
+    if (type == param_type::string) {
+      auto dot = b.rfind('.');
+      if (dot == std::string_view::npos) return {};
+      return {b.substr(0, dot), string_part_tag(b.substr(dot + 1))};
+    }
+    constexpr std::string_view where = ".where(system='";
+    auto at = b.rfind(where);
+    if (at == std::string_view::npos || !b.ends_with("')")) return {};
+    auto system = b.substr(at + where.size(), b.size() - at - where.size() - 2);
+    return {b.substr(0, at), contact_system_tag(system)};
+  };
+  auto servable = [](const search_param& p) {
+    return (p.type == param_type::string || p.type == param_type::token) && !p.retired;
+  };
   part_of_.clear();
-  std::unordered_map<std::string, const search_param*> by_branch; // "Type\0branch"
+  std::unordered_map<std::string, const search_param*> by_branch; // "Type\0type\0branch"
   for (const auto& p : params_) {
-    if (p->type != param_type::string || p->retired) continue;
+    if (!servable(*p)) continue;
     for (const auto& base : p->base)
       if (find(base, p->code) == p.get())
-        if (auto b = branch_of(*p, base); !b.empty()) by_branch.try_emplace(key(base, b), p.get());
+        if (auto b = branch_of(*p, base); !b.empty())
+          by_branch.try_emplace(key(base, param_type_name(p->type)) + '\0' + std::string(b),
+                                p.get());
   }
   for (const auto& p : params_) {
-    if (p->type != param_type::string) continue;
+    if (!servable(*p)) continue;
     for (const auto& base : p->base) {
       if (find(base, p->code) != p.get()) continue;
-      auto b = branch_of(*p, base);
-      auto dot = b.rfind('.');
-      if (dot == std::string_view::npos) continue;
-      auto tag = string_part_tag(b.substr(dot + 1));
+      auto [parent_branch, tag] = split(p->type, branch_of(*p, base));
       if (tag == 0) continue;
-      auto parent = by_branch.find(key(base, b.substr(0, dot)));
+      auto parent = by_branch.find(key(base, param_type_name(p->type)) + '\0' +
+                                   std::string(parent_branch));
       if (parent == by_branch.end() || parent->second == p.get()) continue;
       part_of_[key(base, p->url)] = {parent->second, tag};
     }
   }
 }
 
-std::optional<param_registry::string_part> param_registry::part_of(std::string_view type,
+std::optional<param_registry::served_part> param_registry::part_of(std::string_view type,
                                                                   const search_param& p) const {
-  if (p.type != param_type::string || part_of_.empty()) return std::nullopt;
+  if ((p.type != param_type::string && p.type != param_type::token) || part_of_.empty())
+    return std::nullopt;
   auto it = part_of_.find(key(type, p.url));
   if (it == part_of_.end()) return std::nullopt;
   return it->second;
 }
 
-param_registry::string_part param_registry::source_of(std::string_view type,
+param_registry::served_part param_registry::source_of(std::string_view type,
                                                       const search_param& p) const {
   const auto& holder = indexed_as(type, p);
   if (auto part = part_of(type, holder)) return {&indexed_as(type, *part->parent), part->tag};
   return {&holder, 0};
+}
+
+std::uint8_t contact_system_tag(std::string_view system) noexcept {
+  static constexpr std::string_view systems[] = {"phone", "fax",  "email", "pager",
+                                                 "url",   "sms",  "other"};
+  for (std::size_t i = 0; i < std::size(systems); ++i)
+    if (systems[i] == system) return static_cast<std::uint8_t>(i + 1);
+  return 0;
 }
 
 std::uint8_t string_part_tag(std::string_view field) noexcept {

@@ -83,22 +83,24 @@ public:
   /// The earlier one is kept so that an added twin finds what is indexed.
   const search_param& indexed_as(std::string_view type, const search_param& p) const;
 
-  /// The string parameter whose entries serve `p` on `type`, with the tag
-  /// that marks p's values among them, when p is that parameter's path plus
-  /// one text field of what it yields (R4's Patient `family` is
-  /// `Patient.name` + `.family`). The extractor tags each string it takes
-  /// from such a field (string_part_tag), so p is not extracted: searches
-  /// read the parent's entries with p's tag. Fewer keys per write, as twins.
-  struct string_part {
+  /// The parameter whose entries serve `p` on `type`, with the tag that
+  /// marks p's values among them, when p is a part of it: a string parameter
+  /// on one text field of what the parent yields (R4's Patient `family` is
+  /// `Patient.name` + `.family`), or a token parameter on the contact points
+  /// of one system (`phone` is `Patient.telecom` + `.where(system='phone')`).
+  /// The extractor tags such values (string_part_tag, contact_system_tag),
+  /// so p is not extracted: searches read the parent's entries with p's tag.
+  /// Fewer keys per write, as with twins.
+  struct served_part {
     const search_param* parent = nullptr;
     std::uint8_t tag = 0;
   };
-  std::optional<string_part> part_of(std::string_view type, const search_param& p) const;
+  std::optional<served_part> part_of(std::string_view type, const search_param& p) const;
 
   /// Where `p`'s values on `type` are in the index: the parameter whose
   /// entries hold them (through twins and string parts) and, for a string
   /// part, the tag of its entries there (0: all of them).
-  string_part source_of(std::string_view type, const search_param& p) const;
+  served_part source_of(std::string_view type, const search_param& p) const;
 
 private:
   void add_one(search_param p);
@@ -116,7 +118,7 @@ private:
   // What a parameter indexes on one type (twin_signature) → its first holder.
   std::unordered_map<std::string, const search_param*> by_signature_;
   // "Type\0url" → the parameter and tag that serve it (part_of).
-  std::unordered_map<std::string, string_part> part_of_;
+  std::unordered_map<std::string, served_part> part_of_;
 };
 
 /// The tag (1…31) of strings taken from text field `field` of a complex
@@ -124,6 +126,10 @@ private:
 /// district, state, postalCode, country), 0 for any other field. Tags are
 /// stored in index keys: never renumber them.
 std::uint8_t string_part_tag(std::string_view field) noexcept;
+
+/// The tag (1…7) of a ContactPoint token by its system (phone, fax, email,
+/// pager, url, sms, other), 0 for none or another. Stored in index keys.
+std::uint8_t contact_system_tag(std::string_view system) noexcept;
 
 /// Whether custom parameter `p` can join `base` (R4's registry): its
 /// expressions compile, its url is not one of base's, and none of its base
