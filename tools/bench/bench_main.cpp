@@ -15,6 +15,7 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -434,16 +435,30 @@ int run(const options& opts, int argc, char** argv) {
   }
 
   // Indexing's share of create throughput, from the pair in the same run.
-  for (const auto& indexed : done) {
-    if (indexed.kind != scenario_kind::create)
+  // Repeated scenarios are averaged per kind, so an interleaved order such as
+  // create,create-unindexed,create-unindexed,create cancels the drift of a
+  // growing store and a noisy machine between the two.
+  std::map<std::uint32_t, std::pair<std::vector<double>, std::vector<double>>> by_connections;
+  for (const auto& s : done) {
+    if (s.kind == scenario_kind::create)
+      by_connections[s.connections].first.push_back(s.ok_per_second);
+    else if (s.kind == scenario_kind::create_unindexed)
+      by_connections[s.connections].second.push_back(s.ok_per_second);
+  }
+  auto mean = [](const std::vector<double>& xs) {
+    double sum = 0;
+    for (double x : xs) sum += x;
+    return sum / static_cast<double>(xs.size());
+  };
+  for (const auto& [connections, pair] : by_connections) {
+    const auto& [indexed, plain] = pair;
+    if (indexed.empty() || plain.empty() || mean(plain) <= 0)
       continue;
-    for (const auto& plain : done)
-      if (plain.kind == scenario_kind::create_unindexed && plain.connections == indexed.connections &&
-          plain.ok_per_second > 0)
-        notes.push_back("indexing costs " +
-                        fixed(100 * (1 - indexed.ok_per_second / plain.ok_per_second), 0) +
-                        "% of create throughput @" + std::to_string(indexed.connections) +
-                        " (create vs create-unindexed)");
+    notes.push_back("indexing costs " + fixed(100 * (1 - mean(indexed) / mean(plain)), 0) +
+                    "% of create throughput @" + std::to_string(connections) + " (create " +
+                    fixed(mean(indexed), 0) + "/s over " + std::to_string(indexed.size()) +
+                    " run(s) vs create-unindexed " + fixed(mean(plain), 0) + "/s over " +
+                    std::to_string(plain.size()) + ")");
   }
 
   std::cout << "\n";

@@ -15,6 +15,12 @@
 #                         then deleted.
 #   --port P              listen port (default: a free one)
 #   --load-connections N  connections for the load (default 32)
+#   --during-reindex      then: change the custom SearchParameter
+#                         SearchParameter/bench-reindex (an Observation token,
+#                         its expression alternating between two paths from
+#                         run to run), start $reindex, run the searches again
+#                         while the job re-indexes every Observation, and
+#                         print the job's duration and rate
 #
 # Other options go to the search run of atrium-bench, after the defaults
 # --scenarios healthz,search --connections 1,16 (so they override them).
@@ -34,7 +40,7 @@ bench=${ATRIUM_BENCH:-$build_dir/tools/bench/atrium-bench}
 
 . "$(dirname "$0")/node.sh"
 
-patients=2000 seed=1 dir= port= load_connections=32
+patients=2000 seed=1 dir= port= load_connections=32 during_reindex=
 bench_args=()
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -43,6 +49,7 @@ while [[ $# -gt 0 ]]; do
     --data-dir) dir=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
     --load-connections) load_connections=$2; shift 2 ;;
+    --during-reindex) during_reindex=1; shift ;;
     *) bench_args+=("$1"); shift ;;
   esac
 done
@@ -77,5 +84,36 @@ fi
 status=0
 "$bench" --scenarios healthz,search --connections 1,16 "${bench_args[@]}" "${target[@]}" \
   || status=$?
+
+if [[ -n $during_reindex ]]; then
+  base="http://127.0.0.1:$port/default/fhir"
+  # The expression alternates, so every run's job has every Observation to do.
+  current=$(curl -fsS "$base/SearchParameter/bench-reindex" 2>/dev/null || true)
+  path=Observation.valueQuantity.unit
+  [[ $current == *"$path"* ]] && path=Observation.valueQuantity.code
+  curl -fsS -o /dev/null -X PUT -H 'Content-Type: application/fhir+json' \
+    "$base/SearchParameter/bench-reindex" --data-binary @- <<JSON
+{"resourceType":"SearchParameter","id":"bench-reindex","url":"http://example.org/sp/bench-reindex",
+ "name":"bench-reindex","status":"active","code":"bench-unit","base":["Observation"],
+ "type":"token","expression":"$path"}
+JSON
+  started=$(date +%s.%N)
+  location=$(curl -fsS -D - -o /dev/null -X POST "$base/\$reindex" |
+             tr -d '\r' | sed -n 's/^[Cc]ontent-[Ll]ocation: //p')
+  echo "search.sh: reindex job at $location (expression $path)" >&2
+  "$bench" --scenarios search --connections 1,16 "${bench_args[@]}" "${target[@]}" \
+    || status=$?
+  while job=$(curl -fsS "$location") && [[ $job == *'"Running"'* ]]; do sleep 1; done
+  ended=$(date +%s.%N)
+  count=$(sed -n 's/.*"resourcesSuccessfullyReindexed","valueDecimal":\([0-9]*\).*/\1/p' <<<"$job")
+  python3 - "$started" "$ended" "${count:-0}" "$job" <<'PY'
+import sys
+started, ended, count, job = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+state = "Completed" if '"Completed"' in job else "not completed: " + job[:300]
+secs = ended - started
+print(f"- reindex: {count} resources in {secs:.1f} s ({count / secs:.0f}/s, "
+      f"polled every 1 s), {state}; the searches above ran while it did")
+PY
+fi
 node_survived "$dir/server.log" || { [[ $status -ne 0 ]] || status=1; }
 exit "$status"
