@@ -46,7 +46,11 @@ result<current_version> lookup_current(self_ptr self, const std::string& id,
   auto& st = self->state;
   if (auto it = st.pending.find(id); it != st.pending.end()) {
     const auto& p = it->second;
-    current_version cur{true, p.deleted, p.version, p.index_keys};
+    current_version cur;
+    cur.exists = true;
+    cur.deleted = p.deleted;
+    cur.version = p.version;
+    cur.index_keys = p.index_keys;
     if (with_json) {
       cur.last_updated_micros = p.last_updated_micros;
       cur.json = p.json;
@@ -64,7 +68,10 @@ result<current_version> lookup_current(self_ptr self, const std::string& id,
   auto h = storage::decode_record_header(bytes);
   if (!h)
     return status{errc::internal, "stored record of " + label(st.key, id) + " is corrupt"};
-  current_version cur{true, h->kind == storage::record_kind::erase, h->version, {}};
+  current_version cur;
+  cur.exists = true;
+  cur.deleted = h->kind == storage::record_kind::erase;
+  cur.version = h->version;
   if (with_json) {
     cur.last_updated_micros = h->last_updated_micros;
     cur.json = std::string{storage::record_json(bytes)};

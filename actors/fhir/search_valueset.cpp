@@ -1,13 +1,14 @@
 // token:in and token:not-in against ValueSets stored in the same service.
 // A ValueSet's expansion, when it carries one, is its list of codes;
-// otherwise its compose: included concepts, whole code systems and other
-// ValueSets, minus excluded concepts and systems. Filters need a
-// terminology server and are refused as not implemented.
+// otherwise its compose: included concepts, whole code systems, filters over
+// CodeSystems stored in the service, and other ValueSets, minus excluded
+// concepts and systems. Filters over code systems the service does not hold
+// need a terminology server and are refused as not implemented.
 #include <set>
 
 #include <simdjson.h>
 
-#include "actors/fhir/search_scan.hpp"
+#include "actors/fhir/code_system.hpp"
 #include "protocols/fhir/resource_types.hpp"
 #include "storage/resource_record.hpp"
 
@@ -61,12 +62,25 @@ result<code_set> codes_of(const exec_context& ctx, std::string_view name, int de
 /// One compose.include or compose.exclude entry into `out`.
 status add_rule(const exec_context& ctx, std::string_view vs_name, object rule, int depth,
                 code_set& out) {
-  array filters;
-  if (rule.at_key("filter").get_array().get(filters) == simdjson::SUCCESS && filters.size() > 0)
-    return {errc::not_implemented, "ValueSet '" + std::string{vs_name} +
-                                     "' selects codes by filter, which needs a terminology "
-                                     "service; list its concepts or store an expansion"};
   const auto system = field(rule, "system");
+  array filters;
+  if (rule.at_key("filter").get_array().get(filters) == simdjson::SUCCESS && filters.size() > 0) {
+    // Filters are evaluated over the CodeSystem when the service holds it;
+    // others (SNOMED CT, LOINC) need a terminology service.
+    auto cs = load_code_system(ctx, system);
+    if (!cs)
+      return {errc::not_implemented,
+              "ValueSet '" + std::string{vs_name} + "' filters code system '" +
+                std::string{system} + "', which is not stored in this service (" +
+                cs.error().message() + "); store the CodeSystem, list the concepts or store an "
+                                       "expansion"};
+    auto codes = filtered_codes(*cs, filters, vs_name);
+    if (!codes)
+      return codes.error();
+    for (const auto& code : *codes)
+      out.codes.emplace(system, code);
+    return status::ok();
+  }
   bool listed = false;
   each_object(rule, "concept", [&](object c) {
     listed = true;

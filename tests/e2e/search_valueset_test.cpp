@@ -93,3 +93,59 @@ TEST_CASE("token :in: unknown, mismatched and filtered ValueSets are errors", "[
   CHECK(filtered.status == 501);
   CHECK(filtered.body.find("filter") != std::string::npos);
 }
+
+namespace {
+
+/// The dataset plus a fragment of LOINC stored as a CodeSystem, so that
+/// ValueSet filters over it can be evaluated.
+struct filter_node : loaded_node {
+  filter_node() {
+    auto c = n.client();
+    put(*c, "CodeSystem", "loinc-part",
+        R"({"resourceType":"CodeSystem","id":"loinc-part","url":"http://loinc.org",)"
+        R"("status":"active","content":"fragment","concept":[)"
+        R"({"code":"vitals","concept":[)"
+        R"({"code":"8867-4","property":[{"code":"class","valueString":"HRTRATE"}]},)"
+        R"({"code":"8310-5"},)"
+        R"({"code":"29463-7","property":[{"code":"class","valueString":"BDYWGT"}]}]},)"
+        R"({"code":"chem","concept":[)"
+        R"({"code":"2339-0","property":[{"code":"class","valueString":"CHEM"}]}]}]})");
+    auto filtered = [&](const std::string& id, const std::string& property, const std::string& op,
+                        const std::string& value) {
+      put(*c, "ValueSet", id,
+          value_set(id, R"("compose":{"include":[{"system":"http://loinc.org","filter":[)"
+                        R"({"property":")" + property + R"(","op":")" + op + R"(","value":")" +
+                            value + R"("}]}]})"));
+    };
+    filtered("is-a-vitals", "concept", "is-a", "vitals");
+    filtered("below-vitals", "concept", "descendent-of", "vitals");
+    filtered("not-vitals", "concept", "is-not-a", "vitals");
+    filtered("class-chem", "class", "=", "CHEM");
+    filtered("starts-8", "concept", "regex", "8.*");
+    filtered("listed", "concept", "in", "2339-0,29463-7");
+    filtered("above-glucose", "concept", "generalizes", "2339-0");
+    filtered("has-class", "class", "exists", "true");
+    filtered("unknown-op", "concept", "sounds-like", "vitals");
+    filtered("bad-regex", "concept", "regex", "(");
+  }
+};
+
+} // namespace
+
+TEST_CASE("token :in evaluates ValueSet filters over a CodeSystem stored in the service",
+          "[e2e][search]") {
+  auto c = fixture<filter_node>().n.client();
+  const std::string vs = "http://example.org/vs/";
+  CHECK(run(*c, "code:in", vs + "is-a-vitals") == coded({"8867-4", "8310-5", "29463-7"}));
+  CHECK(run(*c, "code:in", vs + "below-vitals") == coded({"8867-4", "8310-5", "29463-7"}));
+  CHECK(run(*c, "code:in", vs + "not-vitals") == coded({"2339-0"}));
+  CHECK(run(*c, "code:in", vs + "class-chem") == coded({"2339-0"}));
+  CHECK(run(*c, "code:in", vs + "starts-8") == coded({"8867-4", "8310-5"}));
+  CHECK(run(*c, "code:in", vs + "listed") == coded({"2339-0", "29463-7"}));
+  CHECK(run(*c, "code:in", vs + "above-glucose") == coded({"2339-0"}));
+  CHECK(run(*c, "code:in", vs + "has-class") == coded({"8867-4", "29463-7", "2339-0"}));
+  auto unknown = c->get(base + "/Observation?code:in=" + vs + "unknown-op");
+  CHECK(unknown.status == 501);
+  CHECK(unknown.body.find("sounds-like") != std::string::npos);
+  CHECK(c->get(base + "/Observation?code:in=" + vs + "bad-regex").status == 400);
+}
