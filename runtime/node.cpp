@@ -142,29 +142,51 @@ struct node::impl {
     return cur.error();
   }
 
-  /// A store whose index entries have an older layout is re-indexed: one
-  /// job per FHIR service over every type (searches meanwhile may miss what
-  /// is not re-indexed yet; the jobs' status URLs say how far they are).
+  /// A store written by a build with an older index layout is re-indexed:
+  /// every FHIR service with resources is marked (in the batch that records
+  /// the new layout), and each marked service gets an upgrade job, at this
+  /// and every start until one completes and removes the mark. Searches
+  /// meanwhile may miss what is not re-indexed yet; the job's status URL
+  /// says how far it is.
   status upgrade_index_format() {
     std::string stored;
     auto s = db->get(storage::column::meta, keys::index_format(), &stored);
     if (!s && s.code() != errc::not_found)
       return s;
     const std::uint32_t format = s ? (stored.size() == 4 ? keys::read_u32(stored.data()) : 0) : 1;
-    if (format == storage::index::index_format)
-      return status::ok();
     if (format > storage::index::index_format || format == 0)
       return {errc::invalid, "the store's search index has layout " + std::to_string(format) +
                                ", which this build (layout " +
                                std::to_string(storage::index::index_format) +
                                ") does not know; use a newer build"};
-    std::string lower; // every service that has resources
-    bool all_started = true;
-    while (true) {
-      auto c = db->scan(storage::column::resources, lower, "");
-      if (!c.valid())
-        break;
-      auto svc = keys::read_u32(c.key().data());
+    if (format < storage::index::index_format) {
+      std::vector<storage::write_op> ops;
+      std::string lower; // every service that has resources
+      for (auto c = db->scan(storage::column::resources, lower, ""); c.valid();
+           c = db->scan(storage::column::resources, lower, "")) {
+        auto svc = keys::read_u32(c.key().data());
+        ops.push_back({storage::column::meta, false, false, keys::index_upgrade(svc), {}});
+        lower = keys::service_scope(svc + 1);
+      }
+      std::string value;
+      keys::append_u32(value, storage::index::index_format);
+      ops.push_back({storage::column::meta, false, false, keys::index_format(), value});
+      if (auto w = db->write(ops, true); !w)
+        return w;
+    }
+    std::string prefix{keys::index_upgrades_all};
+    std::vector<std::uint32_t> marked;
+    for (auto c = db->scan(storage::column::meta, prefix, keys::prefix_end(prefix)); c.valid();
+         c.next())
+      if (c.key().size() == 5)
+        marked.push_back(keys::read_u32(c.key().data() + 1));
+    for (auto svc : marked) {
+      if (auto running = params->get(svc)->running_job; !running.empty()) {
+        log.event("index-upgrade", "service " + std::to_string(svc) + ": waits for job " +
+                                     running + " (the next start re-indexes if it was not "
+                                     "the upgrade)");
+        continue;
+      }
       fhir_request req;
       req.op = fhir_op::reindex_start;
       req.service = svc;
@@ -173,22 +195,13 @@ struct node::impl {
       self->request(dir->fhir_service(svc), startup_timeout, std::move(req))
         .receive(
           [&](fhir_reply& r) {
-            all_started = all_started && r.status.ok();
             log.event("index-upgrade", "service " + std::to_string(svc) +
                                          (r.status.ok() ? ": re-indexing, job " + r.job_id
                                                         : ": " + r.status.message));
           },
-          [&](caf::error& e) {
-            all_started = false;
-            log.event("index-upgrade", system->render(e));
-          });
-      lower = keys::service_scope(svc + 1);
+          [&](caf::error& e) { log.event("index-upgrade", system->render(e)); });
     }
-    if (!all_started) // tried again at the next start
-      return status::ok();
-    std::string value;
-    keys::append_u32(value, storage::index::index_format);
-    return db->write({{storage::column::meta, false, false, keys::index_format(), value}}, true);
+    return status::ok();
   }
 
   /// $reindex jobs that a stop interrupted continue where they were.

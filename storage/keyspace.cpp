@@ -68,6 +68,12 @@ std::string active_search_params(service_id svc) {
   return k;
 }
 
+std::string index_upgrade(service_id svc) {
+  std::string k(index_upgrades_all);
+  append_u32(k, svc);
+  return k;
+}
+
 std::string reindex_jobs_prefix(service_id svc) {
   std::string k(reindex_jobs_all);
   append_u32(k, svc);

@@ -41,8 +41,13 @@ std::string next_service_id();
 /// workspace, so that deleting it later does not bring it back.
 inline std::string bootstrapped() { return "B"; }
 /// "X" → the layout of the search index entries (u32 BE,
-/// index_keys.hpp index_format): a start on an older layout re-indexes.
+/// index_keys.hpp index_format) of the build that last started on the store.
 inline std::string index_format() { return "X"; }
+/// "U" svc(4) → present while a FHIR service's index still has entries of
+/// an older layout: a start re-indexes it, and the job that completes that
+/// removes the mark.
+std::string index_upgrade(service_id svc);
+inline constexpr std::string_view index_upgrades_all = "U";
 /// "P" svc(4) → the custom SearchParameters a FHIR service searches by: a
 /// JSON array of SearchParameter resources, set when a $reindex completes.
 std::string active_search_params(service_id svc);

@@ -70,10 +70,11 @@ std::shared_ptr<const service_params> param_catalog::get(std::uint32_t service) 
     if (auto it = services_.find(service); it != services_.end()) return it->second;
   }
   auto loaded = load(service);
-  // A store that cannot be read leaves searches on R4's parameters; the job
-  // or the next start reports the error.
-  auto params = std::make_shared<const service_params>(
-    loaded ? std::move(*loaded) : service_params{r4_only(), r4_only(), {}, {}});
+  // A store that cannot be read now leaves this call on R4's parameters, and
+  // the next one tries again: the fallback is never kept.
+  if (!loaded)
+    return std::make_shared<const service_params>(service_params{r4_only(), r4_only(), {}, {}});
+  auto params = std::make_shared<const service_params>(std::move(*loaded));
   std::unique_lock lock(mutex_);
   return services_.try_emplace(service, std::move(params)).first->second;
 }

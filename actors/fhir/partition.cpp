@@ -148,6 +148,8 @@ std::function<void()> mark_in_flight(self_ptr self, const std::string& id,
   };
 }
 
+void reindex(self_ptr self, const fhir_request& req, fhir_callback reply);
+
 /// Sends a new version to the writer; answers once it is durable.
 void commit(self_ptr self, const std::string& id, storage::resource_record rec,
             bool created, const current_version& previous, std::vector<ix::entry> index,
@@ -173,10 +175,20 @@ void commit(self_ptr self, const std::string& id, storage::resource_record rec,
                                 {rec.version, rec.deleted(), std::move(index_keys), 0,
                                  rec.last_updated_micros, rec.json, registry});
   write_batch(self, std::move(ops),
-              [release, created, rec = std::move(rec), reply](reply_status s) mutable {
+              [self, id, registry, release, created, rec = std::move(rec),
+               reply](reply_status s) mutable {
                 release();
                 if (!s.ok())
                   return reply(error_reply(s.code, s.message));
+                // A $reindex job switched the registry while this version was
+                // on its way, and its walk of the store may have passed it:
+                // index it by the current one now.
+                if (!rec.deleted() &&
+                    registry != self->state.ctx->params->get(self->state.key.service)->write->uid()) {
+                  fhir_request again;
+                  again.ids.push_back(id);
+                  reindex(self, again, [](fhir_reply) {});
+                }
                 fhir_reply r;
                 r.created = created;
                 r.record = std::move(rec);
@@ -192,7 +204,7 @@ void reindex(self_ptr self, const fhir_request& req, fhir_callback reply) {
   const auto params = st.ctx->params->get(st.key.service);
   const auto& registry = *params->write;
   std::vector<storage::write_op> ops;
-  std::vector<std::function<void()>> releases;
+  std::vector<std::pair<std::string, partition_state::in_flight>> batch;
   for (const auto& id : req.ids) {
     auto cur = lookup_current(self, id, /*with_json=*/true);
     if (!cur)
@@ -205,13 +217,17 @@ void reindex(self_ptr self, const fhir_request& req, fhir_callback reply) {
                                                       entries.error().message()));
     auto keys = append_index_ops(ops, st.key, id, cur->index_keys, std::move(*entries),
                                  false, cur->last_updated_micros);
-    releases.push_back(mark_in_flight(self, id,
-                                      {cur->version, false, std::move(keys), 0,
-                                       cur->last_updated_micros, std::move(cur->json),
-                                       registry.uid()}));
+    batch.emplace_back(id, partition_state::in_flight{cur->version, false, std::move(keys), 0,
+                                                      cur->last_updated_micros,
+                                                      std::move(cur->json), registry.uid()});
   }
-  if (releases.empty())
+  if (batch.empty())
     return reply(fhir_reply{});
+  // Only now, with the whole batch prepared: an error above leaves nothing
+  // marked in flight that will not be written.
+  std::vector<std::function<void()>> releases;
+  for (auto& [id, what] : batch)
+    releases.push_back(mark_in_flight(self, id, std::move(what)));
   write_batch(self, std::move(ops), [releases, reply](reply_status s) mutable {
     for (auto& release : releases)
       release();

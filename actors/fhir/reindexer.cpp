@@ -33,9 +33,12 @@ void persist(self_ptr self, std::function<void()> then) {
   std::vector<storage::write_op> ops;
   ops.push_back({storage::column::meta, false, false, keys::reindex_job(st.service, st.job.id),
                  fhir::encode_reindex_job(st.job)});
-  if (st.job.status == fhir::reindex_job::state::completed)
+  if (st.job.status == fhir::reindex_job::state::completed) {
     ops.push_back({storage::column::meta, false, false, keys::active_search_params(st.service),
                    fhir::encode_json_texts(st.job.params)});
+    if (st.job.upgrade)
+      ops.push_back({storage::column::meta, true, false, keys::index_upgrade(st.service), {}});
+  }
   self->request(st.ctx->writer_for(st.service), std::chrono::seconds(60),
                 write_request{std::move(ops)})
     .then(

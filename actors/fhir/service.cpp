@@ -48,8 +48,8 @@ void run_job(self_ptr self, fhir::reindex_job job) {
 }
 
 /// Starts a job that activates the service's SearchParameters as stored
-/// now, over the types they change or, with `all_types`, over every type (the
-/// index layout changed). Only one job runs at a time: a second start is a
+/// now, over the types they change or, with `all_types`, an upgrade: every
+/// type, by the parameters in use (the index layout changed). Only one job runs at a time: a second start is a
 /// conflict.
 void start_reindex(self_ptr self, bool all_types, fhir_callback reply) {
   auto& st = self->state;
@@ -60,11 +60,15 @@ void start_reindex(self_ptr self, bool all_types, fhir_callback reply) {
                                (current->running_job.empty()
                                   ? std::string{}
                                   : ": _operations/reindex/" + current->running_job)));
-  auto params = stored_search_parameters(*st.ctx->db, st.service);
+  // An upgrade re-indexes by the parameters in use: it must not activate
+  // SearchParameters nobody asked to activate.
+  auto params = all_types ? result<std::vector<std::string>>{current->active_params}
+                          : stored_search_parameters(*st.ctx->db, st.service);
   if (!params) return reply(error_reply(params.error().code(), params.error().message()));
   fhir::reindex_job job;
   job.id = fhir::new_resource_id();
   job.queued_micros = st.ctx->clock.now_micros();
+  job.upgrade = all_types;
   auto registry = param_catalog::registry_with(*params, &job.issues);
   job.types = types_to_reindex(current->active_params, *current->search, *params, *registry);
   if (all_types) {

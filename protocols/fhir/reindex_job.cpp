@@ -84,7 +84,7 @@ std::string encode_reindex_job(const reindex_job& job) {
   append_texts(out, job.issues);
   out += R"(,"error":)";
   append_json_string(out, job.error);
-  out.push_back('}');
+  out += job.upgrade ? R"(,"upgrade":true})" : R"(,"upgrade":false})";
   return out;
 }
 
@@ -119,6 +119,8 @@ result<reindex_job> decode_reindex_job(std::string_view json) {
   job.reindexed = u64;
   if (root["error"].get_string().get(text) != simdjson::SUCCESS) return corrupt("error");
   job.error = std::string(text);
+  bool upgrade = false;
+  if (root["upgrade"].get_bool().get(upgrade) == simdjson::SUCCESS) job.upgrade = upgrade;
   for (auto [name, field] : {std::pair{"types", &job.types}, std::pair{"params", &job.params},
                              std::pair{"issues", &job.issues}}) {
     simdjson::dom::element e;

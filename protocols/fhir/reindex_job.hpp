@@ -27,6 +27,9 @@ struct reindex_job {
   std::vector<std::string> params; // the SearchParameter resources (JSON) it activates
   std::vector<std::string> issues; // SearchParameters left out, and why
   std::string error;               // why it failed
+  /// Re-indexes every type because the index layout changed; completing
+  /// removes the service's upgrade mark (storage/keyspace.hpp index_upgrade).
+  bool upgrade = false;
 
   bool operator==(const reindex_job&) const = default;
 };

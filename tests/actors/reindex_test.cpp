@@ -147,3 +147,30 @@ TEST_CASE_METHOD(reindex_fixture,
   REQUIRE(write(r).status.ok());
   CHECK(indexed_by_nickname("late"));
 }
+
+TEST_CASE_METHOD(reindex_fixture,
+                 "reindex: a write in flight when a job switches the registry is indexed again "
+                 "once durable",
+                 "[actors][reindex]") {
+  auto r = patient("inflight", "Bobby");
+  auto body = R"({"resourceType":"Patient","id":"inflight","name":[{"family":"Doe"},)"
+              R"({"use":"nickname","given":["Bobby"]}]})";
+  auto entries =
+    ix::index_resource(fs::param_registry::r4(), svc, type_of("Patient"), "inflight", body);
+  REQUIRE(entries);
+  r.index = *entries;
+  r.index_registry = fs::param_registry::r4().uid(); // what the service writes by now
+  auto partition = h.dir->fhir_partition(svc, r.type, r.id);
+  auto box = h.post<fhir_reply>(partition, std::vector{r});
+  // The partition takes the write and hands it to the writer, which waits.
+  h.run_except(h.ctx.writers.front());
+  REQUIRE_FALSE(box->replies[0]);
+  // Now a job switches the writes to the custom set; the job's walk of the
+  // store cannot see this version yet.
+  auto with_custom = param_catalog::registry_with({nickname_param}, nullptr);
+  h.params.set(svc, {h.params.get(svc)->search, with_custom, "job", {}});
+  h.sched.run();
+  REQUIRE(box->replies[0]);
+  REQUIRE(box->replies[0]->status.ok());
+  CHECK(indexed_by_nickname("inflight"));
+}

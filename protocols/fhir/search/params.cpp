@@ -328,9 +328,13 @@ void param_registry::find_parts() {
       if (dot == std::string_view::npos) return {};
       return {b.substr(0, dot), string_part_tag(b.substr(dot + 1))};
     }
+    // Only on contact points (R4 names them `telecom`), whose token
+    // entries the extractor tags by system.
     constexpr std::string_view where = ".where(system='";
     auto at = b.rfind(where);
-    if (at == std::string_view::npos || !b.ends_with("')")) return {};
+    if (at == std::string_view::npos || !b.ends_with("')") ||
+        !b.substr(0, at).ends_with(".telecom"))
+      return {};
     auto system = b.substr(at + where.size(), b.size() - at - where.size() - 2);
     return {b.substr(0, at), contact_system_tag(system)};
   };
