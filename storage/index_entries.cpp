@@ -98,7 +98,7 @@ std::vector<entry> entries_for(service_id svc, type_id type, std::string_view id
   out.reserve(values.size() * 3);
   for (auto& v : values)
     if (v.param && v.param->url != last_updated_url && v.param->url != id_url)
-      add_value(out, svc, type, param_id_of(v.param->url), id, v);
+      add_value(out, svc, type, param_id_of(v.param->index_name()), id, v);
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.key < b.key; });
   out.erase(std::unique(out.begin(), out.end(),
                         [](auto& a, auto& b) { return a.key == b.key; }),

@@ -53,13 +53,16 @@ namespace atrium::storage::index {
 /// The layout of the entries below, stored in the meta column: 1 the first;
 /// 2 string entries carry the text field they came from, and string parts
 /// (`family`, `address-city`) have no entries of their own; 3 likewise token
-/// entries of contact points their system (`phone`, `email`).
-inline constexpr std::uint32_t index_format = 3;
+/// entries of contact points their system (`phone`, `email`); 4 custom
+/// parameters' entries are named by their definition too (index_name).
+inline constexpr std::uint32_t index_format = 4;
 
-/// A parameter is named in keys by a hash of its canonical URL: stable
-/// across nodes and releases, and custom parameters need no registry.
+/// A parameter is named in keys by a hash of its index name
+/// (search_param::index_name: R4's canonical URL, or a custom parameter's URL
+/// with a digest of its definition): stable across nodes and releases, and
+/// custom parameters need no id table.
 using param_id = std::uint64_t;
-param_id param_id_of(std::string_view canonical_url) noexcept;
+param_id param_id_of(std::string_view index_name) noexcept;
 
 enum class kind : char {
   string = 's',

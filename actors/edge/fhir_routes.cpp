@@ -221,7 +221,7 @@ std::string next_base(std::string_view base, std::string_view path_tail,
 status add_index_entries(edge_context& ctx, const service_info& svc, fhir_request& r,
                          std::string_view body) {
   const auto params = ctx.params->get(svc.id);
-  auto entries = storage::index::index_resource(*params->write, svc.id, r.type, r.id, body);
+  auto entries = write_entries(*params, svc.id, r.type, r.id, body);
   if (!entries)
     return {errc::unprocessable,
             "the resource could not be indexed for search: " + entries.error().message(),

@@ -1,5 +1,6 @@
 #include "actors/fhir/param_catalog.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include "protocols/fhir/reindex_job.hpp"
@@ -77,6 +78,24 @@ std::shared_ptr<const service_params> param_catalog::get(std::uint32_t service) 
   auto params = std::make_shared<const service_params>(std::move(*loaded));
   std::unique_lock lock(mutex_);
   return services_.try_emplace(service, std::move(params)).first->second;
+}
+
+result<std::vector<storage::index::entry>> write_entries(const service_params& params,
+                                                         std::uint32_t service,
+                                                         std::uint16_t type, std::string_view id,
+                                                         std::string_view json) {
+  namespace ix = storage::index;
+  auto entries = ix::index_resource(*params.write, service, type, id, json);
+  if (!entries || params.search == params.write) return entries;
+  auto old = ix::index_resource(*params.search, service, type, id, json);
+  if (!old) return old;
+  entries->insert(entries->end(), std::make_move_iterator(old->begin()),
+                  std::make_move_iterator(old->end()));
+  std::sort(entries->begin(), entries->end(), [](auto& a, auto& b) { return a.key < b.key; });
+  entries->erase(std::unique(entries->begin(), entries->end(),
+                             [](auto& a, auto& b) { return a.key == b.key; }),
+                 entries->end());
+  return entries;
 }
 
 void param_catalog::set(std::uint32_t service, service_params params) {

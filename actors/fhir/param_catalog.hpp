@@ -3,7 +3,8 @@
 // searches by: R4's own plus the custom SearchParameters its $reindex jobs
 // activated. Two registries per service, because a reindex job makes writes
 // index a new set at once while searches keep the old set until every
-// existing resource is re-indexed (a search must never miss what it asks).
+// existing resource is re-indexed; meanwhile writes carry the entries of
+// both (write_entries), so a search never misses what it asks.
 // Thread-safe: the edge's io threads, partitions and search workers read it.
 #include <cstdint>
 #include <memory>
@@ -14,6 +15,7 @@
 
 #include "protocols/common/status.hpp"
 #include "protocols/fhir/search/params.hpp"
+#include "storage/index_entries.hpp"
 
 namespace atrium::storage { class store; }
 
@@ -53,5 +55,16 @@ private:
   std::shared_mutex mutex_;
   std::unordered_map<std::uint32_t, std::shared_ptr<const service_params>> services_;
 };
+
+/// The index entries a version of resource `json` is written with: those of
+/// the service's write registry and, while a $reindex job runs, those of its
+/// search registry too, so that searches during the job find everything
+/// they look for, and a failed job (which puts the old set back) leaves
+/// nothing missing. Entries of a set no longer in use stay listed in the
+/// resource's manifest and go with its next write.
+result<std::vector<storage::index::entry>> write_entries(const service_params& params,
+                                                         std::uint32_t service,
+                                                         std::uint16_t type, std::string_view id,
+                                                         std::string_view json);
 
 } // namespace atrium::actors

@@ -211,7 +211,7 @@ void reindex(self_ptr self, const fhir_request& req, fhir_callback reply) {
       return reply(error_reply(cur.error().code(), cur.error().message()));
     if (!cur->exists || cur->deleted || cur->registry == registry.uid())
       continue;
-    auto entries = ix::index_resource(registry, st.key.service, st.key.type, id, cur->json);
+    auto entries = write_entries(*params, st.key.service, st.key.type, id, cur->json);
     if (!entries)
       return reply(error_reply(errc::unprocessable, label(st.key, id) + " cannot be indexed: " +
                                                       entries.error().message()));
@@ -293,8 +293,7 @@ void write_version(self_ptr self, fhir_request& req, fhir_callback reply) {
     // by the parameters the service writes with now.
     const auto params = st.ctx->params->get(st.key.service);
     if (req.index_registry != params->write->uid()) {
-      auto entries =
-        ix::index_resource(*params->write, st.key.service, st.key.type, req.id, rec.json);
+      auto entries = write_entries(*params, st.key.service, st.key.type, req.id, rec.json);
       if (!entries)
         return reply(error_reply(errc::unprocessable,
                                  "the resource could not be indexed for search: " +

@@ -27,13 +27,13 @@ result<id_set> scan_prefix(const exec_context& ctx, const std::string& prefix) {
 storage::index::param_id index_id(const exec_context& ctx, std::uint16_t type,
                                   const fhir::search::search_param& p) {
   auto name = fhir::resource_type_name(type);
-  return storage::index::param_id_of(ctx.registry.source_of(name, p).parent->url);
+  return storage::index::param_id_of(ctx.registry.source_of(name, p).parent->index_name());
 }
 
 param_scope scope_of(const exec_context& ctx, std::uint16_t type,
                      const fhir::search::search_param& p) {
   auto source = ctx.registry.source_of(fhir::resource_type_name(type), p);
-  return {ctx, type, storage::index::param_id_of(source.parent->url), source.tag};
+  return {ctx, type, storage::index::param_id_of(source.parent->index_name()), source.tag};
 }
 
 result<id_set> scan_scoped(const param_scope& ps, const std::string& prefix) {

@@ -73,7 +73,11 @@ struct reindex_fixture {
                        &manifest).is_ok());
     auto keys = ix::decode_manifest(manifest);
     REQUIRE(keys);
-    auto prefix = ix::param_prefix(svc, type_of("Patient"), ix::param_id_of(nickname_url));
+    // A custom parameter's entries are named by its url and definition.
+    auto param = fs::param_registry::parse_param(nickname_param);
+    REQUIRE(param);
+    CHECK(param->index_name() != nickname_url);
+    auto prefix = ix::param_prefix(svc, type_of("Patient"), ix::param_id_of(param->index_name()));
     for (auto& k : *keys)
       if (k.starts_with(prefix)) return true;
     return false;
@@ -173,4 +177,40 @@ TEST_CASE_METHOD(reindex_fixture,
   REQUIRE(box->replies[0]);
   REQUIRE(box->replies[0]->status.ok());
   CHECK(indexed_by_nickname("inflight"));
+}
+
+TEST_CASE_METHOD(reindex_fixture,
+                 "reindex: while a job runs, writes are indexed by the old and the new set",
+                 "[actors][reindex]") {
+  // The job changes nickname's definition: the search set has the old one.
+  auto changed = nickname_param;
+  changed.replace(changed.find("use='nickname'"), 14, "use='usual'");
+  auto old_set = param_catalog::registry_with({nickname_param}, nullptr);
+  auto new_set = param_catalog::registry_with({changed}, nullptr);
+  h.params.set(svc, {old_set, new_set, "job", {nickname_param}});
+  REQUIRE(write(put("Patient", "both",
+                    R"({"resourceType":"Patient","id":"both","name":[)"
+                    R"({"use":"nickname","given":["Bobby"]},{"use":"usual","given":["Robert"]}]})"))
+            .status.ok());
+  // Both definitions' entries, each under its own parameter id.
+  auto id_of = [](const std::string& json) {
+    auto p = fs::param_registry::parse_param(json);
+    REQUIRE(p);
+    return ix::param_id_of(p->index_name());
+  };
+  REQUIRE(id_of(nickname_param) != id_of(changed));
+  std::string manifest;
+  REQUIRE(h.db().get(storage::column::index, ix::manifest_key(svc, type_of("Patient"), "both"),
+                     &manifest).is_ok());
+  auto keys = ix::decode_manifest(manifest);
+  REQUIRE(keys);
+  auto has = [&](ix::param_id pid, std::string_view value) {
+    auto prefix = ix::prefix(svc, type_of("Patient"), pid, ix::kind::string) + std::string{value};
+    for (auto& k : *keys)
+      if (k.starts_with(prefix)) return true;
+    return false;
+  };
+  CHECK(has(id_of(nickname_param), "bobby"));
+  CHECK(has(id_of(changed), "robert"));
+  CHECK_FALSE(has(id_of(changed), "bobby"));
 }

@@ -151,6 +151,23 @@ TEST_CASE("custom search parameters: SearchParameter, $reindex, search, restart"
     CHECK(r.match_set() == ids({"mm-1", "mm-2", "mm-3"}));
   }
 
+  SECTION("a changed definition is searched by its new values only, once re-indexed") {
+    put(*c, "Patient", "mm-6",
+        R"({"resourceType":"Patient","id":"mm-6","name":[{"family":"Custom"}],)"
+        R"("extension":[{"url":"http://example.org/ext/birth-surname","valueString":"Smith"}]})");
+    auto changed = maiden_param;
+    auto at = changed.find(maiden_ext);
+    changed.replace(at, maiden_ext.size(), "http://example.org/ext/birth-surname");
+    auto id = param_path.substr(param_path.rfind('/') + 1);
+    changed.insert(1, R"("id":")" + id + R"(",)");
+    REQUIRE(c->put(param_path, changed).status == 200);
+    CHECK(maiden(*c, "Smith") == ids({"mm-1"})); // the old definition until the job is done
+    auto again = reindex(*c);
+    CHECK(parameter(again, "status") == "Completed");
+    CHECK(maiden(*c, "Smith") == ids({"mm-6"}));
+    CHECK(maiden(*c, "Jones").empty());
+  }
+
   SECTION("a job with nothing to change completes at once") {
     auto again = reindex(*c);
     CHECK(parameter(again, "status") == "Completed");

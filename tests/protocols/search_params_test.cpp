@@ -212,7 +212,7 @@ TEST_CASE("add extends, shadows and replaces by url", "[search]") {
 
   // A type's own parameter wins over the inherited one with the same code.
   registry->add(
-      {"http://x/patient-id", "_id", param_type::string, {"Patient"}, "Patient.id", {}, {}});
+      {"http://x/patient-id", "_id", param_type::string, {"Patient"}, "Patient.id", {}, {}, false, {}});
   CHECK(registry->find("Patient", "_id")->url == "http://x/patient-id");
   CHECK(registry->find("Observation", "_id")->url == "http://x/id");
   const auto patient = registry->for_type("Patient");
@@ -259,14 +259,14 @@ TEST_CASE("r4 twins: parameters with the same values on a type share entries", "
 TEST_CASE("twins are found as parameters are added, replaced and shadowed", "[search]") {
   param_registry registry;
   registry.add({"http://x/a", "a", param_type::string, {"Patient", "Person"},
-                "Patient.name | Person.name", {}, {}});
+                "Patient.name | Person.name", {}, {}, false, {}});
   // Same values on Patient (its other branch is Person's), none on Person.
-  registry.add({"http://x/b", "b", param_type::string, {"Patient"}, " Patient.name ", {}, {}});
+  registry.add({"http://x/b", "b", param_type::string, {"Patient"}, " Patient.name ", {}, {}, false, {}});
   // Same expression, another type: not a twin.
-  registry.add({"http://x/c", "c", param_type::token, {"Patient"}, "Patient.name", {}, {}});
+  registry.add({"http://x/c", "c", param_type::token, {"Patient"}, "Patient.name", {}, {}, false, {}});
   // A branch that cannot be told to belong elsewhere keeps them apart.
   registry.add({"http://x/d", "d", param_type::string, {"Patient"},
-                "Patient.name | (Patient.alias)", {}, {}});
+                "Patient.name | (Patient.alias)", {}, {}, false, {}});
   const auto& b = *registry.find("Patient", "b");
   CHECK(registry.indexed_as("Patient", b).url == "http://x/a");
   CHECK(registry.indexed_as("Patient", *registry.find("Patient", "c")).url == "http://x/c");
@@ -274,15 +274,15 @@ TEST_CASE("twins are found as parameters are added, replaced and shadowed", "[se
   CHECK(registry.indexed_as("Person", *registry.find("Person", "a")).url == "http://x/a");
 
   // Replaced with another expression, b stands alone.
-  registry.add({"http://x/b", "b", param_type::string, {"Patient"}, "Patient.alias", {}, {}});
+  registry.add({"http://x/b", "b", param_type::string, {"Patient"}, "Patient.alias", {}, {}, false, {}});
   CHECK(registry.indexed_as("Patient", b).url == "http://x/b");
   // A parameter that shadows a's code on Patient: a is not seen there, so
   // the newcomer is no one's twin and holds its own entries.
-  registry.add({"http://x/e", "a", param_type::string, {"Patient"}, "Patient.name", {}, {}});
+  registry.add({"http://x/e", "a", param_type::string, {"Patient"}, "Patient.name", {}, {}, false, {}});
   const auto& e = *registry.find("Patient", "a");
   CHECK(e.url == "http://x/e");
   CHECK(registry.indexed_as("Patient", e).url == "http://x/e");
-  registry.add({"http://x/f", "f", param_type::string, {"Patient"}, "Patient.name", {}, {}});
+  registry.add({"http://x/f", "f", param_type::string, {"Patient"}, "Patient.name", {}, {}, false, {}});
   CHECK(registry.indexed_as("Patient", *registry.find("Patient", "f")).url == "http://x/e");
 }
 

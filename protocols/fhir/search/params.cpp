@@ -236,7 +236,24 @@ result<search_param> param_registry::parse_param(std::string_view json) {
   const simdjson::padded_string padded(json);
   simdjson::dom::element document;
   if (auto s = parse_document(parser, padded, document); !s) return s;
-  return param_from(document, "SearchParameter");
+  auto p = param_from(document, "SearchParameter");
+  if (!p) return p;
+  // FNV-1a over what decides the values (not the name, code or bases).
+  std::uint64_t h = 1469598103934665603ull;
+  auto mix = [&](std::string_view part) {
+    for (unsigned char c : part) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+  };
+  mix(param_type_name(p->type));
+  mix(p->expression);
+  for (const auto& c : p->components) {
+    mix(c.definition);
+    mix(c.expression);
+  }
+  char digest[17];
+  std::snprintf(digest, sizeof digest, "%016llx", static_cast<unsigned long long>(h));
+  p->index_key = p->url + "#" + digest;
+  return p;
 }
 
 namespace {

@@ -34,6 +34,13 @@ struct search_param {
   std::vector<std::string> targets; // reference: allowed target types (empty = any)
   std::vector<param_component> components; // composite only
   bool retired = false; // status "retired": kept, but never activated
+  /// What names the parameter's entries in the index (hashed into keys):
+  /// empty for R4's, which use their url; for a custom parameter its url
+  /// and a digest of its definition, so that a changed definition gets
+  /// entries of its own and never reads the old one's (parse_param sets it).
+  std::string index_key;
+
+  std::string_view index_name() const noexcept { return index_key.empty() ? url : index_key; }
 
   bool operator==(const search_param&) const = default;
 };
@@ -51,7 +58,7 @@ public:
   /// search-parameters.json). Entries without code, type or base are errors.
   static result<param_registry> from_bundle(std::string_view json);
 
-  /// Parses one SearchParameter resource (custom parameters).
+  /// Parses one SearchParameter resource (custom parameters; sets index_key).
   static result<search_param> parse_param(std::string_view json);
 
   /// Adds or replaces (same url) a parameter.
