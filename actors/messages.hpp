@@ -97,6 +97,7 @@ enum class fhir_op : std::uint8_t {
   reindex_status, // service: GET [base]/_operations/reindex/{id} (`id`)
   reindex_resume, // service: continue the jobs a restart interrupted
   reindex,        // partition: re-index resources `ids` of `type`
+  patch,          // partition: JSON Patch `head` applied to resource `id`
 };
 
 /// History page parameters. Times are microseconds UTC; `cursor` is the
@@ -121,7 +122,8 @@ struct fhir_request {
   std::string id;
   std::uint64_t version = 0;  // vread
   std::uint64_t if_match = 0; // If-Match version; 0 = none
-  // create/update: the prepared resource (protocols/fhir/resource_json.hpp)
+  // create/update: the prepared resource (protocols/fhir/resource_json.hpp);
+  // patch: the JSON Patch document in head
   std::string head;
   std::string tail;
   /// create/update: the version's search index entries, except those only

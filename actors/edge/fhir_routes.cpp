@@ -1,6 +1,6 @@
 // The FHIR R4 REST API of one FHIR service, at /{ws}/{service}/…:
 //   GET metadata · GET _history · POST {type} · GET {type}/_history
-//   GET|PUT|DELETE {type}/{id} · GET {type}/{id}/_history[/{vid}]
+//   GET|PUT|PATCH|DELETE {type}/{id} · GET {type}/{id}/_history[/{vid}]
 //   POST $reindex · GET _operations/reindex/{id}
 // Requests are validated here, on the io threads; the owning actor decides
 // versions, and its reply is turned into HTTP by answer().
@@ -35,7 +35,7 @@ constexpr std::string_view fhir_json = "application/fhir+json; charset=utf-8";
 constexpr std::uint32_t max_count = fhir::search::max_count;
 
 /// What this build of the FHIR service does (the CapabilityStatement).
-constexpr fhir::capabilities build_capabilities{.search = true};
+constexpr fhir::capabilities build_capabilities{.search = true, .patch = true};
 
 enum class prefer_return { representation, minimal, outcome };
 
@@ -438,9 +438,23 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
         return respond(fhir_error(s));
       r.op = c.op = fhir_op::erase;
     } else if (req.method == "PATCH") {
-      return respond(not_built("PATCH"));
+      auto ct = req.header("content-type");
+      if (ct && ct->starts_with("application/json-patch+json")) {
+        // A patched SearchParameter is checked when a $reindex activates it.
+        if (auto s = check_search_parameter_write(ctx, svc, rest[0], nullptr); !s)
+          return respond(fhir_error(s));
+        r.op = fhir_op::patch;
+        c.op = fhir_op::update; // answered like an update
+        r.head = std::move(req.body);
+        c.prefer = parse_prefer(req);
+      } else if (ct && http::is_fhir_json_content_type(*ct)) {
+        return respond(not_built("FHIRPath Patch (a Parameters body)"));
+      } else {
+        return respond(fhir_error(error(errc::unsupported_media,
+                                        "PATCH takes application/json-patch+json", "Content-Type")));
+      }
     } else {
-      return respond(method_not_allowed(req, "GET, PUT, DELETE"));
+      return respond(method_not_allowed(req, "GET, PUT, PATCH, DELETE"));
     }
     auto dest = ctx.dir->fhir_partition(svc.id, r.type, r.id);
     if (r.op == fhir_op::read && is_local(ctx, dest))

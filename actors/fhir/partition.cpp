@@ -6,6 +6,7 @@
 #include "actors/fhir/param_catalog.hpp"
 #include "actors/fhir/replies.hpp"
 #include "actors/node_context.hpp"
+#include "protocols/fhir/json_patch.hpp"
 #include "protocols/fhir/resource_json.hpp"
 #include "protocols/fhir/resource_types.hpp"
 #include "storage/index_entries.hpp"
@@ -306,6 +307,39 @@ void write_version(self_ptr self, fhir_request& req, fhir_callback reply) {
          std::move(reply));
 }
 
+/// PATCH: the patch applied to the current version here, where writes of
+/// the resource are serialised (so no retry loop and no lost update), then
+/// stored as an update that is checked like any other.
+void patch_version(self_ptr self, fhir_request& req, fhir_callback reply) {
+  auto& st = self->state;
+  auto cur = lookup_current(self, req.id, /*with_json=*/true);
+  if (!cur)
+    return reply(error_reply(cur.error().code(), cur.error().message()));
+  auto what = label(st.key, req.id);
+  if (!cur->exists)
+    return reply(error_reply(errc::not_found, what + " does not exist"));
+  if (cur->deleted)
+    return reply(error_reply(errc::gone, what + " was deleted"));
+  if (auto s = check_if_match(req, *cur, what); !s)
+    return reply(error_reply(s.code(), s.message(), s.where()));
+  auto patched = fhir::apply_json_patch(cur->json, req.head);
+  if (!patched)
+    return reply(error_reply(patched.error().code(), patched.error().message()));
+  auto type_name = fhir::resource_type_name(st.key.type);
+  auto t = fhir::prepare_resource(*patched, type_name, req.id, fhir::id_rule::must_match);
+  if (!t)
+    return reply(error_reply(errc::unprocessable,
+                             "the patched resource is not valid: " + t.error().message(),
+                             t.error().where()));
+  req.op = fhir_op::update;
+  req.if_match = cur->version; // what was patched is what is replaced
+  req.head = std::move(t->head);
+  req.tail = std::move(t->tail);
+  req.index.clear();
+  req.index_registry = 0; // extracted by write_version, by the service's registries
+  write_version(self, req, std::move(reply));
+}
+
 /// Every request ends in exactly one call of `reply`: at once for reads,
 /// after the durable write for writes.
 void handle(self_ptr self, fhir_request& req, fhir_callback reply) {
@@ -323,6 +357,8 @@ void handle(self_ptr self, fhir_request& req, fhir_callback reply) {
       return reply(instance_history(*st.ctx->db, st.key.service, st.key.type, req));
     case fhir_op::reindex:
       return reindex(self, req, std::move(reply));
+    case fhir_op::patch:
+      return patch_version(self, req, std::move(reply));
     default:
       return reply(error_reply(errc::internal, "operation not handled by a partition"));
   }

@@ -83,4 +83,15 @@ std::vector<raw_member> raw_members(std::string_view object) {
   return members;
 }
 
+std::vector<std::string_view> raw_elements(std::string_view array) {
+  std::vector<std::string_view> elements;
+  std::size_t pos = 1; // after '['
+  while (pos < array.size() && array[pos] != ']') {
+    const std::size_t end = value_end(array, pos);
+    elements.push_back(array.substr(pos, end - pos));
+    pos = end < array.size() && array[end] == ',' ? end + 1 : end;
+  }
+  return elements;
+}
+
 } // namespace atrium::fhir

@@ -22,4 +22,8 @@ struct raw_member {
 /// becomes 1.5) and FHIR decimals carry their precision in their digits.
 std::vector<raw_member> raw_members(std::string_view object);
 
+/// The elements of a minified JSON array a parser has already validated, as
+/// written, in order.
+std::vector<std::string_view> raw_elements(std::string_view array);
+
 } // namespace atrium::fhir

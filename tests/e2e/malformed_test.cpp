@@ -83,7 +83,11 @@ TEST_CASE("malformed: bad requests get an OperationOutcome and change nothing",
     {"unknown resource type", "POST", "/Foo", R"({"resourceType":"Foo"})", 404},
     {"unknown resource type on update", "PUT", "/Foo/x1", R"({"resourceType":"Foo","id":"x1"})",
      404},
-    {"PATCH", "PATCH", "/Patient/seed", R"([{"op":"remove","path":"/active"}])", 501},
+    {"JSON Patch that is not an array", "PATCH", "/Patient/seed", R"({"op":"remove"})", 400},
+    {"JSON Patch of a path that does not exist", "PATCH", "/Patient/seed",
+     R"([{"op":"remove","path":"/nope"}])", 422},
+    {"JSON Patch that changes the id", "PATCH", "/Patient/seed",
+     R"([{"op":"replace","path":"/id","value":"other"}])", 422},
     {"POST to an instance", "POST", "/Patient/seed", R"({"resourceType":"Patient"})", 405},
   };
   for (auto& bad : cases) {
