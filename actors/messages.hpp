@@ -98,6 +98,8 @@ enum class fhir_op : std::uint8_t {
   reindex_resume, // service: continue the jobs a restart interrupted
   reindex,        // partition: re-index resources `ids` of `type`
   patch,          // partition: JSON Patch `head` applied to resource `id`
+  hard_erase,     // partition: DELETE ?hardDelete=true (history and all)
+  purge_history,  // partition: $purge-history (every version but the current)
 };
 
 /// History page parameters. Times are microseconds UTC; `cursor` is the

@@ -1,6 +1,7 @@
 // The FHIR R4 REST API of one FHIR service, at /{ws}/{service}/…:
 //   GET metadata · GET _history · POST {type} · GET {type}/_history
 //   GET|PUT|PATCH|DELETE {type}/{id} · GET {type}/{id}/_history[/{vid}]
+//   DELETE {type}/{id}?hardDelete=true · DELETE {type}/{id}/$purge-history
 //   POST $reindex · GET _operations/reindex/{id}
 // Requests are validated here, on the io threads; the owning actor decides
 // versions, and its reply is turned into HTTP by answer().
@@ -353,6 +354,23 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     return send(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(c),
                 std::move(respond));
   }
+  if (rest.size() == 3 && rest[2] == "$purge-history") {
+    auto type = fhir::find_resource_type(rest[0]);
+    if (!type)
+      return respond(fhir_error(error(errc::not_found,
+                                      "'" + rest[0] + "' is not an R4 resource type", "type")));
+    if (!fhir::is_valid_id(rest[1]))
+      return respond(fhir_error(error(errc::invalid, "'" + rest[1] + "' is not a valid FHIR id",
+                                      "id")));
+    if (req.method != "DELETE")
+      return respond(method_not_allowed(req, "DELETE"));
+    r.op = fhir_op::purge_history;
+    c.op = fhir_op::erase; // answered 204 like a delete
+    r.type = *type;
+    r.id = c.id = rest[1];
+    return send(ctx, ctx.dir->fhir_partition(svc.id, r.type, r.id), std::move(r), std::move(c),
+                std::move(respond));
+  }
   if (rest[0].starts_with("$") || (rest.size() > 1 && rest.back().starts_with("$")))
     return respond(not_built("operation " + rest.back()));
 
@@ -437,6 +455,8 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       if (auto s = check_search_parameter_write(ctx, svc, rest[0], nullptr); !s)
         return respond(fhir_error(s));
       r.op = c.op = fhir_op::erase;
+      if (auto hard = http::find_param(*query, "hardDelete"); hard && *hard == "true")
+        r.op = fhir_op::hard_erase; // answered like a delete, history gone too
     } else if (req.method == "PATCH") {
       auto ct = req.header("content-type");
       if (ct && ct->starts_with("application/json-patch+json")) {

@@ -340,6 +340,68 @@ void patch_version(self_ptr self, fhir_request& req, fhir_callback reply) {
   write_version(self, req, std::move(reply));
 }
 
+/// The keys of every stored version of `id` older than `below` (0: all),
+/// with their change-log keys, as erase ops.
+status erase_versions(self_ptr self, const std::string& id, std::uint64_t below,
+                      std::vector<storage::write_op>& ops) {
+  auto& st = self->state;
+  const auto svc = st.key.service;
+  const auto type = st.key.type;
+  const auto prefix = keys::versions_prefix(svc, type, id);
+  auto c = st.ctx->db->scan(storage::column::history, prefix, keys::prefix_end(prefix));
+  for (; c.valid(); c.next()) {
+    auto h = storage::decode_record_header(c.value());
+    if (!h)
+      return {errc::internal, "a stored version of " + label(st.key, id) + " is corrupt"};
+    if (below != 0 && h->version >= below)
+      continue;
+    ops.push_back({storage::column::history, true, false, std::string{c.key()}, {}});
+    ops.push_back({storage::column::changes, true, false,
+                   keys::system_change(svc, h->last_updated_micros, type, id, h->version), {}});
+    ops.push_back({storage::column::changes, true, false,
+                   keys::type_change(svc, type, h->last_updated_micros, id, h->version), {}});
+  }
+  return c.error();
+}
+
+/// DELETE ?hardDelete=true and $purge-history: stored versions removed for
+/// good, the current one too for a hard delete (with its index entries).
+/// Idempotent: a resource that is not there answers like a delete of it.
+void purge(self_ptr self, fhir_request& req, fhir_callback reply) {
+  auto& st = self->state;
+  auto cur = lookup_current(self, req.id);
+  if (!cur)
+    return reply(error_reply(cur.error().code(), cur.error().message()));
+  const bool hard = req.op == fhir_op::hard_erase;
+  if (!cur->exists)
+    return reply(hard ? fhir_reply{}
+                      : error_reply(errc::not_found, label(st.key, req.id) + " does not exist"));
+  // The versions to remove are read from the store, so a version still on
+  // its way to it would be missed: a hard delete waits for it.
+  if (hard && st.pending.contains(req.id))
+    return reply(error_reply(errc::conflict, "a write of " + label(st.key, req.id) +
+                                               " is in progress; retry the hard delete"));
+  std::vector<storage::write_op> ops;
+  if (auto s = erase_versions(self, req.id, hard ? 0 : cur->version, ops); !s)
+    return reply(error_reply(s.code(), s.message()));
+  if (ops.empty())
+    return reply(fhir_reply{});
+  std::function<void()> release = [] {};
+  if (hard) {
+    append_index_ops(ops, st.key, req.id, cur->index_keys, {}, /*deleted=*/true, 0);
+    ops.push_back({storage::column::resources, true, false,
+                   keys::resource(st.key.service, st.key.type, req.id), {}});
+    // Until durable, later writes of the id build on nothing (version 0).
+    partition_state::in_flight gone;
+    gone.deleted = true;
+    release = mark_in_flight(self, req.id, std::move(gone));
+  }
+  write_batch(self, std::move(ops), [release, reply](reply_status s) mutable {
+    release();
+    reply(s.ok() ? fhir_reply{} : error_reply(s.code, s.message));
+  });
+}
+
 /// Every request ends in exactly one call of `reply`: at once for reads,
 /// after the durable write for writes.
 void handle(self_ptr self, fhir_request& req, fhir_callback reply) {
@@ -359,6 +421,9 @@ void handle(self_ptr self, fhir_request& req, fhir_callback reply) {
       return reindex(self, req, std::move(reply));
     case fhir_op::patch:
       return patch_version(self, req, std::move(reply));
+    case fhir_op::hard_erase:
+    case fhir_op::purge_history:
+      return purge(self, req, std::move(reply));
     default:
       return reply(error_reply(errc::internal, "operation not handled by a partition"));
   }

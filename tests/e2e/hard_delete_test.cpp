@@ -1,0 +1,68 @@
+// DELETE ?hardDelete=true removes a resource with its whole history and its
+// index entries; $purge-history removes every version but the current one.
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "tests/e2e/harness.hpp"
+#include "tests/e2e/search_data.hpp"
+
+using namespace e2e;
+using namespace e2e::search_data;
+
+namespace {
+
+std::string patient(const std::string& id, const std::string& family) {
+  return R"({"resourceType":"Patient","id":")" + id + R"(","name":[{"family":")" + family + R"("}]})";
+}
+
+std::size_t history_entries(http_client& c, const std::string& target) {
+  auto r = c.get(base + target);
+  REQUIRE(r.status == 200);
+  return json{r.body}.count("/entry");
+}
+
+} // namespace
+
+TEST_CASE("DELETE ?hardDelete=true leaves no trace of the resource", "[e2e][delete]") {
+  auto c = shared_node().client();
+  put(*c, "Patient", "hard-1", patient("hard-1", "Hardcase"));
+  put(*c, "Patient", "hard-1", patient("hard-1", "Hardercase"));
+  REQUIRE(history_entries(*c, "/Patient/hard-1/_history") == 2);
+  auto type_history_before = history_entries(*c, "/Patient/_history?_count=1000");
+
+  auto r = c->del(base + "/Patient/hard-1?hardDelete=true");
+  CHECK(r.status == 204);
+  CHECK(c->get(base + "/Patient/hard-1").status == 404); // gone for good, not 410
+  CHECK(c->get(base + "/Patient/hard-1/_history/1").status == 404);
+  CHECK(history_entries(*c, "/Patient/_history?_count=1000") == type_history_before - 2);
+  CHECK(checked_search(*c, "Patient", {{"family", "hardercase"}}).match_set().empty());
+  CHECK(checked_search(*c, "Patient", {{"_id", "hard-1"}}).match_set().empty());
+  // Again: nothing to do, the same answer.
+  CHECK(c->del(base + "/Patient/hard-1?hardDelete=true").status == 204);
+  // The id can be used again, from version 1.
+  auto again = c->put(base + "/Patient/hard-1", patient("hard-1", "Fresh"));
+  CHECK(again.status == 201);
+  CHECK(again.header("etag") == "W/\"1\"");
+  CHECK(history_entries(*c, "/Patient/hard-1/_history") == 1);
+}
+
+TEST_CASE("$purge-history keeps only the current version", "[e2e][delete]") {
+  auto c = shared_node().client();
+  put(*c, "Patient", "purge-1", patient("purge-1", "Purgeone"));
+  put(*c, "Patient", "purge-1", patient("purge-1", "Purgetwo"));
+  put(*c, "Patient", "purge-1", patient("purge-1", "Purgethree"));
+  CHECK(c->del(base + "/Patient/purge-1/$purge-history").status == 204);
+  CHECK(history_entries(*c, "/Patient/purge-1/_history") == 1);
+  CHECK(c->get(base + "/Patient/purge-1/_history/1").status == 404);
+  CHECK(c->get(base + "/Patient/purge-1/_history/3").status == 200);
+  auto current = c->get(base + "/Patient/purge-1");
+  CHECK(current.status == 200);
+  CHECK(current.header("etag") == "W/\"3\"");
+  CHECK(checked_search(*c, "Patient", {{"family", "purgethree"}}).match_set() == ids({"purge-1"}));
+  // The next version follows the current one.
+  auto next = c->put(base + "/Patient/purge-1", patient("purge-1", "Purgefour"));
+  CHECK(next.header("etag") == "W/\"4\"");
+  CHECK(c->del(base + "/Patient/purge-none/$purge-history").status == 404);
+  CHECK(c->get(base + "/Patient/purge-1/$purge-history").status == 405);
+}
