@@ -100,6 +100,9 @@ enum class fhir_op : std::uint8_t {
   patch,          // partition: JSON Patch `head` applied to resource `id`
   hard_erase,     // partition: DELETE ?hardDelete=true (history and all)
   purge_history,  // partition: $purge-history (every version but the current)
+  conditional_create, // service: create unless `query` (criteria) matches
+  conditional_update, // service: PUT {type}?criteria
+  conditional_delete, // service: DELETE {type}?criteria
 };
 
 /// History page parameters. Times are microseconds UTC; `cursor` is the
@@ -180,11 +183,12 @@ struct fhir_reply {
   std::vector<search_hit> hits;    // search
   std::uint64_t total = 0;         // search: matches on all pages; reindex: resources re-indexed
   std::string job_id;              // reindex_start: the job started
+  std::string id;                  // conditional interactions: the resource they acted on
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fhir_reply& x) {
   return f(caf::meta::type_name("atrium.fhir_reply"), x.status, x.created,
-           x.record, x.history, x.next_cursor, x.previous_cursor, x.hits, x.total, x.job_id);
+           x.record, x.history, x.next_cursor, x.previous_cursor, x.hits, x.total, x.job_id, x.id);
 }
 
 // ---- management -------------------------------------------------------------

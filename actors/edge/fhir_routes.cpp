@@ -2,6 +2,7 @@
 //   GET metadata · GET _history · POST {type} · GET {type}/_history
 //   GET|PUT|PATCH|DELETE {type}/{id} · GET {type}/{id}/_history[/{vid}]
 //   DELETE {type}/{id}?hardDelete=true · DELETE {type}/{id}/$purge-history
+//   POST {type} with If-None-Exist · PUT|DELETE {type}?criteria (conditional)
 //   POST $reindex · GET _operations/reindex/{id}
 // Requests are validated here, on the io threads; the owning actor decides
 // versions, and its reply is turned into HTTP by answer().
@@ -36,7 +37,11 @@ constexpr std::string_view fhir_json = "application/fhir+json; charset=utf-8";
 constexpr std::uint32_t max_count = fhir::search::max_count;
 
 /// What this build of the FHIR service does (the CapabilityStatement).
-constexpr fhir::capabilities build_capabilities{.search = true, .patch = true};
+constexpr fhir::capabilities build_capabilities{.search = true,
+                                                .conditional_create = true,
+                                                .conditional_update = true,
+                                                .conditional_delete = true,
+                                                .patch = true};
 
 enum class prefer_return { representation, minimal, outcome };
 
@@ -83,14 +88,16 @@ http::response answer(const call& c, fhir_reply&& reply) {
     case fhir_op::create:
     case fhir_op::update: {
       http::response res{reply.created ? 201u : 200u, std::string{fhir_json}, {}, {}};
-      res.add_header("Location", c.base + "/" + c.type_name + "/" + c.id + "/_history/" +
+      // A conditional interaction names the resource it acted on.
+      const auto& id = reply.id.empty() ? c.id : reply.id;
+      res.add_header("Location", c.base + "/" + c.type_name + "/" + id + "/_history/" +
                                    std::to_string(rec.version));
       add_version_headers(res, rec);
       if (c.prefer == prefer_return::representation)
         res.body = std::move(rec.json);
       else if (c.prefer == prefer_return::outcome)
         res.body = fhir::informational_outcome(
-          (reply.created ? "created " : "updated ") + c.type_name + "/" + c.id + " at version " +
+          (reply.created ? "created " : "updated ") + c.type_name + "/" + id + " at version " +
           std::to_string(rec.version));
       else
         res.content_type.clear();
@@ -385,12 +392,36 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     if (req.method == "GET")
       return serve_fhir_search(ctx, svc, r.type, rest[0], c.base, std::move(req),
                                std::move(respond));
+    if (req.method == "DELETE") { // conditional delete: DELETE {type}?criteria
+      if (auto s = check_search_parameter_write(ctx, svc, rest[0], nullptr); !s)
+        return respond(fhir_error(s));
+      r.op = fhir_op::conditional_delete;
+      c.op = fhir_op::erase;
+      r.query = std::string{raw_query};
+      return send(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(c),
+                  std::move(respond));
+    }
+    if (req.method == "PUT") { // conditional update: PUT {type}?criteria
+      if (auto s = check_json_body(req); !s)
+        return respond(fhir_error(s));
+      if (auto s = check_search_parameter_write(ctx, svc, rest[0], &req.body); !s)
+        return respond(fhir_error(s));
+      // Checked here; prepared again by the service once the id is known.
+      if (auto checked = fhir::prepare_resource(req.body, rest[0], "x", fhir::id_rule::replace);
+          !checked)
+        return respond(fhir_error(checked.error()));
+      r.op = fhir_op::conditional_update;
+      c.op = fhir_op::update;
+      r.query = std::string{raw_query};
+      r.head = std::move(req.body);
+      c.prefer = parse_prefer(req);
+      return send(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(c),
+                  std::move(respond));
+    }
     if (req.method != "POST")
-      return respond(method_not_allowed(req, "GET, POST"));
+      return respond(method_not_allowed(req, "GET, POST, PUT, DELETE"));
     if (auto s = check_json_body(req); !s)
       return respond(fhir_error(s));
-    if (req.header("if-none-exist"))
-      return respond(not_built("conditional create (If-None-Exist)"));
     if (auto s = check_search_parameter_write(ctx, svc, rest[0], &req.body); !s)
       return respond(fhir_error(s));
     auto prefer = parse_prefer(req);
@@ -405,6 +436,12 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     r.head = std::move(prepared->head);
     r.tail = std::move(prepared->tail);
     c.prefer = prefer;
+    if (auto criteria = req.header("if-none-exist")) { // conditional create
+      r.op = fhir_op::conditional_create;
+      r.query = std::string{*criteria};
+      return send(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(c),
+                  std::move(respond));
+    }
     auto dest = ctx.dir->fhir_partition(svc.id, r.type, r.id);
     return send(ctx, dest, std::move(r), std::move(c), std::move(respond));
   }

@@ -3,6 +3,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/fhir/conditional.hpp"
 #include "actors/fhir/param_catalog.hpp"
 #include "actors/fhir/reindexer.hpp"
 #include "actors/fhir/replies.hpp"
@@ -137,6 +138,12 @@ void handle(self_ptr self, const fhir_request& req, fhir_callback reply) {
       return reply(reindex_status(*st.ctx, st.service, req.id));
     case fhir_op::reindex_resume:
       return reply(resume_reindex(self));
+    case fhir_op::conditional_create:
+    case fhir_op::conditional_update:
+    case fhir_op::conditional_delete: {
+      auto copy = req;
+      return run_conditional(self, copy, std::move(reply));
+    }
     default:
       return reply(error_reply(errc::internal, "operation not handled by a service actor"));
   }

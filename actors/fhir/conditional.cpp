@@ -1,0 +1,141 @@
+#include "actors/fhir/conditional.hpp"
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/directory.hpp"
+#include "actors/fhir/param_catalog.hpp"
+#include "actors/fhir/replies.hpp"
+#include "actors/fhir/search_exec.hpp"
+#include "actors/fhir/service.hpp"
+#include "actors/node_context.hpp"
+#include <simdjson.h>
+
+#include "protocols/fhir/ids.hpp"
+#include "protocols/fhir/resource_json.hpp"
+#include "protocols/fhir/resource_types.hpp"
+#include "protocols/fhir/search/query.hpp"
+#include "protocols/http/query.hpp"
+#include "storage/store.hpp"
+
+namespace atrium::actors {
+
+namespace {
+
+namespace fs = fhir::search;
+using self_ptr = fhir_actor::stateful_pointer<fhir_service_state>;
+
+/// The ids of up to two resources of `type` matching `criteria` (a search
+/// query string): enough to tell none, one and several apart. Criteria with
+/// a parameter the server does not know are refused: ignoring it would
+/// widen the match.
+result<std::vector<std::string>> matches(const node_context& ctx, std::uint32_t service,
+                                         std::uint16_t type, const std::string& criteria) {
+  auto params = http::parse_query(criteria);
+  if (!params)
+    return status{errc::invalid, "the condition has a malformed escape"};
+  if (params->empty())
+    return status{errc::invalid, "a conditional interaction needs search criteria"};
+  auto q = fs::parse_query(*params);
+  if (!q)
+    return q.error();
+  const auto type_name = fhir::resource_type_name(type);
+  const auto registries = ctx.params->get(service);
+  if (auto s = fs::bind_query(*q, type_name, *registries->search); !s)
+    return s;
+  if (!q->problems.empty())
+    return status{errc::invalid, "the condition cannot be used: " + q->problems.front()};
+  q->count = 2;
+  auto view = ctx.db->view();
+  search::exec_context ec{*view, service, *registries->search};
+  auto page = search::run_search(ec, type_name, *q);
+  if (!page)
+    return page.error();
+  std::vector<std::string> ids;
+  for (auto& h : page->hits)
+    if (!h.included)
+      ids.push_back(std::move(h.id));
+  return ids;
+}
+
+/// The "id" of a resource body, "" when it has none (the edge checked the
+/// body parses).
+std::string body_id_of(std::string_view body) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(body);
+  simdjson::dom::element root;
+  std::string_view id;
+  if (parser.parse(padded).get(root) != simdjson::SUCCESS ||
+      root["id"].get_string().get(id) != simdjson::SUCCESS)
+    return {};
+  return std::string{id};
+}
+
+/// Sends `req` to the partition that owns it and handles nothing else until
+/// it answers (await), so the next conditional search sees this write.
+void write_and_wait(self_ptr self, fhir_request req, fhir_callback reply) {
+  auto dest = self->state.ctx->dir->fhir_partition(req.service, req.type, req.id);
+  auto id = req.id;
+  self->request(dest, std::chrono::seconds(60), std::move(req))
+    .await([reply, id](fhir_reply& r) mutable {
+             r.id = id;
+             reply(std::move(r));
+           },
+           [reply](caf::error& err) mutable { reply(transport_error_reply(err)); });
+}
+
+} // namespace
+
+void run_conditional(self_ptr self, fhir_request& req, fhir_callback reply) {
+  auto& st = self->state;
+  auto found = matches(*st.ctx, st.service, req.type, req.query);
+  if (!found)
+    return reply(error_reply(found.error().code(), found.error().message(), found.error().where()));
+  const auto what = std::string{fhir::resource_type_name(req.type)} + "?" + req.query;
+  if (found->size() > 1)
+    return reply(error_reply(errc::precondition_failed,
+                             "more than one " + what + " matches; the condition must be selective"));
+  switch (req.op) {
+    case fhir_op::conditional_create: {
+      if (found->size() == 1) { // nothing created: the match is the answer
+        auto r = read_current(*st.ctx->db, st.service, req.type, found->front());
+        r.id = found->front();
+        return reply(std::move(r));
+      }
+      req.op = fhir_op::create;
+      return write_and_wait(self, std::move(req), std::move(reply));
+    }
+    case fhir_op::conditional_update: {
+      // req.head holds the client's body. One match is updated; none
+      // creates, with the body's id or a new one.
+      auto body_id = body_id_of(req.head);
+      if (found->size() == 1) {
+        if (!body_id.empty() && body_id != found->front())
+          return reply(error_reply(errc::conflict, "the body's id " + body_id + " is not the id of "
+                                                   "the match " + found->front() + " of " + what));
+        req.id = found->front();
+      } else {
+        req.id = body_id.empty() ? fhir::new_resource_id() : body_id;
+      }
+      auto t = fhir::prepare_resource(req.head, fhir::resource_type_name(req.type), req.id,
+                                      fhir::id_rule::replace);
+      if (!t)
+        return reply(error_reply(t.error().code(), t.error().message(), t.error().where()));
+      req.op = fhir_op::update;
+      req.head = std::move(t->head);
+      req.tail = std::move(t->tail);
+      req.index.clear();
+      req.index_registry = 0; // the partition extracts: the id is only known now
+      return write_and_wait(self, std::move(req), std::move(reply));
+    }
+    default: { // conditional_delete
+      if (found->empty())
+        return reply(fhir_reply{});
+      req.op = fhir_op::erase;
+      req.id = found->front();
+      return write_and_wait(self, std::move(req), std::move(reply));
+    }
+  }
+}
+
+} // namespace atrium::actors

@@ -1,0 +1,116 @@
+// Conditional create (If-None-Exist), update (PUT {type}?criteria) and
+// delete (DELETE {type}?criteria): none, one and several matches, criteria
+// the server cannot use, and concurrent conditional creates with the same
+// criteria creating exactly one resource.
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "tests/e2e/harness.hpp"
+#include "tests/e2e/search_data.hpp"
+
+using namespace e2e;
+using namespace e2e::search_data;
+
+namespace {
+
+const header_list fhir_json{{"Content-Type", "application/fhir+json"}};
+
+std::string patient(const std::string& mrn, const std::string& family) {
+  return R"({"resourceType":"Patient","identifier":[{"system":"urn:cond","value":")" + mrn +
+         R"("}],"name":[{"family":")" + family + R"("}]})";
+}
+
+std::string id_from_location(const http_response& r) {
+  auto location = r.header("location").value_or("");
+  auto path = target_of(location);
+  auto start = path.find("/Patient/") + 9;
+  return path.substr(start, path.find('/', start) - start);
+}
+
+id_set with_mrn(http_client& c, const std::string& mrn) {
+  return checked_search(c, "Patient", {{"identifier", "urn:cond|" + mrn}}).match_set();
+}
+
+} // namespace
+
+TEST_CASE("conditional create: none creates, one returns it, several fail", "[e2e][conditional]") {
+  auto c = shared_node().client();
+  auto headers = fhir_json;
+  headers.emplace_back("If-None-Exist", "identifier=urn:cond|c-1");
+  auto first = c->post(base + "/Patient", patient("c-1", "First"), headers);
+  REQUIRE(first.status == 201);
+  auto id = id_from_location(first);
+  auto second = c->post(base + "/Patient", patient("c-1", "Second"), headers);
+  CHECK(second.status == 200);
+  CHECK(id_from_location(second) == id);
+  CHECK(json{second.body}.str("/name/0/family") == "First"); // the existing one, unchanged
+  CHECK(with_mrn(*c, "c-1") == ids({id}));
+
+  // Two matches: 412, nothing created.
+  REQUIRE(c->post(base + "/Patient", patient("c-2", "A"), fhir_json).status == 201);
+  REQUIRE(c->post(base + "/Patient", patient("c-2", "B"), fhir_json).status == 201);
+  auto many = fhir_json;
+  many.emplace_back("If-None-Exist", "identifier=urn:cond|c-2");
+  CHECK(c->post(base + "/Patient", patient("c-2", "C"), many).status == 412);
+  CHECK(with_mrn(*c, "c-2").size() == 2);
+
+  // Criteria the server cannot use are refused rather than widened.
+  auto unknown = fhir_json;
+  unknown.emplace_back("If-None-Exist", "no-such-param=1");
+  CHECK(c->post(base + "/Patient", patient("c-3", "X"), unknown).status == 400);
+  CHECK(with_mrn(*c, "c-3").empty());
+}
+
+TEST_CASE("conditional create: concurrent requests with the same criteria create one",
+          "[e2e][conditional]") {
+  auto& n = shared_node();
+  constexpr int clients = 8;
+  std::atomic<int> created{0}, found{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < clients; ++i)
+    threads.emplace_back([&] {
+      auto c = n.client();
+      auto headers = fhir_json;
+      headers.emplace_back("If-None-Exist", "identifier=urn:cond|race-1");
+      auto r = c->post(base + "/Patient", patient("race-1", "Racer"), headers);
+      (r.status == 201 ? created : r.status == 200 ? found : other)++;
+    });
+  for (auto& t : threads) t.join();
+  CHECK(created == 1);
+  CHECK(found == clients - 1);
+  CHECK(other == 0);
+  auto c = n.client();
+  CHECK(with_mrn(*c, "race-1").size() == 1);
+}
+
+TEST_CASE("conditional update and delete", "[e2e][conditional]") {
+  auto c = shared_node().client();
+  // No match: created (with a new id, the body has none).
+  auto created = c->put(base + "/Patient?identifier=urn:cond|u-1", patient("u-1", "Made"));
+  REQUIRE(created.status == 201);
+  auto id = id_from_location(created);
+  // One match: updated in place.
+  auto updated = c->put(base + "/Patient?identifier=urn:cond|u-1", patient("u-1", "Changed"));
+  CHECK(updated.status == 200);
+  CHECK(id_from_location(updated) == id);
+  CHECK(updated.header("etag") == "W/\"2\"");
+  CHECK(json{c->get(base + "/Patient/" + id).body}.str("/name/0/family") == "Changed");
+  // A body id that is not the match's: 409.
+  auto wrong = R"({"resourceType":"Patient","id":"someone-else",)" +
+               patient("u-1", "X").substr(std::string{R"({"resourceType":"Patient",)"}.size());
+  CHECK(c->put(base + "/Patient?identifier=urn:cond|u-1", wrong).status == 409);
+
+  // Delete: one match goes, none is fine, several are refused.
+  CHECK(c->del(base + "/Patient?identifier=urn:cond|u-1").status == 204);
+  CHECK(c->get(base + "/Patient/" + id).status == 410);
+  CHECK(c->del(base + "/Patient?identifier=urn:cond|u-1").status == 204);
+  REQUIRE(c->post(base + "/Patient", patient("d-2", "A"), fhir_json).status == 201);
+  REQUIRE(c->post(base + "/Patient", patient("d-2", "B"), fhir_json).status == 201);
+  CHECK(c->del(base + "/Patient?identifier=urn:cond|d-2").status == 412);
+  CHECK(with_mrn(*c, "d-2").size() == 2);
+  CHECK(c->del(base + "/Patient").status == 400); // no criteria
+}
