@@ -41,7 +41,8 @@ constexpr fhir::capabilities build_capabilities{.search = true,
                                                 .conditional_create = true,
                                                 .conditional_update = true,
                                                 .conditional_delete = true,
-                                                .patch = true};
+                                                .patch = true,
+                                                .batch = true};
 
 enum class prefer_return { representation, minimal, outcome };
 
@@ -320,8 +321,11 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
 
   // ---- service level ----
   if (rest.empty()) {
-    if (req.method == "POST")
-      return respond(not_built("batch and transaction bundles"));
+    if (req.method == "POST") {
+      if (auto s = check_json_body(req); !s)
+        return respond(fhir_error(s));
+      return serve_fhir_bundle(ctx, svc, std::move(req), std::move(respond));
+    }
     if (req.method == "GET")
       return serve_fhir_search(ctx, svc, 0, "", c.base, std::move(req), std::move(respond));
     return respond(method_not_allowed(req, "GET, POST"));

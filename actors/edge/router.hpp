@@ -51,6 +51,9 @@ void serve_management(edge_context& ctx, std::span<const std::string> segments,
 void serve_fhir(edge_context& ctx, const service_info& svc,
                 std::span<const std::string> rest, http::request&& req,
                 http::responder respond);
+/// POST [base] with a Bundle: batch entries run through serve_fhir each.
+void serve_fhir_bundle(edge_context& ctx, const service_info& svc, http::request&& req,
+                       http::responder respond);
 /// Type-level search; `base` is the service's base URL. With a
 /// `compartment` ("Patient/123"), a compartment search of that patient.
 /// An empty `type_name` is a system-level search ([base]?_type=…).

@@ -1,0 +1,73 @@
+// POST [base] with a batch Bundle: each entry runs like its own request and
+// gets its own answer, in entry order; a failing entry fails alone.
+// Transaction bundles answer 501 until they are built.
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "tests/e2e/harness.hpp"
+#include "tests/e2e/search_data.hpp"
+
+using namespace e2e;
+using namespace e2e::search_data;
+
+TEST_CASE("batch: independent entries, each with its own answer", "[e2e][batch]") {
+  auto c = shared_node().client();
+  put(*c, "Patient", "batch-seed", R"({"resourceType":"Patient","id":"batch-seed","active":true})");
+  put(*c, "Patient", "batch-gone", R"({"resourceType":"Patient","id":"batch-gone"})");
+  const std::string bundle = R"({"resourceType":"Bundle","type":"batch","entry":[
+    {"resource":{"resourceType":"Patient","name":[{"family":"Batchnew"}],
+                 "extension":[{"url":"http://example.org/w","valueDecimal":1.50}]},
+     "request":{"method":"POST","url":"Patient"}},
+    {"resource":{"resourceType":"Patient","id":"batch-put","gender":"female"},
+     "request":{"method":"PUT","url":"Patient/batch-put"}},
+    {"request":{"method":"GET","url":"Patient/batch-seed"}},
+    {"request":{"method":"DELETE","url":"Patient/batch-gone"}},
+    {"resource":{"resourceType":"Observation"},"request":{"method":"POST","url":"Patient"}},
+    {"request":{"method":"GET","url":"Patient?_id=batch-seed"}},
+    {"request":{"method":"PUT","url":"Patient/batch-seed"},
+     "resource":{"resourceType":"Patient","id":"batch-seed"}},
+    {"request":{"method":"GET","url":"http://elsewhere/Patient/1"}},
+    {"resource":{"resourceType":"Patient","id":"batch-seed"},
+     "request":{"method":"PUT","url":"Patient/batch-seed","ifMatch":"W/\"99\""}}
+  ]})";
+  auto r = c->post(base, bundle, {{"Content-Type", "application/fhir+json"}});
+  INFO(r.body.substr(0, 3000));
+  REQUIRE(r.status == 200);
+  json b{r.body};
+  CHECK(b.str("/type") == "batch-response");
+  REQUIRE(b.count("/entry") == 9);
+  CHECK(b.str("/entry/0/response/status") == "201 Created");
+  CHECK(b.str("/entry/0/response/location").find("/Patient/") != std::string::npos);
+  CHECK(b.str("/entry/0/response/etag") == "W/\"1\"");
+  CHECK_FALSE(b.str("/entry/0/response/lastModified").empty());
+  CHECK(b.str("/entry/0/resource/name/0/family") == "Batchnew");
+  CHECK(r.body.find("1.50") != std::string::npos); // the decimal as written
+  CHECK(b.str("/entry/1/response/status") == "201 Created");
+  CHECK(b.str("/entry/2/response/status") == "200 OK");
+  CHECK(b.str("/entry/2/resource/id") == "batch-seed");
+  CHECK(b.str("/entry/3/response/status") == "204 No Content");
+  CHECK(b.str("/entry/4/response/status") == "400 Bad Request");
+  CHECK(b.str("/entry/4/response/outcome/resourceType") == "OperationOutcome");
+  CHECK(b.str("/entry/5/response/status") == "200 OK");
+  CHECK(b.str("/entry/5/resource/type") == "searchset");
+  CHECK(b.str("/entry/6/response/status") == "200 OK");
+  CHECK(b.str("/entry/7/response/status") == "400 Bad Request");
+  CHECK(b.str("/entry/8/response/status") == "412 Precondition Failed");
+
+  // Their effects are those of the same requests sent one by one.
+  CHECK(c->get(base + "/Patient/batch-put").status == 200);
+  CHECK(c->get(base + "/Patient/batch-gone").status == 410);
+}
+
+TEST_CASE("batch: bundles that are not batches", "[e2e][batch]") {
+  auto c = shared_node().client();
+  const header_list json_type{{"Content-Type", "application/fhir+json"}};
+  CHECK(c->post(base, R"({"resourceType":"Bundle","type":"transaction","entry":[]})", json_type)
+          .status == 501);
+  CHECK(c->post(base, R"({"resourceType":"Bundle","type":"collection"})", json_type).status ==
+        400);
+  CHECK(c->post(base, R"({"resourceType":"Patient"})", json_type).status == 400);
+  CHECK(c->post(base, R"({"resourceType":"Bundle","type":"batch"})", json_type).status == 200);
+  CHECK(c->post(base, "{", json_type).status == 400);
+}
