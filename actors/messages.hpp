@@ -103,6 +103,7 @@ enum class fhir_op : std::uint8_t {
   conditional_create, // service: create unless `query` (criteria) matches
   conditional_update, // service: PUT {type}?criteria
   conditional_delete, // service: DELETE {type}?criteria
+  conditional_patch,  // service: PATCH {type}?criteria (JSON Patch in head)
 };
 
 /// History page parameters. Times are microseconds UTC; `cursor` is the

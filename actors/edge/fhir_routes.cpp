@@ -2,7 +2,7 @@
 //   GET metadata · GET _history · POST {type} · GET {type}/_history
 //   GET|PUT|PATCH|DELETE {type}/{id} · GET {type}/{id}/_history[/{vid}]
 //   DELETE {type}/{id}?hardDelete=true · DELETE {type}/{id}/$purge-history
-//   POST {type} with If-None-Exist · PUT|DELETE {type}?criteria (conditional)
+//   POST {type} with If-None-Exist · PUT|PATCH|DELETE {type}?criteria (conditional)
 //   POST $reindex · GET _operations/reindex/{id}
 // Requests are validated here, on the io threads; the owning actor decides
 // versions, and its reply is turned into HTTP by answer().
@@ -40,7 +40,7 @@ constexpr std::uint32_t max_count = fhir::search::max_count;
 constexpr fhir::capabilities build_capabilities{.search = true,
                                                 .conditional_create = true,
                                                 .conditional_update = true,
-                                                .conditional_delete = true,
+                                                .conditional_delete = true, // "single"
                                                 .patch = true,
                                                 .batch = true};
 
@@ -284,6 +284,17 @@ http::response not_built(std::string_view what) {
   return fhir_error(error(errc::not_implemented, std::string{what} + " is not implemented yet"));
 }
 
+/// PATCH takes JSON Patch; FHIRPath Patch (a Parameters body) is not built.
+std::optional<http::response> refuse_patch_media(const http::request& req) {
+  auto ct = req.header("content-type");
+  if (ct && ct->starts_with("application/json-patch+json"))
+    return std::nullopt;
+  if (ct && http::is_fhir_json_content_type(*ct))
+    return not_built("FHIRPath Patch (a Parameters body)");
+  return fhir_error(error(errc::unsupported_media, "PATCH takes application/json-patch+json",
+                          "Content-Type"));
+}
+
 } // namespace
 
 void serve_fhir(edge_context& ctx, const service_info& svc,
@@ -405,6 +416,22 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       return send(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(c),
                   std::move(respond));
     }
+    // The service resolves the criteria; the body goes as the client sent it.
+    auto conditional_write = [&](fhir_op op) {
+      r.op = op;
+      c.op = fhir_op::update; // answered like an update
+      r.query = std::string{raw_query};
+      r.head = std::move(req.body);
+      c.prefer = parse_prefer(req);
+      send(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(c), std::move(respond));
+    };
+    if (req.method == "PATCH") { // conditional patch: PATCH {type}?criteria
+      if (auto refused = refuse_patch_media(req))
+        return respond(std::move(*refused));
+      if (auto s = check_search_parameter_write(ctx, svc, rest[0], nullptr); !s)
+        return respond(fhir_error(s));
+      return conditional_write(fhir_op::conditional_patch);
+    }
     if (req.method == "PUT") { // conditional update: PUT {type}?criteria
       if (auto s = check_json_body(req); !s)
         return respond(fhir_error(s));
@@ -414,16 +441,10 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       if (auto checked = fhir::prepare_resource(req.body, rest[0], "x", fhir::id_rule::replace);
           !checked)
         return respond(fhir_error(checked.error()));
-      r.op = fhir_op::conditional_update;
-      c.op = fhir_op::update;
-      r.query = std::string{raw_query};
-      r.head = std::move(req.body);
-      c.prefer = parse_prefer(req);
-      return send(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(c),
-                  std::move(respond));
+      return conditional_write(fhir_op::conditional_update);
     }
     if (req.method != "POST")
-      return respond(method_not_allowed(req, "GET, POST, PUT, DELETE"));
+      return respond(method_not_allowed(req, "GET, POST, PUT, PATCH, DELETE"));
     if (auto s = check_json_body(req); !s)
       return respond(fhir_error(s));
     if (auto s = check_search_parameter_write(ctx, svc, rest[0], &req.body); !s)
@@ -499,21 +520,15 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       if (auto hard = http::find_param(*query, "hardDelete"); hard && *hard == "true")
         r.op = fhir_op::hard_erase; // answered like a delete, history gone too
     } else if (req.method == "PATCH") {
-      auto ct = req.header("content-type");
-      if (ct && ct->starts_with("application/json-patch+json")) {
-        // A patched SearchParameter is checked when a $reindex activates it.
-        if (auto s = check_search_parameter_write(ctx, svc, rest[0], nullptr); !s)
-          return respond(fhir_error(s));
-        r.op = fhir_op::patch;
-        c.op = fhir_op::update; // answered like an update
-        r.head = std::move(req.body);
-        c.prefer = parse_prefer(req);
-      } else if (ct && http::is_fhir_json_content_type(*ct)) {
-        return respond(not_built("FHIRPath Patch (a Parameters body)"));
-      } else {
-        return respond(fhir_error(error(errc::unsupported_media,
-                                        "PATCH takes application/json-patch+json", "Content-Type")));
-      }
+      if (auto refused = refuse_patch_media(req))
+        return respond(std::move(*refused));
+      // A patched SearchParameter is checked when a $reindex activates it.
+      if (auto s = check_search_parameter_write(ctx, svc, rest[0], nullptr); !s)
+        return respond(fhir_error(s));
+      r.op = fhir_op::patch;
+      c.op = fhir_op::update; // answered like an update
+      r.head = std::move(req.body);
+      c.prefer = parse_prefer(req);
     } else {
       return respond(method_not_allowed(req, "GET, PUT, PATCH, DELETE"));
     }

@@ -1,5 +1,7 @@
 #include "actors/fhir/conditional.hpp"
 
+#include <charconv>
+
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -25,12 +27,13 @@ namespace {
 namespace fs = fhir::search;
 using self_ptr = fhir_actor::stateful_pointer<fhir_service_state>;
 
-/// The ids of up to two resources of `type` matching `criteria` (a search
-/// query string): enough to tell none, one and several apart. Criteria with
+/// The ids of up to `limit` resources of `type` matching `criteria` (a
+/// search query string); two tell none, one and several apart. Criteria with
 /// a parameter the server does not know are refused: ignoring it would
 /// widen the match.
 result<std::vector<std::string>> matches(const node_context& ctx, std::uint32_t service,
-                                         std::uint16_t type, const std::string& criteria) {
+                                         std::uint16_t type, const std::string& criteria,
+                                         std::uint32_t limit = 2) {
   auto params = http::parse_query(criteria);
   if (!params)
     return status{errc::invalid, "the condition has a malformed escape"};
@@ -45,7 +48,7 @@ result<std::vector<std::string>> matches(const node_context& ctx, std::uint32_t 
     return s;
   if (!q->problems.empty())
     return status{errc::invalid, "the condition cannot be used: " + q->problems.front()};
-  q->count = 2;
+  q->count = limit;
   auto view = ctx.db->view();
   search::exec_context ec{*view, service, *registries->search};
   auto page = search::run_search(ec, type_name, *q);
@@ -84,10 +87,51 @@ void write_and_wait(self_ptr self, fhir_request req, fhir_callback reply) {
            [reply](caf::error& err) mutable { reply(transport_error_reply(err)); });
 }
 
+/// Deletes `ids` one after the other, each durable before the next.
+void delete_each(self_ptr self, fhir_request req, std::vector<std::string> ids, std::size_t next,
+                 fhir_callback reply) {
+  if (next == ids.size())
+    return reply(fhir_reply{});
+  req.id = ids[next];
+  write_and_wait(self, req, [self, req, ids, next, reply](fhir_reply r) mutable {
+    if (!r.status.ok())
+      return reply(std::move(r));
+    delete_each(self, std::move(req), std::move(ids), next + 1, std::move(reply));
+  });
+}
+
+/// _count in a conditional delete's criteria asks for "multiple" mode:
+/// every match, up to that many (at most max_conditional_deletes).
+constexpr std::uint32_t max_conditional_deletes = 100;
+
+std::optional<std::uint32_t> delete_count(const std::string& criteria) {
+  auto params = http::parse_query(criteria);
+  if (!params)
+    return std::nullopt;
+  auto count = http::find_param(*params, "_count");
+  if (!count)
+    return std::nullopt;
+  std::uint32_t n = 0;
+  auto [p, ec] = std::from_chars(count->data(), count->data() + count->size(), n);
+  if (ec != std::errc{} || p != count->data() + count->size() || n == 0)
+    return std::nullopt;
+  return std::min(n, max_conditional_deletes);
+}
+
 } // namespace
 
 void run_conditional(self_ptr self, fhir_request& req, fhir_callback reply) {
   auto& st = self->state;
+  if (req.op == fhir_op::conditional_delete) {
+    if (auto n = delete_count(req.query)) { // "multiple": every match, up to n
+      auto found = matches(*st.ctx, st.service, req.type, req.query, *n);
+      if (!found)
+        return reply(error_reply(found.error().code(), found.error().message(),
+                                 found.error().where()));
+      req.op = fhir_op::erase;
+      return delete_each(self, std::move(req), std::move(*found), 0, std::move(reply));
+    }
+  }
   auto found = matches(*st.ctx, st.service, req.type, req.query);
   if (!found)
     return reply(error_reply(found.error().code(), found.error().message(), found.error().where()));
@@ -126,6 +170,13 @@ void run_conditional(self_ptr self, fhir_request& req, fhir_callback reply) {
       req.tail = std::move(t->tail);
       req.index.clear();
       req.index_registry = 0; // the partition extracts: the id is only known now
+      return write_and_wait(self, std::move(req), std::move(reply));
+    }
+    case fhir_op::conditional_patch: {
+      if (found->empty())
+        return reply(error_reply(errc::not_found, "no " + what + " to patch"));
+      req.op = fhir_op::patch; // req.head holds the JSON Patch document
+      req.id = found->front();
       return write_and_wait(self, std::move(req), std::move(reply));
     }
     default: { // conditional_delete

@@ -140,7 +140,8 @@ void handle(self_ptr self, const fhir_request& req, fhir_callback reply) {
       return reply(resume_reindex(self));
     case fhir_op::conditional_create:
     case fhir_op::conditional_update:
-    case fhir_op::conditional_delete: {
+    case fhir_op::conditional_delete:
+    case fhir_op::conditional_patch: {
       auto copy = req;
       return run_conditional(self, copy, std::move(reply));
     }

@@ -114,3 +114,31 @@ TEST_CASE("conditional update and delete", "[e2e][conditional]") {
   CHECK(with_mrn(*c, "d-2").size() == 2);
   CHECK(c->del(base + "/Patient").status == 400); // no criteria
 }
+
+TEST_CASE("conditional patch", "[e2e][conditional]") {
+  auto c = shared_node().client();
+  const header_list json_patch{{"Content-Type", "application/json-patch+json"}};
+  REQUIRE(c->post(base + "/Patient", patient("p-1", "Patchme"), fhir_json).status == 201);
+  auto r = c->request("PATCH", base + "/Patient?identifier=urn:cond|p-1",
+                      R"([{"op":"add","path":"/gender","value":"other"}])", json_patch);
+  INFO(r.body);
+  CHECK(r.status == 200);
+  CHECK(json{r.body}.str("/gender") == "other");
+  CHECK(r.header("etag") == "W/\"2\"");
+  CHECK(c->request("PATCH", base + "/Patient?identifier=urn:cond|p-none", "[]", json_patch)
+          .status == 404);
+  REQUIRE(c->post(base + "/Patient", patient("p-2", "A"), fhir_json).status == 201);
+  REQUIRE(c->post(base + "/Patient", patient("p-2", "B"), fhir_json).status == 201);
+  CHECK(c->request("PATCH", base + "/Patient?identifier=urn:cond|p-2", "[]", json_patch).status ==
+        412);
+}
+
+TEST_CASE("conditional delete of several matches with _count", "[e2e][conditional]") {
+  auto c = shared_node().client();
+  for (auto family : {"A", "B", "C"})
+    REQUIRE(c->post(base + "/Patient", patient("m-1", family), fhir_json).status == 201);
+  CHECK(c->del(base + "/Patient?identifier=urn:cond|m-1&_count=2").status == 204);
+  CHECK(with_mrn(*c, "m-1").size() == 1);
+  CHECK(c->del(base + "/Patient?identifier=urn:cond|m-1&_count=10").status == 204);
+  CHECK(with_mrn(*c, "m-1").empty());
+}
