@@ -40,7 +40,7 @@ constexpr std::uint32_t max_count = fhir::search::max_count;
 constexpr fhir::capabilities build_capabilities{.search = true,
                                                 .conditional_create = true,
                                                 .conditional_update = true,
-                                                .conditional_delete = true, // "single"
+                                                .conditional_delete = true,
                                                 .patch = true,
                                                 .batch = true};
 

@@ -127,7 +127,7 @@ std::string capability_statement(std::string_view base_url, std::string_view sof
     json.boolean("updateCreate", true);
     json.boolean("conditionalCreate", caps.conditional_create);
     json.boolean("conditionalUpdate", caps.conditional_update);
-    json.string("conditionalDelete", caps.conditional_delete ? "single" : "not-supported");
+    json.string("conditionalDelete", caps.conditional_delete ? "multiple" : "not-supported");
     if (caps.search)
       search_params(json, resource_type_name(static_cast<type_id>(i)), registry);
     json.close('}');

@@ -12,7 +12,7 @@ struct capabilities {
   bool search = false;            // search-type, search-system, each type's searchParam list
   bool conditional_create = false;
   bool conditional_update = false;
-  bool conditional_delete = false; // "single" (one match) when set
+  bool conditional_delete = false; // "multiple" (one match, or up to _count) when set
   bool patch = false;
   bool batch = false;
   bool transaction = false;

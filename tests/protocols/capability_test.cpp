@@ -76,6 +76,7 @@ TEST_CASE("optional features appear only when enabled") {
   caps.patch = true;
   caps.conditional_create = true;
   caps.conditional_update = true;
+  caps.conditional_delete = true;
   caps.transaction = true;
   caps.batch = true;
   statement s(caps);
@@ -84,6 +85,7 @@ TEST_CASE("optional features appear only when enabled") {
   CHECK(codes(account["interaction"]).count("patch") == 1);
   CHECK(bool(account["conditionalCreate"]));
   CHECK(bool(account["conditionalUpdate"]));
+  CHECK(text(account["conditionalDelete"]) == "multiple");
   CHECK(codes(s.doc["rest"].at(0)["interaction"]) ==
         std::set<std::string>{"history-system", "search-system", "transaction", "batch"});
 
