@@ -178,8 +178,8 @@ struct node::impl {
     std::vector<std::uint32_t> marked;
     for (auto c = db->scan(storage::column::meta, prefix, keys::prefix_end(prefix)); c.valid();
          c.next())
-      if (c.key().size() == 5)
-        marked.push_back(keys::read_u32(c.key().data() + 1));
+      if (auto svc = keys::meta_key_service(c.key()))
+        marked.push_back(*svc);
     for (auto svc : marked) {
       if (auto running = params->get(svc)->running_job; !running.empty()) {
         log.event("index-upgrade", "service " + std::to_string(svc) + ": waits for job " +
@@ -210,7 +210,8 @@ struct node::impl {
     std::string prefix{keys::reindex_jobs_all};
     for (auto c = db->scan(storage::column::meta, prefix, keys::prefix_end(prefix)); c.valid();
          c.next())
-      if (c.key().size() >= 5) services.insert(keys::read_u32(c.key().data() + 1));
+      if (auto svc = keys::meta_key_service(c.key()))
+        services.insert(*svc);
     for (auto svc : services) {
       fhir_request req;
       req.op = fhir_op::reindex_resume;

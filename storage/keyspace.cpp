@@ -68,6 +68,11 @@ std::string active_search_params(service_id svc) {
   return k;
 }
 
+std::optional<service_id> meta_key_service(std::string_view key) {
+  if (key.size() < 1 + svc_len) return std::nullopt;
+  return read_u32(key.data() + 1);
+}
+
 std::string index_upgrade(service_id svc) {
   std::string k(index_upgrades_all);
   append_u32(k, svc);

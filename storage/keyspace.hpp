@@ -48,6 +48,9 @@ inline std::string index_format() { return "X"; }
 /// removes the mark.
 std::string index_upgrade(service_id svc);
 inline constexpr std::string_view index_upgrades_all = "U";
+/// The service of a per-service meta key ("P", "J" or "U" followed by
+/// svc(4)); nullopt for a key too short to hold one.
+std::optional<service_id> meta_key_service(std::string_view key);
 /// "P" svc(4) → the custom SearchParameters a FHIR service searches by: a
 /// JSON array of SearchParameter resources, set when a $reindex completes.
 std::string active_search_params(service_id svc);

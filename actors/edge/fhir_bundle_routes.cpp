@@ -4,7 +4,6 @@
 // entry order. Transaction bundles (all or nothing) answer 501 until built.
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <optional>
 
 #include <simdjson.h>

@@ -125,7 +125,7 @@ fhir_reply resume_reindex(self_ptr self) {
   return {};
 }
 
-void handle(self_ptr self, const fhir_request& req, fhir_callback reply) {
+void handle(self_ptr self, fhir_request& req, fhir_callback reply) {
   auto& st = self->state;
   switch (req.op) {
     case fhir_op::history_type:
@@ -141,10 +141,8 @@ void handle(self_ptr self, const fhir_request& req, fhir_callback reply) {
     case fhir_op::conditional_create:
     case fhir_op::conditional_update:
     case fhir_op::conditional_delete:
-    case fhir_op::conditional_patch: {
-      auto copy = req;
-      return run_conditional(self, copy, std::move(reply));
-    }
+    case fhir_op::conditional_patch:
+      return run_conditional(self, req, std::move(reply));
     default:
       return reply(error_reply(errc::internal, "operation not handled by a service actor"));
   }

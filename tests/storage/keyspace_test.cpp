@@ -133,3 +133,11 @@ TEST_CASE("meta keys") {
   CHECK(std::string(column_name(column::resources)) == "resources");
   CHECK(keys::resource(1, 2, "x").rfind(keys::service_scope(1), 0) == 0);
 }
+
+TEST_CASE("per-service meta keys name their service") {
+  CHECK(keys::meta_key_service(keys::active_search_params(7)) == 7u);
+  CHECK(keys::meta_key_service(keys::reindex_job(0x01020304, "job-1")) == 0x01020304u);
+  CHECK(keys::meta_key_service(keys::index_upgrade(9)) == 9u);
+  CHECK(keys::reindex_job(3, "j").starts_with(keys::reindex_jobs_prefix(3)));
+  CHECK_FALSE(keys::meta_key_service("J"));
+}
