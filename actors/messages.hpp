@@ -104,6 +104,17 @@ enum class fhir_op : std::uint8_t {
   conditional_update, // service: PUT {type}?criteria
   conditional_delete, // service: DELETE {type}?criteria
   conditional_patch,  // service: PATCH {type}?criteria (JSON Patch in head)
+  // A transaction Bundle (head: its body) to the service, which hands it to
+  // a coordinator (actors/fhir/transaction.hpp). With conditional entries it
+  // runs alone among the service's conditional interactions.
+  transaction,
+  conditional_transaction,
+  // The coordinator to a partition: prepare `write` (create, update, erase,
+  // patch) of `id` for `transaction`, answering the write ops and locking
+  // the id; then commit (the ops are durable) or abort the ids `ids`.
+  tx_prepare,
+  tx_commit,
+  tx_abort,
 };
 
 /// History page parameters. Times are microseconds UTC; `cursor` is the
@@ -142,13 +153,15 @@ struct fhir_request {
   history_query history;
   std::string query; // search: the query string (URL query and form body)
   std::string compartment; // search: "Patient/123" for a compartment search
-  std::vector<std::string> ids; // reindex
+  std::vector<std::string> ids; // reindex, tx_commit, tx_abort
+  std::uint64_t transaction = 0; // tx_*: the coordinator's transaction id
+  fhir_op write = fhir_op::read; // tx_prepare: the write prepared
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fhir_request& x) {
   return f(caf::meta::type_name("atrium.fhir_request"), x.op, x.service, x.type,
            x.id, x.version, x.if_match, x.head, x.tail, x.index, x.index_registry, x.history, x.query,
-           x.compartment, x.ids);
+           x.compartment, x.ids, x.transaction, x.write);
 }
 
 /// One version in a history reply.
@@ -174,6 +187,19 @@ typename Inspector::result_type inspect(Inspector& f, search_hit& x) {
   return f(caf::meta::type_name("atrium.search_hit"), x.type, x.id, x.json, x.included);
 }
 
+/// What one entry of a transaction did (status 0: not a write, the edge
+/// runs it).
+struct bundle_entry_result {
+  std::uint16_t status = 0; // 200, 201, 204
+  std::uint16_t type = 0;
+  std::string id;
+  storage::resource_record record;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bundle_entry_result& x) {
+  return f(caf::meta::type_name("atrium.bundle_entry_result"), x.status, x.type, x.id, x.record);
+}
+
 struct fhir_reply {
   reply_status status;
   bool created = false;            // a create, or an update that created: 201
@@ -185,11 +211,14 @@ struct fhir_reply {
   std::uint64_t total = 0;         // search: matches on all pages; reindex: resources re-indexed
   std::string job_id;              // reindex_start: the job started
   std::string id;                  // conditional interactions: the resource they acted on
+  std::vector<storage::write_op> ops;       // tx_prepare: the writes, to apply atomically
+  std::vector<bundle_entry_result> entries; // transaction: one per entry, in entry order
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fhir_reply& x) {
   return f(caf::meta::type_name("atrium.fhir_reply"), x.status, x.created,
-           x.record, x.history, x.next_cursor, x.previous_cursor, x.hits, x.total, x.job_id, x.id);
+           x.record, x.history, x.next_cursor, x.previous_cursor, x.hits, x.total, x.job_id, x.id,
+           x.ops, x.entries);
 }
 
 // ---- management -------------------------------------------------------------

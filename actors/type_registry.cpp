@@ -30,6 +30,8 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<std::vector<history_item>>("std::vector<atrium.history_item>")
     .add_message_type<search_hit>("atrium.search_hit")
     .add_message_type<std::vector<search_hit>>("std::vector<atrium.search_hit>")
+    .add_message_type<bundle_entry_result>("atrium.bundle_entry_result")
+    .add_message_type<std::vector<bundle_entry_result>>("std::vector<atrium.bundle_entry_result>")
     .add_message_type<fhir_reply>("atrium.fhir_reply")
     .add_message_type<mgmt_request>("atrium.mgmt_request")
     .add_message_type<mgmt_reply>("atrium.mgmt_reply");

@@ -33,6 +33,9 @@ struct node_config {
   int writers = 2;
   /// Largest request body in bytes (413 beyond). Default: 32 MiB.
   std::size_t body_limit = 32u << 20;
+  /// Most entries a batch or transaction Bundle may hold (400 beyond).
+  /// Default: 500, like Azure's FHIR service.
+  std::size_t bundle_entries = 500;
   /// Requests in flight across the node before 429. Default: 4096.
   std::size_t max_in_flight = 4096;
   /// How long a request may wait for its actor, in ms. Default: 30000.

@@ -252,6 +252,7 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   d->edge.local_node = d->system->node();
   d->edge.db = d->db.get();
   d->edge.params = d->params.get();
+  d->edge.max_bundle_entries = cfg.bundle_entries;
   d->edge.catalog = d->system->spawn(catalog_actor, &d->ctx);
   auto timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
   for (int i = 0; i < std::max(1, cfg.io_threads); ++i)

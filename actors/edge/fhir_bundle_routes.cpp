@@ -1,7 +1,10 @@
-// POST [base] with a Bundle of type batch: every entry is an independent
-// request, run through the same routes as if it had come on its own (so it
-// behaves exactly like one), and answered in a batch-response Bundle in
-// entry order. Transaction bundles (all or nothing) answer 501 until built.
+// POST [base] with a Bundle.
+// - batch: every entry is an independent request, run through the same
+//   routes as if it had come on its own (so it behaves exactly like one), and
+//   answered in a batch-response Bundle in entry order.
+// - transaction: all or nothing. Its writes go to the FHIR service, whose
+//   coordinator runs them atomically (actors/fhir/transaction.hpp); its reads
+//   (GET, HEAD) run here once the writes are stored, so they see them.
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -9,9 +12,13 @@
 #include <simdjson.h>
 
 #include "actors/directory.hpp"
+#include "actors/edge/fhir_send.hpp"
 #include "actors/edge/router.hpp"
+#include "protocols/fhir/bundle_request.hpp"
+#include "protocols/fhir/instant.hpp"
 #include "protocols/fhir/json_text.hpp"
 #include "protocols/fhir/outcome.hpp"
+#include "protocols/fhir/resource_types.hpp"
 #include "protocols/http/query.hpp"
 #include "protocols/http/status_map.hpp"
 
@@ -20,68 +27,54 @@ namespace atrium::actors {
 namespace {
 
 constexpr std::string_view fhir_json = "application/fhir+json; charset=utf-8";
-/// More entries than this are refused as a whole (Azure's default limit).
-constexpr std::size_t max_entries = 500;
 
-/// One entry's request, as the routes take it; or the reason it is not one.
-struct entry_request {
-  http::request request;
-  std::optional<status> refused;
-};
-
-std::string text(simdjson::dom::object o, std::string_view key) {
-  std::string_view s;
-  return o.at_key(key).get_string().get(s) == simdjson::SUCCESS ? std::string{s} : std::string{};
-}
-
-entry_request entry_of(simdjson::dom::element entry, std::string_view raw_entry,
-                       const service_info& svc, const http::request& outer) {
-  entry_request out;
-  auto refuse = [&](std::string why) {
-    out.refused = status{errc::invalid, std::move(why), "Bundle.entry.request"};
-    return out;
-  };
-  simdjson::dom::object request;
-  if (entry["request"].get_object().get(request) != simdjson::SUCCESS)
-    return refuse("the entry has no request");
-  auto method = text(request, "method");
-  auto url = text(request, "url");
-  if (method != "GET" && method != "POST" && method != "PUT" && method != "DELETE" &&
-      method != "PATCH" && method != "HEAD")
-    return refuse("request.method '" + method + "' is not GET, HEAD, POST, PUT, PATCH or DELETE");
-  if (url.empty() || url.front() == '/' || url.find("://") != std::string::npos)
-    return refuse("request.url must be relative to the service base ('Patient/123'), not '" +
-                  url + "'");
-  auto& r = out.request;
-  r.method = method == "HEAD" ? "GET" : method;
-  r.target = "/" + svc.workspace + "/" + svc.name + "/" + url;
+/// An entry's request as the routes take it.
+result<http::request> http_request_of(const fhir::bundle_entry_request& e,
+                                      const service_info& svc, const http::request& outer) {
+  if (e.refused)
+    return *e.refused;
+  http::request r;
+  r.method = e.method == "HEAD" ? "GET" : e.method;
+  r.target = "/" + svc.workspace + "/" + svc.name + "/" + e.url;
   if (auto host = outer.header("host")) r.headers.emplace_back("host", std::string{*host});
-  for (auto [field, header] : {std::pair{"ifMatch", "if-match"},
-                               std::pair{"ifNoneExist", "if-none-exist"},
-                               std::pair{"ifNoneMatch", "if-none-match"},
-                               std::pair{"ifModifiedSince", "if-modified-since"}})
-    if (auto v = text(request, field); !v.empty()) r.headers.emplace_back(header, v);
-  // The resource as written (decimals keep their digits), when there is one.
-  for (auto m : fhir::raw_members(raw_entry))
-    if (m.key == "resource") r.body = std::string{m.value};
-  if (!r.body.empty())
-    r.headers.emplace_back("content-type", method == "PATCH" ? "application/json-patch+json"
-                                                              : "application/fhir+json");
-  return out;
+  for (auto [value, header] : {std::pair{&e.if_match, "if-match"},
+                               std::pair{&e.if_none_exist, "if-none-exist"},
+                               std::pair{&e.if_none_match, "if-none-match"},
+                               std::pair{&e.if_modified_since, "if-modified-since"}})
+    if (!value->empty()) r.headers.emplace_back(header, *value);
+  if (e.method == "PATCH") {
+    auto patch = fhir::patch_of(e);
+    if (!patch)
+      return patch.error();
+    r.headers.emplace_back("content-type", patch->content_type);
+    r.body = std::move(patch->body);
+  } else if (!e.resource.empty()) {
+    r.headers.emplace_back("content-type", "application/fhir+json");
+    r.body = e.resource;
+  }
+  return r;
 }
 
-/// A batch-response entry for one answer.
+void append_member(std::string& out, std::string_view name, std::string_view value) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  fhir::append_json_string(out, value);
+}
+
+std::string status_line(unsigned status) {
+  return std::to_string(status) + " " + http::reason_phrase(status);
+}
+
+/// A batch- or transaction-response entry for an answer the routes gave.
 std::string response_entry(const http::response& res) {
   std::string out = R"({"response":{"status":)";
-  fhir::append_json_string(out, std::to_string(res.status) + " " + http::reason_phrase(res.status));
+  fhir::append_json_string(out, status_line(res.status));
   for (const auto& [name, value] : res.headers) {
-    if (name == "Location") {
-      out += R"(,"location":)";
-      fhir::append_json_string(out, value);
-    } else if (name == "ETag") {
-      out += R"(,"etag":)";
-      fhir::append_json_string(out, value);
-    }
+    if (name == "Location")
+      append_member(out, "location", value);
+    else if (name == "ETag")
+      append_member(out, "etag", value);
   }
   const bool json_body = !res.body.empty() && res.body.front() == '{';
   simdjson::dom::parser parser;
@@ -89,10 +82,8 @@ std::string response_entry(const http::response& res) {
   simdjson::dom::element root;
   std::string_view last_updated;
   if (json_body && parser.parse(padded).get(root) == simdjson::SUCCESS &&
-      root.at_pointer("/meta/lastUpdated").get_string().get(last_updated) == simdjson::SUCCESS) {
-    out += R"(,"lastModified":)";
-    fhir::append_json_string(out, last_updated);
-  }
+      root.at_pointer("/meta/lastUpdated").get_string().get(last_updated) == simdjson::SUCCESS)
+    append_member(out, "lastModified", last_updated);
   if (json_body && res.status >= 400) {
     out += R"(,"outcome":)";
     out += res.body;
@@ -106,92 +97,137 @@ std::string response_entry(const http::response& res) {
   return out;
 }
 
-/// What the entries' answers are collected in; the last one to arrive sends
-/// the Bundle. Answers come on any io thread.
-struct batch {
+/// A transaction-response entry for a write the coordinator stored.
+std::string response_entry(const bundle_entry_result& r, const std::string& base, bool minimal) {
+  std::string out = R"({"response":{"status":)";
+  fhir::append_json_string(out, status_line(r.status));
+  const auto& rec = r.record;
+  if (r.status != 204)
+    append_member(out, "location", base + "/" + std::string{fhir::resource_type_name(r.type)} +
+                                     "/" + r.id + "/_history/" + std::to_string(rec.version));
+  if (rec.version != 0) {
+    append_member(out, "etag", "W/\"" + std::to_string(rec.version) + "\"");
+    append_member(out, "lastModified", fhir::format_instant(rec.last_updated_micros));
+  }
+  out += '}';
+  if (!minimal && !rec.json.empty()) {
+    out += R"(,"resource":)";
+    out += rec.json;
+  }
+  out += '}';
+  return out;
+}
+
+/// The entries' answers, collected until the last arrives; then the Bundle
+/// is sent. Answers come on any io thread.
+struct collected_entries {
+  std::string bundle_type; // batch-response, transaction-response
   std::vector<std::string> entries;
   std::atomic<std::size_t> remaining{0};
   http::responder respond;
 
-  void answer(std::size_t i, const http::response& res) {
-    entries[i] = response_entry(res);
+  void answer(std::size_t i, std::string entry) {
+    entries[i] = std::move(entry);
+    done_one();
+  }
+
+  void done_one() {
     if (remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    std::string body = R"({"resourceType":"Bundle","type":"batch-response","entry":[)";
+    std::string body = R"({"resourceType":"Bundle","type":")" + bundle_type + R"(","entry":[)";
     for (std::size_t k = 0; k < entries.size(); ++k) body += (k ? "," : "") + entries[k];
     body += "]}";
     respond({200, std::string{fhir_json}, std::move(body), {}});
   }
 };
 
+/// Runs entry `e` through the routes; its answer goes to slot `i`.
+void run_entry(edge_context& ctx, const service_info& svc, const http::request& outer,
+               const fhir::bundle_entry_request& e, std::size_t i,
+               const std::shared_ptr<collected_entries>& out) {
+  auto r = http_request_of(e, svc, outer);
+  if (!r)
+    return out->answer(i, response_entry(fhir_error(r.error())));
+  auto [path, query] = http::split_target(r->target);
+  auto segments = http::split_path(path);
+  if (!segments || segments->size() < 3)
+    return out->answer(i, response_entry(fhir_error({errc::invalid,
+                                                     "request.url names no resource type"})));
+  serve_fhir(ctx, svc, std::span{*segments}.subspan(2), std::move(*r),
+             [out, i](http::response res) { out->answer(i, response_entry(res)); });
+}
+
+void serve_batch(edge_context& ctx, const service_info& svc, const http::request& req,
+                 fhir::bundle_request&& bundle, http::responder respond) {
+  auto out = std::make_shared<collected_entries>();
+  out->bundle_type = "batch-response";
+  out->entries.resize(bundle.entries.size());
+  out->remaining = bundle.entries.size() + 1; // +1: this loop
+  out->respond = std::move(respond);
+  for (std::size_t i = 0; i < bundle.entries.size(); ++i)
+    run_entry(ctx, svc, req, bundle.entries[i], i, out);
+  out->done_one();
+}
+
+void serve_transaction(edge_context& ctx, const service_info& svc, http::request&& req,
+                       fhir::bundle_request&& bundle, http::responder respond) {
+  auto host = req.header("host");
+  auto base = "http://" + std::string{host ? *host : "localhost"} + "/" + svc.workspace + "/" +
+              svc.name;
+  auto prefer = req.header("prefer");
+  const bool minimal = prefer && prefer->find("return=minimal") != std::string_view::npos;
+  fhir_request r;
+  r.op = fhir_op::transaction;
+  for (const auto& e : bundle.entries)
+    if (e.is_conditional()) r.op = fhir_op::conditional_transaction;
+  r.service = svc.id;
+  r.head = std::move(req.body);
+  req.body.clear();
+  // The writes' reply, and then the reads, become the response: the
+  // renderer keeps the reply for the responder, which runs the reads.
+  auto reply = std::make_shared<std::optional<fhir_reply>>();
+  auto render = [reply](fhir_reply&& rep) {
+    if (!rep.status.ok())
+      return fhir_error(rep.status.to_status());
+    *reply = std::move(rep);
+    return http::response{};
+  };
+  auto finish = [&ctx, svc, req = std::move(req), bundle = std::move(bundle), base, minimal,
+                 reply, respond = std::move(respond)](http::response res) mutable {
+    if (!*reply)
+      return respond(std::move(res));
+    auto out = std::make_shared<collected_entries>();
+    out->bundle_type = "transaction-response";
+    out->entries.resize(bundle.entries.size());
+    out->remaining = bundle.entries.size() + 1; // +1: this loop
+    out->respond = std::move(respond);
+    auto& written = (*reply)->entries;
+    for (std::size_t i = 0; i < bundle.entries.size(); ++i) {
+      if (i < written.size() && written[i].status != 0)
+        out->answer(i, response_entry(written[i], base, minimal));
+      else
+        run_entry(ctx, svc, req, bundle.entries[i], i, out);
+    }
+    out->done_one();
+  };
+  send_fhir(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(render),
+            std::move(finish));
+}
+
 } // namespace
 
 void serve_fhir_bundle(edge_context& ctx, const service_info& svc, http::request&& req,
                        http::responder respond) {
-  simdjson::dom::parser parser;
-  simdjson::padded_string padded(req.body);
-  simdjson::dom::element root;
-  if (parser.parse(padded).get(root) != simdjson::SUCCESS)
-    return respond(fhir_error({errc::invalid, "the body is not JSON"}));
-  std::string_view resource_type, type;
-  if (root["resourceType"].get_string().get(resource_type) != simdjson::SUCCESS ||
-      resource_type != "Bundle")
-    return respond(fhir_error({errc::invalid, "POST to the service base takes a Bundle",
-                               "resourceType"}));
-  if (root["type"].get_string().get(type) != simdjson::SUCCESS)
-    type = {};
-  if (type == "transaction")
-    return respond(fhir_error({errc::not_implemented,
-                               "transaction bundles (all or nothing) are not implemented yet; "
-                               "batch bundles are"}));
-  if (type != "batch")
-    return respond(fhir_error({errc::invalid, "a Bundle posted to the service base must be of "
-                                              "type batch or transaction, not '" +
-                                                std::string{type} + "'",
-                               "Bundle.type"}));
-  simdjson::dom::array entries;
-  if (root["entry"].get_array().get(entries) != simdjson::SUCCESS || entries.size() == 0)
-    return respond({200, std::string{fhir_json},
-                    R"({"resourceType":"Bundle","type":"batch-response","entry":[]})", {}});
-  if (entries.size() > max_entries)
-    return respond(fhir_error({errc::invalid, "a batch holds at most " +
-                                                std::to_string(max_entries) + " entries",
-                               "Bundle.entry"}));
-  // Raw entry texts, for resources as written.
-  std::string minified(req.body.size(), '\0');
-  std::size_t length = 0;
-  if (simdjson::minify(req.body.data(), req.body.size(), minified.data(), length) !=
-      simdjson::SUCCESS)
-    return respond(fhir_error({errc::invalid, "the body is not JSON"}));
-  minified.resize(length);
-  std::vector<std::string_view> raw_entries;
-  for (auto m : fhir::raw_members(minified))
-    if (m.key == "entry") raw_entries = fhir::raw_elements(m.value);
-
-  auto b = std::make_shared<batch>();
-  b->entries.resize(entries.size());
-  b->remaining = entries.size();
-  b->respond = std::move(respond);
-  std::vector<entry_request> requests;
-  std::size_t i = 0;
-  for (auto e : entries) {
-    requests.push_back(entry_of(e, i < raw_entries.size() ? raw_entries[i] : "{}", svc, req));
-    ++i;
-  }
-  for (i = 0; i < requests.size(); ++i) {
-    auto& r = requests[i];
-    if (r.refused) {
-      b->answer(i, fhir_error(*r.refused));
-      continue;
-    }
-    auto [path, query] = http::split_target(r.request.target);
-    auto segments = http::split_path(path);
-    if (!segments || segments->size() < 3) {
-      b->answer(i, fhir_error({errc::invalid, "request.url names no resource type"}));
-      continue;
-    }
-    serve_fhir(ctx, svc, std::span{*segments}.subspan(2), std::move(r.request),
-               [b, i](http::response res) { b->answer(i, res); });
-  }
+  auto bundle = fhir::parse_bundle_request(req.body, ctx.max_bundle_entries);
+  if (!bundle)
+    return respond(fhir_error(bundle.error()));
+  if (bundle->type == "batch")
+    return serve_batch(ctx, svc, req, std::move(*bundle), std::move(respond));
+  if (bundle->type == "transaction")
+    return serve_transaction(ctx, svc, std::move(req), std::move(*bundle), std::move(respond));
+  return respond(fhir_error({errc::invalid,
+                             "a Bundle posted to the service base must be of type batch or "
+                             "transaction, not '" + bundle->type + "'",
+                             "Bundle.type"}));
 }
 
 } // namespace atrium::actors

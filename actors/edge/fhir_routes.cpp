@@ -42,7 +42,8 @@ constexpr fhir::capabilities build_capabilities{.search = true,
                                                 .conditional_update = true,
                                                 .conditional_delete = true,
                                                 .patch = true,
-                                                .batch = true};
+                                                .batch = true,
+                                                .transaction = true};
 
 enum class prefer_return { representation, minimal, outcome };
 
@@ -178,16 +179,9 @@ result<std::uint64_t> parse_if_match(const http::request& req) {
   auto h = req.header("if-match");
   if (!h)
     return std::uint64_t{0};
-  std::string_view v = *h;
-  if (v.starts_with("W/"))
-    v.remove_prefix(2);
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
-    v = v.substr(1, v.size() - 2);
-  std::uint64_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc{} || p != v.data() + v.size() || n == 0)
-    return error(errc::invalid, "If-Match must be a version ETag such as W/\"1\"", "If-Match");
-  return n;
+  if (auto v = fhir::parse_version_etag(*h))
+    return *v;
+  return error(errc::invalid, "If-Match must be a version ETag such as W/\"1\"", "If-Match");
 }
 
 result<history_query> parse_history(const http::query_params& q) {
@@ -238,28 +232,6 @@ status add_index_entries(edge_context& ctx, const service_info& svc, fhir_reques
   r.index = std::move(*entries);
   r.index_registry = params->write->uid();
   return status::ok();
-}
-
-/// A SearchParameter must be usable as a custom parameter when it is
-/// written (so $reindex never meets a broken one), and none may change while
-/// a $reindex job runs: the job activates the set it found when it started.
-status check_search_parameter_write(edge_context& ctx, const service_info& svc,
-                                    std::string_view type_name, const std::string* body) {
-  if (type_name != "SearchParameter")
-    return status::ok();
-  const auto params = ctx.params->get(svc.id);
-  if (!params->running_job.empty())
-    return {errc::conflict,
-            "SearchParameters cannot change while $reindex job " + params->running_job +
-              " runs; retry when it is done (_operations/reindex/" + params->running_job + ")"};
-  if (!body)
-    return status::ok();
-  auto p = fhir::search::param_registry::parse_param(*body);
-  if (!p)
-    return p.error();
-  if (p->retired)
-    return status::ok();
-  return fhir::search::check_custom_param(fhir::search::param_registry::r4(), *p);
 }
 
 status check_json_body(const http::request& req) {
@@ -408,7 +380,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       return serve_fhir_search(ctx, svc, r.type, rest[0], c.base, std::move(req),
                                std::move(respond));
     if (req.method == "DELETE") { // conditional delete: DELETE {type}?criteria
-      if (auto s = check_search_parameter_write(ctx, svc, rest[0], nullptr); !s)
+      if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], nullptr); !s)
         return respond(fhir_error(s));
       r.op = fhir_op::conditional_delete;
       c.op = fhir_op::erase;
@@ -428,14 +400,14 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     if (req.method == "PATCH") { // conditional patch: PATCH {type}?criteria
       if (auto refused = refuse_patch_media(req))
         return respond(std::move(*refused));
-      if (auto s = check_search_parameter_write(ctx, svc, rest[0], nullptr); !s)
+      if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], nullptr); !s)
         return respond(fhir_error(s));
       return conditional_write(fhir_op::conditional_patch);
     }
     if (req.method == "PUT") { // conditional update: PUT {type}?criteria
       if (auto s = check_json_body(req); !s)
         return respond(fhir_error(s));
-      if (auto s = check_search_parameter_write(ctx, svc, rest[0], &req.body); !s)
+      if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], &req.body); !s)
         return respond(fhir_error(s));
       // Checked here; prepared again by the service once the id is known.
       if (auto checked = fhir::prepare_resource(req.body, rest[0], "x", fhir::id_rule::replace);
@@ -447,7 +419,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       return respond(method_not_allowed(req, "GET, POST, PUT, PATCH, DELETE"));
     if (auto s = check_json_body(req); !s)
       return respond(fhir_error(s));
-    if (auto s = check_search_parameter_write(ctx, svc, rest[0], &req.body); !s)
+    if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], &req.body); !s)
       return respond(fhir_error(s));
     auto prefer = parse_prefer(req);
     auto id = fhir::new_resource_id();
@@ -505,7 +477,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       auto prepared = fhir::prepare_resource(req.body, rest[0], r.id, fhir::id_rule::must_match);
       if (!prepared)
         return respond(fhir_error(prepared.error()));
-      if (auto s = check_search_parameter_write(ctx, svc, rest[0], &req.body); !s)
+      if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], &req.body); !s)
         return respond(fhir_error(s));
       if (auto s = add_index_entries(ctx, svc, r, req.body); !s)
         return respond(fhir_error(s));
@@ -514,7 +486,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       r.tail = std::move(prepared->tail);
       c.prefer = parse_prefer(req);
     } else if (req.method == "DELETE") {
-      if (auto s = check_search_parameter_write(ctx, svc, rest[0], nullptr); !s)
+      if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], nullptr); !s)
         return respond(fhir_error(s));
       r.op = c.op = fhir_op::erase;
       if (auto hard = http::find_param(*query, "hardDelete"); hard && *hard == "true")
@@ -523,7 +495,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       if (auto refused = refuse_patch_media(req))
         return respond(std::move(*refused));
       // A patched SearchParameter is checked when a $reindex activates it.
-      if (auto s = check_search_parameter_write(ctx, svc, rest[0], nullptr); !s)
+      if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], nullptr); !s)
         return respond(fhir_error(s));
       r.op = fhir_op::patch;
       c.op = fhir_op::update; // answered like an update

@@ -31,6 +31,8 @@ struct edge_context {
   const storage::store* db = nullptr;
   /// Each FHIR service's search parameters.
   param_catalog* params = nullptr;
+  /// Most entries a batch or transaction Bundle may hold.
+  std::size_t max_bundle_entries = 500;
 
   const caf::actor& gateway() {
     return gateways[next_gateway.fetch_add(1, std::memory_order_relaxed) % gateways.size()];

@@ -27,42 +27,8 @@ namespace {
 namespace fs = fhir::search;
 using self_ptr = fhir_actor::stateful_pointer<fhir_service_state>;
 
-/// The ids of up to `limit` resources of `type` matching `criteria` (a
-/// search query string); two tell none, one and several apart. Criteria with
-/// a parameter the server does not know are refused: ignoring it would
-/// widen the match.
-result<std::vector<std::string>> matches(const node_context& ctx, std::uint32_t service,
-                                         std::uint16_t type, const std::string& criteria,
-                                         std::uint32_t limit = 2) {
-  auto params = http::parse_query(criteria);
-  if (!params)
-    return status{errc::invalid, "the condition has a malformed escape"};
-  if (params->empty())
-    return status{errc::invalid, "a conditional interaction needs search criteria"};
-  auto q = fs::parse_query(*params);
-  if (!q)
-    return q.error();
-  const auto type_name = fhir::resource_type_name(type);
-  const auto registries = ctx.params->get(service);
-  if (auto s = fs::bind_query(*q, type_name, *registries->search); !s)
-    return s;
-  if (!q->problems.empty())
-    return status{errc::invalid, "the condition cannot be used: " + q->problems.front()};
-  q->count = limit;
-  auto view = ctx.db->view();
-  search::exec_context ec{*view, service, *registries->search};
-  auto page = search::run_search(ec, type_name, *q);
-  if (!page)
-    return page.error();
-  std::vector<std::string> ids;
-  for (auto& h : page->hits)
-    if (!h.included)
-      ids.push_back(std::move(h.id));
-  return ids;
-}
+} // namespace
 
-/// The "id" of a resource body, "" when it has none (the edge checked the
-/// body parses).
 std::string body_id_of(std::string_view body) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(body);
@@ -73,6 +39,8 @@ std::string body_id_of(std::string_view body) {
     return {};
   return std::string{id};
 }
+
+namespace {
 
 /// Sends `req` to the partition that owns it and handles nothing else until
 /// it answers (await), so the next conditional search sees this write.
@@ -120,11 +88,41 @@ std::optional<std::uint32_t> delete_count(const std::string& criteria) {
 
 } // namespace
 
+result<std::vector<std::string>> match_criteria(const node_context& ctx, std::uint32_t service,
+                                                std::uint16_t type, const std::string& criteria,
+                                                std::uint32_t limit) {
+  auto params = http::parse_query(criteria);
+  if (!params)
+    return status{errc::invalid, "the condition has a malformed escape"};
+  if (params->empty())
+    return status{errc::invalid, "a conditional interaction needs search criteria"};
+  auto q = fs::parse_query(*params);
+  if (!q)
+    return q.error();
+  const auto type_name = fhir::resource_type_name(type);
+  const auto registries = ctx.params->get(service);
+  if (auto s = fs::bind_query(*q, type_name, *registries->search); !s)
+    return s;
+  if (!q->problems.empty())
+    return status{errc::invalid, "the condition cannot be used: " + q->problems.front()};
+  q->count = limit;
+  auto view = ctx.db->view();
+  search::exec_context ec{*view, service, *registries->search};
+  auto page = search::run_search(ec, type_name, *q);
+  if (!page)
+    return page.error();
+  std::vector<std::string> ids;
+  for (auto& h : page->hits)
+    if (!h.included)
+      ids.push_back(std::move(h.id));
+  return ids;
+}
+
 void run_conditional(self_ptr self, fhir_request& req, fhir_callback reply) {
   auto& st = self->state;
   if (req.op == fhir_op::conditional_delete) {
     if (auto n = delete_count(req.query)) { // "multiple": every match, up to n
-      auto found = matches(*st.ctx, st.service, req.type, req.query, *n);
+      auto found = match_criteria(*st.ctx, st.service, req.type, req.query, *n);
       if (!found)
         return reply(error_reply(found.error().code(), found.error().message(),
                                  found.error().where()));
@@ -132,7 +130,7 @@ void run_conditional(self_ptr self, fhir_request& req, fhir_callback reply) {
       return delete_each(self, std::move(req), std::move(*found), 0, std::move(reply));
     }
   }
-  auto found = matches(*st.ctx, st.service, req.type, req.query);
+  auto found = match_criteria(*st.ctx, st.service, req.type, req.query);
   if (!found)
     return reply(error_reply(found.error().code(), found.error().message(), found.error().where()));
   const auto what = std::string{fhir::resource_type_name(req.type)} + "?" + req.query;

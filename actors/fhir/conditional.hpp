@@ -8,6 +8,18 @@
 namespace atrium::actors {
 
 struct fhir_service_state;
+struct node_context;
+
+/// The ids of up to `limit` resources of `type` matching `criteria` (a
+/// search query string); a limit of two tells none, one and several apart.
+/// Criteria with a parameter the server does not know are refused: ignoring
+/// it would widen the match.
+result<std::vector<std::string>> match_criteria(const node_context& ctx, std::uint32_t service,
+                                                std::uint16_t type, const std::string& criteria,
+                                                std::uint32_t limit = 2);
+
+/// The "id" of a resource body, "" when it has none or does not parse.
+std::string body_id_of(std::string_view body);
 
 /// Handles a conditional_* request in the service actor `self`.
 void run_conditional(fhir_actor::stateful_pointer<fhir_service_state> self, fhir_request& req,

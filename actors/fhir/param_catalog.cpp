@@ -104,4 +104,23 @@ void param_catalog::set(std::uint32_t service, service_params params) {
   services_.insert_or_assign(service, std::move(p));
 }
 
+status check_search_parameter_write(param_catalog& catalog, std::uint32_t service,
+                                    std::string_view type_name, const std::string* body) {
+  if (type_name != "SearchParameter")
+    return status::ok();
+  const auto params = catalog.get(service);
+  if (!params->running_job.empty())
+    return {errc::conflict,
+            "SearchParameters cannot change while $reindex job " + params->running_job +
+              " runs; retry when it is done (_operations/reindex/" + params->running_job + ")"};
+  if (!body)
+    return status::ok();
+  auto p = fhir::search::param_registry::parse_param(*body);
+  if (!p)
+    return p.error();
+  if (p->retired)
+    return status::ok();
+  return fhir::search::check_custom_param(fhir::search::param_registry::r4(), *p);
+}
+
 } // namespace atrium::actors

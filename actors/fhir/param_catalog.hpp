@@ -67,4 +67,12 @@ result<std::vector<storage::index::entry>> write_entries(const service_params& p
                                                          std::uint16_t type, std::string_view id,
                                                          std::string_view json);
 
+/// Checks a write of a resource of `type_name` (`body`: the resource; null
+/// for a delete or patch): a SearchParameter must be usable as a custom
+/// parameter when it is written (so $reindex never meets a broken one), and
+/// none may change while a $reindex job runs (the job activates the set it
+/// found when it started). Other types pass.
+status check_search_parameter_write(param_catalog& catalog, std::uint32_t service,
+                                    std::string_view type_name, const std::string* body);
+
 } // namespace atrium::actors

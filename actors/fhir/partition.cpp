@@ -134,6 +134,17 @@ void write_batch(self_ptr self, std::vector<storage::write_op> ops,
           });
 }
 
+/// Runs the requests that waited for `id` to be free, in arrival order.
+void wake(self_ptr self, const std::string& id) {
+  auto it = self->state.waiting.find(id);
+  if (it == self->state.waiting.end())
+    return;
+  auto waiters = std::move(it->second);
+  self->state.waiting.erase(it);
+  for (auto& run : waiters)
+    run();
+}
+
 /// Records that a write of `id` is on its way to the writer; the returned
 /// function ends that once the writer has answered.
 std::function<void()> mark_in_flight(self_ptr self, const std::string& id,
@@ -144,52 +155,77 @@ std::function<void()> mark_in_flight(self_ptr self, const std::string& id,
   slot.count = count;
   return [self, id] {
     auto it = self->state.pending.find(id);
-    if (it != self->state.pending.end() && --it->second.count == 0)
+    if (it != self->state.pending.end() && --it->second.count == 0) {
       self->state.pending.erase(it);
+      wake(self, id);
+    }
   };
 }
 
 void reindex(self_ptr self, const fhir_request& req, fhir_callback reply);
 
-/// Sends a new version to the writer; answers once it is durable.
-void commit(self_ptr self, const std::string& id, storage::resource_record rec,
-            bool created, const current_version& previous, std::vector<ix::entry> index,
-            std::uint64_t registry, fhir_callback reply) {
-  auto& st = self->state;
-  auto svc = st.key.service;
-  auto type = st.key.type;
+/// A version about to be written, checked against the current one.
+struct new_version {
+  storage::resource_record rec;
+  bool created = false;
+  bool unchanged = false; // a delete of what is absent or deleted: no write
+  current_version previous;
+  std::vector<ix::entry> index;
+  std::uint64_t registry = 0; // uid of the registry `index` comes from
+};
+
+/// The writes that store `v` of `id` and replace the previous version's
+/// index entries; `index_keys` gets the new version's manifest.
+std::vector<storage::write_op> version_ops(const partition_key& k, const std::string& id,
+                                           new_version& v,
+                                           std::vector<std::string>& index_keys) {
+  const auto& rec = v.rec;
   std::vector<storage::write_op> ops;
-  ops.reserve(6 + previous.index_keys.size() + 2 * index.size());
-  auto index_keys = append_index_ops(ops, st.key, id, previous.index_keys, std::move(index),
-                                     rec.deleted(), rec.last_updated_micros);
+  ops.reserve(6 + v.previous.index_keys.size() + 2 * v.index.size());
+  index_keys = append_index_ops(ops, k, id, v.previous.index_keys, std::move(v.index),
+                                rec.deleted(), rec.last_updated_micros);
   auto encoded = storage::encode_record(rec);
   ops.push_back({storage::column::resources, false, false,
-                 keys::resource(svc, type, id), encoded});
+                 keys::resource(k.service, k.type, id), encoded});
   ops.push_back({storage::column::history, false, false,
-                 keys::version(svc, type, id, rec.version), std::move(encoded)});
+                 keys::version(k.service, k.type, id, rec.version), std::move(encoded)});
   ops.push_back({storage::column::changes, false, false,
-                 keys::system_change(svc, rec.last_updated_micros, type, id, rec.version), {}});
+                 keys::system_change(k.service, rec.last_updated_micros, k.type, id, rec.version),
+                 {}});
   ops.push_back({storage::column::changes, false, false,
-                 keys::type_change(svc, type, rec.last_updated_micros, id, rec.version), {}});
+                 keys::type_change(k.service, k.type, rec.last_updated_micros, id, rec.version),
+                 {}});
+  return ops;
+}
 
+/// A durable version of `id` indexed by a registry the service no longer
+/// writes with (a $reindex job switched while it was on its way, and its
+/// walk of the store may have passed it): index it by the current one now.
+void reindex_if_stale(self_ptr self, const std::string& id, std::uint64_t registry) {
+  auto& st = self->state;
+  if (registry == st.ctx->params->get(st.key.service)->write->uid())
+    return;
+  fhir_request again;
+  again.ids.push_back(id);
+  reindex(self, again, [](fhir_reply) {});
+}
+
+/// Sends a new version to the writer; answers once it is durable.
+void commit(self_ptr self, const std::string& id, new_version v, fhir_callback reply) {
+  auto& st = self->state;
+  std::vector<std::string> index_keys;
+  auto ops = version_ops(st.key, id, v, index_keys);
   auto release = mark_in_flight(self, id,
-                                {rec.version, rec.deleted(), std::move(index_keys), 0,
-                                 rec.last_updated_micros, rec.json, registry});
+                                {v.rec.version, v.rec.deleted(), std::move(index_keys), 0,
+                                 v.rec.last_updated_micros, v.rec.json, v.registry});
   write_batch(self, std::move(ops),
-              [self, id, registry, release, created, rec = std::move(rec),
-               reply](reply_status s) mutable {
+              [self, id, registry = v.registry, release, created = v.created,
+               rec = std::move(v.rec), reply](reply_status s) mutable {
                 release();
                 if (!s.ok())
                   return reply(error_reply(s.code, s.message));
-                // A $reindex job switched the registry while this version was
-                // on its way, and its walk of the store may have passed it:
-                // index it by the current one now.
-                if (!rec.deleted() &&
-                    registry != self->state.ctx->params->get(self->state.key.service)->write->uid()) {
-                  fhir_request again;
-                  again.ids.push_back(id);
-                  reindex(self, again, [](fhir_reply) {});
-                }
+                if (!rec.deleted())
+                  reindex_if_stale(self, id, registry);
                 fhir_reply r;
                 r.created = created;
                 r.record = std::move(rec);
@@ -251,93 +287,150 @@ status check_if_match(const fhir_request& req, const current_version& cur,
           "If-Match"};
 }
 
-void write_version(self_ptr self, fhir_request& req, fhir_callback reply) {
-  auto& st = self->state;
-  auto cur = lookup_current(self, req.id);
-  if (!cur)
-    return reply(error_reply(cur.error().code(), cur.error().message()));
-  auto what = label(st.key, req.id);
-  if (auto s = check_if_match(req, *cur, what); !s)
-    return reply(error_reply(s.code(), s.message(), s.where()));
-
-  storage::resource_record rec;
-  rec.version = cur->version + 1;
-  bool created = false;
-  switch (req.op) {
-    case fhir_op::create:
-      if (cur->exists)
-        return reply(error_reply(errc::conflict, what + " already exists"));
-      rec.kind = storage::record_kind::create;
-      created = true;
-      break;
-    case fhir_op::update:
-      rec.kind = storage::record_kind::update;
-      created = !cur->exists || cur->deleted;
-      break;
-    default: // erase
-      if (!cur->exists || cur->deleted) {
-        // Deleting what is absent or already deleted changes nothing.
-        fhir_reply r;
-        r.record.kind = storage::record_kind::erase;
-        r.record.version = cur->version;
-        return reply(std::move(r));
-      }
-      rec.kind = storage::record_kind::erase;
-      break;
-  }
-  rec.last_updated_micros = st.ctx->clock.now_micros();
-  if (rec.kind != storage::record_kind::erase) {
-    rec.json = fhir::render_resource(
-      fhir::resource_template{{}, req.id, std::move(req.head), std::move(req.tail)},
-      rec.version, rec.last_updated_micros);
-    // A $reindex job started since the edge extracted the entries: index
-    // by the parameters the service writes with now.
-    const auto params = st.ctx->params->get(st.key.service);
-    if (req.index_registry != params->write->uid()) {
-      auto entries = write_entries(*params, st.key.service, st.key.type, req.id, rec.json);
-      if (!entries)
-        return reply(error_reply(errc::unprocessable,
-                                 "the resource could not be indexed for search: " +
-                                   entries.error().message()));
-      req.index = std::move(*entries);
-      req.index_registry = params->write->uid();
-    }
-  }
-  commit(self, req.id, std::move(rec), created, *cur, std::move(req.index), req.index_registry,
-         std::move(reply));
-}
-
 /// PATCH: the patch applied to the current version here, where writes of
-/// the resource are serialised (so no retry loop and no lost update), then
-/// stored as an update that is checked like any other.
-void patch_version(self_ptr self, fhir_request& req, fhir_callback reply) {
+/// the resource are serialised (so no retry loop and no lost update), and
+/// `req` turned into the update that stores the result, checked like any
+/// other.
+status patch_to_update(self_ptr self, fhir_request& req) {
   auto& st = self->state;
   auto cur = lookup_current(self, req.id, /*with_json=*/true);
   if (!cur)
-    return reply(error_reply(cur.error().code(), cur.error().message()));
+    return cur.error();
   auto what = label(st.key, req.id);
   if (!cur->exists)
-    return reply(error_reply(errc::not_found, what + " does not exist"));
+    return {errc::not_found, what + " does not exist"};
   if (cur->deleted)
-    return reply(error_reply(errc::gone, what + " was deleted"));
+    return {errc::gone, what + " was deleted"};
   if (auto s = check_if_match(req, *cur, what); !s)
-    return reply(error_reply(s.code(), s.message(), s.where()));
+    return s;
   auto patched = fhir::apply_json_patch(cur->json, req.head);
   if (!patched)
-    return reply(error_reply(patched.error().code(), patched.error().message()));
+    return patched.error();
   auto type_name = fhir::resource_type_name(st.key.type);
   auto t = fhir::prepare_resource(*patched, type_name, req.id, fhir::id_rule::must_match);
   if (!t)
-    return reply(error_reply(errc::unprocessable,
-                             "the patched resource is not valid: " + t.error().message(),
-                             t.error().where()));
-  req.op = fhir_op::update;
+    return {errc::unprocessable, "the patched resource is not valid: " + t.error().message(),
+            t.error().where()};
   req.if_match = cur->version; // what was patched is what is replaced
   req.head = std::move(t->head);
   req.tail = std::move(t->tail);
   req.index.clear();
-  req.index_registry = 0; // extracted by write_version, by the service's registries
-  write_version(self, req, std::move(reply));
+  req.index_registry = 0; // extracted by next_version, by the service's registries
+  return status::ok();
+}
+
+/// The version that write `op` (create, update, erase or patch) of `req`
+/// makes, checked against the current one; its resource rendered and
+/// indexed.
+result<new_version> next_version(self_ptr self, fhir_request& req, fhir_op op) {
+  auto& st = self->state;
+  if (op == fhir_op::patch) {
+    if (auto s = patch_to_update(self, req); !s)
+      return s;
+    op = fhir_op::update;
+  }
+  auto cur = lookup_current(self, req.id);
+  if (!cur)
+    return cur.error();
+  auto what = label(st.key, req.id);
+  if (auto s = check_if_match(req, *cur, what); !s)
+    return s;
+  new_version v;
+  auto& rec = v.rec;
+  rec.version = cur->version + 1;
+  switch (op) {
+    case fhir_op::create:
+      if (cur->exists)
+        return status{errc::conflict, what + " already exists"};
+      rec.kind = storage::record_kind::create;
+      v.created = true;
+      break;
+    case fhir_op::update:
+      rec.kind = storage::record_kind::update;
+      v.created = !cur->exists || cur->deleted;
+      break;
+    default: // erase
+      rec.kind = storage::record_kind::erase;
+      if (!cur->exists || cur->deleted) {
+        // Deleting what is absent or already deleted changes nothing.
+        rec.version = cur->version;
+        v.unchanged = true;
+        return v;
+      }
+      break;
+  }
+  rec.last_updated_micros = st.ctx->clock.now_micros();
+  v.previous = std::move(*cur);
+  if (rec.kind == storage::record_kind::erase)
+    return v;
+  rec.json = fhir::render_resource(
+    fhir::resource_template{{}, req.id, std::move(req.head), std::move(req.tail)}, rec.version,
+    rec.last_updated_micros);
+  // A $reindex job started since the edge extracted the entries (or they
+  // were never extracted): index by the parameters the service writes with.
+  const auto params = st.ctx->params->get(st.key.service);
+  if (req.index_registry != params->write->uid()) {
+    auto entries = write_entries(*params, st.key.service, st.key.type, req.id, rec.json);
+    if (!entries)
+      return status{errc::unprocessable,
+                    "the resource could not be indexed for search: " + entries.error().message()};
+    req.index = std::move(*entries);
+    req.index_registry = params->write->uid();
+  }
+  v.index = std::move(req.index);
+  v.registry = req.index_registry;
+  return v;
+}
+
+void write_version(self_ptr self, fhir_request& req, fhir_callback reply) {
+  auto v = next_version(self, req, req.op);
+  if (!v)
+    return reply(error_reply(v.error().code(), v.error().message(), v.error().where()));
+  if (v->unchanged) {
+    fhir_reply r;
+    r.record = std::move(v->rec);
+    return reply(std::move(r));
+  }
+  commit(self, req.id, std::move(*v), std::move(reply));
+}
+
+// ---- transactions (actors/fhir/transaction.hpp) ----
+
+/// Prepares one write of a transaction: checked and rendered like any
+/// write, but handed back as ops for the coordinator's batch, with the id
+/// held until it commits or aborts.
+void tx_prepare(self_ptr self, fhir_request& req, fhir_callback reply) {
+  auto v = next_version(self, req, req.write);
+  if (!v)
+    return reply(error_reply(v.error().code(), v.error().message(), v.error().where()));
+  fhir_reply r;
+  r.created = v->created;
+  if (!v->unchanged) {
+    std::vector<std::string> index_keys;
+    r.ops = version_ops(self->state.key, req.id, *v, index_keys);
+    auto& slot = self->state.pending[req.id];
+    slot = {v->rec.version, v->rec.deleted(), std::move(index_keys), 1,
+            v->rec.last_updated_micros, v->rec.json, v->registry, req.transaction};
+  }
+  r.record = std::move(v->rec);
+  reply(std::move(r));
+}
+
+/// Ends transaction `req.transaction`'s hold on `req.ids`: its ops are
+/// durable (commit) or were never written (abort).
+void tx_release(self_ptr self, const fhir_request& req) {
+  auto& st = self->state;
+  for (const auto& id : req.ids) {
+    auto it = st.pending.find(id);
+    if (it == st.pending.end() || it->second.transaction != req.transaction)
+      continue;
+    const bool reindex_now = req.op == fhir_op::tx_commit && !it->second.deleted;
+    const auto registry = it->second.registry;
+    st.pending.erase(it);
+    if (reindex_now)
+      reindex_if_stale(self, id, registry);
+    wake(self, id);
+  }
 }
 
 /// The keys of every stored version of `id` older than `below` (0: all),
@@ -402,10 +495,62 @@ void purge(self_ptr self, fhir_request& req, fhir_callback reply) {
   });
 }
 
+void handle(self_ptr self, fhir_request& req, fhir_callback reply);
+
+/// Whether `req` must wait for an id to be free first; if so it is queued
+/// and handled again once it is. Writes wait while a transaction holds the
+/// id; a transaction's prepare also waits until earlier writes of the id
+/// are durable (its ops go to the store in another batch, maybe through
+/// another writer, and must not overtake them).
+bool wait_for_id(self_ptr self, fhir_request& req, fhir_callback& reply) {
+  auto& st = self->state;
+  const std::string* busy = nullptr;
+  switch (req.op) {
+    case fhir_op::create:
+    case fhir_op::update:
+    case fhir_op::erase:
+    case fhir_op::patch:
+    case fhir_op::hard_erase:
+    case fhir_op::purge_history:
+    case fhir_op::tx_prepare: {
+      auto it = st.pending.find(req.id);
+      if (it == st.pending.end())
+        return false;
+      if (req.op == fhir_op::tx_prepare && it->second.transaction != 0) {
+        // Waiting here could deadlock two transactions that hold what the
+        // other wants: refuse, and the coordinator starts over.
+        reply(error_reply(errc::conflict,
+                          label(st.key, req.id) + " is held by another transaction",
+                          std::string{locked_by_transaction}));
+        return true;
+      }
+      if (req.op == fhir_op::tx_prepare || it->second.transaction != 0)
+        busy = &req.id;
+      break;
+    }
+    case fhir_op::reindex:
+      for (const auto& id : req.ids)
+        if (auto it = st.pending.find(id); it != st.pending.end() && it->second.transaction != 0)
+          busy = &id;
+      break;
+    default:
+      break;
+  }
+  if (!busy)
+    return false;
+  auto id = *busy;
+  st.waiting[id].push_back([self, req = std::move(req), reply = std::move(reply)]() mutable {
+    handle(self, req, std::move(reply));
+  });
+  return true;
+}
+
 /// Every request ends in exactly one call of `reply`: at once for reads,
 /// after the durable write for writes.
 void handle(self_ptr self, fhir_request& req, fhir_callback reply) {
   auto& st = self->state;
+  if (wait_for_id(self, req, reply))
+    return;
   switch (req.op) {
     case fhir_op::read:
       return reply(read_current(*st.ctx->db, st.key.service, st.key.type, req.id));
@@ -414,16 +559,21 @@ void handle(self_ptr self, fhir_request& req, fhir_callback reply) {
     case fhir_op::create:
     case fhir_op::update:
     case fhir_op::erase:
+    case fhir_op::patch:
       return write_version(self, req, std::move(reply));
     case fhir_op::history_instance:
       return reply(instance_history(*st.ctx->db, st.key.service, st.key.type, req));
     case fhir_op::reindex:
       return reindex(self, req, std::move(reply));
-    case fhir_op::patch:
-      return patch_version(self, req, std::move(reply));
     case fhir_op::hard_erase:
     case fhir_op::purge_history:
       return purge(self, req, std::move(reply));
+    case fhir_op::tx_prepare:
+      return tx_prepare(self, req, std::move(reply));
+    case fhir_op::tx_commit:
+    case fhir_op::tx_abort:
+      tx_release(self, req);
+      return reply(fhir_reply{});
     default:
       return reply(error_reply(errc::internal, "operation not handled by a partition"));
   }

@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -33,12 +34,22 @@ struct partition_state {
     std::int64_t last_updated_micros = 0;
     std::string json;
     std::uint64_t registry = 0; // uid of the registry index_keys come from
+    /// Not 0: a transaction prepared this version and holds the id until it
+    /// commits or aborts; other writes of the id wait for that.
+    std::uint64_t transaction = 0;
   };
 
   node_context* ctx = nullptr;
   partition_key key;
   std::unordered_map<std::string, in_flight> pending;
+  /// Requests waiting for an id to be free (a transaction's lock released,
+  /// or for a prepare, every write of it durable), by id, in arrival order.
+  std::unordered_map<std::string, std::vector<std::function<void()>>> waiting;
 };
+
+/// Where a tx_prepare refused because another transaction holds the id: the
+/// coordinator releases what it holds and tries again.
+inline constexpr std::string_view locked_by_transaction = "locked-by-transaction";
 
 fhir_actor::behavior_type
 fhir_partition_actor(fhir_actor::stateful_pointer<partition_state> self,

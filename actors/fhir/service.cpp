@@ -7,6 +7,7 @@
 #include "actors/fhir/param_catalog.hpp"
 #include "actors/fhir/reindexer.hpp"
 #include "actors/fhir/replies.hpp"
+#include "actors/fhir/transaction.hpp"
 #include "actors/node_context.hpp"
 #include "protocols/fhir/ids.hpp"
 #include "protocols/fhir/resource_types.hpp"
@@ -143,6 +144,9 @@ void handle(self_ptr self, fhir_request& req, fhir_callback reply) {
     case fhir_op::conditional_delete:
     case fhir_op::conditional_patch:
       return run_conditional(self, req, std::move(reply));
+    case fhir_op::transaction:
+    case fhir_op::conditional_transaction:
+      return run_transaction(self, req, std::move(reply));
     default:
       return reply(error_reply(errc::internal, "operation not handled by a service actor"));
   }

@@ -1,6 +1,7 @@
 #include "protocols/fhir/ids.hpp"
 
 #include <array>
+#include <charconv>
 #include <cstdint>
 #include <random>
 
@@ -51,6 +52,18 @@ std::string new_resource_id() {
     out.push_back(hex[bytes[i] & 0xF]);
   }
   return out;
+}
+
+std::optional<std::uint64_t> parse_version_etag(std::string_view v) {
+  if (v.starts_with("W/"))
+    v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
+    v = v.substr(1, v.size() - 2);
+  std::uint64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc{} || p != v.data() + v.size() || n == 0)
+    return std::nullopt;
+  return n;
 }
 
 } // namespace atrium::fhir

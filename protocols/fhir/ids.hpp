@@ -1,4 +1,6 @@
 #pragma once
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10,5 +12,9 @@ bool is_valid_id(std::string_view id) noexcept;
 /// A new server-assigned id: a random (version 4) UUID in lowercase hex with
 /// dashes. Thread-safe.
 std::string new_resource_id();
+
+/// The version of a version ETag: W/"3" or "3" → 3; std::nullopt for
+/// anything else (0 included).
+std::optional<std::uint64_t> parse_version_etag(std::string_view etag);
 
 } // namespace atrium::fhir

@@ -84,6 +84,8 @@ fhir_request sample_fhir_request() {
   x.compartment = "Patient/pat-1";
   x.index_registry = 0x0a0b0c0d0e0full;
   x.ids = {"a", "b-2"};
+  x.transaction = 0x1122334455667788ull;
+  x.write = fhir_op::patch;
   return x;
 }
 
@@ -99,6 +101,10 @@ fhir_reply sample_fhir_reply() {
             {0x0042, "pat-1", R"({"resourceType":"Patient"})", true}};
   x.total = 0x0102030405ull;
   x.job_id = "job-7";
+  x.id = "pat-9";
+  x.ops = {{storage::column::index, true, false, "k1", ""},
+           {storage::column::resources, false, false, "k2", "v2"}};
+  x.entries = {{201, 0x0042, "pat-9", sample_record(3)}, {0, 0, "", {}}};
   return x;
 }
 
@@ -178,6 +184,8 @@ void check_same(const fhir_request& a, const fhir_request& b) {
   CHECK(a.compartment == b.compartment);
   CHECK(a.index_registry == b.index_registry);
   CHECK(a.ids == b.ids);
+  CHECK(a.transaction == b.transaction);
+  CHECK(a.write == b.write);
 }
 
 void check_same(const history_item& a, const history_item& b) {
@@ -204,6 +212,21 @@ void check_same(const fhir_reply& a, const fhir_reply& b) {
   }
   CHECK(a.total == b.total);
   CHECK(a.job_id == b.job_id);
+  CHECK(a.id == b.id);
+  REQUIRE(a.ops.size() == b.ops.size());
+  for (std::size_t i = 0; i < a.ops.size(); ++i) {
+    CHECK(a.ops[i].cf == b.ops[i].cf);
+    CHECK(a.ops[i].erase == b.ops[i].erase);
+    CHECK(a.ops[i].key == b.ops[i].key);
+    CHECK(a.ops[i].value == b.ops[i].value);
+  }
+  REQUIRE(a.entries.size() == b.entries.size());
+  for (std::size_t i = 0; i < a.entries.size(); ++i) {
+    CHECK(a.entries[i].status == b.entries[i].status);
+    CHECK(a.entries[i].type == b.entries[i].type);
+    CHECK(a.entries[i].id == b.entries[i].id);
+    check_same(a.entries[i].record, b.entries[i].record);
+  }
 }
 
 void check_same(const mgmt_request& a, const mgmt_request& b) {

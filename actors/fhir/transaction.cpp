@@ -1,0 +1,210 @@
+#include "actors/fhir/transaction.hpp"
+
+#include <random>
+
+#include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/directory.hpp"
+#include "actors/fhir/partition.hpp"
+#include "actors/fhir/replies.hpp"
+#include "actors/fhir/service.hpp"
+#include "actors/node_context.hpp"
+
+namespace atrium::actors {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<transaction_state>*;
+using retry_atom = caf::atom_constant<caf::atom("txretry")>;
+
+constexpr auto step_timeout = std::chrono::seconds(60);
+/// Tries to get hold of every resource before the transaction gives up
+/// with 409; the waits between them grow to about 30 ms.
+constexpr unsigned max_attempts = 40;
+
+void deliver(self_ptr self, fhir_reply r) {
+  self->state.promise.deliver(std::move(r));
+  self->quit();
+}
+
+bool holds(const fhir_reply& prepared) { return prepared.status.ok() && !prepared.ops.empty(); }
+
+/// Ends the hold on every id this attempt prepared: one message per
+/// partition. Fire and forget: a partition handles it before anything the
+/// coordinator could send it later.
+void release(self_ptr self, fhir_op op) {
+  auto& st = self->state;
+  std::vector<std::pair<fhir_actor, fhir_request>> by_partition;
+  for (std::size_t k = 0; k < st.writes.size(); ++k) {
+    if (!holds(st.prepared[k]))
+      continue;
+    auto it = std::find_if(by_partition.begin(), by_partition.end(),
+                           [&](const auto& p) { return p.first == st.partitions[k]; });
+    if (it == by_partition.end()) {
+      fhir_request r;
+      r.op = op;
+      r.service = st.service;
+      r.transaction = self->id();
+      it = by_partition.insert(by_partition.end(), {st.partitions[k], std::move(r)});
+    }
+    it->second.ids.push_back(st.writes[k].prepare.id);
+  }
+  for (auto& [partition, r] : by_partition)
+    caf::anon_send(partition, std::move(r));
+}
+
+fhir_reply results(self_ptr self) {
+  auto& st = self->state;
+  fhir_reply r;
+  r.entries.resize(st.entry_count);
+  for (std::size_t k = 0; k < st.writes.size(); ++k) {
+    auto& w = st.writes[k];
+    auto& out = r.entries[w.entry];
+    if (w.prepare.op != fhir_op::tx_prepare) {
+      out = std::move(w.result);
+      continue;
+    }
+    auto& p = st.prepared[k];
+    out.type = w.prepare.type;
+    out.id = w.prepare.id;
+    out.status = p.created ? 201 : p.record.deleted() ? 204 : 200;
+    out.record = std::move(p.record);
+  }
+  return r;
+}
+
+void commit(self_ptr self) {
+  auto& st = self->state;
+  std::vector<storage::write_op> ops;
+  for (auto& p : st.prepared)
+    for (auto& op : p.ops)
+      ops.push_back(std::move(op));
+  if (ops.empty())
+    return deliver(self, results(self));
+  auto fail = [self](errc code, const std::string& why) {
+    release(self, fhir_op::tx_abort);
+    deliver(self, error_reply(code, "the transaction could not be stored: " + why));
+  };
+  self->request(st.ctx->writer_for(self->id()), step_timeout, write_request{std::move(ops)})
+    .then(
+      [self, fail](write_ack& ack) {
+        if (!ack.status.ok())
+          return fail(ack.status.code, ack.status.message);
+        release(self, fhir_op::tx_commit);
+        deliver(self, results(self));
+      },
+      [self, fail](caf::error& err) {
+        auto r = transport_error_reply(err);
+        fail(r.status.code, r.status.message);
+      });
+}
+
+/// Every prepare has answered: commit, give up, or try again.
+void prepared(self_ptr self) {
+  auto& st = self->state;
+  std::optional<std::size_t> failed;
+  bool busy = false;
+  for (std::size_t k = 0; k < st.writes.size(); ++k) {
+    const auto& p = st.prepared[k];
+    if (st.writes[k].prepare.op != fhir_op::tx_prepare || p.status.ok())
+      continue;
+    if (p.status.where == locked_by_transaction)
+      busy = true;
+    else if (!failed)
+      failed = k;
+  }
+  if (!failed && !busy)
+    return commit(self);
+  release(self, fhir_op::tx_abort);
+  if (failed) {
+    const auto& s = st.prepared[*failed].status;
+    const auto& w = st.writes[*failed];
+    return deliver(self, error_reply(s.code, w.label + ": " + s.message, w.where));
+  }
+  if (++st.attempt == max_attempts)
+    return deliver(self, error_reply(errc::conflict,
+                                     "other transactions kept the Bundle's resources busy; "
+                                     "retry the transaction"));
+  // Random waits, so two transactions that met do not meet again.
+  static thread_local std::minstd_rand random{std::random_device{}()};
+  const auto ceiling = 1u << std::min(st.attempt, 5u);
+  std::uniform_int_distribution<unsigned> wait(0, ceiling * 1000);
+  self->delayed_send(self, std::chrono::microseconds(wait(random)), retry_atom::value);
+}
+
+void prepare_all(self_ptr self) {
+  auto& st = self->state;
+  st.prepared.assign(st.writes.size(), fhir_reply{});
+  st.outstanding = 0;
+  for (std::size_t k = 0; k < st.writes.size(); ++k) {
+    if (st.writes[k].prepare.op != fhir_op::tx_prepare)
+      continue;
+    ++st.outstanding;
+    auto r = st.writes[k].prepare; // kept for another attempt
+    r.transaction = self->id();
+    self->request(st.partitions[k], step_timeout, std::move(r))
+      .then(
+        [self, k](fhir_reply& reply) {
+          self->state.prepared[k] = std::move(reply);
+          if (--self->state.outstanding == 0) prepared(self);
+        },
+        [self, k](caf::error& err) {
+          self->state.prepared[k] = transport_error_reply(err);
+          if (--self->state.outstanding == 0) prepared(self);
+        });
+  }
+  if (st.outstanding == 0)
+    prepared(self);
+}
+
+void start(self_ptr self, const fhir_request& req) {
+  auto& st = self->state;
+  auto bundle = fhir::parse_bundle_request(req.head, SIZE_MAX); // the edge applied the limit
+  if (!bundle)
+    return deliver(self, error_reply(bundle.error().code(), bundle.error().message(),
+                                     bundle.error().where()));
+  st.entry_count = bundle->entries.size();
+  auto plan = plan_transaction(*st.ctx, st.service, *bundle);
+  if (!plan)
+    return deliver(self, error_reply(plan.error().code(), plan.error().message(),
+                                     plan.error().where()));
+  st.writes = std::move(*plan);
+  for (auto& w : st.writes)
+    st.partitions.push_back(w.prepare.op == fhir_op::tx_prepare
+                              ? st.ctx->dir->fhir_partition(st.service, w.prepare.type,
+                                                            w.prepare.id)
+                              : fhir_actor{});
+  prepare_all(self);
+}
+
+} // namespace
+
+caf::behavior transaction_coordinator(self_ptr self, node_context* ctx, std::uint32_t service) {
+  self->state.ctx = ctx;
+  self->state.service = service;
+  return {
+    [=](fhir_request& req) {
+      self->state.promise = self->make_response_promise<fhir_reply>();
+      start(self, req);
+      return self->state.promise;
+    },
+    [=](retry_atom) { prepare_all(self); },
+  };
+}
+
+void run_transaction(fhir_actor::stateful_pointer<fhir_service_state> self, fhir_request& req,
+                     fhir_callback reply) {
+  const bool alone = req.op == fhir_op::conditional_transaction;
+  auto coordinator = self->spawn(transaction_coordinator, self->state.ctx, self->state.service);
+  auto handle = self->request(coordinator, 2 * step_timeout + std::chrono::seconds(10),
+                              std::move(req));
+  auto done = [reply](fhir_reply& r) { reply(std::move(r)); };
+  auto failed = [reply](caf::error& err) { reply(transport_error_reply(err)); };
+  if (alone)
+    handle.await(done, failed);
+  else
+    handle.then(done, failed);
+}
+
+} // namespace atrium::actors

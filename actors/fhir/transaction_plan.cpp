@@ -1,0 +1,293 @@
+#include "actors/fhir/transaction_plan.hpp"
+
+#include <cctype>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "actors/fhir/conditional.hpp"
+#include "actors/fhir/param_catalog.hpp"
+#include "actors/fhir/replies.hpp"
+#include "actors/node_context.hpp"
+#include "protocols/fhir/ids.hpp"
+#include "protocols/fhir/resource_json.hpp"
+#include "protocols/fhir/resource_types.hpp"
+
+namespace atrium::actors {
+
+namespace {
+
+using fhir::bundle_entry_request;
+
+/// The target an entry's url names: `Type`, `Type/id` or `Type?criteria`.
+struct entry_target {
+  std::uint16_t type = 0;
+  std::string type_name;
+  std::string id;
+  std::string criteria;
+  bool conditional = false;
+};
+
+result<entry_target> target_of(const bundle_entry_request& e) {
+  entry_target t;
+  std::string_view url = e.url;
+  if (auto q = url.find('?'); q != std::string_view::npos) {
+    t.criteria = std::string{url.substr(q + 1)};
+    t.conditional = true;
+    url = url.substr(0, q);
+  }
+  auto slash = url.find('/');
+  t.type_name = std::string{url.substr(0, slash)};
+  auto type = fhir::find_resource_type(t.type_name);
+  if (!type)
+    return status{errc::not_found, "'" + t.type_name + "' is not an R4 resource type"};
+  t.type = *type;
+  if (slash != std::string_view::npos) {
+    t.id = std::string{url.substr(slash + 1)};
+    if (!fhir::is_valid_id(t.id) || t.conditional)
+      return status{errc::invalid, "request.url '" + e.url + "' names no resource"};
+  }
+  return t;
+}
+
+/// The matches of an entry's criteria: none or one; several fail.
+result<std::vector<std::string>> resolve(const node_context& ctx, std::uint32_t service,
+                                         const entry_target& t) {
+  auto found = match_criteria(ctx, service, t.type, t.criteria);
+  if (found && found->size() > 1)
+    return status{errc::precondition_failed,
+                  "more than one " + t.type_name + "?" + t.criteria +
+                    " matches; the condition must be selective"};
+  return found;
+}
+
+/// Where an entry's target is decided; the request gets its op, id and
+/// preconditions, or the entry its answer when it writes nothing.
+status decide(const node_context& ctx, std::uint32_t service, const bundle_entry_request& e,
+              const entry_target& t, tx_write& w) {
+  auto& r = w.prepare;
+  r.op = fhir_op::tx_prepare;
+  r.service = service;
+  r.type = t.type;
+  r.id = t.id;
+  if (!e.if_match.empty()) {
+    auto v = fhir::parse_version_etag(e.if_match);
+    if (!v)
+      return {errc::invalid, "ifMatch must be a version ETag such as W/\"1\"", "ifMatch"};
+    r.if_match = *v;
+  }
+  auto nothing_to_write = [&](std::uint16_t status, const std::string& id) {
+    r.op = fhir_op::read;
+    w.result.status = status;
+    w.result.type = t.type;
+    w.result.id = id;
+    if (status == 200) {
+      auto current = read_current(*ctx.db, service, t.type, id);
+      if (!current.status.ok())
+        return current.status.to_status();
+      w.result.record = std::move(current.record);
+    }
+    return status::ok();
+  };
+  if (e.method == "POST") {
+    if (!t.id.empty() || t.conditional)
+      return {errc::invalid, "a POST entry's url is the resource type"};
+    r.write = fhir_op::create;
+    r.id = fhir::new_resource_id();
+    if (!e.if_none_exist.empty()) {
+      auto found = resolve(ctx, service, {t.type, t.type_name, {}, e.if_none_exist, true});
+      if (!found)
+        return found.error();
+      if (!found->empty())
+        return nothing_to_write(200, found->front());
+    }
+    return status::ok();
+  }
+  r.write = e.method == "PUT" ? fhir_op::update
+            : e.method == "PATCH" ? fhir_op::patch
+                                  : fhir_op::erase;
+  if (!t.conditional) {
+    if (t.id.empty())
+      return {errc::invalid, "a " + e.method + " entry's url names the resource ('" +
+                               t.type_name + "/[id]') or search criteria"};
+    return status::ok();
+  }
+  auto found = resolve(ctx, service, t);
+  if (!found)
+    return found.error();
+  if (!found->empty()) {
+    r.id = found->front();
+    if (r.write == fhir_op::update) {
+      auto body_id = body_id_of(e.resource);
+      if (!body_id.empty() && body_id != r.id)
+        return {errc::conflict, "the resource's id " + body_id + " is not the id of the match " +
+                                  r.id};
+    }
+    return status::ok();
+  }
+  if (r.write == fhir_op::erase)
+    return nothing_to_write(204, {});
+  if (r.write == fhir_op::patch)
+    return {errc::not_found, "no " + t.type_name + "?" + t.criteria + " to patch"};
+  auto body_id = body_id_of(e.resource); // an update that creates
+  r.id = body_id.empty() ? fhir::new_resource_id() : body_id;
+  return status::ok();
+}
+
+/// What every reference of the Bundle's resources becomes.
+class reference_resolver {
+public:
+  reference_resolver(const node_context& ctx, std::uint32_t service)
+    : ctx_(ctx), service_(service) {}
+
+  void add_full_url(std::string full_url, std::string reference) {
+    full_urls_.insert_or_assign(std::move(full_url), std::move(reference));
+  }
+
+  result<std::optional<std::string>> operator()(std::string_view ref) {
+    if (auto it = full_urls_.find(std::string{ref}); it != full_urls_.end())
+      return std::optional<std::string>{it->second};
+    if (ref.starts_with("urn:uuid:") || ref.starts_with("urn:oid:"))
+      return status{errc::invalid, "reference " + std::string{ref} +
+                                     " is not the fullUrl of any entry of the Bundle"};
+    const auto q = ref.find('?');
+    if (q == std::string_view::npos || q == 0 || !std::isupper(static_cast<unsigned char>(ref[0])) ||
+        ref.substr(0, q).find('/') != std::string_view::npos)
+      return std::optional<std::string>{};
+    // A conditional reference: Type?criteria, resolved once per Bundle.
+    auto it = conditional_.find(std::string{ref});
+    if (it == conditional_.end())
+      it = conditional_.emplace(std::string{ref}, resolve_conditional(ref, q)).first;
+    return it->second;
+  }
+
+private:
+  result<std::optional<std::string>> resolve_conditional(std::string_view ref, std::size_t q) {
+    entry_target t;
+    t.type_name = std::string{ref.substr(0, q)};
+    auto type = fhir::find_resource_type(t.type_name);
+    if (!type)
+      return status{errc::invalid, "conditional reference " + std::string{ref} +
+                                     ": '" + t.type_name + "' is not an R4 resource type"};
+    t.type = *type;
+    t.criteria = std::string{ref.substr(q + 1)};
+    t.conditional = true;
+    auto found = resolve(ctx_, service_, t);
+    if (!found)
+      return status{found.error().code(),
+                    "conditional reference " + std::string{ref} + ": " + found.error().message()};
+    if (found->empty())
+      return status{errc::not_found,
+                    "conditional reference " + std::string{ref} + " matches no resource"};
+    return std::optional<std::string>{t.type_name + "/" + found->front()};
+  }
+
+  const node_context& ctx_;
+  std::uint32_t service_;
+  std::unordered_map<std::string, std::string> full_urls_;
+  std::unordered_map<std::string, result<std::optional<std::string>>> conditional_;
+};
+
+/// The resource of a POST or PUT entry, references rewritten, prepared and
+/// indexed for request `r`.
+status prepare_body(const node_context& ctx, const bundle_entry_request& e,
+                    const entry_target& t, reference_resolver& references, fhir_request& r) {
+  if (e.resource.empty())
+    return {errc::invalid, "a " + e.method + " entry needs a resource", "resource"};
+  auto body = fhir::rewrite_references(e.resource, std::ref(references));
+  if (!body)
+    return body.error();
+  if (auto s = check_search_parameter_write(*ctx.params, r.service, t.type_name, &*body); !s)
+    return s;
+  // POST ignores the body's id; PUT by id needs it to match; a conditional
+  // PUT's id was checked by decide().
+  auto rule = e.method == "PUT" && !t.conditional ? fhir::id_rule::must_match
+                                                  : fhir::id_rule::replace;
+  auto prepared = fhir::prepare_resource(*body, t.type_name, r.id, rule);
+  if (!prepared)
+    return prepared.error();
+  const auto params = ctx.params->get(r.service);
+  auto entries = write_entries(*params, r.service, r.type, r.id, *body);
+  if (!entries)
+    return {errc::unprocessable,
+            "the resource could not be indexed for search: " + entries.error().message()};
+  r.head = std::move(prepared->head);
+  r.tail = std::move(prepared->tail);
+  r.index = std::move(*entries);
+  r.index_registry = params->write->uid();
+  return status::ok();
+}
+
+status prepare_patch(const node_context& ctx, const bundle_entry_request& e,
+                     const entry_target& t, fhir_request& r) {
+  if (auto s = check_search_parameter_write(*ctx.params, r.service, t.type_name, nullptr); !s)
+    return s;
+  auto patch = fhir::patch_of(e);
+  if (!patch)
+    return patch.error();
+  if (patch->content_type != "application/json-patch+json")
+    return {errc::not_implemented, "FHIRPath Patch (a Parameters resource) is not implemented "
+                                   "yet; send a Binary with a JSON Patch"};
+  r.head = std::move(patch->body);
+  return status::ok();
+}
+
+std::string where_of(std::size_t i) { return "Bundle.entry[" + std::to_string(i) + "]"; }
+
+std::string label_of(std::size_t i, const bundle_entry_request& e) {
+  return e.method.empty() ? where_of(i) : where_of(i) + " (" + e.method + " " + e.url + ")";
+}
+
+status entry_error(std::size_t i, const bundle_entry_request& e, const status& s) {
+  return {s.code(), label_of(i, e) + ": " + s.message(), where_of(i)};
+}
+
+} // namespace
+
+result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uint32_t service,
+                                               const fhir::bundle_request& bundle) {
+  std::vector<tx_write> writes;
+  std::vector<entry_target> targets;
+  std::unordered_set<std::string> written; // "Type/id": each resource once
+  reference_resolver references(ctx, service);
+  const auto& entries = bundle.entries;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    if (e.refused)
+      return entry_error(i, e, *e.refused);
+    if (e.is_read())
+      continue;
+    auto t = target_of(e);
+    if (!t)
+      return entry_error(i, e, t.error());
+    tx_write w;
+    w.entry = i;
+    w.where = where_of(i);
+    w.label = label_of(i, e);
+    if (auto s = decide(ctx, service, e, *t, w); !s)
+      return entry_error(i, e, s);
+    const auto& id = w.prepare.op == fhir_op::read ? w.result.id : w.prepare.id;
+    const auto reference = t->type_name + "/" + id;
+    if (w.prepare.op == fhir_op::tx_prepare && !written.insert(reference).second)
+      return entry_error(i, e, {errc::invalid, "the Bundle writes " + reference + " twice"});
+    if (!e.full_url.empty() && (e.method == "POST" || e.method == "PUT") && !id.empty())
+      references.add_full_url(e.full_url, reference);
+    writes.push_back(std::move(w));
+    targets.push_back(std::move(*t));
+  }
+  // Every fullUrl is known now: the resources can be rewritten.
+  for (std::size_t k = 0; k < writes.size(); ++k) {
+    auto& r = writes[k].prepare;
+    if (r.op != fhir_op::tx_prepare)
+      continue;
+    const auto& e = entries[writes[k].entry];
+    auto s = r.write == fhir_op::erase
+               ? check_search_parameter_write(*ctx.params, service, targets[k].type_name, nullptr)
+             : r.write == fhir_op::patch ? prepare_patch(ctx, e, targets[k], r)
+                                         : prepare_body(ctx, e, targets[k], references, r);
+    if (!s)
+      return entry_error(writes[k].entry, e, s);
+  }
+  return writes;
+}
+
+} // namespace atrium::actors

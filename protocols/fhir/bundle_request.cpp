@@ -1,0 +1,190 @@
+#include "protocols/fhir/bundle_request.hpp"
+
+#include <simdjson.h>
+
+#include "protocols/common/base64.hpp"
+#include "protocols/fhir/json_text.hpp"
+
+namespace atrium::fhir {
+
+namespace {
+
+std::string text(simdjson::dom::object o, std::string_view key) {
+  std::string_view s;
+  return o.at_key(key).get_string().get(s) == simdjson::SUCCESS ? std::string{s} : std::string{};
+}
+
+bool is_method(std::string_view m) {
+  return m == "GET" || m == "HEAD" || m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE";
+}
+
+bundle_entry_request entry_of(simdjson::dom::element entry, std::string_view raw_entry) {
+  bundle_entry_request out;
+  auto refuse = [&](std::string why) {
+    out.refused = status{errc::invalid, std::move(why), "Bundle.entry.request"};
+    return out;
+  };
+  simdjson::dom::object e;
+  if (entry.get_object().get(e) != simdjson::SUCCESS)
+    return refuse("the entry is not an object");
+  out.full_url = text(e, "fullUrl");
+  // The resource as written (decimals keep their digits), when there is one.
+  for (auto m : raw_members(raw_entry))
+    if (m.key == "resource") out.resource = std::string{m.value};
+  simdjson::dom::object request;
+  if (e["request"].get_object().get(request) != simdjson::SUCCESS)
+    return refuse("the entry has no request");
+  out.method = text(request, "method");
+  out.url = text(request, "url");
+  out.if_match = text(request, "ifMatch");
+  out.if_none_exist = text(request, "ifNoneExist");
+  out.if_none_match = text(request, "ifNoneMatch");
+  out.if_modified_since = text(request, "ifModifiedSince");
+  if (!is_method(out.method))
+    return refuse("request.method '" + out.method +
+                  "' is not GET, HEAD, POST, PUT, PATCH or DELETE");
+  if (out.url.empty() || out.url.front() == '/' || out.url.find("://") != std::string::npos)
+    return refuse("request.url must be relative to the service base ('Patient/123'), not '" +
+                  out.url + "'");
+  return out;
+}
+
+/// The JSON string starting at text[pos] (after its opening quote) decoded,
+/// and where it ends (at its closing quote); std::nullopt for escapes other
+/// than \" \\ \/ (a reference never needs them).
+std::optional<std::string> string_at(std::string_view text, std::size_t pos, std::size_t& end) {
+  std::string out;
+  for (std::size_t i = pos; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"') {
+      end = i;
+      return out;
+    }
+    if (c != '\\') {
+      out.push_back(c);
+      continue;
+    }
+    if (++i == text.size()) break;
+    const char esc = text[i];
+    if (esc != '"' && esc != '\\' && esc != '/') {
+      // Keep as written: find the end, hand back nothing to map.
+      for (; i < text.size(); ++i) {
+        if (text[i] == '\\') { ++i; continue; }
+        if (text[i] == '"') { end = i; return std::nullopt; }
+      }
+      break;
+    }
+    out.push_back(esc);
+  }
+  end = text.size();
+  return std::nullopt;
+}
+
+} // namespace
+
+bool bundle_entry_request::is_conditional() const {
+  if (!if_none_exist.empty()) return true;
+  return (method == "PUT" || method == "PATCH" || method == "DELETE") &&
+         url.find('?') != std::string::npos;
+}
+
+result<bundle_request> parse_bundle_request(std::string_view body, std::size_t max_entries) {
+  std::string minified(body.size(), '\0');
+  std::size_t length = 0;
+  if (simdjson::minify(body.data(), body.size(), minified.data(), length) != simdjson::SUCCESS)
+    return status{errc::invalid, "the body is not JSON"};
+  minified.resize(length);
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(minified).get(root) != simdjson::SUCCESS)
+    return status{errc::invalid, "the body is not JSON"};
+  std::string_view resource_type;
+  if (root["resourceType"].get_string().get(resource_type) != simdjson::SUCCESS ||
+      resource_type != "Bundle")
+    return status{errc::invalid, "POST to the service base takes a Bundle", "resourceType"};
+  bundle_request out;
+  std::string_view type;
+  if (root["type"].get_string().get(type) == simdjson::SUCCESS)
+    out.type = std::string{type};
+  simdjson::dom::array entries;
+  if (root["entry"].get_array().get(entries) != simdjson::SUCCESS)
+    return out;
+  if (entries.size() > max_entries)
+    return status{errc::invalid,
+                  "a Bundle holds at most " + std::to_string(max_entries) + " entries, not " +
+                    std::to_string(entries.size()),
+                  "Bundle.entry"};
+  std::vector<std::string_view> raw_entries;
+  for (auto m : raw_members(minified))
+    if (m.key == "entry") raw_entries = raw_elements(m.value);
+  out.entries.reserve(entries.size());
+  std::size_t i = 0;
+  for (auto e : entries) {
+    out.entries.push_back(entry_of(e, i < raw_entries.size() ? raw_entries[i] : "{}"));
+    ++i;
+  }
+  return out;
+}
+
+result<entry_patch> patch_of(const bundle_entry_request& entry) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  std::string_view type, content_type, data;
+  if (entry.resource.empty() || parser.parse(entry.resource).get(root) != simdjson::SUCCESS ||
+      root["resourceType"].get_string().get(type) != simdjson::SUCCESS)
+    return status{errc::invalid,
+                  "a PATCH entry carries its patch as a Binary (JSON Patch) or a Parameters "
+                  "(FHIRPath Patch) resource",
+                  "Bundle.entry.resource"};
+  if (type == "Parameters")
+    return entry_patch{"application/fhir+json", entry.resource};
+  if (type != "Binary")
+    return status{errc::invalid, "a PATCH entry's resource is a Binary or a Parameters, not " +
+                                   std::string{type},
+                  "Bundle.entry.resource"};
+  if (root["contentType"].get_string().get(content_type) != simdjson::SUCCESS ||
+      !content_type.starts_with("application/json-patch+json"))
+    return status{errc::unsupported_media,
+                  "a Binary patch must have contentType application/json-patch+json",
+                  "Bundle.entry.resource.contentType"};
+  if (root["data"].get_string().get(data) != simdjson::SUCCESS)
+    return status{errc::invalid, "the Binary patch has no data", "Bundle.entry.resource.data"};
+  auto decoded = decode_base64(data);
+  if (!decoded)
+    return status{errc::invalid, "the Binary patch's data is not base64",
+                  "Bundle.entry.resource.data"};
+  return entry_patch{"application/json-patch+json", std::move(*decoded)};
+}
+
+result<std::string> rewrite_references(std::string_view resource, const reference_mapper& map) {
+  // In valid minified JSON, `"reference":"` preceded by '{' or ',' is always
+  // the key "reference" with a string value: inside a string every quote is
+  // escaped, so neither `{"` nor `,"` occurs there.
+  static constexpr std::string_view key = "\"reference\":\"";
+  std::string out;
+  std::size_t copied = 0;
+  for (std::size_t at = resource.find(key); at != std::string_view::npos;
+       at = resource.find(key, at + key.size())) {
+    if (at == 0 || (resource[at - 1] != '{' && resource[at - 1] != ','))
+      continue;
+    const std::size_t start = at + key.size();
+    std::size_t end = start;
+    auto value = string_at(resource, start, end);
+    if (!value)
+      continue;
+    auto mapped = map(*value);
+    if (!mapped)
+      return mapped.error();
+    if (!*mapped)
+      continue;
+    out.append(resource.substr(copied, start - 1 - copied));
+    append_json_string(out, **mapped);
+    copied = end + 1;
+  }
+  if (copied == 0)
+    return std::string{resource};
+  out.append(resource.substr(copied));
+  return out;
+}
+
+} // namespace atrium::fhir

@@ -1,0 +1,58 @@
+#pragma once
+// The requests of a batch or transaction Bundle (POST [base]), read once
+// into plain values, and the reference rewriting a transaction needs.
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocols/common/status.hpp"
+
+namespace atrium::fhir {
+
+/// One entry's request as the Bundle states it. `refused` is set when the
+/// entry cannot be run at all (no request, a bad method, an absolute url).
+struct bundle_entry_request {
+  std::string method; // GET HEAD POST PUT PATCH DELETE
+  std::string url;    // relative to the service base, as written
+  std::string full_url;
+  std::string resource; // the resource as written (minified), "" if none
+  std::string if_match, if_none_exist, if_none_match, if_modified_since;
+  std::optional<status> refused;
+
+  bool is_read() const { return method == "GET" || method == "HEAD"; }
+  /// ifNoneExist, or PUT/PATCH/DELETE by search criteria.
+  bool is_conditional() const;
+};
+
+struct bundle_request {
+  std::string type; // "batch", "transaction", …
+  std::vector<bundle_entry_request> entries;
+};
+
+/// Reads a Bundle posted to the service base. Refuses what is not JSON, not
+/// a Bundle, or holds more than `max_entries` entries.
+result<bundle_request> parse_bundle_request(std::string_view body, std::size_t max_entries);
+
+/// The patch a PATCH entry carries, as a PATCH request would send it: a
+/// Binary resource holds a JSON Patch (contentType
+/// application/json-patch+json, the document base64 in `data`); a
+/// Parameters resource is a FHIRPath Patch.
+struct entry_patch {
+  std::string content_type;
+  std::string body;
+};
+result<entry_patch> patch_of(const bundle_entry_request& entry);
+
+/// What a reference becomes: std::nullopt keeps it as written.
+using reference_mapper =
+  std::function<result<std::optional<std::string>>(std::string_view reference)>;
+
+/// Calls `map` for every Reference.reference string in a minified resource
+/// (at any depth: nested elements, contained resources, extensions) and
+/// returns the text with the replacements made, everything else as written.
+result<std::string> rewrite_references(std::string_view resource, const reference_mapper& map);
+
+} // namespace atrium::fhir

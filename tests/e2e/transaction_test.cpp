@@ -1,0 +1,349 @@
+// Transaction Bundles: all or nothing (a failing entry in the middle leaves
+// no resource, version or index entry behind), urn:uuid and conditional
+// references resolved, ifNoneExist/ifMatch, PATCH entries, versions and ETags
+// in the response, concurrent transactions over the same resources, and an
+// acknowledged transaction surviving kill -9.
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "tests/e2e/harness.hpp"
+#include "tests/e2e/search_data.hpp"
+
+using namespace e2e;
+using namespace e2e::search_data;
+
+namespace {
+
+const header_list fhir_json{{"Content-Type", "application/fhir+json"}};
+
+std::string transaction(const std::vector<std::string>& entries) {
+  std::string out = R"({"resourceType":"Bundle","type":"transaction","entry":[)";
+  for (std::size_t i = 0; i < entries.size(); ++i) out += (i ? "," : "") + entries[i];
+  return out + "]}";
+}
+
+std::string entry(const std::string& method, const std::string& url, const std::string& resource,
+                  const std::string& full_url = {}, const std::string& extra = {}) {
+  std::string out = "{";
+  if (!full_url.empty()) out += R"("fullUrl":")" + full_url + R"(",)";
+  if (!resource.empty()) out += R"("resource":)" + resource + ",";
+  out += R"("request":{"method":")" + method + R"(","url":")" + url + "\"" + extra + "}}";
+  return out;
+}
+
+/// "Patient/abc" from a response location ".../Patient/abc/_history/1".
+std::string reference_of(const std::string& location) {
+  auto h = location.find("/_history/");
+  auto path = location.substr(0, h);
+  auto type_start = path.rfind('/', path.rfind('/') - 1) + 1;
+  return path.substr(type_start);
+}
+
+std::int64_t history_total(http_client& c) {
+  auto r = c.get(base + "/_history?_count=1000");
+  REQUIRE(r.status == 200);
+  return static_cast<std::int64_t>(json{r.body}.count("/entry"));
+}
+
+} // namespace
+
+TEST_CASE("transaction: a failing entry in the middle leaves no trace", "[e2e][transaction]") {
+  node n;
+  auto c = n.client();
+  put(*c, "Patient", "tx-existing", R"({"resourceType":"Patient","id":"tx-existing","active":true})");
+  const auto before = history_total(*c);
+  auto body = transaction({
+    entry("POST", "Patient", R"({"resourceType":"Patient","name":[{"family":"Txatomic"}]})",
+          "urn:uuid:11111111-1111-1111-1111-111111111111"),
+    entry("POST", "Observation",
+          R"({"resourceType":"Observation","status":"final","code":{"text":"txatomic"},)"
+          R"("subject":{"reference":"urn:uuid:11111111-1111-1111-1111-111111111111"}})"),
+    entry("PUT", "Patient/tx-existing",
+          R"({"resourceType":"Patient","id":"tx-existing","name":[{"family":"Txatomic"}]})", {},
+          R"(,"ifMatch":"W/\"7\"")"),
+    entry("PUT", "Patient/tx-new", R"({"resourceType":"Patient","id":"tx-new"})"),
+  });
+  auto r = c->post(base, body, fhir_json);
+  INFO(r.body);
+  CHECK(r.status == 412);
+  json outcome{r.body};
+  CHECK(outcome.str("/resourceType") == "OperationOutcome");
+  CHECK(r.body.find("Bundle.entry[2]") != std::string::npos);
+
+  // Nothing of it: no resource, no version, no index entry.
+  CHECK(history_total(*c) == before);
+  CHECK(c->get(base + "/Patient/tx-new").status == 404);
+  CHECK(checked_search(*c, "Patient", {{"family", "Txatomic"}}).matches.empty());
+  CHECK(checked_search(*c, "Observation", {{"code:text", "txatomic"}}).matches.empty());
+  auto existing = c->get(base + "/Patient/tx-existing");
+  CHECK(json{existing.body}.str("/meta/versionId") == "1");
+
+  // An invalid resource fails the same way, with 400.
+  auto invalid = c->post(base, transaction({
+    entry("PUT", "Patient/tx-new", R"({"resourceType":"Patient","id":"tx-new"})"),
+    entry("POST", "Patient", R"({"resourceType":"Observation"})"),
+  }), fhir_json);
+  CHECK(invalid.status == 400);
+  CHECK(invalid.body.find("Bundle.entry[1]") != std::string::npos);
+  CHECK(c->get(base + "/Patient/tx-new").status == 404);
+  CHECK(history_total(*c) == before);
+}
+
+TEST_CASE("transaction: urn:uuid references resolved everywhere, answers in entry order",
+          "[e2e][transaction]") {
+  auto c = shared_node().client();
+  put(*c, "Patient", "tx-gone", R"({"resourceType":"Patient","id":"tx-gone"})");
+  put(*c, "Patient", "tx-upd", R"({"resourceType":"Patient","id":"tx-upd"})");
+  const std::string pat = "urn:uuid:22222222-2222-2222-2222-222222222222";
+  const std::string enc_url = "urn:uuid:33333333-3333-3333-3333-333333333333";
+  auto body = transaction({
+    entry("GET", "Patient?family=Txurn", ""),
+    entry("POST", "Encounter",
+          R"({"resourceType":"Encounter","status":"finished","class":{"code":"AMB"},)"
+          R"("subject":{"reference":")" + pat + R"("}})",
+          enc_url),
+    entry("POST", "Observation",
+          R"({"resourceType":"Observation","status":"final","code":{"text":"txurn"},)"
+          R"("subject":{"reference":")" + pat + R"("},"encounter":{"reference":")" + enc_url +
+            R"("},"extension":[{"url":"http://example.org/x","valueReference":{"reference":")" +
+            pat + R"("}}],"contained":[{"resourceType":"Provenance","target":[{"reference":")" +
+            pat + R"("}],"recorded":"2020-01-01T00:00:00Z","agent":[{"who":{"reference":")" + pat +
+            R"("}}]}],"valueQuantity":{"value":1.50,"unit":"mg"}})"),
+    entry("DELETE", "Patient/tx-gone", ""),
+    entry("POST", "Patient", R"({"resourceType":"Patient","name":[{"family":"Txurn"}]})", pat),
+    entry("PUT", "Patient/tx-upd", R"({"resourceType":"Patient","id":"tx-upd","active":false})"),
+  });
+  auto r = c->post(base, body, fhir_json);
+  INFO(r.body.substr(0, 4000));
+  REQUIRE(r.status == 200);
+  json b{r.body};
+  CHECK(b.str("/type") == "transaction-response");
+  REQUIRE(b.count("/entry") == 6);
+  // The read runs after the writes and sees them.
+  CHECK(b.str("/entry/0/response/status") == "200 OK");
+  CHECK(b.str("/entry/0/resource/entry/0/resource/name/0/family") == "Txurn");
+  for (int i : {1, 2, 4}) {
+    CHECK(b.str("/entry/" + std::to_string(i) + "/response/status") == "201 Created");
+    CHECK(b.str("/entry/" + std::to_string(i) + "/response/etag") == "W/\"1\"");
+    CHECK_FALSE(b.str("/entry/" + std::to_string(i) + "/response/lastModified").empty());
+  }
+  CHECK(b.str("/entry/3/response/status") == "204 No Content");
+  CHECK(b.str("/entry/5/response/status") == "200 OK");
+  CHECK(b.str("/entry/5/response/etag") == "W/\"2\"");
+
+  const auto patient_ref = reference_of(b.str("/entry/4/response/location"));
+  const auto encounter_ref = reference_of(b.str("/entry/1/response/location"));
+  REQUIRE(patient_ref.starts_with("Patient/"));
+  CHECK(b.str("/entry/1/resource/subject/reference") == patient_ref);
+  auto obs = c->get(base + "/" + reference_of(b.str("/entry/2/response/location")));
+  REQUIRE(obs.status == 200);
+  json o{obs.body};
+  CHECK(o.str("/subject/reference") == patient_ref);
+  CHECK(o.str("/encounter/reference") == encounter_ref);
+  CHECK(o.str("/extension/0/valueReference/reference") == patient_ref);
+  CHECK(o.str("/contained/0/target/0/reference") == patient_ref);
+  CHECK(o.str("/contained/0/agent/0/who/reference") == patient_ref);
+  CHECK(obs.body.find("urn:uuid") == std::string::npos);
+  CHECK(obs.body.find("1.50") != std::string::npos); // decimals as written
+  // Indexed by the rewritten reference.
+  auto by_subject = checked_search(*c, "Observation", {{"subject", patient_ref}});
+  CHECK(by_subject.matches.size() == 1);
+  CHECK(c->get(base + "/Patient/tx-gone").status == 410);
+
+  // A urn:uuid no entry declares fails the whole transaction.
+  auto dangling = c->post(base, transaction({entry(
+    "POST", "Observation",
+    R"({"resourceType":"Observation","status":"final","code":{"text":"x"},)"
+    R"("subject":{"reference":"urn:uuid:99999999-9999-9999-9999-999999999999"}})")}), fhir_json);
+  CHECK(dangling.status == 400);
+  CHECK(dangling.body.find("urn:uuid:99999999") != std::string::npos);
+
+  // Prefer: return=minimal leaves the resources out.
+  auto headers = fhir_json;
+  headers.emplace_back("Prefer", "return=minimal");
+  auto minimal = c->post(base, transaction({entry("POST", "Patient",
+                                                  R"({"resourceType":"Patient"})")}), headers);
+  REQUIRE(minimal.status == 200);
+  json m{minimal.body};
+  CHECK(m.str("/entry/0/response/status") == "201 Created");
+  CHECK_FALSE(m.has("/entry/0/resource"));
+}
+
+TEST_CASE("transaction: conditional references, ifNoneExist, conditional targets",
+          "[e2e][transaction]") {
+  auto c = shared_node().client();
+  put(*c, "Practitioner", "tx-pr-1",
+      R"({"resourceType":"Practitioner","id":"tx-pr-1","identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"tx-111"}]})");
+  put(*c, "Practitioner", "tx-pr-2",
+      R"({"resourceType":"Practitioner","id":"tx-pr-2","identifier":[{"system":"urn:dup","value":"same"}]})");
+  put(*c, "Practitioner", "tx-pr-3",
+      R"({"resourceType":"Practitioner","id":"tx-pr-3","identifier":[{"system":"urn:dup","value":"same"}]})");
+  auto encounter = [](const std::string& reference) {
+    return R"({"resourceType":"Encounter","status":"finished","class":{"code":"AMB"},)"
+           R"("participant":[{"individual":{"reference":")" + reference + R"("}}]})";
+  };
+  auto ok = c->post(base, transaction({entry("POST", "Encounter",
+      encounter("Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|tx-111"))}), fhir_json);
+  INFO(ok.body.substr(0, 3000));
+  REQUIRE(ok.status == 200);
+  CHECK(json{ok.body}.str("/entry/0/resource/participant/0/individual/reference") ==
+        "Practitioner/tx-pr-1");
+
+  auto none = c->post(base, transaction({entry("POST", "Encounter",
+      encounter("Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|tx-000"))}), fhir_json);
+  CHECK(none.status == 404);
+  auto several = c->post(base, transaction({entry("POST", "Encounter",
+      encounter("Practitioner?identifier=urn:dup|same"))}), fhir_json);
+  CHECK(several.status == 412);
+  auto unknown = c->post(base, transaction({entry("POST", "Encounter",
+      encounter("Practitioner?no-such-param=1"))}), fhir_json);
+  CHECK(unknown.status == 400);
+
+  // ifNoneExist: the match is the answer (200, no new version), and its
+  // fullUrl resolves to it in the other entries.
+  const std::string org = R"({"resourceType":"Organization","identifier":[{"system":"urn:txorg","value":"o-1"}],"name":"Tx Org"})";
+  auto conditional_create = [&] {
+    return c->post(base, transaction({
+      entry("POST", "Organization", org, "urn:uuid:44444444-4444-4444-4444-444444444444",
+            R"(,"ifNoneExist":"identifier=urn:txorg|o-1")"),
+      entry("POST", "Patient",
+            R"({"resourceType":"Patient","managingOrganization":{"reference":"urn:uuid:44444444-4444-4444-4444-444444444444"}})"),
+    }), fhir_json);
+  };
+  auto first = conditional_create();
+  REQUIRE(first.status == 200);
+  json f{first.body};
+  CHECK(f.str("/entry/0/response/status") == "201 Created");
+  auto org_ref = reference_of(f.str("/entry/0/response/location"));
+  auto second = conditional_create();
+  REQUIRE(second.status == 200);
+  json s{second.body};
+  CHECK(s.str("/entry/0/response/status") == "200 OK");
+  CHECK(reference_of(s.str("/entry/0/response/location")) == org_ref);
+  CHECK(s.str("/entry/0/response/etag") == "W/\"1\"");
+  CHECK(s.str("/entry/1/resource/managingOrganization/reference") == org_ref);
+
+  // Conditional update and delete by criteria.
+  auto upd = c->post(base, transaction({
+    entry("PUT", "Organization?identifier=urn:txorg|o-1",
+          R"({"resourceType":"Organization","identifier":[{"system":"urn:txorg","value":"o-1"}],"name":"Renamed"})"),
+  }), fhir_json);
+  REQUIRE(upd.status == 200);
+  json u{upd.body};
+  CHECK(reference_of(u.str("/entry/0/response/location")) == org_ref);
+  CHECK(u.str("/entry/0/response/etag") == "W/\"2\"");
+  auto del = c->post(base, transaction({entry("DELETE", "Organization?identifier=urn:txorg|o-1", "")}),
+                     fhir_json);
+  REQUIRE(del.status == 200);
+  CHECK(c->get(base + "/" + org_ref).status == 410);
+}
+
+TEST_CASE("transaction: PATCH entries and ETags", "[e2e][transaction]") {
+  auto c = shared_node().client();
+  put(*c, "Patient", "tx-patch", R"({"resourceType":"Patient","id":"tx-patch","active":true})");
+  // [{"op":"replace","path":"/active","value":false}] in base64.
+  const std::string patch_b64 = "W3sib3AiOiJyZXBsYWNlIiwicGF0aCI6Ii9hY3RpdmUiLCJ2YWx1ZSI6ZmFsc2V9XQ==";
+  auto binary = R"({"resourceType":"Binary","contentType":"application/json-patch+json","data":")" +
+                patch_b64 + R"("})";
+  auto r = c->post(base, transaction({entry("PATCH", "Patient/tx-patch", binary, {},
+                                            R"(,"ifMatch":"W/\"1\"")")}), fhir_json);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  json b{r.body};
+  CHECK(b.str("/entry/0/response/status") == "200 OK");
+  CHECK(b.str("/entry/0/response/etag") == "W/\"2\"");
+  auto now = c->get(base + "/Patient/tx-patch");
+  CHECK(now.body.find("\"active\":false") != std::string::npos);
+  // The same If-Match again no longer holds.
+  auto stale = c->post(base, transaction({entry("PATCH", "Patient/tx-patch", binary, {},
+                                                R"(,"ifMatch":"W/\"1\"")")}), fhir_json);
+  CHECK(stale.status == 412);
+  // Writing one resource twice is refused.
+  auto twice = c->post(base, transaction({
+    entry("PUT", "Patient/tx-patch", R"({"resourceType":"Patient","id":"tx-patch"})"),
+    entry("DELETE", "Patient/tx-patch", ""),
+  }), fhir_json);
+  CHECK(twice.status == 400);
+}
+
+TEST_CASE("transaction: concurrent transactions over the same resources all apply",
+          "[e2e][transaction]") {
+  node n;
+  {
+    auto c = n.client();
+    put(*c, "Patient", "tx-a", R"({"resourceType":"Patient","id":"tx-a"})");
+    put(*c, "Patient", "tx-b", R"({"resourceType":"Patient","id":"tx-b"})");
+  }
+  // Each thread updates both, half of them in the opposite order: without
+  // refusing to wait for a held id, two of them could deadlock.
+  constexpr int threads = 6, rounds = 15;
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      auto c = n.client();
+      for (int i = 0; i < rounds; ++i) {
+        std::vector<std::string> entries{
+          entry("PUT", "Patient/tx-a", R"({"resourceType":"Patient","id":"tx-a"})"),
+          entry("PUT", "Patient/tx-b", R"({"resourceType":"Patient","id":"tx-b"})")};
+        if (t % 2) std::swap(entries[0], entries[1]);
+        auto r = c->post(base, transaction(entries), fhir_json);
+        (r.status == 200 ? ok : failed)++;
+      }
+    });
+  for (auto& t : pool) t.join();
+  CHECK(failed == 0);
+  CHECK(ok == threads * rounds);
+  auto c = n.client();
+  for (auto id : {"tx-a", "tx-b"}) {
+    auto r = c->get(base + "/Patient/" + id);
+    CHECK(json{r.body}.str("/meta/versionId") == std::to_string(1 + threads * rounds));
+  }
+}
+
+TEST_CASE("transaction: concurrent ifNoneExist transactions create one", "[e2e][transaction]") {
+  auto& n = shared_node();
+  std::atomic<int> created{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 6; ++t)
+    pool.emplace_back([&] {
+      auto c = n.client();
+      auto r = c->post(base, transaction({entry(
+        "POST", "Patient", R"({"resourceType":"Patient","identifier":[{"system":"urn:txrace","value":"r-1"}]})",
+        {}, R"(,"ifNoneExist":"identifier=urn:txrace|r-1")")}), fhir_json);
+      if (r.status == 200 && json{r.body}.str("/entry/0/response/status") == "201 Created")
+        created++;
+    });
+  for (auto& t : pool) t.join();
+  CHECK(created == 1);
+  auto c = n.client();
+  CHECK(checked_search(*c, "Patient", {{"identifier", "urn:txrace|r-1"}}).matches.size() == 1);
+}
+
+TEST_CASE("transaction: an acknowledged transaction survives kill -9", "[e2e][transaction]") {
+  node n;
+  std::string location;
+  {
+    auto c = n.client();
+    auto r = c->post(base, transaction({
+      entry("POST", "Patient", R"({"resourceType":"Patient","name":[{"family":"Txdurable"}]})",
+            "urn:uuid:55555555-5555-5555-5555-555555555555"),
+      entry("PUT", "Patient/tx-durable", R"({"resourceType":"Patient","id":"tx-durable",)"
+            R"("link":[{"type":"seealso","other":{"reference":"urn:uuid:55555555-5555-5555-5555-555555555555"}}]})"),
+    }), fhir_json);
+    REQUIRE(r.status == 200);
+    location = json{r.body}.str("/entry/0/response/location");
+  }
+  n.kill();
+  n.start();
+  auto c = n.client();
+  CHECK(c->get(base + "/" + reference_of(location)).status == 200);
+  auto linked = c->get(base + "/Patient/tx-durable");
+  REQUIRE(linked.status == 200);
+  CHECK(json{linked.body}.str("/link/0/other/reference") == reference_of(location));
+  CHECK(checked_search(*c, "Patient", {{"family", "Txdurable"}}).matches.size() == 1);
+}
