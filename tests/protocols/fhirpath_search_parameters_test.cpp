@@ -16,7 +16,7 @@ namespace {
 std::filesystem::path definitions_path() {
   if (const char* env = std::getenv("ATRIUM_FHIR_DEFINITIONS"))
     return std::filesystem::path(env) / "search-parameters.json";
-  return "/work/shared/samples/fhir-r4-definitions/search-parameters.json";
+  return ATRIUM_SAMPLES_DIR "/fhir-r4-definitions/search-parameters.json";
 }
 
 } // namespace

@@ -585,7 +585,7 @@ TEST_CASE("extract is thread-safe and gives the same values on every thread", "[
 }
 
 TEST_CASE("every resource of the bulk sample extracts", "[extract]") {
-  const std::filesystem::path dir = "/work/shared/samples/fhir-bulk-10-patients";
+  const std::filesystem::path dir = ATRIUM_SAMPLES_DIR "/fhir-bulk-10-patients";
   if (!std::filesystem::exists(dir)) {
     WARN("skipped: " << dir.string() << " is absent (a developer/CI sample)");
     return;

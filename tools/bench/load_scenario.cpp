@@ -13,6 +13,7 @@
 
 #include "dataset.hpp"
 #include "patient_body.hpp"
+#include "synthea_bundle.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -42,6 +43,12 @@ const char* to_string(scenario_kind kind) {
       return "read";
     case scenario_kind::load:
       return "load";
+    case scenario_kind::transaction:
+      return "transaction";
+    case scenario_kind::batch:
+      return "batch";
+    case scenario_kind::fixtures:
+      return "fixtures";
     case scenario_kind::token:
       return "token";
     case scenario_kind::reference:
@@ -103,6 +110,21 @@ std::string created_id(const http::response<http::string_body>& response) {
 /// Why a 2xx search answer does not count, or empty if it does. A substring
 /// check is enough: the server writes these members in a fixed form
 /// (protocols/fhir/bundle.cpp), and it keeps the client's cost small.
+/// A batch answers 200 even when entries fail: each must have succeeded.
+std::string_view wrong_bundle_answer(std::string_view body) {
+  if (body.find(R"("status":"4)") != std::string_view::npos ||
+      body.find(R"("status":"5)") != std::string_view::npos)
+    return "an entry of the Bundle failed";
+  return {};
+}
+
+/// Differs between runs, so the Bundles of one run do not overwrite the
+/// Patients of the last.
+std::uint64_t run_salt() {
+  static const std::uint64_t salt = std::random_device{}();
+  return salt;
+}
+
 std::string_view wrong_search_answer(scenario_kind kind, std::string_view body) {
   if (!body.starts_with(R"({"resourceType":"Bundle","type":"searchset")"))
     return "not a searchset Bundle";
@@ -163,6 +185,15 @@ public:
         break;
       case scenario_kind::load:
         request_.method(http::verb::put);
+        request_.set(http::field::accept, "application/fhir+json");
+        request_.set(http::field::content_type, "application/fhir+json");
+        request_.set("Prefer", "return=minimal");
+        break;
+      case scenario_kind::transaction:
+      case scenario_kind::batch:
+      case scenario_kind::fixtures:
+        request_.method(http::verb::post);
+        request_.target(config.base);
         request_.set(http::field::accept, "application/fhir+json");
         request_.set(http::field::content_type, "application/fhir+json");
         request_.set("Prefer", "return=minimal");
@@ -261,6 +292,16 @@ private:
         request_.body() = make_binary_body(make_patient_body(sequence_++, index_ + 1));
         request_.prepare_payload();
         break;
+      case scenario_kind::transaction:
+      case scenario_kind::batch:
+        request_.body() = make_synthea_bundle(to_string(config.kind), config.bundle_entries,
+                                              sequence_++, index_ + 1 + (run_salt() << 16));
+        request_.prepare_payload();
+        break;
+      case scenario_kind::fixtures:
+        request_.body() = make_fixtures_bundle();
+        request_.prepare_payload();
+        break;
       case scenario_kind::load: {
         auto put = dataset_resource(plan_.data, resource_);
         request_.target(config.base + put.path);
@@ -294,6 +335,9 @@ private:
     const bool ok = status >= 200 && status < 300;
     auto& result = home_.result;
     std::string_view wrong;
+    if (ok && (plan_.config.kind == scenario_kind::transaction ||
+               plan_.config.kind == scenario_kind::batch))
+      wrong = wrong_bundle_answer(response_.body());
     if (ok && is_search(plan_.config.kind))
       wrong = wrong_search_answer(plan_.config.kind, response_.body());
     if (!wrong.empty())

@@ -19,6 +19,12 @@ enum class scenario_kind {
   create_unindexed,
   read,    ///< GET {base}/Patient/{id} over ids that exist.
   load,    ///< PUT the synthetic dataset (dataset.hpp) once, then stop.
+  /// POST {base} with a transaction Bundle of `bundle_entries` Synthea-shaped
+  /// entries (synthea_bundle.hpp): a Patient and its records, linked by
+  /// urn:uuid, with conditional references to practitioners and others.
+  transaction,
+  batch,    ///< The same entries as a batch Bundle: no atomicity, no rewriting.
+  fixtures, ///< The practitioners etc. those Bundles refer to (once, untimed).
   // Searches over the loaded dataset (dataset.cpp: search_query).
   token,      ///< Patient?identifier=urn:bench:mrn|MRN-i
   reference,  ///< Observation?subject=Patient/p-i
@@ -59,6 +65,8 @@ struct scenario_config {
   std::chrono::milliseconds request_timeout{5000};
   /// Send `Prefer: return=minimal` on creates. Default: false.
   bool prefer_minimal = false;
+  /// Entries per Bundle of the transaction and batch scenarios. Default: 100.
+  int bundle_entries = 100;
   /// Ids to read (read scenario only); shared read-only by all io threads.
   const std::vector<std::string>* read_ids = nullptr;
   /// The dataset that load writes and the searches query (dataset.hpp).
