@@ -1,6 +1,7 @@
 #pragma once
 // What every actor of a node shares: the store, the writers, the clock and
 // the directory. Owned by the runtime; outlives every actor.
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <vector>
@@ -14,6 +15,7 @@ namespace atrium::actors {
 
 class directory;
 class param_catalog;
+class criteria_cache;
 
 struct node_context {
   storage::store* db = nullptr;
@@ -25,6 +27,18 @@ struct node_context {
   directory* dir = nullptr;
   /// Each FHIR service's search parameters (actors/fhir/param_catalog.hpp).
   param_catalog* params = nullptr;
+  /// Matches of conditional references, kept while their type is unwritten
+  /// (actors/fhir/criteria_cache.hpp); null: not kept.
+  criteria_cache* criteria = nullptr;
+  /// Durable writes per resource type (any service), counted after they
+  /// are visible: what a cached search result is checked against.
+  std::array<std::atomic<std::uint64_t>, 256> type_writes{};
+  void wrote(std::uint16_t type) {
+    type_writes[type & 0xff].fetch_add(1, std::memory_order_release);
+  }
+  std::uint64_t writes_of(std::uint16_t type) const {
+    return type_writes[type & 0xff].load(std::memory_order_acquire);
+  }
   /// Partitions per resource type of a FHIR service (hash(id) mod P).
   std::uint32_t partitions = 8;
   /// Service ids are interned once and never reused; loaded at start from

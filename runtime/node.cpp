@@ -17,6 +17,7 @@
 #include "actors/fhir/search_worker.hpp"
 #include "actors/gateway.hpp"
 #include "actors/management.hpp"
+#include "actors/fhir/criteria_cache.hpp"
 #include "actors/fhir/param_catalog.hpp"
 #include "actors/node_context.hpp"
 #include "actors/request_log.hpp"
@@ -77,6 +78,7 @@ struct node::impl {
   std::unique_ptr<caf::actor_system> system;
   node_context ctx;
   std::unique_ptr<param_catalog> params;
+  std::unique_ptr<criteria_cache> criteria;
   std::unique_ptr<directory> dir;
   edge_context edge;
   std::unique_ptr<http_server> server;
@@ -238,6 +240,8 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   d->ctx.db = d->db.get();
   d->params = std::make_unique<param_catalog>(d->db.get());
   d->ctx.params = d->params.get();
+  d->criteria = std::make_unique<criteria_cache>();
+  d->ctx.criteria = d->criteria.get();
   d->ctx.partitions = cfg.partitions;
   d->ctx.next_service_id = first_free_service_id(*d->db);
   for (int i = 0; i < cfg.writers; ++i)

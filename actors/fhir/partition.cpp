@@ -224,6 +224,7 @@ void commit(self_ptr self, const std::string& id, new_version v, fhir_callback r
                 release();
                 if (!s.ok())
                   return reply(error_reply(s.code, s.message));
+                self->state.ctx->wrote(self->state.key.type);
                 if (!rec.deleted())
                   reindex_if_stale(self, id, registry);
                 fhir_reply r;
@@ -265,11 +266,12 @@ void reindex(self_ptr self, const fhir_request& req, fhir_callback reply) {
   std::vector<std::function<void()>> releases;
   for (auto& [id, what] : batch)
     releases.push_back(mark_in_flight(self, id, std::move(what)));
-  write_batch(self, std::move(ops), [releases, reply](reply_status s) mutable {
+  write_batch(self, std::move(ops), [self, releases, reply](reply_status s) mutable {
     for (auto& release : releases)
       release();
     if (!s.ok())
       return reply(error_reply(s.code, s.message));
+    self->state.ctx->wrote(self->state.key.type);
     fhir_reply r;
     r.total = releases.size();
     reply(std::move(r));
@@ -489,8 +491,10 @@ void purge(self_ptr self, fhir_request& req, fhir_callback reply) {
     gone.deleted = true;
     release = mark_in_flight(self, req.id, std::move(gone));
   }
-  write_batch(self, std::move(ops), [release, reply](reply_status s) mutable {
+  write_batch(self, std::move(ops), [self, release, reply](reply_status s) mutable {
     release();
+    if (s.ok())
+      self->state.ctx->wrote(self->state.key.type);
     reply(s.ok() ? fhir_reply{} : error_reply(s.code, s.message));
   });
 }

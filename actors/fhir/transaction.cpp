@@ -91,6 +91,10 @@ void commit(self_ptr self) {
       [self, fail](write_ack& ack) {
         if (!ack.status.ok())
           return fail(ack.status.code, ack.status.message);
+        // Counted before the client hears of them (actors/fhir/criteria_cache.hpp).
+        auto& st = self->state;
+        for (std::size_t k = 0; k < st.writes.size(); ++k)
+          if (holds(st.prepared[k])) st.ctx->wrote(st.writes[k].prepare.type);
         release(self, fhir_op::tx_commit);
         deliver(self, results(self));
       },
@@ -133,17 +137,38 @@ void prepared(self_ptr self) {
   self->delayed_send(self, std::chrono::microseconds(wait(random)), retry_atom::value);
 }
 
+/// Plans the transaction (again, for another attempt: criteria and ids are
+/// decided anew) and sends each write to its partition to prepare.
 void prepare_all(self_ptr self) {
   auto& st = self->state;
+  auto plan = plan_transaction(*st.ctx, st.service, st.bundle);
+  if (!plan)
+    return deliver(self, error_reply(plan.error().code(), plan.error().message(),
+                                     plan.error().where()));
+  st.writes = std::move(*plan);
+  st.partitions.clear();
+  for (auto& w : st.writes)
+    st.partitions.push_back(w.prepare.op == fhir_op::tx_prepare
+                              ? st.ctx->dir->fhir_partition(st.service, w.prepare.type,
+                                                            w.prepare.id)
+                              : fhir_actor{});
   st.prepared.assign(st.writes.size(), fhir_reply{});
   st.outstanding = 0;
   for (std::size_t k = 0; k < st.writes.size(); ++k) {
-    if (st.writes[k].prepare.op != fhir_op::tx_prepare)
+    auto& r = st.writes[k].prepare;
+    if (r.op != fhir_op::tx_prepare)
       continue;
     ++st.outstanding;
-    auto r = st.writes[k].prepare; // kept for another attempt
     r.transaction = self->id();
-    self->request(st.partitions[k], step_timeout, std::move(r))
+    // What stays here is what results() and release() need.
+    fhir_request sent = std::move(r);
+    r = fhir_request{};
+    r.op = sent.op;
+    r.type = sent.type;
+    r.id = sent.id;
+    // No timeout: a partition answers every prepare, and one that stops
+    // answers with an error; a timeout per entry would cost a clock entry.
+    self->request(st.partitions[k], caf::infinite, std::move(sent))
       .then(
         [self, k](fhir_reply& reply) {
           self->state.prepared[k] = std::move(reply);
@@ -165,16 +190,7 @@ void start(self_ptr self, const fhir_request& req) {
     return deliver(self, error_reply(bundle.error().code(), bundle.error().message(),
                                      bundle.error().where()));
   st.entry_count = bundle->entries.size();
-  auto plan = plan_transaction(*st.ctx, st.service, *bundle);
-  if (!plan)
-    return deliver(self, error_reply(plan.error().code(), plan.error().message(),
-                                     plan.error().where()));
-  st.writes = std::move(*plan);
-  for (auto& w : st.writes)
-    st.partitions.push_back(w.prepare.op == fhir_op::tx_prepare
-                              ? st.ctx->dir->fhir_partition(st.service, w.prepare.type,
-                                                            w.prepare.id)
-                              : fhir_actor{});
+  st.bundle = std::move(*bundle);
   prepare_all(self);
 }
 

@@ -34,6 +34,9 @@ struct transaction_state {
   node_context* ctx = nullptr;
   std::uint32_t service = 0;
   std::size_t entry_count = 0;
+  fhir::bundle_request bundle;
+  /// This attempt's plan. A prepare hands its request over to the partition:
+  /// what stays here is the entry, the op, the target and the id.
   std::vector<tx_write> writes;
   std::vector<fhir_actor> partitions; // of each write
   std::vector<fhir_reply> prepared;   // each write's answer, this attempt

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "actors/fhir/conditional.hpp"
+#include "actors/fhir/criteria_cache.hpp"
 #include "actors/fhir/param_catalog.hpp"
 #include "actors/fhir/replies.hpp"
 #include "actors/node_context.hpp"
@@ -50,9 +51,12 @@ result<entry_target> target_of(const bundle_entry_request& e) {
 }
 
 /// The matches of an entry's criteria: none or one; several fail.
+/// `cached`: from ctx.criteria when it holds them (conditional references,
+/// which only read; ifNoneExist and conditional writes search every time).
 result<std::vector<std::string>> resolve(const node_context& ctx, std::uint32_t service,
-                                         const entry_target& t) {
-  auto found = match_criteria(ctx, service, t.type, t.criteria);
+                                         const entry_target& t, bool cached = false) {
+  auto found = cached && ctx.criteria ? ctx.criteria->matches(ctx, service, t.type, t.criteria)
+                                      : match_criteria(ctx, service, t.type, t.criteria);
   if (found && found->size() > 1)
     return status{errc::precondition_failed,
                   "more than one " + t.type_name + "?" + t.criteria +
@@ -171,7 +175,7 @@ private:
     t.type = *type;
     t.criteria = std::string{ref.substr(q + 1)};
     t.conditional = true;
-    auto found = resolve(ctx_, service_, t);
+    auto found = resolve(ctx_, service_, t, /*cached=*/true);
     if (!found)
       return status{found.error().code(),
                     "conditional reference " + std::string{ref} + ": " + found.error().message()};

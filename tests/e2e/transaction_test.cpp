@@ -193,6 +193,22 @@ TEST_CASE("transaction: conditional references, ifNoneExist, conditional targets
   CHECK(json{ok.body}.str("/entry/0/resource/participant/0/individual/reference") ==
         "Practitioner/tx-pr-1");
 
+  // A resolution is not reused once the practitioners change: the
+  // identifier moves to another one, then goes away.
+  put(*c, "Practitioner", "tx-pr-1",
+      R"({"resourceType":"Practitioner","id":"tx-pr-1","identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"tx-moved"}]})");
+  put(*c, "Practitioner", "tx-pr-9",
+      R"({"resourceType":"Practitioner","id":"tx-pr-9","identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"tx-111"}]})");
+  auto moved = c->post(base, transaction({entry("POST", "Encounter",
+      encounter("Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|tx-111"))}), fhir_json);
+  REQUIRE(moved.status == 200);
+  CHECK(json{moved.body}.str("/entry/0/resource/participant/0/individual/reference") ==
+        "Practitioner/tx-pr-9");
+  CHECK(c->del(base + "/Practitioner/tx-pr-9").status == 204);
+  auto deleted = c->post(base, transaction({entry("POST", "Encounter",
+      encounter("Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|tx-111"))}), fhir_json);
+  CHECK(deleted.status == 404);
+
   auto none = c->post(base, transaction({entry("POST", "Encounter",
       encounter("Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|tx-000"))}), fhir_json);
   CHECK(none.status == 404);
