@@ -66,8 +66,9 @@ std::string status_line(unsigned status) {
   return std::to_string(status) + " " + http::reason_phrase(status);
 }
 
-/// A batch- or transaction-response entry for an answer the routes gave.
-std::string response_entry(const http::response& res) {
+/// A batch- or transaction-response entry for an answer the routes gave;
+/// `head`: a HEAD entry, answered without its resource.
+std::string response_entry(const http::response& res, bool head = false) {
   std::string out = R"({"response":{"status":)";
   fhir::append_json_string(out, status_line(res.status));
   for (const auto& [name, value] : res.headers) {
@@ -89,7 +90,7 @@ std::string response_entry(const http::response& res) {
     out += res.body;
   }
   out += '}';
-  if (json_body && res.status < 400) {
+  if (json_body && res.status < 400 && !head) {
     out += R"(,"resource":)";
     out += res.body;
   }
@@ -105,10 +106,10 @@ std::string response_entry(const bundle_entry_result& r, const std::string& base
   if (r.status != 204)
     append_member(out, "location", base + "/" + std::string{fhir::resource_type_name(r.type)} +
                                      "/" + r.id + "/_history/" + std::to_string(rec.version));
-  if (rec.version != 0) {
+  if (rec.version != 0) // a delete of what was already gone has no new version
     append_member(out, "etag", "W/\"" + std::to_string(rec.version) + "\"");
+  if (rec.last_updated_micros != 0)
     append_member(out, "lastModified", fhir::format_instant(rec.last_updated_micros));
-  }
   out += '}';
   if (!minimal && !rec.json.empty()) {
     out += R"(,"resource":)";
@@ -152,8 +153,9 @@ void run_entry(edge_context& ctx, const service_info& svc, const http::request& 
   if (!segments || segments->size() < 3)
     return out->answer(i, response_entry(fhir_error({errc::invalid,
                                                      "request.url names no resource type"})));
+  const bool head = e.method == "HEAD";
   serve_fhir(ctx, svc, std::span{*segments}.subspan(2), std::move(*r),
-             [out, i](http::response res) { out->answer(i, response_entry(res)); });
+             [out, i, head](http::response res) { out->answer(i, response_entry(res, head)); });
 }
 
 void serve_batch(edge_context& ctx, const service_info& svc, const http::request& req,

@@ -156,6 +156,12 @@ void run_conditional(self_ptr self, fhir_request& req, fhir_callback reply) {
           return reply(error_reply(errc::conflict, "the body's id " + body_id + " is not the id of "
                                                    "the match " + found->front() + " of " + what));
         req.id = found->front();
+      } else if (!body_id.empty() &&
+                 read_current(*st.ctx->db, st.service, req.type, body_id).status.ok()) {
+        // R4: no match, and the body's id names a resource that exists.
+        return reply(error_reply(errc::conflict, std::string{fhir::resource_type_name(req.type)} +
+                                                   "/" + body_id + " exists but does not match " +
+                                                   what));
       } else {
         req.id = body_id.empty() ? fhir::new_resource_id() : body_id;
       }

@@ -249,6 +249,9 @@ void reindex(self_ptr self, const fhir_request& req, fhir_callback reply) {
       return reply(error_reply(cur.error().code(), cur.error().message()));
     if (!cur->exists || cur->deleted || cur->registry == registry.uid())
       continue;
+    // A transaction holds it: its commit re-indexes what it wrote.
+    if (auto it = st.pending.find(id); it != st.pending.end() && it->second.transaction != 0)
+      continue;
     auto entries = write_entries(*params, st.key.service, st.key.type, id, cur->json);
     if (!entries)
       return reply(error_reply(errc::unprocessable, label(st.key, id) + " cannot be indexed: " +
@@ -471,11 +474,6 @@ void purge(self_ptr self, fhir_request& req, fhir_callback reply) {
   if (!cur->exists)
     return reply(hard ? fhir_reply{}
                       : error_reply(errc::not_found, label(st.key, req.id) + " does not exist"));
-  // The versions to remove are read from the store, so a version still on
-  // its way to it would be missed: a hard delete waits for it.
-  if (hard && st.pending.contains(req.id))
-    return reply(error_reply(errc::conflict, "a write of " + label(st.key, req.id) +
-                                               " is in progress; retry the hard delete"));
   std::vector<storage::write_op> ops;
   if (auto s = erase_versions(self, req.id, hard ? 0 : cur->version, ops); !s)
     return reply(error_reply(s.code(), s.message()));
@@ -502,25 +500,38 @@ void purge(self_ptr self, fhir_request& req, fhir_callback reply) {
 void handle(self_ptr self, fhir_request& req, fhir_callback reply);
 
 /// Whether `req` must wait for an id to be free first; if so it is queued
-/// and handled again once it is. Writes wait while a transaction holds the
-/// id; a transaction's prepare also waits until earlier writes of the id
-/// are durable (its ops go to the store in another batch, maybe through
-/// another writer, and must not overtake them).
+/// and handled again once it is. Once anything waits for an id, later
+/// writes of it queue behind (first come, first served: a transaction's
+/// prepare is not starved by a stream of writes). Otherwise writes wait
+/// while a transaction holds the id, and a prepare also waits until earlier
+/// writes of the id are durable (its ops go to the store in another batch,
+/// maybe through another writer, and must not overtake them), as do a hard
+/// delete and $purge-history (they read the versions from the store).
 bool wait_for_id(self_ptr self, fhir_request& req, fhir_callback& reply) {
   auto& st = self->state;
+  auto must_wait = [&](const std::string& id, bool prepare) {
+    if (st.waiting.contains(id))
+      return true;
+    auto it = st.pending.find(id);
+    return it != st.pending.end() && (prepare || it->second.transaction != 0);
+  };
   const std::string* busy = nullptr;
   switch (req.op) {
     case fhir_op::create:
     case fhir_op::update:
     case fhir_op::erase:
     case fhir_op::patch:
+      if (must_wait(req.id, false))
+        busy = &req.id;
+      break;
     case fhir_op::hard_erase:
-    case fhir_op::purge_history:
+    case fhir_op::purge_history: // they read the versions from the store
+      if (must_wait(req.id, true))
+        busy = &req.id;
+      break;
     case fhir_op::tx_prepare: {
       auto it = st.pending.find(req.id);
-      if (it == st.pending.end())
-        return false;
-      if (req.op == fhir_op::tx_prepare && it->second.transaction != 0) {
+      if (it != st.pending.end() && it->second.transaction != 0) {
         // Waiting here could deadlock two transactions that hold what the
         // other wants: refuse, and the coordinator starts over.
         reply(error_reply(errc::conflict,
@@ -528,13 +539,13 @@ bool wait_for_id(self_ptr self, fhir_request& req, fhir_callback& reply) {
                           std::string{locked_by_transaction}));
         return true;
       }
-      if (req.op == fhir_op::tx_prepare || it->second.transaction != 0)
+      if (must_wait(req.id, true))
         busy = &req.id;
       break;
     }
     case fhir_op::reindex:
       for (const auto& id : req.ids)
-        if (auto it = st.pending.find(id); it != st.pending.end() && it->second.transaction != 0)
+        if (must_wait(id, false))
           busy = &id;
       break;
     default:

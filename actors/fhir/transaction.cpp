@@ -18,10 +18,10 @@ namespace {
 using self_ptr = caf::stateful_actor<transaction_state>*;
 using retry_atom = caf::atom_constant<caf::atom("txretry")>;
 
-constexpr auto step_timeout = std::chrono::seconds(60);
-/// Tries to get hold of every resource before the transaction gives up
-/// with 409; the waits between them grow to about 30 ms.
-constexpr unsigned max_attempts = 40;
+/// How long the coordinator keeps trying to get hold of every resource
+/// before the transaction gives up with 409; the waits between attempts grow
+/// to about 30 ms.
+constexpr auto retry_budget = std::chrono::seconds(10);
 
 void deliver(self_ptr self, fhir_reply r) {
   self->state.promise.deliver(std::move(r));
@@ -86,7 +86,9 @@ void commit(self_ptr self) {
     release(self, fhir_op::tx_abort);
     deliver(self, error_reply(code, "the transaction could not be stored: " + why));
   };
-  self->request(st.ctx->writer_for(self->id()), step_timeout, write_request{std::move(ops)})
+  // No timeout: until the writer answers, the batch may still be applied,
+  // so the holds must stay (the writer answers every batch).
+  self->request(st.ctx->writer_for(self->id()), caf::infinite, write_request{std::move(ops)})
     .then(
       [self, fail](write_ack& ack) {
         if (!ack.status.ok())
@@ -126,7 +128,8 @@ void prepared(self_ptr self) {
     const auto& w = st.writes[*failed];
     return deliver(self, error_reply(s.code, w.label + ": " + s.message, w.where));
   }
-  if (++st.attempt == max_attempts)
+  ++st.attempt;
+  if (std::chrono::steady_clock::now() - st.started > retry_budget)
     return deliver(self, error_reply(errc::conflict,
                                      "other transactions kept the Bundle's resources busy; "
                                      "retry the transaction"));
@@ -152,6 +155,12 @@ void prepare_all(self_ptr self) {
                               ? st.ctx->dir->fhir_partition(st.service, w.prepare.type,
                                                             w.prepare.id)
                               : fhir_actor{});
+  // One write batch per node; every partition is on this one today.
+  for (const auto& p : st.partitions)
+    if (p && p.node() != self->node())
+      return deliver(self, error_reply(errc::not_implemented,
+                                       "a transaction over partitions on several nodes is not "
+                                       "built yet"));
   st.prepared.assign(st.writes.size(), fhir_reply{});
   st.outstanding = 0;
   for (std::size_t k = 0; k < st.writes.size(); ++k) {
@@ -191,6 +200,7 @@ void start(self_ptr self, const fhir_request& req) {
                                      bundle.error().where()));
   st.entry_count = bundle->entries.size();
   st.bundle = std::move(*bundle);
+  st.started = std::chrono::steady_clock::now();
   prepare_all(self);
 }
 
@@ -213,8 +223,9 @@ void run_transaction(fhir_actor::stateful_pointer<fhir_service_state> self, fhir
                      fhir_callback reply) {
   const bool alone = req.op == fhir_op::conditional_transaction;
   auto coordinator = self->spawn(transaction_coordinator, self->state.ctx, self->state.service);
-  auto handle = self->request(coordinator, 2 * step_timeout + std::chrono::seconds(10),
-                              std::move(req));
+  // No timeout: the coordinator always answers, and until it has, the
+  // transaction may still be stored.
+  auto handle = self->request(coordinator, caf::infinite, std::move(req));
   auto done = [reply](fhir_reply& r) { reply(std::move(r)); };
   auto failed = [reply](caf::error& err) { reply(transport_error_reply(err)); };
   if (alone)

@@ -14,6 +14,7 @@
 // coordinator then releases what it holds and tries again a little later.
 // Every step is a message to the partition's actor handle, so the protocol
 // does not change when partitions live on other nodes (one batch per node).
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -42,6 +43,7 @@ struct transaction_state {
   std::vector<fhir_reply> prepared;   // each write's answer, this attempt
   std::size_t outstanding = 0;        // prepares not answered yet
   unsigned attempt = 0;
+  std::chrono::steady_clock::time_point started;
   caf::typed_response_promise<fhir_reply> promise;
 };
 

@@ -132,7 +132,12 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
     return nothing_to_write(204, {});
   if (r.write == fhir_op::patch)
     return {errc::not_found, "no " + t.type_name + "?" + t.criteria + " to patch"};
-  auto body_id = body_id_of(e.resource); // an update that creates
+  // An update that creates, with the body's id or a new one; R4: the body's
+  // id must not name a resource that exists but does not match.
+  auto body_id = body_id_of(e.resource);
+  if (!body_id.empty() && read_current(*ctx.db, service, t.type, body_id).status.ok())
+    return {errc::conflict, t.type_name + "/" + body_id + " exists but does not match " +
+                              t.type_name + "?" + t.criteria};
   r.id = body_id.empty() ? fhir::new_resource_id() : body_id;
   return status::ok();
 }
@@ -235,6 +240,21 @@ status prepare_patch(const node_context& ctx, const bundle_entry_request& e,
   return status::ok();
 }
 
+/// "Patient/old" of an absolute fullUrl ".../Patient/old" of that type;
+/// "" for anything else.
+std::string relative_of(std::string_view full_url, std::string_view type_name) {
+  if (!full_url.starts_with("http://") && !full_url.starts_with("https://"))
+    return {};
+  const auto id_slash = full_url.rfind('/');
+  if (id_slash == std::string_view::npos || id_slash == 0)
+    return {};
+  const auto type_slash = full_url.rfind('/', id_slash - 1);
+  if (type_slash == std::string_view::npos ||
+      full_url.substr(type_slash + 1, id_slash - type_slash - 1) != type_name)
+    return {};
+  return std::string{full_url.substr(type_slash + 1)};
+}
+
 std::string where_of(std::size_t i) { return "Bundle.entry[" + std::to_string(i) + "]"; }
 
 std::string label_of(std::size_t i, const bundle_entry_request& e) {
@@ -252,6 +272,7 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
   std::vector<tx_write> writes;
   std::vector<entry_target> targets;
   std::unordered_set<std::string> written; // "Type/id": each resource once
+  std::unordered_set<std::string> full_urls;
   reference_resolver references(ctx, service);
   const auto& entries = bundle.entries;
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -273,8 +294,16 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
     const auto reference = t->type_name + "/" + id;
     if (w.prepare.op == fhir_op::tx_prepare && !written.insert(reference).second)
       return entry_error(i, e, {errc::invalid, "the Bundle writes " + reference + " twice"});
-    if (!e.full_url.empty() && (e.method == "POST" || e.method == "PUT") && !id.empty())
+    if (!e.full_url.empty() && (e.method == "POST" || e.method == "PUT") && !id.empty()) {
+      if (!full_urls.insert(e.full_url).second)
+        return entry_error(i, e, {errc::invalid, "fullUrl " + e.full_url +
+                                                   " names two entries of the Bundle", "fullUrl"});
       references.add_full_url(e.full_url, reference);
+      // An absolute fullUrl ([base]/Patient/old) also names the resource by
+      // the relative reference Patient/old inside the Bundle.
+      if (auto relative = relative_of(e.full_url, t->type_name); !relative.empty())
+        references.add_full_url(relative, reference);
+    }
     writes.push_back(std::move(w));
     targets.push_back(std::move(*t));
   }

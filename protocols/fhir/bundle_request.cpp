@@ -1,5 +1,7 @@
 #include "protocols/fhir/bundle_request.hpp"
 
+#include <cstdint>
+
 #include <simdjson.h>
 
 #include "protocols/common/base64.hpp"
@@ -49,35 +51,77 @@ bundle_entry_request entry_of(simdjson::dom::element entry, std::string_view raw
   return out;
 }
 
+/// Appends code point `cp` as UTF-8.
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+/// The four hex digits at text[pos]; std::nullopt if they are not.
+std::optional<std::uint32_t> hex4(std::string_view text, std::size_t pos) {
+  if (pos + 4 > text.size()) return std::nullopt;
+  std::uint32_t v = 0;
+  for (std::size_t k = pos; k < pos + 4; ++k) {
+    const char c = text[k];
+    v <<= 4;
+    if (c >= '0' && c <= '9') v |= static_cast<std::uint32_t>(c - '0');
+    else if (c >= 'a' && c <= 'f') v |= static_cast<std::uint32_t>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F') v |= static_cast<std::uint32_t>(c - 'A' + 10);
+    else return std::nullopt;
+  }
+  return v;
+}
+
 /// The JSON string starting at text[pos] (after its opening quote) decoded,
-/// and where it ends (at its closing quote); std::nullopt for escapes other
-/// than \" \\ \/ (a reference never needs them).
-std::optional<std::string> string_at(std::string_view text, std::size_t pos, std::size_t& end) {
+/// and where it ends (at its closing quote). The text was validated by a
+/// parser, so every escape is well formed.
+std::string string_at(std::string_view text, std::size_t pos, std::size_t& end) {
   std::string out;
-  for (std::size_t i = pos; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '"') {
-      end = i;
-      return out;
-    }
-    if (c != '\\') {
-      out.push_back(c);
+  std::size_t i = pos;
+  for (; i < text.size() && text[i] != '"'; ++i) {
+    if (text[i] != '\\') {
+      out.push_back(text[i]);
       continue;
     }
-    if (++i == text.size()) break;
-    const char esc = text[i];
-    if (esc != '"' && esc != '\\' && esc != '/') {
-      // Keep as written: find the end, hand back nothing to map.
-      for (; i < text.size(); ++i) {
-        if (text[i] == '\\') { ++i; continue; }
-        if (text[i] == '"') { end = i; return std::nullopt; }
+    const char esc = text[++i];
+    switch (esc) {
+      case 'b': out.push_back('\b'); break;
+      case 'f': out.push_back('\f'); break;
+      case 'n': out.push_back('\n'); break;
+      case 'r': out.push_back('\r'); break;
+      case 't': out.push_back('\t'); break;
+      case 'u': {
+        auto cp = hex4(text, i + 1).value_or(0xFFFD);
+        i += 4;
+        if (cp >= 0xD800 && cp < 0xDC00 && i + 2 < text.size() && text[i + 1] == '\\' &&
+            text[i + 2] == 'u') { // a surrogate pair
+          auto low = hex4(text, i + 3).value_or(0);
+          if (low >= 0xDC00 && low < 0xE000) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            i += 6;
+          }
+        }
+        append_utf8(out, cp);
+        break;
       }
-      break;
+      default: out.push_back(esc); // " \ /
     }
-    out.push_back(esc);
   }
-  end = text.size();
-  return std::nullopt;
+  end = i;
+  return out;
 }
 
 } // namespace
@@ -170,9 +214,7 @@ result<std::string> rewrite_references(std::string_view resource, const referenc
     const std::size_t start = at + key.size();
     std::size_t end = start;
     auto value = string_at(resource, start, end);
-    if (!value)
-      continue;
-    auto mapped = map(*value);
+    auto mapped = map(value);
     if (!mapped)
       return mapped.error();
     if (!*mapped)

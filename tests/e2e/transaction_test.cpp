@@ -91,6 +91,12 @@ TEST_CASE("transaction: a failing entry in the middle leaves no trace", "[e2e][t
   CHECK(invalid.body.find("Bundle.entry[1]") != std::string::npos);
   CHECK(c->get(base + "/Patient/tx-new").status == 404);
   CHECK(history_total(*c) == before);
+
+  // Nothing stays held: plain writes of the same resources go through.
+  CHECK(c->put(base + "/Patient/tx-new", R"({"resourceType":"Patient","id":"tx-new"})").status ==
+        201);
+  CHECK(c->put(base + "/Patient/tx-existing", R"({"resourceType":"Patient","id":"tx-existing"})")
+          .status == 200);
 }
 
 TEST_CASE("transaction: urn:uuid references resolved everywhere, answers in entry order",
@@ -114,7 +120,11 @@ TEST_CASE("transaction: urn:uuid references resolved everywhere, answers in entr
             pat + R"("}],"recorded":"2020-01-01T00:00:00Z","agent":[{"who":{"reference":")" + pat +
             R"("}}]}],"valueQuantity":{"value":1.50,"unit":"mg"}})"),
     entry("DELETE", "Patient/tx-gone", ""),
-    entry("POST", "Patient", R"({"resourceType":"Patient","name":[{"family":"Txurn"}]})", pat),
+    entry("POST", "Patient", R"({"resourceType":"Patient","name":[{"family":"Txurn"}],)"
+          R"("link":[{"type":"seealso","other":{"reference":"Patient/abs-1"}},)"
+          R"({"type":"refer","other":{"reference":"\u0075rn:uuid:22222222-2222-2222-2222-222222222222"}}]})", pat),
+    entry("POST", "Patient", R"({"resourceType":"Patient","name":[{"family":"Txabs"}]})",
+          "http://example.org/fhir/Patient/abs-1"),
     entry("PUT", "Patient/tx-upd", R"({"resourceType":"Patient","id":"tx-upd","active":false})"),
   });
   auto r = c->post(base, body, fhir_json);
@@ -122,18 +132,24 @@ TEST_CASE("transaction: urn:uuid references resolved everywhere, answers in entr
   REQUIRE(r.status == 200);
   json b{r.body};
   CHECK(b.str("/type") == "transaction-response");
-  REQUIRE(b.count("/entry") == 6);
+  REQUIRE(b.count("/entry") == 7);
   // The read runs after the writes and sees them.
   CHECK(b.str("/entry/0/response/status") == "200 OK");
   CHECK(b.str("/entry/0/resource/entry/0/resource/name/0/family") == "Txurn");
-  for (int i : {1, 2, 4}) {
+  for (int i : {1, 2, 4, 5}) {
     CHECK(b.str("/entry/" + std::to_string(i) + "/response/status") == "201 Created");
     CHECK(b.str("/entry/" + std::to_string(i) + "/response/etag") == "W/\"1\"");
     CHECK_FALSE(b.str("/entry/" + std::to_string(i) + "/response/lastModified").empty());
   }
   CHECK(b.str("/entry/3/response/status") == "204 No Content");
-  CHECK(b.str("/entry/5/response/status") == "200 OK");
-  CHECK(b.str("/entry/5/response/etag") == "W/\"2\"");
+  CHECK(b.str("/entry/6/response/status") == "200 OK");
+  CHECK(b.str("/entry/6/response/etag") == "W/\"2\"");
+  // A relative reference to an absolute fullUrl's resource, and an escaped
+  // urn:uuid, both rewritten.
+  CHECK(b.str("/entry/4/resource/link/0/other/reference") ==
+        reference_of(b.str("/entry/5/response/location")));
+  CHECK(b.str("/entry/4/resource/link/1/other/reference") ==
+        reference_of(b.str("/entry/4/response/location")));
 
   const auto patient_ref = reference_of(b.str("/entry/4/response/location"));
   const auto encounter_ref = reference_of(b.str("/entry/1/response/location"));
@@ -161,6 +177,13 @@ TEST_CASE("transaction: urn:uuid references resolved everywhere, answers in entr
     R"("subject":{"reference":"urn:uuid:99999999-9999-9999-9999-999999999999"}})")}), fhir_json);
   CHECK(dangling.status == 400);
   CHECK(dangling.body.find("urn:uuid:99999999") != std::string::npos);
+
+  // Two entries with one fullUrl are refused.
+  auto twice = c->post(base, transaction({
+    entry("POST", "Patient", R"({"resourceType":"Patient"})", "urn:uuid:66666666-6666-6666-6666-666666666666"),
+    entry("POST", "Patient", R"({"resourceType":"Patient"})", "urn:uuid:66666666-6666-6666-6666-666666666666"),
+  }), fhir_json);
+  CHECK(twice.status == 400);
 
   // Prefer: return=minimal leaves the resources out.
   auto headers = fhir_json;
@@ -252,6 +275,18 @@ TEST_CASE("transaction: conditional references, ifNoneExist, conditional targets
   json u{upd.body};
   CHECK(reference_of(u.str("/entry/0/response/location")) == org_ref);
   CHECK(u.str("/entry/0/response/etag") == "W/\"2\"");
+  // No match, and the body's id names another resource: 409, not an overwrite.
+  put(*c, "Organization", "tx-org-other", R"({"resourceType":"Organization","id":"tx-org-other"})");
+  auto clash = c->post(base, transaction({
+    entry("PUT", "Organization?identifier=urn:txorg|nobody",
+          R"({"resourceType":"Organization","id":"tx-org-other","name":"Clash"})"),
+  }), fhir_json);
+  CHECK(clash.status == 409);
+  CHECK(c->put(base + "/Organization?identifier=urn:txorg|nobody",
+               R"({"resourceType":"Organization","id":"tx-org-other","name":"Clash"})",
+               fhir_json).status == 409);
+  CHECK(json{c->get(base + "/Organization/tx-org-other").body}.str("/meta/versionId") == "1");
+
   auto del = c->post(base, transaction({entry("DELETE", "Organization?identifier=urn:txorg|o-1", "")}),
                      fhir_json);
   REQUIRE(del.status == 200);
@@ -319,6 +354,46 @@ TEST_CASE("transaction: concurrent transactions over the same resources all appl
     auto r = c->get(base + "/Patient/" + id);
     CHECK(json{r.body}.str("/meta/versionId") == std::to_string(1 + threads * rounds));
   }
+}
+
+TEST_CASE("transaction: transactions and plain writes of the same resources interleave",
+          "[e2e][transaction]") {
+  node n;
+  {
+    auto c = n.client();
+    put(*c, "Patient", "tx-m", R"({"resourceType":"Patient","id":"tx-m"})");
+  }
+  // Plain PUTs and PATCHes queue behind a held id and pipeline otherwise;
+  // every write is applied once, in some order, none lost.
+  constexpr int rounds = 25;
+  std::atomic<int> failed{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 4; ++t)
+    pool.emplace_back([&, t] {
+      auto c = n.client();
+      for (int i = 0; i < rounds; ++i) {
+        int status = 0;
+        if (t == 0)
+          status = c->post(base, transaction({entry("PUT", "Patient/tx-m",
+                                                    R"({"resourceType":"Patient","id":"tx-m"})")}),
+                           fhir_json).status;
+        else if (t == 1)
+          status = c->request("PATCH", base + "/Patient/tx-m",
+                              R"([{"op":"add","path":"/active","value":true}])",
+                              {{"Content-Type", "application/json-patch+json"}}).status;
+        else
+          status = c->put(base + "/Patient/tx-m", R"({"resourceType":"Patient","id":"tx-m"})")
+                     .status;
+        if (status != 200) failed++;
+      }
+    });
+  for (auto& t : pool) t.join();
+  CHECK(failed == 0);
+  auto c = n.client();
+  CHECK(json{c->get(base + "/Patient/tx-m").body}.str("/meta/versionId") ==
+        std::to_string(1 + 4 * rounds));
+  auto history = c->get(base + "/Patient/tx-m/_history?_count=1000");
+  CHECK(json{history.body}.count("/entry") == 1 + 4 * rounds);
 }
 
 TEST_CASE("transaction: concurrent ifNoneExist transactions create one", "[e2e][transaction]") {

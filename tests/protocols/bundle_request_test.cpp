@@ -1,0 +1,112 @@
+// Bundle requests: entries read once, references rewritten in place (and
+// nothing else touched), patches carried by Binary or Parameters.
+#include <catch2/catch.hpp>
+
+#include "protocols/fhir/bundle_request.hpp"
+
+using namespace atrium;
+using namespace atrium::fhir;
+
+namespace {
+
+reference_mapper map_of(std::string from, std::string to) {
+  return [from, to](std::string_view ref) -> result<std::optional<std::string>> {
+    if (ref == from) return std::optional<std::string>{to};
+    return std::optional<std::string>{};
+  };
+}
+
+} // namespace
+
+TEST_CASE("rewrite_references: every Reference.reference, at any depth", "[bundle]") {
+  const std::string in =
+    R"({"resourceType":"Observation","subject":{"reference":"urn:uuid:a"},)"
+    R"("note":[{"text":"\"reference\":\"urn:uuid:a\""}],"valueQuantity":{"value":1.50},)"
+    R"("contained":[{"resourceType":"Provenance","target":[{"reference":"urn:uuid:a"}]}],)"
+    R"("extension":[{"url":"x","valueReference":{"reference":"urn:uuid:a","display":"A"}}]})";
+  auto out = rewrite_references(in, map_of("urn:uuid:a", "Patient/1"));
+  REQUIRE(out);
+  CHECK(*out ==
+        R"({"resourceType":"Observation","subject":{"reference":"Patient/1"},)"
+        R"("note":[{"text":"\"reference\":\"urn:uuid:a\""}],"valueQuantity":{"value":1.50},)"
+        R"("contained":[{"resourceType":"Provenance","target":[{"reference":"Patient/1"}]}],)"
+        R"("extension":[{"url":"x","valueReference":{"reference":"Patient/1","display":"A"}}]})");
+}
+
+TEST_CASE("rewrite_references: escaped references are decoded before mapping", "[bundle]") {
+  auto out = rewrite_references(R"({"subject":{"reference":"\u0075rn:uuid:a"},"a":{"reference":"x\/y"}})",
+                                [](std::string_view ref) -> result<std::optional<std::string>> {
+                                  if (ref == "urn:uuid:a") return std::optional<std::string>{"P/1"};
+                                  if (ref == "x/y") return std::optional<std::string>{"Q/\"2"};
+                                  return std::optional<std::string>{};
+                                });
+  REQUIRE(out);
+  CHECK(*out == R"({"subject":{"reference":"P/1"},"a":{"reference":"Q/\"2"}})");
+}
+
+TEST_CASE("rewrite_references: unchanged text and mapper errors", "[bundle]") {
+  const std::string in = R"({"subject":{"reference":"Patient/9"}})";
+  auto same = rewrite_references(in, map_of("urn:uuid:a", "Patient/1"));
+  REQUIRE(same);
+  CHECK(*same == in);
+  auto failed = rewrite_references(in, [](std::string_view) -> result<std::optional<std::string>> {
+    return status{errc::not_found, "no such"};
+  });
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().code() == errc::not_found);
+}
+
+TEST_CASE("parse_bundle_request: entries, refusals and the limit", "[bundle]") {
+  auto b = parse_bundle_request(
+    R"({"resourceType":"Bundle","type":"transaction","entry":[
+         {"fullUrl":"urn:uuid:a","resource":{"resourceType":"Patient","x":1.50},
+          "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=a|b"}},
+         {"request":{"method":"GET","url":"Patient/1","ifNoneMatch":"W/\"1\""}},
+         {"request":{"method":"PUT","url":"Patient?identifier=a|b"}},
+         {"request":{"method":"FETCH","url":"Patient"}},
+         {"request":{"method":"GET","url":"http://elsewhere/Patient/1"}},
+         {"resource":{"resourceType":"Patient"}}]})",
+    10);
+  REQUIRE(b);
+  CHECK(b->type == "transaction");
+  REQUIRE(b->entries.size() == 6);
+  CHECK(b->entries[0].full_url == "urn:uuid:a");
+  CHECK(b->entries[0].resource == R"({"resourceType":"Patient","x":1.50})");
+  CHECK(b->entries[0].is_conditional());
+  CHECK(b->entries[1].is_read());
+  CHECK(b->entries[1].if_none_match == "W/\"1\"");
+  CHECK_FALSE(b->entries[1].is_conditional());
+  CHECK(b->entries[2].is_conditional());
+  CHECK(b->entries[3].refused);
+  CHECK(b->entries[4].refused);
+  CHECK(b->entries[5].refused);
+
+  CHECK_FALSE(parse_bundle_request(R"({"resourceType":"Bundle","type":"batch","entry":[{},{}]})", 1));
+  CHECK_FALSE(parse_bundle_request(R"({"resourceType":"Patient"})", 10));
+  CHECK_FALSE(parse_bundle_request("{", 10));
+}
+
+TEST_CASE("patch_of: Binary JSON Patch, Parameters, and what is neither", "[bundle]") {
+  bundle_entry_request e;
+  e.method = "PATCH";
+  // [{"op":"remove","path":"/active"}]
+  e.resource = R"({"resourceType":"Binary","contentType":"application/json-patch+json","data":"W3sib3AiOiJyZW1vdmUiLCJwYXRoIjoiL2FjdGl2ZSJ9XQ=="})";
+  auto p = patch_of(e);
+  REQUIRE(p);
+  CHECK(p->content_type == "application/json-patch+json");
+  CHECK(p->body == R"([{"op":"remove","path":"/active"}])");
+
+  e.resource = R"({"resourceType":"Parameters","parameter":[]})";
+  p = patch_of(e);
+  REQUIRE(p);
+  CHECK(p->content_type == "application/fhir+json");
+
+  e.resource = R"({"resourceType":"Binary","contentType":"text/plain","data":"eA=="})";
+  CHECK(patch_of(e).error().code() == errc::unsupported_media);
+  e.resource = R"({"resourceType":"Binary","contentType":"application/json-patch+json","data":"!!"})";
+  CHECK(patch_of(e).error().code() == errc::invalid);
+  e.resource = R"({"resourceType":"Patient"})";
+  CHECK_FALSE(patch_of(e));
+  e.resource.clear();
+  CHECK_FALSE(patch_of(e));
+}
