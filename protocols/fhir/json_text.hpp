@@ -9,6 +9,9 @@ namespace atrium::fhir {
 /// control characters. s must be UTF-8; it is copied byte for byte otherwise.
 void append_json_string(std::string& out, std::string_view s);
 
+/// Appends code point `cp` (at most U+10FFFF) as UTF-8.
+void append_utf8(std::string& out, char32_t cp);
+
 /// A member of a minified JSON object, both parts as written: the key
 /// without its quotes (escapes not decoded) and the value's text.
 struct raw_member {

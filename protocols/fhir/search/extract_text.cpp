@@ -2,6 +2,7 @@
 // form in which string search parameters are indexed and queried.
 #include <cstdint>
 
+#include "protocols/fhir/json_text.hpp"
 #include "protocols/fhir/search/extract.hpp"
 
 namespace atrium::fhir::search {
@@ -83,24 +84,6 @@ bool decode(std::string_view s, std::size_t i, char32_t& cp, std::size_t& len) {
   len = n;
   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
   return true;
-}
-
-void encode(char32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 // Lower case for the scripts where it is a fixed offset (Greek, Cyrillic);
@@ -188,7 +171,7 @@ std::string normalize_text(std::string_view s) {
     default: break;
     }
     start_piece();
-    encode(simple_lower(cp), out);
+    append_utf8(out, simple_lower(cp));
   }
   return out;
 }
