@@ -219,11 +219,18 @@ void serve_transaction(edge_context& ctx, const service_info& svc, http::request
 
 void serve_fhir_bundle(edge_context& ctx, const service_info& svc, http::request&& req,
                        http::responder respond) {
-  auto bundle = fhir::parse_bundle_request(req.body, ctx.max_bundle_entries);
+  // The requests only: a transaction's resources are read by its
+  // coordinator, and only a batch runs them here.
+  auto bundle = fhir::parse_bundle_request(req.body, ctx.max_bundle_entries,
+                                           /*with_resources=*/false);
   if (!bundle)
     return respond(fhir_error(bundle.error()));
-  if (bundle->type == "batch")
+  if (bundle->type == "batch") {
+    bundle = fhir::parse_bundle_request(req.body, ctx.max_bundle_entries);
+    if (!bundle)
+      return respond(fhir_error(bundle.error()));
     return serve_batch(ctx, svc, req, std::move(*bundle), std::move(respond));
+  }
   if (bundle->type == "transaction")
     return serve_transaction(ctx, svc, std::move(req), std::move(*bundle), std::move(respond));
   return respond(fhir_error({errc::invalid,

@@ -113,12 +113,19 @@ bool bundle_entry_request::is_conditional() const {
          url.find('?') != std::string::npos;
 }
 
-result<bundle_request> parse_bundle_request(std::string_view body, std::size_t max_entries) {
-  std::string minified(body.size(), '\0');
-  std::size_t length = 0;
-  if (simdjson::minify(body.data(), body.size(), minified.data(), length) != simdjson::SUCCESS)
-    return status{errc::invalid, "the body is not JSON"};
-  minified.resize(length);
+result<bundle_request> parse_bundle_request(std::string_view body, std::size_t max_entries,
+                                            bool with_resources) {
+  // Resources are spliced from minified text (raw_members needs it).
+  std::string minified;
+  if (with_resources) {
+    minified.resize(body.size());
+    std::size_t length = 0;
+    if (simdjson::minify(body.data(), body.size(), minified.data(), length) != simdjson::SUCCESS)
+      return status{errc::invalid, "the body is not JSON"};
+    minified.resize(length);
+  } else {
+    minified = body;
+  }
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (parser.parse(minified).get(root) != simdjson::SUCCESS)
@@ -140,8 +147,9 @@ result<bundle_request> parse_bundle_request(std::string_view body, std::size_t m
                     std::to_string(entries.size()),
                   "Bundle.entry"};
   std::vector<std::string_view> raw_entries;
-  for (auto m : raw_members(minified))
-    if (m.key == "entry") raw_entries = raw_elements(m.value);
+  if (with_resources)
+    for (auto m : raw_members(minified))
+      if (m.key == "entry") raw_entries = raw_elements(m.value);
   out.entries.reserve(entries.size());
   std::size_t i = 0;
   for (auto e : entries) {
