@@ -1,6 +1,7 @@
 #include "protocols/fhir/json_tree.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <simdjson.h>
 
@@ -23,11 +24,15 @@ json_tree json_tree::parse(std::string_view minified) {
   return n;
 }
 
-json_tree* json_tree::member(std::string_view key) {
+const json_tree* json_tree::member(std::string_view key) const {
   if (k != kind::object) return nullptr;
   for (auto& [name, value] : members)
     if (name == key) return &value;
   return nullptr;
+}
+
+json_tree* json_tree::member(std::string_view key) {
+  return const_cast<json_tree*>(std::as_const(*this).member(key));
 }
 
 bool json_tree::erase_member(std::string_view key) {

@@ -26,6 +26,7 @@ struct json_tree {
 
   /// The member named `key` of an object; null when absent or not an object.
   json_tree* member(std::string_view key);
+  const json_tree* member(std::string_view key) const;
   /// Removes the member named `key` (if any); true when one was removed.
   bool erase_member(std::string_view key);
 
