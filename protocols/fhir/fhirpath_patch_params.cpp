@@ -103,7 +103,7 @@ result<part_value> read_value(std::size_t index, const json_tree& part, const st
   return v;
 }
 
-// Fills in one part of an operation; `seen` has its name already.
+// Sets what the part named `name` gives the operation.
 status read_part(operation& op, const std::string& name, const json_tree& part,
                  const std::string& where, scalar_reader& r) {
   if (name == "value") {

@@ -136,6 +136,13 @@ TEST_CASE("fhirpath patch: lists (add, insert, move, delete by where)", "[fhirpa
   CHECK(patched(p, {op("move", "Patient.identifier", {integer("source", 1), integer("destination", 0)})}) ==
         R"({"resourceType":"Patient","identifier":[{"system":"http://example.org","value":"value 2"},)"
         R"({"system":"http://example.org","value":"value 1"}]})");
+  // The item leaves its place, then goes to the destination in what is left.
+  const std::string four = R"({"resourceType":"Patient","identifier":[{"value":"1"},{"value":"2"},{"value":"3"},)"
+                           R"({"value":"4"}]})";
+  CHECK(patched(four, {op("move", "Patient.identifier", {integer("source", 0), integer("destination", 3)})}) ==
+        R"({"resourceType":"Patient","identifier":[{"value":"2"},{"value":"3"},{"value":"4"},{"value":"1"}]})");
+  CHECK(patched(four, {op("move", "Patient.identifier", {integer("source", 3), integer("destination", 1)})}) ==
+        R"({"resourceType":"Patient","identifier":[{"value":"1"},{"value":"4"},{"value":"2"},{"value":"3"}]})");
   CHECK(patched(p, {op("replace", "Patient.identifier[0].value", {value(R"("valueString":"value 2")")}),
                     op("replace", "Patient.identifier[1].value", {value(R"("valueString":"value 1")")})}) ==
         patched(p, {op("move", "Patient.identifier", {integer("source", 0), integer("destination", 1)})}));
