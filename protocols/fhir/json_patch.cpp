@@ -8,65 +8,11 @@
 #include <simdjson.h>
 
 #include "protocols/fhir/json_text.hpp"
+#include "protocols/fhir/json_tree.hpp"
 
 namespace atrium::fhir {
 
 namespace {
-
-/// A JSON value as a tree of raw texts: members keep their order and keys
-/// as written, scalars their text (so numbers are never re-formatted).
-struct node {
-  enum class kind : std::uint8_t { object, array, scalar } k = kind::scalar;
-  std::string raw; // scalar
-  std::vector<std::pair<std::string, node>> members;
-  std::vector<node> items;
-};
-
-node parse(std::string_view minified) {
-  node n;
-  if (minified.empty()) return n;
-  if (minified.front() == '{') {
-    n.k = node::kind::object;
-    for (auto m : raw_members(minified)) n.members.emplace_back(std::string(m.key), parse(m.value));
-  } else if (minified.front() == '[') {
-    n.k = node::kind::array;
-    for (auto e : raw_elements(minified)) n.items.push_back(parse(e));
-  } else {
-    n.raw = std::string(minified);
-  }
-  return n;
-}
-
-void render(const node& n, std::string& out) {
-  switch (n.k) {
-    case node::kind::scalar: out += n.raw; return;
-    case node::kind::object:
-      out.push_back('{');
-      for (std::size_t i = 0; i < n.members.size(); ++i) {
-        if (i) out.push_back(',');
-        out.push_back('"');
-        out += n.members[i].first;
-        out += "\":";
-        render(n.members[i].second, out);
-      }
-      out.push_back('}');
-      return;
-    case node::kind::array:
-      out.push_back('[');
-      for (std::size_t i = 0; i < n.items.size(); ++i) {
-        if (i) out.push_back(',');
-        render(n.items[i], out);
-      }
-      out.push_back(']');
-      return;
-  }
-}
-
-std::string rendered(const node& n) {
-  std::string out;
-  render(n, out);
-  return out;
-}
 
 status malformed(std::string why) {
   return {errc::invalid, "the JSON Patch document is malformed: " + std::move(why)};
@@ -112,13 +58,9 @@ std::optional<std::size_t> index_of(const std::string& token) {
   return i;
 }
 
-node* child(node& n, const std::string& token) {
-  if (n.k == node::kind::object) {
-    for (auto& [key, value] : n.members)
-      if (key == token) return &value;
-    return nullptr;
-  }
-  if (n.k == node::kind::array) {
+json_tree* child(json_tree& n, const std::string& token) {
+  if (n.is_object()) return n.member(token);
+  if (n.k == json_tree::kind::array) {
     auto i = index_of(token);
     return i && *i < n.items.size() ? &n.items[*i] : nullptr;
   }
@@ -126,30 +68,30 @@ node* child(node& n, const std::string& token) {
 }
 
 /// The node a pointer names, or null.
-node* find(node& root, const std::vector<std::string>& tokens, std::size_t count) {
-  node* at = &root;
+json_tree* find(json_tree& root, const std::vector<std::string>& tokens, std::size_t count) {
+  json_tree* at = &root;
   for (std::size_t i = 0; i < count && at; ++i) at = child(*at, tokens[i]);
   return at;
 }
 
 class patcher {
 public:
-  explicit patcher(node root) : root_(std::move(root)) {}
+  explicit patcher(json_tree root) : root_(std::move(root)) {}
 
-  status add(std::size_t op, const std::vector<std::string>& path, node value) {
+  status add(std::size_t op, const std::vector<std::string>& path, json_tree value) {
     if (path.empty()) {
       root_ = std::move(value);
       return status::ok();
     }
-    node* parent = find(root_, path, path.size() - 1);
+    json_tree* parent = find(root_, path, path.size() - 1);
     if (!parent) return not_applicable(op, "the parent of the path does not exist");
     const auto& last = path.back();
-    if (parent->k == node::kind::object) {
-      if (node* existing = child(*parent, last)) *existing = std::move(value);
+    if (parent->k == json_tree::kind::object) {
+      if (json_tree* existing = child(*parent, last)) *existing = std::move(value);
       else parent->members.emplace_back(last, std::move(value));
       return status::ok();
     }
-    if (parent->k != node::kind::array) return not_applicable(op, "the parent is not a container");
+    if (parent->k != json_tree::kind::array) return not_applicable(op, "the parent is not a container");
     if (last == "-") {
       parent->items.push_back(std::move(value));
       return status::ok();
@@ -160,13 +102,13 @@ public:
     return status::ok();
   }
 
-  result<node> remove(std::size_t op, const std::vector<std::string>& path) {
+  result<json_tree> remove(std::size_t op, const std::vector<std::string>& path) {
     if (path.empty()) return not_applicable(op, "the whole document cannot be removed");
-    node* parent = find(root_, path, path.size() - 1);
+    json_tree* parent = find(root_, path, path.size() - 1);
     if (!parent || !child(*parent, path.back()))
       return not_applicable(op, "the path does not exist");
-    node removed;
-    if (parent->k == node::kind::object) {
+    json_tree removed;
+    if (parent->k == json_tree::kind::object) {
       auto it = std::find_if(parent->members.begin(), parent->members.end(),
                              [&](auto& m) { return m.first == path.back(); });
       removed = std::move(it->second);
@@ -179,23 +121,12 @@ public:
     return removed;
   }
 
-  node* get(const std::vector<std::string>& path) { return find(root_, path, path.size()); }
-  const node& root() const { return root_; }
+  json_tree* get(const std::vector<std::string>& path) { return find(root_, path, path.size()); }
+  const json_tree& root() const { return root_; }
 
 private:
-  node root_;
+  json_tree root_;
 };
-
-/// The text without insignificant white space, tokens as written (a DOM
-/// would re-format numbers); the caller has validated it.
-std::string minified(std::string_view json) {
-  std::string out(json.size(), '\0');
-  std::size_t length = 0;
-  if (simdjson::minify(json.data(), json.size(), out.data(), length) != simdjson::SUCCESS)
-    return std::string(json);
-  out.resize(length);
-  return out;
-}
 
 std::string_view string_member(simdjson::dom::object o, std::string_view key, bool& present) {
   std::string_view s;
@@ -215,7 +146,7 @@ result<std::string> apply_json_patch(std::string_view document, std::string_view
   if (patch_root.get_array().get(ops) != simdjson::SUCCESS)
     return malformed("expected an array of operations");
   // Values come from the minified text, as written.
-  auto minified_patch = minified(patch);
+  auto minified_patch = minified_json(patch);
   auto raw_ops = raw_elements(minified_patch);
 
   simdjson::dom::parser doc_parser;
@@ -223,8 +154,8 @@ result<std::string> apply_json_patch(std::string_view document, std::string_view
   simdjson::dom::element doc_root;
   if (doc_parser.parse(doc_text).get(doc_root) != simdjson::SUCCESS)
     return status{errc::internal, "the resource to patch is not JSON"};
-  const auto minified_document = minified(document);
-  patcher p{parse(minified_document)};
+  const auto minified_document = minified_json(document);
+  patcher p{json_tree::parse(minified_document)};
 
   std::size_t index = 0;
   for (simdjson::dom::element e : ops) {
@@ -239,9 +170,9 @@ result<std::string> apply_json_patch(std::string_view document, std::string_view
     if (!has_path) return malformed(where + " has no \"path\"");
     auto path = tokens_of(path_text);
     if (!path) return malformed(where + ": \"" + std::string(path_text) + "\" is not a JSON Pointer");
-    std::optional<node> value;
+    std::optional<json_tree> value;
     for (auto m : raw_members(raw_ops[index]))
-      if (m.key == "value") value = parse(m.value);
+      if (m.key == "value") value = json_tree::parse(m.value);
     const bool needs_value = op == "add" || op == "replace" || op == "test";
     const bool needs_from = op == "move" || op == "copy";
     if (needs_value && !value) return malformed(where + " (" + std::string(op) + ") has no \"value\"");
@@ -258,7 +189,7 @@ result<std::string> apply_json_patch(std::string_view document, std::string_view
       auto removed = p.remove(index, *path);
       if (!removed) s = removed.error();
     } else if (op == "replace") {
-      node* target = p.get(*path);
+      json_tree* target = p.get(*path);
       if (!target) return not_applicable(index, "the path does not exist");
       *target = std::move(*value);
     } else if (op == "move") {
@@ -271,23 +202,23 @@ result<std::string> apply_json_patch(std::string_view document, std::string_view
         s = moved ? p.add(index, *path, std::move(*moved)) : moved.error();
       }
     } else if (op == "copy") {
-      node* source = p.get(*from);
+      json_tree* source = p.get(*from);
       if (!source) return not_applicable(index, "\"from\" does not exist");
-      node copy = *source;
+      json_tree copy = *source;
       s = p.add(index, *path, std::move(copy));
     } else if (op == "test") {
-      node* target = p.get(*path);
+      json_tree* target = p.get(*path);
       if (!target) return not_applicable(index, "the path does not exist");
-      if (rendered(*target) != rendered(*value))
+      if (target->rendered() != value->rendered())
         return not_applicable(index, "test failed: " + std::string(path_text) + " is " +
-                                       rendered(*target) + ", not " + rendered(*value));
+                                       target->rendered() + ", not " + value->rendered());
     } else {
       return malformed(where + ": unknown op \"" + std::string(op) + "\"");
     }
     if (!s) return s;
     ++index;
   }
-  return rendered(p.root());
+  return p.root().rendered();
 }
 
 } // namespace atrium::fhir
