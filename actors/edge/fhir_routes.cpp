@@ -20,6 +20,7 @@
 #include "protocols/fhir/ids.hpp"
 #include "protocols/fhir/instant.hpp"
 #include "protocols/fhir/outcome.hpp"
+#include "protocols/fhir/patch.hpp"
 #include "protocols/fhir/resource_json.hpp"
 #include "protocols/fhir/resource_types.hpp"
 #include "protocols/fhir/search/extract.hpp"
@@ -256,15 +257,12 @@ http::response not_built(std::string_view what) {
   return fhir_error(error(errc::not_implemented, std::string{what} + " is not implemented yet"));
 }
 
-/// PATCH takes JSON Patch; FHIRPath Patch (a Parameters body) is not built.
+/// PATCH takes JSON Patch or FHIRPath Patch, each in its media type.
 std::optional<http::response> refuse_patch_media(const http::request& req) {
   auto ct = req.header("content-type");
-  if (ct && ct->starts_with("application/json-patch+json"))
-    return std::nullopt;
-  if (ct && http::is_fhir_json_content_type(*ct))
-    return not_built("FHIRPath Patch (a Parameters body)");
-  return fhir_error(error(errc::unsupported_media, "PATCH takes application/json-patch+json",
-                          "Content-Type"));
+  if (auto s = fhir::check_patch_body(ct ? *ct : std::string_view{}, req.body); !s)
+    return fhir_error(s);
+  return std::nullopt;
 }
 
 } // namespace

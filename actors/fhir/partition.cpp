@@ -6,7 +6,7 @@
 #include "actors/fhir/param_catalog.hpp"
 #include "actors/fhir/replies.hpp"
 #include "actors/node_context.hpp"
-#include "protocols/fhir/json_patch.hpp"
+#include "protocols/fhir/patch.hpp"
 #include "protocols/fhir/resource_json.hpp"
 #include "protocols/fhir/resource_types.hpp"
 #include "storage/index_entries.hpp"
@@ -292,7 +292,8 @@ status check_if_match(const fhir_request& req, const current_version& cur,
           "If-Match"};
 }
 
-/// PATCH: the patch applied to the current version here, where writes of
+/// PATCH (JSON Patch or FHIRPath Patch): the patch applied to the current
+/// version here, where writes of
 /// the resource are serialised (so no retry loop and no lost update), and
 /// `req` turned into the update that stores the result, checked like any
 /// other.
@@ -308,7 +309,7 @@ status patch_to_update(self_ptr self, fhir_request& req) {
     return {errc::gone, what + " was deleted"};
   if (auto s = check_if_match(req, *cur, what); !s)
     return s;
-  auto patched = fhir::apply_json_patch(cur->json, req.head);
+  auto patched = fhir::apply_patch(cur->json, req.head);
   if (!patched)
     return patched.error();
   auto type_name = fhir::resource_type_name(st.key.type);

@@ -10,6 +10,7 @@
 #include "actors/fhir/replies.hpp"
 #include "actors/node_context.hpp"
 #include "protocols/fhir/ids.hpp"
+#include "protocols/fhir/patch.hpp"
 #include "protocols/fhir/resource_json.hpp"
 #include "protocols/fhir/resource_types.hpp"
 
@@ -233,9 +234,8 @@ status prepare_patch(const node_context& ctx, const bundle_entry_request& e,
   auto patch = fhir::patch_of(e);
   if (!patch)
     return patch.error();
-  if (patch->content_type != "application/json-patch+json")
-    return {errc::not_implemented, "FHIRPath Patch (a Parameters resource) is not implemented "
-                                   "yet; send a Binary with a JSON Patch"};
+  if (auto s = fhir::check_patch_body(patch->content_type, patch->body); !s)
+    return s;
   r.head = std::move(patch->body);
   return status::ok();
 }

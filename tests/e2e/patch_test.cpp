@@ -1,6 +1,6 @@
-// PATCH with a JSON Patch document: the current version patched and stored
-// as a new one, If-Match, the patched resource indexed for search, errors;
-// FHIRPath Patch answers 501 until it is built.
+// PATCH with a JSON Patch document or a FHIRPath Patch (Parameters): the
+// current version patched and stored as a new one, If-Match, the patched
+// resource indexed for search, conditional and in a transaction, errors.
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -71,13 +71,75 @@ TEST_CASE("PATCH: absent, deleted, media types", "[e2e][patch]") {
   REQUIRE(c->del(base + "/Patient/patch-gone").status == 204);
   CHECK(patch(*c, "/Patient/patch-gone", "[]").status == 410);
   put(*c, "Patient", "patch-2", R"({"resourceType":"Patient","id":"patch-2"})");
-  auto fhirpath = patch(*c, "/Patient/patch-2",
-                        R"({"resourceType":"Parameters","parameter":[]})",
-                        {{"Content-Type", "application/fhir+json"}});
-  CHECK(fhirpath.status == 501);
   CHECK(patch(*c, "/Patient/patch-2", "[]", {{"Content-Type", "text/plain"}}).status == 415);
+  // Each media type with the other's shape.
+  CHECK(patch(*c, "/Patient/patch-2", "{}").status == 400);
+  CHECK(patch(*c, "/Patient/patch-2", "[]", {{"Content-Type", "application/fhir+json"}}).status ==
+        400);
   CHECK(patch(*c, "/Patient/patch-2", R"([{"op":"replace","path":"/resourceType","value":"Group"}])")
           .status == 422);
   auto cap = c->get(base + "/metadata");
   CHECK(cap.body.find("\"patch\"") != std::string::npos);
+}
+
+TEST_CASE("PATCH: FHIRPath Patch, plain, conditional and in a transaction", "[e2e][patch]") {
+  auto c = shared_node().client();
+  const header_list fhir_json{{"Content-Type", "application/fhir+json"}};
+  put(*c, "Patient", "fp-1",
+      R"({"resourceType":"Patient","id":"fp-1","identifier":[{"system":"urn:fp","value":"1"}],)"
+      R"("name":[{"family":"Before","given":["Ann","Bea"]}],"birthDate":"1970-01-01",)"
+      R"("extension":[{"url":"http://example.org/w","valueDecimal":1.50}]})");
+  const std::string ops =
+    R"({"resourceType":"Parameters","parameter":[)"
+    R"({"name":"operation","part":[{"name":"type","valueCode":"replace"},)"
+    R"({"name":"path","valueString":"Patient.birthDate"},{"name":"value","valueDate":"1980-02-02"}]},)"
+    R"({"name":"operation","part":[{"name":"type","valueCode":"delete"},)"
+    R"~({"name":"path","valueString":"Patient.name.given.where($this = 'Bea')"}]},)~"
+    R"({"name":"operation","part":[{"name":"type","valueCode":"add"},)"
+    R"({"name":"path","valueString":"Patient"},{"name":"name","valueString":"telecom"},)"
+    R"({"name":"value","valueContactPoint":{"system":"phone","value":"555-0100"}}]}]})";
+  auto r = patch(*c, "/Patient/fp-1", ops, {{"Content-Type", "application/fhir+json"}, {"If-Match", "W/\"1\""}});
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  json p{r.body};
+  CHECK(p.str("/meta/versionId") == "2");
+  CHECK(p.str("/birthDate") == "1980-02-02");
+  CHECK(p.count("/name/0/given") == 1);
+  CHECK(p.str("/telecom/0/value") == "555-0100");
+  CHECK(r.body.find("1.50") != std::string::npos); // untouched parts as written
+  // Indexed like any update.
+  CHECK(checked_search(*c, "Patient", {{"birthdate", "1980-02-02"}, {"_id", "fp-1"}}).matches.size() == 1);
+  CHECK(checked_search(*c, "Patient", {{"phone", "555-0100"}}).matches.size() == 1);
+
+  // An operation that does not apply changes nothing.
+  const std::string bad =
+    R"({"resourceType":"Parameters","parameter":[{"name":"operation","part":[)"
+    R"({"name":"type","valueCode":"replace"},{"name":"path","valueString":"Patient.gender"},)"
+    R"({"name":"value","valueCode":"female"}]}]})";
+  auto failed = patch(*c, "/Patient/fp-1", bad, fhir_json);
+  CHECK(failed.status == 422);
+  CHECK(json{failed.body}.str("/resourceType") == "OperationOutcome");
+  CHECK(json{c->get(base + "/Patient/fp-1").body}.str("/meta/versionId") == "2");
+
+  // Conditional, by identifier.
+  const std::string gender =
+    R"({"resourceType":"Parameters","parameter":[{"name":"operation","part":[)"
+    R"({"name":"type","valueCode":"add"},{"name":"path","valueString":"Patient"},)"
+    R"({"name":"name","valueString":"gender"},{"name":"value","valueCode":"female"}]}]})";
+  auto conditional = patch(*c, "/Patient?identifier=urn:fp|1", gender, fhir_json);
+  REQUIRE(conditional.status == 200);
+  CHECK(json{conditional.body}.str("/gender") == "female");
+
+  // In a transaction, as a Parameters entry.
+  const std::string family =
+    R"({"resourceType":"Parameters","parameter":[{"name":"operation","part":[)"
+    R"({"name":"type","valueCode":"replace"},{"name":"path","valueString":"Patient.name.family"},)"
+    R"({"name":"value","valueString":"After"}]}]})";
+  auto tx = c->post(base, R"({"resourceType":"Bundle","type":"transaction","entry":[{"resource":)" +
+                            family + R"(,"request":{"method":"PATCH","url":"Patient/fp-1"}}]})",
+                    fhir_json);
+  INFO(tx.body);
+  REQUIRE(tx.status == 200);
+  CHECK(json{tx.body}.str("/entry/0/response/etag") == "W/\"4\"");
+  CHECK(json{c->get(base + "/Patient/fp-1").body}.str("/name/0/family") == "After");
 }
