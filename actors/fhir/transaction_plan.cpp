@@ -1,5 +1,6 @@
 #include "actors/fhir/transaction_plan.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <unordered_map>
 #include <unordered_set>
@@ -54,10 +55,19 @@ result<entry_target> target_of(const bundle_entry_request& e) {
 /// The matches of an entry's criteria: none or one; several fail.
 /// `cached`: from ctx.criteria when it holds them (conditional references,
 /// which only read; ifNoneExist and conditional writes search every time).
+/// `deleted` ("Type/id"): what the Bundle's DELETE entries remove, which R4
+/// processes first, so they match nothing after them.
 result<std::vector<std::string>> resolve(const node_context& ctx, std::uint32_t service,
-                                         const entry_target& t, bool cached = false) {
-  auto found = cached && ctx.criteria ? ctx.criteria->matches(ctx, service, t.type, t.criteria)
-                                      : match_criteria(ctx, service, t.type, t.criteria);
+                                         const entry_target& t, bool cached = false,
+                                         const std::unordered_set<std::string>* deleted = nullptr) {
+  const auto limit = static_cast<std::uint32_t>(2 + (deleted ? deleted->size() : 0));
+  auto found = cached && ctx.criteria
+                 ? ctx.criteria->matches(ctx, service, t.type, t.criteria)
+                 : match_criteria(ctx, service, t.type, t.criteria, limit);
+  if (found && deleted && !deleted->empty())
+    std::erase_if(*found, [&](const std::string& id) {
+      return deleted->contains(t.type_name + "/" + id);
+    });
   if (found && found->size() > 1)
     return status{errc::precondition_failed,
                   "more than one " + t.type_name + "?" + t.criteria +
@@ -68,7 +78,8 @@ result<std::vector<std::string>> resolve(const node_context& ctx, std::uint32_t 
 /// Where an entry's target is decided; the request gets its op, id and
 /// preconditions, or the entry its answer when it writes nothing.
 status decide(const node_context& ctx, std::uint32_t service, const bundle_entry_request& e,
-              const entry_target& t, tx_write& w) {
+              const entry_target& t, const std::unordered_set<std::string>& deleted,
+              tx_write& w) {
   auto& r = w.prepare;
   r.op = fhir_op::tx_prepare;
   r.service = service;
@@ -99,7 +110,8 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
     r.write = fhir_op::create;
     r.id = fhir::new_resource_id();
     if (!e.if_none_exist.empty()) {
-      auto found = resolve(ctx, service, {t.type, t.type_name, {}, e.if_none_exist, true});
+      auto found = resolve(ctx, service, {t.type, t.type_name, {}, e.if_none_exist, true}, false,
+                           &deleted);
       if (!found)
         return found.error();
       if (!found->empty())
@@ -116,7 +128,7 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
                                t.type_name + "/[id]') or search criteria"};
     return status::ok();
   }
-  auto found = resolve(ctx, service, t);
+  auto found = resolve(ctx, service, t, false, &deleted);
   if (!found)
     return found.error();
   if (!found->empty()) {
@@ -273,9 +285,20 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
   std::vector<entry_target> targets;
   std::unordered_set<std::string> written; // "Type/id": each resource once
   std::unordered_set<std::string> full_urls;
+  std::unordered_set<std::string> deleted; // "Type/id" of the DELETE entries
   reference_resolver references(ctx, service);
   const auto& entries = bundle.entries;
-  for (std::size_t i = 0; i < entries.size(); ++i) {
+  // R4's processing order: DELETE, then POST, then PUT and PATCH (reads run
+  // after every write, at the edge).
+  auto rank = [](const bundle_entry_request& e) {
+    return e.method == "DELETE" ? 0 : e.method == "POST" ? 1 : 2;
+  };
+  std::vector<std::size_t> order(entries.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return rank(entries[a]) < rank(entries[b]);
+  });
+  for (auto i : order) {
     const auto& e = entries[i];
     if (e.refused)
       return entry_error(i, e, *e.refused);
@@ -288,10 +311,12 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
     w.entry = i;
     w.where = where_of(i);
     w.label = label_of(i, e);
-    if (auto s = decide(ctx, service, e, *t, w); !s)
+    if (auto s = decide(ctx, service, e, *t, deleted, w); !s)
       return entry_error(i, e, s);
     const auto& id = w.prepare.op == fhir_op::read ? w.result.id : w.prepare.id;
     const auto reference = t->type_name + "/" + id;
+    if (w.prepare.op == fhir_op::tx_prepare && w.prepare.write == fhir_op::erase)
+      deleted.insert(reference);
     if (w.prepare.op == fhir_op::tx_prepare && !written.insert(reference).second)
       return entry_error(i, e, {errc::invalid, "the Bundle writes " + reference + " twice"});
     if (!e.full_url.empty() && (e.method == "POST" || e.method == "PUT") && !id.empty()) {

@@ -287,6 +287,22 @@ TEST_CASE("transaction: conditional references, ifNoneExist, conditional targets
                fhir_json).status == 409);
   CHECK(json{c->get(base + "/Organization/tx-org-other").body}.str("/meta/versionId") == "1");
 
+  // DELETE is processed before POST: an ifNoneExist that only the deleted
+  // resource matches creates.
+  put(*c, "Organization", "tx-org-old",
+      R"({"resourceType":"Organization","id":"tx-org-old","identifier":[{"system":"urn:txorg","value":"o-2"}]})");
+  auto replaced = c->post(base, transaction({
+    entry("POST", "Organization",
+          R"({"resourceType":"Organization","identifier":[{"system":"urn:txorg","value":"o-2"}]})",
+          {}, R"(,"ifNoneExist":"identifier=urn:txorg|o-2")"),
+    entry("DELETE", "Organization/tx-org-old", ""),
+  }), fhir_json);
+  REQUIRE(replaced.status == 200);
+  json rp{replaced.body};
+  CHECK(rp.str("/entry/0/response/status") == "201 Created");
+  CHECK(rp.str("/entry/1/response/status") == "204 No Content");
+  CHECK(c->get(base + "/Organization/tx-org-old").status == 410);
+
   auto del = c->post(base, transaction({entry("DELETE", "Organization?identifier=urn:txorg|o-1", "")}),
                      fhir_json);
   REQUIRE(del.status == 200);
