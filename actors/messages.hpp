@@ -104,11 +104,10 @@ enum class fhir_op : std::uint8_t {
   conditional_update, // service: PUT {type}?criteria
   conditional_delete, // service: DELETE {type}?criteria
   conditional_patch,  // service: PATCH {type}?criteria (JSON Patch in head)
-  // A transaction Bundle (head: its body) to the service, which hands it to
-  // a coordinator (actors/fhir/transaction.hpp). With conditional entries it
-  // runs alone among the service's conditional interactions.
+  // A transaction Bundle (head: its body; ids: the criteria "Type?query" of
+  // its conditional entries) to the service, which hands it to a coordinator
+  // (actors/fhir/transaction.hpp).
   transaction,
-  conditional_transaction,
   // The coordinator to a partition: prepare `write` (create, update, erase,
   // patch) of `id` for `transaction`, answering the write ops and locking
   // the id; then commit (the ops are durable) or abort the ids `ids`.

@@ -180,7 +180,7 @@ void serve_transaction(edge_context& ctx, const service_info& svc, http::request
   fhir_request r;
   r.op = fhir_op::transaction;
   for (const auto& e : bundle.entries)
-    if (e.is_conditional()) r.op = fhir_op::conditional_transaction;
+    if (auto key = e.criteria_key(); !key.empty()) r.ids.push_back(std::move(key));
   r.service = svc.id;
   r.head = std::move(req.body);
   req.body.clear();

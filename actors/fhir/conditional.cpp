@@ -42,13 +42,14 @@ std::string body_id_of(std::string_view body) {
 
 namespace {
 
-/// Sends `req` to the partition that owns it and handles nothing else until
-/// it answers (await), so the next conditional search sees this write.
+/// Sends `req` to the partition that owns it; `reply` once it is durable
+/// (the criteria stay held until then, so the next search with them sees
+/// this write).
 void write_and_wait(self_ptr self, fhir_request req, fhir_callback reply) {
   auto dest = self->state.ctx->dir->fhir_partition(req.service, req.type, req.id);
   auto id = req.id;
-  self->request(dest, std::chrono::seconds(60), std::move(req))
-    .await([reply, id](fhir_reply& r) mutable {
+  self->request(dest, caf::infinite, std::move(req))
+    .then([reply, id](fhir_reply& r) mutable {
              r.id = id;
              reply(std::move(r));
            },

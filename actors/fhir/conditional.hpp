@@ -1,8 +1,9 @@
 #pragma once
-// Conditional create, update and delete (If-None-Exist, PUT/DELETE
-// {type}?criteria). The FHIR service actor runs them one at a time and waits
-// for each one's write before the next search, so concurrent conditional
-// creates with the same criteria create exactly one resource.
+// Conditional create, update, patch and delete (If-None-Exist,
+// PUT/PATCH/DELETE {type}?criteria). The FHIR service actor runs each one
+// holding its criteria (criteria_locks.hpp) until its write is durable, so
+// concurrent conditional creates with the same criteria create exactly one
+// resource, while those with other criteria run alongside.
 #include "actors/actors.hpp"
 
 namespace atrium::actors {

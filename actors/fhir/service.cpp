@@ -142,11 +142,27 @@ void handle(self_ptr self, fhir_request& req, fhir_callback reply) {
     case fhir_op::conditional_create:
     case fhir_op::conditional_update:
     case fhir_op::conditional_delete:
-    case fhir_op::conditional_patch:
-      return run_conditional(self, req, std::move(reply));
-    case fhir_op::transaction:
-    case fhir_op::conditional_transaction:
-      return run_transaction(self, req, std::move(reply));
+    case fhir_op::conditional_patch: {
+      auto key = std::string{fhir::resource_type_name(req.type)} + "?" + req.query;
+      return st.criteria.run({std::move(key)},
+                             [self, req, reply](criteria_locks::release_fn release) mutable {
+                               run_conditional(self, req, [reply, release](fhir_reply r) {
+                                 reply(std::move(r));
+                                 release();
+                               });
+                             });
+    }
+    case fhir_op::transaction: { // `ids`: the criteria of its conditional entries
+      auto keys = std::move(req.ids);
+      req.ids.clear();
+      return st.criteria.run(std::move(keys),
+                             [self, req, reply](criteria_locks::release_fn release) mutable {
+                               run_transaction(self, req, [reply, release](fhir_reply r) {
+                                 reply(std::move(r));
+                                 release();
+                               });
+                             });
+    }
     default:
       return reply(error_reply(errc::internal, "operation not handled by a service actor"));
   }

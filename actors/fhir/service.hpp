@@ -1,5 +1,6 @@
 #pragma once
 #include "actors/actors.hpp"
+#include "actors/fhir/criteria_locks.hpp"
 
 namespace atrium::actors {
 
@@ -13,6 +14,9 @@ struct fhir_service_state {
   node_context* ctx = nullptr;
   std::uint32_t service = 0;
   bool starting = false; // a $reindex job is being persisted
+  /// Conditional interactions and transactions with conditional entries,
+  /// each holding the criteria it resolves while it runs.
+  criteria_locks criteria;
 };
 
 fhir_actor::behavior_type

@@ -221,17 +221,12 @@ caf::behavior transaction_coordinator(self_ptr self, node_context* ctx, std::uin
 
 void run_transaction(fhir_actor::stateful_pointer<fhir_service_state> self, fhir_request& req,
                      fhir_callback reply) {
-  const bool alone = req.op == fhir_op::conditional_transaction;
   auto coordinator = self->spawn(transaction_coordinator, self->state.ctx, self->state.service);
   // No timeout: the coordinator always answers, and until it has, the
   // transaction may still be stored.
-  auto handle = self->request(coordinator, caf::infinite, std::move(req));
-  auto done = [reply](fhir_reply& r) { reply(std::move(r)); };
-  auto failed = [reply](caf::error& err) { reply(transport_error_reply(err)); };
-  if (alone)
-    handle.await(done, failed);
-  else
-    handle.then(done, failed);
+  self->request(coordinator, caf::infinite, std::move(req))
+    .then([reply](fhir_reply& r) { reply(std::move(r)); },
+          [reply](caf::error& err) { reply(transport_error_reply(err)); });
 }
 
 } // namespace atrium::actors

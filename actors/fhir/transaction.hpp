@@ -53,9 +53,9 @@ struct transaction_state {
 caf::behavior transaction_coordinator(caf::stateful_actor<transaction_state>* self,
                                       node_context* ctx, std::uint32_t service);
 
-/// The FHIR service's part: a coordinator per transaction; one with
-/// conditional entries runs alone among the service's conditional
-/// interactions, so its criteria see no concurrent conditional write.
+/// The FHIR service's part: a coordinator per transaction. The service runs
+/// one with conditional entries holding their criteria (criteria_locks.hpp),
+/// so they see no concurrent conditional write with the same criteria.
 void run_transaction(fhir_actor::stateful_pointer<fhir_service_state> self, fhir_request& req,
                      fhir_callback reply);
 

@@ -113,6 +113,14 @@ bool bundle_entry_request::is_conditional() const {
          url.find('?') != std::string::npos;
 }
 
+std::string bundle_entry_request::criteria_key() const {
+  if (!is_conditional())
+    return {};
+  const auto q = url.find('?');
+  const auto type = url.substr(0, std::min(q, url.find('/')));
+  return type + "?" + (if_none_exist.empty() ? url.substr(q + 1) : if_none_exist);
+}
+
 result<bundle_request> parse_bundle_request(std::string_view body, std::size_t max_entries,
                                             bool with_resources) {
   // Resources are spliced from minified text (raw_members needs it).

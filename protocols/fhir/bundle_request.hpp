@@ -25,6 +25,9 @@ struct bundle_entry_request {
   bool is_read() const { return method == "GET" || method == "HEAD"; }
   /// ifNoneExist, or PUT/PATCH/DELETE by search criteria.
   bool is_conditional() const;
+  /// "Type?criteria" of a conditional entry (as the service's conditional
+  /// interactions name theirs); "" for any other.
+  std::string criteria_key() const;
 };
 
 struct bundle_request {
