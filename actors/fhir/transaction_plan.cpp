@@ -286,6 +286,7 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
   std::unordered_set<std::string> written; // "Type/id": each resource once
   std::unordered_set<std::string> full_urls;
   std::unordered_set<std::string> deleted; // "Type/id" of the DELETE entries
+  std::unordered_set<std::string> creating; // "Type?criteria" of ifNoneExist entries
   reference_resolver references(ctx, service);
   const auto& entries = bundle.entries;
   // R4's processing order: DELETE, then POST, then PUT and PATCH (reads run
@@ -307,6 +308,11 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
     auto t = target_of(e);
     if (!t)
       return entry_error(i, e, t.error());
+    // Both would see no match and both create: refused, not guessed at.
+    if (!e.if_none_exist.empty() && !creating.insert(e.criteria_key()).second)
+      return entry_error(i, e, {errc::invalid, "another entry of the Bundle creates by the same "
+                                               "ifNoneExist criteria " + e.criteria_key(),
+                                "ifNoneExist"});
     tx_write w;
     w.entry = i;
     w.where = where_of(i);

@@ -266,6 +266,13 @@ TEST_CASE("transaction: conditional references, ifNoneExist, conditional targets
   CHECK(s.str("/entry/0/response/etag") == "W/\"1\"");
   CHECK(s.str("/entry/1/resource/managingOrganization/reference") == org_ref);
 
+  // Two entries creating by the same criteria are refused.
+  auto same = c->post(base, transaction({
+    entry("POST", "Organization", org, {}, R"(,"ifNoneExist":"identifier=urn:txorg|o-9")"),
+    entry("POST", "Organization", org, {}, R"(,"ifNoneExist":"identifier=urn:txorg|o-9")"),
+  }), fhir_json);
+  CHECK(same.status == 400);
+
   // Conditional update and delete by criteria.
   auto upd = c->post(base, transaction({
     entry("PUT", "Organization?identifier=urn:txorg|o-1",
