@@ -41,6 +41,11 @@ struct compiled_param {
   std::string expression; // the text compiled, to notice a replaced parameter
   std::shared_ptr<const fp::expression> whole;
   std::vector<fp::expression> branches; // share `whole`'s nodes
+  /// Per branch: the resource's top-level element it reads first ("code" in
+  /// "Observation.code.coding"), or "" when it starts otherwise. A branch
+  /// whose element the resource lacks yields nothing and is not evaluated:
+  /// most of a type's parameters read elements a given resource leaves out.
+  std::vector<std::string> branch_roots;
   std::vector<fp::expression> components; // composite: each component's expression
   std::string error;                    // compile error (branches empty)
 };
@@ -73,6 +78,44 @@ std::string_view leading_name(const fp::node* n) {
   return {};
 }
 
+// The top-level element a branch reads first: the member right below the
+// resource ("Observation.value.ofType(Quantity)" → "value"), "" otherwise.
+std::string root_element(const fp::node* n, std::string_view type) {
+  std::string_view below;
+  while (n) {
+    switch (n->kind) {
+    case fp::node_kind::member:
+      if (!n->target) {
+        const bool resource = n->name == type || n->name == "Resource" ||
+                              n->name == "DomainResource";
+        return resource ? std::string{below} : std::string{};
+      }
+      below = n->name;
+      n = n->target.get();
+      break;
+    case fp::node_kind::function:
+    case fp::node_kind::indexer:
+    case fp::node_kind::as_type:
+    case fp::node_kind::is_type:
+      below = {};
+      n = n->target.get();
+      break;
+    default: return {};
+    }
+  }
+  return {};
+}
+
+// Whether the resource has top-level element `name`, a choice's included
+// ("value" is there as "valueQuantity").
+bool has_element(const std::vector<std::string_view>& keys, std::string_view name) {
+  for (auto k : keys)
+    if (k.starts_with(name) &&
+        (k.size() == name.size() || (k[name.size()] >= 'A' && k[name.size()] <= 'Z')))
+      return true;
+  return false;
+}
+
 std::shared_ptr<const compiled_param> compile_param(const search_param& p, std::string_view type) {
   auto c = std::make_shared<compiled_param>();
   c->expression = p.expression;
@@ -90,6 +133,7 @@ std::shared_ptr<const compiled_param> compile_param(const search_param& p, std::
     if (!lead.empty() && lead != type && find_resource_type(lead))
       continue; // another type's branch
     c->branches.emplace_back(std::shared_ptr<const fp::node>(c->whole, part), c->whole->text());
+    c->branch_roots.push_back(root_element(part, type));
   }
   for (const auto& component : p.components) {
     auto compiled = fp::compile(component.expression);
@@ -706,6 +750,8 @@ result<std::vector<index_value>> extract(std::string_view resource_json, std::st
   static const fp::context
       no_resolver; // resolve() gives type placeholders: enough for `is Patient`
   const fp::collection input{fp::item(fp::json_node{root, {}, true, false, type})};
+  std::vector<std::string_view> keys; // the resource's top-level elements
+  for (auto [key, value] : root_object) keys.push_back(key);
   std::vector<index_value> out;
   auto run = [&](const search_param* p, const compiled_param& compiled) {
     if (!compiled.error.empty()) {
@@ -716,8 +762,11 @@ result<std::vector<index_value>> extract(std::string_view resource_json, std::st
     auto failed = [&](const status& e) {
       if (problems) problems->push_back({p, e.message() + " (" + e.where() + ")"});
     };
-    for (const fp::expression& branch : compiled.branches) {
-      auto items = fp::evaluate(branch, root, input, no_resolver);
+    for (std::size_t b = 0; b < compiled.branches.size(); ++b) {
+      const auto& needs = compiled.branch_roots[b];
+      if (!needs.empty() && !has_element(keys, needs))
+        continue;
+      auto items = fp::evaluate(compiled.branches[b], root, input, no_resolver);
       if (!items) {
         failed(items.error());
         continue;
