@@ -1,5 +1,6 @@
 #include "actors/fhir/partition.hpp"
 
+#include <caf/system_messages.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -422,21 +423,42 @@ void tx_prepare(self_ptr self, fhir_request& req, fhir_callback reply) {
   reply(std::move(r));
 }
 
-/// Ends transaction `req.transaction`'s hold on `req.ids`: its ops are
-/// durable (commit) or were never written (abort).
-void tx_release(self_ptr self, const fhir_request& req) {
+/// Ends `transaction`'s hold on `id`: its ops are durable (commit) or were
+/// never written (abort).
+void release_hold(self_ptr self, const std::string& id, std::uint64_t transaction, bool commit) {
   auto& st = self->state;
-  for (const auto& id : req.ids) {
-    auto it = st.pending.find(id);
-    if (it == st.pending.end() || it->second.transaction != req.transaction)
-      continue;
-    const bool reindex_now = req.op == fhir_op::tx_commit && !it->second.deleted;
-    const auto registry = it->second.registry;
-    st.pending.erase(it);
-    if (reindex_now)
-      reindex_if_stale(self, id, registry);
-    wake(self, id);
-  }
+  auto it = st.pending.find(id);
+  if (it == st.pending.end() || it->second.transaction != transaction)
+    return;
+  const bool reindex_now = commit && !it->second.deleted;
+  const auto registry = it->second.registry;
+  st.pending.erase(it);
+  if (reindex_now)
+    reindex_if_stale(self, id, registry);
+  wake(self, id);
+}
+
+void tx_release(self_ptr self, const fhir_request& req) {
+  for (const auto& id : req.ids)
+    release_hold(self, id, req.transaction, req.op == fhir_op::tx_commit);
+}
+
+/// A coordinator stopped: whatever its transaction still holds here is
+/// released. Its batch may be durable or not; either way the store now says
+/// which, and the next write of the id reads it there. Released as a commit,
+/// so a durable version indexed by a superseded registry is re-indexed.
+void coordinator_down(self_ptr self, const caf::down_msg& down) {
+  auto& st = self->state;
+  auto it = st.coordinators.find(down.source);
+  if (it == st.coordinators.end())
+    return;
+  const auto transaction = it->second;
+  st.coordinators.erase(it);
+  std::vector<std::string> held;
+  for (const auto& [id, slot] : st.pending)
+    if (slot.transaction == transaction) held.push_back(id);
+  for (const auto& id : held)
+    release_hold(self, id, transaction, /*commit=*/true);
 }
 
 /// The keys of every stored version of `id` older than `below` (0: all),
@@ -602,8 +624,15 @@ fhir_partition_actor(fhir_actor::stateful_pointer<partition_state> self,
                      node_context* ctx, partition_key key) {
   self->state.ctx = ctx;
   self->state.key = key;
+  self->set_down_handler([self](caf::down_msg& down) { coordinator_down(self, down); });
   return {
     [=](fhir_request& req) -> caf::result<fhir_reply> {
+      if (req.op == fhir_op::tx_prepare) // watched before the prepare may wait
+        if (auto sender = self->current_sender();
+            sender && self->state.coordinators
+                        .emplace(caf::actor_cast<caf::actor_addr>(sender), req.transaction)
+                        .second)
+          self->monitor(sender);
       auto rp = self->make_response_promise<fhir_reply>();
       handle(self, req, [rp](fhir_reply r) mutable { rp.deliver(std::move(r)); });
       return rp;

@@ -4,6 +4,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <caf/actor_addr.hpp>
+
 #include "actors/actors.hpp"
 
 namespace atrium::actors {
@@ -45,6 +47,9 @@ struct partition_state {
   /// Requests waiting for an id to be free (a transaction's lock released,
   /// or for a prepare, every write of it durable), by id, in arrival order.
   std::unordered_map<std::string, std::vector<std::function<void()>>> waiting;
+  /// The coordinators whose prepares came here, monitored: if one stops
+  /// without releasing, its transaction's holds go with it.
+  std::unordered_map<caf::actor_addr, std::uint64_t> coordinators;
 };
 
 /// Where a tx_prepare refused because another transaction holds the id: the

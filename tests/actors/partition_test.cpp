@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "harness.hpp"
+#include "actors/fhir/partition.hpp"
 #include "protocols/fhir/resource_json.hpp"
 #include "protocols/fhir/resource_types.hpp"
 #include "storage/keyspace.hpp"
@@ -255,6 +256,56 @@ TEST_CASE_METHOD(partition_fixture, "writes in flight to the same id build on ea
   CHECK(box2->replies[1]->record.version == 5);
   CHECK(box2->replies[2]->status.code == errc::precondition_failed);
   CHECK(ask(read(id)).record.version == 5);
+}
+
+TEST_CASE_METHOD(partition_fixture, "a transaction's hold: writes wait, other prepares are refused, "
+                                    "and a coordinator that stops releases it") {
+  const std::string id = "held";
+  REQUIRE(ask(write(fhir_op::create, id, "Alpha")).status.ok());
+  auto prepare = write(fhir_op::update, id, "Tx");
+  prepare.op = fhir_op::tx_prepare;
+  prepare.write = fhir_op::update;
+  prepare.transaction = 42;
+  // The throwaway actor that sends it stands for a coordinator: it stops once
+  // answered, without committing or aborting.
+  auto prepared = ask(prepare);
+  REQUIRE(prepared.status.ok());
+  CHECK_FALSE(prepared.ops.empty());
+  CHECK(prepared.record.version == 2);
+  CHECK(ask_store_version(id) == 1); // prepared, not written
+
+  // Its stop released the hold: a plain update goes through, on version 1
+  // (the prepared version was never written).
+  auto after = ask(write(fhir_op::update, id, "Beta"));
+  REQUIRE(after.status.ok());
+  CHECK(after.record.version == 2);
+
+  // While a live coordinator holds the id, a plain write waits for it and
+  // another transaction's prepare is refused.
+  auto holder_prepare = prepare;
+  holder_prepare.transaction = 43;
+  auto dest = partition_of(id);
+  auto holder = h.sys.spawn([dest, holder_prepare](caf::event_based_actor* self) -> caf::behavior {
+    self->request(dest, caf::infinite, holder_prepare).then([](fhir_reply&) {});
+    return {[](int) {}}; // stays alive until told to exit
+  });
+  h.sched.run();
+  auto waiting = h.post<fhir_reply>(dest, std::vector<fhir_request>{write(fhir_op::update, id, "Gamma")});
+  auto other = prepare;
+  other.transaction = 44;
+  auto refused = h.post<fhir_reply>(dest, std::vector<fhir_request>{other});
+  h.sched.run();
+  CHECK_FALSE(waiting->replies[0].has_value());
+  REQUIRE(refused->replies[0].has_value());
+  CHECK(refused->replies[0]->status.code == errc::conflict);
+  CHECK(refused->replies[0]->status.where == locked_by_transaction);
+
+  // The holder stops: the hold goes, and the waiting write runs.
+  caf::anon_send_exit(holder, caf::exit_reason::user_shutdown);
+  h.sched.run();
+  REQUIRE(waiting->replies[0].has_value());
+  CHECK(waiting->replies[0]->status.ok());
+  CHECK(waiting->replies[0]->record.version == 3);
 }
 
 TEST_CASE_METHOD(partition_fixture, "history paging rejects a malformed cursor") {
