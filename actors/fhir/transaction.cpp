@@ -1,5 +1,6 @@
 #include "actors/fhir/transaction.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include <caf/send.hpp>
@@ -76,6 +77,8 @@ fhir_reply results(self_ptr self) {
 
 void commit(self_ptr self) {
   auto& st = self->state;
+  // The ops are moved out one by one: each reply keeps its count, which is
+  // what holds() and release() read afterwards.
   std::vector<storage::write_op> ops;
   for (auto& p : st.prepared)
     for (auto& op : p.ops)
