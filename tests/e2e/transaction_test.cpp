@@ -461,3 +461,17 @@ TEST_CASE("transaction: an acknowledged transaction survives kill -9", "[e2e][tr
   CHECK(json{linked.body}.str("/link/0/other/reference") == reference_of(location));
   CHECK(checked_search(*c, "Patient", {{"family", "Txdurable"}}).matches.size() == 1);
 }
+
+TEST_CASE("transaction: the entry limit is configurable", "[e2e][transaction]") {
+  node n({"--bundle-entries", "2"});
+  auto c = n.client();
+  auto two = transaction({entry("POST", "Patient", R"({"resourceType":"Patient"})"),
+                          entry("POST", "Patient", R"({"resourceType":"Patient"})")});
+  CHECK(c->post(base, two, fhir_json).status == 200);
+  auto three = transaction({entry("POST", "Patient", R"({"resourceType":"Patient"})"),
+                            entry("POST", "Patient", R"({"resourceType":"Patient"})"),
+                            entry("POST", "Patient", R"({"resourceType":"Patient"})")});
+  auto refused = c->post(base, three, fhir_json);
+  CHECK(refused.status == 400);
+  CHECK(refused.body.find("at most 2") != std::string::npos);
+}
