@@ -45,16 +45,27 @@ struct node_context {
   /// the store (the persisted counter and the highest id in use).
   std::atomic<std::uint32_t> next_service_id{1};
 
-  /// Writes of one shard always go to the same writer, so they commit in the
-  /// order the shard sent them.
   const fhir_actor& search_worker() {
     return search_workers[next_search_worker.fetch_add(1, std::memory_order_relaxed) %
                           search_workers.size()];
   }
 
+  /// Writes of one shard always go to the same writer, so they commit in the
+  /// order the shard sent them. With two writers or more the last one is
+  /// kept for transactions. One writer for every shard measured 20-30% more
+  /// durable creates/s than two on 2 cores: every write joins the same group
+  /// commit, so half the fsyncs and thread wake-ups (tools/bench).
   const storage_writer_actor& writer_for(std::uint64_t shard) const {
-    return writers[shard % writers.size()];
+    const auto shard_writers = writers.size() > 1 ? writers.size() - 1 : 1;
+    return writers[shard % shard_writers];
   }
+
+  /// A transaction's batch is big and one batch already: it gains nothing
+  /// from joining the shards' group commit, and on a writer of its own it
+  /// neither waits behind them nor delays them (about 10% more resources/s
+  /// than sharing one writer). Safe: a partition prepares an id only once its
+  /// earlier writes are durable, and holds it until the batch is.
+  const storage_writer_actor& transaction_writer() const { return writers.back(); }
 };
 
 } // namespace atrium::actors

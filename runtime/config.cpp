@@ -158,7 +158,8 @@ flags win over the file):
   --io-threads N           edge io threads                              [2]
   --actor-threads N        actor scheduler threads (0 = cores)          [0]
   --scheduler-policy P     actor scheduler: sharing or stealing   [sharing]
-  --writers N              storage writers (group commit)               [2]
+  --writers N              storage writers (group commit); from two on,
+                           the last stores transactions                 [2]
   --search-workers N       threads running searches                     [2]
   --body-limit BYTES       largest request body (413 beyond)     [33554432]
   --bundle-entries N       most entries of a batch or transaction       [500]

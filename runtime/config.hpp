@@ -29,7 +29,9 @@ struct node_config {
   std::string scheduler_policy = "sharing";
   /// Search workers: detached threads that run index scans. Default: 2.
   int search_workers = 2;
-  /// Storage writer actors (each one group-commits). Default: 2.
+  /// Storage writer actors (each one group-commits). With two or more, the
+  /// last one stores transactions and the others the shards' writes
+  /// (node_context::writer_for). Default: 2, one of each.
   int writers = 2;
   /// Largest request body in bytes (413 beyond). Default: 32 MiB.
   std::size_t body_limit = 32u << 20;

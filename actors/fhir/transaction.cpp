@@ -91,7 +91,7 @@ void commit(self_ptr self) {
   };
   // No timeout: until the writer answers, the batch may still be applied,
   // so the holds must stay (the writer answers every batch).
-  self->request(st.ctx->writer_for(self->id()), caf::infinite, write_request{std::move(ops)})
+  self->request(st.ctx->transaction_writer(), caf::infinite, write_request{std::move(ops)})
     .then(
       [self, fail](write_ack& ack) {
         if (!ack.status.ok())
