@@ -165,6 +165,13 @@ public:
     full_urls_.insert_or_assign(std::move(full_url), std::move(reference));
   }
 
+  /// A urn fullUrl outside Reference.reference (fhir::rewrite_urns).
+  std::optional<std::string> urn(std::string_view value) const {
+    if (auto it = full_urls_.find(std::string{value}); it != full_urls_.end())
+      return it->second;
+    return std::nullopt;
+  }
+
   result<std::optional<std::string>> operator()(std::string_view ref) {
     if (auto it = full_urls_.find(std::string{ref}); it != full_urls_.end())
       return std::optional<std::string>{it->second};
@@ -218,6 +225,7 @@ status prepare_body(const node_context& ctx, const bundle_entry_request& e,
   auto body = fhir::rewrite_references(e.resource, std::ref(references));
   if (!body)
     return body.error();
+  *body = fhir::rewrite_urns(*body, [&](std::string_view urn) { return references.urn(urn); });
   if (auto s = check_search_parameter_write(*ctx.params, r.service, t.type_name, &*body); !s)
     return s;
   // POST ignores the body's id; PUT by id needs it to match; a conditional

@@ -197,6 +197,42 @@ result<entry_patch> patch_of(const bundle_entry_request& entry) {
   return entry_patch{"application/json-patch+json", std::move(*decoded)};
 }
 
+std::string rewrite_urns(std::string_view resource, const urn_mapper& map) {
+  static constexpr std::string_view urn = "urn:";
+  std::string out;
+  std::size_t copied = 0;
+  for (std::size_t at = resource.find(urn); at != std::string_view::npos;
+       at = resource.find(urn, at + urn.size())) {
+    std::size_t end = std::string_view::npos;
+    std::string value;
+    if (at >= 2 && resource[at - 1] == '"' &&
+        (resource[at - 2] == ':' || resource[at - 2] == '[' || resource[at - 2] == ',')) {
+      // A string value starting here (keys follow '{' or ',' and are never
+      // urns in FHIR); decoded, and mapped only if it is the urn whole.
+      value = string_at(resource, at, end);
+    } else if (at >= 3 && resource.substr(at - 3, 3) == "=\\\"") {
+      // An attribute inside narrative XHTML: href=\"urn:…\" in JSON text.
+      end = resource.find("\\\"", at);
+      if (end == std::string_view::npos) continue;
+      value = std::string{resource.substr(at, end - at)};
+    } else {
+      continue;
+    }
+    auto mapped = map(value);
+    if (!mapped) continue;
+    out.append(resource.substr(copied, at - copied));
+    std::string escaped;
+    append_json_string(escaped, *mapped);
+    out.append(escaped.substr(1, escaped.size() - 2)); // without its quotes
+    copied = end;
+    at = end - urn.size();
+  }
+  if (copied == 0)
+    return std::string{resource};
+  out.append(resource.substr(copied));
+  return out;
+}
+
 result<std::string> rewrite_references(std::string_view resource, const reference_mapper& map) {
   // In valid minified JSON, `"reference":"` preceded by '{' or ',' is always
   // the key "reference" with a string value: inside a string every quote is

@@ -61,4 +61,13 @@ using reference_mapper =
 /// returns the text with the replacements made, everything else as written.
 result<std::string> rewrite_references(std::string_view resource, const reference_mapper& map);
 
+/// What a `urn:uuid:`/`urn:oid:` becomes; std::nullopt keeps it.
+using urn_mapper = std::function<std::optional<std::string>(std::string_view urn)>;
+
+/// The other places R4 rewrites a transaction's fullUrls in: every string
+/// value that is exactly a urn `map` knows (uri, url and canonical elements,
+/// Attachment.url), and `href="urn:…"`/`src="urn:…"` attributes inside
+/// narrative XHTML. Everything else stays as written.
+std::string rewrite_urns(std::string_view resource, const urn_mapper& map);
+
 } // namespace atrium::fhir

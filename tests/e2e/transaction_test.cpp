@@ -110,6 +110,8 @@ TEST_CASE("transaction: urn:uuid references resolved everywhere, answers in entr
     entry("GET", "Patient?family=Txurn", ""),
     entry("POST", "Encounter",
           R"({"resourceType":"Encounter","status":"finished","class":{"code":"AMB"},)"
+          R"("text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">)"
+          R"(<a href=\")" + pat + R"(\">the patient</a></div>"},)"
           R"("subject":{"reference":")" + pat + R"("}})",
           enc_url),
     entry("POST", "Observation",
@@ -155,6 +157,9 @@ TEST_CASE("transaction: urn:uuid references resolved everywhere, answers in entr
   const auto encounter_ref = reference_of(b.str("/entry/1/response/location"));
   REQUIRE(patient_ref.starts_with("Patient/"));
   CHECK(b.str("/entry/1/resource/subject/reference") == patient_ref);
+  // Narrative links to a fullUrl are rewritten too.
+  CHECK(b.str("/entry/1/resource/text/div").find("href=\"" + patient_ref + "\"") !=
+        std::string::npos);
   auto obs = c->get(base + "/" + reference_of(b.str("/entry/2/response/location")));
   REQUIRE(obs.status == 200);
   json o{obs.body};

@@ -110,3 +110,19 @@ TEST_CASE("patch_of: Binary JSON Patch, Parameters, and what is neither", "[bund
   e.resource.clear();
   CHECK_FALSE(patch_of(e));
 }
+
+TEST_CASE("rewrite_urns: uri values and narrative links, nothing else", "[bundle]") {
+  auto map = [](std::string_view urn) -> std::optional<std::string> {
+    if (urn == "urn:uuid:a") return std::string{"Patient/1"};
+    return std::nullopt;
+  };
+  const std::string in =
+    R"({"text":{"div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><a href=\"urn:uuid:a\">p</a>)"
+    R"(<img src=\"urn:uuid:b\"/></div>"},"url":"urn:uuid:a","identifier":[{"system":"urn:oid:1.2",)"
+    R"("value":"urn:uuid:a-not"}],"list":["urn:uuid:a"],"note":"see urn:uuid:a"})";
+  CHECK(rewrite_urns(in, map) ==
+        R"({"text":{"div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><a href=\"Patient/1\">p</a>)"
+        R"(<img src=\"urn:uuid:b\"/></div>"},"url":"Patient/1","identifier":[{"system":"urn:oid:1.2",)"
+        R"("value":"urn:uuid:a-not"}],"list":["Patient/1"],"note":"see urn:uuid:a"})");
+  CHECK(rewrite_urns(R"({"a":"b"})", map) == R"({"a":"b"})");
+}
