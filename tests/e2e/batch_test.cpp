@@ -72,3 +72,32 @@ TEST_CASE("batch: bundles that are not batches", "[e2e][batch]") {
   CHECK(c->post(base, R"({"resourceType":"Bundle","type":"batch"})", json_type).status == 200);
   CHECK(c->post(base, "{", json_type).status == 400);
 }
+
+TEST_CASE("batch: PATCH entries of both flavours", "[e2e][batch][patch]") {
+  auto c = shared_node().client();
+  put(*c, "Patient", "batch-patch", R"({"resourceType":"Patient","id":"batch-patch","active":true})");
+  // [{"op":"replace","path":"/active","value":false}]
+  const std::string json_patch =
+    R"({"resourceType":"Binary","contentType":"application/json-patch+json",)"
+    R"("data":"W3sib3AiOiJyZXBsYWNlIiwicGF0aCI6Ii9hY3RpdmUiLCJ2YWx1ZSI6ZmFsc2V9XQ=="})";
+  const std::string fhirpath_patch =
+    R"({"resourceType":"Parameters","parameter":[{"name":"operation","part":[)"
+    R"({"name":"type","valueCode":"add"},{"name":"path","valueString":"Patient"},)"
+    R"({"name":"name","valueString":"gender"},{"name":"value","valueCode":"other"}]}]})";
+  auto r = c->post(base,
+                   R"({"resourceType":"Bundle","type":"batch","entry":[{"resource":)" + json_patch +
+                     R"(,"request":{"method":"PATCH","url":"Patient/batch-patch"}},{"resource":)" +
+                     fhirpath_patch +
+                     R"(,"request":{"method":"PATCH","url":"Patient/batch-patch"}},)"
+                     R"({"resource":{"resourceType":"Patient"},"request":{"method":"PATCH","url":"Patient/batch-patch"}}]})",
+                   {{"Content-Type", "application/fhir+json"}});
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  json b{r.body};
+  CHECK(b.str("/entry/0/response/status") == "200 OK");
+  CHECK(b.str("/entry/1/response/status") == "200 OK");
+  CHECK(b.str("/entry/2/response/status") == "400 Bad Request");
+  auto now = json{c->get(base + "/Patient/batch-patch").body};
+  CHECK(now.str("/meta/versionId") == "3");
+  CHECK(now.str("/gender") == "other");
+}
