@@ -1,7 +1,9 @@
 #include "runtime/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <thread>
 
 namespace atrium::runtime {
 
@@ -57,7 +59,7 @@ status apply_option(node_config& cfg, const std::string& key, const std::string&
   if (key == "partitions")
     return parse_number<std::uint32_t>(key, value, cfg.partitions, 1, 4096);
   if (key == "io-threads")
-    return parse_number(key, value, cfg.io_threads, 1, 64);
+    return parse_number(key, value, cfg.io_threads, 0, 64);
   if (key == "actor-threads")
     return parse_number(key, value, cfg.actor_threads, 0, 256);
   if (key == "scheduler-policy") {
@@ -82,6 +84,12 @@ status apply_option(node_config& cfg, const std::string& key, const std::string&
   if (key == "block-cache-mib")
     return parse_number<std::size_t>(key, value, cfg.block_cache_mib, 8, 1u << 20);
   return {errc::invalid, "unknown option '" + key + "' (see atrium --help)", key};
+}
+
+int edge_io_threads(const node_config& cfg) {
+  if (cfg.io_threads > 0)
+    return cfg.io_threads;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency() / 2));
 }
 
 status load_config_file(const std::string& path, node_config& cfg) {
@@ -155,7 +163,7 @@ flags win over the file):
   --config FILE            read options from FILE
   --partitions N           partitions per FHIR resource type; keep it for a
                            data dir's life                              [8]
-  --io-threads N           edge io threads                              [2]
+  --io-threads N           edge io threads (0 = half the cores)         [0]
   --actor-threads N        actor scheduler threads (0 = cores)          [0]
   --scheduler-policy P     actor scheduler: sharing or stealing   [sharing]
   --writers N              storage writers (group commit); from two on,

@@ -259,7 +259,7 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   d->edge.max_bundle_entries = cfg.bundle_entries;
   d->edge.catalog = d->system->spawn(catalog_actor, &d->ctx);
   auto timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
-  for (int i = 0; i < std::max(1, cfg.io_threads); ++i)
+  for (int i = 0; i < edge_io_threads(cfg); ++i)
     d->edge.gateways.push_back(d->system->spawn(gateway_actor, timeout));
 
   std::unique_ptr<node> n{new node(std::move(d))};
@@ -275,7 +275,7 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   http_server_config hc;
   hc.host = cfg.listen_host;
   hc.port = cfg.listen_port;
-  hc.io_threads = cfg.io_threads;
+  hc.io_threads = edge_io_threads(cfg);
   hc.body_limit = cfg.body_limit;
   hc.max_in_flight = cfg.max_in_flight;
   x.server = std::make_unique<http_server>(hc, make_router(x.edge), make_error_renderer(x.edge),

@@ -59,7 +59,8 @@ TEST_CASE("defaults are the documented ones") {
   CHECK(cfg.listen_host == "127.0.0.1");
   CHECK(cfg.listen_port == 8080);
   CHECK(cfg.partitions == 8);
-  CHECK(cfg.io_threads == 2);
+  CHECK(cfg.io_threads == 0);
+  CHECK(edge_io_threads(cfg) >= 1);
   CHECK(cfg.actor_threads == 0);
   CHECK(cfg.writers == 2);
   CHECK(cfg.body_limit == 32u << 20);
