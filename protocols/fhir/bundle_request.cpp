@@ -123,20 +123,21 @@ std::string bundle_entry_request::criteria_key() const {
 
 result<bundle_request> parse_bundle_request(std::string_view body, std::size_t max_entries,
                                             bool with_resources) {
-  // Resources are spliced from minified text (raw_members needs it).
+  // Resources are spliced from minified text (raw_members needs it);
+  // without them the body is read as it came.
   std::string minified;
+  std::string_view text = body;
   if (with_resources) {
     minified.resize(body.size());
     std::size_t length = 0;
     if (simdjson::minify(body.data(), body.size(), minified.data(), length) != simdjson::SUCCESS)
       return status{errc::invalid, "the body is not JSON"};
     minified.resize(length);
-  } else {
-    minified = body;
+    text = minified;
   }
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(minified).get(root) != simdjson::SUCCESS)
+  if (parser.parse(text.data(), text.size()).get(root) != simdjson::SUCCESS)
     return status{errc::invalid, "the body is not JSON"};
   std::string_view resource_type;
   if (root["resourceType"].get_string().get(resource_type) != simdjson::SUCCESS ||
@@ -156,7 +157,7 @@ result<bundle_request> parse_bundle_request(std::string_view body, std::size_t m
                   "Bundle.entry"};
   std::vector<std::string_view> raw_entries;
   if (with_resources)
-    for (auto m : raw_members(minified))
+    for (auto m : raw_members(text))
       if (m.key == "entry") raw_entries = raw_elements(m.value);
   out.entries.reserve(entries.size());
   std::size_t i = 0;
