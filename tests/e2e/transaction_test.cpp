@@ -4,6 +4,8 @@
 // in the response, concurrent transactions over the same resources, and an
 // acknowledged transaction surviving kill -9.
 #include <atomic>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -479,4 +481,61 @@ TEST_CASE("transaction: the entry limit is configurable", "[e2e][transaction]") 
   auto refused = c->post(base, three, fhir_json);
   CHECK(refused.status == 400);
   CHECK(refused.body.find("at most 2") != std::string::npos);
+}
+
+TEST_CASE("transaction: kill -9 under load leaves every transaction whole or absent",
+          "[e2e][transaction][durability]") {
+  node n;
+  constexpr int threads = 4, per_bundle = 10;
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  std::vector<std::string> acked;   // transaction tags the node acknowledged
+  std::vector<std::string> started; // every tag sent
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      try {
+        http_client c{n.port(), std::chrono::seconds{5}};
+        for (int i = 0; !stop; ++i) {
+          const auto tag = std::to_string(t) + "-" + std::to_string(i);
+          std::vector<std::string> entries;
+          for (int k = 0; k < per_bundle; ++k)
+            entries.push_back(entry("POST", "Patient",
+                                    R"({"resourceType":"Patient","identifier":[{"system":"urn:txkill","value":")" +
+                                      tag + R"("}]})"));
+          {
+            std::lock_guard lock{mutex};
+            started.push_back(tag);
+          }
+          auto r = c.post(base, transaction(entries),
+                          {{"Content-Type", "application/fhir+json"}, {"Prefer", "return=minimal"}});
+          if (r.status != 200) return;
+          std::lock_guard lock{mutex};
+          acked.push_back(tag);
+        }
+      } catch (const std::exception&) {
+        // the node went away: what was not acknowledged may be lost
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds{1200});
+  n.kill();
+  stop = true;
+  for (auto& t : pool) t.join();
+  REQUIRE(acked.size() > 5); // the node did real work before it went down
+
+  n.start();
+  auto c = n.client();
+  std::set<std::string> acked_set(acked.begin(), acked.end());
+  std::size_t partial = 0, lost = 0;
+  std::string first_bad;
+  for (const auto& tag : started) {
+    auto r = c->get(base + "/Patient?identifier=urn:txkill|" + tag + "&_count=100&_total=accurate");
+    REQUIRE(r.status == 200);
+    const auto found = json{r.body}.count("/entry");
+    if (found != 0 && found != per_bundle && partial++ == 0) first_bad = tag;
+    if (acked_set.contains(tag) && found != per_bundle && lost++ == 0) first_bad = tag;
+  }
+  INFO("first transaction found partial or lost: " << first_bad);
+  CHECK(partial == 0);
+  CHECK(lost == 0);
 }
