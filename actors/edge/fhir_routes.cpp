@@ -58,6 +58,9 @@ struct call {
   std::string self_url;  // history: this page
   std::string next_base; // history: the next page's URL without the cursor
   fhir::subset_request subset; // read, vread: _summary / _elements
+  // read: a conditional read answers 304 when the client's copy is current
+  std::uint64_t if_none_match = 0;              // If-None-Match version; 0 = none
+  std::optional<std::int64_t> if_modified_since; // microseconds UTC
 };
 
 status error(errc code, std::string message, std::string where = {}) {
@@ -82,6 +85,15 @@ http::response answer(const call& c, fhir_reply&& reply) {
   switch (c.op) {
     case fhir_op::read:
     case fhir_op::vread: {
+      // If-Modified-Since has whole seconds: modified means in a later second.
+      const bool unchanged =
+        (c.if_none_match != 0 && c.if_none_match == rec.version) ||
+        (c.if_modified_since && rec.last_updated_micros / 1'000'000 <= *c.if_modified_since / 1'000'000);
+      if (unchanged) {
+        http::response res{304, {}, {}, {}};
+        add_version_headers(res, rec);
+        return res;
+      }
       if (c.subset.m != fhir::subset_request::mode::whole)
         rec.json = fhir::subset_resource(rec.json, c.type_name, c.subset);
       http::response res{200, std::string{fhir_json}, std::move(rec.json), {}};
@@ -469,6 +481,10 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
         return respond(fhir_error(subset.error()));
       c.subset = std::move(*subset);
       r.op = c.op = fhir_op::read;
+      if (auto inm = req.header("if-none-match"))
+        c.if_none_match = fhir::parse_version_etag(*inm).value_or(0);
+      if (auto ims = req.header("if-modified-since"))
+        c.if_modified_since = fhir::parse_http_date(*ims);
     } else if (req.method == "PUT") {
       if (auto s = check_json_body(req); !s)
         return respond(fhir_error(s));

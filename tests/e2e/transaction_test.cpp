@@ -539,3 +539,28 @@ TEST_CASE("transaction: kill -9 under load leaves every transaction whole or abs
   CHECK(partial == 0);
   CHECK(lost == 0);
 }
+
+TEST_CASE("conditional reads: If-None-Match and If-Modified-Since, alone and in a Bundle",
+          "[e2e][transaction]") {
+  auto c = shared_node().client();
+  put(*c, "Patient", "cr-1", R"({"resourceType":"Patient","id":"cr-1"})");
+  auto current = c->get(base + "/Patient/cr-1", {{"If-None-Match", "W/\"1\""}});
+  CHECK(current.status == 304);
+  CHECK(current.body.empty());
+  CHECK(current.header("etag").value_or("") == "W/\"1\"");
+  CHECK(c->get(base + "/Patient/cr-1", {{"If-None-Match", "W/\"7\""}}).status == 200);
+  CHECK(c->get(base + "/Patient/cr-1", {{"If-Modified-Since", "Sat, 01 Jan 2000 00:00:00 GMT"}})
+          .status == 200);
+  CHECK(c->get(base + "/Patient/cr-1", {{"If-Modified-Since", "Fri, 01 Jan 2100 00:00:00 GMT"}})
+          .status == 304);
+
+  auto b = c->post(base, transaction({
+    entry("GET", "Patient/cr-1", "", {}, R"(,"ifNoneMatch":"W/\"1\"")"),
+    entry("GET", "Patient/cr-1", "", {}, R"(,"ifModifiedSince":"Sat, 01 Jan 2000 00:00:00 GMT")"),
+  }), fhir_json);
+  REQUIRE(b.status == 200);
+  json r{b.body};
+  CHECK(r.str("/entry/0/response/status") == "304 Not Modified");
+  CHECK_FALSE(r.has("/entry/0/resource"));
+  CHECK(r.str("/entry/1/response/status") == "200 OK");
+}

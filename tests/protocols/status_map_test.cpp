@@ -47,6 +47,7 @@ TEST_CASE("every mapped status has its reason phrase") {
     {200, "OK"},
     {201, "Created"},
     {204, "No Content"},
+    {304, "Not Modified"},
     {400, "Bad Request"},
     {404, "Not Found"},
     {405, "Method Not Allowed"},
