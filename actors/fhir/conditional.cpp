@@ -119,6 +119,23 @@ result<std::vector<std::string>> match_criteria(const node_context& ctx, std::ui
   return ids;
 }
 
+result<std::string> conditional_update_id(const node_context& ctx, std::uint32_t service,
+                                          std::uint16_t type, const std::string& what,
+                                          const std::vector<std::string>& matches,
+                                          std::string_view body) {
+  auto body_id = body_id_of(body);
+  if (!matches.empty()) {
+    if (!body_id.empty() && body_id != matches.front())
+      return status{errc::conflict, "the body's id " + body_id + " is not the id of the match " +
+                                      matches.front() + " of " + what};
+    return matches.front();
+  }
+  if (!body_id.empty() && read_current(*ctx.db, service, type, body_id).status.ok())
+    return status{errc::conflict, std::string{fhir::resource_type_name(type)} + "/" + body_id +
+                                    " exists but does not match " + what};
+  return body_id.empty() ? fhir::new_resource_id() : body_id;
+}
+
 void run_conditional(self_ptr self, fhir_request& req, fhir_callback reply) {
   auto& st = self->state;
   if (req.op == fhir_op::conditional_delete) {
@@ -151,21 +168,10 @@ void run_conditional(self_ptr self, fhir_request& req, fhir_callback reply) {
     case fhir_op::conditional_update: {
       // req.head holds the client's body. One match is updated; none
       // creates, with the body's id or a new one.
-      auto body_id = body_id_of(req.head);
-      if (found->size() == 1) {
-        if (!body_id.empty() && body_id != found->front())
-          return reply(error_reply(errc::conflict, "the body's id " + body_id + " is not the id of "
-                                                   "the match " + found->front() + " of " + what));
-        req.id = found->front();
-      } else if (!body_id.empty() &&
-                 read_current(*st.ctx->db, st.service, req.type, body_id).status.ok()) {
-        // R4: no match, and the body's id names a resource that exists.
-        return reply(error_reply(errc::conflict, std::string{fhir::resource_type_name(req.type)} +
-                                                   "/" + body_id + " exists but does not match " +
-                                                   what));
-      } else {
-        req.id = body_id.empty() ? fhir::new_resource_id() : body_id;
-      }
+      auto id = conditional_update_id(*st.ctx, st.service, req.type, what, *found, req.head);
+      if (!id)
+        return reply(error_reply(id.error().code(), id.error().message()));
+      req.id = std::move(*id);
       auto t = fhir::prepare_resource(req.head, fhir::resource_type_name(req.type), req.id,
                                       fhir::id_rule::replace);
       if (!t)

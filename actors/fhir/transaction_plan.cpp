@@ -131,28 +131,21 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
   auto found = resolve(ctx, service, t, false, &deleted);
   if (!found)
     return found.error();
+  const auto what = t.type_name + "?" + t.criteria;
+  if (r.write == fhir_op::update) {
+    auto id = conditional_update_id(ctx, service, t.type, what, *found, e.resource);
+    if (!id)
+      return id.error();
+    r.id = std::move(*id);
+    return status::ok();
+  }
   if (!found->empty()) {
     r.id = found->front();
-    if (r.write == fhir_op::update) {
-      auto body_id = body_id_of(e.resource);
-      if (!body_id.empty() && body_id != r.id)
-        return {errc::conflict, "the resource's id " + body_id + " is not the id of the match " +
-                                  r.id};
-    }
     return status::ok();
   }
   if (r.write == fhir_op::erase)
     return nothing_to_write(204, {});
-  if (r.write == fhir_op::patch)
-    return {errc::not_found, "no " + t.type_name + "?" + t.criteria + " to patch"};
-  // An update that creates, with the body's id or a new one; R4: the body's
-  // id must not name a resource that exists but does not match.
-  auto body_id = body_id_of(e.resource);
-  if (!body_id.empty() && read_current(*ctx.db, service, t.type, body_id).status.ok())
-    return {errc::conflict, t.type_name + "/" + body_id + " exists but does not match " +
-                              t.type_name + "?" + t.criteria};
-  r.id = body_id.empty() ? fhir::new_resource_id() : body_id;
-  return status::ok();
+  return {errc::not_found, "no " + what + " to patch"};
 }
 
 /// What every reference of the Bundle's resources becomes.
