@@ -1,0 +1,98 @@
+#pragma once
+// A DICOM Part 10 instance as STOW-RS receives it: parsed from memory with
+// DCMTK (only in instance.cpp: DCMTK's headers are heavy), checked the way
+// Azure's v2 conformance checks it, and turned into what the DICOM service
+// stores besides the bytes: the identifying UIDs and the DICOM JSON of every
+// top-level attribute that is not bulk data.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace atrium::dicom {
+
+/// group << 16 | element, e.g. 0x0020000D for StudyInstanceUID.
+using tag = std::uint32_t;
+
+namespace tags {
+inline constexpr tag specific_character_set = 0x00080005;
+inline constexpr tag sop_class_uid = 0x00080016;
+inline constexpr tag sop_instance_uid = 0x00080018;
+inline constexpr tag study_date = 0x00080020;
+inline constexpr tag study_time = 0x00080030;
+inline constexpr tag accession_number = 0x00080050;
+inline constexpr tag modality = 0x00080060;
+inline constexpr tag referring_physician_name = 0x00080090;
+inline constexpr tag study_description = 0x00081030;
+inline constexpr tag series_description = 0x0008103E;
+inline constexpr tag manufacturer_model_name = 0x00081090;
+inline constexpr tag patient_name = 0x00100010;
+inline constexpr tag patient_id = 0x00100020;
+inline constexpr tag patient_birth_date = 0x00100030;
+inline constexpr tag patient_sex = 0x00100040;
+inline constexpr tag study_instance_uid = 0x0020000D;
+inline constexpr tag series_instance_uid = 0x0020000E;
+inline constexpr tag study_id = 0x00200010;
+inline constexpr tag series_number = 0x00200011;
+inline constexpr tag instance_number = 0x00200013;
+inline constexpr tag number_of_frames = 0x00280008;
+inline constexpr tag rows = 0x00280010;
+inline constexpr tag columns = 0x00280011;
+inline constexpr tag bits_allocated = 0x00280100;
+inline constexpr tag performed_procedure_step_start_date = 0x00400244;
+inline constexpr tag pixel_data = 0x7FE00010;
+} // namespace tags
+
+/// One top-level attribute: its tag and its DICOM JSON value object
+/// (PS3.18 F.2), e.g. {"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]}, in
+/// UTF-8. An empty attribute is {"vr":"DA"}.
+struct attribute {
+  dicom::tag tag = 0;
+  std::string vr;   // "PN", "UI", ...
+  std::string json; // the value object, without the "ggggeeee": key
+};
+
+/// Why an instance was refused: a STOW FailureReason (0008,1197) and a
+/// sentence for people.
+struct failure {
+  std::uint16_t reason = 272; // 272 processing failure, 43264 validation failed
+  std::string message;
+};
+
+struct instance {
+  std::string study_uid;
+  std::string series_uid;
+  std::string sop_uid;
+  std::string sop_class_uid;
+  std::string transfer_syntax; // (0002,0010) as the file meta states it
+  std::uint32_t frames = 0;    // NumberOfFrames, 1 for single-frame images, 0 without pixels
+  /// Every top-level attribute of the dataset (not the file meta) in tag
+  /// order, except those of VR OB, OD, OF, OL, OV, OW and UN (Azure leaves
+  /// bulk VRs out of metadata) and sequences' nested bulk data likewise.
+  std::vector<attribute> attributes;
+  /// Non-required attributes whose value does not validate against its VR
+  /// (v2 stores the instance with WarningReason 1 and lists them), e.g.
+  /// "(0008,0020) - Content \"NotAValidDate\" does not validate VR DA".
+  std::vector<std::string> warnings;
+};
+
+/// Parses a Part 10 stream (128-byte preamble, "DICM", file meta, dataset)
+/// held in memory. Refuses with 43264 what lacks a valid StudyInstanceUID,
+/// SeriesInstanceUID, SOPInstanceUID or SOPClassUID (1-64 characters of
+/// [0-9A-Za-z.-]), with 272 what DCMTK cannot parse. Converts text to UTF-8
+/// (SpecificCharacterSet) before rendering JSON. Never throws, never aborts.
+std::variant<instance, failure> parse_instance(std::string_view bytes);
+
+/// Whether `uid` is 1-64 characters of [0-9A-Za-z.-] (Azure's rule).
+bool is_valid_uid(std::string_view uid) noexcept;
+
+/// {"00080016":{...},"00080018":{...},...}: the DICOM JSON dataset of
+/// attributes (as WADO-RS metadata and QIDO-RS answer it).
+std::string dataset_json(const std::vector<attribute>& attributes);
+
+/// The attribute's first value as text for matching: a string's value, a
+/// PN's Alphabetic group, a number's decimal text; "" when it has none.
+std::string first_value_text(const attribute& a);
+
+} // namespace atrium::dicom
