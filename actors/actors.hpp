@@ -25,6 +25,7 @@ using storage_writer_actor = caf::typed_actor<
 /// session's strand. Local-only by nature: they never leave the node.
 using fhir_callback = std::function<void(fhir_reply)>;
 using mgmt_callback = std::function<void(mgmt_reply)>;
+using dicom_callback = std::function<void(dicom_reply)>;
 
 /// Anything that answers FHIR requests: resource-type partitions (instance
 /// level) and FHIR service actors (type and system history). Remote callers
@@ -33,6 +34,11 @@ using mgmt_callback = std::function<void(mgmt_reply)>;
 using fhir_actor = caf::typed_actor<caf::replies_to<fhir_request>::with<fhir_reply>,
                                     caf::reacts_to<fhir_request, fhir_callback>>;
 
+/// A DICOM study partition: owns the studies whose UID hashes to it and
+/// serialises their writes. Like fhir_actor, local callers pass a callback.
+using dicom_actor = caf::typed_actor<caf::replies_to<dicom_request>::with<dicom_reply>,
+                                     caf::reacts_to<dicom_request, dicom_callback>>;
+
 /// Workspace catalog (node level) and workspace actors (per workspace).
 using mgmt_actor = caf::typed_actor<caf::replies_to<mgmt_request>::with<mgmt_reply>>;
 
@@ -40,3 +46,4 @@ using mgmt_actor = caf::typed_actor<caf::replies_to<mgmt_request>::with<mgmt_rep
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atrium::actors::fhir_callback)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atrium::actors::mgmt_callback)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atrium::actors::dicom_callback)

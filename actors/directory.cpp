@@ -7,6 +7,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/send.hpp>
 
+#include "actors/dicom/study_partition.hpp"
 #include "actors/fhir/partition.hpp"
 #include "actors/fhir/service.hpp"
 #include "actors/node_context.hpp"
@@ -60,6 +61,7 @@ void directory::publish_service(const service_info& info) {
 
 void directory::retire_service(std::string_view ws, std::string_view name) {
   std::vector<fhir_actor> doomed;
+  std::vector<dicom_actor> doomed_dicom;
   {
     std::unique_lock lock{mutex_};
     auto it = services_.find(service_key(ws, name));
@@ -75,8 +77,18 @@ void directory::retire_service(std::string_view ws, std::string_view name) {
         ++s;
       }
     }
+    for (auto s = dicom_shards_.begin(); s != dicom_shards_.end();) {
+      if ((s->first >> 32) == svc) {
+        doomed_dicom.push_back(s->second);
+        s = dicom_shards_.erase(s);
+      } else {
+        ++s;
+      }
+    }
   }
   for (auto& a : doomed)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  for (auto& a : doomed_dicom)
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
 
@@ -113,6 +125,23 @@ fhir_actor directory::spawn_or_find(std::uint64_t key, bool service_level,
   return a;
 }
 
+dicom_actor directory::dicom_partition(std::uint32_t svc, std::string_view study) {
+  const std::uint64_t key = (std::uint64_t{svc} << 32) | (shard_hash(study) % ctx_.partitions);
+  {
+    std::shared_lock lock{mutex_};
+    if (auto it = dicom_shards_.find(key); it != dicom_shards_.end())
+      return it->second;
+  }
+  std::unique_lock lock{mutex_};
+  if (auto it = dicom_shards_.find(key); it != dicom_shards_.end())
+    return it->second;
+  if (stopped_)
+    return {};
+  dicom_actor a = sys_.spawn(dicom_study_partition_actor, &ctx_, svc);
+  dicom_shards_.emplace(key, a);
+  return a;
+}
+
 fhir_actor directory::search_worker() {
   std::shared_lock lock{mutex_};
   if (stopped_ || ctx_.search_workers.empty())
@@ -122,14 +151,20 @@ fhir_actor directory::search_worker() {
 
 void directory::stop_all() {
   std::vector<fhir_actor> all;
+  std::vector<dicom_actor> all_dicom;
   {
     std::unique_lock lock{mutex_};
     stopped_ = true;
     for (auto& [k, a] : shards_)
       all.push_back(a);
     shards_.clear();
+    for (auto& [k, a] : dicom_shards_)
+      all_dicom.push_back(a);
+    dicom_shards_.clear();
   }
   for (auto& a : all)
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  for (auto& a : all_dicom)
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
 

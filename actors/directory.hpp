@@ -47,6 +47,9 @@ public:
   /// The FHIR service actor (type and system level work).
   fhir_actor fhir_service(std::uint32_t svc);
 
+  /// The study partition owning DICOM study `study` of service `svc`.
+  dicom_actor dicom_partition(std::uint32_t svc, std::string_view study);
+
   /// A search worker (a node-level pool, used in turn).
   fhir_actor search_worker();
 
@@ -63,6 +66,7 @@ private:
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, service_info> services_; // "ws/name"
   std::unordered_map<std::uint64_t, fhir_actor> shards_;
+  std::unordered_map<std::uint64_t, dicom_actor> dicom_shards_; // svc << 32 | partition
   bool stopped_ = false;
 };
 

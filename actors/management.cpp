@@ -76,7 +76,8 @@ void append_service_removal(std::vector<write_op>& ops, std::string_view ws,
   ops.push_back({column::meta, true, false, keys::service(ws, name), {}});
   auto scope = keys::service_scope(id);
   auto end = keys::prefix_end(scope);
-  for (auto cf : {column::resources, column::history, column::changes, column::index})
+  for (auto cf : {column::resources, column::history, column::changes, column::index,
+                  column::dicom, column::dicom_bytes})
     ops.push_back({cf, false, true, scope, end});
 }
 

@@ -11,6 +11,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "protocols/common/status.hpp"
+#include "protocols/dicom/instance.hpp"
 #include "storage/index_entries.hpp"
 #include "storage/resource_record.hpp"
 #include "storage/store.hpp"
@@ -261,4 +262,56 @@ typename Inspector::result_type inspect(Inspector& f, mgmt_reply& x) {
            x.json);
 }
 
+// ---- DICOM ------------------------------------------------------------------
+
+enum class dicom_op : std::uint8_t {
+  store,  // STOW-RS: `instance` parsed from `bytes` (upsert: PUT replaces)
+  remove, // DELETE of a study, a series (`series`) or an instance (`sop`)
+};
+
+/// To a study partition (actors/dicom/study_partition.hpp), which owns the
+/// studies whose UID hashes to it.
+struct dicom_request {
+  dicom_op op = dicom_op::store;
+  std::uint32_t service = 0;
+  bool upsert = false;
+  std::string study, series, sop; // remove: what to delete
+  dicom::instance instance;       // store
+  std::string bytes;              // store: the Part 10 file as received
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dicom_request& x) {
+  return f(caf::meta::type_name("atrium.dicom_request"), x.op, x.service, x.upsert, x.study,
+           x.series, x.sop, x.instance, x.bytes);
+}
+
+struct dicom_reply {
+  reply_status status;
+  /// STOW: FailureReason (0008,1197) when refused (45070 already stored,
+  /// 272 failed), WarningReason (0008,1196) when stored with warnings.
+  std::uint16_t failure_reason = 0;
+  std::uint16_t warning_reason = 0;
+  std::uint32_t removed = 0; // remove: instances deleted
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, dicom_reply& x) {
+  return f(caf::meta::type_name("atrium.dicom_reply"), x.status, x.failure_reason,
+           x.warning_reason, x.removed);
+}
+
 } // namespace atrium::actors
+
+namespace atrium::dicom {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, attribute& x) {
+  return f(caf::meta::type_name("atrium.dicom_attribute"), x.tag, x.vr, x.json);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, instance& x) {
+  return f(caf::meta::type_name("atrium.dicom_instance"), x.study_uid, x.series_uid, x.sop_uid,
+           x.sop_class_uid, x.transfer_syntax, x.frames, x.attributes, x.warnings);
+}
+
+} // namespace atrium::dicom

@@ -16,6 +16,7 @@ namespace atrium::actors {
 class directory;
 class param_catalog;
 class criteria_cache;
+class change_sequences;
 
 struct node_context {
   storage::store* db = nullptr;
@@ -30,6 +31,8 @@ struct node_context {
   /// Matches of conditional references, kept while their type is unwritten
   /// (actors/fhir/criteria_cache.hpp); null: not kept.
   criteria_cache* criteria = nullptr;
+  /// Each DICOM service's change feed numbers (actors/dicom/change_sequences.hpp).
+  change_sequences* sequences = nullptr;
   /// Durable writes per resource type (any service), counted after they
   /// are visible: what a cached search result is checked against.
   std::array<std::atomic<std::uint64_t>, 256> type_writes{};

@@ -33,6 +33,11 @@ void register_message_types(caf::actor_system_config& cfg) {
     .add_message_type<bundle_entry_result>("atrium.bundle_entry_result")
     .add_message_type<std::vector<bundle_entry_result>>("std::vector<atrium.bundle_entry_result>")
     .add_message_type<fhir_reply>("atrium.fhir_reply")
+    .add_message_type<dicom::attribute>("atrium.dicom_attribute")
+    .add_message_type<std::vector<dicom::attribute>>("std::vector<atrium.dicom_attribute>")
+    .add_message_type<dicom::instance>("atrium.dicom_instance")
+    .add_message_type<dicom_request>("atrium.dicom_request")
+    .add_message_type<dicom_reply>("atrium.dicom_reply")
     .add_message_type<mgmt_request>("atrium.mgmt_request")
     .add_message_type<mgmt_reply>("atrium.mgmt_reply");
 }

@@ -13,10 +13,12 @@
 
 #include "actors/directory.hpp"
 #include "actors/edge/http_server.hpp"
+#include "actors/edge/work_pool.hpp"
 #include "actors/edge/router.hpp"
 #include "actors/fhir/search_worker.hpp"
 #include "actors/gateway.hpp"
 #include "actors/management.hpp"
+#include "actors/dicom/change_sequences.hpp"
 #include "actors/fhir/criteria_cache.hpp"
 #include "actors/fhir/param_catalog.hpp"
 #include "actors/node_context.hpp"
@@ -79,8 +81,10 @@ struct node::impl {
   node_context ctx;
   std::unique_ptr<param_catalog> params;
   std::unique_ptr<criteria_cache> criteria;
+  std::unique_ptr<change_sequences> sequences;
   std::unique_ptr<directory> dir;
   edge_context edge;
+  std::unique_ptr<work_pool> work;
   std::unique_ptr<http_server> server;
   bool stopped = false;
 
@@ -242,6 +246,8 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   d->ctx.params = d->params.get();
   d->criteria = std::make_unique<criteria_cache>();
   d->ctx.criteria = d->criteria.get();
+  d->sequences = std::make_unique<change_sequences>(*d->db);
+  d->ctx.sequences = d->sequences.get();
   d->ctx.partitions = cfg.partitions;
   d->ctx.next_service_id = first_free_service_id(*d->db);
   for (int i = 0; i < cfg.writers; ++i)
@@ -256,6 +262,10 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   d->edge.local_node = d->system->node();
   d->edge.db = d->db.get();
   d->edge.params = d->params.get();
+  d->edge.sequences = d->sequences.get();
+  // DICOM retrievals and codecs: off the io threads, bounded.
+  d->work = std::make_unique<work_pool>(std::max(2u, std::thread::hardware_concurrency() / 2), 1024);
+  d->edge.work = d->work.get();
   d->edge.max_bundle_entries = cfg.bundle_entries;
   d->edge.catalog = d->system->spawn(catalog_actor, &d->ctx);
   auto timeout = std::chrono::milliseconds(cfg.request_timeout_ms);
@@ -322,6 +332,7 @@ void node::stop() {
   }
   if (d.server)
     d.server->stop();
+  d.work.reset(); // finishes the retrievals it holds, before the store closes
   if (d.db)
     if (auto s = d.db->close(); !s)
       d.log.event("store-close-failed", s.message());

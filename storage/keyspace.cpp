@@ -9,6 +9,8 @@ const char* column_name(column c) noexcept {
     case column::history: return "history";
     case column::changes: return "changes";
     case column::index: return "index";
+    case column::dicom: return "dicom";
+    case column::dicom_bytes: return "dicom_bytes";
   }
   return "unknown";
 }
@@ -234,6 +236,95 @@ std::string prefix_end(std::string_view prefix) {
   while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
   if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
   return end;
+}
+
+// ---- dicom ----------------------------------------------------------------
+
+namespace {
+// svc shape: the service, a shape byte, then UIDs each ended by 0x00 (the
+// last one of a full key is not: nothing follows it but a chunk number).
+std::string dicom_key(service_id svc, char shape) {
+  std::string k;
+  k.reserve(4 + 1 + 3 * 65 + 8);
+  append_u32(k, svc);
+  if (shape)
+    k.push_back(shape);
+  return k;
+}
+void append_uid(std::string& k, std::string_view uid, bool last) {
+  k.append(uid);
+  if (!last)
+    k.push_back(sep);
+}
+} // namespace
+
+std::string dicom_instance(service_id svc, std::string_view study, std::string_view series,
+                           std::string_view sop) {
+  auto k = dicom_key(svc, 'I');
+  append_uid(k, study, false);
+  append_uid(k, series, false);
+  append_uid(k, sop, true);
+  return k;
+}
+
+std::string dicom_instances_prefix(service_id svc, std::string_view study,
+                                   std::string_view series) {
+  auto k = dicom_key(svc, 'I');
+  if (!study.empty()) {
+    append_uid(k, study, false);
+    if (!series.empty())
+      append_uid(k, series, false);
+  }
+  return k;
+}
+
+std::string dicom_series(service_id svc, std::string_view study, std::string_view series) {
+  auto k = dicom_key(svc, 'R');
+  append_uid(k, study, false);
+  append_uid(k, series, true);
+  return k;
+}
+
+std::string dicom_series_prefix(service_id svc, std::string_view study) {
+  auto k = dicom_key(svc, 'R');
+  if (!study.empty())
+    append_uid(k, study, false);
+  return k;
+}
+
+std::string dicom_study(service_id svc, std::string_view study) {
+  auto k = dicom_key(svc, 'S');
+  append_uid(k, study, true);
+  return k;
+}
+
+std::string dicom_studies_prefix(service_id svc) { return dicom_key(svc, 'S'); }
+
+std::string dicom_change(service_id svc, std::uint64_t sequence) {
+  auto k = dicom_key(svc, 'C');
+  append_u64(k, sequence);
+  return k;
+}
+
+std::string dicom_changes_prefix(service_id svc) { return dicom_key(svc, 'C'); }
+
+std::string dicom_chunk(service_id svc, std::string_view study, std::string_view series,
+                        std::string_view sop, std::uint32_t chunk) {
+  auto k = dicom_chunks_prefix(svc, study, series, sop);
+  append_u32(k, chunk);
+  return k;
+}
+
+std::string dicom_chunks_prefix(service_id svc, std::string_view study,
+                                std::string_view series, std::string_view sop) {
+  auto k = dicom_key(svc, 0);
+  append_uid(k, study, false);
+  if (!series.empty()) {
+    append_uid(k, series, false);
+    if (!sop.empty())
+      append_uid(k, sop, false);
+  }
+  return k;
 }
 
 } // namespace keys

@@ -19,8 +19,10 @@ enum class column : std::uint8_t {
   history = 2,   // every version of every resource
   changes = 3,   // time-ordered change log (type and system history)
   index = 4,     // search index entries and manifests (storage/index_keys.hpp)
+  dicom = 5,     // DICOM instance metadata, study and series records, change feed
+  dicom_bytes = 6, // DICOM instance bytes in chunks (BlobDB: values in blob files)
 };
-inline constexpr int column_count = 5;
+inline constexpr int column_count = 7;
 const char* column_name(column c) noexcept; // "meta", "resources", ...
 
 using service_id = std::uint32_t;
@@ -96,6 +98,33 @@ std::optional<change> parse_change(std::string_view key);
 
 /// The version number at the end of a history key.
 std::optional<std::uint64_t> parse_version_suffix(std::string_view key);
+
+// ---- dicom ----------------------------------------------------------------
+// UIDs are 1-64 characters of [0-9A-Za-z.-] (checked before they get here),
+// so 0x00 ends one, as it ends a FHIR id.
+/// svc(4) 'I' study 0x00 series 0x00 sop → instance record (dicom_records.hpp).
+std::string dicom_instance(service_id svc, std::string_view study, std::string_view series,
+                           std::string_view sop);
+/// svc(4) 'I' study 0x00 [series 0x00]: the instances of a study or series.
+std::string dicom_instances_prefix(service_id svc, std::string_view study = {},
+                                   std::string_view series = {});
+/// svc(4) 'R' study 0x00 series → series record.
+std::string dicom_series(service_id svc, std::string_view study, std::string_view series);
+/// svc(4) 'R' [study 0x00]: every series, or a study's.
+std::string dicom_series_prefix(service_id svc, std::string_view study = {});
+/// svc(4) 'S' study → study record.
+std::string dicom_study(service_id svc, std::string_view study);
+std::string dicom_studies_prefix(service_id svc); // svc(4) 'S'
+/// svc(4) 'C' sequence(8) → change feed entry.
+std::string dicom_change(service_id svc, std::uint64_t sequence);
+std::string dicom_changes_prefix(service_id svc); // svc(4) 'C'
+/// dicom_bytes: svc(4) study 0x00 series 0x00 sop 0x00 chunk(4) → bytes.
+std::string dicom_chunk(service_id svc, std::string_view study, std::string_view series,
+                        std::string_view sop, std::uint32_t chunk);
+/// dicom_bytes: svc(4) study 0x00 [series 0x00 [sop 0x00]]: the chunks of a
+/// study, series or instance.
+std::string dicom_chunks_prefix(service_id svc, std::string_view study,
+                                std::string_view series = {}, std::string_view sop = {});
 
 // ---- encoding helpers -----------------------------------------------------
 void append_u16(std::string& out, std::uint16_t v);

@@ -83,8 +83,8 @@ http::handler make_router(edge_context& ctx) {
           return serve_fhir(ctx, *svc, std::span{segs}.subspan(2), std::move(req),
                             std::move(respond));
         case service_kind::dicom:
-          return respond(problem(501, "the DICOM service (DICOMweb) is not built yet: "
-                                      "this node stores its definition only"));
+          return serve_dicom(ctx, *svc, std::span{segs}.subspan(2), std::move(req),
+                             std::move(respond));
         case service_kind::iot:
           return respond(problem(501, "the IoT connector (MedTech) is not built yet: "
                                       "this node stores its definition only"));

@@ -16,6 +16,8 @@ namespace atrium::actors {
 
 class directory;
 class param_catalog;
+class change_sequences;
+class work_pool;
 struct service_info;
 
 struct edge_context {
@@ -31,6 +33,10 @@ struct edge_context {
   const storage::store* db = nullptr;
   /// Each FHIR service's search parameters.
   param_catalog* params = nullptr;
+  /// Each DICOM service's change feed numbers: what readers may see.
+  change_sequences* sequences = nullptr;
+  /// Threads for work that must not run on an io thread (DICOM bytes, codecs).
+  work_pool* work = nullptr;
   /// Most entries a batch or transaction Bundle may hold.
   std::size_t max_bundle_entries = 500;
 
@@ -53,6 +59,10 @@ void serve_management(edge_context& ctx, std::span<const std::string> segments,
 void serve_fhir(edge_context& ctx, const service_info& svc,
                 std::span<const std::string> rest, http::request&& req,
                 http::responder respond);
+/// The DICOMweb data plane of a DICOM service (actors/edge/dicom_*.cpp).
+void serve_dicom(edge_context& ctx, const service_info& svc, std::span<const std::string> rest,
+                 http::request&& req, http::responder respond);
+
 /// POST [base] with a Bundle: batch entries run through serve_fhir each.
 void serve_fhir_bundle(edge_context& ctx, const service_info& svc, http::request&& req,
                        http::responder respond);

@@ -108,6 +108,36 @@ fhir_reply sample_fhir_reply() {
   return x;
 }
 
+dicom_request sample_dicom_request() {
+  dicom_request x;
+  x.op = dicom_op::remove;
+  x.service = 0xcafe;
+  x.upsert = true;
+  x.study = "1.2";
+  x.series = "1.2.3";
+  x.sop = "1.2.3.4";
+  x.instance.study_uid = "1.2";
+  x.instance.series_uid = "1.2.3";
+  x.instance.sop_uid = "1.2.3.4";
+  x.instance.sop_class_uid = "1.2.840.10008.5.1.4.1.1.2";
+  x.instance.transfer_syntax = "1.2.840.10008.1.2.1";
+  x.instance.frames = 7;
+  x.instance.attributes = {{0x00100010, "PN", R"({"vr":"PN","Value":[{"Alphabetic":"A^B"}]})"},
+                           {0x00080020, "DA", R"({"vr":"DA"})"}};
+  x.instance.warnings = {"(0008,0020) bad"};
+  x.bytes = std::string("DICM\0\x01", 6);
+  return x;
+}
+
+dicom_reply sample_dicom_reply() {
+  dicom_reply x;
+  x.status = sample_status();
+  x.failure_reason = 45070;
+  x.warning_reason = 1;
+  x.removed = 20;
+  return x;
+}
+
 mgmt_request sample_mgmt_request() {
   mgmt_request x;
   x.op = mgmt_op::delete_workspace;
@@ -229,6 +259,36 @@ void check_same(const fhir_reply& a, const fhir_reply& b) {
   }
 }
 
+void check_same(const dicom_request& a, const dicom_request& b) {
+  CHECK(a.op == b.op);
+  CHECK(a.service == b.service);
+  CHECK(a.upsert == b.upsert);
+  CHECK(a.study == b.study);
+  CHECK(a.series == b.series);
+  CHECK(a.sop == b.sop);
+  CHECK(a.instance.study_uid == b.instance.study_uid);
+  CHECK(a.instance.series_uid == b.instance.series_uid);
+  CHECK(a.instance.sop_uid == b.instance.sop_uid);
+  CHECK(a.instance.sop_class_uid == b.instance.sop_class_uid);
+  CHECK(a.instance.transfer_syntax == b.instance.transfer_syntax);
+  CHECK(a.instance.frames == b.instance.frames);
+  REQUIRE(a.instance.attributes.size() == b.instance.attributes.size());
+  for (std::size_t i = 0; i < a.instance.attributes.size(); ++i) {
+    CHECK(a.instance.attributes[i].tag == b.instance.attributes[i].tag);
+    CHECK(a.instance.attributes[i].vr == b.instance.attributes[i].vr);
+    CHECK(a.instance.attributes[i].json == b.instance.attributes[i].json);
+  }
+  CHECK(a.instance.warnings == b.instance.warnings);
+  CHECK(a.bytes == b.bytes);
+}
+
+void check_same(const dicom_reply& a, const dicom_reply& b) {
+  check_same(a.status, b.status);
+  CHECK(a.failure_reason == b.failure_reason);
+  CHECK(a.warning_reason == b.warning_reason);
+  CHECK(a.removed == b.removed);
+}
+
 void check_same(const mgmt_request& a, const mgmt_request& b) {
   CHECK(a.op == b.op);
   CHECK(a.workspace == b.workspace);
@@ -326,6 +386,12 @@ TEST_CASE("every message type survives the binary serializer field by field") {
   SECTION("fhir_reply") {
     check_same(value_round_trip(sys, sample_fhir_reply()), sample_fhir_reply());
   }
+  SECTION("dicom_request") {
+    check_same(value_round_trip(sys, sample_dicom_request()), sample_dicom_request());
+  }
+  SECTION("dicom_reply") {
+    check_same(value_round_trip(sys, sample_dicom_reply()), sample_dicom_reply());
+  }
   SECTION("mgmt_request") {
     check_same(value_round_trip(sys, sample_mgmt_request()), sample_mgmt_request());
   }
@@ -346,6 +412,11 @@ TEST_CASE("the samples really differ from default values") {
   CHECK(s.history.count != r.history.count);
   CHECK(s.history.since != r.history.since);
   CHECK(s.history.at != r.history.at);
+  dicom_request dr;
+  auto ds = sample_dicom_request();
+  CHECK(ds.op != dr.op);
+  CHECK(ds.upsert != dr.upsert);
+  CHECK(ds.instance.frames != dr.instance.frames);
   mgmt_request m;
   auto t = sample_mgmt_request();
   CHECK(t.op != m.op);
@@ -384,6 +455,8 @@ TEST_CASE("registered message types cross the wire inside a caf::message") {
   SECTION("fhir_request") { check_message_round_trip(sys, sample_fhir_request()); }
   SECTION("history_item") { check_message_round_trip(sys, sample_item(8)); }
   SECTION("fhir_reply") { check_message_round_trip(sys, sample_fhir_reply()); }
+  SECTION("dicom_request") { check_message_round_trip(sys, sample_dicom_request()); }
+  SECTION("dicom_reply") { check_message_round_trip(sys, sample_dicom_reply()); }
   SECTION("mgmt_request") { check_message_round_trip(sys, sample_mgmt_request()); }
   SECTION("mgmt_reply") { check_message_round_trip(sys, sample_mgmt_reply()); }
 }

@@ -3,6 +3,7 @@
 // from the same run, because on a shared 2-core machine an absolute req/s
 // says little, while "reads reach 78% of the bare HTTP floor" travels well.
 #include "dataset.hpp"
+#include "dicom_load.hpp"
 #include "load_scenario.hpp"
 
 #include <sched.h>
@@ -16,6 +17,7 @@
 #include <optional>
 #include <sstream>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,9 +42,13 @@ given order, each with its own warm-up and measured window.
   --scenarios LIST       comma list of healthz,create,create-unindexed,read,
                          load, transaction, batch and the searches
                          token,reference,date-range,
-                         chain,has,include,sort; "search" means all seven
+                         chain,has,include,sort; "search" means all seven;
+                         the DICOMweb scenarios dicom-stow, dicom-qido,
+                         dicom-wado, dicom-metadata ("dicom": all four)
                          (default healthz,create,create-unindexed,
                          create-unindexed,create,read)
+  --dicom-base PATH      DICOMweb root (default /default/dicom/v2; Orthanc's
+                         is /dicom-web)
   --bundle-entries N     entries per Bundle of transaction and batch (default 100)
   --patients N           dataset size in patients, 18 resources each; needed
                          by load and the searches (>= 1000 for searches)
@@ -51,7 +57,8 @@ given order, each with its own warm-up and measured window.
   --help                 this text
 
 read uses the ids that create made earlier in the run; without a create it
-first creates 1000 patients. load PUTs the dataset once (no time window) and
+first creates 1000 patients. The DICOM reads likewise use what dicom-stow
+stored, or store 200 instances first. load PUTs the dataset once (no time window) and
 must run on one connection count. The searches query it with _count=10 and
 need the --patients and --seed it was loaded with.
 
@@ -112,7 +119,8 @@ constexpr scenario_kind all_kinds[] = {
   scenario_kind::create_unindexed, scenario_kind::load, scenario_kind::transaction,
   scenario_kind::batch, scenario_kind::token,      scenario_kind::reference,
   scenario_kind::date_range, scenario_kind::chain,     scenario_kind::has,
-  scenario_kind::include,   scenario_kind::sort};
+  scenario_kind::include,   scenario_kind::sort, scenario_kind::dicom_stow,
+  scenario_kind::dicom_qido, scenario_kind::dicom_wado, scenario_kind::dicom_metadata};
 
 std::vector<scenario_kind> parse_scenarios(const std::string& text) {
   std::vector<scenario_kind> result;
@@ -120,7 +128,8 @@ std::vector<scenario_kind> parse_scenarios(const std::string& text) {
   for (std::string name; std::getline(in, name, ',');) {
     const auto before = result.size();
     for (auto kind : all_kinds)
-      if (name == to_string(kind) || (name == "search" && is_search(kind)))
+      if (name == to_string(kind) || (name == "search" && is_search(kind)) ||
+          (name == "dicom" && is_dicom(kind)))
         result.push_back(kind);
     if (result.size() == before)
       throw usage_error("--scenarios: unknown scenario '" + name + "'");
@@ -169,6 +178,10 @@ std::optional<options> parse_options(int argc, char** argv) {
         c.base.pop_back();
       if (!c.base.empty() && c.base.front() != '/')
         c.base.insert(c.base.begin(), '/');
+    } else if (arg == "--dicom-base") {
+      c.dicom_base = value();
+      while (!c.dicom_base.empty() && c.dicom_base.back() == '/')
+        c.dicom_base.pop_back();
     } else if (arg == "--connections") {
       opts.connection_counts.clear();
       std::stringstream in(value());
@@ -333,10 +346,37 @@ std::string machine_line() {
 /// Runs one scenario at one connection count; `ids` carries create's ids to
 /// read.
 summary run_one(const options& opts, scenario_kind kind, int connections,
-                std::vector<std::string>& ids, std::vector<std::string>& notes) {
+                std::vector<std::string>& ids, std::vector<dicom_ids>& stored,
+                std::vector<std::string>& notes) {
   auto config = opts.common;
   config.kind = kind;
   config.connections = connections;
+  static const std::unique_ptr<dicom_template> file =
+    std::any_of(opts.scenarios.begin(), opts.scenarios.end(), is_dicom)
+      ? std::make_unique<dicom_template>()
+      : nullptr;
+  config.dicom_file = file.get();
+  config.dicom_stored = &stored;
+  if (is_dicom(kind) && kind != scenario_kind::dicom_stow && stored.empty()) {
+    std::cerr << to_string(kind) << ": nothing stored yet, storing 200 instances first\n";
+    auto seed = config;
+    seed.kind = scenario_kind::dicom_stow;
+    seed.warmup = {};
+    seed.duration = std::chrono::seconds(120);
+    seed.max_requests = 200;
+    stored = run_scenario(seed).dicom_stored;
+    notes.push_back(std::string(to_string(kind)) + ": seeded " + std::to_string(stored.size()) +
+                    " instances first");
+    if (stored.empty()) {
+      summary failed;
+      failed.name = to_string(kind);
+      failed.kind = kind;
+      failed.connections = connections;
+      failed.failed = true;
+      failed.result.first_problem = "could not store instances to read";
+      return failed;
+    }
+  }
   if (kind == scenario_kind::read) {
     if (ids.empty()) {
       // Reads need ids that exist; make a fixed, modest set first.
@@ -403,6 +443,11 @@ summary run_one(const options& opts, scenario_kind kind, int connections,
               << " s on " << connections << " connections\n";
   }
   auto result = run_scenario(config);
+  if (kind == scenario_kind::dicom_stow) {
+    stored.insert(stored.end(), result.dicom_stored.begin(), result.dicom_stored.end());
+    notes.push_back("dicom-stow: one " + std::to_string(file->size() / 1024) +
+                    " KiB CT instance per request (req/s = instances/s)");
+  }
   if (kind == scenario_kind::create)
     ids.insert(ids.end(), result.created_ids.begin(), result.created_ids.end());
   if (kind == scenario_kind::load)
@@ -416,10 +461,11 @@ summary run_one(const options& opts, scenario_kind kind, int connections,
 int run(const options& opts, int argc, char** argv) {
   std::vector<summary> done;
   std::vector<std::string> ids; // created in this run, for the read scenario
+  std::vector<dicom_ids> stored; // stored by dicom-stow, for the DICOM reads
   std::vector<std::string> notes;
   for (int connections : opts.connection_counts)
     for (auto kind : opts.scenarios)
-      done.push_back(run_one(opts, kind, connections, ids, notes));
+      done.push_back(run_one(opts, kind, connections, ids, stored, notes));
 
   // The healthz baseline of the same connection count.
   auto baseline = [&](int connections) -> std::optional<double> {

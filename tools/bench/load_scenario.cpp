@@ -12,6 +12,7 @@
 #include "load_scenario.hpp"
 
 #include "dataset.hpp"
+#include "dicom_load.hpp"
 #include "patient_body.hpp"
 #include "synthea_bundle.hpp"
 
@@ -63,12 +64,24 @@ const char* to_string(scenario_kind kind) {
       return "include";
     case scenario_kind::sort:
       return "sort";
+    case scenario_kind::dicom_stow:
+      return "dicom-stow";
+    case scenario_kind::dicom_qido:
+      return "dicom-qido";
+    case scenario_kind::dicom_wado:
+      return "dicom-wado";
+    case scenario_kind::dicom_metadata:
+      return "dicom-metadata";
   }
   return "?";
 }
 
 bool is_search(scenario_kind kind) {
-  return kind >= scenario_kind::token;
+  return kind >= scenario_kind::token && kind <= scenario_kind::sort;
+}
+
+bool is_dicom(scenario_kind kind) {
+  return kind >= scenario_kind::dicom_stow;
 }
 
 namespace {
@@ -198,6 +211,21 @@ public:
         request_.set(http::field::content_type, "application/fhir+json");
         request_.set("Prefer", "return=minimal");
         break;
+      case scenario_kind::dicom_stow:
+        request_.method(http::verb::post);
+        request_.target(config.dicom_base + "/studies");
+        request_.set(http::field::accept, "application/dicom+json");
+        break;
+      case scenario_kind::dicom_qido:
+      case scenario_kind::dicom_metadata:
+        request_.method(http::verb::get);
+        request_.set(http::field::accept, "application/dicom+json");
+        break;
+      case scenario_kind::dicom_wado:
+        request_.method(http::verb::get);
+        request_.set(http::field::accept,
+                     "multipart/related; type=\"application/dicom\"; transfer-syntax=*");
+        break;
       case scenario_kind::create:
       case scenario_kind::create_unindexed:
         request_.method(http::verb::post);
@@ -309,6 +337,34 @@ private:
         request_.prepare_payload();
         break;
       }
+      case scenario_kind::dicom_stow: {
+        // One instance per request, like a modality sending as it scans.
+        static constexpr std::string_view boundary = "atrium-bench-boundary-7f3a9c";
+        auto file = config.dicom_file->make(dicom_ids_for(run_salt(), index_, sequence_++));
+        std::string body;
+        body.reserve(file.size() + 200);
+        body.append("--").append(boundary).append("\r\nContent-Type: application/dicom\r\n\r\n");
+        body.append(file).append("\r\n--").append(boundary).append("--\r\n");
+        request_.set(http::field::content_type,
+                     "multipart/related; type=\"application/dicom\"; boundary=" + std::string(boundary));
+        request_.body() = std::move(body);
+        request_.prepare_payload();
+        break;
+      }
+      case scenario_kind::dicom_qido:
+      case scenario_kind::dicom_wado:
+      case scenario_kind::dicom_metadata: {
+        const auto& stored = *config.dicom_stored;
+        const auto& ids = stored[rng_() % stored.size()];
+        std::string target = config.dicom_base;
+        if (config.kind == scenario_kind::dicom_qido)
+          target += "/studies?PatientID=" + ids.patient;
+        else
+          target += "/studies/" + ids.study + "/series/" + ids.series +
+                    (config.kind == scenario_kind::dicom_wado ? "/instances/" + ids.sop : "/metadata");
+        request_.target(target);
+        break;
+      }
       default: { // the searches
         // minstd gives 31 bits; two draws cover any dataset size.
         const auto random = (std::uint64_t(rng_()) << 31) ^ rng_();
@@ -340,6 +396,10 @@ private:
       wrong = wrong_bundle_answer(response_.body());
     if (ok && is_search(plan_.config.kind))
       wrong = wrong_search_answer(plan_.config.kind, response_.body());
+    if (ok && (plan_.config.kind == scenario_kind::dicom_qido ||
+               plan_.config.kind == scenario_kind::dicom_metadata) &&
+        !response_.body().starts_with("[{"))
+      wrong = "not a DICOM JSON array with a match";
     if (!wrong.empty())
       note_problem("GET " + std::string(as_std(request_.target())) + " -> "
                    + std::string(wrong));
@@ -349,6 +409,8 @@ private:
       note_problem(std::string(as_std(request_.method_string())) + " "
                    + std::string(as_std(request_.target())) + " -> HTTP "
                    + std::to_string(status));
+    } else if (plan_.config.kind == scenario_kind::dicom_stow) {
+      result.dicom_stored.push_back(dicom_ids_for(run_salt(), index_, sequence_ - 1));
     } else if (plan_.config.kind == scenario_kind::create) {
       // Keep warm-up creates too: the read scenario needs ids, not timings.
       if (auto id = created_id(response_); !id.empty())
@@ -446,6 +508,11 @@ scenario_result run_scenario(const scenario_config& config) {
   if (config.kind == scenario_kind::read
       && (config.read_ids == nullptr || config.read_ids->empty()))
     throw std::invalid_argument("read scenario without ids to read");
+  if (config.kind == scenario_kind::dicom_stow && config.dicom_file == nullptr)
+    throw std::invalid_argument("dicom-stow without an instance to send");
+  if (is_dicom(config.kind) && config.kind != scenario_kind::dicom_stow &&
+      (config.dicom_stored == nullptr || config.dicom_stored->empty()))
+    throw std::invalid_argument(std::string(to_string(config.kind)) + " without stored instances");
   if ((config.kind == scenario_kind::load || is_search(config.kind))
       && config.patients == 0)
     throw std::invalid_argument(std::string(to_string(config.kind))
@@ -507,6 +574,9 @@ scenario_result run_scenario(const scenario_config& config) {
     merged.created_ids.insert(merged.created_ids.end(),
                               std::make_move_iterator(r.created_ids.begin()),
                               std::make_move_iterator(r.created_ids.end()));
+    merged.dicom_stored.insert(merged.dicom_stored.end(),
+                               std::make_move_iterator(r.dicom_stored.begin()),
+                               std::make_move_iterator(r.dicom_stored.end()));
     if (merged.first_problem.empty())
       merged.first_problem = std::move(r.first_problem);
     last_counted = std::max(last_counted, home->last_counted);

@@ -33,12 +33,23 @@ enum class scenario_kind {
   has,        ///< Patient?_has:Observation:subject:code={rare code}
   include,    ///< Observation?subject=Patient/p-i&_include=Observation:subject
   sort,       ///< Observation?subject=Patient/p-i&_sort=-date
+  // DICOMweb at `dicom_base` (an Atrium DICOM service or a peer such as
+  // Orthanc's /dicom-web), on 512x512 16-bit CT instances in series of 20.
+  dicom_stow,     ///< POST studies: one instance per multipart request
+  dicom_qido,     ///< GET studies?PatientID={a stored patient}
+  dicom_wado,     ///< GET a stored instance (multipart, transfer-syntax=*)
+  dicom_metadata, ///< GET a stored series' metadata
 };
 
 const char* to_string(scenario_kind kind);
 
 /// True for the search scenarios (token … sort).
 bool is_search(scenario_kind kind);
+/// True for the DICOMweb scenarios.
+bool is_dicom(scenario_kind kind);
+
+struct dicom_ids;
+class dicom_template;
 
 struct scenario_config {
   scenario_kind kind = scenario_kind::healthz;
@@ -69,6 +80,12 @@ struct scenario_config {
   int bundle_entries = 100;
   /// Ids to read (read scenario only); shared read-only by all io threads.
   const std::vector<std::string>* read_ids = nullptr;
+  /// DICOMweb root. Default: "/default/dicom/v2".
+  std::string dicom_base = "/default/dicom/v2";
+  /// The instance dicom_stow sends (dicom_load.hpp), and what it stored,
+  /// for the other DICOM scenarios to read.
+  const dicom_template* dicom_file = nullptr;
+  const std::vector<dicom_ids>* dicom_stored = nullptr;
   /// The dataset that load writes and the searches query (dataset.hpp).
   std::uint64_t patients = 0;
   std::uint64_t seed = 1;
@@ -95,6 +112,8 @@ struct scenario_result {
   std::vector<std::int64_t> latencies_ns;
   /// Ids of all successful creates, warm-up included (create scenario).
   std::vector<std::string> created_ids;
+  /// Instances dicom_stow stored, warm-up included.
+  std::vector<dicom_ids> dicom_stored;
   /// The first failure or unexpected status seen, to explain a bad run.
   std::string first_problem;
 };

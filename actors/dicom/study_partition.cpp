@@ -1,0 +1,341 @@
+#include "actors/dicom/study_partition.hpp"
+
+#include <algorithm>
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/dicom/change_sequences.hpp"
+#include "actors/node_context.hpp"
+#include "protocols/dicom/levels.hpp"
+#include "storage/store.hpp"
+
+namespace atrium::actors {
+
+namespace {
+
+using self_ptr = dicom_actor::stateful_pointer<study_partition_state>;
+using storage::column;
+using storage::write_op;
+namespace keys = storage::keys;
+
+/// Instance bytes are stored in chunks of this size: big enough that a
+/// retrieval is a few reads, small enough that no value strains a batch.
+constexpr std::size_t chunk_size = 1u << 20;
+
+dicom_reply failed(errc code, std::string message, std::uint16_t reason = 0) {
+  dicom_reply r;
+  r.status = {code, std::move(message), {}};
+  r.failure_reason = reason;
+  return r;
+}
+
+/// The attributes of one level, as a DICOM JSON object.
+std::string level_attributes(const dicom::instance& inst, dicom::level l) {
+  std::vector<dicom::attribute> picked;
+  for (auto& a : inst.attributes)
+    if (auto known = dicom::find_attribute(a.tag); known && known->level == l)
+      picked.push_back(a);
+  return dicom::dataset_json(picked);
+}
+
+std::string modality_of(const dicom::instance& inst) {
+  for (auto& a : inst.attributes)
+    if (a.tag == dicom::tags::modality)
+      return dicom::first_value_text(a);
+  return {};
+}
+
+/// "CT\MR" with `m` added when absent.
+std::string with_modality(std::string list, const std::string& m) {
+  if (m.empty())
+    return list;
+  for (auto v : dicom::split_values(list))
+    if (v == m)
+      return list;
+  return list.empty() ? m : list + "\\" + m;
+}
+
+/// A study or series record as the next write must see it: in flight, or
+/// stored, or none yet.
+std::optional<storage::dicom_group_record> current_record(self_ptr self, const std::string& key) {
+  auto& st = self->state;
+  if (auto it = st.records.find(key); it != st.records.end())
+    return it->second.record;
+  std::string bytes;
+  if (!st.ctx->db->get(column::dicom, key, &bytes).is_ok())
+    return std::nullopt;
+  return storage::decode_dicom_group(bytes);
+}
+
+bool instance_exists(self_ptr self, const std::string& key) {
+  auto& st = self->state;
+  return st.instances.count(key) > 0 || st.ctx->db->get(column::dicom, key, nullptr).is_ok();
+}
+
+void handle(self_ptr self, dicom_request& req, dicom_callback reply);
+
+/// Runs what waited for `study` once nothing of it is in flight.
+void release_study(self_ptr self, const std::string& study) {
+  auto it = self->state.studies.find(study);
+  if (it == self->state.studies.end() || it->second.stores > 0 || it->second.removing)
+    return;
+  auto waiting = std::move(it->second.waiting);
+  self->state.studies.erase(it);
+  for (auto& run : waiting)
+    run();
+}
+
+/// Queues the request when its study is busy in a way it must not overlap:
+/// a store waits for a delete, a delete for everything.
+bool wait_for_study(self_ptr self, dicom_request& req, dicom_callback& reply) {
+  auto it = self->state.studies.find(req.op == dicom_op::store ? req.instance.study_uid
+                                                               : req.study);
+  if (it == self->state.studies.end())
+    return false;
+  auto& w = it->second;
+  bool busy = w.removing || !w.waiting.empty() || (req.op == dicom_op::remove && w.stores > 0);
+  if (!busy)
+    return false;
+  w.waiting.push_back([self, req = std::move(req), reply = std::move(reply)]() mutable {
+    handle(self, req, std::move(reply));
+  });
+  return true;
+}
+
+void send_to_writer(self_ptr self, std::vector<write_op> ops,
+                    std::function<void(reply_status)> done) {
+  auto shard = (std::uint64_t{self->state.service} << 32) | 0xD1C0u;
+  // No timeout: the local writer answers every batch (see fhir partitions).
+  self->request(self->state.ctx->writer_for(shard), caf::infinite, write_request{std::move(ops)})
+    .then([done](write_ack& ack) { done(std::move(ack.status)); },
+          [done](caf::error& err) {
+            done({errc::unavailable, "the storage writer failed: " + caf::to_string(err), {}});
+          });
+}
+
+void store_instance(self_ptr self, dicom_request& req, dicom_callback reply) {
+  auto& st = self->state;
+  auto& inst = req.instance;
+  const auto svc = st.service;
+  auto instance_key = keys::dicom_instance(svc, inst.study_uid, inst.series_uid, inst.sop_uid);
+  const bool existed = instance_exists(self, instance_key);
+  if (existed && !req.upsert)
+    return reply(failed(errc::conflict, "instance " + inst.sop_uid + " is already stored", 45070));
+
+  const auto seq = st.ctx->sequences->begin(svc);
+  const auto now = st.ctx->clock.now_micros();
+  std::vector<write_op> ops;
+  auto chunks_prefix = keys::dicom_chunks_prefix(svc, inst.study_uid, inst.series_uid, inst.sop_uid);
+  if (existed) // an upsert replaces the bytes it had
+    ops.push_back({column::dicom_bytes, false, true, chunks_prefix, keys::prefix_end(chunks_prefix)});
+  std::uint32_t chunks = 0;
+  for (std::size_t at = 0; at < req.bytes.size(); at += chunk_size, ++chunks)
+    ops.push_back({column::dicom_bytes, false, false,
+                   keys::dicom_chunk(svc, inst.study_uid, inst.series_uid, inst.sop_uid, chunks),
+                   req.bytes.substr(at, chunk_size)});
+
+  storage::dicom_instance_record rec;
+  rec.sequence = seq;
+  rec.stored_micros = now;
+  rec.size = req.bytes.size();
+  rec.chunks = chunks;
+  rec.frames = inst.frames;
+  rec.transfer_syntax = inst.transfer_syntax;
+  rec.sop_class_uid = inst.sop_class_uid;
+  rec.dataset = dicom::dataset_json(inst.attributes);
+  ops.push_back({column::dicom, false, false, instance_key, storage::encode(rec)});
+
+  // The latest instance's attributes win at its series and study level.
+  const auto modality = modality_of(inst);
+  auto series_key = keys::dicom_series(svc, inst.study_uid, inst.series_uid);
+  auto series = current_record(self, series_key);
+  const bool new_series = !series;
+  storage::dicom_group_record s = series.value_or(storage::dicom_group_record{});
+  s.last_sequence = seq;
+  s.instances += existed ? 0 : 1;
+  s.modalities = modality; // a series has one modality
+  s.attributes = level_attributes(inst, dicom::level::series);
+  auto study_key = keys::dicom_study(svc, inst.study_uid);
+  storage::dicom_group_record t = current_record(self, study_key).value_or(storage::dicom_group_record{});
+  t.last_sequence = seq;
+  t.instances += existed ? 0 : 1;
+  t.series += new_series ? 1 : 0;
+  t.modalities = with_modality(std::move(t.modalities), modality);
+  t.attributes = level_attributes(inst, dicom::level::study);
+  ops.push_back({column::dicom, false, false, series_key, storage::encode(s)});
+  ops.push_back({column::dicom, false, false, study_key, storage::encode(t)});
+
+  storage::dicom_change_record change{existed ? storage::dicom_action::update
+                                              : storage::dicom_action::create,
+                                      now, inst.study_uid, inst.series_uid, inst.sop_uid};
+  ops.push_back({column::dicom, false, false, keys::dicom_change(svc, seq), storage::encode(change)});
+
+  // In flight: later writes of this study build on these records.
+  for (auto* r : {&series_key, &study_key}) {
+    auto& p = st.records[*r];
+    p.record = r == &series_key ? s : t;
+    ++p.count;
+  }
+  ++st.instances[instance_key];
+  ++st.studies[inst.study_uid].stores;
+  const bool warned = !inst.warnings.empty();
+  send_to_writer(self, std::move(ops),
+                 [self, seq, series_key, study_key, instance_key, study = inst.study_uid, warned,
+                  reply = std::move(reply)](reply_status status) {
+                   auto& st = self->state;
+                   st.ctx->sequences->end(st.service, seq);
+                   for (auto* k : {&series_key, &study_key}) {
+                     auto it = st.records.find(*k);
+                     // A failed write leaves the store as it was: forget what
+                     // was built on it, the next write reads the store.
+                     if (it != st.records.end() && (--it->second.count == 0 || !status.ok()))
+                       st.records.erase(it);
+                   }
+                   if (auto it = st.instances.find(instance_key);
+                       it != st.instances.end() && --it->second == 0)
+                     st.instances.erase(it);
+                   --st.studies[study].stores;
+                   dicom_reply r;
+                   r.status = std::move(status);
+                   if (!r.status.ok())
+                     r.failure_reason = 272;
+                   else if (warned)
+                     r.warning_reason = 1;
+                   reply(std::move(r));
+                   release_study(self, study);
+                 });
+}
+
+struct doomed_instance {
+  std::string series, sop;
+};
+
+void remove(self_ptr self, dicom_request& req, dicom_callback reply) {
+  auto& st = self->state;
+  const auto svc = st.service;
+  // What the request names, from the store (nothing of the study is in flight).
+  std::vector<doomed_instance> doomed;
+  auto prefix = req.sop.empty() ? keys::dicom_instances_prefix(svc, req.study, req.series)
+                                : keys::dicom_instance(svc, req.study, req.series, req.sop);
+  auto upper = req.sop.empty() ? keys::prefix_end(prefix) : prefix + '\0';
+  {
+    auto study_prefix = keys::dicom_instances_prefix(svc, req.study);
+    auto cur = st.ctx->db->scan(column::dicom, prefix, upper);
+    for (; cur.valid(); cur.next()) {
+      auto rest = cur.key().substr(study_prefix.size());
+      auto cut = rest.find('\0');
+      if (cut == std::string_view::npos)
+        continue;
+      doomed.push_back({std::string{rest.substr(0, cut)}, std::string{rest.substr(cut + 1)}});
+    }
+  }
+  if (doomed.empty()) {
+    std::string what = !req.sop.empty() ? "instance " + req.sop
+                       : !req.series.empty() ? "series " + req.series
+                                             : "study " + req.study;
+    return reply(failed(errc::not_found, what + " is not stored"));
+  }
+  const auto now = st.ctx->clock.now_micros();
+  std::vector<write_op> ops;
+  std::vector<std::uint64_t> seqs;
+  std::uint64_t last_seq = 0;
+  for (auto& d : doomed) {
+    last_seq = st.ctx->sequences->begin(svc);
+    seqs.push_back(last_seq);
+    ops.push_back({column::dicom, true, false, keys::dicom_instance(svc, req.study, d.series, d.sop), {}});
+    storage::dicom_change_record change{storage::dicom_action::remove, now, req.study, d.series, d.sop};
+    ops.push_back({column::dicom, false, false, keys::dicom_change(svc, last_seq), storage::encode(change)});
+  }
+  auto chunks = keys::dicom_chunks_prefix(svc, req.study, req.series, req.sop);
+  ops.push_back({column::dicom_bytes, false, true, chunks, keys::prefix_end(chunks)});
+
+  // Series and study records: counts down, gone when empty.
+  std::unordered_map<std::string, std::uint32_t> removed_per_series;
+  for (auto& d : doomed)
+    ++removed_per_series[d.series];
+  auto study_key = keys::dicom_study(svc, req.study);
+  auto study = current_record(self, study_key);
+  std::string modalities;
+  std::uint32_t series_left = 0, instances_left = 0;
+  {
+    auto series_prefix = keys::dicom_series_prefix(svc, req.study);
+    auto cur = st.ctx->db->scan(column::dicom, series_prefix, keys::prefix_end(series_prefix));
+    for (; cur.valid(); cur.next()) {
+      auto rec = storage::decode_dicom_group(cur.value());
+      if (!rec)
+        continue;
+      std::string uid{cur.key().substr(series_prefix.size())};
+      auto gone = removed_per_series.find(uid);
+      auto left = rec->instances - std::min(rec->instances,
+                                            gone == removed_per_series.end() ? 0u : gone->second);
+      if (left == 0) {
+        ops.push_back({column::dicom, true, false, std::string{cur.key()}, {}});
+        continue;
+      }
+      if (gone != removed_per_series.end()) {
+        rec->instances = left;
+        rec->last_sequence = last_seq;
+        ops.push_back({column::dicom, false, false, std::string{cur.key()}, storage::encode(*rec)});
+      }
+      ++series_left;
+      instances_left += left;
+      modalities = with_modality(std::move(modalities), rec->modalities);
+    }
+  }
+  if (instances_left == 0 || !study) {
+    ops.push_back({column::dicom, true, false, study_key, {}});
+  } else {
+    study->instances = instances_left;
+    study->series = series_left;
+    study->modalities = modalities;
+    study->last_sequence = last_seq;
+    ops.push_back({column::dicom, false, false, study_key, storage::encode(*study)});
+  }
+  st.studies[req.study].removing = true;
+  auto count = static_cast<std::uint32_t>(doomed.size());
+  send_to_writer(self, std::move(ops),
+                 [self, seqs, count, study = req.study, reply = std::move(reply)](reply_status status) {
+                   auto& st = self->state;
+                   for (auto s : seqs)
+                     st.ctx->sequences->end(st.service, s);
+                   st.studies[study].removing = false;
+                   dicom_reply r;
+                   r.status = std::move(status);
+                   if (r.status.ok())
+                     r.removed = count;
+                   reply(std::move(r));
+                   release_study(self, study);
+                 });
+}
+
+void handle(self_ptr self, dicom_request& req, dicom_callback reply) {
+  if (wait_for_study(self, req, reply))
+    return;
+  switch (req.op) {
+    case dicom_op::store:
+      return store_instance(self, req, std::move(reply));
+    case dicom_op::remove:
+      return remove(self, req, std::move(reply));
+  }
+  reply(failed(errc::internal, "operation not handled by a study partition"));
+}
+
+} // namespace
+
+dicom_actor::behavior_type
+dicom_study_partition_actor(dicom_actor::stateful_pointer<study_partition_state> self,
+                            node_context* ctx, std::uint32_t service) {
+  self->state.ctx = ctx;
+  self->state.service = service;
+  return {
+    [=](dicom_request& req) -> caf::result<dicom_reply> {
+      auto rp = self->make_response_promise<dicom_reply>();
+      handle(self, req, [rp](dicom_reply r) mutable { rp.deliver(std::move(r)); });
+      return rp;
+    },
+    [=](dicom_request& req, dicom_callback& reply) { handle(self, req, std::move(reply)); },
+  };
+}
+
+} // namespace atrium::actors

@@ -1,0 +1,241 @@
+// QIDO-RS over the study, series and instance records. Each level is one
+// range scan of its records, filtered; the study and series records hold
+// the latest instance's attributes and the counts.
+#include <map>
+
+#include "actors/edge/dicom_http.hpp"
+#include "protocols/dicom/qido.hpp"
+#include "protocols/http/query.hpp"
+#include "storage/dicom_records.hpp"
+#include "storage/store.hpp"
+
+namespace atrium::actors::dicomweb {
+
+namespace {
+
+using storage::column;
+namespace keys = storage::keys;
+using dicom::level;
+
+/// One record's attributes, with the computed ones added.
+struct attrs {
+  std::vector<dicom::attribute> list;
+  std::string modalities; // a study's ModalitiesInStudy, '\\'-separated
+
+  const dicom::attribute* find(dicom::tag t) const {
+    for (auto& a : list)
+      if (a.tag == t)
+        return &a;
+    return nullptr;
+  }
+  std::string text(dicom::tag t) const {
+    auto* a = find(t);
+    return a ? dicom::first_value_text(*a) : std::string{};
+  }
+};
+
+dicom::attribute number(dicom::tag t, std::uint64_t n) {
+  return {t, "IS", R"({"vr":"IS","Value":[)" + std::to_string(n) + "]}"};
+}
+
+attrs study_attrs(const storage::dicom_group_record& r) {
+  attrs a{dicom::parse_dataset(r.attributes), r.modalities};
+  std::string values;
+  for (auto m : dicom::split_values(r.modalities))
+    values += (values.empty() ? "\"" : ",\"") + std::string{m} + "\"";
+  a.list.push_back({dicom::tags::modalities_in_study, "CS",
+                    values.empty() ? R"({"vr":"CS"})" : R"({"vr":"CS","Value":[)" + values + "]}"});
+  a.list.push_back(number(dicom::tags::number_of_study_related_series, r.series));
+  a.list.push_back(number(dicom::tags::number_of_study_related_instances, r.instances));
+  return a;
+}
+
+attrs series_attrs(const storage::dicom_group_record& r) {
+  attrs a{dicom::parse_dataset(r.attributes), {}};
+  a.list.push_back(number(dicom::tags::number_of_series_related_instances, r.instances));
+  return a;
+}
+
+/// The terms of one level, matched against that level's attributes.
+bool match_level(const dicom::qido_query& q, level l, const attrs& a) {
+  for (auto& t : q.terms) {
+    if (t.attribute->level != l)
+      continue;
+    auto value = t.attribute->tag == dicom::tags::modalities_in_study ? a.modalities
+                                                                       : a.text(t.attribute->tag);
+    if (!dicom::matches(t, value, q.fuzzy))
+      return false;
+  }
+  return true;
+}
+
+/// What a result carries from one level: the defaults of the levels not
+/// fixed by the path, includefield, or everything with includefield=all.
+void add_level(std::string& out, const dicom::qido_query& q, level l, bool with_defaults,
+               const attrs& a) {
+  for (auto& x : a.list) {
+    auto* known = dicom::find_attribute(x.tag);
+    bool wanted = (known && known->level == l && (q.include_all || (with_defaults && known->by_default))) ||
+                  std::find(q.include.begin(), q.include.end(), x.tag) != q.include.end();
+    if (!wanted)
+      continue;
+    if (out.size() > 1)
+      out += ',';
+    out += '"' + dicom::tag_key(x.tag) + "\":" + x.json;
+  }
+}
+
+std::optional<storage::dicom_group_record> read_group(const call& c, const std::string& key) {
+  std::string bytes;
+  if (!c.ctx.db->get(column::dicom, key, &bytes).is_ok())
+    return std::nullopt;
+  return storage::decode_dicom_group(bytes);
+}
+
+/// Pages the matches: skips `offset`, stops after `limit`.
+struct page {
+  const dicom::qido_query& q;
+  std::string body = "[";
+  std::size_t matched = 0, emitted = 0;
+  bool full() const { return emitted >= q.limit; }
+  /// Whether this match is on the page (counted either way).
+  bool take() { return matched++ >= q.offset && !full(); }
+  void add(std::string item) {
+    if (emitted++ > 0)
+      body += ',';
+    body += item;
+  }
+};
+
+std::string uid_of(std::string_view key, std::size_t prefix) {
+  auto rest = key.substr(prefix);
+  return std::string{rest.substr(0, rest.find('\0'))};
+}
+
+/// A single UID the query fixes for a level ("StudyInstanceUID=1.2.3"), so
+/// the scan narrows to it.
+std::string fixed_uid(const dicom::qido_query& q, dicom::tag t) {
+  for (auto& term : q.terms)
+    if (term.attribute->tag == t && term.value.find_first_of(",\\*?") == std::string::npos)
+      return term.value;
+  return {};
+}
+
+} // namespace
+
+void search(call& c, const http::request& req, std::string_view level_name, std::string_view study,
+            std::string_view series, http::responder respond) {
+  if (!accepts_dicom_json(req))
+    return respond(error(406, "QIDO-RS answers application/dicom+json only"));
+  auto params = http::parse_query(http::split_target(req.target).second);
+  if (!params)
+    return respond(error(400, "the query string has a malformed percent-escape"));
+  const level l = level_name == "studies" ? level::study
+                  : level_name == "series" ? level::series
+                                           : level::instance;
+  auto q = dicom::parse_qido(*params, l);
+  if (!q)
+    return respond(error(400, q.error().message()));
+  std::string study_uid{study};
+  if (study_uid.empty())
+    study_uid = fixed_uid(*q, dicom::tags::study_instance_uid);
+  std::string series_uid{series};
+  if (series_uid.empty() && !study_uid.empty())
+    series_uid = fixed_uid(*q, dicom::tags::series_instance_uid);
+  const auto svc = c.svc.id;
+  auto& db = *c.ctx.db;
+  page out{*q};
+  // Study and series records, read once per query.
+  std::map<std::string, std::optional<attrs>> studies, series_cache;
+  auto study_of = [&](const std::string& uid) -> const std::optional<attrs>& {
+    auto it = studies.find(uid);
+    if (it == studies.end()) {
+      auto rec = read_group(c, keys::dicom_study(svc, uid));
+      it = studies.emplace(uid, rec ? std::optional<attrs>{study_attrs(*rec)} : std::nullopt).first;
+    }
+    return it->second;
+  };
+  auto series_of = [&](const std::string& st, const std::string& se) -> const std::optional<attrs>& {
+    auto k = st + '/' + se;
+    auto it = series_cache.find(k);
+    if (it == series_cache.end()) {
+      auto rec = read_group(c, keys::dicom_series(svc, st, se));
+      it = series_cache.emplace(k, rec ? std::optional<attrs>{series_attrs(*rec)} : std::nullopt).first;
+    }
+    return it->second;
+  };
+
+  if (l == level::study) {
+    auto prefix = keys::dicom_studies_prefix(svc);
+    auto lower = study_uid.empty() ? prefix : keys::dicom_study(svc, study_uid);
+    auto upper = study_uid.empty() ? keys::prefix_end(prefix) : lower + '\0';
+    for (auto cur = db.scan(column::dicom, lower, upper); cur.valid() && !out.full(); cur.next()) {
+      auto rec = storage::decode_dicom_group(cur.value());
+      if (!rec)
+        continue;
+      auto a = study_attrs(*rec);
+      if (!match_level(*q, level::study, a) || !out.take())
+        continue;
+      std::string item = "{";
+      add_level(item, *q, level::study, true, a);
+      out.add(item + "}");
+    }
+  } else if (l == level::series) {
+    auto prefix = keys::dicom_series_prefix(svc, study_uid);
+    auto all = keys::dicom_series_prefix(svc);
+    for (auto cur = db.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid() && !out.full();
+         cur.next()) {
+      auto rec = storage::decode_dicom_group(cur.value());
+      if (!rec)
+        continue;
+      auto st = uid_of(cur.key(), all.size());
+      auto se = std::string{cur.key().substr(all.size() + st.size() + 1)};
+      auto a = series_attrs(*rec);
+      if (!series_uid.empty() && se != series_uid)
+        continue;
+      if (!match_level(*q, level::series, a))
+        continue;
+      auto& sa = study_of(st);
+      if (!sa || !match_level(*q, level::study, *sa) || !out.take())
+        continue;
+      std::string item = "{";
+      add_level(item, *q, level::study, study.empty(), *sa);
+      add_level(item, *q, level::series, true, a);
+      out.add(item + "}");
+    }
+  } else {
+    auto prefix = keys::dicom_instances_prefix(svc, study_uid, series_uid);
+    auto all = keys::dicom_instances_prefix(svc);
+    for (auto cur = db.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid() && !out.full();
+         cur.next()) {
+      auto rest = cur.key().substr(all.size());
+      auto cut1 = rest.find('\0');
+      auto cut2 = rest.find('\0', cut1 + 1);
+      if (cut1 == std::string_view::npos || cut2 == std::string_view::npos)
+        continue;
+      std::string st{rest.substr(0, cut1)}, se{rest.substr(cut1 + 1, cut2 - cut1 - 1)};
+      auto rec = storage::decode_dicom_instance(cur.value());
+      if (!rec)
+        continue;
+      attrs a{dicom::parse_dataset(rec->dataset), {}};
+      if (!match_level(*q, level::instance, a))
+        continue;
+      auto& sea = series_of(st, se);
+      auto& sta = study_of(st);
+      if (!sea || !sta || !match_level(*q, level::series, *sea) ||
+          !match_level(*q, level::study, *sta) || !out.take())
+        continue;
+      std::string item = "{";
+      add_level(item, *q, level::study, study.empty(), *sta);
+      add_level(item, *q, level::series, series.empty(), *sea);
+      add_level(item, *q, level::instance, true, a);
+      out.add(item + "}");
+    }
+  }
+  if (out.emitted == 0)
+    return respond({204, {}, {}, {}});
+  out.body += ']';
+  respond({200, std::string{dicom_json}, std::move(out.body), {}});
+}
+
+} // namespace atrium::actors::dicomweb

@@ -1,0 +1,203 @@
+#include <charconv>
+#include <functional>
+#include <memory>
+
+#include <caf/send.hpp>
+
+#include "actors/edge/work_pool.hpp"
+
+#include "actors/edge/dicom_http.hpp"
+#include "protocols/dicom/instance.hpp"
+#include "protocols/dicom/multipart.hpp"
+#include "protocols/fhir/json_text.hpp"
+#include "protocols/http/query.hpp"
+#include "protocols/http/status_map.hpp"
+
+namespace atrium::actors {
+
+namespace dicomweb {
+
+http::response error(unsigned status, std::string_view message) { return problem(status, message); }
+
+bool accepts_dicom_json(const http::request& req) {
+  auto accept = req.header("accept");
+  if (!accept || accept->empty())
+    return true;
+  for (auto& m : dicom::parse_accept(*accept))
+    if (m.q > 0 && (m.type == "*/*" || m.type == "application/*" || m.type == "application/json" ||
+                    m.type == dicom_json))
+      return true;
+  return false;
+}
+
+void remove(call& c, std::string_view study, std::string_view series, std::string_view sop,
+            http::responder respond) {
+  auto dest = c.ctx.dir->dicom_partition(c.svc.id, study);
+  if (!dest)
+    return respond(error(503, "the node is shutting down"));
+  dicom_request r;
+  r.op = dicom_op::remove;
+  r.service = c.svc.id;
+  r.study = std::string{study};
+  r.series = std::string{series};
+  r.sop = std::string{sop};
+  dicom_callback reply = [respond = std::move(respond)](dicom_reply rep) {
+    if (!rep.status.ok())
+      return respond(error(http::status_for(rep.status.code), rep.status.message));
+    respond({204, {}, {}, {}});
+  };
+  caf::anon_send(dest, std::move(r), std::move(reply));
+}
+
+} // namespace dicomweb
+
+namespace {
+
+using namespace dicomweb;
+
+bool valid_uids(std::span<const std::string> uids) {
+  for (auto& u : uids)
+    if (!dicom::is_valid_uid(u))
+      return false;
+  return true;
+}
+
+void not_built(http::responder& respond, const std::string& what) {
+  respond(error(501, std::string{what} + " is not built yet in this DICOM service"));
+}
+
+/// Runs a request on the edge's work pool: DICOM reads move megabytes and
+/// scan records, and STOW parses every instance, none of which may hold up
+/// an io thread.
+void offload(call& c, http::request&& req, http::responder respond,
+             std::function<void(call&, http::request&, http::responder)> read) {
+  auto shared = std::make_shared<http::request>(std::move(req));
+  auto job = [c, shared, respond, read = std::move(read)]() mutable {
+    read(c, *shared, std::move(respond));
+  };
+  if (!c.ctx.work->submit(std::move(job)))
+    respond(error(503, "too many DICOM reads are waiting; try again shortly"));
+}
+
+http::response method_not_allowed(std::string_view allowed) {
+  auto r = error(405, "allowed here: " + std::string{allowed});
+  r.add_header("Allow", std::string{allowed});
+  return r;
+}
+
+} // namespace
+
+void serve_dicom(edge_context& ctx, const service_info& svc, std::span<const std::string> rest,
+                 http::request&& req, http::responder respond) {
+  if (rest.empty() || (rest[0] != "v1" && rest[0] != "v2"))
+    return respond(error(404, "DICOMweb is served under a version: /" + svc.workspace + "/" +
+                                svc.name + "/v2/ (or /v1/)"));
+  auto host = req.header("host");
+  call c{ctx, svc,
+         "http://" + std::string{host ? *host : "localhost"} + "/" + svc.workspace + "/" +
+           svc.name + "/" + rest[0]};
+  const bool v2 = rest[0] == "v2";
+  rest = rest.subspan(1);
+  const auto& m = req.method;
+  const bool get = m == "GET" || m == "HEAD";
+  auto n = rest.size();
+  if (n == 0)
+    return respond(error(404, "nothing is served at the DICOMweb root; see studies, series, "
+                              "instances, changefeed"));
+  const auto& top = rest[0];
+  if (top == "changefeed" && (n == 1 || (n == 2 && rest[1] == "latest"))) {
+    if (!get)
+      return respond(method_not_allowed("GET"));
+    return offload(c, std::move(req), std::move(respond),
+                   [v2, latest = n == 2](call& c, http::request& r, http::responder done) {
+                     changefeed(c, r, v2, latest, std::move(done));
+                   });
+  }
+  if (top == "extendedquerytags" || top == "operations")
+    return not_built(respond, "Extended query tags");
+  if (top == "workitems")
+    return not_built(respond, "UPS-RS (workitems)");
+  if ((top == "series" || top == "instances") && n == 1) {
+    if (!get)
+      return respond(method_not_allowed("GET"));
+    return offload(c, std::move(req), std::move(respond),
+                   [top](call& c, http::request& r, http::responder done) {
+                     search(c, r, top, {}, {}, std::move(done));
+                   });
+  }
+  if (top != "studies")
+    return respond(error(404, "nothing is served at " + top));
+  if (n == 1) {
+    if (get)
+      return offload(c, std::move(req), std::move(respond),
+                     [](call& c, http::request& r, http::responder done) {
+                       search(c, r, "studies", {}, {}, std::move(done));
+                     });
+    if (m == "POST" || m == "PUT")
+      return offload(c, std::move(req), std::move(respond),
+                     [upsert = m == "PUT"](call& c, http::request& r, http::responder done) {
+                       stow(c, std::move(r), {}, upsert, std::move(done));
+                     });
+    return respond(method_not_allowed("GET, POST, PUT"));
+  }
+  // studies/{study}[/series/{series}[/instances/{sop}]][/…]: pick the UIDs.
+  std::string study = rest[1], series, sop;
+  std::size_t at = 2;
+  if (n > at + 1 && rest[at] == "series") {
+    series = rest[at + 1];
+    at += 2;
+    if (n > at + 1 && rest[at] == "instances") {
+      sop = rest[at + 1];
+      at += 2;
+    }
+  }
+  std::vector<std::string> uids{study};
+  if (!series.empty())
+    uids.push_back(series);
+  if (!sop.empty())
+    uids.push_back(sop);
+  if (!valid_uids(uids))
+    return respond(error(400, "a UID in the path is not 1-64 characters of [0-9A-Za-z.-]"));
+  auto tail = rest.subspan(at);
+  if (tail.empty()) {
+    if (get)
+      return offload(c, std::move(req), std::move(respond),
+                     [study, series, sop](call& c, http::request& r, http::responder done) {
+                       retrieve(c, r, study, series, sop, std::move(done));
+                     });
+    if (m == "DELETE")
+      return remove(c, study, series, sop, std::move(respond));
+    if ((m == "POST" || m == "PUT") && series.empty())
+      return offload(c, std::move(req), std::move(respond),
+                     [study, upsert = m == "PUT"](call& c, http::request& r, http::responder done) {
+                       stow(c, std::move(r), study, upsert, std::move(done));
+                     });
+    return respond(method_not_allowed(series.empty() ? "GET, POST, PUT, DELETE" : "GET, DELETE"));
+  }
+  if (tail.size() == 1 && tail[0] == "metadata") {
+    if (!get)
+      return respond(method_not_allowed("GET"));
+    return offload(c, std::move(req), std::move(respond),
+                   [study, series, sop](call& c, http::request& r, http::responder done) {
+                     metadata(c, r, study, series, sop, std::move(done));
+                   });
+  }
+  if (tail.size() == 1 && (tail[0] == "series" || tail[0] == "instances") && sop.empty() &&
+      (tail[0] == "instances" || series.empty())) {
+    if (!get)
+      return respond(method_not_allowed("GET"));
+    return offload(c, std::move(req), std::move(respond),
+                   [level = tail[0], study, series](call& c, http::request& r,
+                                                    http::responder done) {
+                     search(c, r, level, study, series, std::move(done));
+                   });
+  }
+  if (!sop.empty() && (tail[0] == "frames" || tail[0] == "rendered"))
+    return not_built(respond, tail[0] == "frames" ? "Frame retrieval (WADO-RS frames)"
+                                                  : "Rendered retrieval (WADO-RS rendered)");
+  if (tail[0] == "bulk" || tail[0] == "thumbnail" || tail[0] == "rendered")
+    return not_built(respond, "Retrieval of " + tail[0] + " (beyond Azure)");
+  respond(error(404, "nothing is served at " + std::string{req.target}));
+}
+
+} // namespace atrium::actors

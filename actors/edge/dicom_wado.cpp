@@ -1,0 +1,174 @@
+// WADO-RS: instances as stored (transcoding is not built yet: 406 naming
+// the syntaxes) and metadata (DICOM JSON as stored, ETag and 304).
+#include <charconv>
+
+#include "actors/edge/dicom_http.hpp"
+#include "protocols/dicom/multipart.hpp"
+#include "protocols/http/query.hpp"
+#include "storage/dicom_records.hpp"
+#include "storage/store.hpp"
+
+namespace atrium::actors::dicomweb {
+
+namespace {
+
+using storage::column;
+namespace keys = storage::keys;
+
+constexpr std::string_view explicit_vr_little_endian = "1.2.840.10008.1.2.1";
+
+
+struct stored_instance {
+  std::string series, sop;
+  storage::dicom_instance_record record;
+};
+
+/// The instances of a study, a series or one instance, in key order.
+std::vector<stored_instance> find_instances(const call& c, std::string_view study,
+                                            std::string_view series, std::string_view sop) {
+  std::vector<stored_instance> out;
+  auto& db = *c.ctx.db;
+  const auto svc = c.svc.id;
+  if (!sop.empty()) {
+    std::string bytes;
+    if (db.get(column::dicom, keys::dicom_instance(svc, study, series, sop), &bytes).is_ok())
+      if (auto rec = storage::decode_dicom_instance(bytes))
+        out.push_back({std::string{series}, std::string{sop}, std::move(*rec)});
+    return out;
+  }
+  auto prefix = keys::dicom_instances_prefix(svc, study, series);
+  auto study_prefix = keys::dicom_instances_prefix(svc, study);
+  for (auto cur = db.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid(); cur.next()) {
+    auto rest = cur.key().substr(study_prefix.size());
+    auto cut = rest.find('\0');
+    auto rec = storage::decode_dicom_instance(cur.value());
+    if (cut == std::string_view::npos || !rec)
+      continue;
+    out.push_back({std::string{rest.substr(0, cut)}, std::string{rest.substr(cut + 1)},
+                   std::move(*rec)});
+  }
+  return out;
+}
+
+std::string read_bytes(const call& c, std::string_view study, const stored_instance& i) {
+  std::string out;
+  out.reserve(i.record.size);
+  auto prefix = keys::dicom_chunks_prefix(c.svc.id, study, i.series, i.sop);
+  for (auto cur = c.ctx.db->scan(column::dicom_bytes, prefix, keys::prefix_end(prefix));
+       cur.valid(); cur.next())
+    out.append(cur.value());
+  return out;
+}
+
+std::string what(std::string_view study, std::string_view series, std::string_view sop) {
+  if (!sop.empty())
+    return "instance " + std::string{sop};
+  if (!series.empty())
+    return "series " + std::string{series};
+  return "study " + std::string{study};
+}
+
+/// What the client accepts for instances: single-part or multipart, and
+/// the transfer syntax ("*" for as stored). nullopt: nothing we produce.
+struct instance_media {
+  bool multipart = true;
+  std::string transfer_syntax;
+};
+
+std::optional<instance_media> negotiate(const http::request& req, bool single_allowed) {
+  auto accept = req.header("accept");
+  if (!accept || accept->empty())
+    return instance_media{true, "*"};
+  for (auto& m : dicom::parse_accept(*accept)) {
+    if (m.q <= 0)
+      continue;
+    if (m.type == "*/*")
+      return instance_media{true, "*"};
+    auto ts = std::string{m.param("transfer-syntax").value_or(explicit_vr_little_endian)};
+    if (m.type == "multipart/related") {
+      auto type = m.param("type");
+      if (!type || *type == "application/dicom")
+        return instance_media{true, ts};
+    } else if (m.type == "application/dicom" && single_allowed) {
+      return instance_media{false, ts};
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+void retrieve(call& c, const http::request& req, std::string_view study, std::string_view series,
+              std::string_view sop, http::responder respond) {
+  auto media = negotiate(req, !sop.empty());
+  if (!media)
+    return respond(error(406, sop.empty()
+                                ? "studies and series are retrieved as multipart/related; "
+                                  "type=\"application/dicom\""
+                                : "an instance is retrieved as application/dicom or "
+                                  "multipart/related; type=\"application/dicom\""));
+  auto found = find_instances(c, study, series, sop);
+  if (found.empty())
+    return respond(error(404, what(study, series, sop) + " is not stored"));
+  const auto& want = media->transfer_syntax;
+  // Every instance first, so a failure answers 406 before any byte is sent.
+  std::vector<std::pair<std::string, std::string>> parts; // syntax, bytes
+  for (auto& i : found) {
+    auto bytes = read_bytes(c, study, i);
+    if (want == "*" || want == i.record.transfer_syntax) {
+      parts.emplace_back(i.record.transfer_syntax, std::move(bytes));
+      continue;
+    }
+    return respond(error(406, "instance " + i.sop + " is stored in " + i.record.transfer_syntax +
+                                "; transcoding to " + want +
+                                " is not built yet (ask for transfer-syntax=*)"));
+  }
+  if (!media->multipart)
+    return respond({200, "application/dicom; transfer-syntax=" + parts.front().first,
+                    std::move(parts.front().second), {}});
+  dicom::multipart_writer out;
+  for (auto& [syntax, bytes] : parts)
+    out.add("application/dicom; transfer-syntax=" + syntax, bytes);
+  auto content_type = "multipart/related; type=\"application/dicom\"; boundary=" + out.boundary();
+  respond({200, std::move(content_type), out.finish(), {}});
+}
+
+void metadata(call& c, const http::request& req, std::string_view study, std::string_view series,
+              std::string_view sop, http::responder respond) {
+  if (!accepts_dicom_json(req))
+    return respond(error(406, "metadata is answered as application/dicom+json only"));
+  auto found = find_instances(c, study, series, sop);
+  if (found.empty())
+    return respond(error(404, what(study, series, sop) + " is not stored"));
+  // The ETag names the last change inside the scope: any store or delete
+  // in it changes the answer and the tag.
+  std::uint64_t last = 0;
+  for (auto& i : found)
+    last = std::max(last, i.record.sequence);
+  if (sop.empty()) {
+    std::string bytes;
+    auto key = series.empty() ? keys::dicom_study(c.svc.id, study)
+                              : keys::dicom_series(c.svc.id, study, series);
+    if (c.ctx.db->get(column::dicom, key, &bytes).is_ok())
+      if (auto rec = storage::decode_dicom_group(bytes))
+        last = std::max(last, rec->last_sequence);
+  }
+  auto etag = "\"" + std::to_string(last) + "-" + std::to_string(found.size()) + "\"";
+  if (auto inm = req.header("if-none-match"); inm && *inm == etag) {
+    http::response r{304, {}, {}, {}};
+    r.add_header("ETag", etag);
+    return respond(std::move(r));
+  }
+  std::string body = "[";
+  for (auto& i : found) {
+    if (body.size() > 1)
+      body += ',';
+    body += i.record.dataset;
+  }
+  body += ']';
+  http::response r{200, std::string{dicom_json}, std::move(body), {}};
+  r.add_header("ETag", etag);
+  respond(std::move(r));
+}
+
+} // namespace atrium::actors::dicomweb

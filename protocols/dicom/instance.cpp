@@ -1,0 +1,171 @@
+// The only translation unit of protocols/ that parses DICOM with DCMTK
+// (pixels.cpp does the codecs): DCMTK's headers are heavy.
+#include "protocols/dicom/instance.hpp"
+
+#include <cstdio>
+#include <mutex>
+#include <sstream>
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdict.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcjson.h>
+#include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/oflog/oflog.h>
+
+namespace atrium::dicom {
+
+namespace {
+
+constexpr std::size_t preamble = 128;
+
+bool is_bulk(DcmEVR vr) {
+  switch (vr) {
+    case EVR_OB: case EVR_OD: case EVR_OF: case EVR_OL: case EVR_OV: case EVR_OW:
+    case EVR_UN: case EVR_ox: case EVR_px: case EVR_pixelSQ: case EVR_pixelItem:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// Removes bulk data at every depth: metadata leaves it out (Azure does),
+/// and DCMTK would otherwise inline it as base64. Only this parse's copy of
+/// the dataset changes; the stored bytes are the client's.
+void drop_bulk(DcmItem& item) {
+  for (unsigned long i = item.card(); i-- > 0;) {
+    DcmElement* e = item.getElement(i);
+    if (!e)
+      continue;
+    const auto tag = e->getTag();
+    if (is_bulk(e->ident()) || tag.getElement() == 0 || tag == DCM_PixelData) {
+      delete item.remove(i);
+      continue;
+    }
+    if (e->ident() == EVR_SQ) {
+      auto* sq = static_cast<DcmSequenceOfItems*>(e);
+      for (unsigned long k = 0; k < sq->card(); ++k)
+        if (auto* nested = sq->getItem(k))
+          drop_bulk(*nested);
+    }
+  }
+}
+
+std::string text_of(DcmItem& ds, const DcmTagKey& key) {
+  OFString v;
+  if (ds.findAndGetOFString(key, v).bad())
+    return {};
+  return std::string{v.c_str()};
+}
+
+std::string tag_text(const DcmTagKey& t) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "(%04X,%04X)", t.getGroup(), t.getElement());
+  return buf;
+}
+
+/// The searchable, non-required attributes Azure's v2 validates, warning
+/// (WarningReason 1) rather than refusing when one is malformed.
+void check_searchable(DcmItem& ds, std::vector<std::string>& warnings) {
+  static const DcmTagKey checked[] = {DCM_StudyDate, DCM_StudyTime, DCM_PatientBirthDate,
+                                      DCM_PerformedProcedureStepStartDate, DCM_PatientName,
+                                      DCM_PatientID, DCM_AccessionNumber, DCM_Modality,
+                                      DCM_ReferringPhysicianName, DCM_StudyDescription};
+  for (auto& key : checked) {
+    DcmElement* e = nullptr;
+    if (ds.findAndGetElement(key, e).bad() || !e || e->getLength() == 0)
+      continue;
+    if (e->checkValue("1-n").good())
+      continue;
+    OFString value;
+    e->getOFStringArray(value);
+    warnings.push_back(tag_text(key) + " - Content \"" + std::string{value.c_str()} +
+                       "\" does not validate VR " + DcmVR(e->ident()).getVRName());
+  }
+}
+
+/// The element's JSON value object: DCMTK writes `"ggggeeee":{…}`; the key
+/// is ours to write.
+std::string value_json(DcmElement& e) {
+  std::ostringstream out;
+  DcmJsonFormatCompact format{OFFalse};
+  if (e.writeJson(out, format).bad())
+    return {};
+  auto text = out.str();
+  auto colon = text.find(':');
+  return colon == std::string::npos ? std::string{} : text.substr(colon + 1);
+}
+
+failure refuse(std::uint16_t reason, std::string message) { return {reason, std::move(message)}; }
+
+} // namespace
+
+std::variant<instance, failure> parse_instance(std::string_view bytes) {
+  // DCMTK logs every oddity of a malformed file to stderr; the refusal
+  // already tells the client, and the node's log is one line per request.
+  static std::once_flag quiet;
+  std::call_once(quiet, [] { OFLog::configure(OFLogger::FATAL_LOG_LEVEL); });
+  if (!dcmDataDict.isDictionaryLoaded())
+    return refuse(272, "the DICOM data dictionary is not loaded (set DCMDICTPATH)");
+  if (bytes.size() < preamble + 4 || bytes.substr(preamble, 4) != "DICM")
+    return refuse(272, "not a DICOM Part 10 file: no \"DICM\" after the 128-byte preamble");
+  DcmInputBufferStream in;
+  in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+  in.setEos();
+  DcmFileFormat file;
+  file.transferInit();
+  auto cond = file.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+  file.transferEnd();
+  if (cond.bad())
+    return refuse(272, std::string{"the file does not parse: "} + cond.text());
+  auto* meta = file.getMetaInfo();
+  auto* ds = file.getDataset();
+  if (!meta || !ds)
+    return refuse(272, "the file has no dataset");
+
+  instance out;
+  out.transfer_syntax = text_of(*meta, DCM_TransferSyntaxUID);
+  struct required {
+    const DcmTagKey& key;
+    const char* name;
+    std::string* into;
+  } uids[] = {{DCM_StudyInstanceUID, "StudyInstanceUID", &out.study_uid},
+              {DCM_SeriesInstanceUID, "SeriesInstanceUID", &out.series_uid},
+              {DCM_SOPInstanceUID, "SOPInstanceUID", &out.sop_uid},
+              {DCM_SOPClassUID, "SOPClassUID", &out.sop_class_uid}};
+  for (auto& r : uids) {
+    *r.into = text_of(*ds, r.key);
+    if (!is_valid_uid(*r.into))
+      return refuse(43264, std::string{r.name} + " " + tag_text(r.key) +
+                             (r.into->empty() ? " is missing or empty"
+                                              : " is not 1-64 characters of [0-9A-Za-z.-]: \"" +
+                                                  *r.into + "\""));
+  }
+  if (out.transfer_syntax.empty())
+    return refuse(272, "the file meta has no TransferSyntaxUID (0002,0010)");
+  if (auto n = text_of(*ds, DCM_NumberOfFrames); !n.empty())
+    out.frames = static_cast<std::uint32_t>(std::strtoul(n.c_str(), nullptr, 10));
+  else if (ds->tagExists(DCM_PixelData))
+    out.frames = 1;
+
+  check_searchable(*ds, out.warnings);
+  if (ds->convertToUTF8().bad())
+    out.warnings.push_back("(0008,0005) - the text could not be converted to UTF-8 from its "
+                           "SpecificCharacterSet; it is kept as it was");
+  drop_bulk(*ds);
+  out.attributes.reserve(ds->card());
+  for (unsigned long i = 0; i < ds->card(); ++i) {
+    DcmElement* e = ds->getElement(i);
+    if (!e)
+      continue;
+    auto json = value_json(*e);
+    if (json.empty())
+      continue;
+    const auto t = e->getTag();
+    out.attributes.push_back({(tag{t.getGroup()} << 16) | t.getElement(),
+                              DcmVR(e->ident()).getVRName(), std::move(json)});
+  }
+  return out;
+}
+
+} // namespace atrium::dicom

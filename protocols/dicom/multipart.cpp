@@ -1,0 +1,188 @@
+#include "protocols/dicom/multipart.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+
+namespace atrium::dicom {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out{s};
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return (x | 0x20) == (y | 0x20);
+         });
+}
+
+/// Splits at `sep` outside double quotes.
+std::vector<std::string_view> split_unquoted(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  bool quoted = false;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '"')
+      quoted = !quoted;
+    else if (s[i] == '\\' && quoted)
+      ++i;
+    else if (s[i] == sep && !quoted) {
+      out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  out.push_back(s.substr(start));
+  return out;
+}
+
+std::string unquote(std::string_view v) {
+  if (v.size() < 2 || v.front() != '"' || v.back() != '"')
+    return std::string{v};
+  std::string out;
+  for (std::size_t i = 1; i + 1 < v.size(); ++i) {
+    if (v[i] == '\\' && i + 2 < v.size())
+      ++i;
+    out.push_back(v[i]);
+  }
+  return out;
+}
+
+} // namespace
+
+std::optional<std::string_view> media_type::param(std::string_view name) const {
+  for (auto& [k, v] : params)
+    if (k == name)
+      return std::string_view{v};
+  return std::nullopt;
+}
+
+std::optional<media_type> parse_media_type(std::string_view text) {
+  auto pieces = split_unquoted(text, ';');
+  media_type m;
+  m.type = lower(trim(pieces[0]));
+  auto slash = m.type.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == m.type.size() ||
+      m.type.find_first_of(" \t\"") != std::string::npos)
+    return std::nullopt;
+  for (std::size_t i = 1; i < pieces.size(); ++i) {
+    auto p = trim(pieces[i]);
+    if (p.empty())
+      continue;
+    auto eq = p.find('=');
+    if (eq == std::string_view::npos)
+      return std::nullopt;
+    auto name = lower(trim(p.substr(0, eq)));
+    auto value = unquote(trim(p.substr(eq + 1)));
+    if (name == "q") {
+      double q = 1.0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), q);
+      if (ec == std::errc{} && ptr == value.data() + value.size() && q >= 0 && q <= 1)
+        m.q = q;
+      continue;
+    }
+    m.params.emplace_back(std::move(name), std::move(value));
+  }
+  return m;
+}
+
+std::vector<media_type> parse_accept(std::string_view text) {
+  std::vector<media_type> out;
+  for (auto item : split_unquoted(text, ','))
+    if (!trim(item).empty())
+      if (auto m = parse_media_type(item))
+        out.push_back(std::move(*m));
+  std::stable_sort(out.begin(), out.end(),
+                   [](const media_type& a, const media_type& b) { return a.q > b.q; });
+  return out;
+}
+
+result<std::vector<part>> parse_multipart(std::string_view body, std::string_view boundary) {
+  if (boundary.empty() || boundary.size() > 200)
+    return status{errc::invalid, "the multipart boundary is empty or longer than 200 characters"};
+  const std::string delimiter = "--" + std::string{boundary};
+  // The first delimiter may open the body or follow a preamble line.
+  std::size_t pos = body.substr(0, delimiter.size()) == delimiter ? 0 : body.find("\r\n" + delimiter);
+  if (pos == std::string_view::npos)
+    return status{errc::invalid, "the body has no multipart boundary '" + std::string{boundary} + "'"};
+  if (pos != 0)
+    pos += 2;
+  std::vector<part> parts;
+  const std::string next_delimiter = "\r\n" + delimiter;
+  for (;;) {
+    pos += delimiter.size();
+    if (body.substr(pos, 2) == "--")
+      return parts; // the closing delimiter
+    // Transport padding, then the line break ending the delimiter line.
+    while (pos < body.size() && (body[pos] == ' ' || body[pos] == '\t'))
+      ++pos;
+    if (body.substr(pos, 2) != "\r\n")
+      return status{errc::invalid, "a multipart boundary line does not end in CRLF"};
+    pos += 2;
+    auto end = body.find(next_delimiter, pos);
+    if (end == std::string_view::npos)
+      return status{errc::invalid, "the multipart body ends without its closing boundary"};
+    auto whole = body.substr(pos, end - pos);
+    part p;
+    // Headers end at the first empty line; a part may have none.
+    std::size_t header_end = whole.substr(0, 2) == "\r\n" ? 0 : whole.find("\r\n\r\n");
+    if (header_end == std::string_view::npos)
+      return status{errc::invalid, "a multipart part has no blank line after its headers"};
+    auto headers = whole.substr(0, header_end);
+    p.body = whole.substr(header_end + (header_end == 0 ? 2 : 4));
+    while (!headers.empty()) {
+      auto eol = headers.find("\r\n");
+      auto line = headers.substr(0, eol);
+      headers = eol == std::string_view::npos ? std::string_view{} : headers.substr(eol + 2);
+      auto colon = line.find(':');
+      if (colon != std::string_view::npos && iequals(trim(line.substr(0, colon)), "content-type"))
+        p.content_type = trim(line.substr(colon + 1));
+    }
+    parts.push_back(p);
+    pos = end + 2;
+  }
+}
+
+multipart_writer::multipart_writer() {
+  // Unique per body and never inside a part in practice: a DICOM file
+  // would have to contain this exact 40-odd byte line.
+  static std::atomic<std::uint64_t> counter{0};
+  auto n = counter.fetch_add(1, std::memory_order_relaxed);
+  auto t = std::chrono::steady_clock::now().time_since_epoch().count();
+  boundary_ = "atrium-" + std::to_string(t) + "-" + std::to_string(n);
+}
+
+void multipart_writer::add(std::string_view content_type, std::string_view body) {
+  out_.reserve(out_.size() + body.size() + boundary_.size() + content_type.size() + 32);
+  out_ += "--";
+  out_ += boundary_;
+  out_ += "\r\nContent-Type: ";
+  out_ += content_type;
+  out_ += "\r\n\r\n";
+  out_ += body;
+  out_ += "\r\n";
+}
+
+std::string multipart_writer::finish() {
+  out_ += "--";
+  out_ += boundary_;
+  out_ += "--\r\n";
+  return std::move(out_);
+}
+
+} // namespace atrium::dicom

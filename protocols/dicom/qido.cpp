@@ -1,0 +1,184 @@
+#include "protocols/dicom/qido.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <simdjson.h>
+
+namespace atrium::dicom {
+
+namespace {
+
+char fold(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return fold(x) == fold(y); });
+}
+
+/// DICOM wildcards, case-insensitive: * any run, ? one character.
+bool wildcard(std::string_view pattern, std::string_view value) {
+  std::size_t p = 0, v = 0, star = std::string_view::npos, mark = 0;
+  while (v < value.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || fold(pattern[p]) == fold(value[v]))) {
+      ++p;
+      ++v;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = v;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      v = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*')
+    ++p;
+  return p == pattern.size();
+}
+
+std::vector<std::string_view> words(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '^' || s[i] == ',' || s[i] == '='))
+      ++i;
+    auto start = i;
+    while (i < s.size() && !(s[i] == ' ' || s[i] == '^' || s[i] == ',' || s[i] == '='))
+      ++i;
+    if (i > start)
+      out.push_back(s.substr(start, i - start));
+  }
+  return out;
+}
+
+/// Azure's fuzzy person-name matching: every word of the query starts a
+/// word of the name ("jo do" matches Doe^John; "ohn" does not).
+bool fuzzy_name(std::string_view query, std::string_view name) {
+  auto names = words(name);
+  for (auto q : words(query)) {
+    bool found = std::any_of(names.begin(), names.end(), [&](std::string_view w) {
+      return w.size() >= q.size() && iequals(w.substr(0, q.size()), q);
+    });
+    if (!found)
+      return false;
+  }
+  return true;
+}
+
+bool is_temporal(std::string_view vr) { return vr == "DA" || vr == "TM" || vr == "DT"; }
+
+result<std::size_t> parse_count(std::string_view name, std::string_view text, std::size_t lo,
+                                std::size_t hi) {
+  std::size_t n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || p != text.data() + text.size() || n < lo || n > hi)
+    return status{errc::invalid, "'" + std::string{name} + "' must be a whole number from " +
+                                   std::to_string(lo) + " to " + std::to_string(hi) + ", not '" +
+                                   std::string{text} + "'"};
+  return n;
+}
+
+} // namespace
+
+result<qido_query> parse_qido(const http::query_params& params, dicom::level level) {
+  qido_query q;
+  q.level = level;
+  for (auto& [name, value] : params) {
+    if (name == "limit") {
+      auto n = parse_count(name, value, 1, 200);
+      if (!n)
+        return n.error();
+      q.limit = *n;
+    } else if (name == "offset") {
+      auto n = parse_count(name, value, 0, 1u << 30);
+      if (!n)
+        return n.error();
+      q.offset = *n;
+    } else if (name == "fuzzymatching") {
+      if (value != "true" && value != "false")
+        return status{errc::invalid, "fuzzymatching is true or false, not '" + value + "'"};
+      q.fuzzy = value == "true";
+    } else if (name == "includefield") {
+      for (auto field : words(value)) { // also splits at ','
+        if (field == "all") {
+          q.include_all = true;
+        } else if (auto* a = find_attribute(field)) {
+          q.include.push_back(a->tag);
+        } else if (auto t = parse_tag(field)) {
+          q.include.push_back(*t); // any tag of the stored dataset
+        } else {
+          return status{errc::invalid, "includefield '" + std::string{field} +
+                                         "' is neither a tag nor a known keyword"};
+        }
+      }
+    } else {
+      auto* a = find_attribute(name);
+      if (!a || !a->searchable)
+        return status{errc::invalid, "'" + name + "' is not a searchable attribute"};
+      if (a->level > level)
+        return status{errc::invalid, "'" + name + "' is not searchable at this level"};
+      if (value.empty())
+        return status{errc::invalid, "'" + name + "' has an empty value (empty values do not match)"};
+      if (is_temporal(a->vr) && value == "-")
+        return status{errc::invalid, "a range of '" + name + "' needs at least one end"};
+      q.terms.push_back({a, value});
+    }
+  }
+  return q;
+}
+
+bool matches(const match_term& term, std::string_view value, bool fuzzy) {
+  const auto& a = *term.attribute;
+  std::string_view want = term.value;
+  if (a.tag == tags::modalities_in_study) { // the study's list: any of them
+    auto values = split_values(value);
+    return std::any_of(values.begin(), values.end(), [&](auto v) { return iequals(v, want); });
+  }
+  if (a.vr == "UI") { // a list of UIDs: any of them
+    auto uids = split_values(want, ",\\");
+    return std::find(uids.begin(), uids.end(), value) != uids.end();
+  }
+  if (is_temporal(a.vr) && want.find('-') != std::string_view::npos) {
+    auto dash = want.find('-');
+    auto lo = want.substr(0, dash), hi = want.substr(dash + 1);
+    if (value.empty())
+      return false;
+    // DA, TM and DT compare as text: the formats are fixed-width, most
+    // significant first. An end with less precision covers its whole span.
+    if (!lo.empty() && value.substr(0, lo.size()) < lo)
+      return false;
+    if (!hi.empty() && value.substr(0, hi.size()) > hi)
+      return false;
+    return true;
+  }
+  if (want.find_first_of("*?") != std::string_view::npos)
+    return wildcard(want, value);
+  if (a.vr == "PN" && fuzzy)
+    return fuzzy_name(want, value);
+  return iequals(want, value);
+}
+
+std::vector<attribute> parse_dataset(std::string_view json) {
+  std::vector<attribute> out;
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(json.data(), json.size()).get(obj))
+    return out;
+  for (auto field : obj) {
+    auto t = parse_tag(field.key);
+    if (!t)
+      continue;
+    attribute a;
+    a.tag = *t;
+    a.json = simdjson::minify(field.value);
+    std::string_view vr;
+    if (!field.value["vr"].get(vr))
+      a.vr = std::string{vr};
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+} // namespace atrium::dicom

@@ -1,0 +1,353 @@
+// DICOMweb end to end: STOW-RS, WADO-RS, QIDO-RS, delete and the change
+// feed, on instances DCMTK generates (tests/support), so no sample files
+// are needed.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "protocols/dicom/multipart.hpp"
+#include "tests/e2e/harness.hpp"
+#include "tools/dicomgen/dicom_files.hpp"
+
+using namespace e2e;
+using atrium::dicomgen::dicom_spec;
+using atrium::dicomgen::make_dicom;
+
+namespace {
+
+const std::string base = "/default/dicom/v2";
+
+/// UIDs unique to each test case, so cases on the shared node never meet.
+std::string uid(std::string_view what) {
+  static std::atomic<int> n{0};
+  static const auto run = std::to_string(::getpid());
+  return "1.2.826.0.1.3680043.10.1." + run + "." + std::to_string(++n) + "." +
+         std::to_string(what.size());
+}
+
+dicom_spec spec(const std::string& study, const std::string& series, const std::string& sop) {
+  dicom_spec s;
+  s.study_uid = study;
+  s.series_uid = series;
+  s.sop_uid = sop;
+  return s;
+}
+
+/// A multipart/related STOW body of the given files.
+std::pair<std::string, std::string> multipart(const std::vector<std::string>& files) {
+  atrium::dicom::multipart_writer w;
+  for (auto& f : files)
+    w.add("application/dicom", f);
+  auto type = "multipart/related; type=\"application/dicom\"; boundary=" + w.boundary();
+  return {type, w.finish()};
+}
+
+http_response stow(http_client& c, const std::vector<std::string>& files,
+                   const std::string& path = base + "/studies", std::string method = "POST") {
+  auto [type, body] = multipart(files);
+  return c.request(method, path, body, {{"Content-Type", type}, {"Accept", "application/dicom+json"}});
+}
+
+std::vector<std::string> parts_of(const http_response& r) {
+  auto type = atrium::dicom::parse_media_type(r.header("content-type").value_or(""));
+  REQUIRE(type);
+  auto boundary = type->param("boundary");
+  REQUIRE(boundary);
+  auto parts = atrium::dicom::parse_multipart(r.body, *boundary);
+  REQUIRE(parts);
+  std::vector<std::string> out;
+  for (auto& p : *parts)
+    out.emplace_back(p.body);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("STOW-RS stores instances and WADO-RS returns them byte for byte", "[e2e][dicom]") {
+  auto c = shared_node().client();
+  auto study = uid("study"), series = uid("series");
+  auto a = make_dicom(spec(study, series, uid("a")));
+  auto b_spec = spec(study, series, uid("b"));
+  b_spec.instance_number = 2;
+  auto b = make_dicom(b_spec);
+
+  auto r = stow(*c, {a, b});
+  REQUIRE(r.status == 200);
+  CHECK(r.header("content-type").value_or("").find("application/dicom+json") == 0);
+  json answer{r.body};
+  CHECK(answer.count("/00081199/Value") == 2);
+  CHECK_FALSE(answer.has("/00081198"));
+  CHECK(answer.str("/00081199/Value/0/00081190/Value/0").find("/studies/" + study) != std::string::npos);
+
+  SECTION("an instance single-part and as stored") {
+    auto got = c->get(base + "/studies/" + study + "/series/" + series + "/instances/" + b_spec.sop_uid,
+                      {{"Accept", "application/dicom; transfer-syntax=*"}});
+    REQUIRE(got.status == 200);
+    CHECK(got.body == b);
+    CHECK(got.header("content-type").value_or("").find("transfer-syntax=1.2.840.10008.1.2.1") !=
+          std::string::npos);
+  }
+  SECTION("a study and a series as multipart") {
+    for (auto path : {base + "/studies/" + study, base + "/studies/" + study + "/series/" + series}) {
+      auto got = c->get(path, {{"Accept", "multipart/related; type=\"application/dicom\"; transfer-syntax=*"}});
+      REQUIRE(got.status == 200);
+      auto parts = parts_of(got);
+      REQUIRE(parts.size() == 2);
+      CHECK(((parts[0] == a && parts[1] == b) || (parts[0] == b && parts[1] == a)));
+    }
+  }
+  SECTION("a transcoding this build cannot do is refused with 406") {
+    auto got = c->get(base + "/studies/" + study,
+                      {{"Accept", "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.90"}});
+    CHECK(got.status == 406);
+  }
+  SECTION("unknown UIDs are 404") {
+    CHECK(c->get(base + "/studies/" + uid("none")).status == 404);
+  }
+}
+
+TEST_CASE("STOW-RS refusals carry Azure's failure reasons", "[e2e][dicom]") {
+  auto c = shared_node().client();
+  auto study = uid("study"), series = uid("series");
+  auto file = make_dicom(spec(study, series, uid("x")));
+  REQUIRE(stow(*c, {file}).status == 200);
+
+  SECTION("a duplicate is 45070 and, alone, 409") {
+    auto r = stow(*c, {file});
+    REQUIRE(r.status == 409);
+    json answer{r.body};
+    CHECK(answer.num("/00081198/Value/0/00081197/Value/0") == 45070);
+  }
+  SECTION("one stored and one refused is 202") {
+    auto fresh = make_dicom(spec(study, series, uid("y")));
+    auto r = stow(*c, {fresh, file});
+    REQUIRE(r.status == 202);
+    json answer{r.body};
+    CHECK(answer.count("/00081199/Value") == 1);
+    CHECK(answer.count("/00081198/Value") == 1);
+  }
+  SECTION("a study UID that differs from the path is 43265") {
+    auto other = make_dicom(spec(uid("other"), series, uid("z")));
+    auto r = stow(*c, {other}, base + "/studies/" + study);
+    REQUIRE(r.status == 409);
+    json answer{r.body};
+    CHECK(answer.num("/00081198/Value/0/00081197/Value/0") == 43265);
+  }
+  SECTION("an instance without a SOP Instance UID is 43264; garbage is 272") {
+    auto no_sop = spec(study, series, "");
+    auto r = stow(*c, {make_dicom(no_sop), std::string(300, 'x')});
+    REQUIRE(r.status == 409);
+    json answer{r.body};
+    CHECK(answer.num("/00081198/Value/0/00081197/Value/0") == 43264);
+    CHECK(answer.num("/00081198/Value/1/00081197/Value/0") == 272);
+  }
+  SECTION("PUT replaces an instance (upsert)") {
+    auto s = spec(study, series, uid("u"));
+    REQUIRE(stow(*c, {make_dicom(s)}).status == 200);
+    s.patient_name = "Changed^Name";
+    auto replacement = make_dicom(s);
+    REQUIRE(stow(*c, {replacement}, base + "/studies", "PUT").status == 200);
+    auto got = c->get(base + "/studies/" + study + "/series/" + series + "/instances/" + s.sop_uid,
+                      {{"Accept", "application/dicom; transfer-syntax=*"}});
+    CHECK(got.body == replacement);
+  }
+  SECTION("wrong media types") {
+    CHECK(c->post(base + "/studies", file, {{"Content-Type", "application/json"}}).status == 415);
+    CHECK(c->post(base + "/studies", file, {{"Content-Type", "application/dicom"},
+                                            {"Accept", "application/xml"}}).status == 406);
+    CHECK(c->post(base + "/studies", "", {{"Content-Type", "application/dicom"}}).status == 204);
+  }
+}
+
+TEST_CASE("WADO-RS metadata is DICOM JSON with an ETag", "[e2e][dicom]") {
+  auto c = shared_node().client();
+  auto study = uid("study"), series = uid("series");
+  REQUIRE(stow(*c, {make_dicom(spec(study, series, uid("m")))}).status == 200);
+  auto r = c->get(base + "/studies/" + study + "/metadata");
+  REQUIRE(r.status == 200);
+  json meta{r.body};
+  REQUIRE(meta.count("") == 1);
+  CHECK(meta.str("/0/00100010/Value/0/Alphabetic") == "Doe^John");
+  CHECK(meta.str("/0/0020000D/Value/0") == study);
+  CHECK_FALSE(meta.has("/0/7FE00010")); // bulk data left out
+  auto etag = r.header("etag");
+  REQUIRE(etag);
+  CHECK(c->get(base + "/studies/" + study + "/metadata", {{"If-None-Match", *etag}}).status == 304);
+  // A new instance in the study changes the answer and its tag.
+  REQUIRE(stow(*c, {make_dicom(spec(study, series, uid("m2")))}).status == 200);
+  auto again = c->get(base + "/studies/" + study + "/metadata", {{"If-None-Match", *etag}});
+  CHECK(again.status == 200);
+  CHECK(json{again.body}.count("") == 2);
+}
+
+TEST_CASE("QIDO-RS searches studies, series and instances", "[e2e][dicom]") {
+  auto c = shared_node().client();
+  auto patient = "QIDO-" + uid("p");
+  auto study1 = uid("s1"), study2 = uid("s2");
+  auto ct = uid("ct"), mr = uid("mr"), ct2 = uid("ct2");
+  auto s1 = spec(study1, ct, uid("i1"));
+  s1.patient_id = patient;
+  s1.patient_name = "Doe^John";
+  s1.study_date = "20240110";
+  auto s2 = spec(study1, mr, uid("i2"));
+  s2.patient_id = patient;
+  s2.patient_name = "Doe^John";
+  s2.study_date = "20240110";
+  s2.modality = "MR";
+  auto s3 = spec(study2, ct2, uid("i3"));
+  s3.patient_id = patient;
+  s3.patient_name = "Roe^Jane";
+  s3.study_date = "20240301";
+  REQUIRE(stow(*c, {make_dicom(s1), make_dicom(s2), make_dicom(s3)}).status == 200);
+  auto q = [&](const std::string& path) { return c->get(base + path); };
+
+  auto r = q("/studies?PatientID=" + patient);
+  REQUIRE(r.status == 200);
+  json studies{r.body};
+  CHECK(studies.count("") == 2);
+
+  json one{q("/studies?PatientID=" + patient + "&StudyInstanceUID=" + study1 +
+             "&includefield=all").body};
+  REQUIRE(one.count("") == 1);
+  CHECK(one.num("/0/00201206/Value/0") == 2); // NumberOfStudyRelatedSeries
+  CHECK(one.num("/0/00201208/Value/0") == 2);
+  CHECK(one.count("/0/00080061/Value") == 2); // ModalitiesInStudy CT, MR
+
+  CHECK(json{q("/studies?PatientID=" + patient + "&ModalitiesInStudy=MR").body}.count("") == 1);
+  CHECK(json{q("/studies?PatientID=" + patient + "&StudyDate=20240101-20240131").body}.count("") == 1);
+  CHECK(json{q("/studies?PatientID=" + patient + "&StudyDate=20240201-").body}.count("") == 1);
+  CHECK(json{q("/studies?PatientID=" + patient + "&PatientName=jo&fuzzymatching=true").body}.count("") == 1);
+  CHECK(q("/studies?PatientID=" + patient + "&PatientName=ohn&fuzzymatching=true").status == 204);
+  CHECK(json{q("/studies?PatientID=" + patient + "&PatientName=R*").body}.count("") == 1);
+  CHECK(json{q("/studies?PatientID=" + patient + "&PatientName=doe%5Ejohn").body}.count("") == 1);
+  CHECK(json{q("/studies?PatientID=" + patient + "&limit=1").body}.count("") == 1);
+  CHECK(json{q("/studies?PatientID=" + patient + "&limit=1&offset=1").body}.count("") == 1);
+  CHECK(q("/studies?PatientID=" + patient + "&offset=2").status == 204);
+
+  json series{q("/studies/" + study1 + "/series").body};
+  CHECK(series.count("") == 2);
+  CHECK(json{q("/series?PatientID=" + patient + "&Modality=CT").body}.count("") == 2);
+  json instances{q("/studies/" + study1 + "/series/" + mr + "/instances").body};
+  REQUIRE(instances.count("") == 1);
+  CHECK(instances.str("/0/00080018/Value/0") == s2.sop_uid);
+  CHECK(json{q("/instances?PatientID=" + patient).body}.count("") == 3);
+
+  SECTION("bad queries are 400") {
+    CHECK(q("/studies?limit=0").status == 400);
+    CHECK(q("/studies?limit=201").status == 400);
+    CHECK(q("/studies?NoSuchAttribute=1").status == 400);
+    CHECK(q("/studies?SOPInstanceUID=1.2").status == 400); // an instance attribute at study level
+    CHECK(q("/studies?StudyDate=-").status == 400);
+  }
+}
+
+TEST_CASE("DELETE removes instances, series and studies", "[e2e][dicom]") {
+  auto c = shared_node().client();
+  auto study = uid("study"), series = uid("series"), other = uid("series");
+  auto a = spec(study, series, uid("a")), b = spec(study, series, uid("b")), d = spec(study, other, uid("d"));
+  REQUIRE(stow(*c, {make_dicom(a), make_dicom(b), make_dicom(d)}).status == 200);
+  auto path = base + "/studies/" + study;
+
+  REQUIRE(c->del(path + "/series/" + series + "/instances/" + a.sop_uid).status == 204);
+  CHECK(c->get(path + "/series/" + series + "/instances/" + a.sop_uid).status == 404);
+  CHECK(c->del(path + "/series/" + series + "/instances/" + a.sop_uid).status == 404);
+  json one{c->get(base + "/studies?StudyInstanceUID=" + study + "&includefield=all").body};
+  CHECK(one.num("/0/00201208/Value/0") == 2);
+
+  REQUIRE(c->del(path + "/series/" + series).status == 204);
+  json left{c->get(base + "/studies?StudyInstanceUID=" + study + "&includefield=all").body};
+  CHECK(left.num("/0/00201206/Value/0") == 1);
+  CHECK(left.num("/0/00201208/Value/0") == 1);
+
+  REQUIRE(c->del(path).status == 204);
+  CHECK(c->get(path).status == 404);
+  CHECK(c->get(base + "/studies?StudyInstanceUID=" + study).status == 204);
+}
+
+TEST_CASE("the change feed lists creates and deletes in order", "[e2e][dicom]") {
+  node n; // its own node: the feed starts empty
+  auto c = n.client();
+  auto study = uid("study"), series = uid("series");
+  auto a = spec(study, series, uid("a")), b = spec(study, series, uid("b"));
+  REQUIRE(stow(*c, {make_dicom(a)}).status == 200);
+  REQUIRE(stow(*c, {make_dicom(b)}).status == 200);
+  REQUIRE(c->del(base + "/studies/" + study + "/series/" + series + "/instances/" + a.sop_uid).status == 204);
+
+  json feed{c->get(base + "/changefeed?offset=0&limit=10").body};
+  REQUIRE(feed.count("") == 3);
+  CHECK(feed.num("/0/Sequence") == 1);
+  CHECK(feed.str("/0/Action") == "create");
+  CHECK(feed.str("/0/State") == "deleted");
+  CHECK(feed.str("/1/State") == "current");
+  CHECK(feed.str("/1/Metadata/00080018/Value/0") == b.sop_uid);
+  CHECK(feed.str("/2/Action") == "delete");
+  CHECK(feed.num("/2/Sequence") == 3);
+
+  json page{c->get(base + "/changefeed?offset=1&limit=1").body};
+  REQUIRE(page.count("") == 1);
+  CHECK(page.num("/0/Sequence") == 2);
+  json latest{c->get(base + "/changefeed/latest").body};
+  CHECK(latest.num("/Sequence") == 3);
+  json v2{c->get(base + "/changefeed?offset=2&startTime=2000-01-01T00:00:00Z").body};
+  REQUIRE(v2.count("") == 1);
+  CHECK(v2.num("/0/Sequence") == 3);
+
+  // The feed, the records and the bytes survive a restart.
+  n.kill();
+  n.start();
+  c = n.client();
+  CHECK(json{c->get(base + "/changefeed").body}.count("") == 3);
+  auto got = c->get(base + "/studies/" + study + "/series/" + series + "/instances/" + b.sop_uid,
+                    {{"Accept", "application/dicom; transfer-syntax=*"}});
+  CHECK(got.body == make_dicom(b));
+  auto c_spec = spec(study, series, uid("c"));
+  REQUIRE(stow(*c, {make_dicom(c_spec)}).status == 200);
+  CHECK(json{c->get(base + "/changefeed/latest").body}.num("/Sequence") == 4);
+}
+
+TEST_CASE("DICOMweb routes: unknown instances, bad paths, parts not built", "[e2e][dicom]") {
+  auto c = shared_node().client();
+  CHECK(c->get(base + "/extendedquerytags").status == 501);
+  CHECK(c->get(base + "/studies/1.2/series/1.3/instances/1.4/frames/1").status == 501);
+  CHECK(c->get(base + "/studies/1.2/series/1.3/instances/1.4/rendered").status == 501);
+  CHECK(c->get(base + "/studies/1_2").status == 400); // not a UID
+  CHECK(c->get("/default/dicom/studies").status == 404); // no version
+  CHECK(c->request("PATCH", base + "/studies").status == 405);
+}
+
+TEST_CASE("every sample file is stored and retrieved byte for byte, or refused with a reason",
+          "[e2e][dicom][samples]") {
+  std::filesystem::path dir{ATRIUM_SAMPLES_DIR "/dicom"};
+  if (!std::filesystem::exists(dir)) {
+    WARN("no samples at " << dir << "; skipped");
+    return;
+  }
+  auto c = shared_node().client();
+  int stored = 0, refused = 0;
+  for (auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file() || entry.file_size() > (16u << 20))
+      continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes{std::istreambuf_iterator<char>(in), {}};
+    INFO(entry.path());
+    auto r = c->post(base + "/studies", bytes, {{"Content-Type", "application/dicom"}});
+    REQUIRE((r.status == 200 || r.status == 202 || r.status == 409));
+    json answer{r.body};
+    if (answer.has("/00081199")) {
+      ++stored;
+      auto url = answer.str("/00081199/Value/0/00081190/Value/0");
+      auto got = c->get(target_of(url), {{"Accept", "application/dicom; transfer-syntax=*"}});
+      REQUIRE(got.status == 200);
+      CHECK(got.body == bytes);
+    } else {
+      ++refused; // a duplicate of an earlier sample (45070) or not storable
+      CHECK(answer.num("/00081198/Value/0/00081197/Value/0") > 0);
+    }
+  }
+  WARN(stored << " sample files stored and retrieved, " << refused << " refused");
+  CHECK(stored > 50);
+}

@@ -1,0 +1,146 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "protocols/dicom/instance.hpp"
+#include "protocols/dicom/qido.hpp"
+#include "tools/dicomgen/dicom_files.hpp"
+
+using namespace atrium::dicom;
+using atrium::dicomgen::dicom_spec;
+using atrium::dicomgen::make_dicom;
+
+namespace {
+
+dicom_spec spec() {
+  dicom_spec s;
+  s.study_uid = "1.2.3";
+  s.series_uid = "1.2.3.4";
+  s.sop_uid = "1.2.3.4.5";
+  return s;
+}
+
+const attribute* find(const instance& i, tag t) {
+  for (auto& a : i.attributes)
+    if (a.tag == t)
+      return &a;
+  return nullptr;
+}
+
+} // namespace
+
+TEST_CASE("a generated instance parses into UIDs and DICOM JSON", "[dicom][instance]") {
+  auto s = spec();
+  s.frames = 3;
+  auto parsed = parse_instance(make_dicom(s));
+  REQUIRE(std::holds_alternative<instance>(parsed));
+  auto& i = std::get<instance>(parsed);
+  CHECK(i.study_uid == "1.2.3");
+  CHECK(i.series_uid == "1.2.3.4");
+  CHECK(i.sop_uid == "1.2.3.4.5");
+  CHECK(i.sop_class_uid == "1.2.840.10008.5.1.4.1.1.2");
+  CHECK(i.transfer_syntax == "1.2.840.10008.1.2.1");
+  CHECK(i.frames == 3);
+  CHECK(i.warnings.empty());
+  auto* name = find(i, tags::patient_name);
+  REQUIRE(name);
+  CHECK(name->vr == "PN");
+  CHECK(name->json == R"({"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]})");
+  CHECK(first_value_text(*name) == "Doe^John");
+  CHECK(first_value_text(*find(i, tags::rows)) == "16");
+  CHECK_FALSE(find(i, tags::pixel_data));
+  CHECK(std::is_sorted(i.attributes.begin(), i.attributes.end(),
+                       [](auto& a, auto& b) { return a.tag < b.tag; }));
+  // The stored form parses back to the same attributes.
+  auto back = parse_dataset(dataset_json(i.attributes));
+  REQUIRE(back.size() == i.attributes.size());
+  CHECK(back.front().json == i.attributes.front().json);
+}
+
+TEST_CASE("other transfer syntaxes parse too", "[dicom][instance]") {
+  for (auto ts : {"1.2.840.10008.1.2", "1.2.840.10008.1.2.5"}) {
+    auto s = spec();
+    s.transfer_syntax = ts;
+    auto parsed = parse_instance(make_dicom(s));
+    REQUIRE(std::holds_alternative<instance>(parsed));
+    CHECK(std::get<instance>(parsed).transfer_syntax == ts);
+  }
+}
+
+TEST_CASE("instances without valid required UIDs are refused with 43264", "[dicom][instance]") {
+  auto s = spec();
+  s.sop_uid = "";
+  auto parsed = parse_instance(make_dicom(s));
+  REQUIRE(std::holds_alternative<failure>(parsed));
+  CHECK(std::get<failure>(parsed).reason == 43264);
+  CHECK(std::get<failure>(parsed).message.find("SOPInstanceUID") != std::string::npos);
+  s = spec();
+  s.study_uid = std::string(65, '1');
+  parsed = parse_instance(make_dicom(s));
+  REQUIRE(std::holds_alternative<failure>(parsed));
+  CHECK(std::get<failure>(parsed).reason == 43264);
+}
+
+TEST_CASE("what is not DICOM is refused with 272, without a crash", "[dicom][instance]") {
+  CHECK(std::get<failure>(parse_instance("")).reason == 272);
+  CHECK(std::get<failure>(parse_instance(std::string(200, 'x'))).reason == 272);
+  auto file = make_dicom(spec());
+  for (std::size_t cut : {std::size_t{140}, std::size_t{300}, file.size() / 2}) {
+    auto parsed = parse_instance(std::string_view{file}.substr(0, cut));
+    CHECK(std::holds_alternative<failure>(parsed));
+  }
+}
+
+TEST_CASE("a malformed searchable date is a warning, not a refusal", "[dicom][instance]") {
+  auto s = spec();
+  s.study_date = "NotADate";
+  auto parsed = parse_instance(make_dicom(s));
+  REQUIRE(std::holds_alternative<instance>(parsed));
+  auto& w = std::get<instance>(parsed).warnings;
+  REQUIRE(w.size() == 1);
+  CHECK(w[0].find("(0008,0020)") == 0);
+  CHECK(w[0].find("NotADate") != std::string::npos);
+}
+
+TEST_CASE("UIDs: 1-64 characters of [0-9A-Za-z.-]", "[dicom][instance]") {
+  CHECK(is_valid_uid("1.2.840.10008.1.2.1"));
+  CHECK(is_valid_uid(std::string(64, '1')));
+  CHECK_FALSE(is_valid_uid(std::string(65, '1')));
+  CHECK_FALSE(is_valid_uid(""));
+  CHECK_FALSE(is_valid_uid("1_2"));
+  CHECK_FALSE(is_valid_uid("1 2"));
+}
+
+TEST_CASE("first values as text", "[dicom][instance]") {
+  CHECK(first_value_text({0, "CS", R"({"vr":"CS","Value":["CT","MR"]})"}) == "CT");
+  CHECK(first_value_text({0, "IS", R"({"vr":"IS","Value":[42]})"}) == "42");
+  CHECK(first_value_text({0, "DS", R"({"vr":"DS","Value":[1.5]})"}) == "1.5");
+  CHECK(first_value_text({0, "DA", R"({"vr":"DA"})"}).empty());
+}
+
+TEST_CASE("every sample file parses or is refused, never a crash", "[dicom][instance][samples]") {
+  std::filesystem::path dir{ATRIUM_SAMPLES_DIR "/dicom"};
+  if (!std::filesystem::exists(dir)) {
+    WARN("no samples at " << dir << "; skipped");
+    return;
+  }
+  int parsed = 0, refused = 0;
+  for (auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file() || entry.file_size() > (64u << 20))
+      continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes{std::istreambuf_iterator<char>(in), {}};
+    auto result = parse_instance(bytes);
+    if (std::holds_alternative<instance>(result)) {
+      ++parsed;
+      CHECK_FALSE(std::get<instance>(result).sop_uid.empty());
+    } else {
+      ++refused;
+      CHECK(std::get<failure>(result).reason != 0);
+    }
+  }
+  WARN(parsed << " sample files parsed, " << refused << " refused");
+  CHECK(parsed > 50);
+}

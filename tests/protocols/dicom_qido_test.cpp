@@ -1,0 +1,84 @@
+#include <catch2/catch.hpp>
+
+#include "protocols/dicom/qido.hpp"
+
+using namespace atrium;
+using namespace atrium::dicom;
+
+namespace {
+
+match_term term(std::string_view keyword, std::string value) {
+  auto* a = find_attribute(keyword);
+  REQUIRE(a);
+  return {a, std::move(value)};
+}
+
+result<qido_query> parse(http::query_params p, level l = level::study) { return parse_qido(p, l); }
+
+} // namespace
+
+TEST_CASE("QIDO attributes are found by keyword and by tag", "[dicom][qido]") {
+  REQUIRE(find_attribute("PatientName"));
+  CHECK(find_attribute("00100010") == find_attribute("PatientName"));
+  CHECK(find_attribute(tags::study_instance_uid)->level == level::study);
+  CHECK(find_attribute("SOPInstanceUID")->level == level::instance);
+  CHECK_FALSE(find_attribute("Nope"));
+  CHECK(tag_key(0x0020000D) == "0020000D");
+  CHECK(parse_tag("7FE00010") == 0x7FE00010u);
+  CHECK_FALSE(parse_tag("7FE0001"));
+  CHECK_FALSE(parse_tag("7FE0001G"));
+}
+
+TEST_CASE("QIDO parameters are checked", "[dicom][qido]") {
+  auto q = parse({{"PatientID", "p1"}, {"limit", "5"}, {"offset", "10"}, {"includefield", "StudyTime,00100040"},
+                  {"fuzzymatching", "true"}});
+  REQUIRE(q);
+  CHECK(q->terms.size() == 1);
+  CHECK(q->limit == 5);
+  CHECK(q->offset == 10);
+  CHECK(q->fuzzy);
+  CHECK(q->include.size() == 2);
+  CHECK(parse({{"includefield", "all"}})->include_all);
+  CHECK_FALSE(parse({{"limit", "0"}}));
+  CHECK_FALSE(parse({{"limit", "201"}}));
+  CHECK_FALSE(parse({{"limit", "x"}}));
+  CHECK_FALSE(parse({{"Unknown", "1"}}));
+  CHECK_FALSE(parse({{"StudyTime", "1"}}));       // known, not searchable
+  CHECK_FALSE(parse({{"Modality", "CT"}}));       // series level, asked at study level
+  CHECK(parse({{"Modality", "CT"}}, level::series));
+  CHECK_FALSE(parse({{"StudyDate", "-"}}));
+  CHECK_FALSE(parse({{"PatientID", ""}}));
+  CHECK_FALSE(parse({{"includefield", "NotAKeyword"}}));
+}
+
+TEST_CASE("QIDO matching: exact, UID lists, ranges, wildcards, fuzzy names", "[dicom][qido]") {
+  CHECK(matches(term("PatientID", "abc"), "ABC", false)); // case-insensitive
+  CHECK_FALSE(matches(term("PatientID", "abc"), "abcd", false));
+  CHECK(matches(term("StudyInstanceUID", "1.2,1.3"), "1.3", false));
+  CHECK_FALSE(matches(term("StudyInstanceUID", "1.2"), "1.2.3", false));
+  CHECK(matches(term("StudyDate", "20240101-20240131"), "20240115", false));
+  CHECK_FALSE(matches(term("StudyDate", "20240101-20240131"), "20240201", false));
+  CHECK(matches(term("StudyDate", "20240101-"), "20250101", false));
+  CHECK(matches(term("StudyDate", "-20240101"), "20230101", false));
+  CHECK_FALSE(matches(term("StudyDate", "-20240101"), "", false));
+  CHECK(matches(term("StudyDate", "20240115"), "20240115", false));
+  CHECK(matches(term("PatientName", "do*"), "Doe^John", false));
+  CHECK(matches(term("PatientName", "D?e^J*n"), "Doe^John", false));
+  CHECK_FALSE(matches(term("PatientName", "do?"), "Doe^John", false));
+  CHECK(matches(term("PatientName", "jo do"), "Doe^John", true));
+  CHECK(matches(term("PatientName", "joh"), "Doe^John", true));
+  CHECK_FALSE(matches(term("PatientName", "ohn"), "Doe^John", true));
+  CHECK_FALSE(matches(term("PatientName", "joh"), "Doe^John", false)); // exact without fuzzy
+  CHECK(matches(term("ModalitiesInStudy", "mr"), "CT\\MR", false));
+  CHECK_FALSE(matches(term("ModalitiesInStudy", "US"), "CT\\MR", false));
+}
+
+TEST_CASE("stored DICOM JSON objects parse back into attributes", "[dicom][qido]") {
+  auto attrs = parse_dataset(R"({"00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]},"00080020":{"vr":"DA"}})");
+  REQUIRE(attrs.size() == 2);
+  CHECK(attrs[0].tag == tags::patient_name);
+  CHECK(attrs[0].vr == "PN");
+  CHECK(attrs[0].json == R"({"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]})");
+  CHECK(attrs[1].json == R"({"vr":"DA"})");
+  CHECK(parse_dataset("not json").empty());
+}
