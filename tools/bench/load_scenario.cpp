@@ -182,6 +182,10 @@ public:
       index_(index),
       stream_(home.ioc),
       rng_(static_cast<std::uint_fast32_t>(index * 7919 + 1)) {
+    // Beast reads at most the buffer's free capacity per recv: without room
+    // a 512 KB DICOM answer arrives ~512 bytes per call and the client, not
+    // the server, sets the pace.
+    buffer_.reserve(64 * 1024);
     const auto& config = plan_.config;
     request_.version(11);
     request_.set(http::field::host, plan_.host_header);
