@@ -8,6 +8,8 @@
 #include "actors/directory.hpp"
 #include "actors/fhir/replies.hpp"
 #include "actors/node_context.hpp"
+#include "actors/work_pool.hpp"
+#include "storage/file_store.hpp"
 #include "protocols/mgmt/resources.hpp"
 #include "storage/keyspace.hpp"
 #include "storage/store.hpp"
@@ -77,8 +79,18 @@ void append_service_removal(std::vector<write_op>& ops, std::string_view ws,
   auto scope = keys::service_scope(id);
   auto end = keys::prefix_end(scope);
   for (auto cf : {column::resources, column::history, column::changes, column::index,
-                  column::dicom, column::dicom_bytes})
+                  column::dicom})
     ops.push_back({cf, false, true, scope, end});
+}
+
+/// A removed service's DICOM files go once its keys are gone (off the actor
+/// thread when a pool is there: it is a recursive unlink).
+void remove_files(node_context* ctx, std::uint32_t service) {
+  auto* files = ctx->files;
+  if (!files)
+    return;
+  if (!ctx->background || !ctx->background->submit([files, service] { files->remove_service(service); }))
+    files->remove_service(service);
 }
 
 // ---- workspace actor ---------------------------------------------------------
@@ -163,9 +175,11 @@ caf::result<mgmt_reply> delete_service(ws_ptr self, const mgmt_request& req) {
   std::vector<write_op> ops;
   append_service_removal(ops, self->state.workspace, req.name, svc->id);
   auto name = req.name;
+  auto id = svc->id;
   return write_then(self, std::move(ops), [=] {
     self->state.services.erase(name);
     self->state.ctx->dir->retire_service(self->state.workspace, name);
+    remove_files(self->state.ctx, id);
     return ok({});
   });
 }
@@ -181,8 +195,10 @@ caf::result<mgmt_reply> delete_workspace(ws_ptr self, const mgmt_request& req) {
     append_service_removal(ops, st.workspace, name, svc.id);
   ops.push_back({column::meta, true, false, keys::workspace(st.workspace), {}});
   return write_then(self, std::move(ops), [=] {
-    for (auto& [name, svc] : self->state.services)
+    for (auto& [name, svc] : self->state.services) {
       self->state.ctx->dir->retire_service(self->state.workspace, name);
+      remove_files(self->state.ctx, svc.id);
+    }
     self->state.services.clear();
     return ok({});
   });

@@ -277,12 +277,13 @@ struct dicom_request {
   bool upsert = false;
   std::string study, series, sop; // remove: what to delete
   dicom::instance instance;       // store
-  std::string bytes;              // store: the Part 10 file as received
+  std::string file;               // store: where its bytes already are (file_store.hpp)
+  std::uint64_t size = 0;         // store: how many
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, dicom_request& x) {
   return f(caf::meta::type_name("atrium.dicom_request"), x.op, x.service, x.upsert, x.study,
-           x.series, x.sop, x.instance, x.bytes);
+           x.series, x.sop, x.instance, x.file, x.size);
 }
 
 struct dicom_reply {

@@ -9,7 +9,7 @@
 #include "actors/actors.hpp"
 #include "actors/node_clock.hpp"
 
-namespace atrium::storage { class store; }
+namespace atrium::storage { class store; class file_store; }
 
 namespace atrium::actors {
 
@@ -17,6 +17,7 @@ class directory;
 class param_catalog;
 class criteria_cache;
 class change_sequences;
+class work_pool;
 
 struct node_context {
   storage::store* db = nullptr;
@@ -33,6 +34,11 @@ struct node_context {
   criteria_cache* criteria = nullptr;
   /// Each DICOM service's change feed numbers (actors/dicom/change_sequences.hpp).
   change_sequences* sequences = nullptr;
+  /// DICOM instance bytes (storage/file_store.hpp).
+  storage::file_store* files = nullptr;
+  /// Threads for blocking work actors hand off (file removal); null: none,
+  /// the work is done in place.
+  work_pool* background = nullptr;
   /// Durable writes per resource type (any service), counted after they
   /// are visible: what a cached search result is checked against.
   std::array<std::atomic<std::uint64_t>, 256> type_writes{};

@@ -1,6 +1,7 @@
 #include "runtime/node.hpp"
 
 #include <set>
+#include <filesystem>
 #include <thread>
 
 #include <caf/actor_system.hpp>
@@ -13,7 +14,8 @@
 
 #include "actors/directory.hpp"
 #include "actors/edge/http_server.hpp"
-#include "actors/edge/work_pool.hpp"
+#include "actors/work_pool.hpp"
+#include "storage/file_store.hpp"
 #include "actors/edge/router.hpp"
 #include "actors/fhir/search_worker.hpp"
 #include "actors/gateway.hpp"
@@ -84,6 +86,7 @@ struct node::impl {
   std::unique_ptr<change_sequences> sequences;
   std::unique_ptr<directory> dir;
   edge_context edge;
+  std::unique_ptr<storage::file_store> files;
   std::unique_ptr<work_pool> work;
   std::unique_ptr<http_server> server;
   bool stopped = false;
@@ -266,6 +269,10 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   // DICOM retrievals and codecs: off the io threads, bounded.
   d->work = std::make_unique<work_pool>(std::max(2u, std::thread::hardware_concurrency() / 2), 1024);
   d->edge.work = d->work.get();
+  d->ctx.background = d->work.get();
+  d->files = std::make_unique<storage::file_store>(std::filesystem::path{cfg.data_dir} / "dicom-files");
+  d->ctx.files = d->files.get();
+  d->edge.files = d->files.get();
   d->edge.max_bundle_entries = cfg.bundle_entries;
   d->edge.catalog = d->system->spawn(catalog_actor, &d->ctx);
   auto timeout = std::chrono::milliseconds(cfg.request_timeout_ms);

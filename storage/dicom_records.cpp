@@ -45,13 +45,13 @@ void append_str(std::string& out, std::string_view s) {
 
 std::string encode(const dicom_instance_record& r) {
   std::string out;
-  out.reserve(64 + r.transfer_syntax.size() + r.sop_class_uid.size() + r.dataset.size());
+  out.reserve(64 + r.file.size() + r.transfer_syntax.size() + r.sop_class_uid.size() + r.dataset.size());
   out.push_back(format);
   keys::append_u64(out, r.sequence);
   keys::append_i64(out, r.stored_micros);
   keys::append_u64(out, r.size);
-  keys::append_u32(out, r.chunks);
   keys::append_u32(out, r.frames);
+  append_str(out, r.file);
   append_str(out, r.transfer_syntax);
   append_str(out, r.sop_class_uid);
   out.append(r.dataset);
@@ -66,8 +66,8 @@ std::optional<dicom_instance_record> decode_dicom_instance(std::string_view byte
   r.sequence = in.u64();
   r.stored_micros = in.i64();
   r.size = in.u64();
-  r.chunks = in.u32();
   r.frames = in.u32();
+  r.file = in.str();
   r.transfer_syntax = in.str();
   r.sop_class_uid = in.str();
   if (!in.ok())

@@ -16,7 +16,7 @@ struct dicom_instance_record {
   std::uint64_t sequence = 0;     // the change feed entry that stored it
   std::int64_t stored_micros = 0; // when
   std::uint64_t size = 0;         // bytes of the Part 10 file
-  std::uint32_t chunks = 0;       // dicom_bytes chunks holding them
+  std::string file;               // where the bytes are (file_store.hpp)
   std::uint32_t frames = 0;
   std::string transfer_syntax;
   std::string sop_class_uid;

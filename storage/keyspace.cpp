@@ -10,7 +10,6 @@ const char* column_name(column c) noexcept {
     case column::changes: return "changes";
     case column::index: return "index";
     case column::dicom: return "dicom";
-    case column::dicom_bytes: return "dicom_bytes";
   }
   return "unknown";
 }
@@ -241,14 +240,12 @@ std::string prefix_end(std::string_view prefix) {
 // ---- dicom ----------------------------------------------------------------
 
 namespace {
-// svc shape: the service, a shape byte, then UIDs each ended by 0x00 (the
-// last one of a full key is not: nothing follows it but a chunk number).
+// The service, a shape byte, then UIDs each ended by 0x00 but the last.
 std::string dicom_key(service_id svc, char shape) {
   std::string k;
-  k.reserve(4 + 1 + 3 * 65 + 8);
+  k.reserve(4 + 1 + 3 * 65);
   append_u32(k, svc);
-  if (shape)
-    k.push_back(shape);
+  k.push_back(shape);
   return k;
 }
 void append_uid(std::string& k, std::string_view uid, bool last) {
@@ -307,25 +304,6 @@ std::string dicom_change(service_id svc, std::uint64_t sequence) {
 }
 
 std::string dicom_changes_prefix(service_id svc) { return dicom_key(svc, 'C'); }
-
-std::string dicom_chunk(service_id svc, std::string_view study, std::string_view series,
-                        std::string_view sop, std::uint32_t chunk) {
-  auto k = dicom_chunks_prefix(svc, study, series, sop);
-  append_u32(k, chunk);
-  return k;
-}
-
-std::string dicom_chunks_prefix(service_id svc, std::string_view study,
-                                std::string_view series, std::string_view sop) {
-  auto k = dicom_key(svc, 0);
-  append_uid(k, study, false);
-  if (!series.empty()) {
-    append_uid(k, series, false);
-    if (!sop.empty())
-      append_uid(k, sop, false);
-  }
-  return k;
-}
 
 } // namespace keys
 } // namespace atrium::storage

@@ -20,9 +20,8 @@ enum class column : std::uint8_t {
   changes = 3,   // time-ordered change log (type and system history)
   index = 4,     // search index entries and manifests (storage/index_keys.hpp)
   dicom = 5,     // DICOM instance metadata, study and series records, change feed
-  dicom_bytes = 6, // DICOM instance bytes in chunks (BlobDB: values in blob files)
 };
-inline constexpr int column_count = 7;
+inline constexpr int column_count = 6;
 const char* column_name(column c) noexcept; // "meta", "resources", ...
 
 using service_id = std::uint32_t;
@@ -118,13 +117,7 @@ std::string dicom_studies_prefix(service_id svc); // svc(4) 'S'
 /// svc(4) 'C' sequence(8) → change feed entry.
 std::string dicom_change(service_id svc, std::uint64_t sequence);
 std::string dicom_changes_prefix(service_id svc); // svc(4) 'C'
-/// dicom_bytes: svc(4) study 0x00 series 0x00 sop 0x00 chunk(4) → bytes.
-std::string dicom_chunk(service_id svc, std::string_view study, std::string_view series,
-                        std::string_view sop, std::uint32_t chunk);
-/// dicom_bytes: svc(4) study 0x00 [series 0x00 [sop 0x00]]: the chunks of a
-/// study, series or instance.
-std::string dicom_chunks_prefix(service_id svc, std::string_view study,
-                                std::string_view series = {}, std::string_view sop = {});
+// The bytes are files (storage/file_store.hpp), named in the instance record.
 
 // ---- encoding helpers -----------------------------------------------------
 void append_u16(std::string& out, std::uint16_t v);

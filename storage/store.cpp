@@ -51,16 +51,6 @@ rocksdb::ColumnFamilyOptions column_options(column c,
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   // Resource JSON compresses well; meta and change values are tiny or empty,
   // where block compression costs CPU for little.
-  if (c == column::dicom_bytes) {
-    // Instance bytes go to blob files: the LSM tree then holds only small
-    // pointers, so compaction does not rewrite gigabytes of pixels.
-    o.enable_blob_files = true;
-    o.min_blob_size = 0;
-    o.blob_file_size = 256u << 20;
-    o.enable_blob_garbage_collection = true;
-    o.compression = rocksdb::kNoCompression; // pixels are compressed or noise
-    return o;
-  }
   const bool bulky = c == column::resources || c == column::history || c == column::dicom;
   o.compression = bulky && lz4_available() ? rocksdb::kLZ4Compression
                                            : rocksdb::kNoCompression;

@@ -8,6 +8,8 @@
 #include "actors/dicom/change_sequences.hpp"
 #include "actors/node_context.hpp"
 #include "protocols/dicom/levels.hpp"
+#include "actors/work_pool.hpp"
+#include "storage/file_store.hpp"
 #include "storage/store.hpp"
 
 namespace atrium::actors {
@@ -18,10 +20,6 @@ using self_ptr = dicom_actor::stateful_pointer<study_partition_state>;
 using storage::column;
 using storage::write_op;
 namespace keys = storage::keys;
-
-/// Instance bytes are stored in chunks of this size: big enough that a
-/// retrieval is a few reads, small enough that no value strains a batch.
-constexpr std::size_t chunk_size = 1u << 20;
 
 dicom_reply failed(errc code, std::string message, std::uint16_t reason = 0) {
   dicom_reply r;
@@ -68,9 +66,31 @@ std::optional<storage::dicom_group_record> current_record(self_ptr self, const s
   return storage::decode_dicom_group(bytes);
 }
 
-bool instance_exists(self_ptr self, const std::string& key) {
+/// The file of the instance as the next write must see it (in flight or
+/// stored); nullopt when there is no such instance.
+std::optional<std::string> current_file(self_ptr self, const std::string& key) {
   auto& st = self->state;
-  return st.instances.count(key) > 0 || st.ctx->db->get(column::dicom, key, nullptr).is_ok();
+  if (auto it = st.instances.find(key); it != st.instances.end())
+    return it->second.file;
+  std::string bytes;
+  if (!st.ctx->db->get(column::dicom, key, &bytes).is_ok())
+    return std::nullopt;
+  auto rec = storage::decode_dicom_instance(bytes);
+  return rec ? rec->file : std::string{};
+}
+
+/// Unlinks files whose records are gone, off the actor thread when it can.
+void remove_files(self_ptr self, std::vector<std::string> names) {
+  auto* files = self->state.ctx->files;
+  if (!files || names.empty())
+    return;
+  auto job = [files, names] {
+    for (auto& n : names)
+      files->remove(n);
+  };
+  auto* pool = self->state.ctx->background;
+  if (!pool || !pool->submit(job))
+    job();
 }
 
 void handle(self_ptr self, dicom_request& req, dicom_callback reply);
@@ -119,27 +139,19 @@ void store_instance(self_ptr self, dicom_request& req, dicom_callback reply) {
   auto& inst = req.instance;
   const auto svc = st.service;
   auto instance_key = keys::dicom_instance(svc, inst.study_uid, inst.series_uid, inst.sop_uid);
-  const bool existed = instance_exists(self, instance_key);
+  const auto replaced = current_file(self, instance_key);
+  const bool existed = replaced.has_value();
   if (existed && !req.upsert)
     return reply(failed(errc::conflict, "instance " + inst.sop_uid + " is already stored", 45070));
 
   const auto seq = st.ctx->sequences->begin(svc);
   const auto now = st.ctx->clock.now_micros();
   std::vector<write_op> ops;
-  auto chunks_prefix = keys::dicom_chunks_prefix(svc, inst.study_uid, inst.series_uid, inst.sop_uid);
-  if (existed) // an upsert replaces the bytes it had
-    ops.push_back({column::dicom_bytes, false, true, chunks_prefix, keys::prefix_end(chunks_prefix)});
-  std::uint32_t chunks = 0;
-  for (std::size_t at = 0; at < req.bytes.size(); at += chunk_size, ++chunks)
-    ops.push_back({column::dicom_bytes, false, false,
-                   keys::dicom_chunk(svc, inst.study_uid, inst.series_uid, inst.sop_uid, chunks),
-                   req.bytes.substr(at, chunk_size)});
-
   storage::dicom_instance_record rec;
   rec.sequence = seq;
   rec.stored_micros = now;
-  rec.size = req.bytes.size();
-  rec.chunks = chunks;
+  rec.size = req.size;
+  rec.file = req.file;
   rec.frames = inst.frames;
   rec.transfer_syntax = inst.transfer_syntax;
   rec.sop_class_uid = inst.sop_class_uid;
@@ -177,12 +189,16 @@ void store_instance(self_ptr self, dicom_request& req, dicom_callback reply) {
     p.record = r == &series_key ? s : t;
     ++p.count;
   }
-  ++st.instances[instance_key];
+  auto& pending = st.instances[instance_key];
+  ++pending.count;
+  pending.file = req.file;
   ++st.studies[inst.study_uid].stores;
   const bool warned = !inst.warnings.empty();
+  // An upsert's old file goes once the record naming the new one is durable.
+  auto old_file = existed ? *replaced : std::string{};
   send_to_writer(self, std::move(ops),
                  [self, seq, series_key, study_key, instance_key, study = inst.study_uid, warned,
-                  reply = std::move(reply)](reply_status status) {
+                  old_file, reply = std::move(reply)](reply_status status) {
                    auto& st = self->state;
                    st.ctx->sequences->end(st.service, seq);
                    for (auto* k : {&series_key, &study_key}) {
@@ -193,8 +209,10 @@ void store_instance(self_ptr self, dicom_request& req, dicom_callback reply) {
                        st.records.erase(it);
                    }
                    if (auto it = st.instances.find(instance_key);
-                       it != st.instances.end() && --it->second == 0)
+                       it != st.instances.end() && (--it->second.count == 0 || !status.ok()))
                      st.instances.erase(it);
+                   if (status.ok() && !old_file.empty())
+                     remove_files(self, {old_file});
                    --st.studies[study].stores;
                    dicom_reply r;
                    r.status = std::move(status);
@@ -208,7 +226,7 @@ void store_instance(self_ptr self, dicom_request& req, dicom_callback reply) {
 }
 
 struct doomed_instance {
-  std::string series, sop;
+  std::string series, sop, file;
 };
 
 void remove(self_ptr self, dicom_request& req, dicom_callback reply) {
@@ -227,7 +245,9 @@ void remove(self_ptr self, dicom_request& req, dicom_callback reply) {
       auto cut = rest.find('\0');
       if (cut == std::string_view::npos)
         continue;
-      doomed.push_back({std::string{rest.substr(0, cut)}, std::string{rest.substr(cut + 1)}});
+      auto rec = storage::decode_dicom_instance(cur.value());
+      doomed.push_back({std::string{rest.substr(0, cut)}, std::string{rest.substr(cut + 1)},
+                        rec ? rec->file : std::string{}});
     }
   }
   if (doomed.empty()) {
@@ -247,8 +267,6 @@ void remove(self_ptr self, dicom_request& req, dicom_callback reply) {
     storage::dicom_change_record change{storage::dicom_action::remove, now, req.study, d.series, d.sop};
     ops.push_back({column::dicom, false, false, keys::dicom_change(svc, last_seq), storage::encode(change)});
   }
-  auto chunks = keys::dicom_chunks_prefix(svc, req.study, req.series, req.sop);
-  ops.push_back({column::dicom_bytes, false, true, chunks, keys::prefix_end(chunks)});
 
   // Series and study records: counts down, gone when empty.
   std::unordered_map<std::string, std::uint32_t> removed_per_series;
@@ -294,12 +312,17 @@ void remove(self_ptr self, dicom_request& req, dicom_callback reply) {
   }
   st.studies[req.study].removing = true;
   auto count = static_cast<std::uint32_t>(doomed.size());
+  std::vector<std::string> files;
+  for (auto& d : doomed)
+    files.push_back(std::move(d.file));
   send_to_writer(self, std::move(ops),
-                 [self, seqs, count, study = req.study, reply = std::move(reply)](reply_status status) {
+                 [self, seqs, count, files, study = req.study, reply = std::move(reply)](reply_status status) {
                    auto& st = self->state;
                    for (auto s : seqs)
                      st.ctx->sequences->end(st.service, s);
                    st.studies[study].removing = false;
+                   if (status.ok())
+                     remove_files(self, files);
                    dicom_reply r;
                    r.status = std::move(status);
                    if (r.status.ok())

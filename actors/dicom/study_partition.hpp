@@ -35,7 +35,13 @@ struct study_partition_state {
   node_context* ctx = nullptr;
   std::uint32_t service = 0;
   std::unordered_map<std::string, pending_record> records; // by study/series key
-  std::unordered_map<std::string, std::uint32_t> instances; // instance keys in flight
+  /// Instances with writes in flight, by key: how many, and the file of the
+  /// last one (what an upsert right behind it replaces).
+  struct pending_instance {
+    std::uint32_t count = 0;
+    std::string file;
+  };
+  std::unordered_map<std::string, pending_instance> instances;
   std::unordered_map<std::string, study_writes> studies;    // by study UID
 };
 

@@ -4,7 +4,7 @@
 
 #include <caf/send.hpp>
 
-#include "actors/edge/work_pool.hpp"
+#include "actors/work_pool.hpp"
 
 #include "actors/edge/dicom_http.hpp"
 #include "protocols/dicom/instance.hpp"
@@ -41,10 +41,23 @@ void remove(call& c, std::string_view study, std::string_view series, std::strin
   r.study = std::string{study};
   r.series = std::string{series};
   r.sop = std::string{sop};
-  dicom_callback reply = [respond = std::move(respond)](dicom_reply rep) {
+  // Answers once; a callback dropped unanswered (its actor stopped at
+  // shutdown) answers 503.
+  struct once {
+    http::responder respond;
+    bool answered = false;
+    ~once() {
+      if (!answered && respond)
+        respond(error(503, "the service stopped before deleting"));
+    }
+  };
+  auto state = std::make_shared<once>();
+  state->respond = std::move(respond);
+  dicom_callback reply = [state](dicom_reply rep) {
+    state->answered = true;
     if (!rep.status.ok())
-      return respond(error(http::status_for(rep.status.code), rep.status.message));
-    respond({204, {}, {}, {}});
+      return state->respond(error(http::status_for(rep.status.code), rep.status.message));
+    state->respond({204, {}, {}, {}});
   };
   caf::anon_send(dest, std::move(r), std::move(reply));
 }

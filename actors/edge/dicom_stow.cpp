@@ -9,6 +9,7 @@
 #include "protocols/dicom/instance.hpp"
 #include "protocols/dicom/multipart.hpp"
 #include "protocols/fhir/json_text.hpp"
+#include "storage/file_store.hpp"
 
 namespace atrium::actors::dicomweb {
 
@@ -37,7 +38,7 @@ void append_element(std::string& out, std::string_view tag, std::string_view vr,
   out += "]}";
 }
 
-std::string quoted(std::string_view s) {
+std::string json_string(std::string_view s) {
   std::string out;
   fhir::append_json_string(out, s);
   return out;
@@ -46,14 +47,14 @@ std::string quoted(std::string_view s) {
 std::string sop_item(const outcome& o, const std::string& root) {
   std::string item = "{";
   if (!o.sop_class.empty())
-    append_element(item, "00081150", "UI", quoted(o.sop_class));
+    append_element(item, "00081150", "UI", json_string(o.sop_class));
   if (!o.sop.empty())
-    append_element(item, "00081155", "UI", quoted(o.sop));
+    append_element(item, "00081155", "UI", json_string(o.sop));
   if (o.failure) {
     append_element(item, "00081197", "US", std::to_string(o.failure));
   } else {
     append_element(item, "00081190", "UR",
-                   quoted(root + "/studies/" + o.study + "/series/" + o.series + "/instances/" +
+                   json_string(root + "/studies/" + o.study + "/series/" + o.series + "/instances/" +
                           o.sop));
     if (o.warning)
       append_element(item, "00081196", "US", std::to_string(o.warning));
@@ -63,7 +64,7 @@ std::string sop_item(const outcome& o, const std::string& root) {
     for (auto& w : o.warnings) {
       if (!comments.empty())
         comments += ',';
-      comments += R"({"00000902":{"vr":"LO","Value":[)" + quoted(w) + "]}}";
+      comments += R"({"00000902":{"vr":"LO","Value":[)" + json_string(w) + "]}}";
     }
     append_element(item, "00741048", "SQ", comments);
   }
@@ -86,7 +87,7 @@ http::response answer(const std::vector<outcome>& outcomes, std::string_view stu
   }
   std::string body = "{";
   if (!study.empty() && !stored.empty())
-    append_element(body, "00081190", "UR", quoted(root + "/studies/" + std::string{study}));
+    append_element(body, "00081190", "UR", json_string(root + "/studies/" + std::string{study}));
   if (!failed.empty())
     append_element(body, "00081198", "SQ", failed);
   if (!stored.empty())
@@ -97,16 +98,24 @@ http::response answer(const std::vector<outcome>& outcomes, std::string_view stu
 }
 
 /// Counts the parts down; the last one answers the client. Replies arrive
-/// on actor threads, each writing its own outcome.
+/// on actor threads, each writing its own outcome. A callback dropped
+/// unanswered (its actor stopped at shutdown) still lets the client know.
 struct gather {
   std::vector<outcome> outcomes;
   std::atomic<std::size_t> left{0};
   std::string study;
   std::string root;
   http::responder respond;
+  bool answered = false;
   void done() {
-    if (left.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    if (left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      answered = true;
       respond(answer(outcomes, study, root));
+    }
+  }
+  ~gather() {
+    if (!answered)
+      respond(error(503, "the service stopped before storing every instance"));
   }
 };
 
@@ -189,19 +198,31 @@ void stow(call& c, http::request&& req, std::string_view study, bool upsert,
       g->done();
       continue;
     }
+    // The bytes are durable in their file before the study partition
+    // commits the record that names it.
+    auto file = c.ctx.files->put(c.svc.id, parts[i].body);
+    if (!file) {
+      o.failure = 272;
+      o.message = file.error().message();
+      g->done();
+      continue;
+    }
     dicom_request r;
     r.op = dicom_op::store;
     r.service = c.svc.id;
     r.upsert = upsert;
-    r.bytes = std::string{parts[i].body};
+    r.file = *file;
+    r.size = parts[i].body.size();
     r.instance = std::move(inst);
-    dicom_callback reply = [g, i](dicom_reply rep) {
+    dicom_callback reply = [g, i, files = c.ctx.files, name = *file](dicom_reply rep) {
       auto& o = g->outcomes[i];
       o.failure = rep.failure_reason;
       o.warning = rep.warning_reason;
       if (!rep.status.ok() && !o.failure)
         o.failure = 272;
       o.message = rep.status.message;
+      if (o.failure) // refused or not stored: nothing names the file
+        files->remove(name);
       g->done();
     };
     caf::anon_send(dest, std::move(r), std::move(reply));

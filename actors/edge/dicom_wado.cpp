@@ -6,6 +6,7 @@
 #include "protocols/dicom/multipart.hpp"
 #include "protocols/http/query.hpp"
 #include "storage/dicom_records.hpp"
+#include "storage/file_store.hpp"
 #include "storage/store.hpp"
 
 namespace atrium::actors::dicomweb {
@@ -47,16 +48,6 @@ std::vector<stored_instance> find_instances(const call& c, std::string_view stud
     out.push_back({std::string{rest.substr(0, cut)}, std::string{rest.substr(cut + 1)},
                    std::move(*rec)});
   }
-  return out;
-}
-
-std::string read_bytes(const call& c, std::string_view study, const stored_instance& i) {
-  std::string out;
-  out.reserve(i.record.size);
-  auto prefix = keys::dicom_chunks_prefix(c.svc.id, study, i.series, i.sop);
-  for (auto cur = c.ctx.db->scan(column::dicom_bytes, prefix, keys::prefix_end(prefix));
-       cur.valid(); cur.next())
-    out.append(cur.value());
   return out;
 }
 
@@ -111,24 +102,30 @@ void retrieve(call& c, const http::request& req, std::string_view study, std::st
   if (found.empty())
     return respond(error(404, what(study, series, sop) + " is not stored"));
   const auto& want = media->transfer_syntax;
-  // Every instance first, so a failure answers 406 before any byte is sent.
-  std::vector<std::pair<std::string, std::string>> parts; // syntax, bytes
-  for (auto& i : found) {
-    auto bytes = read_bytes(c, study, i);
-    if (want == "*" || want == i.record.transfer_syntax) {
-      parts.emplace_back(i.record.transfer_syntax, std::move(bytes));
-      continue;
-    }
-    return respond(error(406, "instance " + i.sop + " is stored in " + i.record.transfer_syntax +
-                                "; transcoding to " + want +
-                                " is not built yet (ask for transfer-syntax=*)"));
+  // Every instance first, so a failure answers 406 before any byte is read.
+  for (auto& i : found)
+    if (want != "*" && want != i.record.transfer_syntax)
+      return respond(error(406, "instance " + i.sop + " is stored in " + i.record.transfer_syntax +
+                                  "; transcoding to " + want +
+                                  " is not built yet (ask for transfer-syntax=*)"));
+  auto gone = [&](const stored_instance& i) {
+    respond(error(404, "instance " + i.sop + " was deleted meanwhile"));
+  };
+  if (!media->multipart) {
+    auto& i = found.front();
+    std::string bytes;
+    if (!c.ctx.files->append_to(i.record.file, bytes))
+      return gone(i);
+    return respond({200, "application/dicom; transfer-syntax=" + i.record.transfer_syntax,
+                    std::move(bytes), {}});
   }
-  if (!media->multipart)
-    return respond({200, "application/dicom; transfer-syntax=" + parts.front().first,
-                    std::move(parts.front().second), {}});
+  // Each file is read straight into the answer.
   dicom::multipart_writer out;
-  for (auto& [syntax, bytes] : parts)
-    out.add("application/dicom; transfer-syntax=" + syntax, bytes);
+  for (auto& i : found)
+    if (!c.ctx.files->append_to(i.record.file,
+                                out.begin("application/dicom; transfer-syntax=" + i.record.transfer_syntax,
+                                          i.record.size)))
+      return gone(i);
   auto content_type = "multipart/related; type=\"application/dicom\"; boundary=" + out.boundary();
   respond({200, std::move(content_type), out.finish(), {}});
 }

@@ -12,6 +12,8 @@
 #include "actors/actors.hpp"
 #include "protocols/http/message.hpp"
 
+namespace atrium::storage { class file_store; }
+
 namespace atrium::actors {
 
 class directory;
@@ -37,6 +39,8 @@ struct edge_context {
   change_sequences* sequences = nullptr;
   /// Threads for work that must not run on an io thread (DICOM bytes, codecs).
   work_pool* work = nullptr;
+  /// DICOM instance bytes.
+  storage::file_store* files = nullptr;
   /// Most entries a batch or transaction Bundle may hold.
   std::size_t max_bundle_entries = 500;
 

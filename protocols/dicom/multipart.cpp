@@ -4,6 +4,7 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <utility>
 
 namespace atrium::dicom {
 
@@ -168,17 +169,30 @@ multipart_writer::multipart_writer() {
 }
 
 void multipart_writer::add(std::string_view content_type, std::string_view body) {
-  out_.reserve(out_.size() + body.size() + boundary_.size() + content_type.size() + 32);
+  begin(content_type, body.size()) += body;
+}
+
+std::string& multipart_writer::begin(std::string_view content_type, std::size_t size_hint) {
+  close_part();
+  const auto need = out_.size() + size_hint + boundary_.size() + content_type.size() + 64;
+  if (need > out_.capacity()) // grow geometrically: parts are appended one by one
+    out_.reserve(std::max(need, out_.capacity() * 2));
   out_ += "--";
   out_ += boundary_;
   out_ += "\r\nContent-Type: ";
   out_ += content_type;
   out_ += "\r\n\r\n";
-  out_ += body;
-  out_ += "\r\n";
+  open_ = true;
+  return out_;
+}
+
+void multipart_writer::close_part() {
+  if (std::exchange(open_, false))
+    out_ += "\r\n";
 }
 
 std::string multipart_writer::finish() {
+  close_part();
   out_ += "--";
   out_ += boundary_;
   out_ += "--\r\n";

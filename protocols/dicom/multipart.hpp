@@ -42,12 +42,19 @@ public:
   multipart_writer();
   const std::string& boundary() const { return boundary_; }
   void add(std::string_view content_type, std::string_view body);
+  /// Starts a part and returns the body's buffer, for the caller to append
+  /// the body to in place (a file read straight into the answer); the part
+  /// ends at the next add, begin or finish. `size_hint` reserves room.
+  std::string& begin(std::string_view content_type, std::size_t size_hint = 0);
   /// The whole body, closing boundary included.
   std::string finish();
 
 private:
+  void close_part();
+
   std::string boundary_;
   std::string out_;
+  bool open_ = false;
 };
 
 } // namespace atrium::dicom

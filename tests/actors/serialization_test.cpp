@@ -125,7 +125,8 @@ dicom_request sample_dicom_request() {
   x.instance.attributes = {{0x00100010, "PN", R"({"vr":"PN","Value":[{"Alphabetic":"A^B"}]})"},
                            {0x00080020, "DA", R"({"vr":"DA"})"}};
   x.instance.warnings = {"(0008,0020) bad"};
-  x.bytes = std::string("DICM\0\x01", 6);
+  x.file = "00000009/ab/cd/0123456789abcdef";
+  x.size = 0x0102030405ull;
   return x;
 }
 
@@ -279,7 +280,8 @@ void check_same(const dicom_request& a, const dicom_request& b) {
     CHECK(a.instance.attributes[i].json == b.instance.attributes[i].json);
   }
   CHECK(a.instance.warnings == b.instance.warnings);
-  CHECK(a.bytes == b.bytes);
+  CHECK(a.file == b.file);
+  CHECK(a.size == b.size);
 }
 
 void check_same(const dicom_reply& a, const dicom_reply& b) {

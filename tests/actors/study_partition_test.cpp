@@ -7,6 +7,7 @@
 #include "actors/dicom/change_sequences.hpp"
 #include "actors/dicom/study_partition.hpp"
 #include "storage/dicom_records.hpp"
+#include "storage/file_store.hpp"
 #include "storage/keyspace.hpp"
 
 using namespace atrium;
@@ -17,8 +18,8 @@ namespace {
 
 constexpr std::uint32_t svc = 9;
 
-dicom_request store(const std::string& study, const std::string& series, const std::string& sop,
-                    const std::string& modality = "CT") {
+dicom_request store(storage::file_store& files, const std::string& study, const std::string& series,
+                    const std::string& sop, const std::string& modality = "CT") {
   dicom_request r;
   r.op = dicom_op::store;
   r.service = svc;
@@ -34,7 +35,11 @@ dicom_request store(const std::string& study, const std::string& series, const s
     {0x0020000D, "UI", R"({"vr":"UI","Value":[")" + study + R"("]})"},
     {0x0020000E, "UI", R"({"vr":"UI","Value":[")" + series + R"("]})"},
   };
-  r.bytes = std::string(3u << 20, 'x') + sop; // several chunks
+  auto bytes = "DICM bytes of " + sop;
+  auto name = files.put(svc, bytes);
+  REQUIRE(name);
+  r.file = *name;
+  r.size = bytes.size();
   return r;
 }
 
@@ -52,7 +57,24 @@ dicom_request remove(const std::string& study, const std::string& series = {},
 struct study_fixture {
   actor_harness h;
   change_sequences sequences{h.db()};
-  study_fixture() { h.ctx.sequences = &sequences; }
+  atrium::testing::temp_dir file_dir;
+  storage::file_store files{file_dir.path};
+  study_fixture() {
+    h.ctx.sequences = &sequences;
+    h.ctx.files = &files;
+  }
+  dicom_request store(const std::string& study, const std::string& series, const std::string& sop,
+                      const std::string& modality = "CT") {
+    return ::store(files, study, series, sop, modality);
+  }
+  std::string file_of(const std::string& study, const std::string& series, const std::string& sop) {
+    std::string bytes;
+    REQUIRE(h.db().get(storage::column::dicom, storage::keys::dicom_instance(svc, study, series, sop), &bytes)
+              .is_ok());
+    auto rec = storage::decode_dicom_instance(bytes);
+    REQUIRE(rec);
+    return rec->file;
+  }
 
   dicom_actor partition(const std::string& study) { return h.dir->dicom_partition(svc, study); }
 
@@ -90,21 +112,18 @@ TEST_CASE_METHOD(study_fixture, "overlapping stores of one study build on each o
   std::string bytes;
   for (std::uint64_t seq = 1; seq <= 3; ++seq)
     CHECK(h.db().get(storage::column::dicom, storage::keys::dicom_change(svc, seq), &bytes).is_ok());
-  // The bytes are stored in chunks, in order.
-  std::string joined;
-  auto prefix = storage::keys::dicom_chunks_prefix(svc, "1.1", "1.1.1", "b");
-  for (auto cur = h.db().scan(storage::column::dicom_bytes, prefix, storage::keys::prefix_end(prefix));
-       cur.valid(); cur.next())
-    joined.append(cur.value());
-  CHECK(joined == store("1.1", "1.1.1", "b").bytes);
+  // The record names the file that holds the bytes.
+  auto stored = files.get(file_of("1.1", "1.1.1", "b"));
+  REQUIRE(stored);
+  CHECK(stored.value() == "DICM bytes of b");
 }
 
 TEST_CASE_METHOD(study_fixture, "an upsert replaces, a delete waits for stores in flight") {
   auto p = partition("2.1");
   REQUIRE(h.ask<dicom_reply>(p, store("2.1", "2.1.1", "a")).status.ok());
+  auto first_file = file_of("2.1", "2.1.1", "a");
   auto again = store("2.1", "2.1.1", "a");
   again.upsert = true;
-  again.bytes = "short";
   auto box = h.post<dicom_reply>(p, std::vector{again, store("2.1", "2.1.1", "b"),
                                                 remove("2.1", "2.1.1", "a")});
   h.sched.run();
@@ -115,8 +134,9 @@ TEST_CASE_METHOD(study_fixture, "an upsert replaces, a delete waits for stores i
   CHECK(box->replies[2]->removed == 1);
   CHECK_FALSE(h.db().get(storage::column::dicom, storage::keys::dicom_instance(svc, "2.1", "2.1.1", "a"),
                          nullptr).is_ok());
-  auto prefix = storage::keys::dicom_chunks_prefix(svc, "2.1", "2.1.1", "a");
-  CHECK_FALSE(h.db().scan(storage::column::dicom_bytes, prefix, storage::keys::prefix_end(prefix)).valid());
+  // The replaced file and the deleted one are gone.
+  CHECK(files.get(first_file).error().code() == errc::not_found);
+  CHECK(files.get(again.file).error().code() == errc::not_found);
   auto study = group(storage::keys::dicom_study(svc, "2.1"));
   CHECK(study.instances == 1); // b
   CHECK(study.series == 1);

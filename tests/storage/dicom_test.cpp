@@ -17,12 +17,6 @@ TEST_CASE("DICOM keys nest: an instance is inside its series' and study's ranges
   auto p12 = keys::dicom_instances_prefix(7, "1.2");
   CHECK(other.compare(0, p12.size(), p12) != 0);
   CHECK(keys::dicom_instance(8, "1.2", "1.2.3", "1.2.3.4") >= keys::prefix_end(keys::service_scope(7)));
-  auto chunk0 = keys::dicom_chunk(7, "1.2", "1.2.3", "1.2.3.4", 0);
-  auto chunk1 = keys::dicom_chunk(7, "1.2", "1.2.3", "1.2.3.4", 1);
-  auto chunks = keys::dicom_chunks_prefix(7, "1.2", "1.2.3", "1.2.3.4");
-  CHECK(chunk0 < chunk1);
-  CHECK(chunk1 < keys::prefix_end(chunks));
-  CHECK(keys::dicom_chunk(7, "1.2", "1.2.3", "1.2.3.45", 0) >= keys::prefix_end(chunks));
   CHECK(keys::dicom_change(7, 255) < keys::dicom_change(7, 256)); // numeric order
   CHECK(keys::dicom_series(7, "1.2", "1.3") < keys::prefix_end(keys::dicom_series_prefix(7, "1.2")));
   CHECK(keys::dicom_study(7, "1.2") < keys::prefix_end(keys::dicom_studies_prefix(7)));
@@ -33,7 +27,7 @@ TEST_CASE("DICOM records round trip and refuse truncation", "[dicom]") {
   i.sequence = 42;
   i.stored_micros = 1'700'000'000'000'000;
   i.size = 123456;
-  i.chunks = 1;
+  i.file = "00000007/ab/cd/ef";
   i.frames = 3;
   i.transfer_syntax = "1.2.840.10008.1.2.1";
   i.sop_class_uid = "1.2.840.10008.5.1.4.1.1.2";
@@ -45,6 +39,7 @@ TEST_CASE("DICOM records round trip and refuse truncation", "[dicom]") {
   CHECK(back->stored_micros == i.stored_micros);
   CHECK(back->size == i.size);
   CHECK(back->frames == 3);
+  CHECK(back->file == i.file);
   CHECK(back->transfer_syntax == i.transfer_syntax);
   CHECK(back->sop_class_uid == i.sop_class_uid);
   CHECK(back->dataset == i.dataset);

@@ -1,4 +1,4 @@
-#include "actors/edge/work_pool.hpp"
+#include "actors/work_pool.hpp"
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
 #pragma once
-// A few threads for the edge's work that must not run on an io thread:
-// reading megabytes of DICOM bytes, codecs (transcoding, frames, rendering).
+// A few threads for work that must not run on an io thread or a scheduler
+// thread: DICOM parsing, file reads and writes, codecs.
 // Bounded: when the queue is full, submit() refuses and the caller answers
 // 503, instead of the queue growing without limit (DESIGN.md: backpressure
 // is explicit).
