@@ -266,8 +266,10 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   d->edge.db = d->db.get();
   d->edge.params = d->params.get();
   d->edge.sequences = d->sequences.get();
-  // DICOM retrievals and codecs: off the io threads, bounded.
-  d->work = std::make_unique<work_pool>(std::max(2u, std::thread::hardware_concurrency() / 2), 1024);
+  // DICOM parsing, file writes, retrievals and codecs: off the io threads,
+  // bounded. Many threads, because a STOW spends most of its time waiting
+  // for the disk (16 measured 844 instances/s at 16 connections, 8: 700).
+  d->work = std::make_unique<work_pool>(16, 1024);
   d->edge.work = d->work.get();
   d->ctx.background = d->work.get();
   d->files = std::make_unique<storage::file_store>(std::filesystem::path{cfg.data_dir} / "dicom-files");

@@ -4,14 +4,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
-#include <cstdio>
+#include <charconv>
+#include <cstdlib>
 #include <cstring>
+#include <map>
+#include <optional>
 #include <random>
+#include <utility>
 
 namespace atrium::storage {
 
 namespace {
+
+constexpr std::size_t block = 4096;                     // O_DIRECT alignment
+constexpr std::uint64_t segment_limit = 1ull << 30;     // a new segment after 1 GiB
+constexpr std::size_t window = 4u << 20;                // aligned copy buffer
 
 std::string hex(std::uint64_t v, int digits) {
   static constexpr char d[] = "0123456789abcdef";
@@ -21,78 +31,173 @@ std::string hex(std::uint64_t v, int digits) {
   return out;
 }
 
-/// 112 random bits: names never collide in practice, and O_EXCL catches it
-/// if one ever does.
-std::string random_name() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  auto a = rng(), b = rng();
-  return hex(a >> 48, 2) + "/" + hex(a >> 40, 2) + "/" + hex(a, 10) + hex(b, 18);
-}
-
 status io_error(const std::string& what, const std::filesystem::path& p) {
   return {errc::io_error, what + " " + p.string() + ": " + std::strerror(errno)};
 }
 
-/// fsync of a directory, so that an entry created in it survives a crash.
-bool sync_dir(const std::filesystem::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+std::uint64_t round_up(std::uint64_t n) { return (n + block - 1) / block * block; }
+
+/// "svc/segment@offset+length" taken apart.
+struct location {
+  std::string file; // "svc/segment"
+  std::uint64_t offset = 0, length = 0;
+};
+
+std::optional<location> parse(std::string_view name) {
+  auto at = name.rfind('@'), plus = name.rfind('+');
+  if (at == std::string_view::npos || plus == std::string_view::npos || plus < at)
+    return std::nullopt;
+  location l;
+  l.file = std::string{name.substr(0, at)};
+  auto num = [](std::string_view s, std::uint64_t& v) {
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return ec == std::errc{} && p == s.data() + s.size();
+  };
+  if (l.file.empty() || l.file.find("..") != std::string::npos ||
+      !num(name.substr(at + 1, plus - at - 1), l.offset) || !num(name.substr(plus + 1), l.length))
+    return std::nullopt;
+  return l;
+}
+
+/// A folder made durable in its parent when it is new.
+bool make_dir(const std::filesystem::path& dir) {
+  if (std::filesystem::is_directory(dir))
+    return true;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  int fd = ::open(dir.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return false;
   bool ok = ::fsync(fd) == 0;
   ::close(fd);
-  return ok;
+  return ok && std::filesystem::is_directory(dir);
 }
 
-/// Creates the folders of `dir` that are missing, each made durable in its
-/// parent.
-bool make_dirs(const std::filesystem::path& dir) {
-  if (std::filesystem::is_directory(dir))
-    return true;
-  if (!make_dirs(dir.parent_path()))
-    return false;
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-    return false;
-  return sync_dir(dir.parent_path());
+/// The segment a thread appends to for one store and service.
+struct segment {
+  int fd = -1;
+  bool direct = false;
+  std::string file; // "svc/segment"
+  std::uint64_t end = 0;
+};
+
+struct aligned_buffer {
+  char* data = nullptr;
+  aligned_buffer() {
+    void* p = nullptr;
+    if (::posix_memalign(&p, block, window) == 0)
+      data = static_cast<char*>(p);
+  }
+  ~aligned_buffer() { std::free(data); }
+};
+
+/// Writes `bytes` at `offset` (a block boundary). Through O_DIRECT the bytes
+/// pass through a reused aligned buffer, a few MiB at a time, the last block
+/// padded with zeros.
+bool write_at(const segment& s, std::uint64_t offset, std::string_view bytes) {
+  thread_local aligned_buffer buffer;
+  for (std::size_t at = 0; at < bytes.size() || at == 0; at += window) {
+    const auto n = std::min(window, bytes.size() - at);
+    const char* from = bytes.data() + at;
+    std::size_t len = n;
+    if (s.direct) {
+      if (!buffer.data)
+        return false;
+      len = round_up(n);
+      std::memcpy(buffer.data, from, n);
+      std::memset(buffer.data + n, 0, len - n);
+      from = buffer.data;
+    }
+    std::size_t done = 0;
+    while (done < len) {
+      auto w = ::pwrite(s.fd, from + done, len - done, static_cast<off_t>(offset + at + done));
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        return false;
+      done += static_cast<std::size_t>(w);
+    }
+    if (bytes.empty())
+      break;
+  }
+  return true;
 }
+
+std::atomic<std::uint64_t> next_store_id{1};
 
 } // namespace
 
-file_store::file_store(std::filesystem::path root) : root_(std::move(root)) {}
+file_store::file_store(std::filesystem::path root)
+  : id_(next_store_id.fetch_add(1)), root_(std::move(root)) {}
+
+file_store::~file_store() {
+  if (root_fd_ >= 0)
+    ::close(root_fd_);
+}
 
 result<std::string> file_store::put(std::uint32_t service, std::string_view bytes) {
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    auto name = hex(service, 8) + "/" + random_name();
-    auto path = root_ / name;
-    if (!make_dirs(path.parent_path()))
-      return io_error("cannot create", path.parent_path());
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0 && errno == EEXIST)
-      continue;
-    if (fd < 0)
-      return io_error("cannot create", path);
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-      auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0) {
-        auto s = io_error("cannot write", path);
-        ::close(fd);
-        ::unlink(path.c_str());
-        return s;
-      }
-      done += static_cast<std::size_t>(n);
-    }
-    bool synced = ::fdatasync(fd) == 0;
-    ::close(fd);
-    if (!synced || !sync_dir(path.parent_path())) {
-      auto s = io_error("cannot sync", path);
-      ::unlink(path.c_str());
-      return s;
-    }
-    return name;
+  // Open segments by (store, service), per thread: appends need no lock.
+  thread_local std::map<std::pair<std::uint64_t, std::uint32_t>, segment> open;
+  auto& s = open[{id_, service}];
+  if (s.fd >= 0 && s.end >= segment_limit) {
+    ::close(s.fd);
+    s = segment{};
   }
-  return status{errc::internal, "three random file names in a row were taken"};
+  if (s.fd < 0) {
+    const auto folder = hex(service, 8);
+    if (!make_dir(root_ / folder))
+      return io_error("cannot create", root_ / folder);
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    s.file = folder + "/" + hex(rng(), 16) + ".seg";
+    auto path = root_ / s.file;
+    s.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0644);
+    s.direct = s.fd >= 0;
+    if (s.fd < 0 && errno == EINVAL) // a file system without O_DIRECT (tmpfs)
+      s.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (s.fd < 0)
+      return io_error("cannot create", path);
+    s.end = 0;
+  }
+  const auto offset = s.end;
+  if (!write_at(s, offset, bytes)) {
+    auto err = io_error("cannot write", root_ / s.file);
+    ::close(s.fd); // start a fresh segment next time
+    s = segment{};
+    return err;
+  }
+  s.end = offset + round_up(std::max<std::uint64_t>(bytes.size(), 1));
+  if (auto st = make_durable(); !st)
+    return st;
+  return s.file + "@" + std::to_string(offset) + "+" + std::to_string(bytes.size());
+}
+
+status file_store::make_durable() {
+  std::unique_lock lock{sync_mutex_};
+  const auto ticket = ++requested_;
+  while (synced_ < ticket) {
+    if (syncing_) {
+      synced_cv_.wait(lock);
+      continue;
+    }
+    // Nobody is syncing: one syncfs covers every write made so far.
+    syncing_ = true;
+    const auto covers = requested_;
+    if (root_fd_ < 0)
+      root_fd_ = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const int fd = root_fd_;
+    lock.unlock();
+    const bool ok = fd >= 0 && ::syncfs(fd) == 0;
+    const int err = errno;
+    lock.lock();
+    syncing_ = false;
+    synced_cv_.notify_all();
+    if (!ok) {
+      errno = err;
+      return io_error("cannot sync", root_);
+    }
+    synced_ = std::max(synced_, covers);
+  }
+  return status::ok();
 }
 
 result<std::string> file_store::get(std::string_view name) const {
@@ -103,26 +208,25 @@ result<std::string> file_store::get(std::string_view name) const {
 }
 
 status file_store::append_to(std::string_view name, std::string& out) const {
-  auto path = root_ / std::string{name};
+  auto l = parse(name);
+  if (!l)
+    return {errc::internal, "'" + std::string{name} + "' is not a stored file's name"};
+  auto path = root_ / l->file;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return errno == ENOENT ? status{errc::not_found, "the instance's file is gone"}
+    return errno == ENOENT ? status{errc::not_found, "the instance's bytes are gone"}
                            : io_error("cannot open", path);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    auto s = io_error("cannot stat", path);
-    ::close(fd);
-    return s;
-  }
   const auto start = out.size();
-  out.resize(start + static_cast<std::size_t>(st.st_size));
-  std::size_t done = start;
-  while (done < out.size()) {
-    auto n = ::read(fd, out.data() + done, out.size() - done);
+  out.resize(start + l->length);
+  std::size_t done = 0;
+  while (done < l->length) {
+    auto n = ::pread(fd, out.data() + start + done, l->length - done,
+                     static_cast<off_t>(l->offset + done));
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
-      auto s = io_error("cannot read", path);
+      auto s = n == 0 ? status{errc::not_found, "the instance's bytes are gone"}
+                      : io_error("cannot read", path);
       ::close(fd);
       out.resize(start);
       return s;
@@ -134,8 +238,16 @@ status file_store::append_to(std::string_view name, std::string& out) const {
 }
 
 void file_store::remove(std::string_view name) noexcept {
-  if (!name.empty())
-    ::unlink((root_ / std::string{name}).c_str());
+  auto l = parse(name);
+  if (!l)
+    return;
+  int fd = ::open((root_ / l->file).c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  // The instance's blocks, padding included, go back to the file system.
+  ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(l->offset),
+              static_cast<off_t>(round_up(std::max<std::uint64_t>(l->length, 1))));
+  ::close(fd);
 }
 
 void file_store::remove_service(std::uint32_t service) noexcept {

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <random>
 
+#include <sys/stat.h>
+
 #include "storage/file_store.hpp"
 
 using namespace atrium;
@@ -33,6 +35,8 @@ TEST_CASE("files are written, read back, removed, per service") {
   REQUIRE(c);
   CHECK(*a != *b);
   CHECK(a->rfind("00000007/", 0) == 0);
+  auto segment = [&](const std::string& name) { return root.path / name.substr(0, name.find('@')); };
+  CHECK(segment(*a) == segment(*b)); // one thread appends to one segment
   auto read = [&](const std::string& name) {
     auto r = files.get(name);
     REQUIRE(r);
@@ -42,13 +46,30 @@ TEST_CASE("files are written, read back, removed, per service") {
   CHECK(read(*b) == "small");
   CHECK(read(*c).empty());
 
-  files.remove(*b);
-  CHECK(files.get(*b).error().code() == errc::not_found);
-  files.remove(*b); // idempotent
+  // A removed instance's blocks go back to the file system.
+  auto allocated = [&] {
+    struct stat st {};
+    REQUIRE(::stat(segment(*a).c_str(), &st) == 0);
+    return st.st_blocks;
+  };
+  const auto before = allocated();
+  files.remove(*a);
+  CHECK(allocated() < before - 4096); // 3 MiB in 512-byte blocks: 6144
+  CHECK(read(*a) != big);
+  CHECK(read(*b) == "small"); // its neighbour is untouched
+  files.remove(*a);           // idempotent
 
   files.remove_service(7);
-  CHECK(files.get(*a).error().code() == errc::not_found);
+  CHECK(files.get(*b).error().code() == errc::not_found);
   CHECK(read(*c).empty()); // another service's file stays
+}
+
+TEST_CASE("names that are not the store's are refused") {
+  temp_root root;
+  file_store files{root.path};
+  CHECK_FALSE(files.get("nonsense"));
+  CHECK_FALSE(files.get("../../etc/passwd@0+10"));
+  CHECK(files.get("00000001/missing.seg@0+10").error().code() == errc::not_found);
 }
 
 TEST_CASE("a file store that cannot create its folder reports an I/O error") {
