@@ -297,6 +297,23 @@ std::string dicom_study(service_id svc, std::string_view study) {
 
 std::string dicom_studies_prefix(service_id svc) { return dicom_key(svc, 'S'); }
 
+std::string dicom_index(service_id svc, std::uint32_t tag, std::string_view value,
+                        std::string_view study) {
+  auto k = dicom_index_prefix(svc, tag, value, true);
+  k.append(study);
+  return k;
+}
+
+std::string dicom_index_prefix(service_id svc, std::uint32_t tag, std::string_view value,
+                               bool exact) {
+  auto k = dicom_key(svc, 'X');
+  append_u32(k, tag);
+  k.append(value);
+  if (exact)
+    k.push_back(sep);
+  return k;
+}
+
 std::string dicom_change(service_id svc, std::uint64_t sequence) {
   auto k = dicom_key(svc, 'C');
   append_u64(k, sequence);

@@ -114,6 +114,15 @@ std::string dicom_series_prefix(service_id svc, std::string_view study = {});
 /// svc(4) 'S' study → study record.
 std::string dicom_study(service_id svc, std::string_view study);
 std::string dicom_studies_prefix(service_id svc); // svc(4) 'S'
+/// svc(4) 'X' tag(4) value 0x00 study → empty: the studies whose study-level
+/// attribute `tag` has `value` (normalised: storage/dicom_index.hpp), so
+/// QIDO finds them without reading every study.
+std::string dicom_index(service_id svc, std::uint32_t tag, std::string_view value,
+                        std::string_view study);
+/// svc(4) 'X' tag(4) [value [0x00]]: one attribute's entries, those starting
+/// with `value` (exact = false), or those of exactly `value` (exact = true).
+std::string dicom_index_prefix(service_id svc, std::uint32_t tag, std::string_view value = {},
+                               bool exact = false);
 /// svc(4) 'C' sequence(8) → change feed entry.
 std::string dicom_change(service_id svc, std::uint64_t sequence);
 std::string dicom_changes_prefix(service_id svc); // svc(4) 'C'

@@ -1,6 +1,7 @@
 #include "actors/dicom/study_partition.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -9,6 +10,7 @@
 #include "actors/node_context.hpp"
 #include "protocols/dicom/levels.hpp"
 #include "actors/work_pool.hpp"
+#include "storage/dicom_index.hpp"
 #include "storage/file_store.hpp"
 #include "storage/store.hpp"
 
@@ -64,6 +66,24 @@ std::optional<storage::dicom_group_record> current_record(self_ptr self, const s
   if (!st.ctx->db->get(column::dicom, key, &bytes).is_ok())
     return std::nullopt;
   return storage::decode_dicom_group(bytes);
+}
+
+/// Moves a study's QIDO index entries from what `before` indexed to what
+/// `after` does (nullopt: no record), in the same batch as the record.
+void reindex_study(std::vector<write_op>& ops, std::uint32_t svc, const std::string& study,
+                   const std::optional<storage::dicom_group_record>& before,
+                   const std::optional<storage::dicom_group_record>& after) {
+  auto old_keys = before ? storage::dicom_index_keys(svc, study, *before) : std::vector<std::string>{};
+  auto new_keys = after ? storage::dicom_index_keys(svc, study, *after) : std::vector<std::string>{};
+  std::vector<std::string> gone, added;
+  std::set_difference(old_keys.begin(), old_keys.end(), new_keys.begin(), new_keys.end(),
+                      std::back_inserter(gone));
+  std::set_difference(new_keys.begin(), new_keys.end(), old_keys.begin(), old_keys.end(),
+                      std::back_inserter(added));
+  for (auto& k : gone)
+    ops.push_back({column::dicom, true, false, std::move(k), {}});
+  for (auto& k : added)
+    ops.push_back({column::dicom, false, false, std::move(k), {}});
 }
 
 /// The file of the instance as the next write must see it (in flight or
@@ -169,7 +189,8 @@ void store_instance(self_ptr self, dicom_request& req, dicom_callback reply) {
   s.modalities = modality; // a series has one modality
   s.attributes = level_attributes(inst, dicom::level::series);
   auto study_key = keys::dicom_study(svc, inst.study_uid);
-  storage::dicom_group_record t = current_record(self, study_key).value_or(storage::dicom_group_record{});
+  const auto study_before = current_record(self, study_key);
+  storage::dicom_group_record t = study_before.value_or(storage::dicom_group_record{});
   t.last_sequence = seq;
   t.instances += existed ? 0 : 1;
   t.series += new_series ? 1 : 0;
@@ -177,6 +198,7 @@ void store_instance(self_ptr self, dicom_request& req, dicom_callback reply) {
   t.attributes = level_attributes(inst, dicom::level::study);
   ops.push_back({column::dicom, false, false, series_key, storage::encode(s)});
   ops.push_back({column::dicom, false, false, study_key, storage::encode(t)});
+  reindex_study(ops, svc, inst.study_uid, study_before, t);
 
   storage::dicom_change_record change{existed ? storage::dicom_action::update
                                               : storage::dicom_action::create,
@@ -301,8 +323,10 @@ void remove(self_ptr self, dicom_request& req, dicom_callback reply) {
       modalities = with_modality(std::move(modalities), rec->modalities);
     }
   }
+  const auto study_before = study;
   if (instances_left == 0 || !study) {
     ops.push_back({column::dicom, true, false, study_key, {}});
+    study.reset();
   } else {
     study->instances = instances_left;
     study->series = series_left;
@@ -310,6 +334,7 @@ void remove(self_ptr self, dicom_request& req, dicom_callback reply) {
     study->last_sequence = last_seq;
     ops.push_back({column::dicom, false, false, study_key, storage::encode(*study)});
   }
+  reindex_study(ops, svc, req.study, study_before, study);
   st.studies[req.study].removing = true;
   auto count = static_cast<std::uint32_t>(doomed.size());
   std::vector<std::string> files;

@@ -6,6 +6,7 @@
 #include "actors/edge/dicom_http.hpp"
 #include "protocols/dicom/qido.hpp"
 #include "protocols/http/query.hpp"
+#include "storage/dicom_index.hpp"
 #include "storage/dicom_records.hpp"
 #include "storage/store.hpp"
 
@@ -112,6 +113,48 @@ std::string uid_of(std::string_view key, std::size_t prefix) {
   return std::string{rest.substr(0, rest.find('\0'))};
 }
 
+/// The studies the index says may match one study-level term: an exact
+/// value, a date range or a trailing-wildcard prefix of an indexed
+/// attribute; nullopt when no term can use the index (the caller scans).
+/// Sorted; every candidate is still matched against all terms.
+std::optional<std::vector<std::string>> indexed_studies(const call& c, const dicom::qido_query& q) {
+  for (auto& t : q.terms) {
+    const auto tag = t.attribute->tag;
+    if (!storage::dicom_indexed(tag) || (t.attribute->vr == "PN" && q.fuzzy))
+      continue;
+    const auto& v = t.value;
+    std::string lower, upper;
+    bool exact = false;
+    if (t.attribute->vr == "DA" && v.find('-') != std::string::npos) {
+      auto dash = v.find('-');
+      lower = keys::dicom_index_prefix(c.svc.id, tag, v.substr(0, dash));
+      upper = dash + 1 < v.size() ? keys::prefix_end(keys::dicom_index_prefix(c.svc.id, tag, v.substr(dash + 1)))
+                                  : keys::prefix_end(keys::dicom_index_prefix(c.svc.id, tag));
+    } else if (v.find_first_of("*?") == std::string::npos) {
+      lower = keys::dicom_index_prefix(c.svc.id, tag, storage::dicom_index_value(v), true);
+      upper = keys::prefix_end(lower);
+      exact = true;
+    } else if (v.find_first_of("*?") == v.size() - 1 && v.back() == '*') {
+      lower = keys::dicom_index_prefix(c.svc.id, tag, storage::dicom_index_value(v.substr(0, v.size() - 1)));
+      upper = keys::prefix_end(lower);
+    } else {
+      continue;
+    }
+    std::vector<std::string> studies;
+    for (auto cur = c.ctx.db->scan(column::dicom, lower, upper); cur.valid(); cur.next()) {
+      auto key = cur.key();
+      auto cut = exact ? lower.size() : key.find('\0', keys::dicom_index_prefix(c.svc.id, tag).size());
+      if (cut == std::string_view::npos)
+        continue;
+      studies.emplace_back(key.substr(exact ? cut : cut + 1));
+    }
+    std::sort(studies.begin(), studies.end());
+    studies.erase(std::unique(studies.begin(), studies.end()), studies.end());
+    return studies;
+  }
+  return std::nullopt;
+}
+
 /// A single UID the query fixes for a level ("StudyInstanceUID=1.2.3"), so
 /// the scan narrows to it.
 std::string fixed_uid(const dicom::qido_query& q, dicom::tag t) {
@@ -165,71 +208,102 @@ void search(call& c, const http::request& req, std::string_view level_name, std:
     return it->second;
   };
 
+  // The studies to look at: one, those the index names, or all.
+  std::optional<std::vector<std::string>> candidates;
+  if (!study_uid.empty())
+    candidates = std::vector<std::string>{study_uid};
+  else
+    candidates = indexed_studies(c, *q);
+
   if (l == level::study) {
-    auto prefix = keys::dicom_studies_prefix(svc);
-    auto lower = study_uid.empty() ? prefix : keys::dicom_study(svc, study_uid);
-    auto upper = study_uid.empty() ? keys::prefix_end(prefix) : lower + '\0';
-    for (auto cur = db.scan(column::dicom, lower, upper); cur.valid() && !out.full(); cur.next()) {
-      auto rec = storage::decode_dicom_group(cur.value());
-      if (!rec)
-        continue;
-      auto a = study_attrs(*rec);
+    auto emit = [&](const storage::dicom_group_record& rec) {
+      auto a = study_attrs(rec);
       if (!match_level(*q, level::study, a) || !out.take())
-        continue;
+        return;
       std::string item = "{";
       add_level(item, *q, level::study, true, a);
       out.add(item + "}");
-    }
-  } else if (l == level::series) {
-    auto prefix = keys::dicom_series_prefix(svc, study_uid);
-    auto all = keys::dicom_series_prefix(svc);
-    for (auto cur = db.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid() && !out.full();
-         cur.next()) {
-      auto rec = storage::decode_dicom_group(cur.value());
-      if (!rec)
-        continue;
-      auto st = uid_of(cur.key(), all.size());
-      auto se = std::string{cur.key().substr(all.size() + st.size() + 1)};
-      auto a = series_attrs(*rec);
-      if (!series_uid.empty() && se != series_uid)
-        continue;
-      if (!match_level(*q, level::series, a))
-        continue;
-      auto& sa = study_of(st);
-      if (!sa || !match_level(*q, level::study, *sa) || !out.take())
-        continue;
-      std::string item = "{";
-      add_level(item, *q, level::study, study.empty(), *sa);
-      add_level(item, *q, level::series, true, a);
-      out.add(item + "}");
+    };
+    if (candidates) {
+      for (auto& uid : *candidates) {
+        if (out.full())
+          break;
+        if (auto rec = read_group(c, keys::dicom_study(svc, uid)))
+          emit(*rec);
+      }
+    } else {
+      auto prefix = keys::dicom_studies_prefix(svc);
+      for (auto cur = db.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid() && !out.full();
+           cur.next())
+        if (auto rec = storage::decode_dicom_group(cur.value()))
+          emit(*rec);
     }
   } else {
-    auto prefix = keys::dicom_instances_prefix(svc, study_uid, series_uid);
-    auto all = keys::dicom_instances_prefix(svc);
-    for (auto cur = db.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid() && !out.full();
-         cur.next()) {
-      auto rest = cur.key().substr(all.size());
-      auto cut1 = rest.find('\0');
-      auto cut2 = rest.find('\0', cut1 + 1);
-      if (cut1 == std::string_view::npos || cut2 == std::string_view::npos)
-        continue;
-      std::string st{rest.substr(0, cut1)}, se{rest.substr(cut1 + 1, cut2 - cut1 - 1)};
-      auto rec = storage::decode_dicom_instance(cur.value());
-      if (!rec)
-        continue;
-      attrs a{dicom::parse_dataset(rec->dataset), {}};
-      if (!match_level(*q, level::instance, a))
-        continue;
-      auto& sea = series_of(st, se);
-      auto& sta = study_of(st);
-      if (!sea || !sta || !match_level(*q, level::series, *sea) ||
-          !match_level(*q, level::study, *sta) || !out.take())
-        continue;
-      std::string item = "{";
-      add_level(item, *q, level::study, study.empty(), *sta);
-      add_level(item, *q, level::series, series.empty(), *sea);
-      add_level(item, *q, level::instance, true, a);
-      out.add(item + "}");
+    // Series or instances, of one study (`in`) or of all ("").
+    auto scan_series = [&](const std::string& in) {
+      auto prefix = keys::dicom_series_prefix(svc, in);
+      auto all = keys::dicom_series_prefix(svc);
+      for (auto cur = db.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid() && !out.full();
+           cur.next()) {
+        auto rec = storage::decode_dicom_group(cur.value());
+        if (!rec)
+          continue;
+        auto st = uid_of(cur.key(), all.size());
+        auto se = std::string{cur.key().substr(all.size() + st.size() + 1)};
+        if (!series_uid.empty() && se != series_uid)
+          continue;
+        auto a = series_attrs(*rec);
+        if (!match_level(*q, level::series, a))
+          continue;
+        auto& sa = study_of(st);
+        if (!sa || !match_level(*q, level::study, *sa) || !out.take())
+          continue;
+        std::string item = "{";
+        add_level(item, *q, level::study, study.empty(), *sa);
+        add_level(item, *q, level::series, true, a);
+        out.add(item + "}");
+      }
+    };
+    auto scan_instances = [&](const std::string& in) {
+      auto prefix = keys::dicom_instances_prefix(svc, in, in.empty() ? std::string{} : series_uid);
+      auto all = keys::dicom_instances_prefix(svc);
+      for (auto cur = db.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid() && !out.full();
+           cur.next()) {
+        auto rest = cur.key().substr(all.size());
+        auto cut1 = rest.find('\0');
+        auto cut2 = rest.find('\0', cut1 + 1);
+        if (cut1 == std::string_view::npos || cut2 == std::string_view::npos)
+          continue;
+        std::string st{rest.substr(0, cut1)}, se{rest.substr(cut1 + 1, cut2 - cut1 - 1)};
+        if (!series_uid.empty() && se != series_uid)
+          continue;
+        auto rec = storage::decode_dicom_instance(cur.value());
+        if (!rec)
+          continue;
+        attrs a{dicom::parse_dataset(rec->dataset), {}};
+        if (!match_level(*q, level::instance, a))
+          continue;
+        auto& sea = series_of(st, se);
+        auto& sta = study_of(st);
+        if (!sea || !sta || !match_level(*q, level::series, *sea) ||
+            !match_level(*q, level::study, *sta) || !out.take())
+          continue;
+        std::string item = "{";
+        add_level(item, *q, level::study, study.empty(), *sta);
+        add_level(item, *q, level::series, series.empty(), *sea);
+        add_level(item, *q, level::instance, true, a);
+        out.add(item + "}");
+      }
+    };
+    auto scan = [&](const std::string& in) { l == level::series ? scan_series(in) : scan_instances(in); };
+    if (candidates) {
+      for (auto& uid : *candidates) {
+        if (out.full())
+          break;
+        scan(uid);
+      }
+    } else {
+      scan({});
     }
   }
   if (out.emitted == 0)

@@ -236,6 +236,18 @@ TEST_CASE("QIDO-RS searches studies, series and instances", "[e2e][dicom]") {
   CHECK(instances.str("/0/00080018/Value/0") == s2.sop_uid);
   CHECK(json{q("/instances?PatientID=" + patient).body}.count("") == 3);
 
+  SECTION("the study index follows updates and deletes") {
+    CHECK(json{q("/studies?PatientID=" + patient + "&AccessionNumber=acc*").body}.count("") == 2);
+    CHECK(json{q("/series?PatientID=" + patient + "&Modality=MR").body}.count("") == 1);
+    REQUIRE(c->del(base + "/studies/" + study1 + "/series/" + mr).status == 204);
+    CHECK(q("/studies?PatientID=" + patient + "&ModalitiesInStudy=MR").status == 204);
+    CHECK(json{q("/studies?PatientID=" + patient + "&ModalitiesInStudy=CT").body}.count("") == 2);
+    auto renamed = s3;
+    renamed.patient_name = "Poe^Edgar";
+    REQUIRE(stow(*c, {make_dicom(renamed)}, base + "/studies", "PUT").status == 200);
+    CHECK(q("/studies?PatientID=" + patient + "&PatientName=Roe*").status == 204);
+    CHECK(json{q("/studies?PatientName=poe%5Eedgar&PatientID=" + patient).body}.count("") == 1);
+  }
   SECTION("bad queries are 400") {
     CHECK(q("/studies?limit=0").status == 400);
     CHECK(q("/studies?limit=201").status == 400);

@@ -1,0 +1,27 @@
+#pragma once
+// The study-level QIDO index (keyspace.hpp, 'X' keys): which attributes are
+// indexed, how values are normalised, and a study record's entries. The
+// study partition keeps the entries in step with the record, in the same
+// batch.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/dicom_records.hpp"
+#include "storage/keyspace.hpp"
+
+namespace atrium::storage {
+
+/// Whether QIDO can look `tag` up in the index (PatientID, PatientName,
+/// PatientBirthDate, AccessionNumber, StudyDate, ModalitiesInStudy).
+bool dicom_indexed(std::uint32_t tag) noexcept;
+
+/// Values compare case-insensitively: upper-case ASCII.
+std::string dicom_index_value(std::string_view value);
+
+/// Every index key of a study record, sorted.
+std::vector<std::string> dicom_index_keys(service_id svc, std::string_view study,
+                                          const dicom_group_record& record);
+
+} // namespace atrium::storage
