@@ -81,6 +81,9 @@ void append_service_removal(std::vector<write_op>& ops, std::string_view ws,
   for (auto cf : {column::resources, column::history, column::changes, column::index,
                   column::dicom})
     ops.push_back({cf, false, true, scope, end});
+  // A DICOM service's extended query tags and operations.
+  for (auto prefix : {keys::dicom_query_tags_prefix(id), keys::dicom_operation(id, {})})
+    ops.push_back({column::meta, false, true, prefix, keys::prefix_end(prefix)});
 }
 
 /// A removed service's DICOM files go once its keys are gone (off the actor

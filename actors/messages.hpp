@@ -267,6 +267,7 @@ typename Inspector::result_type inspect(Inspector& f, mgmt_reply& x) {
 enum class dicom_op : std::uint8_t {
   store,  // STOW-RS: `instance` parsed from `bytes` (upsert: PUT replaces)
   remove, // DELETE of a study, a series (`series`) or an instance (`sop`)
+  reindex, // rebuild study `study`'s records (extended query tags were added)
 };
 
 /// To a study partition (actors/dicom/study_partition.hpp), which owns the

@@ -17,6 +17,7 @@ class directory;
 class param_catalog;
 class criteria_cache;
 class change_sequences;
+class query_tag_registry;
 class work_pool;
 
 struct node_context {
@@ -34,6 +35,8 @@ struct node_context {
   criteria_cache* criteria = nullptr;
   /// Each DICOM service's change feed numbers (actors/dicom/change_sequences.hpp).
   change_sequences* sequences = nullptr;
+  /// Each DICOM service's extended query tags (actors/dicom/query_tag_registry.hpp).
+  query_tag_registry* query_tags = nullptr;
   /// DICOM instance bytes (storage/file_store.hpp).
   storage::file_store* files = nullptr;
   /// Threads for blocking work actors hand off (file removal); null: none,

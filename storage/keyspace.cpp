@@ -80,6 +80,19 @@ std::string index_upgrade(service_id svc) {
   return k;
 }
 
+std::string dicom_query_tags_prefix(service_id svc) {
+  std::string k("Q");
+  append_u32(k, svc);
+  return k;
+}
+
+std::string dicom_operation(service_id svc, std::string_view id) {
+  std::string k("O");
+  append_u32(k, svc);
+  k.append(id);
+  return k;
+}
+
 std::string reindex_jobs_prefix(service_id svc) {
   std::string k(reindex_jobs_all);
   append_u32(k, svc);

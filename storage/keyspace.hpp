@@ -52,6 +52,11 @@ inline constexpr std::string_view index_upgrades_all = "U";
 /// The service of a per-service meta key ("P", "J" or "U" followed by
 /// svc(4)); nullopt for a key too short to hold one.
 std::optional<service_id> meta_key_service(std::string_view key);
+/// "Q" svc(4) tag(4) → a DICOM service's extended query tag (JSON,
+/// protocols/dicom/query_tags.hpp).
+std::string dicom_query_tags_prefix(service_id svc); // "Q" svc(4)
+/// "O" svc(4) id → a DICOM operation's status document (JSON).
+std::string dicom_operation(service_id svc, std::string_view id);
 /// "P" svc(4) → the custom SearchParameters a FHIR service searches by: a
 /// JSON array of SearchParameter resources, set when a $reindex completes.
 std::string active_search_params(service_id svc);

@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/dicom/change_sequences.hpp"
+#include "actors/dicom/query_tag_registry.hpp"
 #include "actors/node_context.hpp"
 #include "protocols/dicom/levels.hpp"
+#include "protocols/dicom/qido.hpp"
 #include "actors/work_pool.hpp"
 #include "storage/dicom_index.hpp"
 #include "storage/file_store.hpp"
@@ -30,12 +33,21 @@ dicom_reply failed(errc code, std::string message, std::uint16_t reason = 0) {
   return r;
 }
 
-/// The attributes of one level, as a DICOM JSON object.
-std::string level_attributes(const dicom::instance& inst, dicom::level l) {
+/// The attributes of one level, as a DICOM JSON object: the built-in ones
+/// and the service's extended query tags of that level.
+std::string level_attributes(self_ptr self, const std::vector<dicom::attribute>& attrs,
+                             dicom::level l) {
+  auto extended = self->state.ctx->query_tags ? self->state.ctx->query_tags->of(self->state.service)
+                                              : std::vector<dicom::query_tag>{};
   std::vector<dicom::attribute> picked;
-  for (auto& a : inst.attributes)
-    if (auto known = dicom::find_attribute(a.tag); known && known->level == l)
+  for (auto& a : attrs) {
+    auto known = dicom::find_attribute(a.tag);
+    bool wanted = known && known->level == l;
+    for (auto& t : extended)
+      wanted = wanted || (t.tag == a.tag && t.level == l);
+    if (wanted)
       picked.push_back(a);
+  }
   return dicom::dataset_json(picked);
 }
 
@@ -127,14 +139,14 @@ void release_study(self_ptr self, const std::string& study) {
 }
 
 /// Queues the request when its study is busy in a way it must not overlap:
-/// a store waits for a delete, a delete for everything.
+/// a store waits for a delete or re-index, those wait for everything.
 bool wait_for_study(self_ptr self, dicom_request& req, dicom_callback& reply) {
   auto it = self->state.studies.find(req.op == dicom_op::store ? req.instance.study_uid
                                                                : req.study);
   if (it == self->state.studies.end())
     return false;
   auto& w = it->second;
-  bool busy = w.removing || !w.waiting.empty() || (req.op == dicom_op::remove && w.stores > 0);
+  bool busy = w.removing || !w.waiting.empty() || (req.op != dicom_op::store && w.stores > 0);
   if (!busy)
     return false;
   w.waiting.push_back([self, req = std::move(req), reply = std::move(reply)]() mutable {
@@ -187,7 +199,7 @@ void store_instance(self_ptr self, dicom_request& req, dicom_callback reply) {
   s.last_sequence = seq;
   s.instances += existed ? 0 : 1;
   s.modalities = modality; // a series has one modality
-  s.attributes = level_attributes(inst, dicom::level::series);
+  s.attributes = level_attributes(self, inst.attributes, dicom::level::series);
   auto study_key = keys::dicom_study(svc, inst.study_uid);
   const auto study_before = current_record(self, study_key);
   storage::dicom_group_record t = study_before.value_or(storage::dicom_group_record{});
@@ -195,7 +207,7 @@ void store_instance(self_ptr self, dicom_request& req, dicom_callback reply) {
   t.instances += existed ? 0 : 1;
   t.series += new_series ? 1 : 0;
   t.modalities = with_modality(std::move(t.modalities), modality);
-  t.attributes = level_attributes(inst, dicom::level::study);
+  t.attributes = level_attributes(self, inst.attributes, dicom::level::study);
   ops.push_back({column::dicom, false, false, series_key, storage::encode(s)});
   ops.push_back({column::dicom, false, false, study_key, storage::encode(t)});
   reindex_study(ops, svc, inst.study_uid, study_before, t);
@@ -357,6 +369,58 @@ void remove(self_ptr self, dicom_request& req, dicom_callback reply) {
                  });
 }
 
+/// Rebuilds a study's study and series records from their latest
+/// instances, so attributes of newly added extended query tags are in them.
+void reindex(self_ptr self, dicom_request& req, dicom_callback reply) {
+  auto& st = self->state;
+  const auto svc = st.service;
+  struct latest {
+    std::uint64_t sequence = 0;
+    std::string dataset;
+  };
+  std::map<std::string, latest> per_series;
+  latest overall;
+  auto prefix = keys::dicom_instances_prefix(svc, req.study);
+  for (auto cur = st.ctx->db->scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid();
+       cur.next()) {
+    auto rest = cur.key().substr(prefix.size());
+    auto rec = storage::decode_dicom_instance(cur.value());
+    if (!rec)
+      continue;
+    auto& s = per_series[std::string{rest.substr(0, rest.find('\0'))}];
+    if (rec->sequence >= s.sequence)
+      s = {rec->sequence, rec->dataset};
+    if (rec->sequence >= overall.sequence)
+      overall = {rec->sequence, std::move(rec->dataset)};
+  }
+  std::vector<write_op> ops;
+  for (auto& [series, l] : per_series) {
+    auto key = keys::dicom_series(svc, req.study, series);
+    if (auto rec = current_record(self, key)) {
+      rec->attributes = level_attributes(self, dicom::parse_dataset(l.dataset), dicom::level::series);
+      ops.push_back({column::dicom, false, false, key, storage::encode(*rec)});
+    }
+  }
+  auto study_key = keys::dicom_study(svc, req.study);
+  auto before = current_record(self, study_key);
+  if (before && overall.sequence) {
+    auto after = *before;
+    after.attributes = level_attributes(self, dicom::parse_dataset(overall.dataset), dicom::level::study);
+    ops.push_back({column::dicom, false, false, study_key, storage::encode(after)});
+    reindex_study(ops, svc, req.study, before, after);
+  }
+  if (ops.empty())
+    return reply(dicom_reply{});
+  st.studies[req.study].removing = true; // alone, like a delete
+  send_to_writer(self, std::move(ops), [self, study = req.study, reply = std::move(reply)](reply_status status) {
+    self->state.studies[study].removing = false;
+    dicom_reply r;
+    r.status = std::move(status);
+    reply(std::move(r));
+    release_study(self, study);
+  });
+}
+
 void handle(self_ptr self, dicom_request& req, dicom_callback reply) {
   if (wait_for_study(self, req, reply))
     return;
@@ -365,6 +429,8 @@ void handle(self_ptr self, dicom_request& req, dicom_callback reply) {
       return store_instance(self, req, std::move(reply));
     case dicom_op::remove:
       return remove(self, req, std::move(reply));
+    case dicom_op::reindex:
+      return reindex(self, req, std::move(reply));
   }
   reply(failed(errc::internal, "operation not handled by a study partition"));
 }

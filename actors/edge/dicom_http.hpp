@@ -4,6 +4,7 @@
 // acknowledged only once durable, so the store holds what clients have seen.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,11 @@ void search(call& c, const http::request& req, std::string_view level,
             std::string_view study, std::string_view series, http::responder respond);
 void remove(call& c, std::string_view study, std::string_view series, std::string_view sop,
             http::responder respond);
+/// extendedquerytags[/{tag}[/errors]] (`rest` after "extendedquerytags").
+void query_tags(call& c, http::request& req, std::span<const std::string> rest,
+                http::responder respond);
+/// operations/{id}: 202 while running, 200 once done.
+void operation(call& c, const std::string& id, http::responder respond);
 /// GET changefeed (v1 or v2 paging) and changefeed/latest.
 void changefeed(call& c, const http::request& req, bool v2, bool latest,
                 http::responder respond);

@@ -6,6 +6,7 @@
 #include "actors/edge/dicom_http.hpp"
 #include "protocols/dicom/qido.hpp"
 #include "protocols/http/query.hpp"
+#include "actors/dicom/query_tag_registry.hpp"
 #include "storage/dicom_index.hpp"
 #include "storage/dicom_records.hpp"
 #include "storage/store.hpp"
@@ -176,7 +177,8 @@ void search(call& c, const http::request& req, std::string_view level_name, std:
   const level l = level_name == "studies" ? level::study
                   : level_name == "series" ? level::series
                                            : level::instance;
-  auto q = dicom::parse_qido(*params, l);
+  const auto extended = c.ctx.query_tags->of(c.svc.id); // outlives q, which points into it
+  auto q = dicom::parse_qido(*params, l, extended);
   if (!q)
     return respond(error(400, q.error().message()));
   std::string study_uid{study};

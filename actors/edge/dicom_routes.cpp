@@ -126,8 +126,21 @@ void serve_dicom(edge_context& ctx, const service_info& svc, std::span<const std
                      changefeed(c, r, v2, latest, std::move(done));
                    });
   }
-  if (top == "extendedquerytags" || top == "operations")
-    return not_built(respond, "Extended query tags");
+  if (top == "extendedquerytags") {
+    std::vector<std::string> tail{rest.begin() + 1, rest.end()};
+    return offload(c, std::move(req), std::move(respond),
+                   [tail](call& c, http::request& r, http::responder done) {
+                     query_tags(c, r, tail, std::move(done));
+                   });
+  }
+  if (top == "operations" && n == 2) {
+    if (!get)
+      return respond(method_not_allowed("GET"));
+    return offload(c, std::move(req), std::move(respond),
+                   [id = rest[1]](call& c, http::request&, http::responder done) {
+                     operation(c, id, std::move(done));
+                   });
+  }
   if (top == "workitems")
     return not_built(respond, "UPS-RS (workitems)");
   if ((top == "series" || top == "instances") && n == 1) {

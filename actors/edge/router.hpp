@@ -19,6 +19,7 @@ namespace atrium::actors {
 class directory;
 class param_catalog;
 class change_sequences;
+class query_tag_registry;
 class work_pool;
 struct service_info;
 
@@ -41,6 +42,8 @@ struct edge_context {
   work_pool* work = nullptr;
   /// DICOM instance bytes.
   storage::file_store* files = nullptr;
+  /// Each DICOM service's extended query tags.
+  query_tag_registry* query_tags = nullptr;
   /// Most entries a batch or transaction Bundle may hold.
   std::size_t max_bundle_entries = 500;
 

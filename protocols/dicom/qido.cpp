@@ -82,9 +82,24 @@ result<std::size_t> parse_count(std::string_view name, std::string_view text, st
 
 } // namespace
 
-result<qido_query> parse_qido(const http::query_params& params, dicom::level level) {
+result<qido_query> parse_qido(const http::query_params& params, dicom::level level,
+                              std::span<const query_tag> extended) {
   qido_query q;
   q.level = level;
+  q.extended.reserve(extended.size()); // never reallocated: terms point into it
+  for (auto& t : extended)
+    if (t.ready)
+      q.extended.push_back({{}, t.tag, t.vr, t.level, true, false});
+  auto find_extended = [&](std::string_view name) -> const known_attribute* {
+    auto tag = parse_tag(name);
+    if (!tag)
+      if (auto* known = find_attribute(name))
+        tag = known->tag;
+    for (auto& a : q.extended)
+      if (tag && a.tag == *tag)
+        return &a;
+    return nullptr;
+  };
   for (auto& [name, value] : params) {
     if (name == "limit") {
       auto n = parse_count(name, value, 1, 200);
@@ -116,6 +131,8 @@ result<qido_query> parse_qido(const http::query_params& params, dicom::level lev
     } else {
       auto* a = find_attribute(name);
       if (!a || !a->searchable)
+        a = find_extended(name);
+      if (!a)
         return status{errc::invalid, "'" + name + "' is not a searchable attribute"};
       if (a->level > level)
         return status{errc::invalid, "'" + name + "' is not searchable at this level"};

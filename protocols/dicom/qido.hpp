@@ -3,12 +3,14 @@
 // matches (Azure's exact, range and fuzzy person-name matching, and beyond
 // Azure the DICOM wildcards * and ?).
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "protocols/common/status.hpp"
 #include "protocols/dicom/levels.hpp"
+#include "protocols/dicom/query_tags.hpp"
 #include "protocols/http/query.hpp"
 
 namespace atrium::dicom {
@@ -26,12 +28,18 @@ struct qido_query {
   std::size_t limit = 100;         // 1-200
   std::size_t offset = 0;
   bool fuzzy = false;              // fuzzymatching=true
+  /// The extended query tags the terms may point to (owned here: moving
+  /// the vector keeps the elements where they are).
+  std::vector<known_attribute> extended;
 };
 
 /// Checks the parameters of a query at `level`: known searchable
 /// attributes of that level or above, includefield (tags, keywords, all),
-/// limit 1-200, offset, fuzzymatching. errc::invalid names what is wrong.
-result<qido_query> parse_qido(const http::query_params& params, dicom::level level);
+/// limit 1-200, offset, fuzzymatching; and the service's ready extended
+/// query tags (by tag, or by keyword for known attributes), which must
+/// outlive the query. errc::invalid names what is wrong.
+result<qido_query> parse_qido(const http::query_params& params, dicom::level level,
+                              std::span<const query_tag> extended = {});
 
 /// Whether an attribute's value (its first value as text; for
 /// ModalitiesInStudy the '\\'-separated list) matches the term.

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 
 #include "protocols/dicom/multipart.hpp"
 #include "tests/e2e/harness.hpp"
@@ -323,7 +324,7 @@ TEST_CASE("the change feed lists creates and deletes in order", "[e2e][dicom]") 
 
 TEST_CASE("DICOMweb routes: unknown instances, bad paths, parts not built", "[e2e][dicom]") {
   auto c = shared_node().client();
-  CHECK(c->get(base + "/extendedquerytags").status == 501);
+  CHECK(c->get(base + "/workitems").status == 501);
   CHECK(c->get(base + "/studies/1.2/series/1.3/instances/1.4/frames/1").status == 501);
   CHECK(c->get(base + "/studies/1.2/series/1.3/instances/1.4/rendered").status == 501);
   CHECK(c->get(base + "/studies/1_2").status == 400); // not a UID
@@ -362,4 +363,71 @@ TEST_CASE("every sample file is stored and retrieved byte for byte, or refused w
   }
   WARN(stored << " sample files stored and retrieved, " << refused << " refused");
   CHECK(stored > 50);
+}
+
+TEST_CASE("extended query tags: added by a re-index, then searchable; listed, deleted",
+          "[e2e][dicom]") {
+  node n; // its own node: the tags are per service
+  auto c = n.client();
+  auto patient = "EQT-" + uid("p");
+  auto before = spec(uid("study"), uid("series"), uid("sop"));
+  before.patient_id = patient;
+  before.series_description = "BEFORE TAGS";
+  REQUIRE(stow(*c, {make_dicom(before)}).status == 200);
+  CHECK(c->get(base + "/studies?PatientSex=O").status == 400);
+
+  auto body = R"([{"Path":"PatientSex","VR":"CS","Level":"Study"},)"
+              R"({"Path":"0008103E","VR":"LO","Level":"Series"}])";
+  auto added = c->post(base + "/extendedquerytags", body, {{"Content-Type", "application/json"}});
+  REQUIRE(added.status == 202);
+  json op{added.body};
+  auto href = op.str("/href");
+  REQUIRE_FALSE(href.empty());
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    auto r = c->get(target_of(href));
+    status = r.status;
+    if (status == 200)
+      CHECK(json{r.body}.str("/status") == "succeeded");
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(status == 200);
+
+  json list{c->get(base + "/extendedquerytags").body};
+  REQUIRE(list.count("") == 2);
+  CHECK(list.str("/0/Status") == "Ready");
+  CHECK(json{c->get(base + "/extendedquerytags/00100040").body}.str("/Level") == "Study");
+
+  // The study stored before the tag was added is found by it (re-indexed),
+  // and so is one stored after.
+  CHECK(json{c->get(base + "/studies?PatientSex=O&PatientID=" + patient).body}.count("") == 1);
+  CHECK(json{c->get(base + "/series?SeriesDescription=BEFORE%20TAGS").body}.count("") == 1);
+  auto after = spec(uid("study"), uid("series"), uid("sop"));
+  after.patient_id = patient;
+  after.series_description = "AFTER TAGS";
+  REQUIRE(stow(*c, {make_dicom(after)}).status == 200);
+  CHECK(json{c->get(base + "/studies?PatientSex=O&PatientID=" + patient).body}.count("") == 2);
+  CHECK(json{c->get(base + "/series?0008103E=AFTER*").body}.count("") == 1);
+
+  // Errors.
+  CHECK(c->post(base + "/extendedquerytags", R"([{"Path":"PatientSex","VR":"CS","Level":"Study"}])",
+                {{"Content-Type", "application/json"}}).status == 409);
+  CHECK(c->post(base + "/extendedquerytags", R"([{"Path":"00191001","VR":"LO","Level":"Study"}])",
+                {{"Content-Type", "application/json"}}).status == 400); // private
+  CHECK(c->post(base + "/extendedquerytags", R"([{"Path":"00101010","VR":"OB","Level":"Study"}])",
+                {{"Content-Type", "application/json"}}).status == 400); // VR
+  CHECK(c->post(base + "/extendedquerytags", R"([{"Path":"PatientID","VR":"LO","Level":"Study"}])",
+                {{"Content-Type", "application/json"}}).status == 400); // built in
+  CHECK(c->get(base + "/extendedquerytags/00101010").status == 404);
+  CHECK(c->get(base + "/operations/nonexistent").status == 404);
+
+  // Tags survive a restart; a deleted one is no longer searchable.
+  n.stop();
+  n.start();
+  c = n.client();
+  CHECK(json{c->get(base + "/extendedquerytags").body}.count("") == 2);
+  REQUIRE(c->del(base + "/extendedquerytags/PatientSex").status == 204);
+  CHECK(c->get(base + "/studies?PatientSex=O").status == 400);
+  CHECK(c->get(base + "/extendedquerytags/PatientSex").status == 404);
 }

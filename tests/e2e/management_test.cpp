@@ -126,7 +126,7 @@ TEST_CASE("management: workspaces and services", "[e2e][management]") {
 
 TEST_CASE("management: the IoT connector and unbuilt DICOM parts answer 501", "[e2e][management]") {
   auto c = shared_node().client();
-  for (auto target : {"/default/dicom/v2/extendedquerytags", "/default/iot/messages"}) {
+  for (auto target : {"/default/dicom/v2/workitems", "/default/iot/messages"}) {
     INFO(target);
     auto res = c->get(target);
     CHECK(res.status == 501);

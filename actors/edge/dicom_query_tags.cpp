@@ -1,0 +1,168 @@
+// Extended query tags: add (202 and a re-index operation), list, get,
+// delete, errors; and the operations' status. Runs on the edge's work pool:
+// it writes the store and waits for study partitions.
+#include <future>
+#include <random>
+
+#include <caf/send.hpp>
+
+#include "actors/dicom/query_tag_registry.hpp"
+#include "actors/edge/dicom_http.hpp"
+#include "actors/work_pool.hpp"
+#include "protocols/fhir/instant.hpp"
+#include "protocols/fhir/json_text.hpp"
+#include "protocols/http/status_map.hpp"
+#include "storage/store.hpp"
+
+namespace atrium::actors::dicomweb {
+
+namespace {
+
+namespace keys = storage::keys;
+using storage::column;
+
+http::response json_answer(unsigned status, std::string body) {
+  return {status, "application/json", std::move(body), {}};
+}
+
+http::response failed(const status& s) { return error(http::status_for(s.code()), s.message()); }
+
+std::string new_operation_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 32; ++i)
+    id.push_back(hex[rng() & 0xf]);
+  return id;
+}
+
+/// {"operationId":…,"type":"reindex","createdTime":…,"lastUpdatedTime":…,
+///  "status":…,"percentComplete":N,"resources":[tag URLs]}
+std::string operation_json(const std::string& id, std::int64_t created, const std::string& state,
+                           int percent, const std::vector<std::string>& resources) {
+  std::string out = R"({"operationId":")" + id + R"(","type":"reindex","createdTime":")" +
+                    fhir::format_instant(created) + R"(","lastUpdatedTime":")" +
+                    fhir::format_instant(std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count()) +
+                    R"(","status":")" + state + R"(","percentComplete":)" + std::to_string(percent) +
+                    R"(,"resources":[)";
+  for (std::size_t i = 0; i < resources.size(); ++i)
+    out += (i ? ",\"" : "\"") + resources[i] + "\"";
+  return out + "]}";
+}
+
+/// The re-index job: every study of the service rebuilt by its partition,
+/// one at a time, progress saved every 100 studies; then the tags are ready.
+void run_reindex(edge_context& ctx, std::uint32_t svc, std::string id, std::int64_t created,
+                 std::vector<std::string> resources) {
+  std::vector<std::string> studies;
+  auto prefix = keys::dicom_studies_prefix(svc);
+  for (auto cur = ctx.db->scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid(); cur.next())
+    studies.emplace_back(cur.key().substr(prefix.size()));
+  std::string state = "succeeded";
+  for (std::size_t i = 0; i < studies.size(); ++i) {
+    auto dest = ctx.dir->dicom_partition(svc, studies[i]);
+    if (!dest) {
+      state = "failed";
+      break;
+    }
+    auto done = std::make_shared<std::promise<dicom_reply>>();
+    auto result = done->get_future();
+    dicom_request r;
+    r.op = dicom_op::reindex;
+    r.service = svc;
+    r.study = studies[i];
+    dicom_callback reply = [done](dicom_reply rep) { done->set_value(std::move(rep)); };
+    caf::anon_send(dest, std::move(r), std::move(reply));
+    try {
+      if (!result.get().status.ok()) {
+        state = "failed";
+        break;
+      }
+    } catch (const std::future_error&) { // the partition stopped: shutting down
+      state = "failed";
+      break;
+    }
+    if (i % 100 == 99)
+      (void)ctx.query_tags->set_operation(
+        svc, id, operation_json(id, created, "running", static_cast<int>(i * 100 / studies.size()), resources));
+  }
+  if (state == "succeeded" && !ctx.query_tags->ready(svc, id))
+    state = "failed";
+  (void)ctx.query_tags->set_operation(svc, id, operation_json(id, created, state, 100, resources));
+}
+
+} // namespace
+
+void query_tags(call& c, http::request& req, std::span<const std::string> rest,
+                http::responder respond) {
+  auto& registry = *c.ctx.query_tags;
+  const auto svc = c.svc.id;
+  const auto& m = req.method;
+  if (rest.empty()) {
+    if (m == "GET") {
+      std::string body = "[";
+      for (auto& t : registry.of(svc))
+        body += (body.size() > 1 ? "," : "") + dicom::query_tag_json(t);
+      return respond(json_answer(200, body + "]"));
+    }
+    if (m != "POST")
+      return respond(error(405, "allowed here: GET, POST"));
+    auto tags = dicom::parse_query_tags(req.body);
+    if (!tags)
+      return respond(failed(tags.error()));
+    const auto id = new_operation_id();
+    const auto created = std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+    std::vector<std::string> resources;
+    for (auto& t : *tags) {
+      t.operation = id;
+      resources.push_back(c.root + "/extendedquerytags/" + dicom::tag_key(t.tag));
+    }
+    if (auto s = registry.set_operation(svc, id, operation_json(id, created, "running", 0, resources)); !s)
+      return respond(failed(s));
+    if (auto s = registry.add(svc, *tags); !s)
+      return respond(failed(s));
+    auto& ctx = c.ctx;
+    if (!ctx.work->submit([&ctx, svc, id, created, resources] { run_reindex(ctx, svc, id, created, resources); }))
+      return respond(error(503, "too much work is queued to start the re-index; try again"));
+    auto href = c.root + "/operations/" + id;
+    auto r = json_answer(202, R"({"id":")" + id + R"(","href":")" + href + "\"}");
+    r.add_header("Location", href);
+    return respond(std::move(r));
+  }
+  auto known = dicom::find_attribute(rest[0]);
+  auto tag = dicom::parse_tag(rest[0]);
+  if (!tag && known)
+    tag = known->tag;
+  if (!tag)
+    return respond(error(400, "'" + rest[0] + "' is neither 8 hex digits nor a known keyword"));
+  auto tags = registry.of(svc);
+  auto it = std::find_if(tags.begin(), tags.end(), [&](auto& t) { return t.tag == *tag; });
+  if (it == tags.end())
+    return respond(error(404, "no extended query tag " + dicom::tag_key(*tag)));
+  if (rest.size() == 2 && rest[1] == "errors" && m == "GET")
+    return respond(json_answer(200, "[]")); // values that fail their VR are not indexed
+  if (rest.size() != 1)
+    return respond(error(404, "nothing is served here"));
+  if (m == "GET")
+    return respond(json_answer(200, dicom::query_tag_json(*it)));
+  if (m == "DELETE") {
+    if (auto s = registry.remove(svc, *tag); !s)
+      return respond(failed(s));
+    return respond({204, {}, {}, {}});
+  }
+  respond(error(405, "allowed here: GET, DELETE"));
+}
+
+void operation(call& c, const std::string& id, http::responder respond) {
+  auto json = c.ctx.query_tags->operation(c.svc.id, id);
+  if (!json)
+    return respond(error(404, "no operation " + id));
+  const bool running = json->find(R"("status":"running")") != std::string::npos;
+  respond(json_answer(running ? 202 : 200, std::move(*json)));
+}
+
+} // namespace atrium::actors::dicomweb

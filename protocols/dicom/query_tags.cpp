@@ -1,0 +1,122 @@
+#include "protocols/dicom/query_tags.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include <simdjson.h>
+
+#include "protocols/fhir/json_text.hpp"
+
+namespace atrium::dicom {
+
+namespace {
+
+constexpr std::array indexable_vrs{"AE", "AS", "CS", "DA", "DS", "DT", "FD", "FL", "IS",
+                                   "LO", "PN", "SH", "SL", "SS", "TM", "UI", "UL", "US"};
+
+bool indexable(std::string_view vr) {
+  return std::find(indexable_vrs.begin(), indexable_vrs.end(), vr) != indexable_vrs.end();
+}
+
+std::optional<dicom::level> parse_level(std::string_view s) {
+  std::string l{s};
+  for (auto& c : l)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (l == "study")
+    return dicom::level::study;
+  if (l == "series")
+    return dicom::level::series;
+  if (l == "instance")
+    return dicom::level::instance;
+  return std::nullopt;
+}
+
+status invalid(std::string message) { return {errc::invalid, std::move(message)}; }
+
+} // namespace
+
+const char* level_name(dicom::level l) noexcept {
+  switch (l) {
+    case dicom::level::study: return "Study";
+    case dicom::level::series: return "Series";
+    case dicom::level::instance: return "Instance";
+  }
+  return "";
+}
+
+result<std::vector<query_tag>> parse_query_tags(std::string_view body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::array items;
+  if (parser.parse(body.data(), body.size()).get(items))
+    return invalid("the body must be a JSON array of {\"Path\",\"VR\",\"Level\"} objects");
+  std::vector<query_tag> out;
+  for (auto item : items) {
+    std::string_view path, vr, level;
+    if (item["Path"].get(path))
+      return invalid("every extended query tag needs a \"Path\" (8 hex digits or a keyword)");
+    auto* known = find_attribute(path);
+    auto tag = parse_tag(path);
+    if (!tag && known)
+      tag = known->tag;
+    if (!tag)
+      return invalid("\"" + std::string{path} + "\" is neither 8 hex digits nor a known keyword");
+    if ((*tag >> 16) % 2 == 1)
+      return invalid("private tags (odd groups) are not supported: " + std::string{path});
+    if (known && known->searchable)
+      return invalid(tag_key(*tag) + " is already searchable");
+    query_tag t;
+    t.tag = *tag;
+    if (!item["VR"].get(vr))
+      t.vr = std::string{vr};
+    else if (known)
+      t.vr = std::string{known->vr};
+    if (!indexable(t.vr))
+      return invalid("VR '" + t.vr + "' of " + tag_key(t.tag) +
+                     " cannot be indexed (AE AS CS DA DS DT FD FL IS LO PN SH SL SS TM UI UL US)");
+    if (item["Level"].get(level))
+      return invalid("every extended query tag needs a \"Level\": Study, Series or Instance");
+    auto l = parse_level(level);
+    if (!l)
+      return invalid("Level must be Study, Series or Instance, not '" + std::string{level} + "'");
+    t.level = *l;
+    if (std::any_of(out.begin(), out.end(), [&](auto& o) { return o.tag == t.tag; }))
+      return invalid(tag_key(t.tag) + " is listed twice");
+    out.push_back(std::move(t));
+  }
+  if (out.empty())
+    return invalid("the body lists no extended query tag");
+  return out;
+}
+
+std::string query_tag_json(const query_tag& t) {
+  return R"({"Path":")" + tag_key(t.tag) + R"(","VR":")" + t.vr + R"(","Level":")" +
+         level_name(t.level) + R"(","Status":")" + (t.ready ? "Ready" : "Adding") +
+         R"(","QueryStatus":"Enabled","ErrorsCount":0})";
+}
+
+std::string encode(const query_tag& t) {
+  auto json = query_tag_json(t);
+  json.pop_back();
+  json += R"(,"Operation":)";
+  fhir::append_json_string(json, t.operation);
+  json += '}';
+  return json;
+}
+
+result<query_tag> decode_query_tag(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  if (parser.parse(json.data(), json.size()).get(e))
+    return status{errc::internal, "a stored extended query tag is not JSON"};
+  std::string_view path, vr, level, st, op;
+  if (e["Path"].get(path) || e["VR"].get(vr) || e["Level"].get(level) || e["Status"].get(st) ||
+      e["Operation"].get(op))
+    return status{errc::internal, "a stored extended query tag lacks a field"};
+  auto tag = parse_tag(path);
+  auto l = parse_level(level);
+  if (!tag || !l)
+    return status{errc::internal, "a stored extended query tag is malformed"};
+  return query_tag{*tag, std::string{vr}, *l, st == "Ready", std::string{op}};
+}
+
+} // namespace atrium::dicom

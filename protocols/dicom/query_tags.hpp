@@ -1,0 +1,43 @@
+#pragma once
+// Extended query tags (Azure's DICOM service): attributes a client makes
+// searchable beyond the built-in QIDO set, at the study, series or instance
+// level. Their JSON forms, parsed and rendered here; the registry and the
+// re-index job are actors/dicom/query_tags.*.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocols/common/status.hpp"
+#include "protocols/dicom/levels.hpp"
+
+namespace atrium::dicom {
+
+struct query_tag {
+  dicom::tag tag = 0;
+  std::string vr;          // one of Azure's indexable VRs
+  dicom::level level = dicom::level::study;
+  bool ready = false;      // false while its re-index job runs ("Adding")
+  std::string operation;   // the job that added it
+};
+
+/// At most this many per service (Azure's limit).
+inline constexpr std::size_t max_query_tags = 128;
+
+/// A POST body: [{"Path":"00101010","VR":"AS","Level":"Study"},…]. Path is
+/// 8 hex digits or a keyword of a known attribute (its VR may then be left
+/// out); VR one of AE AS CS DA DS DT FD FL IS LO PN SH SL SS TM UI UL US;
+/// Level Study, Series or Instance; no private tags (odd groups), no
+/// attribute QIDO already searches. errc::invalid names the problem.
+result<std::vector<query_tag>> parse_query_tags(std::string_view body);
+
+/// {"Path":"00101010","VR":"AS","Level":"Study","Status":"Ready",
+///  "QueryStatus":"Enabled","ErrorsCount":0}
+std::string query_tag_json(const query_tag& t);
+/// The stored form (query_tag_json plus the operation), and back.
+std::string encode(const query_tag& t);
+result<query_tag> decode_query_tag(std::string_view json);
+
+/// "Study", "Series", "Instance".
+const char* level_name(dicom::level l) noexcept;
+
+} // namespace atrium::dicom
