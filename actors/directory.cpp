@@ -59,6 +59,14 @@ void directory::publish_service(const service_info& info) {
   services_[service_key(info.workspace, info.name)] = info;
 }
 
+std::vector<service_info> directory::services() const {
+  std::shared_lock lock{mutex_};
+  std::vector<service_info> out;
+  for (auto& [key, info] : services_)
+    out.push_back(info);
+  return out;
+}
+
 void directory::retire_service(std::string_view ws, std::string_view name) {
   std::vector<fhir_actor> doomed;
   std::vector<dicom_actor> doomed_dicom;

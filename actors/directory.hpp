@@ -24,6 +24,9 @@ struct service_info {
   service_kind kind = service_kind::fhir;
   std::string workspace;
   std::string name;
+  /// The service's "properties" (JSON object); a DICOM service's
+  /// "fhirService" names the FHIR service of its workspace it mirrors into.
+  std::string properties = "{}";
 };
 
 /// Stable across nodes and releases (FNV-1a), unlike std::hash.
@@ -37,6 +40,8 @@ public:
   std::optional<service_info> find_service(std::string_view workspace,
                                            std::string_view name) const;
   void publish_service(const service_info& info);
+  /// Every published service (a snapshot).
+  std::vector<service_info> services() const;
   /// Forgets a service and stops its shard actors.
   void retire_service(std::string_view workspace, std::string_view name);
 

@@ -84,6 +84,7 @@ void append_service_removal(std::vector<write_op>& ops, std::string_view ws,
   // A DICOM service's extended query tags and operations.
   for (auto prefix : {keys::dicom_query_tags_prefix(id), keys::dicom_operation(id, {})})
     ops.push_back({column::meta, false, true, prefix, keys::prefix_end(prefix)});
+  ops.push_back({column::meta, true, false, keys::dicom_mirror_cursor(id), {}});
 }
 
 /// A removed service's DICOM files go once its keys are gone (off the actor
@@ -115,7 +116,7 @@ void load_services(ws_ptr self) {
       continue;
     std::string name{cur.key().substr(prefix.size())};
     st.services[name] = {kind, rec->service_id, json};
-    st.ctx->dir->publish_service({rec->service_id, kind, st.workspace, name});
+    st.ctx->dir->publish_service({rec->service_id, kind, st.workspace, name, rec->properties});
   }
 }
 
@@ -152,9 +153,10 @@ caf::result<mgmt_reply> put_service(ws_ptr self, const mgmt_request& req) {
   ops.push_back({column::meta, false, false, keys::service(st.workspace, req.name), value});
   auto kind = req.kind;
   auto name = req.name;
+  auto properties = *props;
   return write_then(self, std::move(ops), [=] {
     self->state.services[name] = {kind, id, json};
-    self->state.ctx->dir->publish_service({id, kind, self->state.workspace, name});
+    self->state.ctx->dir->publish_service({id, kind, self->state.workspace, name, properties});
     return ok(json, created);
   });
 }

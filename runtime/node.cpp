@@ -21,6 +21,7 @@
 #include "actors/gateway.hpp"
 #include "actors/management.hpp"
 #include "actors/dicom/change_sequences.hpp"
+#include "actors/dicom/fhir_mirror.hpp"
 #include "actors/dicom/query_tag_registry.hpp"
 #include "actors/fhir/criteria_cache.hpp"
 #include "actors/fhir/param_catalog.hpp"
@@ -91,6 +92,7 @@ struct node::impl {
   std::unique_ptr<storage::file_store> files;
   std::unique_ptr<work_pool> work;
   std::unique_ptr<http_server> server;
+  std::unique_ptr<fhir_mirror> mirror;
   bool stopped = false;
 
   impl(const node_config& c, request_log& l) : cfg(c), log(l), actor_cfg(make_actor_config(c)) {}
@@ -306,6 +308,11 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
                                            log);
   if (auto s = x.server->start(); !s)
     return s;
+  x.mirror = std::make_unique<fhir_mirror>(
+    x.edge, *x.db, *x.sequences,
+    "http://" + (cfg.listen_host == "0.0.0.0" ? std::string{"127.0.0.1"} : cfg.listen_host) + ":" +
+      std::to_string(x.server->port()));
+  x.mirror->start();
   x.edge.ready = true;
   return n;
 }
@@ -318,6 +325,8 @@ void node::stop() {
     return;
   d.stopped = true;
   d.edge.ready = false;
+  if (d.mirror) // it writes through the FHIR services: before they stop
+    d.mirror->stop();
   if (d.server) {
     d.server->stop_accepting();
     if (!d.server->drain(std::chrono::seconds(10)))

@@ -86,6 +86,12 @@ std::string dicom_query_tags_prefix(service_id svc) {
   return k;
 }
 
+std::string dicom_mirror_cursor(service_id svc) {
+  std::string k("M");
+  append_u32(k, svc);
+  return k;
+}
+
 std::string dicom_operation(service_id svc, std::string_view id) {
   std::string k("O");
   append_u32(k, svc);

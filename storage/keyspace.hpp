@@ -55,6 +55,9 @@ std::optional<service_id> meta_key_service(std::string_view key);
 /// "Q" svc(4) tag(4) → a DICOM service's extended query tag (JSON,
 /// protocols/dicom/query_tags.hpp).
 std::string dicom_query_tags_prefix(service_id svc); // "Q" svc(4)
+/// "M" svc(4) → how far a DICOM service's FHIR mirror got: the last change
+/// feed sequence it mirrored (u64 BE).
+std::string dicom_mirror_cursor(service_id svc);
 /// "O" svc(4) id → a DICOM operation's status document (JSON).
 std::string dicom_operation(service_id svc, std::string_view id);
 /// "P" svc(4) → the custom SearchParameters a FHIR service searches by: a

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "protocols/dicom/fhir_mapping.hpp"
 #include "protocols/dicom/multipart.hpp"
 #include "tests/e2e/harness.hpp"
 #include "tools/dicomgen/dicom_files.hpp"
@@ -430,4 +431,60 @@ TEST_CASE("extended query tags: added by a re-index, then searchable; listed, de
   REQUIRE(c->del(base + "/extendedquerytags/PatientSex").status == 204);
   CHECK(c->get(base + "/studies?PatientSex=O").status == 400);
   CHECK(c->get(base + "/extendedquerytags/PatientSex").status == 404);
+}
+
+TEST_CASE("a DICOM service linked to a FHIR service mirrors its studies there", "[e2e][dicom]") {
+  node n;
+  auto c = n.client();
+  REQUIRE(c->put("/workspaces/default/dicomservices/dicom", R"({"properties":{"fhirService":"fhir"}})",
+                 {{"Content-Type", "application/json"}}).status == 200);
+  auto study = uid("study"), ct = uid("series"), mr = uid("series");
+  auto a = spec(study, ct, uid("a")), b = spec(study, mr, uid("b"));
+  a.patient_id = b.patient_id = "MIRROR-1";
+  b.modality = "MR";
+  b.series_number = 2;
+  REQUIRE(stow(*c, {make_dicom(a), make_dicom(b)}).status == 200);
+
+  const auto study_path = "/default/fhir/ImagingStudy/" + atrium::dicom::fhir_id_for("ImagingStudy", study);
+  auto wait_for = [&](const std::string& path, unsigned status) {
+    http_response r;
+    for (int i = 0; i < 200; ++i) {
+      r = c->get(path);
+      if (r.status == status)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return r;
+  };
+  auto mirrored = wait_for(study_path, 200);
+  REQUIRE(mirrored.status == 200);
+  json s{mirrored.body};
+  CHECK(s.str("/identifier/0/value") == "urn:oid:" + study);
+  CHECK(s.str("/status") == "available");
+  CHECK(s.num("/numberOfSeries") == 2);
+  CHECK(s.num("/numberOfInstances") == 2);
+  CHECK(s.count("/modality") == 2);
+  CHECK(s.str("/started") == "2024-01-15T10:15:00");
+  auto patient = c->get("/default/fhir/" + s.str("/subject/reference"));
+  REQUIRE(patient.status == 200);
+  json p{patient.body};
+  CHECK(p.str("/identifier/0/value") == "MIRROR-1");
+  CHECK(p.str("/name/0/family") == "Doe");
+  CHECK(p.str("/birthDate") == "1970-01-01");
+  auto endpoint = c->get("/default/fhir/" + s.str("/endpoint/0/reference"));
+  REQUIRE(endpoint.status == 200);
+  CHECK(json{endpoint.body}.str("/address").find("/default/dicom/v2") != std::string::npos);
+
+  // A delete reaches the FHIR service too; after a kill -9 the mirror
+  // continues from its cursor.
+  REQUIRE(c->del(base + "/studies/" + study).status == 204);
+  CHECK(wait_for(study_path, 410).status == 410);
+  n.kill();
+  n.start();
+  c = n.client();
+  auto later = spec(uid("study"), uid("series"), uid("c"));
+  REQUIRE(stow(*c, {make_dicom(later)}).status == 200);
+  CHECK(wait_for("/default/fhir/ImagingStudy/" + atrium::dicom::fhir_id_for("ImagingStudy", later.study_uid),
+                 200).status == 200);
+  CHECK(c->get(study_path).status == 410); // not brought back by a replay
 }

@@ -1,0 +1,185 @@
+#include "protocols/dicom/fhir_mapping.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "protocols/dicom/levels.hpp"
+#include "protocols/fhir/json_text.hpp"
+
+namespace atrium::dicom {
+
+namespace {
+
+constexpr std::string_view dcm_system = "http://dicom.nema.org/resources/ontology/DCM";
+
+std::string text(const std::vector<attribute>& attrs, tag t) {
+  for (auto& a : attrs)
+    if (a.tag == t)
+      return first_value_text(a);
+  return {};
+}
+
+std::string str(std::string_view s) {
+  std::string out;
+  fhir::append_json_string(out, s);
+  return out;
+}
+
+/// DA "20240115" → "2024-01-15"; "" when not a full date.
+std::string fhir_date(std::string_view da) {
+  if (da.size() != 8 || !std::all_of(da.begin(), da.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return {};
+  return std::string{da.substr(0, 4)} + "-" + std::string{da.substr(4, 2)} + "-" +
+         std::string{da.substr(6, 2)};
+}
+
+/// DA + TM → a FHIR dateTime ("2024-01-15T10:15:00"); the date alone when
+/// the time is not hhmmss.
+std::string fhir_started(std::string_view da, std::string_view tm) {
+  auto date = fhir_date(da);
+  if (date.empty() || tm.size() < 6 ||
+      !std::all_of(tm.begin(), tm.begin() + 6, [](char c) { return c >= '0' && c <= '9'; }))
+    return date;
+  return date + "T" + std::string{tm.substr(0, 2)} + ":" + std::string{tm.substr(2, 2)} + ":" +
+         std::string{tm.substr(4, 2)};
+}
+
+std::string gender(std::string_view sex) {
+  if (sex == "M") return "male";
+  if (sex == "F") return "female";
+  if (sex == "O") return "other";
+  return "unknown";
+}
+
+std::string patient_json(const std::string& id, const std::vector<attribute>& attrs) {
+  std::string out = R"({"resourceType":"Patient","id":)" + str(id) +
+                    R"(,"identifier":[{"system":"urn:dicom:patient-id","value":)" +
+                    str(text(attrs, tags::patient_id)) + "}]";
+  auto name = text(attrs, tags::patient_name);
+  if (!name.empty()) {
+    auto caret = name.find('^');
+    out += R"(,"name":[{"use":"usual")";
+    if (!name.substr(0, caret).empty())
+      out += R"(,"family":)" + str(name.substr(0, caret));
+    if (caret != std::string::npos) {
+      auto given = name.substr(caret + 1);
+      given = given.substr(0, given.find('^'));
+      if (!given.empty())
+        out += R"(,"given":[)" + str(given) + "]";
+    }
+    out += "}]";
+  }
+  out += R"(,"gender":")" + gender(text(attrs, tags::patient_sex)) + "\"";
+  if (auto birth = fhir_date(text(attrs, tags::patient_birth_date)); !birth.empty())
+    out += R"(,"birthDate":")" + birth + "\"";
+  return out + "}";
+}
+
+std::string coding(std::string_view modality) {
+  return R"({"system":")" + std::string{dcm_system} + R"(","code":)" + str(modality) + "}";
+}
+
+void put_entry(std::string& entries, std::string_view type, const std::string& id,
+               const std::string& resource) {
+  if (!entries.empty())
+    entries += ',';
+  entries += R"({"fullUrl":")" + std::string{type} + "/" + id + R"(","resource":)" + resource +
+             R"(,"request":{"method":"PUT","url":")" + std::string{type} + "/" + id + "\"}}";
+}
+
+} // namespace
+
+std::string fhir_id_for(std::string_view kind, std::string_view key) {
+  std::uint64_t h = 1469598103934665603ull; // FNV-1a: stable across builds
+  for (unsigned char c : kind)
+    h = (h ^ c) * 1099511628211ull;
+  h = (h ^ '/') * 1099511628211ull;
+  for (unsigned char c : key)
+    h = (h ^ c) * 1099511628211ull;
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string id = "dicom-";
+  for (int i = 15; i >= 0; --i)
+    id.push_back(hex[(h >> (i * 4)) & 0xf]);
+  return id;
+}
+
+std::string mirror_bundle(const std::vector<mirrored_study>& studies, std::string_view endpoint_key,
+                          std::string_view endpoint_address) {
+  std::string entries;
+  const auto endpoint_id = fhir_id_for("Endpoint", endpoint_key);
+  put_entry(entries, "Endpoint", endpoint_id,
+            R"({"resourceType":"Endpoint","id":")" + endpoint_id +
+              R"(","status":"active","connectionType":{"system":"http://terminology.hl7.org/CodeSystem/endpoint-connection-type","code":"dicom-wado-rs"},"name":)" +
+              str(endpoint_key) + R"(,"payloadType":[{"text":"DICOM"}],"payloadMimeType":["application/dicom"],"address":)" +
+              str(endpoint_address) + "}");
+  for (auto& study : studies) {
+    const auto study_id = fhir_id_for("ImagingStudy", study.study_uid);
+    if (study.instances.empty()) {
+      // Conditional: no match (never mirrored) is success too.
+      entries += R"(,{"request":{"method":"DELETE","url":"ImagingStudy?identifier=urn:dicom:uid|urn:oid:)" +
+                 study.study_uid + "\"}}";
+      continue;
+    }
+    // The instance stored last speaks for the study and the patient.
+    const auto& latest = study.instances.back().dataset;
+    const auto patient_key = text(latest, tags::patient_id);
+    const auto patient_id = fhir_id_for("Patient", patient_key);
+    put_entry(entries, "Patient", patient_id, patient_json(patient_id, latest));
+
+    std::map<std::string, std::vector<const mirrored_instance*>> series;
+    for (auto& i : study.instances)
+      series[i.series_uid].push_back(&i);
+    std::vector<std::string> modalities;
+    std::string series_json;
+    for (auto& [uid, instances] : series) {
+      const auto& first = instances.back()->dataset;
+      auto modality = text(first, tags::modality);
+      if (!modality.empty() && std::find(modalities.begin(), modalities.end(), modality) == modalities.end())
+        modalities.push_back(modality);
+      if (!series_json.empty())
+        series_json += ',';
+      series_json += R"({"uid":)" + str(uid);
+      if (auto n = text(first, tags::series_number); !n.empty() && n.find_first_not_of("0123456789") == std::string::npos)
+        series_json += R"(,"number":)" + n;
+      series_json += R"(,"modality":)" + coding(modality.empty() ? "OT" : modality);
+      if (auto d = text(first, tags::series_description); !d.empty())
+        series_json += R"(,"description":)" + str(d);
+      series_json += R"(,"numberOfInstances":)" + std::to_string(instances.size()) + R"(,"instance":[)";
+      for (std::size_t k = 0; k < instances.size(); ++k) {
+        auto& inst = *instances[k];
+        series_json += (k ? "," : "") + std::string{R"({"uid":)"} + str(inst.sop_uid) +
+                       R"(,"sopClass":{"system":"urn:ietf:rfc:3986","code":)" +
+                       str("urn:oid:" + inst.sop_class_uid) + "}";
+        if (auto n = text(inst.dataset, tags::instance_number); !n.empty() && n.find_first_not_of("0123456789") == std::string::npos)
+          series_json += R"(,"number":)" + n;
+        series_json += "}";
+      }
+      series_json += "]}";
+    }
+    std::string s = R"({"resourceType":"ImagingStudy","id":")" + study_id +
+                    R"(","identifier":[{"system":"urn:dicom:uid","value":)" + str("urn:oid:" + study.study_uid) + "}";
+    if (auto acc = text(latest, tags::accession_number); !acc.empty())
+      s += R"(,{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"ACSN"}]},"value":)" +
+           str(acc) + "}";
+    s += R"(],"status":"available")";
+    if (!modalities.empty()) {
+      s += R"(,"modality":[)";
+      for (std::size_t k = 0; k < modalities.size(); ++k)
+        s += (k ? "," : "") + coding(modalities[k]);
+      s += "]";
+    }
+    s += R"(,"subject":{"reference":"Patient/)" + patient_id + R"("})";
+    if (auto started = fhir_started(text(latest, tags::study_date), text(latest, tags::study_time)); !started.empty())
+      s += R"(,"started":")" + started + "\"";
+    s += R"(,"endpoint":[{"reference":"Endpoint/)" + endpoint_id + R"("}])";
+    s += R"(,"numberOfSeries":)" + std::to_string(series.size()) + R"(,"numberOfInstances":)" +
+         std::to_string(study.instances.size());
+    if (auto d = text(latest, tags::study_description); !d.empty())
+      s += R"(,"description":)" + str(d);
+    s += R"(,"series":[)" + series_json + "]}";
+    put_entry(entries, "ImagingStudy", study_id, s);
+  }
+  return R"({"resourceType":"Bundle","type":"transaction","entry":[)" + entries + "]}";
+}
+
+} // namespace atrium::dicom
