@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache pkg-config
   libcaf-dev librocksdb-dev libsimdjson-dev libboost-dev libboost-system-dev
+  libdcmtk-dev libopenjp2-7-dev
   catch2 curl python3
 )
 
