@@ -50,7 +50,7 @@ std::variant<std::string, pixel_error> transcode(std::string_view part10,
 /// equal to the stored one, each frame as stored: compressed frames are
 /// returned without decoding, native ones sliced from the pixel data.
 /// Otherwise each frame in `transfer_syntax` (native frames for the
-/// uncompressed syntaxes). `*stored_syntax` is set to what the frames are in.
+/// uncompressed syntaxes). `*produced_syntax` is set to what the frames are in.
 std::variant<std::vector<std::string>, pixel_error>
 frames(std::string_view part10, const std::vector<std::uint32_t>& numbers,
        std::string_view transfer_syntax, std::string* produced_syntax);
