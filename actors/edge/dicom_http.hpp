@@ -15,6 +15,8 @@
 namespace atrium::actors::dicomweb {
 
 inline constexpr std::string_view dicom_json = "application/dicom+json";
+/// Azure refuses to transcode or render inputs above this (406).
+inline constexpr std::uint64_t max_codec_input = 100u << 20;
 
 /// One request's context: the service and its DICOMweb root URL.
 struct call {
@@ -36,6 +38,12 @@ void stow(call& c, http::request&& req, std::string_view study, bool upsert,
 /// may be empty), as multipart or, for one instance, single-part.
 void retrieve(call& c, const http::request& req, std::string_view study,
               std::string_view series, std::string_view sop, http::responder respond);
+/// WADO-RS frames `list` ("1,3") of an instance.
+void frames(call& c, const http::request& req, std::string_view study, std::string_view series,
+            std::string_view sop, std::string_view list, http::responder respond);
+/// WADO-RS rendered: frame `frame` (1-based) as JPEG or PNG.
+void rendered(call& c, const http::request& req, std::string_view study, std::string_view series,
+              std::string_view sop, std::uint32_t frame, http::responder respond);
 /// WADO-RS metadata of a study, series or instance.
 void metadata(call& c, const http::request& req, std::string_view study,
               std::string_view series, std::string_view sop, http::responder respond);

@@ -218,9 +218,32 @@ void serve_dicom(edge_context& ctx, const service_info& svc, std::span<const std
                      search(c, r, level, study, series, std::move(done));
                    });
   }
-  if (!sop.empty() && (tail[0] == "frames" || tail[0] == "rendered"))
-    return not_built(respond, tail[0] == "frames" ? "Frame retrieval (WADO-RS frames)"
-                                                  : "Rendered retrieval (WADO-RS rendered)");
+  if (!sop.empty() && (tail[0] == "frames" || tail[0] == "rendered")) {
+    if (!get)
+      return respond(method_not_allowed("GET"));
+    if (tail.size() == 1 && tail[0] == "rendered")
+      return offload(c, std::move(req), std::move(respond),
+                     [study, series, sop](call& c, http::request& r, http::responder done) {
+                       rendered(c, r, study, series, sop, 1, std::move(done));
+                     });
+    if (tail[0] == "frames" && tail.size() == 2)
+      return offload(c, std::move(req), std::move(respond),
+                     [study, series, sop, list = tail[1]](call& c, http::request& r,
+                                                          http::responder done) {
+                       frames(c, r, study, series, sop, list, std::move(done));
+                     });
+    if (tail[0] == "frames" && tail.size() == 3 && tail[2] == "rendered") {
+      std::uint32_t frame = 0;
+      auto& f = tail[1];
+      auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), frame);
+      if (ec != std::errc{} || p != f.data() + f.size() || frame == 0)
+        return respond(error(400, "a frame number is a whole number from 1"));
+      return offload(c, std::move(req), std::move(respond),
+                     [study, series, sop, frame](call& c, http::request& r, http::responder done) {
+                       rendered(c, r, study, series, sop, frame, std::move(done));
+                     });
+    }
+  }
   if (tail[0] == "bulk" || tail[0] == "thumbnail" || tail[0] == "rendered")
     return not_built(respond, "Retrieval of " + tail[0] + " (beyond Azure)");
   respond(error(404, "nothing is served at " + std::string{req.target}));

@@ -1,9 +1,12 @@
-// WADO-RS: instances as stored (transcoding is not built yet: 406 naming
-// the syntaxes) and metadata (DICOM JSON as stored, ETag and 304).
+// WADO-RS: instances as stored or transcoded (protocols/dicom/pixels), and
+// metadata (DICOM JSON as stored, ETag and 304).
 #include <charconv>
+
+#include <algorithm>
 
 #include "actors/edge/dicom_http.hpp"
 #include "protocols/dicom/multipart.hpp"
+#include "protocols/dicom/pixels.hpp"
 #include "protocols/http/query.hpp"
 #include "storage/dicom_records.hpp"
 #include "storage/file_store.hpp"
@@ -102,15 +105,42 @@ void retrieve(call& c, const http::request& req, std::string_view study, std::st
   if (found.empty())
     return respond(error(404, what(study, series, sop) + " is not stored"));
   const auto& want = media->transfer_syntax;
-  // Every instance first, so a failure answers 406 before any byte is read.
-  for (auto& i : found)
-    if (want != "*" && want != i.record.transfer_syntax)
-      return respond(error(406, "instance " + i.sop + " is stored in " + i.record.transfer_syntax +
-                                  "; transcoding to " + want +
-                                  " is not built yet (ask for transfer-syntax=*)"));
+  if (want != "*" && !dicom::can_produce(want))
+    return respond(error(406, "this service cannot produce transfer syntax " + want));
   auto gone = [&](const stored_instance& i) {
     respond(error(404, "instance " + i.sop + " was deleted meanwhile"));
   };
+  const bool transcoding = std::any_of(found.begin(), found.end(), [&](auto& i) {
+    return want != "*" && want != i.record.transfer_syntax;
+  });
+  if (transcoding) {
+    // Every instance converted first, so a failure answers before any part.
+    std::vector<std::string> converted;
+    for (auto& i : found) {
+      std::string bytes;
+      if (!c.ctx.files->append_to(i.record.file, bytes))
+        return gone(i);
+      if (i.record.transfer_syntax == want) {
+        converted.push_back(std::move(bytes));
+        continue;
+      }
+      if (i.record.size > max_codec_input)
+        return respond(error(406, "instance " + i.sop + " is over 100 MB: ask for transfer-syntax=*"));
+      auto out = dicom::transcode(bytes, want);
+      if (auto* e = std::get_if<dicom::pixel_error>(&out))
+        return respond(error(e->status, "instance " + i.sop + " (" + i.record.transfer_syntax + "): " +
+                                          e->message));
+      converted.push_back(std::move(std::get<std::string>(out)));
+    }
+    const auto part_type = "application/dicom; transfer-syntax=" + want;
+    if (!media->multipart)
+      return respond({200, part_type, std::move(converted.front()), {}});
+    dicom::multipart_writer out;
+    for (auto& bytes : converted)
+      out.add(part_type, bytes);
+    return respond({200, "multipart/related; type=\"application/dicom\"; boundary=" + out.boundary(),
+                    out.finish(), {}});
+  }
   if (!media->multipart) {
     auto& i = found.front();
     std::string bytes;

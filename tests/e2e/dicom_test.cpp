@@ -11,7 +11,9 @@
 #include <thread>
 
 #include "protocols/dicom/fhir_mapping.hpp"
+#include "protocols/dicom/instance.hpp"
 #include "protocols/dicom/multipart.hpp"
+#include "protocols/dicom/pixels.hpp"
 #include "tests/e2e/harness.hpp"
 #include "tools/dicomgen/dicom_files.hpp"
 
@@ -102,9 +104,9 @@ TEST_CASE("STOW-RS stores instances and WADO-RS returns them byte for byte", "[e
       CHECK(((parts[0] == a && parts[1] == b) || (parts[0] == b && parts[1] == a)));
     }
   }
-  SECTION("a transcoding this build cannot do is refused with 406") {
+  SECTION("a transfer syntax this build cannot produce is refused with 406") {
     auto got = c->get(base + "/studies/" + study,
-                      {{"Accept", "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.90"}});
+                      {{"Accept", "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.201"}});
     CHECK(got.status == 406);
   }
   SECTION("unknown UIDs are 404") {
@@ -326,8 +328,8 @@ TEST_CASE("the change feed lists creates and deletes in order", "[e2e][dicom]") 
 TEST_CASE("DICOMweb routes: unknown instances, bad paths, parts not built", "[e2e][dicom]") {
   auto c = shared_node().client();
   CHECK(c->get(base + "/workitems").status == 501);
-  CHECK(c->get(base + "/studies/1.2/series/1.3/instances/1.4/frames/1").status == 501);
-  CHECK(c->get(base + "/studies/1.2/series/1.3/instances/1.4/rendered").status == 501);
+  CHECK(c->get(base + "/studies/1.2/series/1.3/instances/1.4/frames/1").status == 404);
+  CHECK(c->get(base + "/studies/1.2/series/1.3/instances/1.4/rendered").status == 404);
   CHECK(c->get(base + "/studies/1_2").status == 400); // not a UID
   CHECK(c->get("/default/dicom/studies").status == 404); // no version
   CHECK(c->request("PATCH", base + "/studies").status == 405);
@@ -487,4 +489,68 @@ TEST_CASE("a DICOM service linked to a FHIR service mirrors its studies there", 
   CHECK(wait_for("/default/fhir/ImagingStudy/" + atrium::dicom::fhir_id_for("ImagingStudy", later.study_uid),
                  200).status == 200);
   CHECK(c->get(study_path).status == 410); // not brought back by a replay
+}
+
+TEST_CASE("WADO-RS transcodes, returns frames and renders images", "[e2e][dicom]") {
+  auto c = shared_node().client();
+  auto s = spec(uid("study"), uid("series"), uid("sop"));
+  s.frames = 3;
+  s.rows = 8;
+  s.columns = 4;
+  auto file = make_dicom(s);
+  REQUIRE(stow(*c, {file}).status == 200);
+  const auto instance = base + "/studies/" + s.study_uid + "/series/" + s.series_uid + "/instances/" + s.sop_uid;
+
+  SECTION("to RLE and back: the pixels are the same") {
+    auto rle = c->get(instance, {{"Accept", "application/dicom; transfer-syntax=1.2.840.10008.1.2.5"}});
+    REQUIRE(rle.status == 200);
+    CHECK(rle.header("content-type").value_or("").find("1.2.840.10008.1.2.5") != std::string::npos);
+    auto parsed = atrium::dicom::parse_instance(rle.body);
+    REQUIRE(std::holds_alternative<atrium::dicom::instance>(parsed));
+    CHECK(std::get<atrium::dicom::instance>(parsed).transfer_syntax == "1.2.840.10008.1.2.5");
+    auto frames_of = [](std::string_view part10) {
+      std::string produced;
+      auto f = atrium::dicom::frames(part10, {1, 2, 3}, "1.2.840.10008.1.2.1", &produced);
+      REQUIRE(std::holds_alternative<std::vector<std::string>>(f));
+      return std::get<std::vector<std::string>>(f);
+    };
+    CHECK(frames_of(rle.body) == frames_of(file));
+    // The default Accept of a study is explicit VR little endian: as stored here.
+    auto multi = c->get(base + "/studies/" + s.study_uid,
+                        {{"Accept", "multipart/related; type=\"application/dicom\""}});
+    REQUIRE(multi.status == 200);
+    CHECK(parts_of(multi).at(0) == file);
+  }
+  SECTION("frames: native slices, as a list, single-part") {
+    auto r = c->get(instance + "/frames/1,3");
+    REQUIRE(r.status == 200);
+    auto parts = parts_of(r);
+    REQUIRE(parts.size() == 2);
+    CHECK(parts[0].size() == 8 * 4 * 2);
+    CHECK(parts[0] != parts[1]);
+    auto one = c->get(instance + "/frames/2", {{"Accept", "application/octet-stream; transfer-syntax=*"}});
+    REQUIRE(one.status == 200);
+    CHECK(one.body.size() == 8 * 4 * 2);
+    CHECK(c->get(instance + "/frames/4").status == 404);
+    CHECK(c->get(instance + "/frames/0").status == 400);
+    CHECK(c->get(instance + "/frames/x").status == 400);
+  }
+  SECTION("rendered JPEG and PNG") {
+    auto jpeg = c->get(instance + "/rendered?quality=80");
+    REQUIRE(jpeg.status == 200);
+    CHECK(jpeg.header("content-type").value_or("") == "image/jpeg");
+    CHECK(jpeg.body.substr(0, 2) == "\xFF\xD8");
+    auto png = c->get(instance + "/frames/2/rendered", {{"Accept", "image/png"}});
+    REQUIRE(png.status == 200);
+    CHECK(png.body.substr(1, 3) == "PNG");
+    CHECK(c->get(instance + "/rendered?quality=0").status == 400);
+    CHECK(c->get(instance + "/rendered", {{"Accept", "image/gif"}}).status == 406);
+  }
+  SECTION("a transfer syntax this build cannot produce is 406") {
+    CHECK(c->get(instance, {{"Accept", "application/dicom; transfer-syntax=1.2.840.10008.1.2.4.201"}}).status ==
+          406);
+    // JPEG baseline is 8-bit only; these pixels are 16-bit.
+    CHECK(c->get(instance, {{"Accept", "application/dicom; transfer-syntax=1.2.840.10008.1.2.4.50"}}).status ==
+          406);
+  }
 }
