@@ -1,6 +1,7 @@
 // The only translation unit of protocols/ that parses DICOM with DCMTK
 // (pixels.cpp does the codecs): DCMTK's headers are heavy.
 #include "protocols/dicom/instance.hpp"
+#include "protocols/dicom/part10_limits.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -236,6 +237,10 @@ std::variant<instance, failure> parse_instance(std::string_view bytes) {
     return refuse(272, "the DICOM data dictionary is not loaded (set DCMDICTPATH)");
   if (bytes.size() < preamble + 4 || bytes.substr(preamble, 4) != "DICM")
     return refuse(272, "not a DICOM Part 10 file: no \"DICM\" after the 128-byte preamble");
+  // DCMTK trusts declared lengths and nesting; the walk refuses what would
+  // have it reserve gigabytes or recurse without bound (see part10_limits).
+  if (auto problem = part10_limit_problem(bytes); !problem.empty())
+    return refuse(272, "the file does not parse: " + problem);
   DcmInputBufferStream in;
   in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
   in.setEos();
