@@ -1,10 +1,16 @@
 // The only translation unit of protocols/ that parses DICOM with DCMTK
 // (pixels.cpp does the codecs): DCMTK's headers are heavy.
 #include "protocols/dicom/instance.hpp"
+#include "protocols/dicom/part10_limits.hpp"
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <sstream>
+#include <string_view>
+
+#include <simdjson.h>
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdict.h>
@@ -29,10 +35,77 @@ bool is_bulk(DcmEVR vr) {
   }
 }
 
+/// Whether `v` is a JSON number (RFC 8259 6): DCMTK writes DS and IS
+/// values as numbers verbatim, and DICOM allows "0.", ".5", "+1" and "007".
+bool is_json_number(std::string_view v) {
+  std::size_t i = 0;
+  auto digits = [&] {
+    const auto from = i;
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9')
+      ++i;
+    return i - from;
+  };
+  if (i < v.size() && v[i] == '-')
+    ++i;
+  if (i < v.size() && v[i] == '0')
+    ++i;
+  else if (digits() == 0)
+    return false;
+  if (i < v.size() && v[i] == '.' && (++i, digits() == 0))
+    return false;
+  if (i < v.size() && (v[i] == 'e' || v[i] == 'E')) {
+    ++i;
+    if (i < v.size() && (v[i] == '+' || v[i] == '-'))
+      ++i;
+    if (digits() == 0)
+      return false;
+  }
+  return i == v.size();
+}
+
+/// Rewrites the DS or IS values that are numbers but not JSON numbers
+/// ("0." -> "0") so the stored DICOM JSON parses; leaves the others.
+void normalize_numbers(DcmElement& e) {
+  OFString all;
+  if (e.getOFStringArray(all).bad())
+    return;
+  std::string text{all.c_str()}, out;
+  bool changed = false;
+  for (std::size_t start = 0;;) {
+    auto end = text.find('\\', start);
+    auto value = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    auto trimmed = value;
+    while (!trimmed.empty() && trimmed.back() == ' ')
+      trimmed.pop_back();
+    trimmed.erase(0, trimmed.find_first_not_of(' ') == std::string::npos ? trimmed.size()
+                                                                          : trimmed.find_first_not_of(' '));
+    if (!trimmed.empty() && !is_json_number(trimmed)) {
+      char* stop = nullptr;
+      const double d = std::strtod(trimmed.c_str(), &stop);
+      if (stop == trimmed.c_str() + trimmed.size() && std::isfinite(d)) {
+        char buf[32];
+        for (int digits = 1; digits <= 17; ++digits) // the shortest that reads back
+          if (std::snprintf(buf, sizeof buf, "%.*g", digits, d); std::strtod(buf, nullptr) == d)
+            break;
+        value = buf;
+        changed = true;
+      }
+    }
+    out += value;
+    if (end == std::string::npos)
+      break;
+    out += '\\';
+    start = end + 1;
+  }
+  if (changed)
+    e.putOFStringArray(OFString{out.c_str()});
+}
+
 /// Removes bulk data at every depth: metadata leaves it out (Azure does),
 /// and DCMTK would otherwise inline it as base64. Only this parse's copy of
-/// the dataset changes; the stored bytes are the client's.
-void drop_bulk(DcmItem& item) {
+/// the dataset changes; the stored bytes are the client's. Also makes DS
+/// and IS values JSON numbers.
+void prepare_for_json(DcmItem& item) {
   for (unsigned long i = item.card(); i-- > 0;) {
     DcmElement* e = item.getElement(i);
     if (!e)
@@ -42,11 +115,13 @@ void drop_bulk(DcmItem& item) {
       delete item.remove(i);
       continue;
     }
+    if (e->ident() == EVR_DS || e->ident() == EVR_IS)
+      normalize_numbers(*e);
     if (e->ident() == EVR_SQ) {
       auto* sq = static_cast<DcmSequenceOfItems*>(e);
       for (unsigned long k = 0; k < sq->card(); ++k)
         if (auto* nested = sq->getItem(k))
-          drop_bulk(*nested);
+          prepare_for_json(*nested);
     }
   }
 }
@@ -96,6 +171,59 @@ std::string value_json(DcmElement& e) {
   return colon == std::string::npos ? std::string{} : text.substr(colon + 1);
 }
 
+/// Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no
+/// overlongs, surrogates or code points past U+10FFFF), 0 if none does.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80)
+    return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF; // the second byte's range
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    lo = c == 0xE0 ? 0xA0 : 0x80;
+    hi = c == 0xED ? 0x9F : 0xBF;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    lo = c == 0xF0 ? 0x90 : 0x80;
+    hi = c == 0xF4 ? 0x8F : 0xBF;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi)
+    return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if ((byte(i + k) & 0xC0) != 0x80)
+      return 0;
+  return n;
+}
+
+/// Replaces each byte that is not part of well-formed UTF-8 with U+FFFD;
+/// returns whether it replaced any. convertToUTF8 leaves text alone that
+/// claims no SpecificCharacterSet (ASCII) or ISO_IR 192 (UTF-8) but holds
+/// other bytes, and JSON parsers (simdjson) refuse such strings: one bad
+/// byte would otherwise make the instance's whole stored metadata unreadable.
+bool repair_utf8(std::string& text) {
+  std::string out;
+  bool replaced = false;
+  for (std::size_t i = 0; i < text.size();) {
+    if (auto n = utf8_sequence(text, i)) {
+      out.append(text, i, n);
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      replaced = true;
+      ++i;
+    }
+  }
+  if (replaced)
+    text = std::move(out);
+  return replaced;
+}
+
 failure refuse(std::uint16_t reason, std::string message) { return {reason, std::move(message)}; }
 
 } // namespace
@@ -109,6 +237,10 @@ std::variant<instance, failure> parse_instance(std::string_view bytes) {
     return refuse(272, "the DICOM data dictionary is not loaded (set DCMDICTPATH)");
   if (bytes.size() < preamble + 4 || bytes.substr(preamble, 4) != "DICM")
     return refuse(272, "not a DICOM Part 10 file: no \"DICM\" after the 128-byte preamble");
+  // DCMTK trusts declared lengths and nesting; the walk refuses what would
+  // have it reserve gigabytes or recurse without bound (see part10_limits).
+  if (auto problem = part10_limit_problem(bytes); !problem.empty())
+    return refuse(272, "the file does not parse: " + problem);
   DcmInputBufferStream in;
   in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
   in.setEos();
@@ -152,8 +284,9 @@ std::variant<instance, failure> parse_instance(std::string_view bytes) {
   if (ds->convertToUTF8().bad())
     out.warnings.push_back("(0008,0005) - the text could not be converted to UTF-8 from its "
                            "SpecificCharacterSet; it is kept as it was");
-  drop_bulk(*ds);
+  prepare_for_json(*ds);
   out.attributes.reserve(ds->card());
+  simdjson::dom::parser json_check;
   for (unsigned long i = 0; i < ds->card(); ++i) {
     DcmElement* e = ds->getElement(i);
     if (!e)
@@ -162,6 +295,16 @@ std::variant<instance, failure> parse_instance(std::string_view bytes) {
     if (json.empty())
       continue;
     const auto t = e->getTag();
+    if (repair_utf8(json))
+      out.warnings.push_back(tag_text(t) + " - the value is not valid UTF-8; invalid bytes are "
+                                           "stored as U+FFFD");
+    // Whatever else DCMTK may render that JSON parsers refuse (a DS of
+    // "1.2.3"), the stored metadata must parse: such an attribute stays out.
+    if (json_check.parse(json).error()) {
+      out.warnings.push_back(tag_text(t) + " - the value cannot be written as DICOM JSON; it "
+                                           "is left out of the metadata");
+      continue;
+    }
     out.attributes.push_back({(tag{t.getGroup()} << 16) | t.getElement(),
                               DcmVR(e->ident()).getVRName(), std::move(json)});
   }
