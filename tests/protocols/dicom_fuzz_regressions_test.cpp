@@ -169,6 +169,17 @@ TEST_CASE("fuzz: a header crossing the end of its item is refused", "[dicom][fuz
   CHECK(f->message.find("crosses the end") != std::string::npos);
 }
 
+TEST_CASE("fuzz: an item or delimiter outside any sequence is refused", "[dicom][fuzz]") {
+  // Found by fuzz_part10: items and delimiters among the top-level elements;
+  // DCMTK read on from them and allocated 1.1 GB.
+  CHECK(part10_limit_problem(part10(uids())).empty());
+  for (auto stray : {sequence_end(), item(element(0x0008, 0x0100, "SH", "CODE"))}) {
+    auto f = refused(parse_instance(part10(uids() + stray)));
+    REQUIRE(f);
+    CHECK(f->message.find("no element header") != std::string::npos);
+  }
+}
+
 TEST_CASE("fuzz: a file meta at odds with its group length is refused", "[dicom][fuzz]") {
   // Found by fuzz_part10 (four OOMs): DCMTK reads the meta as far as
   // (0002,0000) says, so it read other lengths than the walk checked.
