@@ -45,6 +45,7 @@ struct walker {
   bool explicit_vr = true;
   std::string problem;
   bool truncated = false; // DCMTK says so itself; no header left to trust
+  std::size_t raw_tail = std::string_view::npos; // where bytes after a deflated stream begin
 
   bool done() const { return truncated || !problem.empty(); }
 
@@ -52,6 +53,10 @@ struct walker {
   /// item must be): DCMTK guesses on, and its guesses read lengths out of
   /// values, so the walk refuses instead.
   void lost(std::size_t pos) {
+    if (pos >= raw_tail) { // past a deflated stream: DCMTK may stop there too
+      truncated = true;
+      return;
+    }
     problem = "no element header can be read at offset " + std::to_string(pos);
   }
   /// A header cut short by the end of the input is DCMTK's to report; one
@@ -205,8 +210,9 @@ struct walker {
 };
 
 /// The deflated dataset (1.2.840.10008.1.2.1.99: raw deflate, no zlib
-/// header) inflated, or nullopt past `cap` bytes or on corrupt data.
-std::optional<std::string> inflate_raw(std::string_view in, std::size_t cap) {
+/// header) inflated and followed by whatever bytes follow the stream (from
+/// `tail_at` on), or nullopt past `cap` bytes or on corrupt data.
+std::optional<std::string> inflate_raw(std::string_view in, std::size_t cap, std::size_t& tail_at) {
   z_stream z{};
   if (inflateInit2(&z, -MAX_WBITS) != Z_OK)
     return std::nullopt;
@@ -226,6 +232,11 @@ std::optional<std::string> inflate_raw(std::string_view in, std::size_t cap) {
   inflateEnd(&z);
   if (out.size() > cap || (rc != Z_STREAM_END && rc != Z_BUF_ERROR))
     return std::nullopt;
+  // DCMTK reads on past the deflated stream's end, into the bytes that
+  // follow it as they are (real files have a few), so the walk does too.
+  tail_at = out.size();
+  if (rc == Z_STREAM_END)
+    out.append(in.substr(in.size() - z.avail_in));
   return out;
 }
 
@@ -235,7 +246,7 @@ std::string part10_limit_problem(std::string_view bytes) {
   constexpr std::size_t start = 132; // preamble and "DICM"
   if (bytes.size() < start)
     return {};
-  walker w{bytes, true, true, {}, false};
+  walker w{bytes, true, true, {}, false, std::string_view::npos};
   // The file meta: explicit VR little endian, group 0002.
   std::size_t pos = start;
   std::string_view syntax;
@@ -264,11 +275,12 @@ std::string part10_limit_problem(std::string_view bytes) {
   if (syntax == "1.2.840.10008.1.2.1.99") {
     // Deflated: the lengths are those of the inflated dataset, so walk that.
     // DCMTK would inflate it all too; past the cap it is a deflate bomb.
-    auto inflated = inflate_raw(bytes.substr(pos), max_inflated_size);
+    std::size_t tail_at = 0;
+    auto inflated = inflate_raw(bytes.substr(pos), max_inflated_size, tail_at);
     if (!inflated)
       return "the deflated dataset is corrupt or inflates beyond " +
              std::to_string(max_inflated_size >> 20) + " MiB";
-    walker d{*inflated, true, true, {}, false};
+    walker d{*inflated, true, true, {}, false, tail_at};
     std::size_t at = 0;
     d.elements(at, inflated->size(), 0);
     return d.problem;

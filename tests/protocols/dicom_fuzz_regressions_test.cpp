@@ -142,6 +142,18 @@ TEST_CASE("fuzz: a deflated dataset is checked once inflated", "[dicom][fuzz]") 
   REQUIRE(std::holds_alternative<instance>(ok));
   auto bad = part10(deflate_raw(uids() + element(0x0009, 0x1001, "OB", "abcd", 0x46464E4E)), deflated);
   REQUIRE(refused(parse_instance(bad)));
+  // Found by fuzz_part10: a header cut by the deflated stream's end and
+  // completed by the bytes after it, which DCMTK read on into (3.3 GB).
+  auto cut = part10(deflate_raw(uids() + le16(8) + le16(0x30) + "TO") + std::string(2, '\0') +
+                      le32(0x7FFFFFF0) + "abcd",
+                    deflated);
+  auto f = refused(parse_instance(cut));
+  REQUIRE(f);
+  CHECK(f->message.find("declares") != std::string::npos);
+  // A few bytes that are no header after the stream, as real files have.
+  auto tail = part10(deflate_raw(uids()) + std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8),
+                     deflated);
+  CHECK(part10_limit_problem(tail).empty());
   // Not deflate at all.
   REQUIRE(refused(parse_instance(part10(std::string(64, '\x5A'), deflated))));
 }
