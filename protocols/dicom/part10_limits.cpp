@@ -30,7 +30,8 @@ struct header {
 };
 
 /// Whether an explicit header of this VR has a 2-byte length (PS3.5 7.1.2).
-/// Every other VR, unknown ones too, has a 4-byte length, as DCMTK reads it.
+/// Every other VR, unknown ones and non-letters too, has a 4-byte length,
+/// as DCMTK reads it.
 bool short_form(std::string_view vr) {
   for (auto v : {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO",
                  "LT", "PN", "SH", "SL", "SS", "ST", "TM", "UI", "UL", "US"})
@@ -96,11 +97,9 @@ struct walker {
                              .getEVR() == EVR_SQ;
       return true;
     }
+    // A VR that is no known one, letters or not, has a 4-byte length: DCMTK
+    // reads it so (a meta VR of "10" had it take a length out of a value).
     auto vr = b.substr(pos + 4, 2);
-    if (vr[0] < 'A' || vr[0] > 'Z' || vr[1] < 'A' || vr[1] > 'Z') {
-      lost(pos);
-      return false;
-    }
     if (!short_form(vr)) {
       if (end - pos < 12)
         return cut_short(pos, end);
