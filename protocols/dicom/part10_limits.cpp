@@ -30,10 +30,19 @@ struct header {
 };
 
 /// Whether an explicit header of this VR has a 2-byte length (PS3.5 7.1.2).
-/// Every other VR, unknown ones too, has a 4-byte length, as DCMTK reads it.
 bool short_form(std::string_view vr) {
   for (auto v : {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO",
                  "LT", "PN", "SH", "SL", "SS", "ST", "TM", "UI", "UL", "US"})
+    if (vr == v)
+      return true;
+  return false;
+}
+
+/// The VRs of PS3.5 6.2 with a 4-byte length. DCMTK reads others each its
+/// own way (4-byte lengths for "UK", something else for "O\xAB"), which a
+/// walk cannot follow: a header of any other VR is refused.
+bool long_form(std::string_view vr) {
+  for (auto v : {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
     if (vr == v)
       return true;
   return false;
@@ -53,7 +62,7 @@ struct walker {
   /// item must be): DCMTK guesses on, and its guesses read lengths out of
   /// values, so the walk refuses instead.
   void lost(std::size_t pos) {
-    if (pos >= raw_tail) { // past a deflated stream: DCMTK may stop there too
+    if (pos >= raw_tail) { // a few bytes past a deflated stream, as real files end
       truncated = true;
       return;
     }
@@ -97,11 +106,11 @@ struct walker {
       return true;
     }
     auto vr = b.substr(pos + 4, 2);
-    if (vr[0] < 'A' || vr[0] > 'Z' || vr[1] < 'A' || vr[1] > 'Z') {
+    if (!short_form(vr) && !long_form(vr)) {
       lost(pos);
       return false;
     }
-    if (!short_form(vr)) {
+    if (long_form(vr)) {
       if (end - pos < 12)
         return cut_short(pos, end);
       h.length = u32(pos + 8);
@@ -234,7 +243,8 @@ std::optional<std::string> inflate_raw(std::string_view in, std::size_t cap, std
     return std::nullopt;
   // DCMTK reads on past the deflated stream's end, into the bytes that
   // follow it as they are (real files have a few), so the walk does too.
-  tail_at = out.size();
+  // Fewer than 12 bytes hold no 4-byte length: those are left to DCMTK.
+  tail_at = z.avail_in < 12 ? out.size() : std::string_view::npos;
   if (rc == Z_STREAM_END)
     out.append(in.substr(in.size() - z.avail_in));
   return out;

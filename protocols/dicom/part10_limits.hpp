@@ -18,8 +18,9 @@ inline constexpr int max_sequence_depth = 64;
 inline constexpr std::size_t max_inflated_size = std::size_t{1} << 28;
 
 /// Why DCMTK must not read `bytes` (a length beyond the bytes left, nesting
-/// beyond max_sequence_depth, a header that is none, a file meta without a
-/// transfer syntax or at odds with its group length), or "" if nothing is
+/// beyond max_sequence_depth, a VR PS3.5 does not define, an item where none
+/// belongs, a file meta without a transfer syntax or at odds with its group
+/// length), or "" if nothing is
 /// wrong as far as the walk could tell. A deflated dataset is inflated and
 /// walked. A truncated last header is left to DCMTK: it allocates nothing.
 std::string part10_limit_problem(std::string_view bytes);

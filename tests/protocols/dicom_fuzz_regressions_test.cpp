@@ -124,9 +124,9 @@ TEST_CASE("fuzz: a declared length beyond the input is refused before DCMTK", "[
   REQUIRE(refused(parse_instance(bytes)));
 }
 
-TEST_CASE("fuzz: a header with no VR is refused, not guessed", "[dicom][fuzz]") {
-  // Found by fuzz_part10: a file meta element with the VR "10"; DCMTK read
-  // on and took an 800 MB length out of the next element's value.
+TEST_CASE("fuzz: a VR of no letters is refused", "[dicom][fuzz]") {
+  // Found by fuzz_part10: a file meta element with the VR "10"; DCMTK took
+  // an 800 MB length out of the next bytes.
   auto bytes = std::string(128, '\0') + "DICM" + le16(2) + le16(0x2E30) + "10" + le16(8) +
                "1.2.840." + uids();
   auto f = refused(parse_instance(bytes));
@@ -144,12 +144,18 @@ TEST_CASE("fuzz: a deflated dataset is checked once inflated", "[dicom][fuzz]") 
   REQUIRE(refused(parse_instance(bad)));
   // Found by fuzz_part10: a header cut by the deflated stream's end and
   // completed by the bytes after it, which DCMTK read on into (3.3 GB).
-  auto cut = part10(deflate_raw(uids() + le16(8) + le16(0x30) + "TO") + std::string(2, '\0') +
+  auto cut = part10(deflate_raw(uids() + le16(8) + le16(0x30) + "OB") + std::string(2, '\0') +
                       le32(0x7FFFFFF0) + "abcd",
                     deflated);
   auto f = refused(parse_instance(cut));
   REQUIRE(f);
   CHECK(f->message.find("declares") != std::string::npos);
+  // Found by fuzz_part10 too: a whole header after the stream, of a VR of
+  // no letters, declaring 748 MB.
+  auto after = part10(deflate_raw(uids()) + le16(0x5061) + le16(0xD801) + "\x01\x02" +
+                        std::string(2, '\0') + le32(0x2C9C5C7E) + "abcd",
+                      deflated);
+  REQUIRE(refused(parse_instance(after)));
   // A few bytes that are no header after the stream, as real files have.
   auto tail = part10(deflate_raw(uids()) + std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8),
                      deflated);
@@ -158,16 +164,20 @@ TEST_CASE("fuzz: a deflated dataset is checked once inflated", "[dicom][fuzz]") 
   REQUIRE(refused(parse_instance(part10(std::string(64, '\x5A'), deflated))));
 }
 
-TEST_CASE("fuzz: an unknown VR has a 4-byte length, as DCMTK reads it", "[dicom][fuzz]") {
-  // Found by fuzz_part10: (0002,0010) with the VR "UK"; DCMTK took the
-  // first value bytes ("1.2.") for a 775 MB length.
+TEST_CASE("fuzz: a VR PS3.5 does not define is refused", "[dicom][fuzz]") {
+  // Found by fuzz_part10, three times: DCMTK reads unknown VRs each its own
+  // way. (0002,0010) of the VR "UK" had it take "1.2." for a 775 MB length;
+  // PixelData of the VR "O\xAB" a 1.4 GB one somewhere further.
   auto bytes = part10(uids());
   auto at = bytes.find("UI", 128 + 4 + 12 + 4);
   REQUIRE(at != std::string::npos);
   bytes.replace(at, 2, "UK");
   auto f = refused(parse_instance(bytes));
   REQUIRE(f);
-  CHECK(f->message.find("declares") != std::string::npos);
+  CHECK(f->message.find("no element header") != std::string::npos);
+  auto pixels = part10(uids() + le16(0x7FE0) + le16(0x0010) + "O\xAB" + std::string(2, '\0') +
+                       le32(4) + "abcd");
+  REQUIRE(refused(parse_instance(pixels)));
 }
 
 TEST_CASE("fuzz: a header crossing the end of its item is refused", "[dicom][fuzz]") {
