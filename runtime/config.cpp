@@ -75,6 +75,8 @@ status apply_option(node_config& cfg, const std::string& key, const std::string&
     return parse_number(key, value, cfg.writers, 1, 16);
   if (key == "body-limit")
     return parse_number<std::size_t>(key, value, cfg.body_limit, 1024, std::size_t{1} << 40);
+  if (key == "stow-limit")
+    return parse_number<std::uint64_t>(key, value, cfg.stow_limit, 1024, std::uint64_t{1} << 50);
   if (key == "bundle-entries")
     return parse_number<std::size_t>(key, value, cfg.bundle_entries, 1, 100000);
   if (key == "max-in-flight")
@@ -170,6 +172,8 @@ flags win over the file):
                            the last stores transactions                 [2]
   --search-workers N       threads running searches                     [2]
   --body-limit BYTES       largest request body (413 beyond)     [33554432]
+  --stow-limit BYTES       largest STOW-RS body; beyond the body limit
+                           it is spooled to {data-dir}/spool [68719476736]
   --bundle-entries N       most entries of a batch or transaction       [500]
   --max-in-flight N        requests in flight before 429             [4096]
   --request-timeout-ms MS  how long a request waits for its actor   [30000]

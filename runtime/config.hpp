@@ -38,6 +38,10 @@ struct node_config {
   int writers = 2;
   /// Largest request body in bytes (413 beyond). Default: 32 MiB.
   std::size_t body_limit = 32u << 20;
+  /// Largest STOW-RS body in bytes. Beyond body_limit (or chunked) it is
+  /// spooled to a temporary file in {data-dir}/spool rather than held in
+  /// memory. Default: 64 GiB.
+  std::uint64_t stow_limit = 64ull << 30;
   /// Most entries a batch or transaction Bundle may hold (400 beyond).
   /// Default: 500, like Azure's FHIR service.
   std::size_t bundle_entries = 500;

@@ -304,6 +304,12 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   hc.io_threads = edge_io_threads(cfg);
   hc.body_limit = cfg.body_limit;
   hc.max_in_flight = cfg.max_in_flight;
+  hc.spools = make_spool_predicate(x.edge);
+  hc.spool_dir = std::filesystem::path{cfg.data_dir} / "spool";
+  hc.spool_limit = cfg.stow_limit;
+  if (std::error_code ec; !std::filesystem::create_directories(hc.spool_dir, ec) && ec)
+    return status{errc::io_error, "cannot create " + hc.spool_dir.string() + ": " + ec.message(),
+                  "spool"};
   x.server = std::make_unique<http_server>(hc, make_router(x.edge), make_error_renderer(x.edge),
                                            log);
   if (auto s = x.server->start(); !s)

@@ -1,7 +1,11 @@
 // STOW-RS: store instances from a multipart/related or single-part
 // application/dicom body, answering Azure's status codes and DICOM JSON.
 #include <atomic>
+#include <condition_variable>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <stdexcept>
 
 #include <caf/send.hpp>
 
@@ -9,6 +13,7 @@
 #include "protocols/dicom/instance.hpp"
 #include "protocols/dicom/multipart.hpp"
 #include "protocols/fhir/json_text.hpp"
+#include "actors/work_pool.hpp"
 #include "storage/file_store.hpp"
 
 namespace atrium::actors::dicomweb {
@@ -97,25 +102,153 @@ http::response answer(const std::vector<outcome>& outcomes, std::string_view stu
   return {status, std::string{dicom_json}, std::move(body), {}};
 }
 
-/// Counts the parts down; the last one answers the client. Replies arrive
-/// on actor threads, each writing its own outcome. A callback dropped
-/// unanswered (its actor stopped at shutdown) still lets the client know.
-struct gather {
-  std::vector<outcome> outcomes;
-  std::atomic<std::size_t> left{0};
+/// A spooled body read through a window, for locate_parts.
+class spooled_reader {
+public:
+  explicit spooled_reader(const http::spooled_body& body) : body_(body) {}
+  std::string_view operator()(std::uint64_t offset, std::size_t min) {
+    if (offset < start_ || offset + min > start_ + window_.size()) {
+      window_.resize(std::max<std::size_t>(min, 1u << 20));
+      auto n = body_.read(offset, window_.data(), window_.size());
+      if (n < 0)
+        throw std::runtime_error("cannot read the spooled request body");
+      window_.resize(static_cast<std::size_t>(n));
+      start_ = offset;
+    }
+    return std::string_view{window_}.substr(static_cast<std::size_t>(offset - start_));
+  }
+
+private:
+  const http::spooled_body& body_;
+  std::string window_;
+  std::uint64_t start_ = 0;
+};
+
+/// Parts are stored by up to this many threads at once.
+constexpr std::size_t max_workers = 4;
+/// Bytes of a spooled body's parts read into memory at once (DCMTK holds
+/// another copy while it parses), so that a request of any size stores in
+/// bounded memory. A single larger part still goes alone.
+constexpr std::uint64_t spooled_bytes_in_memory = 48u << 20;
+
+/// One STOW request. Workers (the calling pool thread, plus a few more when
+/// there are several parts) take parts in turn and store each; the study
+/// partitions' replies count the parts down, and the last one answers the
+/// client. A callback dropped unanswered (its actor stopped at shutdown)
+/// still lets the client know.
+struct stow_job {
+  call c;
   std::string study;
-  std::string root;
+  bool upsert = false;
+  std::string body;                               // an in-memory body, or
+  std::shared_ptr<const http::spooled_body> spooled; // a spooled one
+  std::vector<dicom::part_extent> parts;
+  std::vector<outcome> outcomes;
   http::responder respond;
+
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> left{0};
   bool answered = false;
+  // Spooled bodies: bytes of parts in memory, bounded.
+  std::mutex memory_mutex;
+  std::condition_variable memory_freed;
+  std::uint64_t in_memory = 0;
+
+  stow_job(call& call_, std::string_view study_, bool upsert_)
+    : c(call_), study(study_), upsert(upsert_) {}
+
   void done() {
     if (left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       answered = true;
-      respond(answer(outcomes, study, root));
+      respond(answer(outcomes, study, c.root));
     }
   }
-  ~gather() {
-    if (!answered)
+  ~stow_job() {
+    if (!answered && respond) // set once the parts are sent
       respond(error(503, "the service stopped before storing every instance"));
+  }
+
+  /// Takes parts until none is left.
+  void work(const std::shared_ptr<stow_job>& self) {
+    for (auto i = next.fetch_add(1); i < parts.size(); i = next.fetch_add(1)) {
+      if (!spooled) {
+        store(self, i, std::string_view{body}.substr(parts[i].offset, parts[i].length));
+        continue;
+      }
+      const auto length = parts[i].length;
+      {
+        std::unique_lock lock{memory_mutex};
+        memory_freed.wait(lock, [&] {
+          return in_memory == 0 || in_memory + length <= spooled_bytes_in_memory;
+        });
+        in_memory += length;
+      }
+      std::string bytes(length, '\0');
+      if (spooled->read(parts[i].offset, bytes.data(), length) != static_cast<std::int64_t>(length)) {
+        outcomes[i].failure = 272;
+        outcomes[i].message = "cannot read the spooled request body";
+        done();
+      } else {
+        store(self, i, bytes);
+      }
+      std::string{}.swap(bytes);
+      std::lock_guard lock{memory_mutex};
+      in_memory -= length;
+      memory_freed.notify_all();
+    }
+  }
+
+  /// Parses part `i`, writes its bytes and sends its record to its study's
+  /// partition; done() once the partition answers, or at once on a refusal.
+  void store(const std::shared_ptr<stow_job>& self, std::size_t i, std::string_view bytes) {
+    auto& o = outcomes[i];
+    auto refuse = [&](std::uint16_t reason, std::string message) {
+      o.failure = reason;
+      o.message = std::move(message);
+      done();
+    };
+    auto& type = parts[i].content_type;
+    auto ct = type.empty() ? std::nullopt : dicom::parse_media_type(type);
+    if (ct && ct->type != "application/dicom")
+      return refuse(272, "a part of type " + ct->type + " is not a DICOM instance");
+    auto parsed = dicom::parse_instance(bytes);
+    if (auto* f = std::get_if<dicom::failure>(&parsed))
+      return refuse(f->reason, f->message);
+    auto& inst = std::get<dicom::instance>(parsed);
+    o.sop_class = inst.sop_class_uid;
+    o.sop = inst.sop_uid;
+    o.series = inst.series_uid;
+    o.study = inst.study_uid;
+    o.warnings = inst.warnings;
+    if (!study.empty() && inst.study_uid != study)
+      return refuse(43265, "the instance belongs to study " + inst.study_uid + ", not " + study);
+    auto dest = c.ctx.dir->dicom_partition(c.svc.id, inst.study_uid);
+    if (!dest)
+      return refuse(272, "the node is shutting down");
+    // The bytes are durable in their file before the study partition
+    // commits the record that names it.
+    auto file = c.ctx.files->put(c.svc.id, bytes);
+    if (!file)
+      return refuse(272, file.error().message());
+    dicom_request r;
+    r.op = dicom_op::store;
+    r.service = c.svc.id;
+    r.upsert = upsert;
+    r.file = *file;
+    r.size = bytes.size();
+    r.instance = std::move(inst);
+    dicom_callback reply = [self, i, files = c.ctx.files, name = *file](dicom_reply rep) {
+      auto& o = self->outcomes[i];
+      o.failure = rep.failure_reason;
+      o.warning = rep.warning_reason;
+      if (!rep.status.ok() && !o.failure)
+        o.failure = 272;
+      o.message = rep.status.message;
+      if (o.failure) // refused or not stored: nothing names the file
+        files->remove(name);
+      self->done();
+    };
+    caf::anon_send(dest, std::move(r), std::move(reply));
   }
 };
 
@@ -130,12 +263,13 @@ void stow(call& c, http::request&& req, std::string_view study, bool upsert,
                               "application/dicom"));
   if (!accepts_dicom_json(req))
     return respond(error(406, "STOW-RS answers application/dicom+json only"));
-  // The parts, as views into the body, which lives as long as the request.
-  auto body = std::make_shared<std::string>(std::move(req.body));
-  std::vector<dicom::part> parts;
+  auto job = std::make_shared<stow_job>(c, study, upsert);
+  job->body = std::move(req.body);
+  job->spooled = std::move(req.spooled);
+  const std::uint64_t size = job->spooled ? job->spooled->size() : job->body.size();
   if (media->type == "application/dicom") {
-    if (!body->empty())
-      parts.push_back({"application/dicom", *body});
+    if (size > 0)
+      job->parts.push_back({"application/dicom", 0, size});
   } else if (media->type == "multipart/related") {
     auto type = media->param("type");
     if (type && *type != "application/dicom")
@@ -145,89 +279,38 @@ void stow(call& c, http::request&& req, std::string_view study, bool upsert,
     auto boundary = media->param("boundary");
     if (!boundary)
       return respond(error(400, "the multipart Content-Type has no boundary parameter"));
-    auto split = dicom::parse_multipart(*body, *boundary);
+    result<std::vector<dicom::part_extent>> split = std::vector<dicom::part_extent>{};
+    try {
+      if (job->spooled) {
+        spooled_reader reader{*job->spooled};
+        split = dicom::locate_parts(*boundary, std::ref(reader));
+      } else {
+        std::string_view body = job->body;
+        split = dicom::locate_parts(*boundary, [body](std::uint64_t offset, std::size_t) {
+          return offset < body.size() ? body.substr(offset) : std::string_view{};
+        });
+      }
+    } catch (const std::runtime_error& e) {
+      return respond(error(500, e.what()));
+    }
     if (!split)
       return respond(error(400, split.error().message()));
-    parts = std::move(*split);
+    job->parts = std::move(*split);
   } else {
     return respond(error(415, "STOW-RS takes multipart/related; type=\"application/dicom\" or "
                               "application/dicom, not '" + media->type + "'"));
   }
-  if (parts.empty())
+  if (job->parts.empty())
     return respond({204, {}, {}, {}});
 
-  auto g = std::make_shared<gather>();
-  g->outcomes.resize(parts.size());
-  g->left = parts.size() + 1; // +1 until every part is sent
-  g->study = std::string{study};
-  g->root = c.root;
-  g->respond = std::move(respond);
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    auto& o = g->outcomes[i];
-    auto ct = parts[i].content_type.empty() ? std::nullopt
-                                            : dicom::parse_media_type(parts[i].content_type);
-    if (ct && ct->type != "application/dicom") {
-      o.failure = 272;
-      o.message = "a part of type " + ct->type + " is not a DICOM instance";
-      g->done();
-      continue;
-    }
-    auto parsed = dicom::parse_instance(parts[i].body);
-    if (auto* f = std::get_if<dicom::failure>(&parsed)) {
-      o.failure = f->reason;
-      o.message = f->message;
-      g->done();
-      continue;
-    }
-    auto& inst = std::get<dicom::instance>(parsed);
-    o.sop_class = inst.sop_class_uid;
-    o.sop = inst.sop_uid;
-    o.series = inst.series_uid;
-    o.study = inst.study_uid;
-    o.warnings = inst.warnings;
-    if (!study.empty() && inst.study_uid != study) {
-      o.failure = 43265;
-      o.message = "the instance belongs to study " + inst.study_uid + ", not " + std::string{study};
-      g->done();
-      continue;
-    }
-    auto dest = c.ctx.dir->dicom_partition(c.svc.id, inst.study_uid);
-    if (!dest) {
-      o.failure = 272;
-      o.message = "the node is shutting down";
-      g->done();
-      continue;
-    }
-    // The bytes are durable in their file before the study partition
-    // commits the record that names it.
-    auto file = c.ctx.files->put(c.svc.id, parts[i].body);
-    if (!file) {
-      o.failure = 272;
-      o.message = file.error().message();
-      g->done();
-      continue;
-    }
-    dicom_request r;
-    r.op = dicom_op::store;
-    r.service = c.svc.id;
-    r.upsert = upsert;
-    r.file = *file;
-    r.size = parts[i].body.size();
-    r.instance = std::move(inst);
-    dicom_callback reply = [g, i, files = c.ctx.files, name = *file](dicom_reply rep) {
-      auto& o = g->outcomes[i];
-      o.failure = rep.failure_reason;
-      o.warning = rep.warning_reason;
-      if (!rep.status.ok() && !o.failure)
-        o.failure = 272;
-      o.message = rep.status.message;
-      if (o.failure) // refused or not stored: nothing names the file
-        files->remove(name);
-      g->done();
-    };
-    caf::anon_send(dest, std::move(r), std::move(reply));
-  }
-  g->done();
+  job->outcomes.resize(job->parts.size());
+  job->left = job->parts.size();
+  job->respond = std::move(respond);
+  const auto helpers = std::min(max_workers, job->parts.size()) - 1;
+  for (std::size_t h = 0; h < helpers; ++h)
+    if (!c.ctx.work->submit([job] { job->work(job); }))
+      break; // the pool is busy: fewer workers
+  job->work(job);
 }
 
 } // namespace atrium::actors::dicomweb

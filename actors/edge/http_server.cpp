@@ -1,11 +1,16 @@
 #include "actors/edge/http_server.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <future>
 #include <limits>
 #include <optional>
 #include <thread>
+#include <cstring>
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
@@ -64,6 +69,61 @@ std::string_view path_of(std::string_view target) {
 
 /// What one recv may bring in (Beast's own cap per read is 64 KiB).
 constexpr std::size_t read_chunk = 64 * 1024;
+/// How much of a spooled body is gathered before each write to its file.
+constexpr std::size_t spool_chunk = 1u << 20;
+
+/// A body in an unnamed file (O_TMPFILE): nothing to clean up after a crash.
+class temp_file_body final : public http::spooled_body {
+public:
+  static std::shared_ptr<temp_file_body> create(const std::filesystem::path& dir) {
+    int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+      // A file system without O_TMPFILE: a named file, unlinked at once.
+      auto path = (dir / "spool-XXXXXX").string();
+      fd = ::mkostemp(path.data(), O_CLOEXEC);
+      if (fd >= 0)
+        ::unlink(path.c_str());
+    }
+    if (fd < 0)
+      return nullptr;
+    return std::make_shared<temp_file_body>(fd);
+  }
+  explicit temp_file_body(int fd) : fd_(fd) {}
+  ~temp_file_body() override { ::close(fd_); }
+
+  bool append(const char* data, std::size_t n) {
+    while (n > 0) {
+      auto w = ::write(fd_, data, n);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        return false;
+      data += w;
+      n -= static_cast<std::size_t>(w);
+      size_ += static_cast<std::uint64_t>(w);
+    }
+    return true;
+  }
+  std::uint64_t size() const override { return size_; }
+  std::int64_t read(std::uint64_t offset, char* into, std::size_t n) const override {
+    std::size_t done = 0;
+    while (done < n && offset + done < size_) {
+      auto r = ::pread(fd_, into + done, n - done, static_cast<off_t>(offset + done));
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        return -1;
+      if (r == 0)
+        break;
+      done += static_cast<std::size_t>(r);
+    }
+    return static_cast<std::int64_t>(done);
+  }
+
+private:
+  int fd_;
+  std::uint64_t size_ = 0;
+};
 
 class session : public std::enable_shared_from_this<session> {
 public:
@@ -102,12 +162,25 @@ private:
     method_ = std::string{req.method_string()};
     target_ = std::string{req.target()};
     keep_alive_ = req.keep_alive();
-    auto limit = server_.config.body_limit;
-    if (auto len = parser_->content_length(); len && *len > limit)
-      return reject(413, "the request body exceeds the limit of " + std::to_string(limit) +
-                           " bytes");
-    if (!parser_->content_length())
-      parser_->body_limit(limit); // chunked: enforced while reading
+    const auto& config = server_.config;
+    const auto length = parser_->content_length();
+    if ((!length || *length > config.body_limit) && config.spools &&
+        config.spools(method_, target_)) {
+      if (length && *length > config.spool_limit)
+        return reject(413, "the request body exceeds the limit of " +
+                             std::to_string(config.spool_limit) + " bytes");
+      spool_file_ = temp_file_body::create(config.spool_dir);
+      if (!spool_file_)
+        return reject(503, "cannot spool the request body in " + config.spool_dir.string() +
+                             ": " + std::strerror(errno));
+      spool_parser_.emplace(std::move(*parser_));
+      spool_parser_->body_limit(config.spool_limit);
+    } else if (length && *length > config.body_limit) {
+      return reject(413, "the request body exceeds the limit of " +
+                           std::to_string(config.body_limit) + " bytes");
+    } else if (!length) {
+      parser_->body_limit(config.body_limit); // chunked: enforced while reading
+    }
     auto expect = req[bhttp::field::expect];
     if (beast::iequals(expect, "100-continue")) {
       // curl waits ~1 s for this before sending a large body.
@@ -126,6 +199,8 @@ private:
   }
 
   void read_body() {
+    if (spool_file_)
+      return read_spooled();
     stream_.expires_after(server_.config.idle_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&session::on_body, shared_from_this()));
@@ -137,22 +212,54 @@ private:
                            std::to_string(server_.config.body_limit) + " bytes");
     if (ec)
       return fail_read(ec);
-    dispatch();
-  }
-
-  void dispatch() {
     auto msg = parser_->release();
     http::request req;
+    req.body = std::move(msg.body());
+    dispatch(std::move(req), msg);
+  }
+
+  /// Reads a spooled body a chunk at a time, each written to its file.
+  void read_spooled() {
+    if (!chunk_)
+      chunk_ = std::make_unique<char[]>(spool_chunk);
+    auto& body = spool_parser_->get().body();
+    body.data = chunk_.get();
+    body.size = spool_chunk;
+    stream_.expires_after(server_.config.idle_timeout);
+    bhttp::async_read_some(stream_, buffer_, *spool_parser_,
+                           beast::bind_front_handler(&session::on_spooled, shared_from_this()));
+  }
+
+  void on_spooled(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::need_buffer) // the chunk is full
+      ec = {};
+    if (ec == bhttp::error::body_limit)
+      return reject(413, "the request body exceeds the limit of " +
+                           std::to_string(server_.config.spool_limit) + " bytes");
+    if (ec)
+      return fail_read(ec);
+    const auto got = spool_chunk - spool_parser_->get().body().size;
+    if (!spool_file_->append(chunk_.get(), got))
+      return reject(507, std::string{"cannot spool the request body: "} + std::strerror(errno));
+    if (!spool_parser_->is_done())
+      return read_spooled();
+    http::request req;
+    req.spooled = std::move(spool_file_);
+    auto& header = spool_parser_->get();
+    dispatch(std::move(req), header);
+    spool_parser_.reset();
+  }
+
+  void dispatch(http::request&& req, const bhttp::request_header<>& header) {
     req.method = std::move(method_);
     req.target = std::move(target_);
     req.headers.reserve(8);
-    for (auto& field : msg) {
+    for (auto& field : header) {
       std::string name{field.name_string()};
       for (auto& c : name)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       req.headers.emplace_back(std::move(name), std::string{field.value()});
     }
-    req.body = std::move(msg.body());
     log_method_ = req.method;
     log_path_ = std::string{path_of(req.target)};
     // Counted from here until the response is written (see on_write).
@@ -174,6 +281,8 @@ private:
   /// makes the connection unusable.
   void reject(unsigned status, const std::string& message) {
     keep_alive_ = false;
+    spool_file_.reset();
+    spool_parser_.reset();
     log_method_ = method_;
     log_path_ = std::string{path_of(target_)};
     server_.in_flight.fetch_add(1);
@@ -228,6 +337,10 @@ private:
   http_server::impl& server_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  // A spooled body's parser, file and chunk (see read_spooled).
+  std::optional<bhttp::request_parser<bhttp::buffer_body>> spool_parser_;
+  std::shared_ptr<temp_file_body> spool_file_;
+  std::unique_ptr<char[]> chunk_;
   std::optional<bhttp::response<bhttp::empty_body>> continue_;
   std::optional<bhttp::response<bhttp::string_body>> res_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();

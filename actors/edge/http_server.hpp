@@ -5,6 +5,7 @@
 // inside http_server.cpp.
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,13 @@ struct http_server_config {
   int io_threads = 2;
   /// Largest request body accepted; larger ones get 413. Default: 32 MiB.
   std::size_t body_limit = 32u << 20;
+  /// Requests whose body goes to an unnamed temporary file in `spool_dir`
+  /// when it is larger than body_limit or chunked, so that memory stays
+  /// bounded (STOW-RS). Default: none.
+  http::spool_predicate spools;
+  std::filesystem::path spool_dir;
+  /// Largest spooled body; larger ones get 413. Default: 64 GiB.
+  std::uint64_t spool_limit = 64ull << 30;
   /// Requests handed to the actors and not yet answered, across the node;
   /// beyond it new requests get 429 with Retry-After. Default: 4096.
   std::size_t max_in_flight = 4096;

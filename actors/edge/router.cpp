@@ -102,4 +102,18 @@ http::error_renderer make_error_renderer(edge_context& ctx) {
   };
 }
 
+http::spool_predicate make_spool_predicate(edge_context& ctx) {
+  return [&ctx](std::string_view method, std::string_view target) {
+    if (method != "POST" && method != "PUT")
+      return false;
+    // {ws}/{service}/v1|v2/studies[/{study}]
+    auto segs = http::split_path(http::split_target(target).first);
+    if (!segs || segs->size() < 4 || segs->size() > 5 || ((*segs)[2] != "v1" && (*segs)[2] != "v2") ||
+        (*segs)[3] != "studies")
+      return false;
+    auto svc = ctx.dir->find_service((*segs)[0], (*segs)[1]);
+    return svc && svc->kind == service_kind::dicom;
+  };
+}
+
 } // namespace atrium::actors

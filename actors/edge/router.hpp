@@ -54,6 +54,8 @@ struct edge_context {
 
 http::handler make_router(edge_context& ctx);
 http::error_renderer make_error_renderer(edge_context& ctx);
+/// Which requests may have their body spooled: STOW-RS to a DICOM service.
+http::spool_predicate make_spool_predicate(edge_context& ctx);
 
 // ---- used by the route files ----
 /// application/problem+json (management and node endpoints).

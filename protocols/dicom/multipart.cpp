@@ -113,39 +113,58 @@ std::vector<media_type> parse_accept(std::string_view text) {
   return out;
 }
 
-result<std::vector<part>> parse_multipart(std::string_view body, std::string_view boundary) {
+namespace {
+
+/// The first offset at or after `from` where `needle` starts, or npos.
+std::uint64_t find_in(const body_reader& read, std::string_view needle, std::uint64_t from) {
+  for (;;) {
+    auto view = read(from, needle.size());
+    if (view.size() < needle.size())
+      return std::string_view::npos;
+    if (auto i = view.find(needle); i != std::string_view::npos)
+      return from + i;
+    from += view.size() - needle.size() + 1; // a match may straddle the next window
+  }
+}
+
+constexpr std::size_t max_part_headers = 64 * 1024;
+
+} // namespace
+
+result<std::vector<part_extent>> locate_parts(std::string_view boundary, const body_reader& read) {
   if (boundary.empty() || boundary.size() > 200)
     return status{errc::invalid, "the multipart boundary is empty or longer than 200 characters"};
   const std::string delimiter = "--" + std::string{boundary};
+  const std::string next_delimiter = "\r\n" + delimiter;
+  auto peek = [&](std::uint64_t at, std::size_t n) { return read(at, n).substr(0, n); };
   // The first delimiter may open the body or follow a preamble line.
-  std::size_t pos = body.substr(0, delimiter.size()) == delimiter ? 0 : body.find("\r\n" + delimiter);
+  std::uint64_t pos = peek(0, delimiter.size()) == delimiter ? 0 : find_in(read, next_delimiter, 0);
   if (pos == std::string_view::npos)
     return status{errc::invalid, "the body has no multipart boundary '" + std::string{boundary} + "'"};
   if (pos != 0)
     pos += 2;
-  std::vector<part> parts;
-  const std::string next_delimiter = "\r\n" + delimiter;
+  std::vector<part_extent> parts;
   for (;;) {
     pos += delimiter.size();
-    if (body.substr(pos, 2) == "--")
+    if (peek(pos, 2) == "--")
       return parts; // the closing delimiter
     // Transport padding, then the line break ending the delimiter line.
-    while (pos < body.size() && (body[pos] == ' ' || body[pos] == '\t'))
+    for (auto c = peek(pos, 1); c == " " || c == "\t"; c = peek(pos, 1))
       ++pos;
-    if (body.substr(pos, 2) != "\r\n")
+    if (peek(pos, 2) != "\r\n")
       return status{errc::invalid, "a multipart boundary line does not end in CRLF"};
     pos += 2;
-    auto end = body.find(next_delimiter, pos);
+    auto end = find_in(read, next_delimiter, pos);
     if (end == std::string_view::npos)
       return status{errc::invalid, "the multipart body ends without its closing boundary"};
-    auto whole = body.substr(pos, end - pos);
-    part p;
     // Headers end at the first empty line; a part may have none.
-    std::size_t header_end = whole.substr(0, 2) == "\r\n" ? 0 : whole.find("\r\n\r\n");
+    auto head = peek(pos, static_cast<std::size_t>(std::min<std::uint64_t>(end - pos, max_part_headers)));
+    std::size_t header_end = head.substr(0, 2) == "\r\n" ? 0 : head.find("\r\n\r\n");
     if (header_end == std::string_view::npos)
-      return status{errc::invalid, "a multipart part has no blank line after its headers"};
-    auto headers = whole.substr(0, header_end);
-    p.body = whole.substr(header_end + (header_end == 0 ? 2 : 4));
+      return status{errc::invalid, "a multipart part has no blank line after its headers (within " +
+                                     std::to_string(max_part_headers / 1024) + " KiB)"};
+    part_extent p;
+    auto headers = head.substr(0, header_end);
     while (!headers.empty()) {
       auto eol = headers.find("\r\n");
       auto line = headers.substr(0, eol);
@@ -154,9 +173,24 @@ result<std::vector<part>> parse_multipart(std::string_view body, std::string_vie
       if (colon != std::string_view::npos && iequals(trim(line.substr(0, colon)), "content-type"))
         p.content_type = trim(line.substr(colon + 1));
     }
-    parts.push_back(p);
+    p.offset = pos + header_end + (header_end == 0 ? 2 : 4);
+    p.length = end - p.offset;
+    parts.push_back(std::move(p));
     pos = end + 2;
   }
+}
+
+result<std::vector<part>> parse_multipart(std::string_view body, std::string_view boundary) {
+  auto extents = locate_parts(boundary, [body](std::uint64_t offset, std::size_t) {
+    return offset < body.size() ? body.substr(offset) : std::string_view{};
+  });
+  if (!extents)
+    return extents.error();
+  std::vector<part> parts;
+  parts.reserve(extents->size());
+  for (auto& e : *extents)
+    parts.push_back({std::move(e.content_type), body.substr(e.offset, e.length)});
+  return parts;
 }
 
 multipart_writer::multipart_writer() {

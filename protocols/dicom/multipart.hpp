@@ -3,6 +3,8 @@
 // where `type` and `transfer-syntax` matter), and multipart/related bodies
 // (RFC 2046/2387) in both directions. Parts are views into the body: a
 // multi-instance STOW body is never copied to be split.
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,13 +30,28 @@ std::optional<media_type> parse_media_type(std::string_view text);
 std::vector<media_type> parse_accept(std::string_view text);
 
 struct part {
-  std::string_view content_type; // "" when the part has none
+  std::string content_type; // "" when the part has none
   std::string_view body;
 };
 
 /// Splits a multipart body at `boundary`. Refuses (errc::invalid) a body
 /// without an opening boundary or without the closing one.
 result<std::vector<part>> parse_multipart(std::string_view body, std::string_view boundary);
+
+/// Where one part's body lies in a multipart body.
+struct part_extent {
+  std::string content_type; // "" when the part has none
+  std::uint64_t offset = 0, length = 0;
+};
+
+/// The bytes of a body from `offset` on: at least `min` of them unless the
+/// body ends first, and as many more as is convenient. The view is valid
+/// until the next call.
+using body_reader = std::function<std::string_view(std::uint64_t offset, std::size_t min)>;
+
+/// parse_multipart for a body read piece by piece (a spooled request body
+/// of any size, in bounded memory). A part's headers must fit in 64 KiB.
+result<std::vector<part_extent>> locate_parts(std::string_view boundary, const body_reader& read);
 
 /// Builds a multipart/related body part by part.
 class multipart_writer {

@@ -2,7 +2,9 @@
 // HTTP requests and responses as plain values, so that routing and the
 // services' HTTP mapping stay independent of Beast (which lives in one
 // translation unit: actors/edge/http_server.cpp).
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,11 +13,25 @@
 
 namespace atrium::http {
 
+/// A request body the edge kept in an unnamed temporary file rather than in
+/// memory (a STOW-RS body of many gigabytes). The file goes with the last
+/// reference, and with the process.
+class spooled_body {
+public:
+  virtual ~spooled_body() = default;
+  virtual std::uint64_t size() const = 0;
+  /// Reads up to `n` bytes at `offset` into `into`: how many (fewer only at
+  /// the end), or -1 when the file cannot be read.
+  virtual std::int64_t read(std::uint64_t offset, char* into, std::size_t n) const = 0;
+};
+
 struct request {
   std::string method; // "GET"
   std::string target; // "/default/fhir/Patient?name=x"
   std::vector<std::pair<std::string, std::string>> headers; // names lowercase
   std::string body;
+  /// Set instead of `body` for a body the edge spooled (see http_server).
+  std::shared_ptr<const spooled_body> spooled;
 
   std::optional<std::string_view> header(std::string_view lowercase_name) const {
     for (auto& [k, v] : headers)
@@ -40,6 +56,9 @@ struct response {
 using responder = std::function<void(response)>;
 /// Handles one request; must not block (answer through the responder).
 using handler = std::function<void(request&&, responder)>;
+/// Whether a request's body may be spooled to a file when it is larger than
+/// the body limit (or chunked): asked once its headers are in.
+using spool_predicate = std::function<bool(std::string_view method, std::string_view target)>;
 /// Renders an error found before a request reaches its handler (413, 429,
 /// 400 for an unparsable request) in the format of the API at `target`.
 using error_renderer = std::function<response(std::string_view target, unsigned status,

@@ -52,6 +52,8 @@ public:
   /// SIGKILL: the abrupt end that durability must survive.
   void kill();
   bool running() const { return pid_ > 0; }
+  /// The running process's id (for /proc), -1 when stopped.
+  pid_t pid() const { return pid_; }
 
   std::uint16_t port() const { return port_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }

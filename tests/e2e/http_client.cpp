@@ -246,4 +246,17 @@ http_response http_client::put(std::string_view target, std::string_view body,
   return request("PUT", target, body, headers);
 }
 
+std::string chunked_body(std::string_view body, std::size_t chunk) {
+  std::string out;
+  for (std::size_t at = 0; at < body.size(); at += chunk) {
+    auto piece = body.substr(at, chunk);
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+    out += size;
+    out += piece;
+    out += "\r\n";
+  }
+  return out + "0\r\n\r\n";
+}
+
 } // namespace e2e

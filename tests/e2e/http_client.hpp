@@ -69,5 +69,8 @@ private:
   bool timed_out_ = false;
 };
 
+/// `body` in chunked transfer coding, chunks of `chunk` bytes, last chunk
+/// included: what follows a request's headers.
+std::string chunked_body(std::string_view body, std::size_t chunk);
 
 } // namespace e2e

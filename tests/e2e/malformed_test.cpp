@@ -155,14 +155,8 @@ TEST_CASE("malformed: a body over the limit is answered with 413", "[e2e][malfor
   c = n.client();
   std::string chunked = "POST /default/fhir/Patient HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                         "Content-Type: application/fhir+json\r\n"
-                        "Transfer-Encoding: chunked\r\n\r\n";
-  for (std::size_t sent = 0; sent < big.size(); sent += 1024) {
-    auto piece = big.substr(sent, 1024);
-    char size[16];
-    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
-    chunked += size + piece + "\r\n";
-  }
-  chunked += "0\r\n\r\n";
+                        "Transfer-Encoding: chunked\r\n\r\n" +
+                        chunked_body(big, 1024);
   check_outcome(c->raw(chunked), 413);
   CHECK(history() == 0);
 

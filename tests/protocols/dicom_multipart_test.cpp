@@ -63,3 +63,41 @@ TEST_CASE("malformed multipart bodies are refused", "[dicom][multipart]") {
   REQUIRE(empty);
   CHECK(empty->empty());
 }
+
+TEST_CASE("locate_parts finds the same parts through a reader of small windows",
+          "[dicom][multipart]") {
+  multipart_writer w;
+  std::string binary("\r\n--not-the-boundary\r\n\0\x01\x02", 27);
+  w.add("application/dicom", std::string(1000, 'a'));
+  w.add("application/dicom; transfer-syntax=*", binary);
+  w.add("application/dicom", "");
+  auto boundary = w.boundary();
+  auto body = "preamble\r\n" + w.finish();
+  auto whole = parse_multipart(body, boundary);
+  REQUIRE(whole);
+  // A window of at most `min` bytes, or just a few more: delimiters and
+  // headers straddle every window edge.
+  for (std::size_t extra : {0u, 1u, 5u, 13u}) {
+    std::size_t reads = 0;
+    auto extents = locate_parts(boundary, [&](std::uint64_t offset, std::size_t min) {
+      ++reads;
+      return offset < body.size() ? std::string_view{body}.substr(offset, min + extra)
+                                  : std::string_view{};
+    });
+    REQUIRE(extents);
+    REQUIRE(extents->size() == whole->size());
+    for (std::size_t i = 0; i < whole->size(); ++i) {
+      CHECK((*extents)[i].content_type == (*whole)[i].content_type);
+      CHECK(std::string_view{body}.substr((*extents)[i].offset, (*extents)[i].length) ==
+            (*whole)[i].body);
+    }
+    CHECK(reads > 10);
+  }
+  // A cut body fails the same way through a window.
+  auto cut = body.substr(0, body.size() - 10);
+  auto refused = locate_parts(boundary, [&](std::uint64_t offset, std::size_t min) {
+    return offset < cut.size() ? std::string_view{cut}.substr(offset, min) : std::string_view{};
+  });
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message().find("closing boundary") != std::string::npos);
+}
