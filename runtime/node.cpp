@@ -306,6 +306,7 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   hc.max_in_flight = cfg.max_in_flight;
   hc.spools = make_spool_predicate(x.edge);
   hc.spool_dir = std::filesystem::path{cfg.data_dir} / "spool";
+  x.edge.spool_dir = hc.spool_dir;
   hc.spool_limit = cfg.stow_limit;
   if (std::error_code ec; !std::filesystem::create_directories(hc.spool_dir, ec) && ec)
     return status{errc::io_error, "cannot create " + hc.spool_dir.string() + ": " + ec.message(),

@@ -91,34 +91,30 @@ struct aligned_buffer {
   ~aligned_buffer() { std::free(data); }
 };
 
-/// Writes `bytes` at `offset` (a block boundary). Through O_DIRECT the bytes
-/// pass through a reused aligned buffer, a few MiB at a time, the last block
-/// padded with zeros.
-bool write_at(const segment& s, std::uint64_t offset, std::string_view bytes) {
+/// Writes `size` bytes from `read` at `offset` (a block boundary), a few MiB
+/// at a time through a reused aligned buffer (O_DIRECT needs one), the last
+/// block padded with zeros.
+bool write_at(const segment& s, std::uint64_t offset, std::uint64_t size,
+              const file_store::source& read) {
   thread_local aligned_buffer buffer;
-  for (std::size_t at = 0; at < bytes.size() || at == 0; at += window) {
-    const auto n = std::min(window, bytes.size() - at);
-    const char* from = bytes.data() + at;
-    std::size_t len = n;
-    if (s.direct) {
-      if (!buffer.data)
-        return false;
-      len = round_up(n);
-      std::memcpy(buffer.data, from, n);
-      std::memset(buffer.data + n, 0, len - n);
-      from = buffer.data;
-    }
+  if (!buffer.data)
+    return false;
+  for (std::uint64_t at = 0; at < size; at += window) {
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(window, size - at));
+    if (!read(at, buffer.data, n))
+      return false;
+    const std::size_t len = s.direct ? round_up(n) : n;
+    std::memset(buffer.data + n, 0, len - n);
     std::size_t done = 0;
     while (done < len) {
-      auto w = ::pwrite(s.fd, from + done, len - done, static_cast<off_t>(offset + at + done));
+      auto w = ::pwrite(s.fd, buffer.data + done, len - done,
+                        static_cast<off_t>(offset + at + done));
       if (w < 0 && errno == EINTR)
         continue;
       if (w <= 0)
         return false;
       done += static_cast<std::size_t>(w);
     }
-    if (bytes.empty())
-      break;
   }
   return true;
 }
@@ -136,6 +132,13 @@ file_store::~file_store() {
 }
 
 result<std::string> file_store::put(std::uint32_t service, std::string_view bytes) {
+  return put(service, bytes.size(), [bytes](std::uint64_t offset, char* into, std::size_t n) {
+    std::memcpy(into, bytes.data() + offset, n);
+    return true;
+  });
+}
+
+result<std::string> file_store::put(std::uint32_t service, std::uint64_t size, const source& read) {
   // Open segments by (store, service), per thread: appends need no lock.
   thread_local std::map<std::pair<std::uint64_t, std::uint32_t>, segment> open;
   auto& s = open[{id_, service}];
@@ -159,16 +162,16 @@ result<std::string> file_store::put(std::uint32_t service, std::string_view byte
     s.end = 0;
   }
   const auto offset = s.end;
-  if (!write_at(s, offset, bytes)) {
+  if (!write_at(s, offset, size, read)) {
     auto err = io_error("cannot write", root_ / s.file);
     ::close(s.fd); // start a fresh segment next time
     s = segment{};
     return err;
   }
-  s.end = offset + round_up(std::max<std::uint64_t>(bytes.size(), 1));
+  s.end = offset + round_up(std::max<std::uint64_t>(size, 1));
   if (auto st = make_durable(); !st)
     return st;
-  return s.file + "@" + std::to_string(offset) + "+" + std::to_string(bytes.size());
+  return s.file + "@" + std::to_string(offset) + "+" + std::to_string(size);
 }
 
 status file_store::make_durable() {

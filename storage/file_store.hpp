@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -34,8 +35,15 @@ public:
   file_store(const file_store&) = delete;
   file_store& operator=(const file_store&) = delete;
 
+  /// Fills `into` with the `n` bytes at `offset` of what is being stored;
+  /// false when they cannot be read.
+  using source = std::function<bool(std::uint64_t offset, char* into, std::size_t n)>;
+
   /// Stores `bytes` durably and returns where: "svc/segment@offset+length".
   result<std::string> put(std::uint32_t service, std::string_view bytes);
+  /// The same for `size` bytes read from `read` a few MiB at a time (an
+  /// instance too large to hold in memory).
+  result<std::string> put(std::uint32_t service, std::uint64_t size, const source& read);
   /// The bytes at `name`; errc::not_found when they are gone.
   result<std::string> get(std::string_view name) const;
   /// Appends the bytes at `name` to `out` (no copy through another buffer).

@@ -1,5 +1,8 @@
 // STOW-RS: store instances from a multipart/related or single-part
 // application/dicom body, answering Azure's status codes and DICOM JSON.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -13,6 +16,7 @@
 #include "protocols/dicom/instance.hpp"
 #include "protocols/dicom/multipart.hpp"
 #include "protocols/fhir/json_text.hpp"
+#include "actors/edge/temp_file.hpp"
 #include "actors/work_pool.hpp"
 #include "storage/file_store.hpp"
 
@@ -128,7 +132,7 @@ private:
 constexpr std::size_t max_workers = 4;
 /// Bytes of a spooled body's parts read into memory at once (DCMTK holds
 /// another copy while it parses), so that a request of any size stores in
-/// bounded memory. A single larger part still goes alone.
+/// bounded memory. Larger parts are never read into memory (store_large).
 constexpr std::uint64_t spooled_bytes_in_memory = 48u << 20;
 
 /// One STOW request. Workers (the calling pool thread, plus a few more when
@@ -171,49 +175,94 @@ struct stow_job {
   /// Takes parts until none is left.
   void work(const std::shared_ptr<stow_job>& self) {
     for (auto i = next.fetch_add(1); i < parts.size(); i = next.fetch_add(1)) {
-      if (!spooled) {
-        store(self, i, std::string_view{body}.substr(parts[i].offset, parts[i].length));
+      const auto& p = parts[i];
+      if (!is_dicom(i))
         continue;
-      }
-      const auto length = parts[i].length;
-      {
-        std::unique_lock lock{memory_mutex};
-        memory_freed.wait(lock, [&] {
-          return in_memory == 0 || in_memory + length <= spooled_bytes_in_memory;
-        });
-        in_memory += length;
-      }
-      std::string bytes(length, '\0');
-      if (spooled->read(parts[i].offset, bytes.data(), length) != static_cast<std::int64_t>(length)) {
-        outcomes[i].failure = 272;
-        outcomes[i].message = "cannot read the spooled request body";
-        done();
+      if (!spooled) {
+        auto bytes = std::string_view{body}.substr(p.offset, p.length);
+        store(self, i, dicom::parse_instance(bytes), bytes);
+      } else if (p.length > spooled_bytes_in_memory) {
+        store_large(self, i);
       } else {
-        store(self, i, bytes);
+        reserve_memory(p.length);
+        std::string bytes(p.length, '\0');
+        if (spooled->read(p.offset, bytes.data(), bytes.size()) == static_cast<std::int64_t>(p.length))
+          store(self, i, dicom::parse_instance(bytes), bytes);
+        else
+          refuse(i, 272, "cannot read the spooled request body");
+        std::string{}.swap(bytes);
+        release_memory(p.length);
       }
-      std::string{}.swap(bytes);
-      std::lock_guard lock{memory_mutex};
-      in_memory -= length;
-      memory_freed.notify_all();
     }
   }
 
-  /// Parses part `i`, writes its bytes and sends its record to its study's
-  /// partition; done() once the partition answers, or at once on a refusal.
-  void store(const std::shared_ptr<stow_job>& self, std::size_t i, std::string_view bytes) {
-    auto& o = outcomes[i];
-    auto refuse = [&](std::uint16_t reason, std::string message) {
-      o.failure = reason;
-      o.message = std::move(message);
-      done();
-    };
+  void reserve_memory(std::uint64_t n) {
+    std::unique_lock lock{memory_mutex};
+    memory_freed.wait(lock, [&] { return in_memory + n <= spooled_bytes_in_memory; });
+    in_memory += n;
+  }
+  void release_memory(std::uint64_t n) {
+    std::lock_guard lock{memory_mutex};
+    in_memory -= n;
+    memory_freed.notify_all();
+  }
+
+  void refuse(std::size_t i, std::uint16_t reason, std::string message) {
+    outcomes[i].failure = reason;
+    outcomes[i].message = std::move(message);
+    done();
+  }
+
+  /// Whether part `i` may be an instance; refuses it otherwise.
+  bool is_dicom(std::size_t i) {
     auto& type = parts[i].content_type;
     auto ct = type.empty() ? std::nullopt : dicom::parse_media_type(type);
-    if (ct && ct->type != "application/dicom")
-      return refuse(272, "a part of type " + ct->type + " is not a DICOM instance");
-    auto parsed = dicom::parse_instance(bytes);
+    if (ct && ct->type != "application/dicom") {
+      refuse(i, 272, "a part of type " + ct->type + " is not a DICOM instance");
+      return false;
+    }
+    return true;
+  }
+
+  /// A part larger than the memory bound: copied to a file of its own that
+  /// DCMTK reads without loading bulk data (mapped for the header walk,
+  /// which touches headers only), then written to the file store a few MiB
+  /// at a time from the spooled body.
+  void store_large(const std::shared_ptr<stow_job>& self, std::size_t i) {
+    const auto& p = parts[i];
+    int fd = open_temp_file(c.ctx.spool_dir);
+    if (fd < 0)
+      return refuse(i, 272, "cannot make a temporary file in " + c.ctx.spool_dir.string());
+    std::string chunk(1u << 20, '\0');
+    bool copied = true;
+    for (std::uint64_t at = 0; copied && at < p.length; at += chunk.size()) {
+      auto n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), p.length - at));
+      copied = spooled->read(p.offset + at, chunk.data(), n) == static_cast<std::int64_t>(n) &&
+               write_all(fd, chunk.data(), n);
+    }
+    void* map = copied ? ::mmap(nullptr, p.length, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
+    if (map == MAP_FAILED) {
+      ::close(fd);
+      return refuse(i, 272, "cannot copy the instance to " + c.ctx.spool_dir.string());
+    }
+    const auto path = "/proc/self/fd/" + std::to_string(fd);
+    auto parsed = dicom::parse_instance({static_cast<const char*>(map), p.length}, path.c_str());
+    ::munmap(map, p.length);
+    ::close(fd);
+    store(self, i, std::move(parsed), {}, [this, &p](std::uint64_t at, char* into, std::size_t n) {
+      return spooled->read(p.offset + at, into, n) == static_cast<std::int64_t>(n);
+    });
+  }
+
+  /// Stores a parsed part: writes its bytes (`bytes`, or `size` bytes from
+  /// `read`), then sends its record to its study's partition; done() once
+  /// the partition answers, or at once on a refusal.
+  void store(const std::shared_ptr<stow_job>& self, std::size_t i,
+             std::variant<dicom::instance, dicom::failure> parsed, std::string_view bytes,
+             const storage::file_store::source& read = {}) {
     if (auto* f = std::get_if<dicom::failure>(&parsed))
-      return refuse(f->reason, f->message);
+      return refuse(i, f->reason, f->message);
+    auto& o = outcomes[i];
     auto& inst = std::get<dicom::instance>(parsed);
     o.sop_class = inst.sop_class_uid;
     o.sop = inst.sop_uid;
@@ -221,21 +270,22 @@ struct stow_job {
     o.study = inst.study_uid;
     o.warnings = inst.warnings;
     if (!study.empty() && inst.study_uid != study)
-      return refuse(43265, "the instance belongs to study " + inst.study_uid + ", not " + study);
+      return refuse(i, 43265, "the instance belongs to study " + inst.study_uid + ", not " + study);
     auto dest = c.ctx.dir->dicom_partition(c.svc.id, inst.study_uid);
     if (!dest)
-      return refuse(272, "the node is shutting down");
+      return refuse(i, 272, "the node is shutting down");
     // The bytes are durable in their file before the study partition
     // commits the record that names it.
-    auto file = c.ctx.files->put(c.svc.id, bytes);
+    const auto size = read ? parts[i].length : bytes.size();
+    auto file = read ? c.ctx.files->put(c.svc.id, size, read) : c.ctx.files->put(c.svc.id, bytes);
     if (!file)
-      return refuse(272, file.error().message());
+      return refuse(i, 272, file.error().message());
     dicom_request r;
     r.op = dicom_op::store;
     r.service = c.svc.id;
     r.upsert = upsert;
     r.file = *file;
-    r.size = bytes.size();
+    r.size = size;
     r.instance = std::move(inst);
     dicom_callback reply = [self, i, files = c.ctx.files, name = *file](dicom_reply rep) {
       auto& o = self->outcomes[i];

@@ -1,6 +1,5 @@
 #include "actors/edge/http_server.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,6 +20,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "actors/edge/temp_file.hpp"
 #include "actors/request_log.hpp"
 
 namespace atrium::actors {
@@ -72,36 +72,20 @@ constexpr std::size_t read_chunk = 64 * 1024;
 /// How much of a spooled body is gathered before each write to its file.
 constexpr std::size_t spool_chunk = 1u << 20;
 
-/// A body in an unnamed file (O_TMPFILE): nothing to clean up after a crash.
+/// A spooled body: an unnamed file, nothing to clean up after a crash.
 class temp_file_body final : public http::spooled_body {
 public:
   static std::shared_ptr<temp_file_body> create(const std::filesystem::path& dir) {
-    int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
-      // A file system without O_TMPFILE: a named file, unlinked at once.
-      auto path = (dir / "spool-XXXXXX").string();
-      fd = ::mkostemp(path.data(), O_CLOEXEC);
-      if (fd >= 0)
-        ::unlink(path.c_str());
-    }
-    if (fd < 0)
-      return nullptr;
-    return std::make_shared<temp_file_body>(fd);
+    int fd = open_temp_file(dir);
+    return fd < 0 ? nullptr : std::make_shared<temp_file_body>(fd);
   }
   explicit temp_file_body(int fd) : fd_(fd) {}
   ~temp_file_body() override { ::close(fd_); }
 
   bool append(const char* data, std::size_t n) {
-    while (n > 0) {
-      auto w = ::write(fd_, data, n);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        return false;
-      data += w;
-      n -= static_cast<std::size_t>(w);
-      size_ += static_cast<std::uint64_t>(w);
-    }
+    if (!write_all(fd_, data, n))
+      return false;
+    size_ += n;
     return true;
   }
   std::uint64_t size() const override { return size_; }

@@ -2,6 +2,7 @@
 // Routing of every HTTP request a node serves: node endpoints, the
 // management API and the services' data planes.
 #include <atomic>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <vector>
@@ -44,6 +45,8 @@ struct edge_context {
   storage::file_store* files = nullptr;
   /// Each DICOM service's extended query tags.
   query_tag_registry* query_tags = nullptr;
+  /// Where request bodies and instances too large for memory are spooled.
+  std::filesystem::path spool_dir;
   /// Most entries a batch or transaction Bundle may hold.
   std::size_t max_bundle_entries = 500;
 

@@ -228,7 +228,7 @@ failure refuse(std::uint16_t reason, std::string message) { return {reason, std:
 
 } // namespace
 
-std::variant<instance, failure> parse_instance(std::string_view bytes) {
+std::variant<instance, failure> parse_instance(std::string_view bytes, const char* file_path) {
   // DCMTK logs every oddity of a malformed file to stderr; the refusal
   // already tells the client, and the node's log is one line per request.
   static std::once_flag quiet;
@@ -241,13 +241,21 @@ std::variant<instance, failure> parse_instance(std::string_view bytes) {
   // have it reserve gigabytes or recurse without bound (see part10_limits).
   if (auto problem = part10_limit_problem(bytes); !problem.empty())
     return refuse(272, "the file does not parse: " + problem);
-  DcmInputBufferStream in;
-  in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
-  in.setEos();
   DcmFileFormat file;
-  file.transferInit();
-  auto cond = file.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-  file.transferEnd();
+  OFCondition cond;
+  if (file_path) {
+    // Values beyond this stay in the file (DCMTK loads them on demand, and
+    // bulk data is never asked for here).
+    constexpr Uint32 loaded_value_limit = 64 * 1024;
+    cond = file.loadFile(file_path, EXS_Unknown, EGL_noChange, loaded_value_limit);
+  } else {
+    DcmInputBufferStream in;
+    in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+    in.setEos();
+    file.transferInit();
+    cond = file.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+    file.transferEnd();
+  }
   if (cond.bad())
     return refuse(272, std::string{"the file does not parse: "} + cond.text());
   auto* meta = file.getMetaInfo();

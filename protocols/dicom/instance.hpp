@@ -82,7 +82,12 @@ struct instance {
 /// SeriesInstanceUID, SOPInstanceUID or SOPClassUID (1-64 characters of
 /// [0-9A-Za-z.-]), with 272 what DCMTK cannot parse. Converts text to UTF-8
 /// (SpecificCharacterSet) before rendering JSON. Never throws, never aborts.
-std::variant<instance, failure> parse_instance(std::string_view bytes);
+///
+/// With `file_path`, the path of a file holding exactly `bytes` (mapped
+/// rather than read into memory, say), DCMTK reads the file and leaves values
+/// over 64 KiB unloaded: an instance of any size parses in little memory.
+std::variant<instance, failure> parse_instance(std::string_view bytes,
+                                               const char* file_path = nullptr);
 
 /// Whether `uid` is 1-64 characters of [0-9A-Za-z.-] (Azure's rule).
 bool is_valid_uid(std::string_view uid) noexcept;

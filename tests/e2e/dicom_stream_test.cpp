@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <tuple>
 #include <string>
 
 #include "protocols/dicom/multipart.hpp"
@@ -64,14 +65,23 @@ TEST_CASE("a STOW-RS body beyond the body limit is spooled and stored in bounded
   node n{{"--body-limit", "65536", "--stow-limit", "1000000000"}};
   auto c = n.client();
   const auto study = uid_prefix() + ".1";
-  // 640 instances: 320 MiB, more than the 256 MiB the node may use.
-  const auto files = instances(study, 640);
+  // 640 instances: 320 MiB, more than the 256 MiB the node may use; and one
+  // multi-frame instance of 150 MiB, parsed without its pixels in memory.
+  auto files = instances(study, 640);
+  atrium::dicomgen::dicom_spec big;
+  big.study_uid = study;
+  big.series_uid = study + ".2";
+  big.sop_uid = study + ".2.1";
+  big.rows = big.columns = 512;
+  big.frames = 300;
+  files.push_back(atrium::dicomgen::make_dicom(big));
+  REQUIRE(files.back().size() > (150u << 20));
   auto [type, body] = stow_body(files);
-  REQUIRE(body.size() > (300u << 20));
+  REQUIRE(body.size() > (450u << 20));
   auto r = c->request("POST", "/default/dicom/v2/studies", body,
                       {{"Content-Type", type}, {"Accept", "application/dicom+json"}});
   REQUIRE(r.status == 200);
-  CHECK(count_of(r.body, "\"00081190\"") == 640); // each instance's URL
+  CHECK(count_of(r.body, "\"00081190\"") == 641); // each instance's URL
   std::string{}.swap(body);
 
   const auto peak = peak_rss_kib(n.pid());
@@ -79,18 +89,22 @@ TEST_CASE("a STOW-RS body beyond the body limit is spooled and stored in bounded
   CHECK(peak > 0);
   CHECK(peak < 256 * 1024);
 
-  // Every instance is there, byte for byte (two spot checks).
-  for (int i : {0, 639}) {
-    auto got = c->get("/default/dicom/v2/studies/" + study + "/series/" + study +
-                        ".1/instances/" + study + ".1." + std::to_string(i + 1),
+  // Every instance is there, byte for byte (spot checks).
+  for (auto [series, n, file] : {std::tuple{".1", 1, 0}, {".1", 640, 639}, {".2", 1, 640}}) {
+    auto got = c->get("/default/dicom/v2/studies/" + study + "/series/" + study + series +
+                        "/instances/" + study + series + "." + std::to_string(n),
                       {{"Accept", "application/dicom; transfer-syntax=*"}});
     REQUIRE(got.status == 200);
-    CHECK(got.body == files[static_cast<std::size_t>(i)]);
+    CHECK(got.body == files[static_cast<std::size_t>(file)]);
   }
   auto series = c->get("/default/dicom/v2/studies/" + study + "/series?includefield=NumberOfSeriesRelatedInstances");
   REQUIRE(series.status == 200);
   INFO(series.body);
   CHECK(series.body.find("\"00201209\":{\"vr\":\"IS\",\"Value\":[640]}") != std::string::npos);
+  auto frames = c->get("/default/dicom/v2/studies/" + study + "/series/" + study +
+                       ".2/instances/" + study + ".2.1/metadata");
+  REQUIRE(frames.status == 200);
+  CHECK(frames.body.find("\"00280008\":{\"vr\":\"IS\",\"Value\":[300]}") != std::string::npos);
 }
 
 TEST_CASE("spooled STOW-RS: chunked bodies, a malformed body, and the STOW limit",

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <filesystem>
 #include <random>
 
@@ -77,4 +78,28 @@ TEST_CASE("a file store that cannot create its folder reports an I/O error") {
   auto r = files.put(1, "x");
   REQUIRE_FALSE(r);
   CHECK(r.error().code() == errc::io_error);
+}
+
+TEST_CASE("a file is stored from a source read a few MiB at a time") {
+  temp_root root;
+  file_store files{root.path};
+  // 9 MiB and 5 bytes: more than two copy windows, and a partial last block.
+  std::string bytes((9u << 20) + 5, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<char>(i * 31 + i / 4096);
+  std::size_t reads = 0;
+  auto name = files.put(7, bytes.size(), [&](std::uint64_t offset, char* into, std::size_t n) {
+    ++reads;
+    std::memcpy(into, bytes.data() + offset, n);
+    return true;
+  });
+  REQUIRE(name);
+  CHECK(reads == 3);
+  auto back = files.get(*name);
+  REQUIRE(back);
+  CHECK(*back == bytes);
+
+  // A source that fails stores nothing.
+  auto failed = files.put(7, 100, [](std::uint64_t, char*, std::size_t) { return false; });
+  CHECK_FALSE(failed);
 }

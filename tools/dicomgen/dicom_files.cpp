@@ -72,7 +72,7 @@ std::string make_dicom(const dicom_spec& s) {
   if (ds.chooseRepresentation(xfer, nullptr).bad() || !ds.canWriteXfer(xfer))
     throw std::runtime_error("make_dicom: cannot encode in " + s.transfer_syntax);
   // The stream writes into a fixed buffer and asks to be emptied when full.
-  std::vector<char> buffer(256 * 1024);
+  std::vector<char> buffer(4u << 20);
   DcmOutputBufferStream out(buffer.data(), buffer.size());
   std::string bytes;
   auto drain = [&] {
