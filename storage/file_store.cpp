@@ -185,7 +185,7 @@ status file_store::make_durable() {
     // Nobody is syncing: one syncfs covers every write made so far.
     syncing_ = true;
     const auto covers = requested_;
-    if (root_fd_ < 0)
+    if (root_fd_ < 0 && make_dir(root_)) // a sync may come before any file
       root_fd_ = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     const int fd = root_fd_;
     lock.unlock();

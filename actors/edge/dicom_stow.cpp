@@ -294,7 +294,10 @@ struct stow_job {
       if (!rep.status.ok() && !o.failure)
         o.failure = 272;
       o.message = rep.status.message;
-      if (o.failure) // refused or not stored: nothing names the file
+      // Refused as a duplicate: nothing names the file. After any other
+      // failure the record may be written but not known durable (a failed
+      // sync), so the bytes stay: space, never a record without bytes.
+      if (rep.status.code == errc::conflict)
         files->remove(name);
       self->done();
     };

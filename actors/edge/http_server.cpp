@@ -5,11 +5,11 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <future>
 #include <limits>
 #include <optional>
 #include <thread>
-#include <cstring>
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
