@@ -320,6 +320,7 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
     "http://" + (cfg.listen_host == "0.0.0.0" ? std::string{"127.0.0.1"} : cfg.listen_host) + ":" +
       std::to_string(x.server->port()));
   x.mirror->start();
+  resume_dicom_reindex(x.edge);
   x.edge.ready = true;
   return n;
 }

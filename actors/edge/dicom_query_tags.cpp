@@ -2,9 +2,11 @@
 // delete, errors; and the operations' status. Runs on the edge's work pool:
 // it writes the store and waits for study partitions.
 #include <future>
+#include <set>
 #include <random>
 
 #include <caf/send.hpp>
+#include <simdjson.h>
 
 #include "actors/dicom/query_tag_registry.hpp"
 #include "actors/edge/dicom_http.hpp"
@@ -37,25 +39,25 @@ std::string new_operation_id() {
 }
 
 /// {"operationId":…,"type":"reindex","createdTime":…,"lastUpdatedTime":…,
-///  "status":…,"percentComplete":N,"resources":[tag URLs]}
-std::string operation_json(const std::string& id, std::int64_t created, const std::string& state,
-                           int percent, const std::vector<std::string>& resources) {
-  std::string out = R"({"operationId":")" + id + R"(","type":"reindex","createdTime":")" +
-                    fhir::format_instant(created) + R"(","lastUpdatedTime":")" +
-                    fhir::format_instant(std::chrono::duration_cast<std::chrono::microseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count()) +
-                    R"(","status":")" + state + R"(","percentComplete":)" + std::to_string(percent) +
-                    R"(,"resources":[)";
-  for (std::size_t i = 0; i < resources.size(); ++i)
-    out += (i ? ",\"" : "\"") + resources[i] + "\"";
-  return out + "]}";
+///  "status":…,"percentComplete":N,"resources":[tag URLs]}; `created` is
+/// the formatted instant, `resources` the JSON array.
+std::string operation_json(const std::string& id, const std::string& created,
+                           const std::string& state, int percent, const std::string& resources) {
+  return R"({"operationId":")" + id + R"(","type":"reindex","createdTime":")" + created +
+         R"(","lastUpdatedTime":")" +
+         fhir::format_instant(std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count()) +
+         R"(","status":")" + state + R"(","percentComplete":)" + std::to_string(percent) +
+         R"(,"resources":)" + resources + "}";
 }
 
 /// The re-index job: every study of the service rebuilt by its partition,
 /// one at a time, progress saved every 100 studies; then the tags are ready.
-void run_reindex(edge_context& ctx, std::uint32_t svc, std::string id, std::int64_t created,
-                 std::vector<std::string> resources) {
+/// Re-indexing a study twice is harmless, so a job cut short by a restart
+/// simply runs again (resume_dicom_reindex).
+void run_reindex(edge_context& ctx, std::uint32_t svc, std::string id, std::string created,
+                 std::string resources) {
   std::vector<std::string> studies;
   auto prefix = keys::dicom_studies_prefix(svc);
   for (auto cur = ctx.db->scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid(); cur.next())
@@ -63,10 +65,8 @@ void run_reindex(edge_context& ctx, std::uint32_t svc, std::string id, std::int6
   std::string state = "succeeded";
   for (std::size_t i = 0; i < studies.size(); ++i) {
     auto dest = ctx.dir->dicom_partition(svc, studies[i]);
-    if (!dest) {
-      state = "failed";
-      break;
-    }
+    if (!dest)
+      return; // shutting down: the job stays "running" and resumes at the next start
     auto done = std::make_shared<std::promise<dicom_reply>>();
     auto result = done->get_future();
     dicom_request r;
@@ -81,8 +81,7 @@ void run_reindex(edge_context& ctx, std::uint32_t svc, std::string id, std::int6
         break;
       }
     } catch (const std::future_error&) { // the partition stopped: shutting down
-      state = "failed";
-      break;
+      return;
     }
     if (i % 100 == 99)
       (void)ctx.query_tags->set_operation(
@@ -113,14 +112,17 @@ void query_tags(call& c, http::request& req, std::span<const std::string> rest,
     if (!tags)
       return respond(failed(tags.error()));
     const auto id = new_operation_id();
-    const auto created = std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
-    std::vector<std::string> resources;
+    std::string resources = "[";
     for (auto& t : *tags) {
       t.operation = id;
-      resources.push_back(c.root + "/extendedquerytags/" + dicom::tag_key(t.tag));
+      if (resources.size() > 1)
+        resources += ',';
+      fhir::append_json_string(resources, c.root + "/extendedquerytags/" + dicom::tag_key(t.tag));
     }
+    resources += ']';
+    const auto created = fhir::format_instant(std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count());
     if (auto s = registry.set_operation(svc, id, operation_json(id, created, "running", 0, resources)); !s)
       return respond(failed(s));
     if (auto s = registry.add(svc, *tags); !s)
@@ -166,3 +168,31 @@ void operation(call& c, const std::string& id, http::responder respond) {
 }
 
 } // namespace atrium::actors::dicomweb
+
+namespace atrium::actors {
+
+void resume_dicom_reindex(edge_context& ctx) {
+  for (auto& svc : ctx.dir->services()) {
+    if (svc.kind != service_kind::dicom)
+      continue;
+    std::set<std::string> running;
+    for (auto& t : ctx.query_tags->of(svc.id))
+      if (!t.ready)
+        running.insert(t.operation);
+    for (auto& id : running) {
+      auto json = ctx.query_tags->operation(svc.id, id);
+      simdjson::dom::parser parser;
+      simdjson::dom::element doc;
+      std::string_view created;
+      if (!json || parser.parse(*json).get(doc) || doc["createdTime"].get(created))
+        continue;
+      auto resources = simdjson::to_string(doc["resources"]);
+      ctx.work->submit([&ctx, svc = svc.id, id, created = std::string{created},
+                        resources = std::string{resources}] {
+        dicomweb::run_reindex(ctx, svc, id, created, resources);
+      });
+    }
+  }
+}
+
+} // namespace atrium::actors

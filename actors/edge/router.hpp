@@ -75,6 +75,10 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
 void serve_dicom(edge_context& ctx, const service_info& svc, std::span<const std::string> rest,
                  http::request&& req, http::responder respond);
 
+/// Runs again the extended query tag re-index jobs a stop cut short (their
+/// tags are still being added). Called once the node serves.
+void resume_dicom_reindex(edge_context& ctx);
+
 /// POST [base] with a Bundle: batch entries run through serve_fhir each.
 void serve_fhir_bundle(edge_context& ctx, const service_info& svc, http::request&& req,
                        http::responder respond);

@@ -435,6 +435,38 @@ TEST_CASE("extended query tags: added by a re-index, then searchable; listed, de
   CHECK(c->get(base + "/extendedquerytags/PatientSex").status == 404);
 }
 
+TEST_CASE("an extended query tag re-index cut short by kill -9 runs again at the next start",
+          "[e2e][dicom]") {
+  node n;
+  auto c = n.client();
+  // 300 studies: the re-index takes far longer than the kill that follows.
+  std::vector<std::string> files;
+  for (int i = 0; i < 300; ++i) {
+    auto s = spec(uid("study"), uid("series"), uid("sop"));
+    s.patient_id = "RESUME-" + std::to_string(i % 3);
+    files.push_back(make_dicom(s));
+  }
+  REQUIRE(stow(*c, files).status == 200);
+  auto added = c->post(base + "/extendedquerytags", R"([{"Path":"PatientSex","VR":"CS","Level":"Study"}])",
+                       {{"Content-Type", "application/json"}});
+  REQUIRE(added.status == 202);
+  n.kill();
+  n.start();
+  c = n.client();
+  auto href = json{added.body}.str("/href");
+  http_response r;
+  for (int i = 0; i < 200; ++i) {
+    r = c->get(target_of(href));
+    if (r.status != 202)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(r.status == 200);
+  CHECK(json{r.body}.str("/status") == "succeeded");
+  CHECK(json{c->get(base + "/extendedquerytags/PatientSex").body}.str("/Status") == "Ready");
+  CHECK(json{c->get(base + "/studies?PatientSex=O&PatientID=RESUME-1&limit=200").body}.count("") == 100);
+}
+
 TEST_CASE("a DICOM service linked to a FHIR service mirrors its studies there", "[e2e][dicom]") {
   node n;
   auto c = n.client();
