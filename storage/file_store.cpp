@@ -211,20 +211,35 @@ result<std::string> file_store::get(std::string_view name) const {
 }
 
 status file_store::append_to(std::string_view name, std::string& out) const {
+  auto length = length_of(name);
+  if (!length)
+    return {errc::internal, "'" + std::string{name} + "' is not a stored file's name"};
+  return append_range(name, 0, *length, out);
+}
+
+std::optional<std::uint64_t> file_store::length_of(std::string_view name) {
+  auto l = parse(name);
+  return l ? std::optional{l->length} : std::nullopt;
+}
+
+status file_store::append_range(std::string_view name, std::uint64_t offset, std::uint64_t length,
+                                std::string& out) const {
   auto l = parse(name);
   if (!l)
     return {errc::internal, "'" + std::string{name} + "' is not a stored file's name"};
+  if (offset > l->length || length > l->length - offset)
+    return {errc::internal, "a range beyond the end of '" + std::string{name} + "'"};
   auto path = root_ / l->file;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return errno == ENOENT ? status{errc::not_found, "the instance's bytes are gone"}
                            : io_error("cannot open", path);
   const auto start = out.size();
-  out.resize(start + l->length);
+  out.resize(start + length);
   std::size_t done = 0;
-  while (done < l->length) {
-    auto n = ::pread(fd, out.data() + start + done, l->length - done,
-                     static_cast<off_t>(l->offset + done));
+  while (done < length) {
+    auto n = ::pread(fd, out.data() + start + done, length - done,
+                     static_cast<off_t>(l->offset + offset + done));
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {

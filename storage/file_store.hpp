@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -48,6 +49,12 @@ public:
   result<std::string> get(std::string_view name) const;
   /// Appends the bytes at `name` to `out` (no copy through another buffer).
   status append_to(std::string_view name, std::string& out) const;
+  /// Appends `length` bytes from `offset` within the bytes at `name`.
+  status append_range(std::string_view name, std::uint64_t offset, std::uint64_t length,
+                      std::string& out) const;
+  /// How many bytes `name` holds (from the name: no I/O); nullopt when it is
+  /// not a stored file's name.
+  static std::optional<std::uint64_t> length_of(std::string_view name);
   /// Gives the space back (punches a hole: the range then reads as zeros);
   /// deleting twice is harmless. Only names whose record is gone are removed.
   void remove(std::string_view name) noexcept;

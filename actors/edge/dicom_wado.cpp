@@ -3,8 +3,12 @@
 #include <charconv>
 
 #include <algorithm>
+#include <functional>
+#include <memory>
+#include <utility>
 
 #include "actors/edge/dicom_http.hpp"
+#include "actors/work_pool.hpp"
 #include "protocols/dicom/multipart.hpp"
 #include "protocols/dicom/pixels.hpp"
 #include "protocols/http/query.hpp"
@@ -90,6 +94,96 @@ std::optional<instance_media> negotiate(const http::request& req, bool single_al
   return std::nullopt;
 }
 
+/// Answers larger than this are streamed from the files (stored_body).
+constexpr std::uint64_t streamed_answer = 16u << 20;
+/// What one piece of a streamed answer holds at most.
+constexpr std::uint64_t piece_size = 1u << 20;
+
+/// An as-stored answer of many megabytes (a whole study) read from the file
+/// store a piece at a time on the work pool: memory holds one piece, not
+/// the study.
+class stored_body final : public http::body_source,
+                          public std::enable_shared_from_this<stored_body> {
+public:
+  /// Literal text (multipart framing), or a stored file's bytes.
+  struct segment {
+    std::string text;
+    std::string file;
+    std::uint64_t length = 0;
+  };
+
+  stored_body(edge_context& ctx, std::vector<segment> segments)
+    : ctx_(ctx), segments_(std::move(segments)) {
+    for (auto& s : segments_)
+      size_ += s.length;
+  }
+
+  std::uint64_t size() const override { return size_; }
+
+  void next(std::function<void(std::string, bool)> deliver) override {
+    auto self = shared_from_this();
+    if (!ctx_.work->submit([self, deliver] { self->produce(deliver); }))
+      deliver({}, false);
+  }
+
+private:
+  void produce(const std::function<void(std::string, bool)>& deliver) {
+    std::string piece;
+    while (at_ < segments_.size() && piece.size() < piece_size) {
+      auto& s = segments_[at_];
+      const auto n = std::min<std::uint64_t>(s.length - offset_, piece_size - piece.size());
+      if (s.file.empty())
+        piece.append(s.text, offset_, n);
+      else if (!ctx_.files->append_range(s.file, offset_, n, piece))
+        return deliver({}, false); // deleted meanwhile: the answer ends short
+      offset_ += n;
+      if (offset_ == s.length) {
+        ++at_;
+        offset_ = 0;
+      }
+    }
+    deliver(std::move(piece), true);
+  }
+
+  edge_context& ctx_;
+  std::vector<segment> segments_;
+  std::uint64_t size_ = 0;
+  // Where the next piece starts; only one piece is produced at a time.
+  std::size_t at_ = 0;
+  std::uint64_t offset_ = 0;
+};
+
+stored_body::segment text_segment(std::string text) {
+  const auto n = text.size();
+  return {std::move(text), {}, n};
+}
+
+/// Instances as stored, streamed: single-part for one, else multipart.
+http::response stream_stored(call& c, const std::vector<stored_instance>& found, bool multipart) {
+  std::vector<stored_body::segment> segments;
+  auto file = [](const stored_instance& i) {
+    return stored_body::segment{{}, i.record.file, i.record.size};
+  };
+  if (!multipart) {
+    segments.push_back(file(found.front()));
+    http::response r{200, "application/dicom; transfer-syntax=" + found.front().record.transfer_syntax, {}};
+    r.source = std::make_shared<stored_body>(c.ctx, std::move(segments));
+    return r;
+  }
+  dicom::multipart_writer framing;
+  std::string text;
+  for (auto& i : found) {
+    text += framing.opening("application/dicom; transfer-syntax=" + i.record.transfer_syntax);
+    segments.push_back(text_segment(std::exchange(text, {})));
+    segments.push_back(file(i));
+    text = "\r\n";
+  }
+  segments.push_back(text_segment(text + framing.closing()));
+  http::response r{200, "multipart/related; type=\"application/dicom\"; boundary=" + framing.boundary(), {}};
+  r.source = std::make_shared<stored_body>(c.ctx, std::move(segments));
+  return r;
+}
+
 } // namespace
 
 void retrieve(call& c, const http::request& req, std::string_view study, std::string_view series,
@@ -141,6 +235,11 @@ void retrieve(call& c, const http::request& req, std::string_view study, std::st
     return respond({200, "multipart/related; type=\"application/dicom\"; boundary=" + out.boundary(),
                     out.finish(), {}});
   }
+  std::uint64_t total = 0;
+  for (auto& i : found)
+    total += i.record.size;
+  if (total > streamed_answer)
+    return respond(stream_stored(c, found, media->multipart));
   if (!media->multipart) {
     auto& i = found.front();
     std::string bytes;

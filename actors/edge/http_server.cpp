@@ -273,15 +273,22 @@ private:
     write(server_.render_error(target_, status, message));
   }
 
-  void write(http::response r) {
-    res_.emplace(static_cast<bhttp::status>(r.status), 11);
-    res_->set(bhttp::field::server, "Atrium");
+  template <class Body>
+  void set_head(bhttp::response<Body>& res, const http::response& r) {
+    res.set(bhttp::field::server, "Atrium");
     if (!r.content_type.empty())
-      res_->set(bhttp::field::content_type, r.content_type);
+      res.set(bhttp::field::content_type, r.content_type);
     for (auto& [name, value] : r.headers)
-      res_->set(name, value);
+      res.set(name, value);
+    res.keep_alive(keep_alive_ && !server_.closing.load());
+  }
+
+  void write(http::response r) {
+    if (r.source)
+      return write_source(std::move(r));
+    res_.emplace(static_cast<bhttp::status>(r.status), 11);
+    set_head(*res_, r);
     res_->body() = std::move(r.body);
-    res_->keep_alive(keep_alive_ && !server_.closing.load());
     res_->prepare_payload();
     status_ = r.status;
     stream_.expires_after(server_.config.idle_timeout);
@@ -290,14 +297,70 @@ private:
   }
 
   void on_write(beast::error_code ec, std::size_t) {
+    const bool close_after = ec || res_->need_eof();
+    res_.reset();
+    written(close_after);
+  }
+
+  /// The response is out (or failed): log it, count it done, go on.
+  void written(bool close_after) {
     server_.log.request(log_method_, log_path_, status_,
                         std::chrono::steady_clock::now() - started_);
     server_.request_done();
-    bool close_after = ec || res_->need_eof();
-    res_.reset();
     if (close_after)
       return close();
     read();
+  }
+
+  /// A body from a body_source: the header with its Content-Length, then
+  /// each piece as the source delivers it.
+  void write_source(http::response r) {
+    source_ = std::move(r.source);
+    source_res_.emplace(static_cast<bhttp::status>(r.status), 11);
+    set_head(*source_res_, r);
+    source_res_->content_length(source_->size());
+    source_res_->body().data = nullptr;
+    source_res_->body().more = true;
+    source_sr_.emplace(*source_res_);
+    status_ = r.status;
+    stream_.expires_after(server_.config.idle_timeout);
+    bhttp::async_write_header(stream_, *source_sr_,
+                              beast::bind_front_handler(&session::on_source_written,
+                                                        shared_from_this()));
+  }
+
+  void on_source_written(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::need_buffer) // the piece is out
+      ec = {};
+    if (ec || source_sr_->is_done())
+      return source_done(ec.failed());
+    source_->next([self = shared_from_this()](std::string piece, bool ok) {
+      net::post(self->stream_.get_executor(), [self, piece = std::move(piece), ok]() mutable {
+        self->on_piece(std::move(piece), ok);
+      });
+    });
+  }
+
+  void on_piece(std::string piece, bool ok) {
+    if (!ok)
+      return source_done(true);
+    piece_ = std::move(piece);
+    auto& body = source_res_->body();
+    body.data = piece_.empty() ? nullptr : piece_.data();
+    body.size = piece_.size();
+    body.more = !piece_.empty();
+    stream_.expires_after(server_.config.idle_timeout);
+    bhttp::async_write(stream_, *source_sr_,
+                       beast::bind_front_handler(&session::on_source_written, shared_from_this()));
+  }
+
+  void source_done(bool failed) {
+    const bool close_after = failed || source_res_->need_eof();
+    source_sr_.reset();
+    source_res_.reset();
+    source_.reset();
+    std::string{}.swap(piece_);
+    written(close_after);
   }
 
   void fail_read(beast::error_code ec) {
@@ -327,6 +390,11 @@ private:
   std::unique_ptr<char[]> chunk_;
   std::optional<bhttp::response<bhttp::empty_body>> continue_;
   std::optional<bhttp::response<bhttp::string_body>> res_;
+  // A response from a body_source, its serializer and the piece being sent.
+  std::shared_ptr<http::body_source> source_;
+  std::optional<bhttp::response<bhttp::buffer_body>> source_res_;
+  std::optional<bhttp::response_serializer<bhttp::buffer_body>> source_sr_;
+  std::string piece_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::string method_, target_, log_method_, log_path_;
   unsigned status_ = 0;

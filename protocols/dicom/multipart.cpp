@@ -211,14 +211,18 @@ std::string& multipart_writer::begin(std::string_view content_type, std::size_t 
   const auto need = out_.size() + size_hint + boundary_.size() + content_type.size() + 64;
   if (need > out_.capacity()) // grow geometrically: parts are appended one by one
     out_.reserve(std::max(need, out_.capacity() * 2));
-  out_ += "--";
-  out_ += boundary_;
-  out_ += "\r\nContent-Type: ";
-  out_ += content_type;
-  out_ += "\r\n\r\n";
+  out_ += opening(content_type);
   open_ = true;
   return out_;
 }
+
+std::string multipart_writer::opening(std::string_view content_type) const {
+  std::string out = "--" + boundary_ + "\r\nContent-Type: ";
+  out += content_type;
+  return out + "\r\n\r\n";
+}
+
+std::string multipart_writer::closing() const { return "--" + boundary_ + "--\r\n"; }
 
 void multipart_writer::close_part() {
   if (std::exchange(open_, false))
@@ -227,9 +231,7 @@ void multipart_writer::close_part() {
 
 std::string multipart_writer::finish() {
   close_part();
-  out_ += "--";
-  out_ += boundary_;
-  out_ += "--\r\n";
+  out_ += closing();
   return std::move(out_);
 }
 

@@ -66,6 +66,12 @@ public:
   /// The whole body, closing boundary included.
   std::string finish();
 
+  /// For a body assembled elsewhere (streamed from files): a part's opening
+  /// (boundary line and headers); each part's body is followed by "\r\n",
+  /// and the last one by closing().
+  std::string opening(std::string_view content_type) const;
+  std::string closing() const;
+
 private:
   void close_part();
 

@@ -41,11 +41,33 @@ struct request {
   }
 };
 
+/// A response body produced piece by piece (a DICOM study of gigabytes), so
+/// that memory holds one piece at a time.
+class body_source {
+public:
+  virtual ~body_source() = default;
+  /// The whole body's length, sent as Content-Length.
+  virtual std::uint64_t size() const = 0;
+  /// Produces the next piece and hands it to `deliver`, from any thread: an
+  /// empty piece once the body is complete, ok=false when it cannot go on
+  /// (the connection is then closed: the client sees a short body). Called
+  /// again only after the previous piece is delivered.
+  virtual void next(std::function<void(std::string piece, bool ok)> deliver) = 0;
+};
+
 struct response {
   unsigned status = 200;
   std::string content_type;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  /// Set instead of `body` for a body produced piece by piece.
+  std::shared_ptr<body_source> source;
+
+  response() = default;
+  response(unsigned status_, std::string content_type_, std::string body_,
+           std::vector<std::pair<std::string, std::string>> headers_ = {})
+    : status(status_), content_type(std::move(content_type_)), body(std::move(body_)),
+      headers(std::move(headers_)) {}
 
   void add_header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

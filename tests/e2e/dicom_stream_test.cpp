@@ -4,6 +4,7 @@
 // hundred megabytes show the difference.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <tuple>
 #include <string>
@@ -84,11 +85,6 @@ TEST_CASE("a STOW-RS body beyond the body limit is spooled and stored in bounded
   CHECK(count_of(r.body, "\"00081190\"") == 641); // each instance's URL
   std::string{}.swap(body);
 
-  const auto peak = peak_rss_kib(n.pid());
-  INFO("the node's peak RSS: " << peak / 1024 << " MiB");
-  CHECK(peak > 0);
-  CHECK(peak < 256 * 1024);
-
   // Every instance is there, byte for byte (spot checks).
   for (auto [series, n, file] : {std::tuple{".1", 1, 0}, {".1", 640, 639}, {".2", 1, 640}}) {
     auto got = c->get("/default/dicom/v2/studies/" + study + "/series/" + study + series +
@@ -97,6 +93,27 @@ TEST_CASE("a STOW-RS body beyond the body limit is spooled and stored in bounded
     REQUIRE(got.status == 200);
     CHECK(got.body == files[static_cast<std::size_t>(file)]);
   }
+  // The whole series, 320 MiB, streamed from the files.
+  {
+    auto got = c->get("/default/dicom/v2/studies/" + study + "/series/" + study + ".1",
+                      {{"Accept", "multipart/related; type=\"application/dicom\"; transfer-syntax=*"}});
+    REQUIRE(got.status == 200);
+    auto media = atrium::dicom::parse_media_type(got.header("content-type").value_or(""));
+    REQUIRE(media);
+    auto parts = atrium::dicom::parse_multipart(got.body, media->param("boundary").value_or(""));
+    REQUIRE(parts);
+    REQUIRE(parts->size() == 640);
+    std::size_t same = 0;
+    for (std::size_t i = 0; i < 640; ++i) // in key order: by SOP Instance UID text
+      same += std::count(files.begin(), files.end() - 1, std::string{(*parts)[i].body}) == 1;
+    CHECK(same == 640);
+  }
+
+  const auto peak = peak_rss_kib(n.pid());
+  INFO("the node's peak RSS: " << peak / 1024 << " MiB");
+  CHECK(peak > 0);
+  CHECK(peak < 256 * 1024);
+
   auto series = c->get("/default/dicom/v2/studies/" + study + "/series?includefield=NumberOfSeriesRelatedInstances");
   REQUIRE(series.status == 200);
   INFO(series.body);

@@ -480,7 +480,7 @@ TEST_CASE("a DICOM service linked to a FHIR service mirrors its studies there", 
   REQUIRE(stow(*c, {make_dicom(a), make_dicom(b)}).status == 200);
 
   const auto study_path = "/default/fhir/ImagingStudy/" + atrium::dicom::fhir_id_for("ImagingStudy", study);
-  auto wait_for = [&](const std::string& path, unsigned status) {
+  auto wait_for = [&](const std::string& path, int status) {
     http_response r;
     for (int i = 0; i < 200; ++i) {
       r = c->get(path);
