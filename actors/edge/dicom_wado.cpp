@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <utility>
+#include <variant>
 
 #include "actors/edge/dicom_http.hpp"
 #include "actors/work_pool.hpp"
@@ -118,7 +119,7 @@ public:
       size_ += s.length;
   }
 
-  std::uint64_t size() const override { return size_; }
+  std::optional<std::uint64_t> size() const override { return size_; }
 
   void next(std::function<void(std::string, bool)> deliver) override {
     auto self = shared_from_this();
@@ -184,6 +185,86 @@ http::response stream_stored(call& c, const std::vector<stored_instance>& found,
   return r;
 }
 
+http::response gone(const stored_instance& i) {
+  return error(404, "instance " + i.sop + " was deleted meanwhile");
+}
+
+/// Instance `i`'s bytes in transfer syntax `want` (as stored when it is in
+/// it already), or the error answer.
+std::variant<std::string, http::response> convert(const call& c, const stored_instance& i,
+                                                  const std::string& want) {
+  std::string bytes;
+  if (!c.ctx.files->append_to(i.record.file, bytes))
+    return gone(i);
+  if (i.record.transfer_syntax == want)
+    return bytes;
+  if (i.record.size > max_codec_input)
+    return error(406, "instance " + i.sop + " is over 100 MB: ask for transfer-syntax=*");
+  auto out = dicom::transcode(bytes, want);
+  if (auto* e = std::get_if<dicom::pixel_error>(&out))
+    return error(e->status, "instance " + i.sop + " (" + i.record.transfer_syntax + "): " + e->message);
+  return std::move(std::get<std::string>(out));
+}
+
+/// A transcoded multipart answer of many megabytes, an instance at a time on
+/// the work pool (chunked: the sizes are known only once converted). The
+/// first instance is converted before answering, so that an impossible
+/// conversion still gets its status; a later failure ends the answer short.
+class converted_body final : public http::body_source,
+                             public std::enable_shared_from_this<converted_body> {
+public:
+  converted_body(call c, std::vector<stored_instance> found, std::string want, std::string first)
+    : c_(std::move(c)), found_(std::move(found)), want_(std::move(want)), first_(std::move(first)) {}
+
+  const std::string& boundary() const { return framing_.boundary(); }
+  std::optional<std::uint64_t> size() const override { return std::nullopt; }
+
+  void next(std::function<void(std::string, bool)> deliver) override {
+    auto self = shared_from_this();
+    if (!c_.ctx.work->submit([self, deliver] { self->produce(deliver); }))
+      deliver({}, false);
+  }
+
+private:
+  void produce(const std::function<void(std::string, bool)>& deliver) {
+    if (at_ == found_.size())
+      return deliver({}, true);
+    std::string bytes;
+    if (at_ == 0) {
+      bytes = std::move(first_);
+    } else {
+      auto converted = convert(c_, found_[at_], want_);
+      if (std::holds_alternative<http::response>(converted))
+        return deliver({}, false);
+      bytes = std::move(std::get<std::string>(converted));
+    }
+    auto piece = framing_.opening("application/dicom; transfer-syntax=" + want_);
+    piece += bytes;
+    piece += "\r\n";
+    if (++at_ == found_.size())
+      piece += framing_.closing();
+    deliver(std::move(piece), true);
+  }
+
+  call c_;
+  std::vector<stored_instance> found_;
+  std::string want_;
+  std::string first_;
+  dicom::multipart_writer framing_;
+  std::size_t at_ = 0; // the next instance; one piece is produced at a time
+};
+
+http::response stream_converted(call& c, std::vector<stored_instance> found, const std::string& want) {
+  auto first = convert(c, found.front(), want);
+  if (auto* failed = std::get_if<http::response>(&first))
+    return std::move(*failed);
+  auto body = std::make_shared<converted_body>(c, std::move(found), want,
+                                               std::move(std::get<std::string>(first)));
+  http::response r{200, "multipart/related; type=\"application/dicom\"; boundary=" + body->boundary(), {}};
+  r.source = std::move(body);
+  return r;
+}
+
 } // namespace
 
 void retrieve(call& c, const http::request& req, std::string_view study, std::string_view series,
@@ -201,32 +282,24 @@ void retrieve(call& c, const http::request& req, std::string_view study, std::st
   const auto& want = media->transfer_syntax;
   if (want != "*" && !dicom::can_produce(want))
     return respond(error(406, "this service cannot produce transfer syntax " + want));
-  auto gone = [&](const stored_instance& i) {
-    respond(error(404, "instance " + i.sop + " was deleted meanwhile"));
-  };
   const bool transcoding = std::any_of(found.begin(), found.end(), [&](auto& i) {
     return want != "*" && want != i.record.transfer_syntax;
   });
+  std::uint64_t total = 0;
+  for (auto& i : found)
+    total += i.record.size;
   if (transcoding) {
+    const auto part_type = "application/dicom; transfer-syntax=" + want;
+    if (media->multipart && total > streamed_answer)
+      return respond(stream_converted(c, std::move(found), want));
     // Every instance converted first, so a failure answers before any part.
     std::vector<std::string> converted;
     for (auto& i : found) {
-      std::string bytes;
-      if (!c.ctx.files->append_to(i.record.file, bytes))
-        return gone(i);
-      if (i.record.transfer_syntax == want) {
-        converted.push_back(std::move(bytes));
-        continue;
-      }
-      if (i.record.size > max_codec_input)
-        return respond(error(406, "instance " + i.sop + " is over 100 MB: ask for transfer-syntax=*"));
-      auto out = dicom::transcode(bytes, want);
-      if (auto* e = std::get_if<dicom::pixel_error>(&out))
-        return respond(error(e->status, "instance " + i.sop + " (" + i.record.transfer_syntax + "): " +
-                                          e->message));
-      converted.push_back(std::move(std::get<std::string>(out)));
+      auto bytes = convert(c, i, want);
+      if (auto* failed = std::get_if<http::response>(&bytes))
+        return respond(std::move(*failed));
+      converted.push_back(std::move(std::get<std::string>(bytes)));
     }
-    const auto part_type = "application/dicom; transfer-syntax=" + want;
     if (!media->multipart)
       return respond({200, part_type, std::move(converted.front()), {}});
     dicom::multipart_writer out;
@@ -235,16 +308,13 @@ void retrieve(call& c, const http::request& req, std::string_view study, std::st
     return respond({200, "multipart/related; type=\"application/dicom\"; boundary=" + out.boundary(),
                     out.finish(), {}});
   }
-  std::uint64_t total = 0;
-  for (auto& i : found)
-    total += i.record.size;
   if (total > streamed_answer)
     return respond(stream_stored(c, found, media->multipart));
   if (!media->multipart) {
     auto& i = found.front();
     std::string bytes;
     if (!c.ctx.files->append_to(i.record.file, bytes))
-      return gone(i);
+      return respond(gone(i));
     return respond({200, "application/dicom; transfer-syntax=" + i.record.transfer_syntax,
                     std::move(bytes), {}});
   }
@@ -254,7 +324,7 @@ void retrieve(call& c, const http::request& req, std::string_view study, std::st
     if (!c.ctx.files->append_to(i.record.file,
                                 out.begin("application/dicom; transfer-syntax=" + i.record.transfer_syntax,
                                           i.record.size)))
-      return gone(i);
+      return respond(gone(i));
   auto content_type = "multipart/related; type=\"application/dicom\"; boundary=" + out.boundary();
   respond({200, std::move(content_type), out.finish(), {}});
 }

@@ -312,13 +312,16 @@ private:
     read();
   }
 
-  /// A body from a body_source: the header with its Content-Length, then
-  /// each piece as the source delivers it.
+  /// A body from a body_source: the header with its Content-Length (or
+  /// chunked), then each piece as the source delivers it.
   void write_source(http::response r) {
     source_ = std::move(r.source);
     source_res_.emplace(static_cast<bhttp::status>(r.status), 11);
     set_head(*source_res_, r);
-    source_res_->content_length(source_->size());
+    if (auto size = source_->size())
+      source_res_->content_length(*size);
+    else
+      source_res_->chunked(true);
     source_res_->body().data = nullptr;
     source_res_->body().more = true;
     source_sr_.emplace(*source_res_);

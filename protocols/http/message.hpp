@@ -46,8 +46,9 @@ struct request {
 class body_source {
 public:
   virtual ~body_source() = default;
-  /// The whole body's length, sent as Content-Length.
-  virtual std::uint64_t size() const = 0;
+  /// The whole body's length, sent as Content-Length; nullopt when it is
+  /// not known up front (the body is then sent chunked).
+  virtual std::optional<std::uint64_t> size() const = 0;
   /// Produces the next piece and hands it to `deliver`, from any thread: an
   /// empty piece once the body is complete, ok=false when it cannot go on
   /// (the connection is then closed: the client sees a short body). Called

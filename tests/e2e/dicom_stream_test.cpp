@@ -9,6 +9,7 @@
 #include <tuple>
 #include <string>
 
+#include "protocols/dicom/instance.hpp"
 #include "protocols/dicom/multipart.hpp"
 #include "tests/e2e/harness.hpp"
 #include "tools/dicomgen/dicom_files.hpp"
@@ -157,4 +158,34 @@ TEST_CASE("spooled STOW-RS: chunked bodies, a malformed body, and the STOW limit
     auto r = c->request("POST", "/default/fhir/Patient", big);
     CHECK(r.status == 413);
   }
+}
+
+TEST_CASE("a transcoded answer of many megabytes is streamed, an instance at a time",
+          "[e2e][dicom]") {
+  auto c = shared_node().client();
+  const auto study = uid_prefix() + ".3";
+  const auto files = instances(study, 40); // 20 MiB as stored
+  const auto [type, body] = stow_body(files);
+  REQUIRE(c->request("POST", "/default/dicom/v2/studies", body, {{"Content-Type", type}}).status == 200);
+  const std::string rle = "1.2.840.10008.1.2.5";
+  auto got = c->get("/default/dicom/v2/studies/" + study,
+                    {{"Accept", "multipart/related; type=\"application/dicom\"; transfer-syntax=" + rle}});
+  REQUIRE(got.status == 200);
+  CHECK(got.header("transfer-encoding").value_or("") == "chunked");
+  auto media = atrium::dicom::parse_media_type(got.header("content-type").value_or(""));
+  REQUIRE(media);
+  auto parts = atrium::dicom::parse_multipart(got.body, media->param("boundary").value_or(""));
+  REQUIRE(parts);
+  REQUIRE(parts->size() == 40);
+  for (auto& p : *parts) {
+    CHECK(p.content_type == "application/dicom; transfer-syntax=" + rle);
+    auto parsed = atrium::dicom::parse_instance(p.body);
+    REQUIRE(std::holds_alternative<atrium::dicom::instance>(parsed));
+    CHECK(std::get<atrium::dicom::instance>(parsed).transfer_syntax == rle);
+  }
+  // A conversion that cannot be made still gets its status before any part.
+  auto refused = c->get("/default/dicom/v2/studies/" + study,
+                        {{"Accept", "multipart/related; type=\"application/dicom\"; "
+                                    "transfer-syntax=1.2.840.10008.1.2.4.50"}});
+  CHECK(refused.status == 406);
 }
