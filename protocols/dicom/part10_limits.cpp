@@ -21,6 +21,16 @@ constexpr std::uint32_t item_end_tag = 0xFFFEE00D;
 constexpr std::uint32_t sequence_end_tag = 0xFFFEE0DD;
 constexpr std::uint32_t pixel_data_tag = 0x7FE00010;
 
+/// Digits and single dots, at most 64 characters (PS3.5 9.1).
+bool is_uid_text(std::string_view uid) {
+  if (uid.empty() || uid.size() > 64 || uid.front() == '.' || uid.back() == '.')
+    return false;
+  for (std::size_t i = 0; i < uid.size(); ++i)
+    if (!(uid[i] >= '0' && uid[i] <= '9') && !(uid[i] == '.' && uid[i - 1] != '.'))
+      return false;
+  return true;
+}
+
 struct header {
   std::uint32_t tag = 0;
   std::uint32_t length = 0;
@@ -301,6 +311,10 @@ std::string part10_limit_problem(std::string_view bytes) {
     w.little = false;
   else if (syntax.empty())
     return "the file meta has no TransferSyntaxUID (0002,0010)";
+  else if (!is_uid_text(syntax))
+    // DCMTK would not know it and would guess the dataset's encoding (a
+    // fuzzed file read as big endian implicit had it reserve 1.4 GB).
+    return "the file meta's TransferSyntaxUID (0002,0010) is not a UID";
   w.elements(pos, bytes.size(), 0);
   return w.problem;
 }
