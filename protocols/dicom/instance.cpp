@@ -1,6 +1,7 @@
 // The only translation unit of protocols/ that parses DICOM with DCMTK
 // (pixels.cpp does the codecs): DCMTK's headers are heavy.
 #include "protocols/dicom/instance.hpp"
+#include "protocols/dicom/dcmtk_setup.hpp"
 #include "protocols/dicom/part10_limits.hpp"
 
 #include <cmath>
@@ -228,11 +229,22 @@ failure refuse(std::uint16_t reason, std::string message) { return {reason, std:
 
 } // namespace
 
+void configure_dcmtk() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // DCMTK logs every oddity of a malformed file to stderr; the refusal
+    // already tells the client, and the node's log is one line per request.
+    OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+    // An element the dictionary knows but the file sends as UN (anonymizers
+    // and old converters do) is read as its real VR (PS3.5 6.2.2), a UN
+    // sequence as implicit VR items: its UIDs can then be checked and its
+    // attributes searched, instead of the instance being refused.
+    dcmEnableUnknownVRConversion.set(OFTrue);
+  });
+}
+
 std::variant<instance, failure> parse_instance(std::string_view bytes, const char* file_path) {
-  // DCMTK logs every oddity of a malformed file to stderr; the refusal
-  // already tells the client, and the node's log is one line per request.
-  static std::once_flag quiet;
-  std::call_once(quiet, [] { OFLog::configure(OFLogger::FATAL_LOG_LEVEL); });
+  configure_dcmtk();
   if (!dcmDataDict.isDictionaryLoaded())
     return refuse(272, "the DICOM data dictionary is not loaded (set DCMDICTPATH)");
   if (bytes.size() < preamble + 4 || bytes.substr(preamble, 4) != "DICM")

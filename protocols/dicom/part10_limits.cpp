@@ -16,6 +16,11 @@ namespace atrium::dicom {
 namespace {
 
 constexpr std::uint32_t undefined_length = 0xFFFFFFFF;
+
+/// What DCMTK's data dictionary says a (public) tag's VR is.
+DcmEVR dictionary_vr(std::uint32_t tag) {
+  return DcmTag{DcmTagKey(static_cast<Uint16>(tag >> 16), static_cast<Uint16>(tag))}.getEVR();
+}
 constexpr std::uint32_t item_tag = 0xFFFEE000;
 constexpr std::uint32_t item_end_tag = 0xFFFEE00D;
 constexpr std::uint32_t sequence_end_tag = 0xFFFEE0DD;
@@ -102,17 +107,15 @@ struct walker {
     if (end - pos < 8)
       return cut_short(pos, end);
     h.tag = u16(pos) << 16 | u16(pos + 2);
+    h.implicit_items = false;
     if (h.tag >> 16 == 0xFFFE || !explicit_vr) {
       h.length = u32(pos + 4);
       h.size = 8;
       // Implicit VR: the dictionary says what is a sequence; DCMTK reads
       // any other undefined length but pixel data as one too.
       if (h.tag >> 16 != 0xFFFE)
-        h.sequence = h.length == undefined_length
-                       ? h.tag != pixel_data_tag
-                       : DcmTag{DcmTagKey(static_cast<Uint16>(h.tag >> 16),
-                                          static_cast<Uint16>(h.tag))}
-                             .getEVR() == EVR_SQ;
+        h.sequence = h.length == undefined_length ? h.tag != pixel_data_tag
+                                                  : dictionary_vr(h.tag) == EVR_SQ;
       return true;
     }
     auto vr = b.substr(pos + 4, 2);
@@ -137,7 +140,14 @@ struct walker {
       problem = "encapsulated pixel data has the VR " + std::string{vr} + ", not OB or OW";
       return false;
     }
-    h.implicit_items = vr == "UN"; // PS3.5 6.2.2: a UN sequence is implicit VR inside
+    // PS3.5 6.2.2: a UN sequence is implicit VR inside. DCMTK (told to, see
+    // configure_dcmtk) also reads a public UN element of defined length as
+    // the sequence the dictionary makes it, so the walk does too. A private
+    // one stays bytes here, as private elements of implicit VR do: what they
+    // are depends on their creator.
+    h.implicit_items = vr == "UN";
+    if (h.implicit_items && (h.tag >> 16) % 2 == 0 && dictionary_vr(h.tag) == EVR_SQ)
+      h.sequence = true;
     return true;
   }
 
@@ -177,8 +187,11 @@ struct walker {
       if (!fits(h, pos, end))
         return;
       const auto value_end = pos + h.length;
-      if (h.sequence)
+      if (h.sequence) {
+        const bool was_explicit = std::exchange(explicit_vr, explicit_vr && !h.implicit_items);
         items(pos, value_end, depth + 1);
+        explicit_vr = was_explicit;
+      }
       pos = value_end;
     }
   }

@@ -1,4 +1,5 @@
 #include "protocols/dicom/pixels.hpp"
+#include "protocols/dicom/dcmtk_setup.hpp"
 
 #include "protocols/dicom/j2k.hpp"
 
@@ -101,6 +102,7 @@ std::optional<pixel_error> parse(std::string_view part10, instance& out) {
   // read too: DCMTK then guesses the syntax, and it checks every length
   // against the bytes left, so garbage fails without huge allocations.
   if (part10.empty()) return fail(406, "empty instance");
+  configure_dcmtk();
   DcmInputBufferStream in;
   in.setBuffer(part10.data(), static_cast<offile_off_t>(part10.size()));
   in.setEos();

@@ -144,3 +144,63 @@ TEST_CASE("every sample file parses or is refused, never a crash", "[dicom][inst
   WARN(parsed << " sample files parsed, " << refused << " refused");
   CHECK(parsed > 50);
 }
+
+namespace {
+
+std::string le16(unsigned v) { return {static_cast<char>(v & 0xff), static_cast<char>(v >> 8)}; }
+std::string le32(std::uint32_t v) { return le16(v & 0xffff) + le16(v >> 16); }
+
+/// The file with the short-form explicit VR element `t` re-encoded as UN
+/// (the 4-byte length form), as anonymizers and old converters write it.
+std::string as_un(std::string file, tag t) {
+  const auto head = le16(t >> 16) + le16(t & 0xffff);
+  auto at = file.find(head, 132 + 12); // past the preamble and meta group length
+  while (at != std::string::npos && file.substr(at + 4, 1) < "A")
+    at = file.find(head, at + 1);
+  REQUIRE(at != std::string::npos);
+  const auto length = static_cast<unsigned char>(file[at + 6]) | static_cast<unsigned char>(file[at + 7]) << 8;
+  return file.replace(at + 4, 4, "UN" + le16(0) + le32(static_cast<std::uint32_t>(length)));
+}
+
+/// The file with `element` (its raw bytes) inserted before the pixel data.
+std::string with_element_before_pixels(std::string file, const std::string& element) {
+  auto at = file.rfind(le16(0x7FE0) + le16(0x0010));
+  REQUIRE(at != std::string::npos);
+  return file.insert(at, element);
+}
+
+} // namespace
+
+TEST_CASE("elements sent as UN are read as their dictionary VR", "[dicom][instance]") {
+  auto file = make_dicom(spec());
+  for (tag t : {tags::sop_instance_uid, tags::study_instance_uid, tags::modality})
+    file = as_un(file, t);
+  // RequestAttributesSequence (0040,0275) as UN: one item of implicit VR
+  // holding ScheduledProcedureStepDescription (0040,0007) "ABCD".
+  const auto item_content = le16(0x0040) + le16(0x0007) + le32(4) + "ABCD";
+  const auto item = le16(0xFFFE) + le16(0xE000) + le32(static_cast<std::uint32_t>(item_content.size())) + item_content;
+  const auto sequence = le16(0x0040) + le16(0x0275) + "UN" + le16(0) +
+                        le32(static_cast<std::uint32_t>(item.size())) + item;
+  auto parsed = parse_instance(with_element_before_pixels(file, sequence));
+  REQUIRE(std::holds_alternative<instance>(parsed));
+  auto& i = std::get<instance>(parsed);
+  CHECK(i.sop_uid == "1.2.3.4.5");
+  CHECK(i.study_uid == "1.2.3");
+  auto* modality = find(i, tags::modality);
+  REQUIRE(modality);
+  CHECK(modality->vr == "CS");
+  auto* requested = find(i, 0x00400275);
+  REQUIRE(requested);
+  CHECK(requested->vr == "SQ");
+  CHECK(requested->json.find("ABCD") != std::string::npos);
+
+  // The walk before DCMTK checks lengths inside such a sequence too: an
+  // inner element declaring 2 GB is refused, not allocated.
+  auto huge_content = le16(0x0040) + le16(0x0007) + le32(0x7FFFFFF0) + "ABCD";
+  auto huge_item = le16(0xFFFE) + le16(0xE000) + le32(static_cast<std::uint32_t>(huge_content.size())) + huge_content;
+  auto huge = le16(0x0040) + le16(0x0275) + "UN" + le16(0) +
+              le32(static_cast<std::uint32_t>(huge_item.size())) + huge_item;
+  auto refused = parse_instance(with_element_before_pixels(file, huge));
+  REQUIRE(std::holds_alternative<failure>(refused));
+  CHECK(std::get<failure>(refused).reason == 272);
+}
