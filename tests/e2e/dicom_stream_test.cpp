@@ -11,6 +11,7 @@
 
 #include "protocols/dicom/instance.hpp"
 #include "protocols/dicom/multipart.hpp"
+#include "tests/e2e/dicom_bodies.hpp"
 #include "tests/e2e/harness.hpp"
 #include "tools/dicomgen/dicom_files.hpp"
 
@@ -42,15 +43,6 @@ std::vector<std::string> instances(const std::string& study, int count) {
     out.push_back(atrium::dicomgen::make_dicom(s));
   }
   return out;
-}
-
-/// A multipart/related STOW body of `files`: {Content-Type, body}.
-std::pair<std::string, std::string> stow_body(const std::vector<std::string>& files) {
-  atrium::dicom::multipart_writer w;
-  for (auto& f : files)
-    w.add("application/dicom", f);
-  auto type = "multipart/related; type=\"application/dicom\"; boundary=" + w.boundary();
-  return {type, w.finish()};
 }
 
 std::size_t count_of(const std::string& body, std::string_view needle) {

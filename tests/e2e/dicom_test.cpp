@@ -14,6 +14,7 @@
 #include "protocols/dicom/instance.hpp"
 #include "protocols/dicom/multipart.hpp"
 #include "protocols/dicom/pixels.hpp"
+#include "tests/e2e/dicom_bodies.hpp"
 #include "tests/e2e/harness.hpp"
 #include "tools/dicomgen/dicom_files.hpp"
 
@@ -41,18 +42,9 @@ dicom_spec spec(const std::string& study, const std::string& series, const std::
   return s;
 }
 
-/// A multipart/related STOW body of the given files.
-std::pair<std::string, std::string> multipart(const std::vector<std::string>& files) {
-  atrium::dicom::multipart_writer w;
-  for (auto& f : files)
-    w.add("application/dicom", f);
-  auto type = "multipart/related; type=\"application/dicom\"; boundary=" + w.boundary();
-  return {type, w.finish()};
-}
-
 http_response stow(http_client& c, const std::vector<std::string>& files,
                    const std::string& path = base + "/studies", std::string method = "POST") {
-  auto [type, body] = multipart(files);
+  auto [type, body] = stow_body(files);
   return c.request(method, path, body, {{"Content-Type", type}, {"Accept", "application/dicom+json"}});
 }
 
