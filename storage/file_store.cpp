@@ -20,7 +20,6 @@ namespace atrium::storage {
 namespace {
 
 constexpr std::size_t block = 4096;                     // O_DIRECT alignment
-constexpr std::uint64_t segment_limit = 1ull << 30;     // a new segment after 1 GiB
 constexpr std::size_t window = 4u << 20;                // aligned copy buffer
 
 std::string hex(std::uint64_t v, int digits) {
@@ -123,8 +122,8 @@ std::atomic<std::uint64_t> next_store_id{1};
 
 } // namespace
 
-file_store::file_store(std::filesystem::path root)
-  : id_(next_store_id.fetch_add(1)), root_(std::move(root)) {}
+file_store::file_store(std::filesystem::path root, std::uint64_t segment_limit)
+  : id_(next_store_id.fetch_add(1)), segment_limit_(segment_limit), root_(std::move(root)) {}
 
 file_store::~file_store() {
   if (root_fd_ >= 0)
@@ -142,7 +141,7 @@ result<std::string> file_store::put(std::uint32_t service, std::uint64_t size, c
   // Open segments by (store, service), per thread: appends need no lock.
   thread_local std::map<std::pair<std::uint64_t, std::uint32_t>, segment> open;
   auto& s = open[{id_, service}];
-  if (s.fd >= 0 && s.end >= segment_limit) {
+  if (s.fd >= 0 && s.end >= segment_limit_) {
     ::close(s.fd);
     s = segment{};
   }
@@ -265,6 +264,13 @@ void file_store::remove(std::string_view name) noexcept {
   // The instance's blocks, padding included, go back to the file system.
   ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(l->offset),
               static_cast<off_t>(round_up(std::max<std::uint64_t>(l->length, 1))));
+  // A full segment takes no more appends (its writer starts another), so
+  // once it holds no data it never will again: the file goes too. Bytes
+  // still being committed are data, so a segment in use is never all holes.
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) >= segment_limit_ &&
+      ::lseek(fd, 0, SEEK_DATA) < 0 && errno == ENXIO)
+    ::unlink((root_ / l->file).c_str());
   ::close(fd);
 }
 

@@ -31,7 +31,8 @@ namespace atrium::storage {
 class file_store {
 public:
   /// Files live under `root` (created when missing), one folder per service.
-  explicit file_store(std::filesystem::path root);
+  /// A segment takes appends until it holds `segment_limit` bytes.
+  explicit file_store(std::filesystem::path root, std::uint64_t segment_limit = 1ull << 30);
   ~file_store();
   file_store(const file_store&) = delete;
   file_store& operator=(const file_store&) = delete;
@@ -57,6 +58,8 @@ public:
   static std::optional<std::uint64_t> length_of(std::string_view name);
   /// Gives the space back (punches a hole: the range then reads as zeros);
   /// deleting twice is harmless. Only names whose record is gone are removed.
+  /// A full segment (one that takes no more appends) left with nothing but
+  /// holes is deleted.
   void remove(std::string_view name) noexcept;
   /// Removes every file of a service.
   void remove_service(std::uint32_t service) noexcept;
@@ -68,6 +71,7 @@ private:
   status make_durable();
 
   const std::uint64_t id_; // tells this store's open segments from another's
+  const std::uint64_t segment_limit_;
   std::filesystem::path root_;
   int root_fd_ = -1; // the root folder, for syncfs
   std::mutex sync_mutex_;

@@ -103,3 +103,32 @@ TEST_CASE("a file is stored from a source read a few MiB at a time") {
   auto failed = files.put(7, 100, [](std::uint64_t, char*, std::size_t) { return false; });
   CHECK_FALSE(failed);
 }
+
+TEST_CASE("a full segment whose every file is removed is deleted; an open one stays") {
+  temp_root root;
+  file_store files{root.path, 64 * 1024}; // a segment is full at 64 KiB
+  const std::string big(40 * 1024, 'x');
+  auto a = files.put(3, big);
+  auto b = files.put(3, big); // 80 KiB: the segment is now full
+  auto c = files.put(3, big); // so this one starts the next
+  REQUIRE(a);
+  REQUIRE(b);
+  REQUIRE(c);
+  auto segment = [&](const std::string& name) { return root.path / name.substr(0, name.find('@')); };
+  REQUIRE(segment(*a) == segment(*b));
+  REQUIRE(segment(*b) != segment(*c));
+  files.remove(*a);
+  CHECK(std::filesystem::exists(segment(*a))); // b is still in it
+  CHECK(files.get(*b));
+  files.remove(*b);
+  CHECK_FALSE(std::filesystem::exists(segment(*a)));
+  // The open segment stays, even empty: its writer appends to it next.
+  files.remove(*c);
+  CHECK(std::filesystem::exists(segment(*c)));
+  auto d = files.put(3, "more");
+  REQUIRE(d);
+  CHECK(segment(*d) == segment(*c));
+  auto more = files.get(*d);
+  REQUIRE(more);
+  CHECK(*more == "more");
+}
