@@ -294,6 +294,18 @@ std::string dicom_instances_prefix(service_id svc, std::string_view study,
   return k;
 }
 
+std::optional<dicom_instance_uids> parse_dicom_instance(std::string_view key) {
+  if (key.size() < 5 || key[4] != 'I')
+    return std::nullopt;
+  auto rest = key.substr(5);
+  auto cut1 = rest.find(sep);
+  auto cut2 = cut1 == std::string_view::npos ? cut1 : rest.find(sep, cut1 + 1);
+  if (cut2 == std::string_view::npos)
+    return std::nullopt;
+  return dicom_instance_uids{rest.substr(0, cut1), rest.substr(cut1 + 1, cut2 - cut1 - 1),
+                             rest.substr(cut2 + 1)};
+}
+
 std::string dicom_series(service_id svc, std::string_view study, std::string_view series) {
   auto k = dicom_key(svc, 'R');
   append_uid(k, study, false);

@@ -115,6 +115,11 @@ std::string dicom_instance(service_id svc, std::string_view study, std::string_v
 /// svc(4) 'I' study 0x00 [series 0x00]: the instances of a study or series.
 std::string dicom_instances_prefix(service_id svc, std::string_view study = {},
                                    std::string_view series = {});
+/// The UIDs of an instance key (views into it); nullopt for another key.
+struct dicom_instance_uids {
+  std::string_view study, series, sop;
+};
+std::optional<dicom_instance_uids> parse_dicom_instance(std::string_view key);
 /// svc(4) 'R' study 0x00 series → series record.
 std::string dicom_series(service_id svc, std::string_view study, std::string_view series);
 /// svc(4) 'R' [study 0x00]: every series, or a study's.

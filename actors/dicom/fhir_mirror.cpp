@@ -50,14 +50,13 @@ dicom::mirrored_study load_study(const storage::store& db, std::uint32_t svc, co
   std::vector<std::pair<std::uint64_t, dicom::mirrored_instance>> found;
   auto prefix = keys::dicom_instances_prefix(svc, uid);
   for (auto cur = db.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid(); cur.next()) {
-    auto rest = cur.key().substr(prefix.size());
-    auto cut = rest.find('\0');
+    auto uids = keys::parse_dicom_instance(cur.key());
     auto rec = storage::decode_dicom_instance(cur.value());
-    if (cut == std::string_view::npos || !rec)
+    if (!uids || !rec)
       continue;
     found.push_back({rec->sequence,
-                     {std::string{rest.substr(0, cut)}, std::string{rest.substr(cut + 1)},
-                      rec->sop_class_uid, dicom::parse_dataset(rec->dataset)}});
+                     {std::string{uids->series}, std::string{uids->sop}, rec->sop_class_uid,
+                      dicom::parse_dataset(rec->dataset)}});
   }
   std::sort(found.begin(), found.end(), [](auto& a, auto& b) { return a.first < b.first; });
   for (auto& [seq, inst] : found)

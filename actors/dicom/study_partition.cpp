@@ -271,18 +271,12 @@ void remove(self_ptr self, dicom_request& req, dicom_callback reply) {
   auto prefix = req.sop.empty() ? keys::dicom_instances_prefix(svc, req.study, req.series)
                                 : keys::dicom_instance(svc, req.study, req.series, req.sop);
   auto upper = req.sop.empty() ? keys::prefix_end(prefix) : prefix + '\0';
-  {
-    auto study_prefix = keys::dicom_instances_prefix(svc, req.study);
-    auto cur = st.ctx->db->scan(column::dicom, prefix, upper);
-    for (; cur.valid(); cur.next()) {
-      auto rest = cur.key().substr(study_prefix.size());
-      auto cut = rest.find('\0');
-      if (cut == std::string_view::npos)
-        continue;
-      auto rec = storage::decode_dicom_instance(cur.value());
-      doomed.push_back({std::string{rest.substr(0, cut)}, std::string{rest.substr(cut + 1)},
-                        rec ? rec->file : std::string{}});
-    }
+  for (auto cur = st.ctx->db->scan(column::dicom, prefix, upper); cur.valid(); cur.next()) {
+    auto uids = keys::parse_dicom_instance(cur.key());
+    if (!uids)
+      continue;
+    auto rec = storage::decode_dicom_instance(cur.value());
+    doomed.push_back({std::string{uids->series}, std::string{uids->sop}, rec ? rec->file : std::string{}});
   }
   if (doomed.empty()) {
     std::string what = !req.sop.empty() ? "instance " + req.sop
@@ -383,11 +377,11 @@ void reindex(self_ptr self, dicom_request& req, dicom_callback reply) {
   auto prefix = keys::dicom_instances_prefix(svc, req.study);
   for (auto cur = st.ctx->db->scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid();
        cur.next()) {
-    auto rest = cur.key().substr(prefix.size());
+    auto uids = keys::parse_dicom_instance(cur.key());
     auto rec = storage::decode_dicom_instance(cur.value());
-    if (!rec)
+    if (!uids || !rec)
       continue;
-    auto& s = per_series[std::string{rest.substr(0, rest.find('\0'))}];
+    auto& s = per_series[std::string{uids->series}];
     if (rec->sequence >= s.sequence)
       s = {rec->sequence, rec->dataset};
     if (rec->sequence >= overall.sequence)

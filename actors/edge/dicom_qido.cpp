@@ -268,15 +268,12 @@ void search(call& c, const http::request& req, std::string_view level_name, std:
     };
     auto scan_instances = [&](const std::string& in) {
       auto prefix = keys::dicom_instances_prefix(svc, in, in.empty() ? std::string{} : series_uid);
-      auto all = keys::dicom_instances_prefix(svc);
       for (auto cur = db.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid() && !out.full();
            cur.next()) {
-        auto rest = cur.key().substr(all.size());
-        auto cut1 = rest.find('\0');
-        auto cut2 = rest.find('\0', cut1 + 1);
-        if (cut1 == std::string_view::npos || cut2 == std::string_view::npos)
+        auto uids = keys::parse_dicom_instance(cur.key());
+        if (!uids)
           continue;
-        std::string st{rest.substr(0, cut1)}, se{rest.substr(cut1 + 1, cut2 - cut1 - 1)};
+        std::string st{uids->study}, se{uids->series};
         if (!series_uid.empty() && se != series_uid)
           continue;
         auto rec = storage::decode_dicom_instance(cur.value());

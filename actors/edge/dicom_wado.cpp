@@ -46,15 +46,12 @@ std::vector<stored_instance> find_instances(const call& c, std::string_view stud
     return out;
   }
   auto prefix = keys::dicom_instances_prefix(svc, study, series);
-  auto study_prefix = keys::dicom_instances_prefix(svc, study);
   for (auto cur = db.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid(); cur.next()) {
-    auto rest = cur.key().substr(study_prefix.size());
-    auto cut = rest.find('\0');
+    auto uids = keys::parse_dicom_instance(cur.key());
     auto rec = storage::decode_dicom_instance(cur.value());
-    if (cut == std::string_view::npos || !rec)
+    if (!uids || !rec)
       continue;
-    out.push_back({std::string{rest.substr(0, cut)}, std::string{rest.substr(cut + 1)},
-                   std::move(*rec)});
+    out.push_back({std::string{uids->series}, std::string{uids->sop}, std::move(*rec)});
   }
   return out;
 }

@@ -22,6 +22,18 @@ TEST_CASE("DICOM keys nest: an instance is inside its series' and study's ranges
   CHECK(keys::dicom_study(7, "1.2") < keys::prefix_end(keys::dicom_studies_prefix(7)));
 }
 
+TEST_CASE("an instance key gives its UIDs back; other keys do not parse", "[dicom]") {
+  const auto key = keys::dicom_instance(7, "1.2", "1.2.3", "1.2.3.4");
+  auto uids = keys::parse_dicom_instance(key); // views into key
+  REQUIRE(uids);
+  CHECK(uids->study == "1.2");
+  CHECK(uids->series == "1.2.3");
+  CHECK(uids->sop == "1.2.3.4");
+  CHECK_FALSE(keys::parse_dicom_instance(keys::dicom_instances_prefix(7, "1.2")));
+  CHECK_FALSE(keys::parse_dicom_instance(keys::dicom_series(7, "1.2", "1.2.3")));
+  CHECK_FALSE(keys::parse_dicom_instance("abc"));
+}
+
 TEST_CASE("DICOM records round trip and refuse truncation", "[dicom]") {
   dicom_instance_record i;
   i.sequence = 42;
