@@ -58,18 +58,23 @@ std::optional<location> parse(std::string_view name) {
   return l;
 }
 
+/// Makes the names in folder `dir` durable.
+bool sync_dir(const std::filesystem::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
 /// A folder made durable in its parent when it is new.
 bool make_dir(const std::filesystem::path& dir) {
   if (std::filesystem::is_directory(dir))
     return true;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  int fd = ::open(dir.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return false;
-  bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok && std::filesystem::is_directory(dir);
+  return sync_dir(dir.parent_path()) && std::filesystem::is_directory(dir);
 }
 
 /// The segment a thread appends to for one store and service.
@@ -125,11 +130,6 @@ std::atomic<std::uint64_t> next_store_id{1};
 file_store::file_store(std::filesystem::path root, std::uint64_t segment_limit)
   : id_(next_store_id.fetch_add(1)), segment_limit_(segment_limit), root_(std::move(root)) {}
 
-file_store::~file_store() {
-  if (root_fd_ >= 0)
-    ::close(root_fd_);
-}
-
 result<std::string> file_store::put(std::uint32_t service, std::string_view bytes) {
   return put(service, bytes.size(), [bytes](std::uint64_t offset, char* into, std::size_t n) {
     std::memcpy(into, bytes.data() + offset, n);
@@ -158,6 +158,13 @@ result<std::string> file_store::put(std::uint32_t service, std::uint64_t size, c
       s.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (s.fd < 0)
       return io_error("cannot create", path);
+    // The new file's name must survive a crash as well as its bytes.
+    if (!sync_dir(root_ / folder)) {
+      ::close(s.fd);
+      ::unlink(path.c_str());
+      s = segment{};
+      return io_error("cannot sync", root_ / folder);
+    }
     s.end = 0;
   }
   const auto offset = s.end;
@@ -168,38 +175,12 @@ result<std::string> file_store::put(std::uint32_t service, std::uint64_t size, c
     return err;
   }
   s.end = offset + round_up(std::max<std::uint64_t>(size, 1));
-  if (auto st = make_durable(); !st)
-    return st;
+  // Each writer syncs its own segment: an fdatasync of one file measured
+  // ~10% more STOW/s than one syncfs shared by every writer, which also
+  // flushed whatever else the file system held dirty (RocksDB's tables).
+  if (::fdatasync(s.fd) != 0)
+    return io_error("cannot sync", root_ / s.file);
   return s.file + "@" + std::to_string(offset) + "+" + std::to_string(size);
-}
-
-status file_store::make_durable() {
-  std::unique_lock lock{sync_mutex_};
-  const auto ticket = ++requested_;
-  while (synced_ < ticket) {
-    if (syncing_) {
-      synced_cv_.wait(lock);
-      continue;
-    }
-    // Nobody is syncing: one syncfs covers every write made so far.
-    syncing_ = true;
-    const auto covers = requested_;
-    if (root_fd_ < 0 && make_dir(root_)) // a sync may come before any file
-      root_fd_ = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    const int fd = root_fd_;
-    lock.unlock();
-    const bool ok = fd >= 0 && ::syncfs(fd) == 0;
-    const int err = errno;
-    lock.lock();
-    syncing_ = false;
-    synced_cv_.notify_all();
-    if (!ok) {
-      errno = err;
-      return io_error("cannot sync", root_);
-    }
-    synced_ = std::max(synced_, covers);
-  }
-  return status::ok();
 }
 
 result<std::string> file_store::get(std::string_view name) const {

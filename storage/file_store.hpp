@@ -10,16 +10,14 @@
 //   scans for a free inode), plus an fsync of its folder.
 // So instances are appended to segment files, one open segment per writing
 // thread and service, each instance at a 4 KiB boundary, written with
-// O_DIRECT (no page-cache copy to fault in), and made durable by a group
-// commit: one syncfs for every instance written meanwhile. A delete punches
-// a hole, which gives the blocks back at once. The bytes are durable before
+// O_DIRECT (no page-cache copy to fault in), and made durable by an
+// fdatasync of its segment (a new segment's folder is synced too). A delete
+// punches a hole, which gives the blocks back at once. The bytes are durable before
 // the record that names them is committed; a crash between the two leaves
 // unreferenced bytes in a segment: space, not damage.
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,7 +31,6 @@ public:
   /// Files live under `root` (created when missing), one folder per service.
   /// A segment takes appends until it holds `segment_limit` bytes.
   explicit file_store(std::filesystem::path root, std::uint64_t segment_limit = 1ull << 30);
-  ~file_store();
   file_store(const file_store&) = delete;
   file_store& operator=(const file_store&) = delete;
 
@@ -65,19 +62,9 @@ public:
   void remove_service(std::uint32_t service) noexcept;
 
 private:
-  /// Group commit: returns once everything written before the call is on
-  /// the disk (data, sizes, new segments' folder entries). Writers arriving
-  /// while a sync runs share the next one.
-  status make_durable();
-
   const std::uint64_t id_; // tells this store's open segments from another's
   const std::uint64_t segment_limit_;
   std::filesystem::path root_;
-  int root_fd_ = -1; // the root folder, for syncfs
-  std::mutex sync_mutex_;
-  std::condition_variable synced_cv_;
-  std::uint64_t requested_ = 0, synced_ = 0;
-  bool syncing_ = false;
 };
 
 } // namespace atrium::storage
