@@ -79,17 +79,31 @@ void not_built(http::responder& respond, const std::string& what) {
   respond(error(501, std::string{what} + " is not built yet in this DICOM service"));
 }
 
-/// Runs a request on the edge's work pool: DICOM reads move megabytes and
-/// scan records, and STOW parses every instance, none of which may hold up
-/// an io thread.
-void offload(call& c, http::request&& req, http::responder respond,
-             std::function<void(call&, http::request&, http::responder)> read) {
+using pool_job = std::function<void(call&, http::request&, http::responder)>;
+
+/// Runs a request on `pool`; 503 saying `busy` when its queue is full.
+void run_on(work_pool& pool, std::string_view busy, call& c, http::request&& req,
+            http::responder respond, pool_job run) {
   auto shared = std::make_shared<http::request>(std::move(req));
-  auto job = [c, shared, respond, read = std::move(read)]() mutable {
-    read(c, *shared, std::move(respond));
+  auto job = [c, shared, respond, run = std::move(run)]() mutable {
+    run(c, *shared, std::move(respond));
   };
-  if (!c.ctx.work->submit(std::move(job)))
-    respond(error(503, "too many DICOM reads are waiting; try again shortly"));
+  if (!pool.submit(std::move(job)))
+    respond(error(503, std::string{busy} + "; try again shortly"));
+}
+
+/// Runs a read on the edge's work pool: DICOM reads move megabytes and scan
+/// records, none of which may hold up an io thread.
+void offload(call& c, http::request&& req, http::responder respond, pool_job read) {
+  run_on(*c.ctx.work, "too many DICOM reads are waiting", c, std::move(req), std::move(respond),
+         std::move(read));
+}
+
+/// Runs a STOW on the edge's ingest pool (it parses every instance and waits
+/// for the disk).
+void ingest(call& c, http::request&& req, http::responder respond, pool_job store) {
+  run_on(*c.ctx.ingest, "too many STOW requests are waiting", c, std::move(req),
+         std::move(respond), std::move(store));
 }
 
 http::response method_not_allowed(std::string_view allowed) {
@@ -160,7 +174,7 @@ void serve_dicom(edge_context& ctx, const service_info& svc, std::span<const std
                        search(c, r, "studies", {}, {}, std::move(done));
                      });
     if (m == "POST" || m == "PUT")
-      return offload(c, std::move(req), std::move(respond),
+      return ingest(c, std::move(req), std::move(respond),
                      [upsert = m == "PUT"](call& c, http::request& r, http::responder done) {
                        stow(c, std::move(r), {}, upsert, std::move(done));
                      });
@@ -194,7 +208,7 @@ void serve_dicom(edge_context& ctx, const service_info& svc, std::span<const std
     if (m == "DELETE")
       return remove(c, study, series, sop, std::move(respond));
     if ((m == "POST" || m == "PUT") && series.empty())
-      return offload(c, std::move(req), std::move(respond),
+      return ingest(c, std::move(req), std::move(respond),
                      [study, upsert = m == "PUT"](call& c, http::request& r, http::responder done) {
                        stow(c, std::move(r), study, upsert, std::move(done));
                      });

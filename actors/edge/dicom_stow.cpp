@@ -361,7 +361,7 @@ void stow(call& c, http::request&& req, std::string_view study, bool upsert,
   job->respond = std::move(respond);
   const auto helpers = std::min(max_workers, job->parts.size()) - 1;
   for (std::size_t h = 0; h < helpers; ++h)
-    if (!c.ctx.work->submit([job] { job->work(job); }))
+    if (!c.ctx.ingest->submit([job] { job->work(job); }))
       break; // the pool is busy: fewer workers
   job->work(job);
 }

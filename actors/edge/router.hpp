@@ -39,8 +39,13 @@ struct edge_context {
   param_catalog* params = nullptr;
   /// Each DICOM service's change feed numbers: what readers may see.
   change_sequences* sequences = nullptr;
-  /// Threads for work that must not run on an io thread (DICOM bytes, codecs).
+  /// Threads for work that must not run on an io thread (DICOM retrievals,
+  /// searches, codecs).
   work_pool* work = nullptr;
+  /// Threads for STOW-RS, which waits on the disk most of its time: a pool
+  /// of its own, so that a burst of uploads never holds up a retrieval or a
+  /// search queued behind it.
+  work_pool* ingest = nullptr;
   /// DICOM instance bytes.
   storage::file_store* files = nullptr;
   /// Each DICOM service's extended query tags.

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Uploads and searches at once: dicom-stow on many connections while
+# dicom-qido runs on a few, against one throwaway node. Shows whether a burst
+# of STOW-RS holds up searches (it must not: STOW has a pool of its own).
+# Builds nothing (see README.md).
+#
+#   tools/bench/dicom_mixed.sh [ATRIUM_BINARY] [STOW_CONNECTIONS (48)] [QIDO_CONNECTIONS (4)]
+set -euo pipefail
+
+atrium=${1:-build/runtime/atrium}
+stow_connections=${2:-48}
+qido_connections=${3:-4}
+[[ -x $atrium ]] || { echo "dicom_mixed.sh: no atrium binary at '$atrium'" >&2; exit 2; }
+build_dir=$(cd "$(dirname "$atrium")/.." && pwd)
+bench=${ATRIUM_BENCH:-$build_dir/tools/bench/atrium-bench}
+[[ -x $bench ]] || { echo "dicom_mixed.sh: no atrium-bench at '$bench'" >&2; exit 2; }
+. "$(dirname "$0")/node.sh"
+
+port=$(free_port)
+work=$(mktemp -d "${TMPDIR:-/tmp}/atrium-dicom-mixed.XXXXXX")
+cleanup() {
+  stop_node
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_node "$atrium" "$port" "$work/data" "$work/server.log"
+target=127.0.0.1:$port
+# The QIDO run stores its own 200 instances first; the uploads start before
+# it and outlast it.
+"$bench" --target "$target" --scenarios dicom-stow --connections "$stow_connections" \
+  --duration 12 --warmup 1 >"$work/stow.txt" 2>&1 &
+stow_pid=$!
+sleep 2
+"$bench" --target "$target" --scenarios dicom-qido --connections "$qido_connections" \
+  --duration 6 --warmup 0 >"$work/qido.txt" 2>&1 || true
+status=0
+wait "$stow_pid" || status=$?
+grep -h -e '^| scenario' -e '^| :--' "$work/stow.txt" | head -2
+grep -h '^| dicom' "$work/stow.txt" "$work/qido.txt"
+node_survived "$work/server.log" || status=1
+exit "$status"
