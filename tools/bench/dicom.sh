@@ -87,4 +87,12 @@ awk -F'|' '
       printf "| %s | %d | %d | %s | %s |\n", n, a, o, (o > 0 ? sprintf("%.1fx", a / o) : "n/a"), target[n]
     }
   }' "$work/orthanc.txt" "$work/atrium.txt"
+
+# ---- the disk's own rate of durable writes of an instance's size: STOW's
+# ceiling, measured in the same run and the same folder ----
+disk_sync=$build_dir/tools/bench/atrium-disk-sync
+if [[ -x $disk_sync ]]; then
+  echo
+  "$disk_sync" --dir "$work" --threads 16 --writes 200 || status=$?
+fi
 exit "$status"

@@ -1,0 +1,173 @@
+// atrium-disk-sync: how many durable 512 KiB writes per second the disk
+// under a folder takes, the way a STOW stores instance bytes, so that the
+// STOW figure of dicom.sh can be read against what the machine allows.
+//
+//   atrium-disk-sync [--dir D (.)] [--threads T (16)] [--writes N (200)]
+//                    [--size BYTES (524288)]
+//
+// Three ways, T threads each writing N blocks with O_DIRECT:
+// - append:    each thread appends to its own file, fdatasync after each
+//              write (what the file store does: the size changes, so every
+//              sync is a journal commit);
+// - shared:    every thread appends to one file at reserved offsets, one
+//              fdatasync at a time covering every write made before it;
+// - overwrite: each thread overwrites blocks of its own file written and
+//              synced beforehand, fdatasync after each (no journal commit;
+//              the pre-writing is not timed).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct options {
+  std::string dir = ".";
+  int threads = 16;
+  int writes = 200;
+  std::size_t size = 512 * 1024;
+};
+
+options parse(int argc, char** argv) {
+  options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--dir") o.dir = v;
+    else if (k == "--threads") o.threads = std::max(1, std::atoi(v.c_str()));
+    else if (k == "--writes") o.writes = std::max(1, std::atoi(v.c_str()));
+    else if (k == "--size") o.size = std::max<std::size_t>(4096, std::strtoull(v.c_str(), nullptr, 10) / 4096 * 4096);
+    else throw std::invalid_argument("unknown option " + k);
+  }
+  return o;
+}
+
+/// A file opened for O_DIRECT writes, removed when it goes.
+struct scratch_file {
+  std::string path;
+  int fd = -1;
+  explicit scratch_file(const std::string& p) : path(p) {
+    fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0644);
+    if (fd < 0)
+      throw std::runtime_error("cannot open " + p + " with O_DIRECT: " + std::strerror(errno));
+  }
+  ~scratch_file() {
+    ::close(fd);
+    ::unlink(path.c_str());
+  }
+};
+
+/// An aligned block of `size` bytes for O_DIRECT.
+std::unique_ptr<char, decltype(&std::free)> block(std::size_t size, char fill) {
+  void* p = nullptr;
+  if (::posix_memalign(&p, 4096, size) != 0)
+    throw std::bad_alloc();
+  std::memset(p, fill, size);
+  return {static_cast<char*>(p), &std::free};
+}
+
+void write_at(int fd, const char* data, std::size_t size, off_t at) {
+  if (::pwrite(fd, data, size, at) != static_cast<ssize_t>(size))
+    throw std::runtime_error(std::string{"write failed: "} + std::strerror(errno));
+}
+
+void sync(int fd) {
+  if (::fdatasync(fd) != 0)
+    throw std::runtime_error(std::string{"fdatasync failed: "} + std::strerror(errno));
+}
+
+/// Runs `body(thread)` on every thread; returns the seconds it took.
+double timed(int threads, const std::function<void(int)>& body) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back(body, t);
+  for (auto& th : pool)
+    th.join();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double per_thread_files(const options& o, bool pre_written) {
+  std::vector<std::unique_ptr<scratch_file>> files;
+  for (int t = 0; t < o.threads; ++t)
+    files.push_back(std::make_unique<scratch_file>(o.dir + "/atrium-disk-sync." + std::to_string(t)));
+  if (pre_written)
+    timed(o.threads, [&](int t) {
+      auto zeros = block(o.size, 0);
+      for (int i = 0; i < o.writes; ++i)
+        write_at(files[t]->fd, zeros.get(), o.size, static_cast<off_t>(i) * o.size);
+      sync(files[t]->fd);
+    });
+  return timed(o.threads, [&](int t) {
+    auto data = block(o.size, 7);
+    for (int i = 0; i < o.writes; ++i) {
+      write_at(files[t]->fd, data.get(), o.size, static_cast<off_t>(i) * o.size);
+      sync(files[t]->fd);
+    }
+  });
+}
+
+double shared_file(const options& o) {
+  scratch_file file{o.dir + "/atrium-disk-sync.shared"};
+  std::atomic<std::uint64_t> next_offset{0};
+  std::mutex m;
+  std::condition_variable cv;
+  std::uint64_t requested = 0, synced = 0;
+  bool syncing = false;
+  // Group commit: a writer syncs unless one is already syncing, and each
+  // sync covers every write requested before it started.
+  auto durable = [&] {
+    std::unique_lock lock{m};
+    const auto ticket = ++requested;
+    while (synced < ticket) {
+      if (syncing) {
+        cv.wait(lock);
+        continue;
+      }
+      syncing = true;
+      const auto covers = requested;
+      lock.unlock();
+      sync(file.fd);
+      lock.lock();
+      syncing = false;
+      synced = std::max(synced, covers);
+      cv.notify_all();
+    }
+  };
+  return timed(o.threads, [&](int) {
+    auto data = block(o.size, 7);
+    for (int i = 0; i < o.writes; ++i) {
+      write_at(file.fd, data.get(), o.size, static_cast<off_t>(next_offset.fetch_add(o.size)));
+      durable();
+    }
+  });
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const auto o = parse(argc, argv);
+    const double total = static_cast<double>(o.threads) * o.writes;
+    std::printf("%d threads x %d durable writes of %zu bytes, O_DIRECT, in %s\n", o.threads,
+                o.writes, o.size, o.dir.c_str());
+    std::printf("append (a file per thread):  %6.0f writes/s\n", total / per_thread_files(o, false));
+    std::printf("shared (one file, grouped):  %6.0f writes/s\n", total / shared_file(o));
+    std::printf("overwrite (pre-written):     %6.0f writes/s\n", total / per_thread_files(o, true));
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "atrium-disk-sync: %s\n", e.what());
+    return 1;
+  }
+}
