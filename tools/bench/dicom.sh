@@ -23,11 +23,8 @@ if [[ $# -gt 0 && $1 != -* ]]; then
   atrium=$1
   shift
 fi
-[[ -x $atrium ]] || { echo "dicom.sh: no atrium binary at '$atrium'" >&2; exit 2; }
-build_dir=$(cd "$(dirname "$atrium")/.." && pwd)
-bench=${ATRIUM_BENCH:-$build_dir/tools/bench/atrium-bench}
-[[ -x $bench ]] || { echo "dicom.sh: no atrium-bench at '$bench'" >&2; exit 2; }
 . "$(dirname "$0")/node.sh"
+find_bench "$atrium"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/atrium-dicom-bench.XXXXXX")
 orthanc_pid=

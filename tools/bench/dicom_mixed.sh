@@ -10,11 +10,8 @@ set -euo pipefail
 atrium=${1:-build/runtime/atrium}
 stow_connections=${2:-48}
 qido_connections=${3:-4}
-[[ -x $atrium ]] || { echo "dicom_mixed.sh: no atrium binary at '$atrium'" >&2; exit 2; }
-build_dir=$(cd "$(dirname "$atrium")/.." && pwd)
-bench=${ATRIUM_BENCH:-$build_dir/tools/bench/atrium-bench}
-[[ -x $bench ]] || { echo "dicom_mixed.sh: no atrium-bench at '$bench'" >&2; exit 2; }
 . "$(dirname "$0")/node.sh"
+find_bench "$atrium"
 
 port=$(free_port)
 work=$(mktemp -d "${TMPDIR:-/tmp}/atrium-dicom-mixed.XXXXXX")

@@ -1,7 +1,17 @@
-# Sourced by run.sh and search.sh: start one atrium node, wait until it
-# answers, and stop it. Sets server_pid; the caller traps EXIT to stop_node.
+# Sourced by the bench scripts: find atrium-bench, start one atrium node,
+# wait until it answers, and stop it. Sets server_pid; the caller traps EXIT
+# to stop_node.
 
 server_pid=
+
+# find_bench ATRIUM: exits unless ATRIUM is executable; sets build_dir (its
+# build tree) and bench: $ATRIUM_BENCH, else atrium-bench of that tree.
+find_bench() {
+  [[ -x $1 ]] || { echo "$(basename "$0"): no atrium binary at '$1'" >&2; exit 2; }
+  build_dir=$(cd "$(dirname "$1")/.." && pwd)
+  bench=${ATRIUM_BENCH:-$build_dir/tools/bench/atrium-bench}
+  [[ -x $bench ]] || { echo "$(basename "$0"): no atrium-bench at '$bench'" >&2; exit 2; }
+}
 
 # A port the kernel just handed out and released. Another process could take
 # it before atrium binds; the health wait in start_node then fails loudly.

@@ -16,12 +16,8 @@ if [[ $# -gt 0 && $1 != -* ]]; then
   atrium=$1
   shift
 fi
-[[ -x $atrium ]] || { echo "run.sh: no atrium binary at '$atrium'" >&2; exit 2; }
-build_dir=$(cd "$(dirname "$atrium")/.." && pwd)
-bench=${ATRIUM_BENCH:-$build_dir/tools/bench/atrium-bench}
-[[ -x $bench ]] || { echo "run.sh: no atrium-bench at '$bench'" >&2; exit 2; }
-
 . "$(dirname "$0")/node.sh"
+find_bench "$atrium"
 
 port=$(free_port)
 work=$(mktemp -d "${TMPDIR:-/tmp}/atrium-bench.XXXXXX")

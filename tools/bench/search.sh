@@ -33,12 +33,8 @@ if [[ $# -gt 0 && $1 != -* ]]; then
   atrium=$1
   shift
 fi
-[[ -x $atrium ]] || { echo "search.sh: no atrium binary at '$atrium'" >&2; exit 2; }
-build_dir=$(cd "$(dirname "$atrium")/.." && pwd)
-bench=${ATRIUM_BENCH:-$build_dir/tools/bench/atrium-bench}
-[[ -x $bench ]] || { echo "search.sh: no atrium-bench at '$bench'" >&2; exit 2; }
-
 . "$(dirname "$0")/node.sh"
+find_bench "$atrium"
 
 patients=2000 seed=1 dir= port= load_connections=32 during_reindex=
 bench_args=()
