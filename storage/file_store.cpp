@@ -178,8 +178,14 @@ result<std::string> file_store::put(std::uint32_t service, std::uint64_t size, c
   // Each writer syncs its own segment: an fdatasync of one file measured
   // ~10% more STOW/s than one syncfs shared by every writer, which also
   // flushed whatever else the file system held dirty (RocksDB's tables).
-  if (::fdatasync(s.fd) != 0)
-    return io_error("cannot sync", root_ / s.file);
+  if (::fdatasync(s.fd) != 0) {
+    // What the file holds is unknown after a failed sync (the kernel may
+    // have dropped what it could not write): nothing more goes into it.
+    auto err = io_error("cannot sync", root_ / s.file);
+    ::close(s.fd);
+    s = segment{};
+    return err;
+  }
   return s.file + "@" + std::to_string(offset) + "+" + std::to_string(size);
 }
 
