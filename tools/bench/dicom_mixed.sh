@@ -13,16 +13,7 @@ qido_connections=${3:-4}
 . "$(dirname "$0")/node.sh"
 find_bench "$atrium"
 
-port=$(free_port)
-work=$(mktemp -d "${TMPDIR:-/tmp}/atrium-dicom-mixed.XXXXXX")
-cleanup() {
-  stop_node
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-start_node "$atrium" "$port" "$work/data" "$work/server.log"
+start_scratch_node "$atrium"
 target=127.0.0.1:$port
 # The QIDO run stores its own 200 instances first; the uploads start before
 # it and outlast it.

@@ -1,6 +1,6 @@
 # Sourced by the bench scripts: find atrium-bench, start one atrium node,
 # wait until it answers, and stop it. Sets server_pid; the caller traps EXIT
-# to stop_node.
+# to stop_node (start_scratch_node does it for them).
 
 server_pid=
 
@@ -66,4 +66,15 @@ stop_node() {
   fi
   wait "$server_pid" 2>/dev/null || true
   server_pid=
+}
+
+# start_scratch_node ATRIUM: a node on a free port with an empty data dir in
+# a new folder; sets port and work (the folder: data/, server.log), and traps
+# EXIT to stop the node and delete the folder.
+start_scratch_node() {
+  port=$(free_port)
+  work=$(mktemp -d "${TMPDIR:-/tmp}/atrium-$(basename "$0" .sh).XXXXXX")
+  trap 'stop_node; rm -rf "$work"' EXIT
+  trap 'exit 130' INT TERM
+  start_node "$1" "$port" "$work/data" "$work/server.log"
 }

@@ -19,16 +19,7 @@ fi
 . "$(dirname "$0")/node.sh"
 find_bench "$atrium"
 
-port=$(free_port)
-work=$(mktemp -d "${TMPDIR:-/tmp}/atrium-bench.XXXXXX")
-cleanup() {
-  stop_node
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-start_node "$atrium" "$port" "$work/data" "$work/server.log"
+start_scratch_node "$atrium"
 status=0
 "$bench" "$@" --target "127.0.0.1:$port" || status=$?  # ours last: it wins
 node_survived "$work/server.log" || { [[ $status -ne 0 ]] || status=1; }
