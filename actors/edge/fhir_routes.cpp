@@ -293,10 +293,12 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
                                     "Accept")));
   call c;
   auto host = req.header("host");
-  c.base = "http://" + std::string{host ? *host : "localhost"} + "/" + svc.workspace + "/" + svc.name;
-  auto service_path = std::string{path}.substr(std::min(path.size(),
-                                                        svc.workspace.size() + svc.name.size() + 2));
-  c.self_url = c.base + service_path + (raw_query.empty() ? "" : "?" + std::string{raw_query});
+  c.base.append("http://")
+    .append(host ? *host : std::string_view{"localhost"})
+    .append("/")
+    .append(svc.workspace)
+    .append("/")
+    .append(svc.name);
   fhir_request r;
   r.service = svc.id;
 
@@ -306,6 +308,12 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       return respond(fhir_error(h.error()));
     r.op = c.op = op;
     r.history = std::move(*h);
+    const auto service_path =
+      path.substr(std::min(path.size(), svc.workspace.size() + svc.name.size() + 2));
+    c.self_url = c.base;
+    c.self_url.append(service_path);
+    if (!raw_query.empty())
+      c.self_url.append("?").append(raw_query);
     c.next_base = next_base(c.base, service_path, r.history, *query);
     auto dest = op == fhir_op::history_instance ? ctx.dir->fhir_partition(svc.id, r.type, r.id)
                                                 : ctx.dir->fhir_service(svc.id);

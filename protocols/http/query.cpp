@@ -25,6 +25,9 @@ void for_each_piece(std::string_view s, char separator, F&& f) {
 } // namespace
 
 std::optional<std::string> percent_decode(std::string_view s, bool form) {
+  // Most paths and values carry no escape: copy them whole.
+  if (s.find_first_of(form ? std::string_view{"%+"} : std::string_view{"%"}) == std::string_view::npos)
+    return std::string{s};
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -78,6 +81,7 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view targ
 
 std::optional<std::vector<std::string>> split_path(std::string_view path) {
   std::vector<std::string> segments;
+  segments.reserve(6); // {ws}/{service}/{type}/{id}/_history/{vid}: one allocation
   bool malformed = false;
   // '+' is literal in a path; only query strings use it for a space.
   for_each_piece(path, '/', [&](std::string_view piece) {
