@@ -73,6 +73,8 @@ status apply_option(node_config& cfg, const std::string& key, const std::string&
     return parse_number(key, value, cfg.search_workers, 1, 64);
   if (key == "writers")
     return parse_number(key, value, cfg.writers, 1, 16);
+  if (key == "transaction-writers")
+    return parse_number(key, value, cfg.transaction_writers, 1, 16);
   if (key == "body-limit")
     return parse_number<std::size_t>(key, value, cfg.body_limit, 1024, std::size_t{1} << 40);
   if (key == "stow-limit")
@@ -168,8 +170,9 @@ flags win over the file):
   --io-threads N           edge io threads (0 = half the cores)         [0]
   --actor-threads N        actor scheduler threads (0 = cores)          [0]
   --scheduler-policy P     actor scheduler: sharing or stealing   [sharing]
-  --writers N              storage writers (group commit); from two on,
-                           the last stores transactions                 [2]
+  --writers N              storage writers (group commit) of the shards'
+                           writes                                       [1]
+  --transaction-writers N  storage writers of transactions, in turn     [2]
   --search-workers N       threads running searches                     [2]
   --body-limit BYTES       largest request body (413 beyond)     [33554432]
   --stow-limit BYTES       largest STOW-RS body; beyond the body limit

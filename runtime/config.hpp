@@ -32,10 +32,12 @@ struct node_config {
   std::string scheduler_policy = "sharing";
   /// Search workers: detached threads that run index scans. Default: 2.
   int search_workers = 2;
-  /// Storage writer actors (each one group-commits). With two or more, the
-  /// last one stores transactions and the others the shards' writes
-  /// (node_context::writer_for). Default: 2, one of each.
-  int writers = 2;
+  /// Storage writer actors (each one group-commits) for the shards' writes
+  /// (node_context::writer_for). Default: 1.
+  int writers = 1;
+  /// Storage writer actors for transactions, taken in turn
+  /// (node_context::transaction_writer). Default: 2.
+  int transaction_writers = 2;
   /// Largest request body in bytes (413 beyond). Default: 32 MiB.
   std::size_t body_limit = 32u << 20;
   /// Largest STOW-RS body in bytes. Beyond body_limit (or chunked) it is

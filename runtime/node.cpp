@@ -262,6 +262,9 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   d->ctx.next_service_id = first_free_service_id(*d->db);
   for (int i = 0; i < cfg.writers; ++i)
     d->ctx.writers.push_back(d->system->spawn<caf::detached>(storage_writer, d->db.get()));
+  for (int i = 0; i < cfg.transaction_writers; ++i)
+    d->ctx.transaction_writers.push_back(
+      d->system->spawn<caf::detached>(storage_writer, d->db.get()));
   for (int i = 0; i < cfg.search_workers; ++i)
     d->ctx.search_workers.push_back(d->system->spawn<caf::detached>(search_worker, &d->ctx));
   d->dir = std::make_unique<directory>(*d->system, d->ctx);
@@ -357,12 +360,14 @@ void node::stop() {
     {
       // Writers finish the batches already in their mailboxes first.
       caf::scoped_actor self{*d.system};
-      for (auto& w : d.ctx.writers)
-        self->request(w, std::chrono::seconds(30), write_request{})
-          .receive([](write_ack&) {}, [](caf::error&) {});
+      for (auto* group : {&d.ctx.writers, &d.ctx.transaction_writers})
+        for (auto& w : *group)
+          self->request(w, std::chrono::seconds(30), write_request{})
+            .receive([](write_ack&) {}, [](caf::error&) {});
     }
-    for (auto& w : d.ctx.writers)
-      caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+    for (auto* group : {&d.ctx.writers, &d.ctx.transaction_writers})
+      for (auto& w : *group)
+        caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
     d.system->await_all_actors_done();
   }
   if (d.server)

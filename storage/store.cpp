@@ -155,6 +155,11 @@ result<std::unique_ptr<store>> store::open(const std::string& dir,
   db.create_if_missing = options.create_if_missing;
   db.create_missing_column_families = true;
   db.max_open_files = -1; // keep every table open: no table-cache misses
+  // Two writers' batches overlap: one's memtable inserts run while the
+  // next one's WAL record is written and synced. Without it a writer waits
+  // for the sync, then inserts, and the others queue behind both (the
+  // transaction writers take turns for this; actors/node_context.hpp).
+  db.enable_pipelined_write = true;
   const int jobs = options.background_jobs > 0 ? options.background_jobs : 1;
   db.IncreaseParallelism(jobs);
   db.max_background_jobs = jobs;

@@ -63,6 +63,9 @@ public:
     // Not detached: a detached actor gets a thread of its own even under the
     // testing policy, and would run behind the coordinator's back.
     ctx.writers.push_back(sys.spawn(actors::storage_writer, db_.get()));
+    // Two, as a node has: transactions take them in turn.
+    for (int i = 0; i < 2; ++i)
+      ctx.transaction_writers.push_back(sys.spawn(actors::storage_writer, db_.get()));
     dir = std::make_unique<actors::directory>(sys, ctx);
     ctx.dir = dir.get();
   }
@@ -73,11 +76,13 @@ public:
     for (auto& a : extra_)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     dir->stop_all();
-    for (auto& w : ctx.writers)
-      caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+    for (auto* group : {&ctx.writers, &ctx.transaction_writers})
+      for (auto& w : *group)
+        caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
     sched.run();
     extra_.clear();
     ctx.writers.clear();
+    ctx.transaction_writers.clear();
     ctx.dir = nullptr;
     dir.reset();
   }

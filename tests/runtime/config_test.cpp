@@ -62,7 +62,8 @@ TEST_CASE("defaults are the documented ones") {
   CHECK(cfg.io_threads == 0);
   CHECK(edge_io_threads(cfg) >= 1);
   CHECK(cfg.actor_threads == 0);
-  CHECK(cfg.writers == 2);
+  CHECK(cfg.writers == 1);
+  CHECK(cfg.transaction_writers == 2);
   CHECK(cfg.body_limit == 32u << 20);
   CHECK(cfg.max_in_flight == 4096);
   CHECK(cfg.request_timeout_ms == 30000);
@@ -71,7 +72,7 @@ TEST_CASE("defaults are the documented ones") {
 
 TEST_CASE("every flag sets its option, as --key value or --key=value") {
   auto cfg = parsed({"--data-dir", "/var/lib/atrium", "--partitions=16", "--io-threads", "4",
-                     "--actor-threads=3", "--writers", "5", "--body-limit", "2048",
+                     "--actor-threads=3", "--writers", "5", "--transaction-writers=3", "--body-limit", "2048",
                      "--max-in-flight=10", "--request-timeout-ms", "250",
                      "--block-cache-mib=64", "--listen", "0.0.0.0:9090",
                      "--scheduler-policy", "stealing"});
@@ -81,6 +82,7 @@ TEST_CASE("every flag sets its option, as --key value or --key=value") {
   CHECK(cfg.io_threads == 4);
   CHECK(cfg.actor_threads == 3);
   CHECK(cfg.writers == 5);
+  CHECK(cfg.transaction_writers == 3);
   CHECK(cfg.body_limit == 2048);
   CHECK(cfg.max_in_flight == 10);
   CHECK(cfg.request_timeout_ms == 250);
