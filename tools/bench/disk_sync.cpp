@@ -34,6 +34,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -123,81 +124,79 @@ double per_thread_files(const options& o, bool pre_written) {
   });
 }
 
+/// Group commit: each caller takes a ticket and waits until a leader's
+/// flush covered it; whoever finds no flush under way leads the next one,
+/// which covers every ticket taken before it started.
+class group_commit {
+public:
+  /// `enqueue` runs under the lock with the ticket taken; `take`, under the
+  /// lock too, returns the flush, which runs without it.
+  template <class Enqueue, class Take>
+  void commit(Enqueue enqueue, Take take) {
+    std::unique_lock lock{m_};
+    enqueue();
+    const auto ticket = ++taken_;
+    while (done_ < ticket) {
+      if (flushing_) {
+        cv_.wait(lock);
+        continue;
+      }
+      flushing_ = true;
+      const auto covers = taken_;
+      auto flush = take();
+      lock.unlock();
+      flush();
+      lock.lock();
+      flushing_ = false;
+      done_ = std::max(done_, covers);
+      cv_.notify_all();
+    }
+  }
+
+private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::uint64_t taken_ = 0, done_ = 0;
+  bool flushing_ = false;
+};
+
 double shared_file(const options& o) {
   scratch_file file{o.dir + "/atrium-disk-sync.shared"};
   std::atomic<std::uint64_t> next_offset{0};
-  std::mutex m;
-  std::condition_variable cv;
-  std::uint64_t requested = 0, synced = 0;
-  bool syncing = false;
-  // Group commit: a writer syncs unless one is already syncing, and each
-  // sync covers every write requested before it started.
-  auto durable = [&] {
-    std::unique_lock lock{m};
-    const auto ticket = ++requested;
-    while (synced < ticket) {
-      if (syncing) {
-        cv.wait(lock);
-        continue;
-      }
-      syncing = true;
-      const auto covers = requested;
-      lock.unlock();
-      sync(file.fd);
-      lock.lock();
-      syncing = false;
-      synced = std::max(synced, covers);
-      cv.notify_all();
-    }
-  };
+  group_commit syncs;
   return timed(o.threads, [&](int) {
     auto data = block(o.size, 7);
     for (int i = 0; i < o.writes; ++i) {
       write_at(file.fd, data.get(), o.size, static_cast<off_t>(next_offset.fetch_add(o.size)));
-      durable();
+      syncs.commit([] {}, [&] { return [&] { sync(file.fd); }; });
     }
   });
 }
 
 double gathered_file(const options& o) {
   scratch_file file{o.dir + "/atrium-disk-sync.gathered"};
-  std::mutex m;
-  std::condition_variable cv;
-  std::vector<const char*> queued;
-  std::uint64_t queued_through = 0, done_through = 0, end = 0;
-  bool writing = false;
-  auto durable = [&](const char* data) {
-    std::unique_lock lock{m};
-    queued.push_back(data);
-    const auto ticket = ++queued_through;
-    while (done_through < ticket) {
-      if (writing) {
-        cv.wait(lock);
-        continue;
-      }
-      writing = true;
-      auto group = std::move(queued);
-      queued.clear();
-      const auto covers = queued_through;
-      lock.unlock();
-      std::vector<iovec> iov;
-      for (auto* b : group)
-        iov.push_back({const_cast<char*>(b), o.size});
-      const auto bytes = static_cast<ssize_t>(group.size() * o.size);
-      if (::pwritev(file.fd, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(end)) != bytes)
-        throw std::runtime_error(std::string{"write failed: "} + std::strerror(errno));
-      end += static_cast<std::uint64_t>(bytes);
-      sync(file.fd);
-      lock.lock();
-      writing = false;
-      done_through = covers;
-      cv.notify_all();
-    }
+  std::vector<const char*> queued; // guarded by the group's lock
+  std::uint64_t end = 0;           // touched by the flushing thread only
+  group_commit writes;
+  auto write_group = [&](const std::vector<const char*>& group) {
+    std::vector<iovec> iov;
+    for (auto* b : group)
+      iov.push_back({const_cast<char*>(b), o.size});
+    const auto bytes = static_cast<ssize_t>(group.size() * o.size);
+    if (::pwritev(file.fd, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(end)) != bytes)
+      throw std::runtime_error(std::string{"write failed: "} + std::strerror(errno));
+    end += static_cast<std::uint64_t>(bytes);
+    sync(file.fd);
   };
   return timed(o.threads, [&](int) {
     auto data = block(o.size, 7);
     for (int i = 0; i < o.writes; ++i)
-      durable(data.get());
+      writes.commit([&] { queued.push_back(data.get()); },
+                    [&] {
+                      return [&write_group, group = std::exchange(queued, {})] {
+                        write_group(group);
+                      };
+                    });
   });
 }
 
