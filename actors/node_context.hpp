@@ -84,8 +84,6 @@ struct node_context {
   /// partition prepares an id only once its earlier writes are durable, and
   /// holds it until the batch is, so no two batches in flight share an id.
   const storage_writer_actor& transaction_writer() {
-    if (transaction_writers.empty()) // a node always has them; tests may not
-      return writers.back();
     const auto turn = next_transaction_writer.fetch_add(1, std::memory_order_relaxed);
     return transaction_writers[turn % transaction_writers.size()];
   }
