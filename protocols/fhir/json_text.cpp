@@ -1,5 +1,7 @@
 #include "protocols/fhir/json_text.hpp"
 
+#include <cstring>
+
 namespace atrium::fhir {
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -49,24 +51,34 @@ void append_utf8(std::string& out, char32_t cp) {
 
 namespace {
 
+/// The closing quote of the string whose opening quote is text[open] (or
+/// text.size() when there is none). memchr finds each candidate quote (most
+/// of a resource's bytes are inside strings, so this is where a scan spends
+/// its time); a quote after an odd run of backslashes is escaped.
+std::size_t closing_quote(std::string_view text, std::size_t open) {
+  for (std::size_t from = open + 1; from < text.size();) {
+    const auto* q = static_cast<const char*>(std::memchr(text.data() + from, '"', text.size() - from));
+    if (q == nullptr) break;
+    const auto at = static_cast<std::size_t>(q - text.data());
+    std::size_t slashes = 0;
+    while (at - slashes > open + 1 && text[at - 1 - slashes] == '\\') ++slashes;
+    if (slashes % 2 == 0) return at;
+    from = at + 1;
+  }
+  return text.size();
+}
+
 // Where the value starting at text[pos] ends, in validated minified JSON (so
 // only strings and nesting need tracking).
 std::size_t value_end(std::string_view text, std::size_t pos) {
   int depth = 0;
-  bool in_string = false;
   for (std::size_t i = pos; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
+    switch (text[i]) {
+      case '"':
+        i = closing_quote(text, i);
+        if (i >= text.size()) return text.size();
         if (depth == 0) return i + 1;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"': in_string = true; break;
+        break;
       case '{':
       case '[': ++depth; break;
       case '}':

@@ -32,3 +32,22 @@ TEST_CASE("raw_members splits a minified object and keeps values as written") {
   CHECK(m[3].value == "[]");
   CHECK(atrium::fhir::raw_members("{}").empty());
 }
+
+TEST_CASE("raw_members and raw_elements: only a quote after an even run of backslashes ends a string") {
+  // A key and values ending in an escaped backslash (the quote after it ends
+  // the string), and a value with an escaped backslash then an escaped quote
+  // (which does not), going on past ",}".
+  auto m = atrium::fhir::raw_members(R"({"a\\":"x\\","b":"\\\",}","c":"\\"})");
+  REQUIRE(m.size() == 3);
+  CHECK(m[0].key == R"(a\\)");
+  CHECK(m[0].value == R"("x\\")");
+  CHECK(m[1].value == R"("\\\",}")");
+  CHECK(m[2].key == "c");
+  CHECK(m[2].value == R"("\\")");
+  auto e = atrium::fhir::raw_elements(R"(["\"",{"k":"]\\"},"",[]])");
+  REQUIRE(e.size() == 4);
+  CHECK(e[0] == R"("\"")");
+  CHECK(e[1] == R"({"k":"]\\"})");
+  CHECK(e[2] == R"("")");
+  CHECK(e[3] == "[]");
+}
