@@ -87,17 +87,15 @@ void navigate(const item& it, std::string_view name, collection& out) {
   if (!n->has_value) return;
   simdjson::dom::object obj;
   if (n->value.get_object().get(obj) != simdjson::SUCCESS) return;
-  element underscore;
-  bool underscore_seen = false;
-  bool found = false;
+  // One pass finds the member and its "_name" partner; a choice element
+  // ("valueQuantity" for "value") looks its partner up, which is rare.
+  element direct, underscore;
+  bool direct_seen = false, underscore_seen = false, choice_found = false;
   for (auto field : obj) {
     const std::string_view key = field.key;
     if (key == name) {
-      element extras;
-      std::string key_extras = "_" + std::string(name);
-      const bool has_extras = obj.at_key(key_extras).get(extras) == simdjson::SUCCESS;
-      append_member(field.value, true, extras, has_extras, type_by_member(name, n->type), out);
-      found = true;
+      direct = field.value;
+      direct_seen = true;
     } else if (key.size() > name.size() && key.starts_with(name) &&
                std::isupper(static_cast<unsigned char>(key[name.size()]))) {
       const std::string_view type = type_for_choice_suffix(key.substr(name.size()));
@@ -105,15 +103,18 @@ void navigate(const item& it, std::string_view name, collection& out) {
       element extras;
       const bool has_extras = obj.at_key("_" + std::string(key)).get(extras) == simdjson::SUCCESS;
       append_member(field.value, true, extras, has_extras, type, out);
-      found = true;
+      choice_found = true;
     } else if (!underscore_seen && key.size() == name.size() + 1 && key[0] == '_' &&
                key.substr(1) == name) {
       underscore = field.value;
       underscore_seen = true;
     }
   }
+  if (direct_seen)
+    append_member(direct, true, underscore, underscore_seen, type_by_member(name, n->type), out);
   // A primitive present only through its extensions: "_birthDate" alone.
-  if (!found && underscore_seen) append_member(element(), false, underscore, true, {}, out);
+  else if (!choice_found && underscore_seen)
+    append_member(element(), false, underscore, true, {}, out);
 }
 
 void all_children(const item& it, collection& out) {
