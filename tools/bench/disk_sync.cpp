@@ -5,7 +5,7 @@
 //   atrium-disk-sync [--dir D (.)] [--threads T (16)] [--writes N (200)]
 //                    [--size BYTES (524288)]
 //
-// Three ways, T threads each writing N blocks with O_DIRECT:
+// Four ways, T threads each writing N blocks with O_DIRECT:
 // - append:    each thread appends to its own file, fdatasync after each
 //              write (what the file store does: the size changes, so every
 //              sync is a journal commit);
