@@ -1,6 +1,4 @@
 // The `atrium` executable: subcommands, signals, start-up and shutdown.
-#include <malloc.h>
-
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -15,18 +13,7 @@ using namespace atrium;
 
 namespace {
 
-/// DICOM answers and STOW bodies are buffers of megabytes. glibc serves
-/// them with fresh mmaps (or trims them back) and every request then pays a
-/// page fault per 4 KiB it touches, measured at ~15% of WADO's CPU. Keeping
-/// such blocks in the heap lets the next request reuse warm pages; memory is
-/// bounded by the peak of requests in flight.
-void keep_large_buffers() {
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
-}
-
 int serve(const std::vector<std::string>& args) {
-  keep_large_buffers();
   runtime::node_config cfg;
   if (auto s = runtime::parse_serve_args(args, cfg); !s) {
     std::fprintf(stderr, "atrium: %s\n", s.message().c_str());

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache pkg-config
   libcaf-dev librocksdb-dev libsimdjson-dev libboost-dev libboost-system-dev
-  catch2 curl python3 libdcmtk-dev libopenjp2-7-dev zlib1g-dev
+  catch2 curl python3 libdcmtk-dev libopenjp2-7-dev zlib1g-dev libgoogle-perftools-dev
 )
 
 missing=()
