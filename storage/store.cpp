@@ -236,7 +236,12 @@ std::vector<const write_op*> memtable_order(const std::vector<write_op>& ops) {
 status store::write(const std::vector<write_op>& ops, bool sync) {
   if (!impl_->db) return closed();
   without_perf_counters();
-  rocksdb::WriteBatch batch;
+  // Sized up front: a group commit's batch is hundreds of KiB, and growing
+  // it by doubling copied it over and over (~1% of a transaction run).
+  // Per op: tag, column id, two length varints (at most 16 bytes together).
+  std::size_t bytes = 12; // the batch header: sequence and count
+  for (const auto& op : ops) bytes += 16 + op.key.size() + op.value.size();
+  rocksdb::WriteBatch batch(bytes);
   for (const auto* p : memtable_order(ops)) {
     const auto& op = *p;
     auto* h = impl_->cf(op.cf);
