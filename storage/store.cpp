@@ -160,6 +160,11 @@ result<std::unique_ptr<store>> store::open(const std::string& dir,
   // for the sync, then inserts, and the others queue behind both (the
   // transaction writers take turns for this; actors/node_context.hpp).
   db.enable_pipelined_write = true;
+  // A WAL file is kept until every column with data in it has flushed, so
+  // a rarely written column (meta, dicom) pinned them all: 1.4 GB of WAL
+  // after 25 s of transactions, each byte replayed after a crash. Past this
+  // size RocksDB flushes the columns that hold the oldest file.
+  db.max_total_wal_size = 512ull << 20;
   const int jobs = options.background_jobs > 0 ? options.background_jobs : 1;
   db.IncreaseParallelism(jobs);
   db.max_background_jobs = jobs;
