@@ -328,16 +328,35 @@ std::string manifest_key(service_id svc, type_id type, std::string_view id) {
   return key.append(id);
 }
 
-std::string encode_manifest(const std::vector<std::string>& entries) {
-  std::string out;
-  for (auto& k : entries) {
-    keys::append_u16(out, static_cast<std::uint16_t>(k.size()));
-    out += k;
+namespace {
+
+/// The first byte of a manifest in the compact layout. A manifest of the
+/// first layout starts with the high byte of its first key's length: 0xFE
+/// only when that key is 65,024 bytes or longer, and such a manifest, which
+/// does not decode as compact, is read in the first layout (decode_manifest).
+constexpr char compact_manifest = '\xFE';
+
+void append_varint(std::string& out, std::size_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
   }
-  return out;
+  out.push_back(static_cast<char>(v));
 }
 
-std::optional<std::vector<std::string>> decode_manifest(std::string_view bytes) {
+std::optional<std::size_t> read_varint(std::string_view& in) {
+  std::size_t v = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    auto b = static_cast<unsigned char>(in.front());
+    in.remove_prefix(1);
+    v |= static_cast<std::size_t>(b & 0x7f) << shift;
+    if (b < 0x80) return v;
+  }
+  return std::nullopt;
+}
+
+/// The first layout: each key whole, after its length as a u16.
+std::optional<std::vector<std::string>> decode_whole_keys(std::string_view bytes) {
   std::vector<std::string> out;
   while (!bytes.empty()) {
     if (bytes.size() < 2)
@@ -349,6 +368,72 @@ std::optional<std::vector<std::string>> decode_manifest(std::string_view bytes) 
     bytes.remove_prefix(2u + n);
   }
   return out;
+}
+
+/// The compact layout (encode_manifest), after its first byte.
+std::optional<std::vector<std::string>> decode_compact(std::string_view bytes,
+                                                       std::string_view id) {
+  std::vector<std::string> out;
+  while (!bytes.empty()) {
+    auto shared = read_varint(bytes);
+    auto id_end = read_varint(bytes);
+    auto size = read_varint(bytes);
+    if (!shared || !id_end || !size || *size > bytes.size())
+      return std::nullopt;
+    const std::string* previous = out.empty() ? nullptr : &out.back();
+    if (*shared > (previous ? previous->size() : 0) || (*id_end > 0 && *id_end - 1 > *size))
+      return std::nullopt;
+    std::string key;
+    key.reserve(*shared + *size + (*id_end > 0 ? id.size() : 0));
+    if (previous)
+      key.assign(*previous, 0, *shared);
+    auto rest = bytes.substr(0, *size);
+    if (*id_end == 0) {
+      key.append(rest);
+    } else {
+      auto at = rest.size() - (*id_end - 1);
+      key.append(rest.substr(0, at)).append(id).append(rest.substr(at));
+    }
+    bytes.remove_prefix(*size);
+    out.push_back(std::move(key));
+  }
+  return out;
+}
+
+} // namespace
+
+std::string encode_manifest(const std::vector<std::string>& entries, std::string_view id) {
+  std::string out(1, compact_manifest);
+  std::string_view previous;
+  for (std::string_view key : entries) {
+    std::size_t shared = 0;
+    while (shared < key.size() && shared < previous.size() && key[shared] == previous[shared])
+      ++shared;
+    auto rest = key.substr(shared);
+    auto at = id.empty() ? std::string_view::npos : rest.rfind(id);
+    append_varint(out, shared);
+    if (at == std::string_view::npos) {
+      append_varint(out, 0); // the id is not left out
+      append_varint(out, rest.size());
+      out.append(rest);
+    } else {
+      // 1 + the bytes after the id, so the decoder finds where it goes.
+      append_varint(out, rest.size() - (at + id.size()) + 1);
+      append_varint(out, rest.size() - id.size());
+      out.append(rest.substr(0, at)).append(rest.substr(at + id.size()));
+    }
+    previous = key;
+  }
+  return out;
+}
+
+std::optional<std::vector<std::string>> decode_manifest(std::string_view bytes,
+                                                        std::string_view id) {
+  if (bytes.empty() || bytes.front() != compact_manifest)
+    return decode_whole_keys(bytes);
+  if (auto keys = decode_compact(bytes.substr(1), id))
+    return keys;
+  return decode_whole_keys(bytes);
 }
 
 } // namespace atrium::storage::index

@@ -167,8 +167,15 @@ std::optional<double> entry_number(std::string_view key);
 std::optional<std::string_view> entry_target(std::string_view key);
 
 // ---- manifests ----
+// A manifest lists the index keys of resource `id`'s current version. Its
+// keys are sorted and mostly share their start (service, type, often the
+// parameter) and all carry `id`, so each is stored as the length it shares
+// with the one before, the rest without `id`, and where `id` goes back in:
+// ~22 bytes a key instead of ~72 with a 36-character id. Manifests written
+// before this layout (a u16 length before each whole key) still decode.
 std::string manifest_key(service_id svc, type_id type, std::string_view id);
-std::string encode_manifest(const std::vector<std::string>& keys);
-std::optional<std::vector<std::string>> decode_manifest(std::string_view bytes);
+std::string encode_manifest(const std::vector<std::string>& keys, std::string_view id);
+std::optional<std::vector<std::string>> decode_manifest(std::string_view bytes,
+                                                        std::string_view id);
 
 } // namespace atrium::storage::index

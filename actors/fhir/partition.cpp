@@ -82,7 +82,7 @@ result<current_version> lookup_current(self_ptr self, const std::string& id,
   s = st.ctx->db->get(storage::column::index,
                       ix::manifest_key(st.key.service, st.key.type, id), &manifest);
   if (s.is_ok()) {
-    auto listed = ix::decode_manifest(manifest);
+    auto listed = ix::decode_manifest(manifest, id);
     if (!listed)
       return status{errc::internal, "index manifest of " + label(st.key, id) + " is corrupt"};
     cur.index_keys = std::move(*listed);
@@ -114,7 +114,7 @@ std::vector<std::string> append_index_ops(std::vector<storage::write_op>& ops,
     new_keys.push_back(e.key);
     ops.push_back({column::index, false, false, std::move(e.key), std::move(e.value)});
   }
-  ops.push_back({column::index, false, false, std::move(manifest), ix::encode_manifest(new_keys)});
+  ops.push_back({column::index, false, false, std::move(manifest), ix::encode_manifest(new_keys, id)});
   return new_keys;
 }
 

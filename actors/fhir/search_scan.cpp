@@ -149,7 +149,7 @@ result<const std::vector<std::string>*> manifest_keys(const exec_context& ctx,
   auto s = ctx.db.get(storage::column::index, key, &bytes);
   std::vector<std::string> keys;
   if (s.is_ok()) {
-    auto listed = storage::index::decode_manifest(bytes);
+    auto listed = storage::index::decode_manifest(bytes, id);
     if (!listed)
       return status{errc::internal, "the index manifest of " + std::string{id} + " is corrupt"};
     keys = std::move(*listed);

@@ -71,7 +71,7 @@ struct reindex_fixture {
     std::string manifest;
     REQUIRE(h.db().get(storage::column::index, ix::manifest_key(svc, type_of("Patient"), id),
                        &manifest).is_ok());
-    auto keys = ix::decode_manifest(manifest);
+    auto keys = ix::decode_manifest(manifest, id);
     REQUIRE(keys);
     // A custom parameter's entries are named by its url and definition.
     auto param = fs::param_registry::parse_param(nickname_param);
@@ -202,7 +202,7 @@ TEST_CASE_METHOD(reindex_fixture,
   std::string manifest;
   REQUIRE(h.db().get(storage::column::index, ix::manifest_key(svc, type_of("Patient"), "both"),
                      &manifest).is_ok());
-  auto keys = ix::decode_manifest(manifest);
+  auto keys = ix::decode_manifest(manifest, "both");
   REQUIRE(keys);
   auto has = [&](ix::param_id pid, std::string_view value) {
     auto prefix = ix::prefix(svc, type_of("Patient"), pid, ix::kind::string) + std::string{value};

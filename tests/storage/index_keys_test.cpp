@@ -113,10 +113,60 @@ TEST_CASE("a value that is a prefix of another does not capture its entries") {
 
 TEST_CASE("manifests round-trip and reject truncation") {
   std::vector<std::string> entries{ix::uri_entry(1, 2, 3, "u", "a"), std::string("x\0y", 3), ""};
-  auto bytes = ix::encode_manifest(entries);
-  CHECK(ix::decode_manifest(bytes) == entries);
-  CHECK_FALSE(ix::decode_manifest(bytes.substr(0, bytes.size() - 1 - 3)));
+  auto bytes = ix::encode_manifest(entries, "a");
+  CHECK(ix::decode_manifest(bytes, "a") == entries);
+  for (std::size_t cut = 1; cut < bytes.size(); ++cut) {
+    auto shorter = ix::decode_manifest(bytes.substr(0, cut), "a");
+    CHECK((!shorter || shorter->size() < entries.size()));
+  }
+  CHECK_FALSE(ix::decode_manifest(bytes.substr(0, bytes.size() - 1), "a"));
   CHECK(ix::manifest_key(1, 2, "a").rfind(ix::param_prefix(1, 2, ~0ull), 0) == 0);
+}
+
+TEST_CASE("a manifest leaves out the id and what each key shares with the one before") {
+  const std::string id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+  auto p = ix::param_id_of("name");
+  ix::composite_parts parts;
+  parts.text("8480-6");
+  // Sorted, as the partition writes them: an id at the end, an id before a
+  // trailing byte (composites), a key without the id, and the id's text
+  // inside a value as well as at the end.
+  std::vector<std::string> entries{
+    ix::string_entry(1, 2, p, "ann", 0, id),
+    ix::string_entry(1, 2, p, "anna", 1, id),
+    ix::string_entry(1, 2, p, id, 0, id),
+    ix::composite_entry(1, 2, p, parts.bytes, id) + '\x03',
+    ix::composite_entry(1, 2, p, parts.bytes, id) + '\x04',
+    ix::param_prefix(1, 2, p + 1),
+  };
+  std::sort(entries.begin(), entries.end());
+  auto bytes = ix::encode_manifest(entries, id);
+  CHECK(ix::decode_manifest(bytes, id) == entries);
+  std::size_t whole = 0;
+  for (auto& e : entries) whole += 2 + e.size();
+  CHECK(bytes.size() < whole / 2);
+}
+
+TEST_CASE("manifests of the first layout still decode") {
+  std::vector<std::string> entries{ix::uri_entry(1, 2, 3, "u", "a"), std::string("x\0y", 3)};
+  std::string first_layout;
+  for (auto& k : entries) {
+    atrium::storage::keys::append_u16(first_layout, static_cast<std::uint16_t>(k.size()));
+    first_layout += k;
+  }
+  CHECK(ix::decode_manifest(first_layout, "a") == entries);
+  CHECK(ix::decode_manifest("", "a") == std::vector<std::string>{});
+  // A first key of 65,024 bytes or more starts the manifest with 0xFE, the
+  // compact layout's mark; it does not decode as compact and reads as it was.
+  std::vector<std::string> long_first{std::string(65100, 'v') + "a"};
+  std::string old_long;
+  atrium::storage::keys::append_u16(old_long, static_cast<std::uint16_t>(long_first[0].size()));
+  old_long += long_first[0];
+  REQUIRE(static_cast<unsigned char>(old_long[0]) == 0xFE);
+  CHECK(ix::decode_manifest(old_long, "a") == long_first);
+  // The compact layout has no such limit.
+  CHECK(ix::decode_manifest(ix::encode_manifest(long_first, "a"), "a") == long_first);
+  CHECK_FALSE(ix::decode_manifest(first_layout.substr(0, first_layout.size() - 1), "a"));
 }
 
 TEST_CASE("composite entries read back part by part and give back their id") {
