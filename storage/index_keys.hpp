@@ -171,8 +171,9 @@ std::optional<std::string_view> entry_target(std::string_view key);
 // keys are sorted and mostly share their start (service, type, often the
 // parameter) and all carry `id`, so each is stored as the length it shares
 // with the one before, the rest without `id`, and where `id` goes back in:
-// ~22 bytes a key instead of ~72 with a 36-character id. Manifests written
-// before this layout (a u16 length before each whole key) still decode.
+// a third to a half of the bytes with a 36-character id (tools/bench/README.md).
+// Manifests written before this layout (a u16 length before each whole key)
+// still decode.
 std::string manifest_key(service_id svc, type_id type, std::string_view id);
 std::string encode_manifest(const std::vector<std::string>& keys, std::string_view id);
 std::optional<std::vector<std::string>> decode_manifest(std::string_view bytes,
