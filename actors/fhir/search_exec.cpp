@@ -382,8 +382,29 @@ result<id_set> match_reference(const param_scope& ps, const fs::clause& c,
 
 // ---- clauses -----------------------------------------------------------------------
 
+/// Whether the clause selects resources by what they lack (`:missing=true`,
+/// `:not`): a union's halves' answers are then intersected, not united.
+bool selects_absence(const fs::clause& c) {
+  if (c.modifier == "not") return true;
+  return c.modifier == "missing" && !c.values.empty() && c.values.front().text == "true";
+}
+
 result<id_set> match_values(const exec_context& ctx, std::uint16_t type,
                             const fs::search_param& p, const fs::clause& c) {
+  // A union (combo-code = code | component-code) has no entries of its own:
+  // a value of either half matches.
+  if (const auto& halves = ctx.registry.union_of(fhir::resource_type_name(type), p);
+      !halves.empty()) {
+    std::optional<id_set> out;
+    for (const auto* half : halves) {
+      auto ids = match_values(ctx, type, *half, c);
+      if (!ids)
+        return ids;
+      out = !out ? std::move(*ids)
+                 : selects_absence(c) ? intersect(*out, *ids) : unite(*out, *ids);
+    }
+    return std::move(*out);
+  }
   auto ps = scope_of(ctx, type, p);
   if (c.modifier == "missing") {
     // Any entry of the parameter, of any kind, means it has a value.

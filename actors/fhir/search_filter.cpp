@@ -74,7 +74,9 @@ clause_cost estimate_cost(const exec_context& ctx, std::string_view type, const 
   if (!c.chain.empty() || !c.has.empty() || c.code == "_id")
     return clause_cost::scan_only;
   const auto* p = ctx.registry.find(type, c.code);
-  if (!p)
+  // A union's values are in its halves' entries (param_registry::union_of),
+  // which the scan reads; the filter reads one parameter's.
+  if (!p || !ctx.registry.union_of(type, *p).empty())
     return clause_cost::scan_only;
   if (c.modifier == "missing")
     return clause_cost::broad;

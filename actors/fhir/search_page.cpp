@@ -104,6 +104,23 @@ status rank_by(const exec_context& ctx, std::uint16_t type, const fs::search_par
     return status::ok();
   }
   const auto& p = *param;
+  if (const auto& halves = ctx.registry.union_of(fhir::resource_type_name(type), p);
+      !halves.empty()) {
+    // A union sorts by the first value of either half in the sort's order.
+    std::vector<std::optional<std::string>> kept(items.size());
+    for (const auto* half : halves) {
+      for (std::size_t i = 0; i < items.size(); ++i)
+        kept[i] = std::exchange(items[i].values[slot], std::nullopt);
+      if (auto s = rank_by(ctx, type, half, descending, slot, items); !s)
+        return s;
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        auto& value = items[i].values[slot];
+        if (kept[i] && (!value || (descending ? *kept[i] > *value : *kept[i] < *value)))
+          value = std::move(kept[i]);
+      }
+    }
+    return status::ok();
+  }
   const auto scope = scope_of(ctx, type, p);
   const auto prefix = scope.prefix(sort_kind(p, descending));
   if (items.size() <= ctx.decide_limit)

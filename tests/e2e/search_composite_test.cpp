@@ -76,6 +76,52 @@ TEST_CASE("composite: components pair with their own values", "[e2e][search]") {
   put(*c, "Observation", "bp-1", blood_pressure("bp-1", 150, 95));
 }
 
+TEST_CASE("combo parameters match the Observation's own values or a component's",
+          "[e2e][search]") {
+  // combo-* are stored as nothing of their own: each reads its two halves
+  // (code and component-code, and so on; param_registry::union_of).
+  auto c = fixture<composite_node>().n.client();
+  auto glucose = observations_where([](const observation_spec& o) { return o.code == "2339-0"; });
+  REQUIRE_FALSE(glucose.empty());
+  CHECK(run(*c, "combo-code", "http://loinc.org|8480-6") == ids({"bp-1", "bp-2"})); // components
+  CHECK(run(*c, "combo-code", "85354-9") == ids({"bp-1", "bp-2"}));                 // the panel's own
+  CHECK(run(*c, "combo-code", "2339-0") == glucose);
+  auto both = glucose;
+  both.insert({"bp-1", "bp-2"}); // both have a diastolic component
+  CHECK(run(*c, "combo-code", "2339-0,8462-4") == both);
+
+  auto above = [](double limit) {
+    return observations_where([&](const observation_spec& o) { return o.value && *o.value > limit; });
+  };
+  auto high = above(145);
+  high.insert({"bp-1", "bp-2"}); // 150 systolic, 150 diastolic
+  CHECK(run(*c, "combo-value-quantity", "gt145") == high);
+
+  // What they lack: neither half has a value.
+  auto everything = observations_where([](const observation_spec&) { return true; });
+  everything.insert({"bp-1", "bp-2"});
+  auto without_value = observations_where([](const observation_spec& o) { return !o.value; });
+  CHECK(run(*c, "combo-value-quantity:missing", "true") == without_value);
+  auto with_value = everything;
+  for (auto& id : without_value) with_value.erase(id);
+  CHECK(run(*c, "combo-value-quantity:missing", "false") == with_value);
+  auto not_systolic = everything;
+  not_systolic.erase("bp-1");
+  not_systolic.erase("bp-2");
+  CHECK(run(*c, "combo-code:not", "8480-6") == not_systolic);
+
+  // Sorted by the first value of either half: bp-1's lowest is 95, bp-2's 110.
+  auto sorted = checked_search(*c, "Observation",
+                               {{"combo-code", "85354-9"}, {"_sort", "combo-value-quantity"}});
+  CHECK(sorted.matches == std::vector<std::string>{"bp-1", "bp-2"});
+  // An update replaces what either half holds.
+  put(*c, "Observation", "bp-2", blood_pressure("bp-2", 90, 60));
+  auto still_high = above(145);
+  still_high.insert("bp-1");
+  CHECK(run(*c, "combo-value-quantity", "gt145") == still_high);
+  put(*c, "Observation", "bp-2", blood_pressure("bp-2", 110, 150));
+}
+
 TEST_CASE("composite: malformed values are 400", "[e2e][search]") {
   auto c = fixture<composite_node>().n.client();
   for (std::string q : {"code-value-quantity=2339-0", "code-value-quantity=2339-0$abc",

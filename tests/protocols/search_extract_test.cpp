@@ -380,11 +380,9 @@ TEST_CASE("Observation values for R4 parameters", "[extract]") {
   CHECK(tokens(of(bp, "code")) ==
         strs{"http://loinc.org|85354-9 (blood pressure panel with all children optional)",
              "| (blood pressure systolic diastolic)"});
-  CHECK(tokens(of(bp, "combo-code")) ==
-        strs{"http://loinc.org|85354-9 (blood pressure panel with all children optional)",
-             "| (blood pressure systolic diastolic)",
-             "http://loinc.org|8480-6 (systolic blood pressure)",
-             "http://loinc.org|8462-4 (diastolic blood pressure)"});
+  // combo-code is code | component-code: its values are those two's
+  // entries, not written again (param_registry::union_of).
+  CHECK(of(bp, "combo-code").empty());
   CHECK(tokens(of(bp, "component-code")) ==
         strs{"http://loinc.org|8480-6 (systolic blood pressure)",
              "http://loinc.org|8462-4 (diastolic blood pressure)"});
@@ -402,8 +400,7 @@ TEST_CASE("Observation values for R4 parameters", "[extract]") {
   CHECK(of(bp, "value-quantity").empty());
   CHECK(quantities(of(bp, "component-value-quantity")) ==
         strs{"120 http://unitsofmeasure.org|mm[Hg]", "80 http://unitsofmeasure.org|mm[Hg]"});
-  CHECK(quantities(of(bp, "combo-value-quantity")) ==
-        strs{"120 http://unitsofmeasure.org|mm[Hg]", "80 http://unitsofmeasure.org|mm[Hg]"});
+  CHECK(of(bp, "combo-value-quantity").empty()); // value-quantity | component-value-quantity
 
   const auto hr = extract_ok(heart_rate, "Observation");
   CHECK(quantities(of(hr, "value-quantity")) == strs{"72.5 http://unitsofmeasure.org|/min"});
@@ -670,9 +667,9 @@ TEST_CASE("composite values pair components from the same item", "[extract]") {
   // Each component's code goes with its own value, never the other's.
   CHECK(composites(of(bp, "component-code-value-quantity")) ==
         strs{"http://loinc.org|8480-6 $ 120 mm[Hg]", "http://loinc.org|8462-4 $ 80 mm[Hg]"});
-  // combo-: the Observation itself (no value: nothing) and each component.
-  CHECK(composites(of(bp, "combo-code-value-quantity")) ==
-        strs{"http://loinc.org|8480-6 $ 120 mm[Hg]", "http://loinc.org|8462-4 $ 80 mm[Hg]"});
+  // combo-: the Observation itself and each component, which are the
+  // entries of code-value-quantity and component-code-value-quantity.
+  CHECK(of(bp, "combo-code-value-quantity").empty());
   CHECK(of(bp, "code-value-quantity").empty());
 
   const auto hr = extract_ok(heart_rate, "Observation");

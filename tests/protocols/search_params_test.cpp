@@ -351,3 +351,54 @@ TEST_CASE("parse_param reads status retired", "[search]") {
   REQUIRE(active);
   CHECK_FALSE(active->retired);
 }
+
+TEST_CASE("Observation's combo parameters are served as unions of their halves", "[search]") {
+  const auto& r = param_registry::r4();
+  auto codes = [&](std::string_view type, std::string_view code) {
+    std::vector<std::string> out;
+    const auto* p = r.find(type, code);
+    REQUIRE(p);
+    for (const auto* q : r.union_of(type, *p)) out.push_back(q->code);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  using v = std::vector<std::string>;
+  CHECK(codes("Observation", "combo-code") == v{"code", "component-code"});
+  CHECK(codes("Observation", "combo-value-quantity") ==
+        v{"component-value-quantity", "value-quantity"});
+  CHECK(codes("Observation", "combo-value-concept") ==
+        v{"component-value-concept", "value-concept"});
+  CHECK(codes("Observation", "combo-data-absent-reason") ==
+        v{"component-data-absent-reason", "data-absent-reason"});
+  // Composites: alike components (code, then a value of the same type).
+  CHECK(codes("Observation", "combo-code-value-quantity") ==
+        v{"code-value-quantity", "component-code-value-quantity"});
+  CHECK(codes("Observation", "combo-code-value-concept") ==
+        v{"code-value-concept", "component-code-value-concept"});
+  // The halves themselves, and parameters of one branch, are not unions.
+  CHECK(codes("Observation", "code").empty());
+  CHECK(codes("Observation", "value-quantity").empty());
+  CHECK(codes("Condition", "code").empty());
+
+  // A custom parameter whose branches two others cover is one too; one that
+  // reaches beyond them is not.
+  auto custom = [](std::string code, std::string expression) {
+    search_param p;
+    p.url = "http://example.org/sp/" + code;
+    p.code = std::move(code);
+    p.type = param_type::token;
+    p.base = {"Patient"};
+    p.expression = std::move(expression);
+    return p;
+  };
+  auto extended = r.extended({custom("either", "Patient.gender | Patient.maritalStatus"),
+                              custom("marital", "Patient.maritalStatus"),
+                              custom("wider", "Patient.gender | Patient.language")});
+  auto of = [&](std::string_view code) {
+    const auto* p = extended.find("Patient", code);
+    REQUIRE(p);
+    return extended.union_of("Patient", *p).size();
+  };
+  CHECK(of("either") == 2);
+  CHECK(of("wider") == 0);
+}

@@ -705,6 +705,8 @@ bool indexed_here(const search_param& p, std::string_view type, const param_regi
   if (&registry.indexed_as(type, p) != &p) return false;
   // Nor a string part's: its parent's entries carry them, tagged.
   if (registry.part_of(type, p)) return false;
+  // Nor a union's: the parameters it unites hold its values (union_of).
+  if (!registry.union_of(type, p).empty()) return false;
   // Set by the server as it stores the version, from the version's own meta.
   return p.code != "_lastUpdated";
 }

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <iterator>
 #include <set>
 
 #include <simdjson.h>
@@ -153,17 +155,30 @@ std::vector<std::string_view> union_branches(std::string_view expression) {
 // visibly starts "Other." is dropped, so what is kept holds every branch
 // extraction evaluates, perhaps with more: equal signatures mean equal
 // values. Empty when p is not indexed on `type` by its own expression.
+/// The branches of p's expression that can apply to `type`, sorted and
+/// without repeats (twin_signature says which are dropped). `exact` also
+/// drops a parenthesised branch of another type ("(DeviceRequest.code…)"),
+/// as extraction does; twins keep the looser rule their entries were made by.
+std::vector<std::string_view> kept_branches(const search_param& p, std::string_view type,
+                                            bool exact = false) {
+  std::vector<std::string_view> kept;
+  for (auto b : union_branches(p.expression)) {
+    auto named = b;
+    while (exact && named.starts_with('(')) named.remove_prefix(1);
+    auto lead = named.substr(0, named.find('.'));
+    if (lead != type && lead.size() < named.size() && find_resource_type(lead)) continue;
+    kept.push_back(b);
+  }
+  std::sort(kept.begin(), kept.end());
+  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+  return kept;
+}
+
 std::string twin_signature(const search_param& p, std::string_view type) {
   if (p.type == param_type::special || p.expression.empty() || p.code == "_lastUpdated" ||
       type == "Resource" || type == "DomainResource")
     return {};
-  std::vector<std::string_view> kept;
-  for (auto b : union_branches(p.expression)) {
-    auto lead = b.substr(0, b.find('.'));
-    if (lead != type && lead.size() < b.size() && find_resource_type(lead)) continue;
-    kept.push_back(b);
-  }
-  std::sort(kept.begin(), kept.end());
+  auto kept = kept_branches(p, type);
   std::string s = key(type, param_type_name(p.type));
   for (auto b : kept) (s += '\0') += b;
   for (const auto& c : p.components) ((s += '\1') += c.definition) += c.expression;
@@ -228,6 +243,7 @@ result<param_registry> param_registry::from_bundle(std::string_view json) {
     registry.add_one(std::move(*p));
   }
   registry.find_parts();
+  registry.find_unions();
   return registry;
 }
 
@@ -273,12 +289,14 @@ param_registry param_registry::extended(const std::vector<search_param>& custom)
   copy.rebuild();
   for (const auto& p : custom) copy.add_one(p);
   copy.find_parts();
+  copy.find_unions();
   return copy;
 }
 
 void param_registry::add(search_param p) {
   add_one(std::move(p));
   find_parts();
+  find_unions();
 }
 
 void param_registry::add_one(search_param p) {
@@ -380,6 +398,69 @@ void param_registry::find_parts() {
       part_of_[key(base, p->url)] = {parent->second, tag};
     }
   }
+}
+
+void param_registry::find_unions() {
+  union_of_.clear();
+  // Composites unite when their components read the same paths into values
+  // of the same types (R4's code-value-quantity and its component- twin
+  // name different but alike definitions).
+  auto alike_components = [this](const search_param& a, const search_param& b) {
+    if (a.components.size() != b.components.size()) return false;
+    for (std::size_t i = 0; i < a.components.size(); ++i) {
+      const auto* da = find_url(a.components[i].definition);
+      const auto* db = find_url(b.components[i].definition);
+      if (a.components[i].expression != b.components[i].expression || !da || !db ||
+          da->type != db->type)
+        return false;
+    }
+    return true;
+  };
+  auto unitable = [](const search_param& p) {
+    return (p.type == param_type::token || p.type == param_type::quantity ||
+            p.type == param_type::composite) && !p.retired && !p.expression.empty();
+  };
+  for (const auto& p : params_) {
+    if (!unitable(*p)) continue;
+    for (const auto& base : p->base) {
+      if (base == "Resource" || base == "DomainResource" || find(base, p->code) != p.get() ||
+          &indexed_as(base, *p) != p.get())
+        continue;
+      auto whole = kept_branches(*p, base, true);
+      if (whole.size() < 2) continue;
+      // The halves: parameters of the type whose branches are part of p's;
+      // larger ones first, each kept only if it adds a branch.
+      std::vector<std::pair<const search_param*, std::vector<std::string_view>>> candidates;
+      for (const auto* q : for_type(base)) {
+        if (q == p.get() || q->type != p->type || !alike_components(*p, *q) || !unitable(*q))
+          continue;
+        auto part = kept_branches(*q, base, true);
+        if (!part.empty() && part.size() < whole.size() &&
+            std::ranges::includes(whole, part))
+          candidates.emplace_back(q, std::move(part));
+      }
+      std::ranges::stable_sort(candidates, std::greater{},
+                               [](const auto& c) { return c.second.size(); });
+      std::vector<std::string_view> covered;
+      std::vector<const search_param*> halves;
+      for (auto& [q, part] : candidates) {
+        std::vector<std::string_view> more;
+        std::ranges::set_union(covered, part, std::back_inserter(more));
+        if (more.size() == covered.size()) continue;
+        covered = std::move(more);
+        halves.push_back(q);
+      }
+      if (covered == whole) union_of_[key(base, p->url)] = std::move(halves);
+    }
+  }
+}
+
+const std::vector<const search_param*>& param_registry::union_of(std::string_view type,
+                                                                 const search_param& p) const {
+  static const std::vector<const search_param*> none;
+  if (union_of_.empty()) return none;
+  auto it = union_of_.find(key(type, p.url));
+  return it == union_of_.end() ? none : it->second;
 }
 
 std::optional<param_registry::served_part> param_registry::part_of(std::string_view type,

@@ -109,10 +109,21 @@ public:
   /// part, the tag of its entries there (0: all of them).
   served_part source_of(std::string_view type, const search_param& p) const;
 
+  /// The parameters whose entries together hold `p`'s values on `type`, when
+  /// p's expression is the union of theirs (R4's Observation `combo-code` is
+  /// `code` | `component-code`; `combo-code-value-quantity` is
+  /// `code-value-quantity` | `component-code-value-quantity`): same type, same
+  /// components, each one's branches a proper subset of p's, together all of
+  /// them. p is then not extracted, and searches read the halves' entries.
+  /// Empty for any other parameter. Token, quantity and composite only.
+  const std::vector<const search_param*>& union_of(std::string_view type,
+                                                   const search_param& p) const;
+
 private:
   void add_one(search_param p);
   void find_twins(const search_param& p);
   void find_parts();
+  void find_unions();
   void rebuild();
 
   std::uint64_t uid_;
@@ -126,6 +137,8 @@ private:
   std::unordered_map<std::string, const search_param*> by_signature_;
   // "Type\0url" → the parameter and tag that serve it (part_of).
   std::unordered_map<std::string, served_part> part_of_;
+  // "Type\0url" → the parameters whose entries together serve it (union_of).
+  std::unordered_map<std::string, std::vector<const search_param*>> union_of_;
 };
 
 /// The tag (1…31) of strings taken from text field `field` of a complex
