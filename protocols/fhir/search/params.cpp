@@ -149,16 +149,11 @@ std::vector<std::string_view> union_branches(std::string_view expression) {
   return out;
 }
 
-// What `p` indexes on `type`, as text: its type, components and the branches
-// of its expression that can apply to `type`. Extraction drops a branch whose
-// leading name is another resource type (extract.cpp); here only one that
-// visibly starts "Other." is dropped, so what is kept holds every branch
-// extraction evaluates, perhaps with more: equal signatures mean equal
-// values. Empty when p is not indexed on `type` by its own expression.
-/// The branches of p's expression that can apply to `type`, sorted and
-/// without repeats (twin_signature says which are dropped). `exact` also
-/// drops a parenthesised branch of another type ("(DeviceRequest.code…)"),
-/// as extraction does; twins keep the looser rule their entries were made by.
+/// The branches of p's expression that can apply to `type`, sorted
+/// (twin_signature says which are dropped). `exact` also drops a
+/// parenthesised branch of another type ("(DeviceRequest.code…)"), as
+/// extraction does, and repeats; twins keep the looser rule their entries
+/// were made by.
 std::vector<std::string_view> kept_branches(const search_param& p, std::string_view type,
                                             bool exact = false) {
   std::vector<std::string_view> kept;
@@ -170,10 +165,16 @@ std::vector<std::string_view> kept_branches(const search_param& p, std::string_v
     kept.push_back(b);
   }
   std::sort(kept.begin(), kept.end());
-  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+  if (exact) kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
   return kept;
 }
 
+// What `p` indexes on `type`, as text: its type, components and the branches
+// of its expression that can apply to `type`. Extraction drops a branch whose
+// leading name is another resource type (extract.cpp); here only one that
+// visibly starts "Other." is dropped, so what is kept holds every branch
+// extraction evaluates, perhaps with more: equal signatures mean equal
+// values. Empty when p is not indexed on `type` by its own expression.
 std::string twin_signature(const search_param& p, std::string_view type) {
   if (p.type == param_type::special || p.expression.empty() || p.code == "_lastUpdated" ||
       type == "Resource" || type == "DomainResource")
