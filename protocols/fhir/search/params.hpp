@@ -112,9 +112,10 @@ public:
   /// The parameters whose entries together hold `p`'s values on `type`, when
   /// p's expression is the union of theirs (R4's Observation `combo-code` is
   /// `code` | `component-code`; `combo-code-value-quantity` is
-  /// `code-value-quantity` | `component-code-value-quantity`): same type, same
-  /// components, each one's branches a proper subset of p's, together all of
-  /// them. p is then not extracted, and searches read the halves' entries.
+  /// `code-value-quantity` | `component-code-value-quantity`): same type,
+  /// components with the same paths and value types, each one's branches a
+  /// proper subset of p's, together all of them. p is then not extracted, and
+  /// searches (and :missing, :not, _sort) read the halves' entries.
   /// Empty for any other parameter. Token, quantity and composite only.
   const std::vector<const search_param*>& union_of(std::string_view type,
                                                    const search_param& p) const;
