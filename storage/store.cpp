@@ -1,5 +1,7 @@
 #include "storage/store.hpp"
 
+#include "storage/memtable.hpp"
+
 #include <array>
 #include <atomic>
 #include <cstdio>
@@ -60,6 +62,7 @@ rocksdb::ColumnFamilyOptions column_options(column c,
     o.memtable_prefix_bloom_size_ratio = 0.02;
     o.memtable_whole_key_filtering = true;
   }
+  o.memtable_factory = ordered_memtable_factory();
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache; // one cache for every column: memory is bounded once
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -165,6 +168,9 @@ result<std::unique_ptr<store>> store::open(const std::string& dir,
   // for the sync, then inserts, and the others queue behind both (the
   // transaction writers take turns for this; actors/node_context.hpp).
   db.enable_pipelined_write = true;
+  // Our memtable (storage/memtable.hpp) takes one inserting thread at a
+  // time; a write group's leader then inserts the whole group's batches.
+  db.allow_concurrent_memtable_write = false;
   // A WAL file is kept until every column with data in it has flushed, so
   // a rarely written column (meta, dicom) pinned them all: 1.4 GB of WAL
   // after 25 s of transactions, each byte replayed after a crash. Past this

@@ -1,0 +1,294 @@
+#include "storage/memtable.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include <rocksdb/memtablerep.h>
+#include <rocksdb/slice.h>
+
+namespace rocksdb {
+
+// RocksDB 7.8's internal allocator interface (memory/allocator.h), which its
+// public memtablerep.h only names. Declared here exactly as there, so that
+// nodes and iterators can be placed in the arenas RocksDB hands a memtable
+// representation. Pinned by Debian 12's librocksdb 7.8; the store tests
+// write, read and scan through it.
+class Allocator {
+ public:
+  virtual ~Allocator() {}
+  virtual char* Allocate(size_t bytes) = 0;
+  virtual char* AllocateAligned(size_t bytes, size_t huge_page_size = 0,
+                                Logger* logger = nullptr) = 0;
+  virtual size_t BlockSize() const = 0;
+};
+
+} // namespace rocksdb
+
+namespace atrium::storage {
+namespace {
+
+// ---- keys -------------------------------------------------------------------
+
+// A memtable entry starts with its internal key, length-prefixed (varint32):
+// the user key, then 8 bytes of (sequence << 8 | type), little-endian.
+struct internal_key {
+  const char* data;
+  std::uint32_t size;
+};
+
+internal_key length_prefixed(const char* p) {
+  std::uint32_t n = 0;
+  for (int shift = 0; shift <= 28; shift += 7) {
+    const auto byte = static_cast<std::uint8_t>(*p++);
+    n |= static_cast<std::uint32_t>(byte & 0x7f) << shift;
+    if (byte < 0x80)
+      break;
+  }
+  return {p, n};
+}
+
+std::uint64_t trailer(const internal_key& k) {
+  std::uint64_t t;
+  std::memcpy(&t, k.data + k.size - 8, 8); // little-endian, as x86 is
+  return t;
+}
+
+// RocksDB's InternalKeyComparator over BytewiseComparator.
+int compare(const internal_key& a, const internal_key& b) {
+  const std::uint32_t ua = a.size - 8, ub = b.size - 8;
+  const int r = std::memcmp(a.data, b.data, ua < ub ? ua : ub);
+  if (r != 0)
+    return r;
+  if (ua != ub)
+    return ua < ub ? -1 : 1;
+  const auto ta = trailer(a), tb = trailer(b);
+  return ta > tb ? -1 : (ta < tb ? 1 : 0);
+}
+
+// ---- nodes ------------------------------------------------------------------
+
+constexpr int max_height = 12;
+
+// A node is its level-0 link, with the links of levels 1..height-1 below it
+// in memory and the entry right after it: a descent reads a link and the key
+// it leads to from the same place.
+struct node {
+  std::atomic<node*> next0;
+
+  std::atomic<node*>& link(int level) { return (&next0)[-level]; }
+  const char* entry() const { return reinterpret_cast<const char*>(this + 1); }
+  internal_key key() const { return length_prefixed(entry()); }
+};
+
+class skiplist_rep final : public rocksdb::MemTableRep {
+public:
+  explicit skiplist_rep(rocksdb::Allocator* allocator) : MemTableRep(allocator) {
+    for (auto& l : head_links_)
+      l.store(nullptr, std::memory_order_relaxed);
+  }
+
+  // The node's height is chosen here and kept in its level-0 link until
+  // Insert links it in (RocksDB calls the two back to back).
+  rocksdb::KeyHandle Allocate(const size_t len, char** buf) override {
+    const int height = random_height();
+    const std::size_t links = sizeof(std::atomic<node*>) * static_cast<std::size_t>(height);
+    char* raw = allocator_->AllocateAligned(links + len);
+    auto* n = reinterpret_cast<node*>(raw + links - sizeof(std::atomic<node*>));
+    for (int level = 0; level < height; ++level)
+      new (&n->link(level)) std::atomic<node*>(nullptr);
+    n->next0.store(reinterpret_cast<node*>(static_cast<std::uintptr_t>(height)),
+                   std::memory_order_relaxed);
+    *buf = reinterpret_cast<char*>(n + 1);
+    return n;
+  }
+
+  void Insert(rocksdb::KeyHandle handle) override { (void)InsertKey(handle); }
+
+  bool InsertKey(rocksdb::KeyHandle handle) override {
+    auto* x = static_cast<node*>(handle);
+    const int height = static_cast<int>(
+      reinterpret_cast<std::uintptr_t>(x->next0.load(std::memory_order_relaxed)));
+    const internal_key key = x->key();
+    const int top = height_.load(std::memory_order_relaxed);
+    node* prev[max_height];
+    node* before = head();
+    for (int level = top - 1; level >= 0; --level)
+      prev[level] = before = last_before_at(before, level, key);
+    for (int level = top; level < height; ++level)
+      prev[level] = head();
+    if (node* at = prev[0]->next0.load(std::memory_order_relaxed);
+        at != nullptr && compare(at->key(), key) == 0)
+      return false; // the same user key and sequence: RocksDB retries
+    // Readers may see the new height before the links: head's empty links
+    // at those levels just send them down.
+    if (height > top)
+      height_.store(height, std::memory_order_relaxed);
+    for (int level = 0; level < height; ++level) {
+      x->link(level).store(prev[level]->link(level).load(std::memory_order_relaxed),
+                           std::memory_order_relaxed);
+      prev[level]->link(level).store(x, std::memory_order_release);
+    }
+    return true;
+  }
+
+  bool Contains(const char* entry) const override {
+    const internal_key key = length_prefixed(entry);
+    node* n = seek(key);
+    return n != nullptr && compare(n->key(), key) == 0;
+  }
+
+  void Get(const rocksdb::LookupKey& k, void* callback_args,
+           bool (*callback_func)(void* arg, const char* entry)) override {
+    for (node* n = seek(lookup_key_of(k)); n != nullptr && callback_func(callback_args, n->entry());
+         n = n->next0.load(std::memory_order_acquire)) {
+    }
+  }
+
+  // The arena holds the nodes; MemTable counts the arena itself.
+  size_t ApproximateMemoryUsage() override { return 0; }
+
+  class iterator final : public MemTableRep::Iterator {
+  public:
+    explicit iterator(const skiplist_rep* list) : list_(list) {}
+    bool Valid() const override { return at_ != nullptr; }
+    const char* key() const override { return at_->entry(); }
+    void Next() override { at_ = at_->next0.load(std::memory_order_acquire); }
+    void Prev() override { at_ = list_->last_before(at_->key()); }
+    void Seek(const rocksdb::Slice& ikey, const char* memtable_key) override {
+      at_ = list_->seek(target(ikey, memtable_key));
+    }
+    void SeekForPrev(const rocksdb::Slice& ikey, const char* memtable_key) override {
+      const internal_key t = target(ikey, memtable_key);
+      at_ = list_->seek(t);
+      if (at_ == nullptr)
+        at_ = list_->last();
+      else if (compare(at_->key(), t) > 0)
+        at_ = list_->last_before(at_->key());
+    }
+    void SeekToFirst() override { at_ = list_->first(); }
+    void SeekToLast() override { at_ = list_->last(); }
+
+  private:
+    static internal_key target(const rocksdb::Slice& ikey, const char* memtable_key) {
+      if (memtable_key != nullptr)
+        return length_prefixed(memtable_key);
+      return {ikey.data(), static_cast<std::uint32_t>(ikey.size())};
+    }
+    const skiplist_rep* list_;
+    node* at_ = nullptr;
+  };
+
+  Iterator* GetIterator(rocksdb::Arena* arena) override {
+    if (arena == nullptr)
+      return new iterator(this);
+    // RocksDB's Arena is-an Allocator, its only base; the caller destroys
+    // the iterator in place and frees the arena with its own iterator.
+    auto* a = reinterpret_cast<rocksdb::Allocator*>(arena);
+    return new (a->AllocateAligned(sizeof(iterator))) iterator(this);
+  }
+
+private:
+  // rocksdb::LookupKey (db/dbformat.h) begins with three pointers: the start
+  // of the length-prefixed internal key, the internal key, and its end.
+  static internal_key lookup_key_of(const rocksdb::LookupKey& k) {
+    struct layout {
+      const char* start;
+      const char* kstart;
+      const char* end;
+    };
+    const auto& l = reinterpret_cast<const layout&>(k);
+    const internal_key key = length_prefixed(l.start);
+    if (key.data != l.kstart || key.data + key.size != l.end) {
+      std::fprintf(stderr, "atrium storage: rocksdb::LookupKey is not laid out as "
+                           "RocksDB 7.8's; this build cannot read its memtables\n");
+      std::abort();
+    }
+    return key;
+  }
+
+  node* head() const { return reinterpret_cast<node*>(&head_links_[max_height - 1]); }
+
+  // From before, which precedes key at level, the last node there that does.
+  // Each step is a likely cache miss: the node after next is fetched while
+  // next's key is compared (~10% more inserts/s in a write-only loop).
+  static node* last_before_at(node* before, int level, const internal_key& key) {
+    for (;;) {
+      node* next = before->link(level).load(std::memory_order_acquire);
+      if (next == nullptr)
+        return before;
+      __builtin_prefetch(next->link(level).load(std::memory_order_relaxed));
+      if (compare(next->key(), key) >= 0)
+        return before;
+      before = next;
+    }
+  }
+
+  // The last node before key, or the head.
+  node* descend(const internal_key& key) const {
+    node* before = head();
+    for (int level = height_.load(std::memory_order_relaxed) - 1; level >= 0; --level)
+      before = last_before_at(before, level, key);
+    return before;
+  }
+
+  // The first node at or after key.
+  node* seek(const internal_key& key) const {
+    return descend(key)->next0.load(std::memory_order_acquire);
+  }
+
+  // The last node before key, or nullptr.
+  node* last_before(const internal_key& key) const {
+    node* before = descend(key);
+    return before == head() ? nullptr : before;
+  }
+
+  node* first() const { return head()->next0.load(std::memory_order_acquire); }
+
+  node* last() const {
+    node* before = head();
+    for (int level = height_.load(std::memory_order_relaxed) - 1; level >= 0; --level)
+      for (node* next; (next = before->link(level).load(std::memory_order_acquire)) != nullptr;)
+        before = next;
+    return before == head() ? nullptr : before;
+  }
+
+  // Height h with probability (1/4)^(h-1), as RocksDB's skip list.
+  int random_height() {
+    rng_ ^= rng_ << 13;
+    rng_ ^= rng_ >> 7;
+    rng_ ^= rng_ << 17;
+    int height = 1;
+    for (auto bits = rng_; height < max_height && (bits & 3) == 0; bits >>= 2)
+      ++height;
+    return height;
+  }
+
+  mutable std::atomic<node*> head_links_[max_height];
+  std::atomic<int> height_{1};
+  std::uint64_t rng_ = 0x9e3779b97f4a7c15ull;
+};
+
+class skiplist_factory final : public rocksdb::MemTableRepFactory {
+public:
+  using MemTableRepFactory::CreateMemTableRep;
+  rocksdb::MemTableRep* CreateMemTableRep(const rocksdb::MemTableRep::KeyComparator&,
+                                          rocksdb::Allocator* allocator,
+                                          const rocksdb::SliceTransform*,
+                                          rocksdb::Logger*) override {
+    return new skiplist_rep(allocator);
+  }
+  const char* Name() const override { return "AtriumSkipListFactory"; }
+};
+
+} // namespace
+
+std::shared_ptr<rocksdb::MemTableRepFactory> ordered_memtable_factory() {
+  static const auto factory = std::make_shared<skiplist_factory>();
+  return factory;
+}
+
+} // namespace atrium::storage

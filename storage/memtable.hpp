@@ -1,0 +1,27 @@
+#pragma once
+// The memtable of every column: a skip list of our own in place of RocksDB's.
+//
+// Why: Debian 12 builds RocksDB with assertions on, and its skip list checks
+// two extra key comparisons on every step of every insert's descent
+// (InlineSkipList::FindSpliceForLevel), each through two virtual calls. The
+// descents, ~23 per durable create and ~15 per transaction entry, all on the
+// storage writer thread that every write waits for, were a quarter of a
+// create run's CPU. Ours compares once per step, inline, and prefetches the
+// next node: transactions +16% over six interleaved pairs (tools/bench/README.md).
+// The descents stay bound by cache misses, not by comparisons.
+//
+// What it is: a single-writer skip list with lock-free readers (RocksDB
+// serialises memtable inserts when concurrent memtable writes are off,
+// which storage/store.cpp sets), nodes in the memtable's arena, keys ordered
+// as RocksDB's internal keys under the bytewise comparator: user key
+// ascending, then sequence and type descending. Only for columns that use
+// the bytewise comparator (all of ours).
+#include <memory>
+
+namespace rocksdb { class MemTableRepFactory; }
+
+namespace atrium::storage {
+
+std::shared_ptr<rocksdb::MemTableRepFactory> ordered_memtable_factory();
+
+} // namespace atrium::storage
