@@ -16,12 +16,16 @@
 // as RocksDB's internal keys under the bytewise comparator: user key
 // ascending, then sequence and type descending. Only for columns that use
 // the bytewise comparator (all of ours).
+#include <cstddef>
 #include <memory>
 
 namespace rocksdb { class MemTableRepFactory; }
 
 namespace atrium::storage {
 
-std::shared_ptr<rocksdb::MemTableRepFactory> ordered_memtable_factory();
+/// point_keys > 0: each memtable also keeps a hash index of up to that many
+/// user keys for point reads (8 bytes per slot, slots a power of two at
+/// most 3/4 full); past it, point reads descend the skip list as without.
+std::shared_ptr<rocksdb::MemTableRepFactory> ordered_memtable_factory(std::size_t point_keys);
 
 } // namespace atrium::storage

@@ -62,7 +62,12 @@ rocksdb::ColumnFamilyOptions column_options(column c,
     o.memtable_prefix_bloom_size_ratio = 0.02;
     o.memtable_whole_key_filtering = true;
   }
-  o.memtable_factory = ordered_memtable_factory();
+  // Reads by id are point reads of resources: those memtables keep a hash
+  // index too, sized for records of 512 bytes on average (Synthea's are
+  // ~800), 2 MiB each. Other columns are scanned or read rarely by key, and
+  // their inserts (17 index entries per create) would pay for its upkeep.
+  o.memtable_factory =
+    ordered_memtable_factory(c == column::resources ? o.write_buffer_size / 512 : 0);
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache; // one cache for every column: memory is bounded once
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

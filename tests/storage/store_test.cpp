@@ -277,6 +277,8 @@ strings model_keys(const std::map<std::string, std::string>& m, std::string_view
 } // namespace
 
 TEST_CASE("the memtable keeps keys, versions and deletes in order", "[memtable]") {
+  // resources: point reads go through the memtable's hash index as well.
+  const column cf = GENERATE(column::index, column::resources);
   temp_dir dir;
   auto s = open_store(dir);
   std::mt19937 rng(7);
@@ -287,11 +289,11 @@ TEST_CASE("the memtable keeps keys, versions and deletes in order", "[memtable]"
     for (int i = 0; i < n; ++i) {
       auto k = random_key(rng);
       if (rng() % 4 == 0) {
-        ops.push_back(del(column::index, k));
+        ops.push_back(del(cf, k));
         model.erase(k);
       } else {
         auto v = std::to_string(round) + "/" + std::to_string(i);
-        ops.push_back(put(column::index, k, v));
+        ops.push_back(put(cf, k, v));
         model[k] = v;
       }
     }
@@ -301,7 +303,7 @@ TEST_CASE("the memtable keeps keys, versions and deletes in order", "[memtable]"
     std::string v;
     for (int i = 0; i < 50; ++i) {
       auto k = random_key(rng);
-      auto st = s->get(column::index, k, &v);
+      auto st = s->get(cf, k, &v);
       if (auto it = model.find(k); it == model.end()) {
         CHECK(st.code() == atrium::errc::not_found);
       } else {
@@ -309,13 +311,13 @@ TEST_CASE("the memtable keeps keys, versions and deletes in order", "[memtable]"
         CHECK(v == it->second);
       }
     }
-    CHECK(keys_of(s->scan(column::index, "", "")) == model_keys(model, "", ""));
+    CHECK(keys_of(s->scan(cf, "", "")) == model_keys(model, "", ""));
     auto lo = random_key(rng), hi = random_key(rng);
     if (hi < lo) std::swap(lo, hi);
     auto expected = model_keys(model, lo, hi);
-    CHECK(keys_of(s->scan(column::index, lo, hi)) == expected);
+    CHECK(keys_of(s->scan(cf, lo, hi)) == expected);
     std::reverse(expected.begin(), expected.end());
-    CHECK(keys_of(s->scan(column::index, lo, hi, /*descending=*/true)) == expected);
+    CHECK(keys_of(s->scan(cf, lo, hi, /*descending=*/true)) == expected);
   }
 }
 
@@ -368,4 +370,27 @@ TEST_CASE("memtable readers stay in order while the writer inserts", "[memtable]
   writer.join();
   CHECK(ordered);
   CHECK(keys_of(s->scan(column::index, "w", "x")).size() > 9000);
+}
+
+TEST_CASE("memtable point reads past the hash index's capacity", "[memtable]") {
+  // The resources memtable's hash index is sized for 64 MiB / 512 = 131,072
+  // keys: 262,144 slots, given up at 3/4 full (196,608). Keys written after
+  // that are found by descending the skip list, and so are older ones.
+  temp_dir dir;
+  auto s = open_store(dir);
+  const int n = 210000;
+  for (int from = 0; from < n; from += 5000) {
+    std::vector<write_op> ops;
+    for (int i = from; i < from + 5000; ++i)
+      ops.push_back(put(column::resources, "r" + std::to_string(i), std::to_string(i)));
+    REQUIRE(s->write(ops, false).is_ok());
+  }
+  REQUIRE(s->write({put(column::resources, "r7", "seven")}, false).is_ok());
+  std::string v;
+  for (int i : {0, 1, 7, 9999, 131072, 196607, 196608, 200000, n - 1}) {
+    REQUIRE(s->get(column::resources, "r" + std::to_string(i), &v).is_ok());
+    CHECK(v == (i == 7 ? "seven" : std::to_string(i)));
+  }
+  CHECK(s->get(column::resources, "r" + std::to_string(n), &v).code() == atrium::errc::not_found);
+  CHECK(s->get(column::resources, "q", &v).code() == atrium::errc::not_found);
 }
