@@ -93,7 +93,8 @@ std::string_view user_key_of(const internal_key& k) { return {k.data, k.size - 8
 // versions. A descent is a cache miss per level; a read by id spent ~20% of
 // its CPU in one. Written by the inserting thread only, after the node is
 // linked; read lock-free. Past 3/4 full it is given up (`full`), and reads
-// descend again.
+// descend again. Its slots are on the heap, outside the memtable's arena:
+// RocksDB's write-buffer accounting does not see them (2 MiB a memtable).
 class point_index {
 public:
   explicit point_index(std::size_t slots)
@@ -233,6 +234,10 @@ public:
   // The arena holds the nodes; MemTable counts the arena itself.
   size_t ApproximateMemoryUsage() override { return 0; }
 
+  // Not overridden: UniqueRandomSample (only RocksDB's experimental
+  // mempurge calls it; off here) and ApproximateNumEntries (only size
+  // estimates, which nothing here asks for).
+
   class iterator final : public MemTableRep::Iterator {
   public:
     explicit iterator(const skiplist_rep* list) : list_(list) {}
@@ -274,7 +279,7 @@ public:
   }
 
 private:
-  // rocksdb::LookupKey (db/dbformat.h) begins with three pointers: the start
+  // rocksdb::LookupKey (db/lookup_key.h) begins with three pointers: the start
   // of the length-prefixed internal key, the internal key, and its end.
   static internal_key lookup_key_of(const rocksdb::LookupKey& k) {
     struct layout {
