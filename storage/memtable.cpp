@@ -1,6 +1,7 @@
 #include "storage/memtable.hpp"
 
 #include <atomic>
+#include <bit>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -53,9 +54,12 @@ internal_key length_prefixed(const char* p) {
   return {p, n};
 }
 
+static_assert(std::endian::native == std::endian::little,
+              "the trailer is read as RocksDB writes it: little-endian");
+
 std::uint64_t trailer(const internal_key& k) {
   std::uint64_t t;
-  std::memcpy(&t, k.data + k.size - 8, 8); // little-endian, as x86 is
+  std::memcpy(&t, k.data + k.size - 8, 8);
   return t;
 }
 
