@@ -53,9 +53,16 @@ void request_log::request(std::string_view method, std::string_view path,
   fhir::append_json_string(line, path);
   line += R"(,"status":)";
   line += std::to_string(status);
-  char ms[32];
-  std::snprintf(ms, sizeof ms, ",\"ms\":%.3f}\n", duration.count() / 1e6);
-  line += ms;
+  // Milliseconds with three decimals, from whole microseconds: printf's
+  // floating-point path was ~0.7% of a read by id.
+  const auto micros = (duration.count() + 500) / 1000;
+  line += R"(,"ms":)";
+  line += std::to_string(micros / 1000);
+  const auto frac = static_cast<int>(micros % 1000);
+  const char decimals[] = {'.', static_cast<char>('0' + frac / 100),
+                           static_cast<char>('0' + frac / 10 % 10),
+                           static_cast<char>('0' + frac % 10), '}', '\n'};
+  line.append(decimals, sizeof decimals);
   if (line.size() >= buffer_limit)
     write_out(line);
 }
