@@ -7,7 +7,8 @@
 // descents, ~23 per durable create and ~15 per transaction entry, all on the
 // storage writer thread that every write waits for, were a quarter of a
 // create run's CPU. Ours compares once per step, inline, and prefetches the
-// next node: transactions +16% over six interleaved pairs (tools/bench/README.md).
+// next node: transactions +21% over three interleaved pairs, ahead in six of six
+// (tools/bench/README.md, "Our own memtable").
 // The descents stay bound by cache misses, not by comparisons.
 //
 // What it is: a single-writer skip list with lock-free readers (RocksDB
