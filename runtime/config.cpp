@@ -147,7 +147,8 @@ status parse_serve_args(const std::vector<std::string>& args, node_config& cfg) 
 }
 
 std::string usage() {
-  return R"(Atrium: an open healthcare data platform (FHIR R4 today; DICOM and MedTech to come).
+  return R"(Atrium: an open healthcare data platform: FHIR R4 and DICOMweb today; the IoT
+connector (MedTech) answers 501 until it is built.
 
 Usage:
   atrium serve [options]   run a node: the HTTP edge, its actors and its store
