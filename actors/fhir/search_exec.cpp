@@ -539,12 +539,30 @@ result<id_set> match_has(const exec_context& ctx, std::string_view type, const f
   return live_only(ctx, *tid, out);
 }
 
+/// _id, the resource's own id: `:not` and `:missing` are its only
+/// modifiers that mean something (every resource has an id). Any other is
+/// refused, never ignored: `DELETE Patient?_id:not=a` ignoring `:not`
+/// would delete `a`.
 result<id_set> match_ids(const exec_context& ctx, std::uint16_t type, const fs::clause& c) {
+  if (c.modifier == "missing") {
+    const bool want_missing = !c.values.empty() && c.values.front().text == "true";
+    if (want_missing)
+      return id_set{};
+    return all_ids(ctx, type);
+  }
+  if (!c.modifier.empty() && c.modifier != "not")
+    return status{errc::invalid, "search parameter '_id' takes no modifier :" + c.modifier +
+                                   " (only :not and :missing)", c.code};
   id_set out;
   for (auto& v : c.values)
     out.push_back(v.text);
   normalize(out);
-  return live_only(ctx, type, out);
+  if (c.modifier != "not")
+    return live_only(ctx, type, out);
+  auto all = all_ids(ctx, type);
+  if (!all)
+    return all;
+  return subtract(*all, out);
 }
 
 } // namespace
@@ -561,6 +579,10 @@ result<id_set> match_clause(const exec_context& ctx, std::string_view type, cons
   if (!p)
     return status{errc::invalid,
                   "unknown search parameter '" + c.code + "' for " + std::string{type}, c.code};
+  if (!fs::is_indexed(*p))
+    return unsupported(c, p->type == fs::param_type::special
+                            ? std::string{"special parameters"}
+                            : "a parameter R4 gives no expression (nothing is indexed for it)");
   if (!c.chain.empty()) {
     if (p->type != fs::param_type::reference)
       return status{errc::invalid, "'" + c.code + "' is not a reference and cannot be chained",

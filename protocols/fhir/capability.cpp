@@ -58,13 +58,12 @@ private:
   bool first_ = true;
 };
 
-/// The parameters a type can be searched by: those the index serves
-/// (special ones are not indexed, so they are not claimed).
+/// The parameters a type can be searched by: those the index serves.
 void search_params(json_builder& json, std::string_view type,
                    const search::param_registry& registry) {
   json.open('[', "searchParam");
   for (auto* p : registry.for_type(type)) {
-    if (p->type == search::param_type::special)
+    if (!search::is_indexed(*p))
       continue;
     json.open('{');
     json.string("name", p->code);

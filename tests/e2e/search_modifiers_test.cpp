@@ -129,3 +129,34 @@ TEST_CASE("reference :below and :above walk a hierarchy of one type", "[e2e][sea
   CHECK(run(*c, "Location", "partof:below", "Location/c1") == ids({"c2"})); // a cycle ends
   CHECK(c->get(base + "/Location?partof:below=Organization/1").status == 400);
 }
+
+TEST_CASE("_id takes :not and :missing; other modifiers are refused, never ignored",
+          "[e2e][search]") {
+  auto c = fixture<identifier_node>().n.client();
+  CHECK(run(*c, "Patient", "_id:not", "mr-1") == ids({"dl-1", "mr-2"}));
+  CHECK(run(*c, "Patient", "_id:not", "mr-1,mr-2") == ids({"dl-1"}));
+  CHECK(run(*c, "Patient", "_id:missing", "false") == ids({"mr-1", "dl-1", "mr-2"}));
+  CHECK(run(*c, "Patient", "_id:missing", "true").empty());
+  CHECK(c->get(base + "/Patient?_id:above=mr-1").status == 400);
+  CHECK(c->get(base + "/Patient?_id:text=mr-1").status == 400);
+}
+
+TEST_CASE("_text, _content and _query are not claimed and not silently empty",
+          "[e2e][search]") {
+  auto c = fixture<identifier_node>().n.client();
+  // R4 gives them no expression: nothing is indexed for them.
+  for (auto param : {"_text", "_content", "_query"}) {
+    INFO(param);
+    auto r = c->get(base + "/Patient?" + std::string{param} + "=12345");
+    CHECK(r.status == 501);
+    CHECK(r.body.find("OperationOutcome") != std::string::npos);
+  }
+  auto meta = c->get(base + "/metadata");
+  REQUIRE(meta.status == 200);
+  CHECK(meta.body.find(R"("name":"_text")") == std::string::npos);
+  CHECK(meta.body.find(R"("name":"_content")") == std::string::npos);
+  CHECK(meta.body.find(R"("name":"_id")") != std::string::npos);
+  // A conditional delete by an unserved criterion deletes nothing.
+  CHECK(c->del(base + "/Patient?_content=12345").status == 501);
+  CHECK(run(*c, "Patient", "identifier", "12345") == ids({"mr-1", "dl-1"}));
+}

@@ -66,6 +66,14 @@ status string_array(simdjson::dom::object obj, const char* name, const std::stri
   return status::ok();
 }
 
+} // namespace
+
+bool is_indexed(const search_param& p) noexcept {
+  return p.type != param_type::special && !p.expression.empty();
+}
+
+namespace {
+
 result<search_param> param_from(simdjson::dom::element element, const std::string& where) {
   simdjson::dom::object obj;
   if (element.get_object().get(obj) != simdjson::SUCCESS)

@@ -45,6 +45,11 @@ struct search_param {
   bool operator==(const search_param&) const = default;
 };
 
+/// Whether the index serves `p`: not a special parameter, and an expression
+/// that names what to index. R4's _text, _content and _query have none;
+/// searched, they would match nothing, silently.
+bool is_indexed(const search_param& p) noexcept;
+
 /// A set of search parameters with lookup by (resource type, code). A type
 /// sees its own parameters and those based on Resource and DomainResource
 /// (DomainResource ones only for types other than Bundle, Binary and
