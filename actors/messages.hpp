@@ -155,7 +155,8 @@ struct fhir_request {
   std::string compartment; // search: "Patient/123" for a compartment search
   std::vector<std::string> ids; // reindex, tx_commit, tx_abort
   std::uint64_t transaction = 0; // tx_*: the coordinator's transaction id
-  fhir_op write = fhir_op::read; // tx_prepare: the write prepared
+  /// tx_prepare: the write prepared; conditional_delete: erase or hard_erase
+  fhir_op write = fhir_op::read;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fhir_request& x) {

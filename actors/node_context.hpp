@@ -57,6 +57,8 @@ struct node_context {
   }
   /// Partitions per resource type of a FHIR service (hash(id) mod P).
   std::uint32_t partitions = 8;
+  /// Most resources one conditional delete removes (its `_count`).
+  std::uint32_t conditional_delete_max = 100;
   /// Service ids are interned once and never reused; loaded at start from
   /// the store (the persisted counter and the highest id in use).
   std::atomic<std::uint32_t> next_service_id{1};

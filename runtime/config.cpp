@@ -81,6 +81,8 @@ status apply_option(node_config& cfg, const std::string& key, const std::string&
     return parse_number<std::uint64_t>(key, value, cfg.stow_limit, 1024, std::uint64_t{1} << 50);
   if (key == "bundle-entries")
     return parse_number<std::size_t>(key, value, cfg.bundle_entries, 1, 100000);
+  if (key == "conditional-delete-max")
+    return parse_number<std::uint32_t>(key, value, cfg.conditional_delete_max, 1, 100000);
   if (key == "max-in-flight")
     return parse_number<std::size_t>(key, value, cfg.max_in_flight, 1, 1u << 20);
   if (key == "request-timeout-ms")
@@ -179,6 +181,8 @@ flags win over the file):
   --stow-limit BYTES       largest STOW-RS body; beyond the body limit
                            it is spooled to {data-dir}/spool [68719476736]
   --bundle-entries N       most entries of a batch or transaction       [500]
+  --conditional-delete-max N  most resources one conditional delete
+                           removes (its _count may ask up to this)      [100]
   --max-in-flight N        requests in flight before 429             [4096]
   --request-timeout-ms MS  how long a request waits for its actor   [30000]
   --block-cache-mib MIB    RocksDB block cache                        [256]

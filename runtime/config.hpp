@@ -47,6 +47,9 @@ struct node_config {
   /// Most entries a batch or transaction Bundle may hold (400 beyond).
   /// Default: 500, like Azure's FHIR service.
   std::size_t bundle_entries = 500;
+  /// Most resources one conditional delete removes: its `_count` may ask
+  /// for up to this many (400 beyond). Default: 100, like Azure's.
+  std::uint32_t conditional_delete_max = 100;
   /// Requests in flight across the node before 429. Default: 4096.
   std::size_t max_in_flight = 4096;
   /// How long a request may wait for its actor, in ms. Default: 30000.

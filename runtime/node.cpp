@@ -259,6 +259,7 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   d->query_tags = std::make_unique<query_tag_registry>(*d->db);
   d->ctx.query_tags = d->query_tags.get();
   d->ctx.partitions = cfg.partitions;
+  d->ctx.conditional_delete_max = cfg.conditional_delete_max;
   d->ctx.next_service_id = first_free_service_id(*d->db);
   for (int i = 0; i < cfg.writers; ++i)
     d->ctx.writers.push_back(d->system->spawn<caf::detached>(storage_writer, d->db.get()));

@@ -39,9 +39,20 @@ result<http::request> http_request_of(const fhir::bundle_entry_request& e,
   if (auto host = outer.header("host")) r.headers.emplace_back("host", std::string{*host});
   for (auto [value, header] : {std::pair{&e.if_match, "if-match"},
                                std::pair{&e.if_none_exist, "if-none-exist"},
-                               std::pair{&e.if_none_match, "if-none-match"},
-                               std::pair{&e.if_modified_since, "if-modified-since"}})
+                               std::pair{&e.if_none_match, "if-none-match"}})
     if (!value->empty()) r.headers.emplace_back(header, *value);
+  // An entry's ifModifiedSince is a FHIR instant; the header an HTTP date
+  // (also taken here, as some clients send it).
+  if (!e.if_modified_since.empty()) {
+    auto since = fhir::parse_fhir_datetime(e.if_modified_since);
+    if (!since)
+      since = fhir::parse_http_date(e.if_modified_since);
+    if (!since)
+      return status{errc::invalid, "ifModifiedSince '" + e.if_modified_since +
+                                     "' is not an instant such as 2026-01-01T00:00:00Z",
+                    "ifModifiedSince"};
+    r.headers.emplace_back("if-modified-since", fhir::format_http_date(*since));
+  }
   if (e.method == "PATCH") {
     auto patch = fhir::patch_of(e);
     if (!patch)

@@ -59,9 +59,26 @@ struct call {
   std::string next_base; // history: the next page's URL without the cursor
   fhir::subset_request subset; // read, vread: _summary / _elements
   // read: a conditional read answers 304 when the client's copy is current
-  std::uint64_t if_none_match = 0;              // If-None-Match version; 0 = none
+  std::optional<std::string> if_none_match;      // the header as sent
   std::optional<std::int64_t> if_modified_since; // microseconds UTC
 };
+
+/// Whether If-None-Match (a list of ETags, or "*") names `version`. Weak
+/// comparison (RFC 9110 §13.1.2): W/"3" and "3" are the same version.
+bool none_match_fails(std::string_view header, std::uint64_t version) {
+  while (!header.empty()) {
+    const auto comma = header.find(',');
+    auto item = header.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item == "*" || fhir::parse_version_etag(item) == version)
+      return true;
+    if (comma == std::string_view::npos)
+      break;
+    header.remove_prefix(comma + 1);
+  }
+  return false;
+}
 
 status error(errc code, std::string message, std::string where = {}) {
   return {code, std::move(message), std::move(where)};
@@ -85,10 +102,12 @@ http::response answer(const call& c, fhir_reply&& reply) {
   switch (c.op) {
     case fhir_op::read:
     case fhir_op::vread: {
-      // If-Modified-Since has whole seconds: modified means in a later second.
+      // If-Modified-Since has whole seconds: modified means in a later
+      // second. It is ignored when If-None-Match is sent (RFC 9110 §13.1.3).
       const bool unchanged =
-        (c.if_none_match != 0 && c.if_none_match == rec.version) ||
-        (c.if_modified_since && rec.last_updated_micros / 1'000'000 <= *c.if_modified_since / 1'000'000);
+        c.if_none_match ? none_match_fails(*c.if_none_match, rec.version)
+                        : c.if_modified_since &&
+                            rec.last_updated_micros / 1'000'000 <= *c.if_modified_since / 1'000'000;
       if (unchanged) {
         http::response res{304, {}, {}, {}};
         add_version_headers(res, rec);
@@ -397,12 +416,27 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     if (req.method == "GET")
       return serve_fhir_search(ctx, svc, r.type, rest[0], c.base, std::move(req),
                                std::move(respond));
+    // A conditional write's If-Match holds for its match, as it would for
+    // the instance (lost-update protection); none matching fails it.
+    if (req.method == "DELETE" || req.method == "PATCH" || req.method == "PUT") {
+      auto if_match = parse_if_match(req);
+      if (!if_match)
+        return respond(fhir_error(if_match.error()));
+      r.if_match = *if_match;
+    }
     if (req.method == "DELETE") { // conditional delete: DELETE {type}?criteria
       if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], nullptr); !s)
         return respond(fhir_error(s));
       r.op = fhir_op::conditional_delete;
+      r.write = fhir_op::erase;
       c.op = fhir_op::erase;
       r.query = std::string{raw_query};
+      // hardDelete says how to delete, not what: it is no criterion.
+      if (auto hard = http::find_param(*query, "hardDelete")) {
+        if (*hard == "true")
+          r.write = fhir_op::hard_erase;
+        r.query = http::without_param(raw_query, "hardDelete");
+      }
       return send(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(c),
                   std::move(respond));
     }
@@ -490,7 +524,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       c.subset = std::move(*subset);
       r.op = c.op = fhir_op::read;
       if (auto inm = req.header("if-none-match"))
-        c.if_none_match = fhir::parse_version_etag(*inm).value_or(0);
+        c.if_none_match = std::string{*inm};
       if (auto ims = req.header("if-modified-since"))
         c.if_modified_since = fhir::parse_http_date(*ims);
     } else if (req.method == "PUT") {

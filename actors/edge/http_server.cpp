@@ -376,7 +376,7 @@ private:
   void on_source_written(beast::error_code ec, std::size_t) {
     if (ec == bhttp::error::need_buffer) // the piece is out
       ec = {};
-    if (ec || source_sr_->is_done())
+    if (ec || source_sr_->is_done() || log_method_ == "HEAD") // HEAD: the head only
       return source_done(ec.failed());
     source_->next([self = shared_from_this()](std::string piece, bool ok) {
       net::post(self->stream_.get_executor(), [self, piece = std::move(piece), ok]() mutable {

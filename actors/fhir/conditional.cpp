@@ -70,21 +70,25 @@ void delete_each(self_ptr self, fhir_request req, std::vector<std::string> ids, 
 }
 
 /// _count in a conditional delete's criteria asks for "multiple" mode:
-/// every match, up to that many (at most max_conditional_deletes).
-constexpr std::uint32_t max_conditional_deletes = 100;
-
-std::optional<std::uint32_t> delete_count(const std::string& criteria) {
+/// every match, up to that many. More than `max` is refused rather than
+/// cut short: a delete that stops at `max` without saying so would look
+/// complete. No _count (or a malformed one, which the search refuses): 0.
+result<std::uint32_t> delete_count(const std::string& criteria, std::uint32_t max) {
   auto params = http::parse_query(criteria);
   if (!params)
-    return std::nullopt;
+    return 0u;
   auto count = http::find_param(*params, "_count");
   if (!count)
-    return std::nullopt;
+    return 0u;
   std::uint32_t n = 0;
   auto [p, ec] = std::from_chars(count->data(), count->data() + count->size(), n);
-  if (ec != std::errc{} || p != count->data() + count->size() || n == 0)
-    return std::nullopt;
-  return std::min(n, max_conditional_deletes);
+  if (ec != std::errc{} || p != count->data() + count->size())
+    return 0u;
+  if (n > max)
+    return status{errc::invalid, "a conditional delete removes at most " + std::to_string(max) +
+                                   " resources; _count=" + std::to_string(n) + " asks for more",
+                  "_count"};
+  return n;
 }
 
 } // namespace
@@ -126,7 +130,7 @@ result<std::string> conditional_update_id(const node_context& ctx, std::uint32_t
   auto body_id = body_id_of(body);
   if (!matches.empty()) {
     if (!body_id.empty() && body_id != matches.front())
-      return status{errc::conflict, "the body's id " + body_id + " is not the id of the match " +
+      return status{errc::invalid, "the body's id " + body_id + " is not the id of the match " +
                                       matches.front() + " of " + what};
     return matches.front();
   }
@@ -139,12 +143,15 @@ result<std::string> conditional_update_id(const node_context& ctx, std::uint32_t
 void run_conditional(self_ptr self, fhir_request& req, fhir_callback reply) {
   auto& st = self->state;
   if (req.op == fhir_op::conditional_delete) {
-    if (auto n = delete_count(req.query)) { // "multiple": every match, up to n
+    auto n = delete_count(req.query, st.ctx->conditional_delete_max);
+    if (!n)
+      return reply(error_reply(n.error().code(), n.error().message(), n.error().where()));
+    if (*n > 0) { // "multiple": every match, up to n
       auto found = match_criteria(*st.ctx, st.service, req.type, req.query, *n);
       if (!found)
         return reply(error_reply(found.error().code(), found.error().message(),
                                  found.error().where()));
-      req.op = fhir_op::erase;
+      req.op = req.write;
       return delete_each(self, std::move(req), std::move(*found), 0, std::move(reply));
     }
   }
@@ -190,10 +197,10 @@ void run_conditional(self_ptr self, fhir_request& req, fhir_callback reply) {
       req.id = found->front();
       return write_and_wait(self, std::move(req), std::move(reply));
     }
-    default: { // conditional_delete
+    default: { // conditional_delete: req.write is erase or hard_erase
       if (found->empty())
         return reply(fhir_reply{});
-      req.op = fhir_op::erase;
+      req.op = req.write;
       req.id = found->front();
       return write_and_wait(self, std::move(req), std::move(reply));
     }

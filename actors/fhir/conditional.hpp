@@ -24,8 +24,8 @@ std::string body_id_of(std::string_view body);
 
 /// The id a conditional update of `type` writes, given the matches of its
 /// criteria `what` (none or one): the match, whose id the body's (if any)
-/// must be; with no match the body's id, which must not name a resource that
-/// exists (R4: 409), or a new one.
+/// must be (R4: 400 otherwise); with no match the body's id, which must not
+/// name a resource that exists (R4: 409), or a new one.
 result<std::string> conditional_update_id(const node_context& ctx, std::uint32_t service,
                                           std::uint16_t type, const std::string& what,
                                           const std::vector<std::string>& matches,

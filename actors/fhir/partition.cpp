@@ -496,6 +496,8 @@ void purge(self_ptr self, fhir_request& req, fhir_callback reply) {
   if (!cur)
     return reply(error_reply(cur.error().code(), cur.error().message()));
   const bool hard = req.op == fhir_op::hard_erase;
+  if (auto s = check_if_match(req, *cur, label(st.key, req.id)); hard && !s)
+    return reply(error_reply(s.code(), s.message(), s.where()));
   if (!cur->exists)
     return reply(hard ? fhir_reply{}
                       : error_reply(errc::not_found, label(st.key, req.id) + " does not exist"));

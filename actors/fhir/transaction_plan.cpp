@@ -11,6 +11,7 @@
 #include "actors/fhir/replies.hpp"
 #include "actors/node_context.hpp"
 #include "protocols/fhir/ids.hpp"
+#include "protocols/fhir/json_tree.hpp"
 #include "protocols/fhir/patch.hpp"
 #include "protocols/fhir/resource_json.hpp"
 #include "protocols/fhir/resource_types.hpp"
@@ -77,9 +78,11 @@ result<std::vector<std::string>> resolve(const node_context& ctx, std::uint32_t 
 
 /// Where an entry's target is decided; the request gets its op, id and
 /// preconditions, or the entry its answer when it writes nothing.
+/// `creates_by_criteria`: set when the entry creates because its criteria
+/// (ifNoneExist, a conditional PUT's) match nothing.
 status decide(const node_context& ctx, std::uint32_t service, const bundle_entry_request& e,
               const entry_target& t, const std::unordered_set<std::string>& deleted,
-              tx_write& w) {
+              tx_write& w, bool& creates_by_criteria) {
   auto& r = w.prepare;
   r.op = fhir_op::tx_prepare;
   r.service = service;
@@ -116,6 +119,7 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
         return found.error();
       if (!found->empty())
         return nothing_to_write(200, found->front());
+      creates_by_criteria = true;
     }
     return status::ok();
   }
@@ -137,6 +141,7 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
     if (!id)
       return id.error();
     r.id = std::move(*id);
+    creates_by_criteria = found->empty();
     return status::ok();
   }
   if (!found->empty()) {
@@ -240,8 +245,12 @@ status prepare_body(const node_context& ctx, const bundle_entry_request& e,
   return status::ok();
 }
 
+/// A PATCH entry's patch, with the references in the values it writes
+/// rewritten like a resource's: `{"reference":"urn:uuid:…"}` in a
+/// FHIRPath Patch's valueReference or a JSON Patch's value, and a urn
+/// written as a plain string value.
 status prepare_patch(const node_context& ctx, const bundle_entry_request& e,
-                     const entry_target& t, fhir_request& r) {
+                     const entry_target& t, reference_resolver& references, fhir_request& r) {
   if (auto s = check_search_parameter_write(*ctx.params, r.service, t.type_name, nullptr); !s)
     return s;
   auto patch = fhir::patch_of(e);
@@ -249,7 +258,12 @@ status prepare_patch(const node_context& ctx, const bundle_entry_request& e,
     return patch.error();
   if (auto s = fhir::check_patch_body(patch->content_type, patch->body); !s)
     return s;
-  r.head = std::move(patch->body);
+  // A Binary's JSON Patch is the client's text; references are found in
+  // minified JSON (a Parameters entry is minified already).
+  auto body = fhir::rewrite_references(fhir::minified_json(patch->body), std::ref(references));
+  if (!body)
+    return body.error();
+  r.head = fhir::rewrite_urns(*body, [&](std::string_view urn) { return references.urn(urn); });
   return status::ok();
 }
 
@@ -287,7 +301,9 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
   std::unordered_set<std::string> written; // "Type/id": each resource once
   std::unordered_set<std::string> full_urls;
   std::unordered_set<std::string> deleted; // "Type/id" of the DELETE entries
-  std::unordered_set<std::string> creating; // "Type?criteria" of ifNoneExist entries
+  // "Type?criteria" of the entries that create because their criteria
+  // (ifNoneExist, a conditional PUT's) match nothing.
+  std::unordered_set<std::string> creating;
   reference_resolver references(ctx, service);
   const auto& entries = bundle.entries;
   // R4's processing order: DELETE, then POST, then PUT and PATCH (reads run
@@ -309,17 +325,19 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
     auto t = target_of(e);
     if (!t)
       return entry_error(i, e, t.error());
-    // Both would see no match and both create: refused, not guessed at.
-    if (!e.if_none_exist.empty() && !creating.insert(e.criteria_key()).second)
-      return entry_error(i, e, {errc::invalid, "another entry of the Bundle creates by the same "
-                                               "ifNoneExist criteria " + e.criteria_key(),
-                                "ifNoneExist"});
     tx_write w;
     w.entry = i;
     w.where = where_of(i);
     w.label = label_of(i, e);
-    if (auto s = decide(ctx, service, e, *t, deleted, w); !s)
+    bool creates_by_criteria = false;
+    if (auto s = decide(ctx, service, e, *t, deleted, w, creates_by_criteria); !s)
       return entry_error(i, e, s);
+    // Two entries that both see no match and both create would leave two
+    // resources the criteria then both match: refused, not guessed at.
+    if (creates_by_criteria && !creating.insert(e.criteria_key()).second)
+      return entry_error(i, e, {errc::invalid, "another entry of the Bundle creates by the same "
+                                               "criteria " + e.criteria_key(),
+                                e.if_none_exist.empty() ? "request.url" : "ifNoneExist"});
     const auto& id = w.prepare.op == fhir_op::read ? w.result.id : w.prepare.id;
     const auto reference = t->type_name + "/" + id;
     if (w.prepare.op == fhir_op::tx_prepare && w.prepare.write == fhir_op::erase)
@@ -347,7 +365,7 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
     const auto& e = entries[writes[k].entry];
     auto s = r.write == fhir_op::erase
                ? check_search_parameter_write(*ctx.params, service, targets[k].type_name, nullptr)
-             : r.write == fhir_op::patch ? prepare_patch(ctx, e, targets[k], r)
+             : r.write == fhir_op::patch ? prepare_patch(ctx, e, targets[k], references, r)
                                          : prepare_body(ctx, e, targets[k], references, r);
     if (!s)
       return entry_error(writes[k].entry, e, s);

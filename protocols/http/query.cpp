@@ -73,6 +73,16 @@ std::optional<std::string_view> find_param(const query_params& q, std::string_vi
   return std::nullopt;
 }
 
+std::string without_param(std::string_view query, std::string_view key) {
+  std::string out;
+  for_each_piece(query, '&', [&](std::string_view piece) {
+    if (piece.substr(0, piece.find('=')) == key) return;
+    if (!out.empty()) out += '&';
+    out += piece;
+  });
+  return out;
+}
+
 std::pair<std::string_view, std::string_view> split_target(std::string_view target) {
   const std::size_t question = target.find('?');
   if (question == std::string_view::npos) return {target, {}};

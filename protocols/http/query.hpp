@@ -26,6 +26,10 @@ std::optional<query_params> parse_query(std::string_view query);
 std::optional<std::string_view> find_param(const query_params& q,
                                            std::string_view key);
 
+/// The raw query string without the parameters named `key` (compared as
+/// sent, not decoded); the others keep their bytes and order.
+std::string without_param(std::string_view query, std::string_view key);
+
 /// Splits a request target into path and query (without the '?').
 std::pair<std::string_view, std::string_view> split_target(std::string_view target);
 

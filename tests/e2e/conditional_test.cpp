@@ -99,10 +99,10 @@ TEST_CASE("conditional update and delete", "[e2e][conditional]") {
   CHECK(id_from_location(updated) == id);
   CHECK(updated.header("etag") == "W/\"2\"");
   CHECK(json{c->get(base + "/Patient/" + id).body}.str("/name/0/family") == "Changed");
-  // A body id that is not the match's: 409.
+  // A body id that is not the match's: 400 (R4 conditional update).
   auto wrong = R"({"resourceType":"Patient","id":"someone-else",)" +
                patient("u-1", "X").substr(std::string{R"({"resourceType":"Patient",)"}.size());
-  CHECK(c->put(base + "/Patient?identifier=urn:cond|u-1", wrong).status == 409);
+  CHECK(c->put(base + "/Patient?identifier=urn:cond|u-1", wrong).status == 400);
 
   // Delete: one match goes, none is fine, several are refused.
   CHECK(c->del(base + "/Patient?identifier=urn:cond|u-1").status == 204);
@@ -141,4 +141,49 @@ TEST_CASE("conditional delete of several matches with _count", "[e2e][conditiona
   CHECK(with_mrn(*c, "m-1").size() == 1);
   CHECK(c->del(base + "/Patient?identifier=urn:cond|m-1&_count=10").status == 204);
   CHECK(with_mrn(*c, "m-1").empty());
+}
+
+TEST_CASE("conditional delete: _count beyond the maximum is refused, hardDelete combines",
+          "[e2e][conditional]") {
+  auto c = shared_node().client();
+  for (auto family : {"A", "B"})
+    REQUIRE(c->post(base + "/Patient", patient("m-2", family), fhir_json).status == 201);
+  // More than --conditional-delete-max (100): refused, nothing deleted.
+  auto over = c->del(base + "/Patient?identifier=urn:cond|m-2&_count=101");
+  CHECK(over.status == 400);
+  CHECK(over.body.find("at most 100") != std::string::npos);
+  CHECK(with_mrn(*c, "m-2").size() == 2);
+
+  // hardDelete is how, not what: the criteria still select, history goes.
+  auto made = c->post(base + "/Patient", patient("h-1", "Hard"), fhir_json);
+  REQUIRE(made.status == 201);
+  auto id = id_from_location(made);
+  CHECK(c->del(base + "/Patient?identifier=urn:cond|h-1&hardDelete=true").status == 204);
+  CHECK(c->get(base + "/Patient/" + id).status == 404); // gone, not deleted (410)
+  CHECK(c->get(base + "/Patient/" + id + "/_history/1").status == 404);
+  CHECK(with_mrn(*c, "m-2").size() == 2); // the other criteria's matches stay
+}
+
+TEST_CASE("conditional update, patch and delete honour If-Match", "[e2e][conditional]") {
+  auto c = shared_node().client();
+  auto made = c->post(base + "/Patient", patient("im-1", "Match"), fhir_json);
+  REQUIRE(made.status == 201);
+  auto id = id_from_location(made);
+  const auto criteria = base + "/Patient?identifier=urn:cond|im-1";
+  auto stale = fhir_json;
+  stale.emplace_back("If-Match", "W/\"9\"");
+  CHECK(c->put(criteria, patient("im-1", "Lost"), stale).status == 412);
+  auto stale_patch = stale;
+  stale_patch[0].second = "application/json-patch+json";
+  CHECK(c->request("PATCH", criteria, R"([{"op":"add","path":"/gender","value":"other"}])",
+                   stale_patch)
+          .status == 412);
+  CHECK(c->del(criteria, {{"If-Match", "W/\"9\""}}).status == 412);
+  CHECK(c->get(base + "/Patient/" + id).header("etag") == "W/\"1\""); // nothing written
+
+  auto current = fhir_json;
+  current.emplace_back("If-Match", "W/\"1\"");
+  CHECK(c->put(criteria, patient("im-1", "Kept"), current).status == 200);
+  CHECK(c->del(criteria, {{"If-Match", "W/\"2\""}}).status == 204);
+  CHECK(c->get(base + "/Patient/" + id).status == 410);
 }

@@ -563,4 +563,111 @@ TEST_CASE("conditional reads: If-None-Match and If-Modified-Since, alone and in 
   CHECK(r.str("/entry/0/response/status") == "304 Not Modified");
   CHECK_FALSE(r.has("/entry/0/resource"));
   CHECK(r.str("/entry/1/response/status") == "200 OK");
+
+  // If-None-Match wins over If-Modified-Since (RFC 9110 §13.1.3); it may
+  // list ETags, or be *.
+  const auto later = "Fri, 01 Jan 2100 00:00:00 GMT";
+  CHECK(c->get(base + "/Patient/cr-1", {{"If-None-Match", "W/\"7\""}, {"If-Modified-Since", later}})
+          .status == 200);
+  CHECK(c->get(base + "/Patient/cr-1", {{"If-None-Match", "W/\"6\", W/\"1\""}}).status == 304);
+  CHECK(c->get(base + "/Patient/cr-1", {{"If-None-Match", "*"}}).status == 304);
+
+  // An entry's ifModifiedSince is a FHIR instant; anything else is refused.
+  auto instants = c->post(base, transaction({
+    entry("GET", "Patient/cr-1", "", {}, R"(,"ifModifiedSince":"2100-01-01T00:00:00Z")"),
+    entry("GET", "Patient/cr-1", "", {}, R"(,"ifModifiedSince":"2000-01-01T00:00:00Z")"),
+  }), fhir_json);
+  REQUIRE(instants.status == 200);
+  json i{instants.body};
+  CHECK(i.str("/entry/0/response/status") == "304 Not Modified");
+  CHECK(i.str("/entry/1/response/status") == "200 OK");
+  auto garbage = c->post(base, transaction({
+    entry("GET", "Patient/cr-1", "", {}, R"(,"ifModifiedSince":"garbage")")}), fhir_json);
+  REQUIRE(garbage.status == 200);
+  CHECK(json{garbage.body}.str("/entry/0/response/status").starts_with("400"));
+}
+
+TEST_CASE("HEAD answers like GET without the body", "[e2e][transaction]") {
+  auto c = shared_node().client();
+  put(*c, "Patient", "head-1", R"({"resourceType":"Patient","id":"head-1"})");
+  auto got = c->get(base + "/Patient/head-1");
+  auto head = c->request("HEAD", base + "/Patient/head-1", "", {});
+  CHECK(head.status == 200);
+  CHECK(head.body.empty());
+  CHECK(head.header("etag") == got.header("etag"));
+  CHECK(head.header("content-length") == std::to_string(got.body.size()));
+  CHECK(c->request("HEAD", base + "/Patient/head-none", "", {}).status == 404);
+  CHECK(c->request("HEAD", base + "/metadata", "", {}).status == 200);
+  // The connection is still in step: the next answer is the next request's.
+  CHECK(c->get(base + "/Patient/head-1").body == got.body);
+}
+
+TEST_CASE("transaction: references in PATCH entries are resolved", "[e2e][transaction]") {
+  auto c = shared_node().client();
+  put(*c, "Patient", "tx-pref", R"({"resourceType":"Patient","id":"tx-pref"})");
+  put(*c, "Patient", "tx-pref2", R"({"resourceType":"Patient","id":"tx-pref2"})");
+  const std::string org_urn = "urn:uuid:7d9c0e9e-0000-4000-8000-00000000a001";
+  // FHIRPath Patch: a valueReference to the Organization the Bundle creates.
+  auto fhirpath = R"({"resourceType":"Parameters","parameter":[{"name":"operation","part":[)"
+                  R"({"name":"type","valueCode":"add"},{"name":"path","valueString":"Patient"},)"
+                  R"({"name":"name","valueString":"managingOrganization"},)"
+                  R"({"name":"value","valueReference":{"reference":")" + org_urn + R"("}}]}]})";
+  // JSON Patch, as the client wrote it (spaces included), base64:
+  // [{"op": "add", "path": "/managingOrganization", "value": {"reference": "<org_urn>"}}]
+  const std::string json_patch = R"([{"op": "add", "path": "/managingOrganization", "value": )"
+                                 R"({"reference": ")" + org_urn + R"("}}])";
+  static constexpr char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string encoded;
+  for (std::size_t i = 0; i < json_patch.size(); i += 3) {
+    const auto n = json_patch.size() - i;
+    std::uint32_t v = static_cast<unsigned char>(json_patch[i]) << 16;
+    if (n > 1) v |= static_cast<unsigned char>(json_patch[i + 1]) << 8;
+    if (n > 2) v |= static_cast<unsigned char>(json_patch[i + 2]);
+    encoded += b64[(v >> 18) & 63];
+    encoded += b64[(v >> 12) & 63];
+    encoded += n > 1 ? b64[(v >> 6) & 63] : '=';
+    encoded += n > 2 ? b64[v & 63] : '=';
+  }
+  auto binary = R"({"resourceType":"Binary","contentType":"application/json-patch+json","data":")" +
+                encoded + R"("})";
+  auto r = c->post(base, transaction({
+    entry("POST", "Organization", R"({"resourceType":"Organization","name":"Patched in"})",
+          org_urn),
+    entry("PATCH", "Patient/tx-pref", fhirpath),
+    entry("PATCH", "Patient/tx-pref2", binary),
+  }), fhir_json);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  const auto org = reference_of(json{r.body}.str("/entry/0/response/location"));
+  REQUIRE(org.starts_with("Organization/"));
+  for (auto id : {"tx-pref", "tx-pref2"}) {
+    json p{c->get(base + "/Patient/" + id).body};
+    CHECK(p.str("/managingOrganization/reference") == org);
+  }
+}
+
+TEST_CASE("transaction: two entries creating by the same criteria are refused",
+          "[e2e][transaction]") {
+  auto c = shared_node().client();
+  auto body = R"({"resourceType":"Patient","identifier":[{"system":"urn:dupc","value":"1"}]})";
+  auto two_puts = c->post(base, transaction({
+    entry("PUT", "Patient?identifier=urn:dupc|1", body),
+    entry("PUT", "Patient?identifier=urn:dupc|1", body),
+  }), fhir_json);
+  CHECK(two_puts.status == 400);
+  CHECK(two_puts.body.find("same criteria") != std::string::npos);
+  auto put_and_post = c->post(base, transaction({
+    entry("PUT", "Patient?identifier=urn:dupc|1", body),
+    entry("POST", "Patient", body, {}, R"(,"ifNoneExist":"identifier=urn:dupc|1")"),
+  }), fhir_json);
+  CHECK(put_and_post.status == 400);
+  CHECK(checked_search(*c, "Patient", {{"identifier", "urn:dupc|1"}}).match_set().empty());
+  // Once one exists, both update it... and writing one resource twice is refused.
+  REQUIRE(c->post(base + "/Patient", body, fhir_json).status == 201);
+  CHECK(c->post(base, transaction({
+    entry("PUT", "Patient?identifier=urn:dupc|1", body),
+    entry("PUT", "Patient?identifier=urn:dupc|1", body),
+  }), fhir_json).status == 400);
+  CHECK(checked_search(*c, "Patient", {{"identifier", "urn:dupc|1"}}).match_set().size() == 1);
 }
