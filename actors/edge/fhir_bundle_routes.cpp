@@ -6,12 +6,16 @@
 //   coordinator runs them atomically (actors/fhir/transaction.hpp); its reads
 //   (GET, HEAD) run here once the writes are stored, so they see them.
 #include <atomic>
+#include <functional>
+#include <mutex>
+#include <unordered_set>
 #include <memory>
 #include <optional>
 
 #include <simdjson.h>
 
 #include "actors/directory.hpp"
+#include "actors/edge/fhir_prefer.hpp"
 #include "actors/edge/fhir_send.hpp"
 #include "actors/edge/router.hpp"
 #include "protocols/fhir/bundle_request.hpp"
@@ -37,6 +41,8 @@ result<http::request> http_request_of(const fhir::bundle_entry_request& e,
   r.method = e.method == "HEAD" ? "GET" : e.method;
   r.target = "/" + svc.workspace + "/" + svc.name + "/" + e.url;
   if (auto host = outer.header("host")) r.headers.emplace_back("host", std::string{*host});
+  // The Bundle's Prefer applies to each entry's answer (R4 http.html#ops).
+  if (auto prefer = outer.header("prefer")) r.headers.emplace_back("prefer", std::string{*prefer});
   for (auto [value, header] : {std::pair{&e.if_match, "if-match"},
                                std::pair{&e.if_none_exist, "if-none-exist"},
                                std::pair{&e.if_none_match, "if-none-match"}})
@@ -93,15 +99,21 @@ std::string response_entry(const http::response& res, bool head = false) {
   simdjson::padded_string padded(json_body ? res.body : std::string{"{}"});
   simdjson::dom::element root;
   std::string_view last_updated;
-  if (json_body && parser.parse(padded).get(root) == simdjson::SUCCESS &&
+  std::string_view type;
+  const bool parsed = json_body && parser.parse(padded).get(root) == simdjson::SUCCESS;
+  if (parsed &&
       root.at_pointer("/meta/lastUpdated").get_string().get(last_updated) == simdjson::SUCCESS)
     append_member(out, "lastModified", last_updated);
-  if (json_body && res.status >= 400) {
+  // An error's OperationOutcome, or the one Prefer: return=OperationOutcome
+  // asked for, is the entry's outcome, not its resource.
+  const bool outcome = parsed && root["resourceType"].get_string().get(type) == simdjson::SUCCESS &&
+                       type == "OperationOutcome" && (res.status >= 400 || !head);
+  if (outcome || (json_body && res.status >= 400)) {
     out += R"(,"outcome":)";
     out += res.body;
   }
   out += '}';
-  if (json_body && res.status < 400 && !head) {
+  if (json_body && res.status < 400 && !head && !outcome) {
     out += R"(,"resource":)";
     out += res.body;
   }
@@ -110,7 +122,8 @@ std::string response_entry(const http::response& res, bool head = false) {
 }
 
 /// A transaction-response entry for a write the coordinator stored.
-std::string response_entry(const bundle_entry_result& r, const std::string& base, bool minimal) {
+std::string response_entry(const bundle_entry_result& r, const std::string& base,
+                           prefer_return prefer) {
   std::string out = R"({"response":{"status":)";
   fhir::append_json_string(out, status_line(r.status));
   const auto& rec = r.record;
@@ -121,8 +134,13 @@ std::string response_entry(const bundle_entry_result& r, const std::string& base
     append_member(out, "etag", "W/\"" + std::to_string(rec.version) + "\"");
   if (rec.last_updated_micros != 0)
     append_member(out, "lastModified", fhir::format_instant(rec.last_updated_micros));
+  if (prefer == prefer_return::outcome) {
+    out += R"(,"outcome":)";
+    out += fhir::informational_outcome(status_line(r.status) + " " +
+                                       std::string{fhir::resource_type_name(r.type)} + "/" + r.id);
+  }
   out += '}';
-  if (!minimal && !rec.json.empty()) {
+  if (prefer == prefer_return::representation && !rec.json.empty()) {
     out += R"(,"resource":)";
     out += rec.json;
   }
@@ -152,21 +170,95 @@ struct collected_entries {
   }
 };
 
+/// Runs entry `e` through the routes; `done` gets the answer.
+void serve_entry(edge_context& ctx, const service_info& svc, const http::request& outer,
+                 const fhir::bundle_entry_request& e, http::responder done) {
+  auto r = http_request_of(e, svc, outer);
+  if (!r)
+    return done(fhir_error(r.error()));
+  auto [path, query] = http::split_target(r->target);
+  auto segments = http::split_path(path);
+  if (!segments || segments->size() < 3)
+    return done(fhir_error({errc::invalid, "request.url names no resource type"}));
+  serve_fhir(ctx, svc, std::span{*segments}.subspan(2), std::move(*r), std::move(done));
+}
+
 /// Runs entry `e` through the routes; its answer goes to slot `i`.
 void run_entry(edge_context& ctx, const service_info& svc, const http::request& outer,
                const fhir::bundle_entry_request& e, std::size_t i,
                const std::shared_ptr<collected_entries>& out) {
-  auto r = http_request_of(e, svc, outer);
-  if (!r)
-    return out->answer(i, response_entry(fhir_error(r.error())));
-  auto [path, query] = http::split_target(r->target);
-  auto segments = http::split_path(path);
-  if (!segments || segments->size() < 3)
-    return out->answer(i, response_entry(fhir_error({errc::invalid,
-                                                     "request.url names no resource type"})));
   const bool head = e.method == "HEAD";
-  serve_fhir(ctx, svc, std::span{*segments}.subspan(2), std::move(*r),
-             [out, i, head](http::response res) { out->answer(i, response_entry(res, head)); });
+  serve_entry(ctx, svc, outer, e,
+              [out, i, head](http::response res) { out->answer(i, response_entry(res, head)); });
+}
+
+/// The first issue's diagnostics of an OperationOutcome body ("" if none).
+std::string diagnostics_of(const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  std::string_view text;
+  if (parser.parse(body).get(root) != simdjson::SUCCESS ||
+      root.at_pointer("/issue/0/diagnostics").get_string().get(text) != simdjson::SUCCESS)
+    return {};
+  return std::string{text};
+}
+
+/// R4 fails a whole transaction when any entry fails, reads included, but
+/// reads run after the writes are durable (they see them). So each read
+/// runs once before anything is written, and a failure the writes cannot
+/// undo fails the transaction: any but a 404 or 410 of a resource that an
+/// entry writes by id. `done` gets that failure, or nothing to go on.
+/// (A resource deleted by someone else between this run and the reads'
+/// second one still answers 410 in a committed transaction.)
+void check_reads(edge_context& ctx, const service_info& svc, const http::request& outer,
+                 const fhir::bundle_request& bundle,
+                 std::function<void(std::optional<http::response>)> done) {
+  std::vector<std::size_t> reads;
+  std::unordered_set<std::string> written; // "Type/id" of the writes by id
+  for (std::size_t i = 0; i < bundle.entries.size(); ++i) {
+    const auto& e = bundle.entries[i];
+    if (e.is_read())
+      reads.push_back(i);
+    else if (e.url.find('?') == std::string::npos)
+      written.insert(e.url);
+  }
+  if (reads.empty())
+    return done(std::nullopt);
+  struct state {
+    std::mutex lock;
+    std::optional<http::response> failure;
+    std::size_t failed_entry = 0;
+    std::size_t remaining = 0;
+    std::function<void(std::optional<http::response>)> done;
+  };
+  auto st = std::make_shared<state>();
+  st->remaining = reads.size();
+  st->done = std::move(done);
+  for (auto i : reads) {
+    const auto& e = bundle.entries[i];
+    const bool undoable = written.contains(e.url.substr(0, e.url.find('?')));
+    auto label = "Bundle.entry[" + std::to_string(i) + "] (" + e.method + " " + e.url + ")";
+    serve_entry(ctx, svc, outer, e,
+                [st, i, undoable, label = std::move(label)](http::response res) {
+      const bool fails = res.status >= 400 &&
+                         !(undoable && (res.status == 404 || res.status == 410));
+      std::optional<http::response> failure;
+      {
+        std::lock_guard<std::mutex> guard(st->lock);
+        if (fails && (!st->failure || i < st->failed_entry)) {
+          st->failed_entry = i;
+          st->failure = fhir_error({http::errc_for(res.status),
+                                    label + ": " + diagnostics_of(res.body),
+                                    "Bundle.entry[" + std::to_string(i) + "]"});
+          st->failure->status = res.status;
+        }
+        if (--st->remaining != 0)
+          return;
+        failure = std::move(st->failure);
+      }
+      st->done(std::move(failure));
+    });
+  }
 }
 
 void serve_batch(edge_context& ctx, const service_info& svc, const http::request& req,
@@ -186,8 +278,7 @@ void serve_transaction(edge_context& ctx, const service_info& svc, http::request
   auto host = req.header("host");
   auto base = "http://" + std::string{host ? *host : "localhost"} + "/" + svc.workspace + "/" +
               svc.name;
-  auto prefer = req.header("prefer");
-  const bool minimal = prefer && prefer->find("return=minimal") != std::string_view::npos;
+  const auto prefer = parse_prefer(req);
   fhir_request r;
   r.op = fhir_op::transaction;
   for (const auto& e : bundle.entries)
@@ -195,6 +286,10 @@ void serve_transaction(edge_context& ctx, const service_info& svc, http::request
   r.service = svc.id;
   r.head = std::move(req.body);
   req.body.clear();
+  // The outer request and the entries serve the reads' check, then the
+  // reads themselves.
+  auto held = std::make_shared<std::pair<http::request, fhir::bundle_request>>(
+    std::move(req), std::move(bundle));
   // The writes' reply, and then the reads, become the response: the
   // renderer keeps the reply for the responder, which runs the reads.
   auto reply = std::make_shared<std::optional<fhir_reply>>();
@@ -204,26 +299,33 @@ void serve_transaction(edge_context& ctx, const service_info& svc, http::request
     *reply = std::move(rep);
     return http::response{};
   };
-  auto finish = [&ctx, svc, req = std::move(req), bundle = std::move(bundle), base, minimal,
-                 reply, respond = std::move(respond)](http::response res) mutable {
+  auto finish = [&ctx, svc, held, base, prefer, reply,
+                 respond = std::move(respond)](http::response res) mutable {
     if (!*reply)
       return respond(std::move(res));
+    const auto& [outer, entries] = *held;
     auto out = std::make_shared<collected_entries>();
     out->bundle_type = "transaction-response";
-    out->entries.resize(bundle.entries.size());
-    out->remaining = bundle.entries.size() + 1; // +1: this loop
+    out->entries.resize(entries.entries.size());
+    out->remaining = entries.entries.size() + 1; // +1: this loop
     out->respond = std::move(respond);
     auto& written = (*reply)->entries;
-    for (std::size_t i = 0; i < bundle.entries.size(); ++i) {
+    for (std::size_t i = 0; i < entries.entries.size(); ++i) {
       if (i < written.size() && written[i].status != 0)
-        out->answer(i, response_entry(written[i], base, minimal));
+        out->answer(i, response_entry(written[i], base, prefer));
       else
-        run_entry(ctx, svc, req, bundle.entries[i], i, out);
+        run_entry(ctx, svc, outer, entries.entries[i], i, out);
     }
     out->done_one();
   };
-  send_fhir(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(render),
-            std::move(finish));
+  check_reads(ctx, svc, held->first, held->second,
+              [&ctx, svc, r = std::move(r), render = std::move(render),
+               finish = std::move(finish)](std::optional<http::response> failure) mutable {
+    if (failure)
+      return finish(std::move(*failure));
+    send_fhir(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(render),
+              std::move(finish));
+  });
 }
 
 } // namespace

@@ -11,6 +11,7 @@
 #include <caf/send.hpp>
 
 #include "actors/directory.hpp"
+#include "actors/edge/fhir_prefer.hpp"
 #include "actors/edge/fhir_send.hpp"
 #include "actors/edge/router.hpp"
 #include "actors/fhir/param_catalog.hpp"
@@ -45,8 +46,6 @@ constexpr fhir::capabilities build_capabilities{.search = true,
                                                 .patch = true,
                                                 .batch = true,
                                                 .transaction = true};
-
-enum class prefer_return { representation, minimal, outcome };
 
 /// What a reply needs to become a response, kept by the callback.
 struct call {
@@ -183,16 +182,6 @@ bool is_local(const edge_context& ctx, const fhir_actor& dest) {
   return ctx.db != nullptr && dest && dest.node() == ctx.local_node;
 }
 
-prefer_return parse_prefer(const http::request& req) {
-  auto prefer = req.header("prefer");
-  if (!prefer)
-    return prefer_return::representation;
-  if (prefer->find("return=minimal") != std::string_view::npos)
-    return prefer_return::minimal;
-  if (prefer->find("return=OperationOutcome") != std::string_view::npos)
-    return prefer_return::outcome;
-  return prefer_return::representation;
-}
 
 /// _summary and _elements of a read; other search parameters mean nothing
 /// there and are ignored.

@@ -12,19 +12,6 @@ namespace {
 
 constexpr std::string_view fhir_json = "application/fhir+json; charset=utf-8";
 
-errc errc_for_status(unsigned status) {
-  switch (status) {
-    case 400: return errc::invalid;
-    case 404: return errc::not_found;
-    case 405: return errc::method_not_allowed;
-    case 413: return errc::too_large;
-    case 429: return errc::too_many_requests;
-    case 501: return errc::not_implemented;
-    case 503: return errc::unavailable;
-    default: return errc::internal;
-  }
-}
-
 /// Whether a path belongs to a FHIR service, for errors found before routing.
 bool is_fhir_path(edge_context* ctx, std::string_view target) {
   auto segs = http::split_path(http::split_target(target).first);
@@ -101,7 +88,7 @@ http::handler make_router(edge_context& ctx) {
 http::error_renderer make_error_renderer(edge_context& ctx) {
   return [&ctx](std::string_view target, unsigned status, std::string_view message) {
     if (is_fhir_path(&ctx, target))
-      return fhir_error({errc_for_status(status), std::string{message}});
+      return fhir_error({http::errc_for(status), std::string{message}});
     return problem(status, message);
   };
 }

@@ -25,6 +25,26 @@ unsigned status_for(errc code) noexcept {
   return 500;
 }
 
+errc errc_for(unsigned status) noexcept {
+  switch (status) {
+    case 400: return errc::invalid;
+    case 404: return errc::not_found;
+    case 405: return errc::method_not_allowed;
+    case 406: return errc::not_acceptable;
+    case 409: return errc::conflict;
+    case 410: return errc::gone;
+    case 412: return errc::precondition_failed;
+    case 413: return errc::too_large;
+    case 415: return errc::unsupported_media;
+    case 422: return errc::unprocessable;
+    case 429: return errc::too_many_requests;
+    case 501: return errc::not_implemented;
+    case 503: return errc::unavailable;
+    case 504: return errc::timeout;
+    default: return errc::internal;
+  }
+}
+
 const char* reason_phrase(unsigned status) noexcept {
   switch (status) {
     case 200: return "OK";

@@ -101,3 +101,32 @@ TEST_CASE("batch: PATCH entries of both flavours", "[e2e][batch][patch]") {
   CHECK(now.str("/meta/versionId") == "3");
   CHECK(now.str("/gender") == "other");
 }
+
+TEST_CASE("batch and transaction: the Bundle's Prefer applies to every write entry",
+          "[e2e][batch]") {
+  auto c = shared_node().client();
+  auto bundle = [](const std::string& type, const std::string& id) {
+    return R"({"resourceType":"Bundle","type":")" + type + R"(","entry":[{"resource":)"
+           R"({"resourceType":"Patient","id":")" + id + R"("},"request":{"method":"PUT",)"
+           R"("url":"Patient/)" + id + R"("}}]})";
+  };
+  for (auto type : {"batch", "transaction"}) {
+    INFO(type);
+    const std::string t = type;
+    auto post = [&](const std::string& id, const std::string& prefer) {
+      header_list headers{{"Content-Type", "application/fhir+json"}};
+      if (!prefer.empty()) headers.emplace_back("Prefer", prefer);
+      auto r = c->post(base, bundle(t, id), headers);
+      REQUIRE(r.status == 200);
+      return r;
+    };
+    json m{post("prefer-" + t + "-1", "return=minimal").body};
+    CHECK(m.str("/entry/0/response/status") == "201 Created");
+    CHECK_FALSE(m.has("/entry/0/resource"));
+    json o{post("prefer-" + t + "-2", "return=OperationOutcome").body};
+    CHECK(o.str("/entry/0/response/outcome/resourceType") == "OperationOutcome");
+    CHECK_FALSE(o.has("/entry/0/resource"));
+    auto whole = post("prefer-" + t + "-3", "");
+    CHECK(json{whole.body}.str("/entry/0/resource/id") == "prefer-" + t + "-3");
+  }
+}
