@@ -67,7 +67,7 @@ void changefeed(call& c, const http::request& req, bool v2, bool latest, http::r
   if (!params)
     return respond(error(400, "the query string has a malformed percent-escape"));
   bool with_metadata = true;
-  if (auto m = http::find_param(*params, "includemetadata")) {
+  if (auto m = http::find_param_nocase(*params, "includemetadata")) {
     if (*m != "true" && *m != "false")
       return respond(error(400, "includemetadata is true or false"));
     with_metadata = *m == "true";
@@ -90,13 +90,13 @@ void changefeed(call& c, const http::request& req, bool v2, bool latest, http::r
 
   std::uint64_t offset = 0, limit = v2 ? 100 : 10;
   const std::uint64_t max_limit = v2 ? 200 : 100;
-  if (auto o = http::find_param(*params, "offset")) {
+  if (auto o = http::find_param_nocase(*params, "offset")) {
     auto n = parse_u64(*o);
     if (!n)
       return respond(error(400, "offset must be a whole number"));
     offset = *n;
   }
-  if (auto l = http::find_param(*params, "limit")) {
+  if (auto l = http::find_param_nocase(*params, "limit")) {
     auto n = parse_u64(*l);
     if (!n || *n < 1 || *n > max_limit)
       return respond(error(400, "limit must be from 1 to " + std::to_string(max_limit)));
@@ -105,7 +105,7 @@ void changefeed(call& c, const http::request& req, bool v2, bool latest, http::r
   std::int64_t start = std::numeric_limits<std::int64_t>::min();
   std::int64_t end = std::numeric_limits<std::int64_t>::max();
   for (auto [name, bound] : {std::pair{"startTime", &start}, std::pair{"endTime", &end}}) {
-    if (auto t = http::find_param(*params, name)) {
+    if (auto t = http::find_param_nocase(*params, name)) {
       if (!v2)
         return respond(error(400, std::string{name} + " is a v2 parameter"));
       auto micros = fhir::parse_fhir_datetime(*t);

@@ -136,7 +136,7 @@ void rendered(call& c, const http::request& req, std::string_view study, std::st
   auto params = http::parse_query(http::split_target(req.target).second);
   if (!params)
     return respond(error(400, "the query string has a malformed percent-escape"));
-  if (auto q = http::find_param(*params, "quality")) {
+  if (auto q = http::find_param_nocase(*params, "quality")) {
     auto [p, ec] = std::from_chars(q->data(), q->data() + q->size(), quality);
     if (ec != std::errc{} || p != q->data() + q->size() || quality < 1 || quality > 100)
       return respond(error(400, "quality is a whole number from 1 to 100"));

@@ -178,7 +178,10 @@ void search(call& c, const http::request& req, std::string_view level_name, std:
                   : level_name == "series" ? level::series
                                            : level::instance;
   const auto extended = c.ctx.query_tags->of(c.svc.id); // outlives q, which points into it
-  auto q = dicom::parse_qido(*params, l, extended);
+  const auto fixed = !series.empty() ? std::optional{level::series}
+                     : !study.empty() ? std::optional{level::study}
+                                      : std::nullopt;
+  auto q = dicom::parse_qido(*params, l, extended, fixed);
   if (!q)
     return respond(error(400, q.error().message()));
   std::string study_uid{study};

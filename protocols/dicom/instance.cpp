@@ -243,6 +243,16 @@ void configure_dcmtk() {
   });
 }
 
+std::optional<tag> dictionary_tag(std::string_view keyword) {
+  configure_dcmtk();
+  if (keyword.empty() || !dcmDataDict.isDictionaryLoaded())
+    return std::nullopt;
+  DcmTag found;
+  if (DcmTag::findTagFromName(std::string{keyword}.c_str(), found).bad())
+    return std::nullopt;
+  return (tag{found.getGTag()} << 16) | found.getETag();
+}
+
 std::variant<instance, failure> parse_instance(std::string_view bytes, const char* file_path) {
   configure_dcmtk();
   if (!dcmDataDict.isDictionaryLoaded())

@@ -5,6 +5,7 @@
 // stores besides the bytes: the identifying UIDs and the DICOM JSON of every
 // top-level attribute that is not bulk data.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -91,6 +92,10 @@ std::variant<instance, failure> parse_instance(std::string_view bytes,
 
 /// Whether `uid` is 1-64 characters of [0-9A-Za-z.-] (Azure's rule).
 bool is_valid_uid(std::string_view uid) noexcept;
+
+/// The tag DICOM's data dictionary gives a keyword ("StationName" →
+/// 00081010); nullopt for a name it does not know.
+std::optional<tag> dictionary_tag(std::string_view keyword);
 
 /// {"00080016":{...},"00080018":{...},...}: the DICOM JSON dataset of
 /// attributes (as WADO-RS metadata and QIDO-RS answer it).

@@ -97,6 +97,10 @@ std::optional<media_type> parse_media_type(std::string_view text) {
         m.q = q;
       continue;
     }
+    // `type` names a media type, which is case-insensitive (RFC 2387);
+    // other values (a boundary) are kept as sent.
+    if (name == "type")
+      value = lower(value);
     m.params.emplace_back(std::move(name), std::move(value));
   }
   return m;

@@ -17,7 +17,8 @@ namespace atrium::dicom {
 
 struct media_type {
   std::string type; // lowercase, e.g. "multipart/related"
-  std::vector<std::pair<std::string, std::string>> params; // names lowercase, values unquoted
+  // Names lowercase, values unquoted; `type`'s value lowercase too.
+  std::vector<std::pair<std::string, std::string>> params;
   double q = 1.0;
 
   std::optional<std::string_view> param(std::string_view name) const;

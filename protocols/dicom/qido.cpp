@@ -5,6 +5,9 @@
 
 #include <simdjson.h>
 
+// Person names match as FHIR's string search does: without case or accents.
+#include "protocols/fhir/search/extract.hpp"
+
 namespace atrium::dicom {
 
 namespace {
@@ -69,6 +72,35 @@ bool fuzzy_name(std::string_view query, std::string_view name) {
 
 bool is_temporal(std::string_view vr) { return vr == "DA" || vr == "TM" || vr == "DT"; }
 
+bool is_date(std::string_view d) {
+  if (d.size() != 8 || !std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  const int month = (d[4] - '0') * 10 + (d[5] - '0');
+  const int day = (d[6] - '0') * 10 + (d[7] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+/// A DA value or range ("20200101", "20200101-20201231", "-20201231",
+/// "20200101-"), as Azure parses them: anything else is refused, not left
+/// to match nothing.
+status check_date(std::string_view name, std::string_view value) {
+  const auto dash = value.find('-');
+  const auto lo = value.substr(0, dash);
+  const auto hi = dash == std::string_view::npos ? std::string_view{} : value.substr(dash + 1);
+  const bool ok = dash == std::string_view::npos
+                    ? is_date(value)
+                    : (lo.empty() || is_date(lo)) && (hi.empty() || is_date(hi)) &&
+                        !(lo.empty() && hi.empty());
+  if (!ok)
+    return {errc::invalid, "'" + std::string{name} + "' takes a date YYYYMMDD or a range of " +
+                             "them (YYYYMMDD-YYYYMMDD, either end open), not '" +
+                             std::string{value} + "'"};
+  if (!lo.empty() && !hi.empty() && lo > hi)
+    return {errc::invalid, "the range of '" + std::string{name} + "' ends before it starts: '" +
+                             std::string{value} + "'"};
+  return status::ok();
+}
+
 result<std::size_t> parse_count(std::string_view name, std::string_view text, std::size_t lo,
                                 std::size_t hi) {
   std::size_t n = 0;
@@ -83,7 +115,8 @@ result<std::size_t> parse_count(std::string_view name, std::string_view text, st
 } // namespace
 
 result<qido_query> parse_qido(const http::query_params& params, dicom::level level,
-                              std::span<const query_tag> extended) {
+                              std::span<const query_tag> extended,
+                              std::optional<dicom::level> fixed) {
   qido_query q;
   q.level = level;
   q.extended.reserve(extended.size()); // never reallocated: terms point into it
@@ -101,28 +134,30 @@ result<qido_query> parse_qido(const http::query_params& params, dicom::level lev
     return nullptr;
   };
   for (auto& [name, value] : params) {
-    if (name == "limit") {
+    if (iequals(name, "limit")) {
       auto n = parse_count(name, value, 1, 200);
       if (!n)
         return n.error();
       q.limit = *n;
-    } else if (name == "offset") {
+    } else if (iequals(name, "offset")) {
       auto n = parse_count(name, value, 0, 1u << 30);
       if (!n)
         return n.error();
       q.offset = *n;
-    } else if (name == "fuzzymatching") {
+    } else if (iequals(name, "fuzzymatching")) {
       if (value != "true" && value != "false")
         return status{errc::invalid, "fuzzymatching is true or false, not '" + value + "'"};
       q.fuzzy = value == "true";
-    } else if (name == "includefield") {
+    } else if (iequals(name, "includefield")) {
       for (auto field : words(value)) { // also splits at ','
-        if (field == "all") {
+        if (iequals(field, "all")) {
           q.include_all = true;
         } else if (auto* a = find_attribute(field)) {
           q.include.push_back(a->tag);
         } else if (auto t = parse_tag(field)) {
           q.include.push_back(*t); // any tag of the stored dataset
+        } else if (auto d = dictionary_tag(field)) {
+          q.include.push_back(*d);
         } else {
           return status{errc::invalid, "includefield '" + std::string{field} +
                                          "' is neither a tag nor a known keyword"};
@@ -136,10 +171,17 @@ result<qido_query> parse_qido(const http::query_params& params, dicom::level lev
         return status{errc::invalid, "'" + name + "' is not a searchable attribute"};
       if (a->level > level)
         return status{errc::invalid, "'" + name + "' is not searchable at this level"};
+      if (fixed && a->level <= *fixed)
+        return status{errc::invalid, "'" + name + "' is an attribute of the " +
+                                       (*fixed == level::study ? "study" : "series") +
+                                       " the path names; it cannot be searched under it"};
       if (value.empty())
         return status{errc::invalid, "'" + name + "' has an empty value (empty values do not match)"};
       if (is_temporal(a->vr) && value == "-")
         return status{errc::invalid, "a range of '" + name + "' needs at least one end"};
+      if (a->vr == "DA")
+        if (auto s = check_date(name, value); !s)
+          return s;
       q.terms.push_back({a, value});
     }
   }
@@ -172,8 +214,10 @@ bool matches(const match_term& term, std::string_view value, bool fuzzy) {
   }
   if (want.find_first_of("*?") != std::string_view::npos)
     return wildcard(want, value);
-  if (a.vr == "PN" && fuzzy)
-    return fuzzy_name(want, value);
+  if (a.vr == "PN") { // case- and accent-insensitive (Azure's v2 conformance)
+    const auto q = fhir::search::normalize_text(want), name = fhir::search::normalize_text(value);
+    return fuzzy ? fuzzy_name(q, name) : q == name;
+  }
   return iequals(want, value);
 }
 

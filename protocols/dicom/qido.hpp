@@ -3,6 +3,7 @@
 // matches (Azure's exact, range and fuzzy person-name matching, and beyond
 // Azure the DICOM wildcards * and ?).
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -34,12 +35,17 @@ struct qido_query {
 };
 
 /// Checks the parameters of a query at `level`: known searchable
-/// attributes of that level or above, includefield (tags, keywords, all),
-/// limit 1-200, offset, fuzzymatching; and the service's ready extended
-/// query tags (by tag, or by keyword for known attributes), which must
-/// outlive the query. errc::invalid names what is wrong.
+/// attributes of that level or above, but below `fixed` (the study or
+/// series the path names: studies/{study}/series takes no study
+/// attributes); includefield (tags, any dictionary keyword, all), limit
+/// 1-200, offset, fuzzymatching (names compared without case, as ASP.NET
+/// binds them); and the service's ready extended query tags (by tag, or
+/// by keyword for known attributes), which must outlive the query. Dates
+/// (DA) must be YYYYMMDD, ranges in order. errc::invalid names what is
+/// wrong.
 result<qido_query> parse_qido(const http::query_params& params, dicom::level level,
-                              std::span<const query_tag> extended = {});
+                              std::span<const query_tag> extended = {},
+                              std::optional<dicom::level> fixed = std::nullopt);
 
 /// Whether an attribute's value (its first value as text; for
 /// ModalitiesInStudy the '\\'-separated list) matches the term.

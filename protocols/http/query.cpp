@@ -1,5 +1,7 @@
 #include "protocols/http/query.hpp"
 
+#include <algorithm>
+
 namespace atrium::http {
 namespace {
 
@@ -70,6 +72,16 @@ std::optional<query_params> parse_query(std::string_view query) {
 std::optional<std::string_view> find_param(const query_params& q, std::string_view key) {
   for (const auto& [k, v] : q)
     if (k == key) return std::string_view(v);
+  return std::nullopt;
+}
+
+std::optional<std::string_view> find_param_nocase(const query_params& q, std::string_view key) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  for (const auto& [k, v] : q)
+    if (k.size() == key.size() &&
+        std::equal(k.begin(), k.end(), key.begin(),
+                   [&](char a, char b) { return lower(a) == lower(b); }))
+      return std::string_view(v);
   return std::nullopt;
 }
 

@@ -25,6 +25,10 @@ std::optional<query_params> parse_query(std::string_view query);
 /// The first value of a key, if present.
 std::optional<std::string_view> find_param(const query_params& q,
                                            std::string_view key);
+/// Likewise, the key compared without ASCII case (DICOMweb's parameters,
+/// which Azure binds case-insensitively: includeMetadata, Limit).
+std::optional<std::string_view> find_param_nocase(const query_params& q,
+                                                  std::string_view key);
 
 /// The raw query string without the parameters named `key` (compared as
 /// sent, not decoded); the others keep their bytes and order.

@@ -300,6 +300,13 @@ TEST_CASE("the change feed lists creates and deletes in order", "[e2e][dicom]") 
   CHECK(page.num("/0/Sequence") == 2);
   json latest{c->get(base + "/changefeed/latest").body};
   CHECK(latest.num("/Sequence") == 3);
+  // Parameter names bind without case, as Azure's do (its docs write includeMetadata).
+  json bare{c->get(base + "/changefeed?offset=1&Limit=1&includeMetadata=false").body};
+  REQUIRE(bare.count("") == 1);
+  CHECK_FALSE(bare.has("/0/Metadata"));
+  // A nested search takes no attribute its path fixes; a bad date is refused.
+  CHECK(c->get(base + "/studies/" + study + "/series?PatientName=Doe").status == 400);
+  CHECK(c->get(base + "/studies?StudyDate=2020-01-01").status == 400);
   json v2{c->get(base + "/changefeed?offset=2&startTime=2000-01-01T00:00:00Z").body};
   REQUIRE(v2.count("") == 1);
   CHECK(v2.num("/0/Sequence") == 3);

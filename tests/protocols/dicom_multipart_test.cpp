@@ -12,6 +12,11 @@ TEST_CASE("media types keep their parameters, unquoted", "[dicom][multipart]") {
   CHECK(m->param("boundary").value_or("") == "abc");
   CHECK(m->param("transfer-syntax").value_or("") == "*");
   CHECK_FALSE(m->param("charset"));
+  // `type` is a media type, so case-insensitive; a boundary is kept as sent.
+  auto upper = parse_media_type(R"(multipart/related; type="Application/DICOM"; boundary=AbC)");
+  REQUIRE(upper);
+  CHECK(upper->param("type").value_or("") == "application/dicom");
+  CHECK(upper->param("boundary").value_or("") == "AbC");
   CHECK_FALSE(parse_media_type("nonsense"));
   CHECK_FALSE(parse_media_type("a/b; novalue"));
 }

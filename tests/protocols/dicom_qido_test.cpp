@@ -51,7 +51,45 @@ TEST_CASE("QIDO parameters are checked", "[dicom][qido]") {
   CHECK_FALSE(parse({{"includefield", "NotAKeyword"}}));
 }
 
+TEST_CASE("QIDO dates are YYYYMMDD or ranges of them, in order", "[dicom][qido]") {
+  CHECK(parse({{"StudyDate", "20200101"}}));
+  CHECK(parse({{"StudyDate", "20200101-20201231"}}));
+  CHECK(parse({{"StudyDate", "-20201231"}}));
+  CHECK(parse({{"PatientBirthDate", "19700101-"}}));
+  for (auto bad : {"2020", "2020-01-01", "20201301", "20200132", "abc", "20211231-20200101",
+                   "2020010-20200102"}) {
+    INFO(bad);
+    CHECK_FALSE(parse({{"StudyDate", bad}}));
+  }
+  CHECK_FALSE(parse({{"PatientBirthDate", "abc"}}));
+}
+
+TEST_CASE("QIDO parameter names are matched without case; includefield takes any keyword",
+          "[dicom][qido]") {
+  auto q = parse({{"Limit", "7"}, {"OFFSET", "2"}, {"FuzzyMatching", "true"},
+                  {"IncludeField", "StationName,Manufacturer"}});
+  REQUIRE(q);
+  CHECK(q->limit == 7);
+  CHECK(q->offset == 2);
+  CHECK(q->fuzzy);
+  CHECK(q->include == std::vector<tag>{0x00081010, 0x00080070}); // from the data dictionary
+  CHECK(parse({{"includefield", "ALL"}})->include_all);
+}
+
+TEST_CASE("QIDO under a study or series takes no attribute the path fixes", "[dicom][qido]") {
+  CHECK(parse_qido({{"Modality", "CT"}}, level::series, {}, level::study));
+  CHECK_FALSE(parse_qido({{"PatientName", "Doe"}}, level::series, {}, level::study));
+  CHECK(parse_qido({{"SOPInstanceUID", "1.2"}}, level::instance, {}, level::series));
+  CHECK_FALSE(parse_qido({{"Modality", "CT"}}, level::instance, {}, level::series));
+  CHECK(parse_qido({{"Modality", "CT"}}, level::instance, {}, level::study));
+  CHECK(parse_qido({{"PatientName", "Doe"}}, level::instance)); // not nested: all levels above
+}
+
 TEST_CASE("QIDO matching: exact, UID lists, ranges, wildcards, fuzzy names", "[dicom][qido]") {
+  // Person names without case or accents (Azure's v2 conformance).
+  CHECK(matches(term("PatientName", "MULLER^JORG"), "Müller^Jörg", false));
+  CHECK(matches(term("PatientName", "muller"), "Müller^Jörg", true));
+  CHECK_FALSE(matches(term("PatientName", "MULLER^JOR"), "Müller^Jörg", false));
   CHECK(matches(term("PatientID", "abc"), "ABC", false)); // case-insensitive
   CHECK_FALSE(matches(term("PatientID", "abc"), "abcd", false));
   CHECK(matches(term("StudyInstanceUID", "1.2,1.3"), "1.3", false));
