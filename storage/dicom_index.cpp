@@ -4,6 +4,7 @@
 
 #include "protocols/dicom/levels.hpp"
 #include "protocols/dicom/qido.hpp"
+#include "protocols/fhir/search/extract.hpp"
 
 namespace atrium::storage {
 
@@ -18,7 +19,7 @@ bool dicom_indexed(std::uint32_t tag) noexcept {
 }
 
 std::string dicom_index_value(std::string_view value) {
-  std::string out{value};
+  std::string out = fhir::search::fold_latin(value);
   for (auto& c : out)
     if (c >= 'a' && c <= 'z')
       c = static_cast<char>(c - 'a' + 'A');

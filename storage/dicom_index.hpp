@@ -17,7 +17,9 @@ namespace atrium::storage {
 /// PatientBirthDate, AccessionNumber, StudyDate, ModalitiesInStudy).
 bool dicom_indexed(std::uint32_t tag) noexcept;
 
-/// Values compare case-insensitively: upper-case ASCII.
+/// Values compare without case or Latin accents: accented letters spelled
+/// in ASCII, then ASCII upper-cased ("Müller" → "MULLER"). ASCII values
+/// keep the form earlier builds indexed them by.
 std::string dicom_index_value(std::string_view value);
 
 /// Every index key of a study record, sorted.

@@ -213,7 +213,8 @@ bool matches(const match_term& term, std::string_view value, bool fuzzy) {
     return true;
   }
   if (want.find_first_of("*?") != std::string_view::npos)
-    return wildcard(want, value);
+    return a.vr == "PN" ? wildcard(fhir::search::fold_latin(want), fhir::search::fold_latin(value))
+                        : wildcard(want, value);
   if (a.vr == "PN") { // case- and accent-insensitive (Azure's v2 conformance)
     const auto q = fhir::search::normalize_text(want), name = fhir::search::normalize_text(value);
     return fuzzy ? fuzzy_name(q, name) : q == name;

@@ -244,6 +244,17 @@ TEST_CASE("QIDO-RS searches studies, series and instances", "[e2e][dicom]") {
     CHECK(q("/studies?PatientID=" + patient + "&PatientName=Roe*").status == 204);
     CHECK(json{q("/studies?PatientName=poe%5Eedgar&PatientID=" + patient).body}.count("") == 1);
   }
+  SECTION("person names match without accents, through the study index too") {
+    auto accented = spec(uid("s4"), uid("se4"), uid("i4"));
+    accented.patient_id = patient;
+    accented.patient_name = "Müller^Jörg"; // UTF-8: the generator writes ISO_IR 192
+    REQUIRE(stow(*c, {make_dicom(accented)}).status == 200);
+    // PatientName first: the index serves the first indexed term.
+    CHECK(json{q("/studies?PatientName=MULLER%5EJORG&PatientID=" + patient).body}.count("") == 1);
+    CHECK(json{q("/studies?PatientName=m%C3%BCller*&PatientID=" + patient).body}.count("") == 1);
+    CHECK(json{q("/series?PatientID=" + patient + "&PatientName=muller&fuzzymatching=true").body}
+            .count("") == 1);
+  }
   SECTION("bad queries are 400") {
     CHECK(q("/studies?limit=0").status == 400);
     CHECK(q("/studies?limit=201").status == 400);

@@ -90,6 +90,8 @@ TEST_CASE("QIDO matching: exact, UID lists, ranges, wildcards, fuzzy names", "[d
   CHECK(matches(term("PatientName", "MULLER^JORG"), "Müller^Jörg", false));
   CHECK(matches(term("PatientName", "muller"), "Müller^Jörg", true));
   CHECK_FALSE(matches(term("PatientName", "MULLER^JOR"), "Müller^Jörg", false));
+  CHECK(matches(term("PatientName", "MUL*"), "Müller^Jörg", false));
+  CHECK(matches(term("PatientName", "Mül*"), "Muller^Jorg", false));
   CHECK(matches(term("PatientID", "abc"), "ABC", false)); // case-insensitive
   CHECK_FALSE(matches(term("PatientID", "abc"), "abcd", false));
   CHECK(matches(term("StudyInstanceUID", "1.2,1.3"), "1.3", false));

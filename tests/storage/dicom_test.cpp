@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "storage/dicom_index.hpp"
 #include "storage/dicom_records.hpp"
 #include "storage/keyspace.hpp"
 
@@ -77,4 +78,12 @@ TEST_CASE("DICOM records round trip and refuse truncation", "[dicom]") {
   auto bad = encode(ch);
   bad[1] = 9; // no such action
   CHECK_FALSE(decode_dicom_change(bad));
+}
+
+TEST_CASE("QIDO index values fold case and Latin accents, ASCII as before", "[dicom]") {
+  CHECK(dicom_index_value("Doe^John") == "DOE^JOHN"); // what earlier builds indexed
+  CHECK(dicom_index_value("Müller^Jörg") == "MULLER^JORG");
+  CHECK(dicom_index_value("Straße") == "STRASSE");
+  CHECK(dicom_index_value(std::string_view{"a\0b", 3}) == "A B"); // 0x00 ends a key's value
+  CHECK(dicom_index_value("山田^太郎") == "山田^太郎");                // other scripts as written
 }

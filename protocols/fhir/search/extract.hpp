@@ -61,6 +61,11 @@ inline constexpr std::size_t max_composite_combinations = 64;
 /// which string parameters match (FHIR: case- and accent-insensitive).
 std::string normalize_text(std::string_view s);
 
+/// `s` with its accented Latin letters (U+00C0 to U+017F) spelled in
+/// lower-case ASCII as normalize_text spells them (Ö → o); every other byte,
+/// case and punctuation included, as it was. ASCII text is unchanged.
+std::string fold_latin(std::string_view s);
+
 /// Every value of every parameter of `type` (from `registry`) in the resource
 /// (a JSON object already validated as a resource of that type). Special
 /// parameters are skipped; a composite gives the combinations of its

@@ -111,6 +111,21 @@ bool is_separator(char32_t cp) {
 
 } // namespace
 
+std::string fold_latin(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    char32_t cp = 0;
+    std::size_t len = 1;
+    if (decode(s, i, cp, len) && cp >= 0xC0 && cp < 0x180)
+      out.append(latin_fold[cp - 0xC0]);
+    else
+      out.append(s.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
 std::string normalize_text(std::string_view s) {
   std::string out;
   out.reserve(s.size());
