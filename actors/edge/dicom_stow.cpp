@@ -260,8 +260,16 @@ struct stow_job {
   void store(const std::shared_ptr<stow_job>& self, std::size_t i,
              std::variant<dicom::instance, dicom::failure> parsed, std::string_view bytes,
              const storage::file_store::source& read = {}) {
-    if (auto* f = std::get_if<dicom::failure>(&parsed))
+    if (auto* f = std::get_if<dicom::failure>(&parsed)) {
+      // A validation failure says what failed, as Azure's do, in the
+      // item's FailedAttributesSequence, and names the instance it read.
+      if (f->reason == 43264) {
+        outcomes[i].sop_class = f->sop_class_uid;
+        outcomes[i].sop = f->sop_uid;
+        outcomes[i].warnings = {f->message};
+      }
       return refuse(i, f->reason, f->message);
+    }
     auto& o = outcomes[i];
     auto& inst = std::get<dicom::instance>(parsed);
     o.sop_class = inst.sop_class_uid;

@@ -295,14 +295,25 @@ std::variant<instance, failure> parse_instance(std::string_view bytes, const cha
               {DCM_SeriesInstanceUID, "SeriesInstanceUID", &out.series_uid},
               {DCM_SOPInstanceUID, "SOPInstanceUID", &out.sop_uid},
               {DCM_SOPClassUID, "SOPClassUID", &out.sop_class_uid}};
-  for (auto& r : uids) {
+  for (auto& r : uids)
     *r.into = text_of(*ds, r.key);
+  auto invalid = [&](std::string message) {
+    auto f = refuse(43264, std::move(message));
+    if (is_valid_uid(out.sop_class_uid)) f.sop_class_uid = out.sop_class_uid;
+    if (is_valid_uid(out.sop_uid)) f.sop_uid = out.sop_uid;
+    return f;
+  };
+  for (auto& r : uids)
     if (!is_valid_uid(*r.into))
-      return refuse(43264, std::string{r.name} + " " + tag_text(r.key) +
-                             (r.into->empty() ? " is missing or empty"
-                                              : " is not 1-64 characters of [0-9A-Za-z.-]: \"" +
-                                                  *r.into + "\""));
-  }
+      return invalid(std::string{r.name} + " " + tag_text(r.key) +
+                     (r.into->empty() ? " is missing or empty"
+                                      : " is not 1-64 characters of [0-9A-Za-z.-]: \"" +
+                                          *r.into + "\""));
+  // One UID for two levels would make the study its own series (Azure:
+  // DuplicatedUidsNotAllowed).
+  if (out.study_uid == out.series_uid || out.series_uid == out.sop_uid ||
+      out.study_uid == out.sop_uid)
+    return invalid("StudyInstanceUID, SeriesInstanceUID and SOPInstanceUID must differ");
   if (out.transfer_syntax.empty())
     return refuse(272, "the file meta has no TransferSyntaxUID (0002,0010)");
   if (auto n = text_of(*ds, DCM_NumberOfFrames); !n.empty())

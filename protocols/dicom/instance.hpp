@@ -59,6 +59,9 @@ struct attribute {
 struct failure {
   std::uint16_t reason = 272; // 272 processing failure, 43264 validation failed
   std::string message;
+  /// 43264: the instance's SOP class and instance UIDs, where valid (Azure
+  /// names a refused instance when it could read it).
+  std::string sop_class_uid, sop_uid;
 };
 
 struct instance {

@@ -140,6 +140,19 @@ TEST_CASE("STOW-RS refusals carry Azure's failure reasons", "[e2e][dicom]") {
     json answer{r.body};
     CHECK(answer.num("/00081198/Value/0/00081197/Value/0") == 43264);
     CHECK(answer.num("/00081198/Value/1/00081197/Value/0") == 272);
+    // What failed is said, and the instance is named by what could be read.
+    CHECK(answer.str("/00081198/Value/0/00741048/Value/0/00000902/Value/0").find("SOPInstanceUID") !=
+          std::string::npos);
+    CHECK(answer.str("/00081198/Value/0/00081150/Value/0") == no_sop.sop_class_uid);
+    CHECK_FALSE(answer.has("/00081198/Value/0/00081155"));
+  }
+  SECTION("one UID for two levels is 43264") {
+    auto same = spec(study, study, uid("w"));
+    auto r = stow(*c, {make_dicom(same)});
+    REQUIRE(r.status == 409);
+    json answer{r.body};
+    CHECK(answer.num("/00081198/Value/0/00081197/Value/0") == 43264);
+    CHECK(answer.str("/00081198/Value/0/00081155/Value/0") == same.sop_uid);
   }
   SECTION("PUT replaces an instance (upsert)") {
     auto s = spec(study, series, uid("u"));
