@@ -123,13 +123,16 @@ struct history_query {
   static constexpr std::int64_t unbounded = INT64_MIN;
   std::uint32_t count = 10;
   std::int64_t since = unbounded; // _since: versions at or after
-  std::int64_t at = unbounded;    // _at: versions current at that time
+  /// _at: versions current at some time in [at, at_end], the period its
+  /// precision names (a day for "2026-11-27"; R4 http.html#history).
+  std::int64_t at = unbounded;
+  std::int64_t at_end = unbounded;
   std::string cursor;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, history_query& x) {
   return f(caf::meta::type_name("atrium.history_query"), x.count, x.since,
-           x.at, x.cursor);
+           x.at, x.at_end, x.cursor);
 }
 
 struct fhir_request {

@@ -214,13 +214,18 @@ result<history_query> parse_history(const http::query_params& q) {
       return error(errc::invalid, "_count must be a non-negative integer", "_count");
     h.count = static_cast<std::uint32_t>(std::min<std::uint64_t>(n, max_count));
   }
-  for (auto [name, field] : {std::pair{"_since", &h.since}, std::pair{"_at", &h.at}}) {
-    if (auto v = http::find_param(q, name)) {
-      auto t = fhir::parse_fhir_datetime(*v);
-      if (!t)
-        return error(errc::invalid, std::string{name} + " must be a FHIR instant or date", name);
-      *field = *t;
-    }
+  if (auto v = http::find_param(q, "_since")) {
+    auto t = fhir::parse_fhir_datetime(*v);
+    if (!t)
+      return error(errc::invalid, "_since must be a FHIR instant or date", "_since");
+    h.since = *t;
+  }
+  if (auto v = http::find_param(q, "_at")) {
+    auto period = fhir::parse_fhir_period(*v);
+    if (!period)
+      return error(errc::invalid, "_at must be a FHIR instant or date", "_at");
+    h.at = period->start;
+    h.at_end = period->end;
   }
   if (auto cursor = http::find_param(q, "_cursor"))
     h.cursor = std::string{*cursor};

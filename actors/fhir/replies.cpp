@@ -81,8 +81,14 @@ std::string time_key(std::string_view prefix, std::int64_t micros) {
   return k;
 }
 
+/// The end of _at's period: a point when only its start is set.
+std::int64_t at_end_of(const history_query& q) {
+  return q.at_end == history_query::unbounded ? q.at : q.at_end;
+}
+
 /// Whether version v (written at `micros`) was the current one at time `at`:
 /// true when no later version exists or the next one came after `at`.
+
 bool current_at(const storage::store& db, std::uint32_t svc, std::uint16_t type,
                 std::string_view id, std::uint64_t v, std::int64_t at) {
   std::string bytes;
@@ -110,6 +116,17 @@ fhir_reply instance_history(const storage::store& db, std::uint32_t svc,
     upper = keys::version(svc, type, req.id, v);
   }
   fhir_reply reply;
+  const bool at = q.at != history_query::unbounded;
+  // _at: when the version above the one at hand was written (it ended that
+  // one's time as current); none above the newest. A later page starts
+  // below the cursor's version, which is that one.
+  std::optional<std::int64_t> superseded;
+  if (at && !q.cursor.empty()) {
+    std::string bytes;
+    if (db.get(storage::column::history, upper, &bytes))
+      if (auto h = storage::decode_record_header(bytes))
+        superseded = h->last_updated_micros;
+  }
   auto cur = db.scan(storage::column::history, prefix, upper, /*descending=*/true);
   bool any = false;
   for (; cur.valid(); cur.next()) {
@@ -117,17 +134,21 @@ fhir_reply instance_history(const storage::store& db, std::uint32_t svc,
     if (!rec)
       return error_reply(errc::internal, "a stored version is corrupt");
     any = true;
-    if (q.at != history_query::unbounded && rec->last_updated_micros > q.at)
+    const auto written = rec->last_updated_micros;
+    if (at && written > at_end_of(q)) { // became current after the period
+      superseded = written;
       continue;
-    if (q.since != history_query::unbounded && rec->last_updated_micros < q.since)
+    }
+    if (at && superseded && *superseded <= q.at)
+      break; // this one and the older ones were replaced before the period
+    if (q.since != history_query::unbounded && written < q.since)
       break;
     if (reply.history.size() == q.count) {
       reply.next_cursor = std::to_string(reply.history.back().record.version);
       break;
     }
     reply.history.push_back({type, req.id, std::move(*rec)});
-    if (q.at != history_query::unbounded)
-      break; // only the version current at `at`
+    superseded = written;
   }
   if (auto s = cur.error(); !s)
     return error_reply(s.code(), s.message());
@@ -149,8 +170,8 @@ fhir_reply changes_history(const storage::store& db, std::uint32_t svc,
   std::string lower = q.since != history_query::unbounded ? time_key(prefix, q.since)
                                                           : prefix;
   std::string upper = keys::prefix_end(prefix);
-  if (q.at != history_query::unbounded && q.at < INT64_MAX)
-    upper = time_key(prefix, q.at + 1);
+  if (q.at != history_query::unbounded && at_end_of(q) < INT64_MAX)
+    upper = time_key(prefix, at_end_of(q) + 1); // written by the period's end
   if (!q.cursor.empty()) {
     auto tail = from_hex(q.cursor);
     if (!tail || !keys::parse_change(prefix + *tail))

@@ -56,6 +56,7 @@ history_query sample_query() {
   x.count = 7;
   x.since = -5;
   x.at = 1795704378123456;
+  x.at_end = 1795704378999999;
   x.cursor = "00ff10";
   return x;
 }

@@ -256,4 +256,25 @@ TEST_CASE("history: instance, type and system levels with paging, _since and _at
     REQUIRE(obs.status == 200);
     CHECK(json{obs.body}.count("/entry") == 0);
   }
+
+  SECTION("_at with a date returns every version current during that day") {
+    json all{c->get(base + "/Patient/" + ids[0] + "/_history").body};
+    const auto n = all.count("/entry");
+    REQUIRE(n >= 2);
+    // The day the newest version was written (UTC): the versions written
+    // that day, and the one that was current when it began.
+    const auto day = all.str("/entry/0/resource/meta/lastUpdated").substr(0, 10);
+    std::vector<version_key> expected;
+    for (std::size_t i = 0; i < n; ++i) {
+      auto at = "/entry/" + std::to_string(i);
+      const bool that_day = all.str(at + "/resource/meta/lastUpdated").substr(0, 10) == day;
+      expected.emplace_back("Patient/" + ids[0], all.str(at + "/response/etag"));
+      if (!that_day)
+        break;
+    }
+    auto got = c->get(base + "/Patient/" + ids[0] + "/_history?_at=" + day);
+    REQUIRE(got.status == 200);
+    CHECK(entries_of(json{got.body}) == expected);
+    CHECK(expected.size() >= 2);
+  }
 }
