@@ -90,6 +90,59 @@ status check_body_id(const std::vector<member>& members, const std::string& type
   return status::ok();
 }
 
+/// R4's JSON rules a JSON parser does not check (json.html): no member is
+/// null and no object or array is empty, since an absent element is left
+/// out; null appears only in an array of primitives whose `_name` partner
+/// (or whose partner, for a `_name` array) is there, to keep the two
+/// aligned; and arrays hold no arrays. Paths are built only to name a
+/// problem, so a well-formed resource costs one walk.
+status check_shape(simdjson::dom::object object, const std::string& path) {
+  using simdjson::dom::element_type;
+  if (object.size() == 0)
+    return invalid(path + " is an empty object; R4 JSON leaves absent elements out", path);
+  for (auto field : object) {
+    const auto type = field.value.type();
+    if (type == element_type::NULL_VALUE) {
+      const auto at = path + "." + std::string(field.key);
+      return invalid(at + " is null; R4 JSON leaves absent elements out", at);
+    }
+    if (type == element_type::OBJECT) {
+      if (auto s = check_shape(field.value.get_object().value_unsafe(),
+                               path + "." + std::string(field.key));
+          !s)
+        return s;
+      continue;
+    }
+    if (type != element_type::ARRAY)
+      continue;
+    const auto array = field.value.get_array().value_unsafe();
+    const auto at = [&] { return path + "." + std::string(field.key); };
+    if (array.size() == 0)
+      return invalid(at() + " is an empty array; R4 JSON leaves absent elements out", at());
+    const std::string_view key = field.key;
+    const bool partnered = key.starts_with('_') ? object.at_key(key.substr(1)).error() == simdjson::SUCCESS
+                                                : object.at_key("_" + std::string(key)).error() ==
+                                                    simdjson::SUCCESS;
+    std::size_t i = 0;
+    for (auto item : array) {
+      const auto item_type = item.type();
+      if (item_type == element_type::NULL_VALUE && !partnered)
+        return invalid(at() + "[" + std::to_string(i) + "] is null, which only an array of "
+                                                        "primitives with its '_' partner may hold",
+                       at());
+      if (item_type == element_type::ARRAY)
+        return invalid(at() + "[" + std::to_string(i) + "] is an array inside an array", at());
+      if (item_type == element_type::OBJECT)
+        if (auto s = check_shape(item.get_object().value_unsafe(),
+                                 at() + "[" + std::to_string(i) + "]");
+            !s)
+          return s;
+      ++i;
+    }
+  }
+  return status::ok();
+}
+
 } // namespace
 
 result<resource_template> prepare_resource(std::string_view body, std::string_view url_type,
@@ -113,6 +166,8 @@ result<resource_template> prepare_resource(std::string_view body, std::string_vi
   if (document.get(root))
     return invalid(std::string("the body must be a JSON object, not ") + describe(document.type()),
                    "$");
+  if (auto s = check_shape(root, type); !s)
+    return s;
 
   std::string minified(padded.size(), '\0');
   std::size_t minified_size = 0;

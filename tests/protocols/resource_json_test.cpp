@@ -69,11 +69,11 @@ TEST_CASE("values keep the client's text: decimals, escapes, order") {
 
 TEST_CASE("brackets and commas inside strings do not split members") {
   const std::string body =
-      R"({"resourceType":"Basic","a":"},{\"x\":[","meta":{"source":"]}\\","tag":[]},"b":[]})";
+      R"({"resourceType":"Basic","a":"},{\"x\":[","meta":{"source":"]}\\","tag":[1]},"b":[2]})";
   CHECK(prepared(body, "Basic", "b", id_rule::replace) ==
         R"({"resourceType":"Basic","id":"b","meta":{"versionId":"3",)"
-        R"("lastUpdated":"2026-11-26T14:46:18.123456Z","source":"]}\\","tag":[]},)"
-        R"("a":"},{\"x\":[","b":[]})");
+        R"("lastUpdated":"2026-11-26T14:46:18.123456Z","source":"]}\\","tag":[1]},)"
+        R"("a":"},{\"x\":[","b":[2]})");
 }
 
 TEST_CASE("keys are re-escaped") {
@@ -150,14 +150,33 @@ TEST_CASE("the id passed in must be a valid FHIR id") {
 }
 
 TEST_CASE("meta must be an object and members must not repeat") {
-  const auto meta = refusal(R"({"resourceType":"Patient","id":"a","meta":[]})");
+  const auto meta = refusal(R"({"resourceType":"Patient","id":"a","meta":[1]})");
   CHECK(meta.message() == "Patient.meta must be an object");
   CHECK(meta.where() == "Patient.meta");
   const auto twice = refusal(R"({"resourceType":"Patient","id":"a","active":true,"active":false})");
   CHECK(twice.message() == "Patient has the member 'active' more than once");
   CHECK(twice.where() == "Patient.active");
-  CHECK(refusal(R"({"resourceType":"Patient","id":"a","meta":{"tag":[],"tag":[]}})").where() ==
+  CHECK(refusal(R"({"resourceType":"Patient","id":"a","meta":{"tag":[1],"tag":[2]}})").where() ==
         "Patient.meta.tag");
   // A second resourceType could otherwise smuggle in another type.
   refusal(R"({"resourceType":"Patient","id":"a","resourceType":"Observation"})").ignore();
+}
+
+TEST_CASE("R4 JSON has no nulls, no empty objects or arrays, no arrays in arrays") {
+  auto where = [](std::string_view body) { return refusal(body).where(); };
+  CHECK(where(R"({"resourceType":"Patient","active":null})") == "Patient.active");
+  CHECK(where(R"({"resourceType":"Patient","name":[]})") == "Patient.name");
+  CHECK(where(R"({"resourceType":"Patient","name":{}})") == "Patient.name");
+  CHECK(where(R"({"resourceType":"Patient","name":[{"given":[null]}]})") == "Patient.name[0].given");
+  CHECK(where(R"({"resourceType":"Patient","name":[{}]})") == "Patient.name[0]");
+  CHECK(where(R"({"resourceType":"Patient","name":[["x"]]})") == "Patient.name");
+  CHECK(where(R"({"resourceType":"Patient","contained":[{"resourceType":"Basic","code":null}]})") ==
+        "Patient.contained[0].code");
+  CHECK(refusal(R"({"resourceType":"Patient","active":null})").message().find("is null") !=
+        std::string::npos);
+  // null keeps an array of primitives aligned with its '_' partner.
+  CHECK(prepared(R"({"resourceType":"Patient","name":[{"given":["Jo",null],)"
+                 R"("_given":[null,{"extension":[{"url":"u","valueString":"x"}]}]}]})",
+                 "Patient", "p", id_rule::replace)
+          .find("\"_given\":[null,") != std::string::npos);
 }
