@@ -15,6 +15,7 @@
 #include "actors/directory.hpp"
 #include "actors/edge/http_server.hpp"
 #include "actors/work_pool.hpp"
+#include "storage/dicom_index.hpp"
 #include "storage/file_store.hpp"
 #include "actors/edge/router.hpp"
 #include "actors/fhir/search_worker.hpp"
@@ -305,6 +306,11 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   x.resume_reindex_jobs();
   if (auto s = x.upgrade_index_format(); !s)
     return s;
+  auto moved = storage::upgrade_dicom_index(*x.db);
+  if (!moved)
+    return moved.error();
+  if (*moved > 0)
+    x.log.event("dicom-index-upgrade", std::to_string(*moved) + " study index keys re-formed");
 
   http_server_config hc;
   hc.host = cfg.listen_host;

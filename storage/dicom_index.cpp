@@ -28,6 +28,50 @@ std::string dicom_index_value(std::string_view value) {
   return out;
 }
 
+result<std::size_t> upgrade_dicom_index(store& db) {
+  std::string stored;
+  auto s = db.get(column::meta, keys::dicom_index_form(), &stored);
+  if (!s && s.code() != errc::not_found)
+    return s;
+  const std::uint32_t form = s && stored.size() == 4 ? keys::read_u32(stored.data()) : 1;
+  if (form > dicom_index_form)
+    return status{errc::invalid, "the store's DICOM index has form " + std::to_string(form) +
+                                   ", which this build does not know; use a newer build"};
+  std::vector<write_op> ops;
+  if (form < dicom_index_form) {
+    std::string lower; // each service with DICOM data, then its 'X' range
+    for (auto c = db.scan(column::dicom, lower, ""); c.valid(); c = db.scan(column::dicom, lower, "")) {
+      const auto svc = keys::read_u32(c.key().data());
+      const auto prefix = keys::dicom_index_prefix(svc, 0).substr(0, 5); // svc 'X'
+      for (auto x = db.scan(column::dicom, prefix, keys::prefix_end(prefix)); x.valid(); x.next()) {
+        const auto key = x.key();
+        const auto end = key.find('\0', prefix.size() + 4);
+        if (end == std::string_view::npos)
+          continue;
+        const auto value = key.substr(prefix.size() + 4, end - prefix.size() - 4);
+        const auto formed = dicom_index_value(value);
+        if (formed == value)
+          continue;
+        ops.push_back({column::dicom, true, false, std::string{key}, {}});
+        ops.push_back({column::dicom, false, false,
+                       keys::dicom_index(svc, keys::read_u32(key.data() + prefix.size()), formed,
+                                         key.substr(end + 1)),
+                       {}});
+      }
+      lower = keys::service_scope(svc + 1);
+    }
+  }
+  const auto moved = ops.size() / 2;
+  if (form < dicom_index_form) { // the keys and the new form in one batch
+    std::string value;
+    keys::append_u32(value, dicom_index_form);
+    ops.push_back({column::meta, false, false, keys::dicom_index_form(), value});
+    if (auto w = db.write(ops, true); !w)
+      return w;
+  }
+  return moved;
+}
+
 std::vector<std::string> dicom_index_keys(service_id svc, std::string_view study,
                                           const dicom_group_record& record) {
   std::vector<std::string> keys;

@@ -10,6 +10,7 @@
 
 #include "storage/dicom_records.hpp"
 #include "storage/keyspace.hpp"
+#include "storage/store.hpp"
 
 namespace atrium::storage {
 
@@ -21,6 +22,15 @@ bool dicom_indexed(std::uint32_t tag) noexcept;
 /// in ASCII, then ASCII upper-cased ("Müller" → "MULLER"). ASCII values
 /// keep the form earlier builds indexed them by.
 std::string dicom_index_value(std::string_view value);
+
+/// The form of the values in the store's index keys: 1 upper-cased ASCII
+/// only, 2 (this build's) Latin accents spelled in ASCII first.
+inline constexpr std::uint32_t dicom_index_form = 2;
+
+/// Brings a store's 'X' keys to this build's form, once (meta "Y" records
+/// it): a key whose value has bytes beyond ASCII gets its value re-formed.
+/// ASCII values are the same in both forms. Returns how many keys moved.
+result<std::size_t> upgrade_dicom_index(store& db);
 
 /// Every index key of a study record, sorted.
 std::vector<std::string> dicom_index_keys(service_id svc, std::string_view study,

@@ -44,6 +44,9 @@ inline std::string bootstrapped() { return "B"; }
 /// "X" → the layout of the search index entries (u32 BE,
 /// index_keys.hpp index_format) of the build that last started on the store.
 inline std::string index_format() { return "X"; }
+/// "Y" → the form of the DICOM study index's values (u32 BE,
+/// dicom_index.hpp dicom_index_form) the store's 'X' keys are in.
+inline std::string dicom_index_form() { return "Y"; }
 /// "U" svc(4) → present while a FHIR service's index still has entries of
 /// an older layout: a start re-indexes it, and the job that completes that
 /// removes the mark.

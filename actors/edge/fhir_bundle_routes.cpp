@@ -84,8 +84,10 @@ std::string status_line(unsigned status) {
 }
 
 /// A batch- or transaction-response entry for an answer the routes gave;
-/// `head`: a HEAD entry, answered without its resource.
-std::string response_entry(const http::response& res, bool head = false) {
+/// `head`: a HEAD entry, answered without its resource; `outcome_asked`:
+/// a write under Prefer: return=OperationOutcome, whose answer is its
+/// outcome (a read's OperationOutcome is the resource it read).
+std::string response_entry(const http::response& res, bool head, bool outcome_asked) {
   std::string out = R"({"response":{"status":)";
   fhir::append_json_string(out, status_line(res.status));
   for (const auto& [name, value] : res.headers) {
@@ -107,7 +109,7 @@ std::string response_entry(const http::response& res, bool head = false) {
   // An error's OperationOutcome, or the one Prefer: return=OperationOutcome
   // asked for, is the entry's outcome, not its resource.
   const bool outcome = parsed && root["resourceType"].get_string().get(type) == simdjson::SUCCESS &&
-                       type == "OperationOutcome" && (res.status >= 400 || !head);
+                       type == "OperationOutcome" && (res.status >= 400 || outcome_asked);
   if (outcome || (json_body && res.status >= 400)) {
     out += R"(,"outcome":)";
     out += res.body;
@@ -136,8 +138,10 @@ std::string response_entry(const bundle_entry_result& r, const std::string& base
     append_member(out, "lastModified", fhir::format_instant(rec.last_updated_micros));
   if (prefer == prefer_return::outcome) {
     out += R"(,"outcome":)";
-    out += fhir::informational_outcome(status_line(r.status) + " " +
-                                       std::string{fhir::resource_type_name(r.type)} + "/" + r.id);
+    out += fhir::informational_outcome(
+      r.id.empty() ? status_line(r.status) // a delete that found nothing
+                   : status_line(r.status) + " " +
+                       std::string{fhir::resource_type_name(r.type)} + "/" + r.id);
   }
   out += '}';
   if (prefer == prefer_return::representation && !rec.json.empty()) {
@@ -188,8 +192,10 @@ void run_entry(edge_context& ctx, const service_info& svc, const http::request& 
                const fhir::bundle_entry_request& e, std::size_t i,
                const std::shared_ptr<collected_entries>& out) {
   const bool head = e.method == "HEAD";
-  serve_entry(ctx, svc, outer, e,
-              [out, i, head](http::response res) { out->answer(i, response_entry(res, head)); });
+  const bool outcome_asked = !e.is_read() && parse_prefer(outer) == prefer_return::outcome;
+  serve_entry(ctx, svc, outer, e, [out, i, head, outcome_asked](http::response res) {
+    out->answer(i, response_entry(res, head, outcome_asked));
+  });
 }
 
 /// The first issue's diagnostics of an OperationOutcome body ("" if none).

@@ -146,6 +146,13 @@ void run_conditional(self_ptr self, fhir_request& req, fhir_callback reply) {
     auto n = delete_count(req.query, st.ctx->conditional_delete_max);
     if (!n)
       return reply(error_reply(n.error().code(), n.error().message(), n.error().where()));
+    // If-Match names one version of one resource: with several matches it
+    // would fail part-way, after deleting some.
+    if (*n > 0 && req.if_match != 0)
+      return reply(error_reply(errc::invalid,
+                               "If-Match names one version; a conditional delete with _count "
+                               "may match several resources",
+                               "If-Match"));
     if (*n > 0) { // "multiple": every match, up to n
       auto found = match_criteria(*st.ctx, st.service, req.type, req.query, *n);
       if (!found)
@@ -162,6 +169,12 @@ void run_conditional(self_ptr self, fhir_request& req, fhir_callback reply) {
   if (found->size() > 1)
     return reply(error_reply(errc::precondition_failed,
                              "more than one " + what + " matches; the condition must be selective"));
+  // If-Match holds for the match; with none there is no version it can name.
+  if (found->empty() && req.if_match != 0)
+    return reply(error_reply(errc::precondition_failed,
+                             "If-Match W/\"" + std::to_string(req.if_match) + "\": no " + what +
+                               " matches",
+                             "If-Match"));
   switch (req.op) {
     case fhir_op::conditional_create: {
       if (found->size() == 1) { // nothing created: the match is the answer

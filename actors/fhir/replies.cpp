@@ -88,7 +88,6 @@ std::int64_t at_end_of(const history_query& q) {
 
 /// Whether version v (written at `micros`) was the current one at time `at`:
 /// true when no later version exists or the next one came after `at`.
-
 bool current_at(const storage::store& db, std::uint32_t svc, std::uint16_t type,
                 std::string_view id, std::uint64_t v, std::int64_t at) {
   std::string bytes;

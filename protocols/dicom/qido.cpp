@@ -5,7 +5,8 @@
 
 #include <simdjson.h>
 
-// Person names match as FHIR's string search does: without case or accents.
+// Person names match without Latin accents, spelled as FHIR's string search
+// spells them (and as the study index keeps them).
 #include "protocols/fhir/search/extract.hpp"
 
 namespace atrium::dicom {
@@ -75,9 +76,14 @@ bool is_temporal(std::string_view vr) { return vr == "DA" || vr == "TM" || vr ==
 bool is_date(std::string_view d) {
   if (d.size() != 8 || !std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return false;
+  const int year = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0');
   const int month = (d[4] - '0') * 10 + (d[5] - '0');
   const int day = (d[6] - '0') * 10 + (d[7] - '0');
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+  constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12 || day < 1)
+    return false;
+  const bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+  return day <= days[month - 1] + (month == 2 && leap ? 1 : 0);
 }
 
 /// A DA value or range ("20200101", "20200101-20201231", "-20201231",
@@ -215,9 +221,9 @@ bool matches(const match_term& term, std::string_view value, bool fuzzy) {
   if (want.find_first_of("*?") != std::string_view::npos)
     return a.vr == "PN" ? wildcard(fhir::search::fold_latin(want), fhir::search::fold_latin(value))
                         : wildcard(want, value);
-  if (a.vr == "PN") { // case- and accent-insensitive (Azure's v2 conformance)
-    const auto q = fhir::search::normalize_text(want), name = fhir::search::normalize_text(value);
-    return fuzzy ? fuzzy_name(q, name) : q == name;
+  if (a.vr == "PN") { // case- and accent-insensitive (Azure's v2 conformance), as the index
+    const auto q = fhir::search::fold_latin(want), name = fhir::search::fold_latin(value);
+    return fuzzy ? fuzzy_name(q, name) : iequals(q, name);
   }
   return iequals(want, value);
 }

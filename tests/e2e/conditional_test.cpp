@@ -184,6 +184,13 @@ TEST_CASE("conditional update, patch and delete honour If-Match", "[e2e][conditi
   auto current = fhir_json;
   current.emplace_back("If-Match", "W/\"1\"");
   CHECK(c->put(criteria, patient("im-1", "Kept"), current).status == 200);
+  // Several matches by _count: If-Match cannot name them all.
+  CHECK(c->del(criteria + "&_count=5", {{"If-Match", "W/\"2\""}}).status == 400);
   CHECK(c->del(criteria, {{"If-Match", "W/\"2\""}}).status == 204);
   CHECK(c->get(base + "/Patient/" + id).status == 410);
+  // No match: nothing the version could be.
+  CHECK(c->del(criteria, {{"If-Match", "W/\"3\""}}).status == 412);
+  CHECK(c->put(base + "/Patient?identifier=urn:cond|im-none", patient("im-none", "X"), current)
+          .status == 412);
+  CHECK(with_mrn(*c, "im-none").empty());
 }

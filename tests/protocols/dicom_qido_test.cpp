@@ -56,7 +56,9 @@ TEST_CASE("QIDO dates are YYYYMMDD or ranges of them, in order", "[dicom][qido]"
   CHECK(parse({{"StudyDate", "20200101-20201231"}}));
   CHECK(parse({{"StudyDate", "-20201231"}}));
   CHECK(parse({{"PatientBirthDate", "19700101-"}}));
-  for (auto bad : {"2020", "2020-01-01", "20201301", "20200132", "abc", "20211231-20200101",
+  CHECK(parse({{"StudyDate", "20240229"}})); // a leap day
+  for (auto bad : {"2020", "2020-01-01", "20201301", "20200132", "20230229", "20230431", "abc",
+                   "20211231-20200101",
                    "2020010-20200102"}) {
     INFO(bad);
     CHECK_FALSE(parse({{"StudyDate", bad}}));
@@ -92,6 +94,9 @@ TEST_CASE("QIDO matching: exact, UID lists, ranges, wildcards, fuzzy names", "[d
   CHECK_FALSE(matches(term("PatientName", "MULLER^JOR"), "Müller^Jörg", false));
   CHECK(matches(term("PatientName", "MUL*"), "Müller^Jörg", false));
   CHECK(matches(term("PatientName", "Mül*"), "Muller^Jorg", false));
+  // Only accents and case fold, as in the study index: the same answer by
+  // either path.
+  CHECK_FALSE(matches(term("PatientName", "Doe John"), "Doe^John", false));
   CHECK(matches(term("PatientID", "abc"), "ABC", false)); // case-insensitive
   CHECK_FALSE(matches(term("PatientID", "abc"), "abcd", false));
   CHECK(matches(term("StudyInstanceUID", "1.2,1.3"), "1.3", false));

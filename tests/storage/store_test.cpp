@@ -7,6 +7,7 @@
 #include <thread>
 #include <random>
 
+#include "storage/dicom_index.hpp"
 #include "storage/store.hpp"
 
 using namespace atrium;
@@ -393,4 +394,32 @@ TEST_CASE("memtable point reads past the hash index's capacity", "[memtable]") {
   }
   CHECK(s->get(column::resources, "r" + std::to_string(n), &v).code() == atrium::errc::not_found);
   CHECK(s->get(column::resources, "q", &v).code() == atrium::errc::not_found);
+}
+
+TEST_CASE("a store's DICOM study index is brought to the accent-folded form once",
+          "[store][dicom]") {
+  temp_dir d;
+  auto db = open_store(d);
+  constexpr std::uint32_t name = 0x00100010, id = 0x00100020;
+  // As an earlier build indexed them: ASCII upper-cased, other bytes kept.
+  const auto old_accented = keys::dicom_index(7, name, "M\xc3\xbcLLER^J\xc3\xb6RG", "1.2");
+  const auto ascii = keys::dicom_index(7, id, "PAT-1", "1.2");
+  const auto other_service = keys::dicom_index(9, name, "\xc3\x89LISE", "1.3");
+  REQUIRE(db->write({put(column::dicom, old_accented, ""), put(column::dicom, ascii, ""),
+                     put(column::dicom, other_service, "")},
+                    true));
+  auto moved = upgrade_dicom_index(*db);
+  REQUIRE(moved);
+  CHECK(*moved == 2);
+  std::string v;
+  CHECK(db->get(column::dicom, old_accented, &v).code() == errc::not_found);
+  CHECK(db->get(column::dicom, keys::dicom_index(7, name, "MULLER^JORG", "1.2"), &v));
+  CHECK(db->get(column::dicom, keys::dicom_index(9, name, "ELISE", "1.3"), &v));
+  CHECK(db->get(column::dicom, ascii, &v)); // ASCII keys are the same in both forms
+  // Recorded: the next start leaves the keys alone.
+  REQUIRE(db->write({put(column::dicom, old_accented, "")}, true));
+  auto again = upgrade_dicom_index(*db);
+  REQUIRE(again);
+  CHECK(*again == 0);
+  CHECK(db->get(column::dicom, old_accented, &v));
 }

@@ -62,8 +62,9 @@ inline constexpr std::size_t max_composite_combinations = 64;
 std::string normalize_text(std::string_view s);
 
 /// `s` with its accented Latin letters (U+00C0 to U+017F) spelled in
-/// lower-case ASCII as normalize_text spells them (Ö → o); every other byte,
-/// case and punctuation included, as it was. ASCII text is unchanged.
+/// lower-case ASCII as normalize_text spells them (Ö → o; × and ÷, the two
+/// signs in that range, are dropped); every other byte, case and
+/// punctuation included, as it was. ASCII text is unchanged.
 std::string fold_latin(std::string_view s);
 
 /// Every value of every parameter of `type` (from `registry`) in the resource
