@@ -12,6 +12,7 @@
 
 #include <caf/send.hpp>
 
+#include "actors/dicom/query_tag_registry.hpp"
 #include "actors/edge/dicom_http.hpp"
 #include "protocols/dicom/instance.hpp"
 #include "protocols/dicom/multipart.hpp"
@@ -158,8 +159,15 @@ struct stow_job {
   std::condition_variable memory_freed;
   std::uint64_t in_memory = 0;
 
+  /// The service's extended query tags: checked like the searchable
+  /// attributes, a malformed value a warning (Azure validates them all).
+  std::vector<dicom::tag> checked;
+
   stow_job(call& call_, std::string_view study_, bool upsert_)
-    : c(call_), study(study_), upsert(upsert_) {}
+    : c(call_), study(study_), upsert(upsert_) {
+    for (const auto& t : c.ctx.query_tags->of(c.svc.id))
+      checked.push_back(t.tag);
+  }
 
   void done() {
     if (left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
@@ -180,14 +188,14 @@ struct stow_job {
         continue;
       if (!spooled) {
         auto bytes = std::string_view{body}.substr(p.offset, p.length);
-        store(self, i, dicom::parse_instance(bytes), bytes);
+        store(self, i, dicom::parse_instance(bytes, nullptr, checked), bytes);
       } else if (p.length > spooled_bytes_in_memory) {
         store_large(self, i);
       } else {
         reserve_memory(p.length);
         std::string bytes(p.length, '\0');
         if (spooled->read(p.offset, bytes.data(), bytes.size()) == static_cast<std::int64_t>(p.length))
-          store(self, i, dicom::parse_instance(bytes), bytes);
+          store(self, i, dicom::parse_instance(bytes, nullptr, checked), bytes);
         else
           refuse(i, 272, "cannot read the spooled request body");
         std::string{}.swap(bytes);
@@ -246,7 +254,8 @@ struct stow_job {
       return refuse(i, 272, "cannot copy the instance to " + c.ctx.spool_dir.string());
     }
     const auto path = "/proc/self/fd/" + std::to_string(fd);
-    auto parsed = dicom::parse_instance({static_cast<const char*>(map), p.length}, path.c_str());
+    auto parsed = dicom::parse_instance({static_cast<const char*>(map), p.length}, path.c_str(),
+                                        checked);
     ::munmap(map, p.length);
     ::close(fd);
     store(self, i, std::move(parsed), {}, [this, &p](std::uint64_t at, char* into, std::size_t n) {

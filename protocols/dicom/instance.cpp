@@ -142,11 +142,14 @@ std::string tag_text(const DcmTagKey& t) {
 
 /// The searchable, non-required attributes Azure's v2 validates, warning
 /// (WarningReason 1) rather than refusing when one is malformed.
-void check_searchable(DcmItem& ds, std::vector<std::string>& warnings) {
-  static const DcmTagKey checked[] = {DCM_StudyDate, DCM_StudyTime, DCM_PatientBirthDate,
-                                      DCM_PerformedProcedureStepStartDate, DCM_PatientName,
-                                      DCM_PatientID, DCM_AccessionNumber, DCM_Modality,
-                                      DCM_ReferringPhysicianName, DCM_StudyDescription};
+/// `also`: more attributes checked alike (a service's extended query tags).
+void check_searchable(DcmItem& ds, std::span<const tag> also, std::vector<std::string>& warnings) {
+  std::vector<DcmTagKey> checked = {DCM_StudyDate, DCM_StudyTime, DCM_PatientBirthDate,
+                                    DCM_PerformedProcedureStepStartDate, DCM_PatientName,
+                                    DCM_PatientID, DCM_AccessionNumber, DCM_Modality,
+                                    DCM_ReferringPhysicianName, DCM_StudyDescription};
+  for (auto t : also)
+    checked.emplace_back(static_cast<Uint16>(t >> 16), static_cast<Uint16>(t & 0xffff));
   for (auto& key : checked) {
     DcmElement* e = nullptr;
     if (ds.findAndGetElement(key, e).bad() || !e || e->getLength() == 0)
@@ -253,7 +256,19 @@ std::optional<tag> dictionary_tag(std::string_view keyword) {
   return (tag{found.getGTag()} << 16) | found.getETag();
 }
 
-std::variant<instance, failure> parse_instance(std::string_view bytes, const char* file_path) {
+std::optional<std::string> dictionary_vr(tag t) {
+  configure_dcmtk();
+  if (!dcmDataDict.isDictionaryLoaded())
+    return std::nullopt;
+  const DcmTag found{DcmTagKey(static_cast<Uint16>(t >> 16), static_cast<Uint16>(t & 0xffff))};
+  const DcmVR vr = found.getVR();
+  if (!vr.isStandard() || vr.getEVR() == EVR_UN)
+    return std::nullopt;
+  return std::string{vr.getVRName()};
+}
+
+std::variant<instance, failure> parse_instance(std::string_view bytes, const char* file_path,
+                                               std::span<const tag> also_checked) {
   configure_dcmtk();
   if (!dcmDataDict.isDictionaryLoaded())
     return refuse(272, "the DICOM data dictionary is not loaded (set DCMDICTPATH)");
@@ -321,7 +336,7 @@ std::variant<instance, failure> parse_instance(std::string_view bytes, const cha
   else if (ds->tagExists(DCM_PixelData))
     out.frames = 1;
 
-  check_searchable(*ds, out.warnings);
+  check_searchable(*ds, also_checked, out.warnings);
   if (ds->convertToUTF8().bad())
     out.warnings.push_back("(0008,0005) - the text could not be converted to UTF-8 from its "
                            "SpecificCharacterSet; it is kept as it was");

@@ -6,6 +6,7 @@
 // top-level attribute that is not bulk data.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -90,8 +91,11 @@ struct instance {
 /// With `file_path`, the path of a file holding exactly `bytes` (mapped
 /// rather than read into memory, say), DCMTK reads the file and leaves values
 /// over 64 KiB unloaded: an instance of any size parses in little memory.
+/// `also_checked`: attributes validated like the searchable ones (a
+/// service's extended query tags), a malformed value a warning.
 std::variant<instance, failure> parse_instance(std::string_view bytes,
-                                               const char* file_path = nullptr);
+                                               const char* file_path = nullptr,
+                                               std::span<const tag> also_checked = {});
 
 /// Whether `uid` is 1-64 characters of [0-9A-Za-z.-] (Azure's rule).
 bool is_valid_uid(std::string_view uid) noexcept;
@@ -99,6 +103,9 @@ bool is_valid_uid(std::string_view uid) noexcept;
 /// The tag DICOM's data dictionary gives a keyword ("StationName" →
 /// 00081010); nullopt for a name it does not know.
 std::optional<tag> dictionary_tag(std::string_view keyword);
+/// The VR the data dictionary gives a tag ("DS"); nullopt for a tag it
+/// does not know or gives several VRs.
+std::optional<std::string> dictionary_vr(tag t);
 
 /// {"00080016":{...},"00080018":{...},...}: the DICOM JSON dataset of
 /// attributes (as WADO-RS metadata and QIDO-RS answer it).

@@ -5,6 +5,7 @@
 
 #include <simdjson.h>
 
+#include "protocols/dicom/instance.hpp"
 #include "protocols/fhir/json_text.hpp"
 
 namespace atrium::dicom {
@@ -59,17 +60,27 @@ result<std::vector<query_tag>> parse_query_tags(std::string_view body) {
     if (!tag && known)
       tag = known->tag;
     if (!tag)
-      return invalid("\"" + std::string{path} + "\" is neither 8 hex digits nor a known keyword");
+      tag = dictionary_tag(path);
+    if (!tag)
+      return invalid("\"" + std::string{path} + "\" is neither 8 hex digits nor a keyword of "
+                     "the DICOM data dictionary");
     if ((*tag >> 16) % 2 == 1)
       return invalid("private tags (odd groups) are not supported: " + std::string{path});
     if (known && known->searchable)
       return invalid(tag_key(*tag) + " is already searchable");
     query_tag t;
     t.tag = *tag;
-    if (!item["VR"].get(vr))
+    // The dictionary's VR is the attribute's: a VR given must be it (Azure
+    // refuses a mismatch), and one left out is taken from it.
+    auto dictionary = known ? std::optional<std::string>{std::string{known->vr}} : dictionary_vr(*tag);
+    if (!item["VR"].get(vr)) {
+      if (dictionary && vr != *dictionary)
+        return invalid("VR '" + std::string{vr} + "' is not the VR of " + tag_key(*tag) +
+                       ", which is " + *dictionary);
       t.vr = std::string{vr};
-    else if (known)
-      t.vr = std::string{known->vr};
+    } else if (dictionary) {
+      t.vr = *dictionary;
+    }
     if (!indexable(t.vr))
       return invalid("VR '" + t.vr + "' of " + tag_key(t.tag) +
                      " cannot be indexed (AE AS CS DA DS DT FD FL IS LO PN SH SL SS TM UI UL US)");

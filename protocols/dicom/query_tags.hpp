@@ -24,8 +24,9 @@ struct query_tag {
 inline constexpr std::size_t max_query_tags = 128;
 
 /// A POST body: [{"Path":"00101010","VR":"AS","Level":"Study"},…]. Path is
-/// 8 hex digits or a keyword of a known attribute (its VR may then be left
-/// out); VR one of AE AS CS DA DS DT FD FL IS LO PN SH SL SS TM UI UL US;
+/// 8 hex digits or a keyword of the data dictionary; VR, if given, the
+/// dictionary's for the tag (taken from it when left out), and one of AE
+/// AS CS DA DS DT FD FL IS LO PN SH SL SS TM UI UL US;
 /// Level Study, Series or Instance; no private tags (odd groups), no
 /// attribute QIDO already searches. errc::invalid names the problem.
 result<std::vector<query_tag>> parse_query_tags(std::string_view body);

@@ -436,6 +436,24 @@ TEST_CASE("extended query tags: added by a re-index, then searchable; listed, de
   CHECK(json{c->get(base + "/studies?PatientSex=O&PatientID=" + patient).body}.count("") == 2);
   CHECK(json{c->get(base + "/series?0008103E=AFTER*").body}.count("") == 1);
 
+  // A value an extended query tag cannot hold is stored with a warning
+  // (Azure validates every query tag): AcquisitionDate, a DA, as 1997.04.30.
+  auto acquired = c->post(base + "/extendedquerytags",
+                          R"([{"Path":"AcquisitionDate","Level":"Instance"}])",
+                          {{"Content-Type", "application/json"}});
+  REQUIRE(acquired.status == 202);
+  auto bad_date = spec(uid("study"), uid("series"), uid("sop"));
+  bad_date.extra = {{0x00080022, "1997.04.30"}};
+  auto warned = stow(*c, {make_dicom(bad_date)});
+  REQUIRE(warned.status == 202);
+  json w{warned.body};
+  CHECK(w.num("/00081199/Value/0/00081196/Value/0") == 1);
+  CHECK(w.str("/00081199/Value/0/00741048/Value/0/00000902/Value/0").find("(0008,0022)") !=
+        std::string::npos);
+  auto good_date = spec(uid("study"), uid("series"), uid("sop"));
+  good_date.extra = {{0x00080022, "19970430"}};
+  CHECK(stow(*c, {make_dicom(good_date)}).status == 200);
+
   // Errors.
   CHECK(c->post(base + "/extendedquerytags", R"([{"Path":"PatientSex","VR":"CS","Level":"Study"}])",
                 {{"Content-Type", "application/json"}}).status == 409);
@@ -443,6 +461,8 @@ TEST_CASE("extended query tags: added by a re-index, then searchable; listed, de
                 {{"Content-Type", "application/json"}}).status == 400); // private
   CHECK(c->post(base + "/extendedquerytags", R"([{"Path":"00101010","VR":"OB","Level":"Study"}])",
                 {{"Content-Type", "application/json"}}).status == 400); // VR
+  CHECK(c->post(base + "/extendedquerytags", R"([{"Path":"SliceThickness","VR":"CS","Level":"Instance"}])",
+                {{"Content-Type", "application/json"}}).status == 400); // not its VR (DS)
   CHECK(c->post(base + "/extendedquerytags", R"([{"Path":"PatientID","VR":"LO","Level":"Study"}])",
                 {{"Content-Type", "application/json"}}).status == 400); // built in
   CHECK(c->get(base + "/extendedquerytags/00101010").status == 404);
@@ -452,7 +472,7 @@ TEST_CASE("extended query tags: added by a re-index, then searchable; listed, de
   n.stop();
   n.start();
   c = n.client();
-  CHECK(json{c->get(base + "/extendedquerytags").body}.count("") == 2);
+  CHECK(json{c->get(base + "/extendedquerytags").body}.count("") == 3);
   REQUIRE(c->del(base + "/extendedquerytags/PatientSex").status == 204);
   CHECK(c->get(base + "/studies?PatientSex=O").status == 400);
   CHECK(c->get(base + "/extendedquerytags/PatientSex").status == 404);

@@ -127,3 +127,16 @@ TEST_CASE("stored DICOM JSON objects parse back into attributes", "[dicom][qido]
   CHECK(attrs[1].json == R"({"vr":"DA"})");
   CHECK(parse_dataset("not json").empty());
 }
+
+TEST_CASE("extended query tags take dictionary keywords and VRs", "[dicom][qido]") {
+  auto tags = parse_query_tags(R"([{"Path":"StationName","Level":"Series"},)"
+                               R"({"Path":"00180050","VR":"DS","Level":"Instance"}])");
+  REQUIRE(tags);
+  CHECK((*tags)[0].tag == 0x00081010u);
+  CHECK((*tags)[0].vr == "SH"); // from the dictionary
+  CHECK((*tags)[1].vr == "DS");
+  auto mismatch = parse_query_tags(R"([{"Path":"SliceThickness","VR":"CS","Level":"Instance"}])");
+  REQUIRE_FALSE(mismatch);
+  CHECK(mismatch.error().message().find("which is DS") != std::string::npos);
+  CHECK_FALSE(parse_query_tags(R"([{"Path":"NoSuchKeyword","VR":"CS","Level":"Study"}])"));
+}

@@ -48,6 +48,8 @@ std::string make_dicom(const dicom_spec& s) {
   put(ds, DCM_StudyID, "1");
   put(ds, DCM_SeriesNumber, std::to_string(s.series_number));
   put(ds, DCM_InstanceNumber, std::to_string(s.instance_number));
+  for (const auto& [tag, value] : s.extra)
+    put(ds, DcmTagKey(static_cast<Uint16>(tag >> 16), static_cast<Uint16>(tag & 0xffff)), value);
   ds.putAndInsertUint16(DCM_SamplesPerPixel, 1);
   put(ds, DCM_PhotometricInterpretation, "MONOCHROME2");
   if (s.frames > 1)

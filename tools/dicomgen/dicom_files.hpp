@@ -2,7 +2,10 @@
 // Real DICOM Part 10 files made in memory with DCMTK, for tests and the
 // benchmarks (neither may assume sample files): a CT-like instance with the
 // attributes DICOMweb searches and deterministic 16-bit pixels.
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace atrium::dicomgen {
 
@@ -27,6 +30,9 @@ struct dicom_spec {
   /// Explicit VR little endian; implicit (1.2.840.10008.1.2) and RLE
   /// (1.2.840.10008.1.2.5, encoded with DCMTK) also work.
   std::string transfer_syntax = "1.2.840.10008.1.2.1";
+  /// More attributes, each (group << 16 | element, value as text) with its
+  /// dictionary VR; written as given, malformed or not.
+  std::vector<std::pair<std::uint32_t, std::string>> extra;
 };
 
 /// The file's bytes: preamble, "DICM", file meta, dataset. Throws
