@@ -6,6 +6,7 @@
 //   POST $reindex · GET _operations/reindex/{id}
 // Requests are validated here, on the io threads; the owning actor decides
 // versions, and its reply is turned into HTTP by answer().
+#include <algorithm>
 #include <charconv>
 
 #include <caf/send.hpp>
@@ -396,8 +397,20 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     return send(ctx, ctx.dir->fhir_partition(svc.id, r.type, r.id), std::move(r), std::move(c),
                 std::move(respond));
   }
-  if (rest[0].starts_with("$") || (rest.size() > 1 && rest.back().starts_with("$")))
-    return respond(not_built("operation " + rest.back()));
+  if (rest[0].starts_with("$") || (rest.size() > 1 && rest.back().starts_with("$"))) {
+    // An operation FHIR R4 or the mission names is on its way (501); any
+    // other is unknown here, as a path no route serves is.
+    static constexpr std::string_view planned[] = {
+      "$everything", "$export",  "$import",   "$validate", "$convert-data", "$meta",
+      "$meta-add",   "$meta-delete", "$expand", "$lookup", "$validate-code", "$translate",
+      "$subsumes",   "$closure", "$document", "$process-message", "$graphql", "$match",
+      "$lastn",      "$stats",   "$apply",    "$populate", "$evaluate-measure"};
+    if (std::find(std::begin(planned), std::end(planned), rest.back()) != std::end(planned))
+      return respond(not_built("operation " + rest.back()));
+    return respond(fhir_error(error(errc::not_found, "no operation " + rest.back() +
+                                                       " is known on this server",
+                                    "operation")));
+  }
 
   // ---- type level ----
   auto type = fhir::find_resource_type(rest[0]);

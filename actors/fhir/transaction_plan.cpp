@@ -55,14 +55,17 @@ result<entry_target> target_of(const bundle_entry_request& e) {
 
 /// The matches of an entry's criteria: none or one; several fail.
 /// `cached`: from ctx.criteria when it holds them (conditional references,
-/// which only read; ifNoneExist and conditional writes search every time).
+/// which only read, unless the Bundle deletes; ifNoneExist and conditional
+/// writes search every time).
 /// `deleted` ("Type/id"): what the Bundle's DELETE entries remove, which R4
 /// processes first, so they match nothing after them.
 result<std::vector<std::string>> resolve(const node_context& ctx, std::uint32_t service,
                                          const entry_target& t, bool cached = false,
                                          const std::unordered_set<std::string>* deleted = nullptr) {
   const auto limit = static_cast<std::uint32_t>(2 + (deleted ? deleted->size() : 0));
-  auto found = cached && ctx.criteria
+  // The cache keeps two matches: with deletions to take out it may not
+  // hold enough.
+  auto found = cached && ctx.criteria && (!deleted || deleted->empty())
                  ? ctx.criteria->matches(ctx, service, t.type, t.criteria)
                  : match_criteria(ctx, service, t.type, t.criteria, limit);
   if (found && deleted && !deleted->empty())
@@ -156,8 +159,11 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
 /// What every reference of the Bundle's resources becomes.
 class reference_resolver {
 public:
-  reference_resolver(const node_context& ctx, std::uint32_t service)
-    : ctx_(ctx), service_(service) {}
+  /// `deleted`: what the Bundle's DELETE entries remove ("Type/id"), which
+  /// R4 processes first, so a conditional reference matches none of it.
+  reference_resolver(const node_context& ctx, std::uint32_t service,
+                     const std::unordered_set<std::string>& deleted)
+    : ctx_(ctx), service_(service), deleted_(deleted) {}
 
   void add_full_url(std::string full_url, std::string reference) {
     full_urls_.insert_or_assign(std::move(full_url), std::move(reference));
@@ -198,7 +204,7 @@ private:
     t.type = *type;
     t.criteria = std::string{ref.substr(q + 1)};
     t.conditional = true;
-    auto found = resolve(ctx_, service_, t, /*cached=*/true);
+    auto found = resolve(ctx_, service_, t, /*cached=*/true, &deleted_);
     if (!found)
       return status{found.error().code(),
                     "conditional reference " + std::string{ref} + ": " + found.error().message()};
@@ -210,6 +216,7 @@ private:
 
   const node_context& ctx_;
   std::uint32_t service_;
+  const std::unordered_set<std::string>& deleted_;
   std::unordered_map<std::string, std::string> full_urls_;
   std::unordered_map<std::string, result<std::optional<std::string>>> conditional_;
 };
@@ -304,7 +311,7 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
   // "Type?criteria" of the entries that create because their criteria
   // (ifNoneExist, a conditional PUT's) match nothing.
   std::unordered_set<std::string> creating;
-  reference_resolver references(ctx, service);
+  reference_resolver references(ctx, service, deleted);
   const auto& entries = bundle.entries;
   // R4's processing order: DELETE, then POST, then PUT and PATCH (reads run
   // after every write, at the edge).

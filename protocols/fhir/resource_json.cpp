@@ -159,6 +159,10 @@ result<resource_template> prepare_resource(std::string_view body, std::string_vi
   simdjson::dom::element document;
   if (auto error = parser.parse(padded).get(document)) {
     if (error == simdjson::UTF8_ERROR) return invalid("the body is not valid UTF-8", "$");
+    if (error == simdjson::NUMBER_ERROR)
+      return invalid("the body has a number this server cannot hold (beyond a 64-bit integer "
+                     "or a double's range)",
+                     "$");
     return invalid(std::string("the body is not valid JSON: ") + simdjson::error_message(error),
                    "$");
   }

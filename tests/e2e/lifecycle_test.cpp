@@ -61,6 +61,12 @@ TEST_CASE("lifecycle: the capability statement says what this build does", "[e2e
     CHECK(birthdate);
   }
   CHECK(found);
+
+  // An operation on its way answers 501; one nobody defined is unknown.
+  CHECK(c->get(base + "/Patient/p1/$everything").status == 501);
+  auto unknown = c->get(base + "/Patient/p1/$no-such-operation");
+  CHECK(unknown.status == 404);
+  CHECK(unknown.body.find("$no-such-operation") != std::string::npos);
 }
 
 TEST_CASE("lifecycle: create, read, update, vread, If-Match, delete", "[e2e][lifecycle]") {

@@ -700,3 +700,21 @@ TEST_CASE("transaction: a failing read fails it, before anything is written",
   CHECK(d.str("/entry/0/response/status") == "204 No Content");
   CHECK(d.str("/entry/1/response/status").starts_with("410"));
 }
+
+TEST_CASE("transaction: a conditional reference matches nothing the Bundle deletes",
+          "[e2e][transaction]") {
+  auto c = shared_node().client();
+  put(*c, "Patient", "tx-cref-gone",
+      R"({"resourceType":"Patient","id":"tx-cref-gone","identifier":[{"system":"urn:cref","value":"z"}]})");
+  auto obs = R"({"resourceType":"Observation","status":"final","code":{"text":"x"},)"
+             R"("subject":{"reference":"Patient?identifier=urn:cref|z"}})";
+  // DELETE runs first (R4), so the reference finds no patient: the whole
+  // transaction fails and the patient stays.
+  auto r = c->post(base, transaction({
+    entry("POST", "Observation", obs),
+    entry("DELETE", "Patient/tx-cref-gone", ""),
+  }), fhir_json);
+  CHECK(r.status == 404);
+  CHECK(r.body.find("matches no resource") != std::string::npos);
+  CHECK(c->get(base + "/Patient/tx-cref-gone").status == 200);
+}
