@@ -12,6 +12,7 @@
 #include "actors/work_pool.hpp"
 #include "protocols/dicom/multipart.hpp"
 #include "protocols/dicom/pixels.hpp"
+#include "protocols/http/preconditions.hpp"
 #include "protocols/http/query.hpp"
 #include "storage/dicom_records.hpp"
 #include "storage/file_store.hpp"
@@ -347,7 +348,7 @@ void metadata(call& c, const http::request& req, std::string_view study, std::st
         last = std::max(last, rec->last_sequence);
   }
   auto etag = "\"" + std::to_string(last) + "-" + std::to_string(found.size()) + "\"";
-  if (auto inm = req.header("if-none-match"); inm && *inm == etag) {
+  if (auto inm = req.header("if-none-match"); inm && http::none_match_names(*inm, etag)) {
     http::response r{304, {}, {}, {}};
     r.add_header("ETag", etag);
     return respond(std::move(r));

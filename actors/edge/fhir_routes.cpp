@@ -29,6 +29,7 @@
 #include "protocols/fhir/search/query.hpp"
 #include "storage/index_entries.hpp"
 #include "protocols/http/media.hpp"
+#include "protocols/http/preconditions.hpp"
 #include "protocols/http/query.hpp"
 
 namespace atrium::actors {
@@ -63,23 +64,6 @@ struct call {
   std::optional<std::int64_t> if_modified_since; // microseconds UTC
 };
 
-/// Whether If-None-Match (a list of ETags, or "*") names `version`. Weak
-/// comparison (RFC 9110 §13.1.2): W/"3" and "3" are the same version.
-bool none_match_fails(std::string_view header, std::uint64_t version) {
-  while (!header.empty()) {
-    const auto comma = header.find(',');
-    auto item = header.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item == "*" || fhir::parse_version_etag(item) == version)
-      return true;
-    if (comma == std::string_view::npos)
-      break;
-    header.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
 status error(errc code, std::string message, std::string where = {}) {
   return {code, std::move(message), std::move(where)};
 }
@@ -105,7 +89,7 @@ http::response answer(const call& c, fhir_reply&& reply) {
       // If-Modified-Since has whole seconds: modified means in a later
       // second. It is ignored when If-None-Match is sent (RFC 9110 §13.1.3).
       const bool unchanged =
-        c.if_none_match ? none_match_fails(*c.if_none_match, rec.version)
+        c.if_none_match ? http::none_match_names(*c.if_none_match, etag(rec.version))
                         : c.if_modified_since &&
                             rec.last_updated_micros / 1'000'000 <= *c.if_modified_since / 1'000'000;
       if (unchanged) {

@@ -186,6 +186,12 @@ TEST_CASE("WADO-RS metadata is DICOM JSON with an ETag", "[e2e][dicom]") {
   auto etag = r.header("etag");
   REQUIRE(etag);
   CHECK(c->get(base + "/studies/" + study + "/metadata", {{"If-None-Match", *etag}}).status == 304);
+  // Weakly, in a list, or by *.
+  CHECK(c->get(base + "/studies/" + study + "/metadata", {{"If-None-Match", "W/" + *etag}})
+          .status == 304);
+  CHECK(c->get(base + "/studies/" + study + "/metadata",
+               {{"If-None-Match", "\"other\", " + *etag}})
+          .status == 304);
   // A new instance in the study changes the answer and its tag.
   REQUIRE(stow(*c, {make_dicom(spec(study, series, uid("m2")))}).status == 200);
   auto again = c->get(base + "/studies/" + study + "/metadata", {{"If-None-Match", *etag}});

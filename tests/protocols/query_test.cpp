@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "protocols/http/preconditions.hpp"
 #include "protocols/http/query.hpp"
 
 using namespace atrium::http;
@@ -60,4 +61,25 @@ TEST_CASE("percent_encode keeps unreserved characters and round-trips") {
   for (int c = 0; c < 256; ++c)
     all.push_back(static_cast<char>(c));
   CHECK(percent_decode(percent_encode(all), false) == all);
+}
+
+TEST_CASE("If-None-Match names a tag weakly, in a list, or by *") {
+  CHECK(none_match_names(R"(W/"3")", R"(W/"3")"));
+  CHECK(none_match_names(R"("3")", R"(W/"3")")); // weak comparison
+  CHECK(none_match_names(R"(W/"3")", R"("3")"));
+  CHECK(none_match_names(R"("x", W/"7" , "3")", R"(W/"7")"));
+  CHECK(none_match_names("*", R"("anything")"));
+  CHECK_FALSE(none_match_names(R"(W/"3")", R"(W/"33")"));
+  CHECK_FALSE(none_match_names(R"("3", "4")", R"("5")"));
+  CHECK_FALSE(none_match_names("", R"("5")"));
+}
+
+TEST_CASE("find_param_nocase and without_param") {
+  const query_params q{{"includeMetadata", "false"}, {"limit", "2"}};
+  CHECK(find_param_nocase(q, "includemetadata") == "false");
+  CHECK(find_param_nocase(q, "LIMIT") == "2");
+  CHECK_FALSE(find_param_nocase(q, "offset"));
+  CHECK(without_param("identifier=a%7Cb&hardDelete=true&_count=5", "hardDelete") ==
+        "identifier=a%7Cb&_count=5");
+  CHECK(without_param("hardDelete=true", "hardDelete").empty());
 }
