@@ -22,9 +22,11 @@ struct request_line {
   std::string_view status;
 };
 
-request_line request_for(history_method method) {
+request_line request_for(history_method method, std::uint64_t version) {
   switch (method) {
-    case history_method::update: return {"PUT", true, "200 OK"};
+    // A PUT that wrote version 1 created the resource. (One that re-created
+    // it after a delete is not told apart: that needs the version before.)
+    case history_method::update: return {"PUT", true, version == 1 ? "201 Created" : "200 OK"};
     case history_method::erase: return {"DELETE", true, "204 No Content"};
     default: return {"POST", false, "201 Created"};
   }
@@ -44,7 +46,7 @@ void append_entry(std::string& out, std::string_view base_url, const history_ent
     out += e.json;
   }
 
-  const request_line r = request_for(e.method);
+  const request_line r = request_for(e.method, e.version);
   out += ",\"request\":{\"method\":";
   append_json_string(out, r.method);
   out += ",\"url\":";

@@ -63,6 +63,19 @@ TEST_CASE("a history bundle lists versions with request and response") {
   CHECK(json.find(v1) != std::string::npos);
 }
 
+TEST_CASE("a PUT that wrote version 1 created the resource") {
+  const std::string v1 = R"({"resourceType":"Patient","id":"p2","meta":{"versionId":"1"}})";
+  const std::string json = history_bundle(
+    "http://h/fhir/", {{"Patient", "p2", 1, 0, history_method::update, v1}}, "http://h/x", "");
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(json);
+  simdjson::dom::element doc = parser.parse(padded);
+  simdjson::dom::element entry = doc["entry"].at(0);
+  CHECK(text(entry["request"]["method"]) == "PUT");
+  CHECK(text(entry["request"]["url"]) == "Patient/p2");
+  CHECK(text(entry["response"]["status"]) == "201 Created");
+}
+
 TEST_CASE("total and next are optional; an empty page has no entry array") {
   const std::string json = history_bundle("http://h", {}, "http://h/_history", "");
   CHECK(json ==
