@@ -111,6 +111,12 @@ std::string capability_statement(std::string_view base_url, std::string_view sof
   json.open('[', "format");
   json.string({}, "json");
   json.close(']');
+  if (caps.patch) { // JSON Patch and FHIRPath Patch (a Parameters resource)
+    json.open('[', "patchFormat");
+    json.string({}, "application/json-patch+json");
+    json.string({}, "application/fhir+json");
+    json.close(']');
+  }
 
   json.open('[', "rest");
   json.open('{');
@@ -125,10 +131,19 @@ std::string capability_statement(std::string_view base_url, std::string_view sof
     json.boolean("readHistory", true);
     json.boolean("updateCreate", true);
     json.boolean("conditionalCreate", caps.conditional_create);
+    // Reads honour If-Modified-Since and If-None-Match.
+    json.string("conditionalRead", "full-support");
     json.boolean("conditionalUpdate", caps.conditional_update);
     json.string("conditionalDelete", caps.conditional_delete ? "multiple" : "not-supported");
-    if (caps.search)
+    if (caps.search) {
+      // _include and _revinclude take any reference parameter, and *.
+      for (auto name : {"searchInclude", "searchRevInclude"}) {
+        json.open('[', name);
+        json.string({}, "*");
+        json.close(']');
+      }
       search_params(json, resource_type_name(static_cast<type_id>(i)), registry);
+    }
     json.close('}');
   }
   json.close(']');

@@ -23,7 +23,9 @@ struct capabilities {
 /// version}, rest mode server with every R4 resource type and its
 /// interactions (read, vread, update, delete, create, history-instance,
 /// history-type; search-type only when caps.search), versioning "versioned",
-/// readHistory true, updateCreate true, conditional* per caps, and the system
+/// readHistory true, updateCreate true, conditional* per caps (conditionalRead
+/// full-support), searchInclude and searchRevInclude "*" with search,
+/// patchFormat (JSON Patch, FHIRPath Patch) with patch, and the system
 /// interaction history-system. Each type's searchParam list comes from
 /// `registry` (the service's: R4's plus its active custom parameters).
 std::string capability_statement(std::string_view base_url,

@@ -36,6 +36,7 @@ TEST_CASE("lifecycle: the capability statement says what this build does", "[e2e
   json cs{res.body};
   CHECK(cs.str("/resourceType") == "CapabilityStatement");
   CHECK(cs.str("/fhirVersion") == "4.0.1");
+  CHECK(cs.str("/patchFormat/0") == "application/json-patch+json");
 
   bool found = false;
   for (std::size_t i = 0; i < cs.count("/rest/0/resource"); ++i) {
@@ -51,6 +52,10 @@ TEST_CASE("lifecycle: the capability statement says what this build does", "[e2e
     }
     CHECK(read);
     CHECK(search);
+    // What reads, _include and PATCH take is said too.
+    CHECK(cs.str(at + "/conditionalRead") == "full-support");
+    CHECK(cs.str(at + "/searchInclude/0") == "*");
+    CHECK(cs.str(at + "/searchRevInclude/0") == "*");
     // Its search parameters are listed, and only the kinds the index serves.
     bool birthdate = false;
     for (std::size_t k = 0; k < cs.count(at + "/searchParam"); ++k) {
