@@ -135,12 +135,10 @@ void query_tags(call& c, http::request& req, std::span<const std::string> rest,
     r.add_header("Location", href);
     return respond(std::move(r));
   }
-  auto known = dicom::find_attribute(rest[0]);
-  auto tag = dicom::parse_tag(rest[0]);
-  if (!tag && known)
-    tag = known->tag;
+  auto tag = dicom::tag_named(rest[0]);
   if (!tag)
-    return respond(error(400, "'" + rest[0] + "' is neither 8 hex digits nor a known keyword"));
+    return respond(error(400, "'" + rest[0] + "' is neither 8 hex digits nor a keyword of the "
+                                              "DICOM data dictionary"));
   auto tags = registry.of(svc);
   auto it = std::find_if(tags.begin(), tags.end(), [&](auto& t) { return t.tag == *tag; });
   if (it == tags.end())

@@ -2,6 +2,7 @@
 // (pixels.cpp does the codecs): DCMTK's headers are heavy.
 #include "protocols/dicom/instance.hpp"
 #include "protocols/dicom/dcmtk_setup.hpp"
+#include "protocols/dicom/levels.hpp"
 #include "protocols/dicom/part10_limits.hpp"
 
 #include <cmath>
@@ -254,6 +255,14 @@ std::optional<tag> dictionary_tag(std::string_view keyword) {
   if (DcmTag::findTagFromName(std::string{keyword}.c_str(), found).bad())
     return std::nullopt;
   return (tag{found.getGTag()} << 16) | found.getETag();
+}
+
+std::optional<tag> tag_named(std::string_view name) {
+  if (auto t = parse_tag(name))
+    return t;
+  if (auto* known = find_attribute(name))
+    return known->tag;
+  return dictionary_tag(name);
 }
 
 std::optional<std::string> dictionary_vr(tag t) {

@@ -103,6 +103,9 @@ bool is_valid_uid(std::string_view uid) noexcept;
 /// The tag DICOM's data dictionary gives a keyword ("StationName" →
 /// 00081010); nullopt for a name it does not know.
 std::optional<tag> dictionary_tag(std::string_view keyword);
+/// A tag by 8 hex digits ("00100010") or by keyword: QIDO's attributes,
+/// then the data dictionary; nullopt for anything else.
+std::optional<tag> tag_named(std::string_view name);
 /// The VR the data dictionary gives a tag ("DS"); nullopt for a tag it
 /// does not know or gives several VRs.
 std::optional<std::string> dictionary_vr(tag t);

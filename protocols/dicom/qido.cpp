@@ -130,10 +130,7 @@ result<qido_query> parse_qido(const http::query_params& params, dicom::level lev
     if (t.ready)
       q.extended.push_back({{}, t.tag, t.vr, t.level, true, false});
   auto find_extended = [&](std::string_view name) -> const known_attribute* {
-    auto tag = parse_tag(name);
-    if (!tag)
-      if (auto* known = find_attribute(name))
-        tag = known->tag;
+    auto tag = tag_named(name);
     for (auto& a : q.extended)
       if (tag && a.tag == *tag)
         return &a;

@@ -55,12 +55,8 @@ result<std::vector<query_tag>> parse_query_tags(std::string_view body) {
     std::string_view path, vr, level;
     if (item["Path"].get(path))
       return invalid("every extended query tag needs a \"Path\" (8 hex digits or a keyword)");
-    auto* known = find_attribute(path);
-    auto tag = parse_tag(path);
-    if (!tag && known)
-      tag = known->tag;
-    if (!tag)
-      tag = dictionary_tag(path);
+    auto tag = tag_named(path);
+    auto* known = tag ? find_attribute(*tag) : nullptr;
     if (!tag)
       return invalid("\"" + std::string{path} + "\" is neither 8 hex digits nor a keyword of "
                      "the DICOM data dictionary");

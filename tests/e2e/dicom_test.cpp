@@ -459,6 +459,14 @@ TEST_CASE("extended query tags: added by a re-index, then searchable; listed, de
   auto good_date = spec(uid("study"), uid("series"), uid("sop"));
   good_date.extra = {{0x00080022, "19970430"}};
   CHECK(stow(*c, {make_dicom(good_date)}).status == 200);
+  // The tag goes by its keyword afterwards too (once its re-index is done).
+  for (int i = 0; i < 100 && c->get(base + "/extendedquerytags/AcquisitionDate").status == 200 &&
+                  json{c->get(base + "/extendedquerytags/AcquisitionDate").body}.str("/Status") !=
+                    "Ready";
+       ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(json{c->get(base + "/extendedquerytags/AcquisitionDate").body}.str("/Path") == "00080022");
+  CHECK(json{c->get(base + "/instances?AcquisitionDate=19970430").body}.count("") == 1);
 
   // Errors.
   CHECK(c->post(base + "/extendedquerytags", R"([{"Path":"PatientSex","VR":"CS","Level":"Study"}])",
