@@ -68,9 +68,10 @@ void changefeed(call& c, const http::request& req, bool v2, bool latest, http::r
     return respond(error(400, "the query string has a malformed percent-escape"));
   bool with_metadata = true;
   if (auto m = http::find_param_nocase(*params, "includemetadata")) {
-    if (*m != "true" && *m != "false")
+    // Bound like Azure's: names and values without case.
+    if (!http::equals_nocase(*m, "true") && !http::equals_nocase(*m, "false"))
       return respond(error(400, "includemetadata is true or false"));
-    with_metadata = *m == "true";
+    with_metadata = http::equals_nocase(*m, "true");
   }
   const auto svc = c.svc.id;
   const auto visible_end = c.ctx.sequences->visible_end(svc);

@@ -70,6 +70,15 @@ status error(errc code, std::string message, std::string where = {}) {
 
 std::string etag(std::uint64_t version) { return "W/\"" + std::to_string(version) + "\""; }
 
+/// If-None-Match and If-Modified-Since of a read or vread, answered 304 when
+/// the client's copy is current.
+void take_read_preconditions(const http::request& req, call& c) {
+  if (auto inm = req.header("if-none-match"))
+    c.if_none_match = std::string{*inm};
+  if (auto ims = req.header("if-modified-since"))
+    c.if_modified_since = fhir::parse_http_date(*ims);
+}
+
 void add_version_headers(http::response& res, const storage::resource_record& rec) {
   res.add_header("ETag", etag(rec.version));
   res.add_header("Last-Modified", fhir::format_http_date(rec.last_updated_micros));
@@ -514,10 +523,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
         return respond(fhir_error(subset.error()));
       c.subset = std::move(*subset);
       r.op = c.op = fhir_op::read;
-      if (auto inm = req.header("if-none-match"))
-        c.if_none_match = std::string{*inm};
-      if (auto ims = req.header("if-modified-since"))
-        c.if_modified_since = fhir::parse_http_date(*ims);
+      take_read_preconditions(req, c);
     } else if (req.method == "PUT") {
       if (auto s = check_json_body(req); !s)
         return respond(fhir_error(s));
@@ -584,6 +590,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     return respond(fhir_error(subset.error()));
   c.subset = std::move(*subset);
   r.op = c.op = fhir_op::vread;
+  take_read_preconditions(req, c);
   r.version = v;
   auto dest = ctx.dir->fhir_partition(svc.id, r.type, r.id);
   if (is_local(ctx, dest))

@@ -15,10 +15,7 @@ namespace {
 
 char fold(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return fold(x) == fold(y); });
-}
+bool iequals(std::string_view a, std::string_view b) { return http::equals_nocase(a, b); }
 
 /// DICOM wildcards, case-insensitive: * any run, ? one character.
 bool wildcard(std::string_view pattern, std::string_view value) {
@@ -148,9 +145,9 @@ result<qido_query> parse_qido(const http::query_params& params, dicom::level lev
         return n.error();
       q.offset = *n;
     } else if (iequals(name, "fuzzymatching")) {
-      if (value != "true" && value != "false")
+      if (!iequals(value, "true") && !iequals(value, "false"))
         return status{errc::invalid, "fuzzymatching is true or false, not '" + value + "'"};
-      q.fuzzy = value == "true";
+      q.fuzzy = iequals(value, "true");
     } else if (iequals(name, "includefield")) {
       for (auto field : words(value)) { // also splits at ','
         if (iequals(field, "all")) {

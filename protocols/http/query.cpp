@@ -75,12 +75,15 @@ std::optional<std::string_view> find_param(const query_params& q, std::string_vi
   return std::nullopt;
 }
 
-std::optional<std::string_view> find_param_nocase(const query_params& q, std::string_view key) {
+bool equals_nocase(std::string_view a, std::string_view b) noexcept {
   auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
+}
+
+std::optional<std::string_view> find_param_nocase(const query_params& q, std::string_view key) {
   for (const auto& [k, v] : q)
-    if (k.size() == key.size() &&
-        std::equal(k.begin(), k.end(), key.begin(),
-                   [&](char a, char b) { return lower(a) == lower(b); }))
+    if (equals_nocase(k, key))
       return std::string_view(v);
   return std::nullopt;
 }

@@ -25,6 +25,9 @@ std::optional<query_params> parse_query(std::string_view query);
 /// The first value of a key, if present.
 std::optional<std::string_view> find_param(const query_params& q,
                                            std::string_view key);
+/// Whether a and b are the same text but for ASCII case.
+bool equals_nocase(std::string_view a, std::string_view b) noexcept;
+
 /// Likewise, the key compared without ASCII case (DICOMweb's parameters,
 /// which Azure binds case-insensitively: includeMetadata, Limit).
 std::optional<std::string_view> find_param_nocase(const query_params& q,

@@ -331,7 +331,7 @@ TEST_CASE("the change feed lists creates and deletes in order", "[e2e][dicom]") 
   json latest{c->get(base + "/changefeed/latest").body};
   CHECK(latest.num("/Sequence") == 3);
   // Parameter names bind without case, as Azure's do (its docs write includeMetadata).
-  json bare{c->get(base + "/changefeed?offset=1&Limit=1&includeMetadata=false").body};
+  json bare{c->get(base + "/changefeed?offset=1&Limit=1&includeMetadata=FALSE").body};
   REQUIRE(bare.count("") == 1);
   CHECK_FALSE(bare.has("/0/Metadata"));
   // A nested search takes no attribute its path fixes; a bad date is refused.

@@ -571,6 +571,8 @@ TEST_CASE("conditional reads: If-None-Match and If-Modified-Since, alone and in 
           .status == 200);
   CHECK(c->get(base + "/Patient/cr-1", {{"If-None-Match", "W/\"6\", W/\"1\""}}).status == 304);
   CHECK(c->get(base + "/Patient/cr-1", {{"If-None-Match", "*"}}).status == 304);
+  CHECK(c->get(base + "/Patient/cr-1/_history/1", {{"If-None-Match", "W/\"1\""}}).status == 304);
+  CHECK(c->get(base + "/Patient/cr-1/_history/1", {{"If-Modified-Since", later}}).status == 304);
 
   // An entry's ifModifiedSince is a FHIR instant; anything else is refused.
   auto instants = c->post(base, transaction({

@@ -76,6 +76,7 @@ TEST_CASE("QIDO parameter names are matched without case; includefield takes any
   CHECK(q->fuzzy);
   CHECK(q->include == std::vector<tag>{0x00081010, 0x00080070}); // from the data dictionary
   CHECK(parse({{"includefield", "ALL"}})->include_all);
+  CHECK(parse({{"fuzzymatching", "TRUE"}})->fuzzy);
 }
 
 TEST_CASE("QIDO under a study or series takes no attribute the path fixes", "[dicom][qido]") {
