@@ -4,13 +4,15 @@
 //   answered in a batch-response Bundle in entry order.
 // - transaction: all or nothing. Its writes go to the FHIR service, whose
 //   coordinator runs them atomically (actors/fhir/transaction.hpp); its reads
-//   (GET, HEAD) run here once the writes are stored, so they see them.
+//   (GET, HEAD) run here once the writes are stored, so they see them, and
+//   once before, so that a read that fails fails the transaction unwritten
+//   (check_reads).
 #include <atomic>
 #include <functional>
-#include <mutex>
-#include <unordered_set>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <unordered_set>
 
 #include <simdjson.h>
 
