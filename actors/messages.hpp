@@ -142,6 +142,8 @@ struct fhir_request {
   std::string id;
   std::uint64_t version = 0;  // vread
   std::uint64_t if_match = 0; // If-Match version; 0 = none
+  /// A write's If-None-Match as sent ("*": only if absent); "" = none.
+  std::string if_none_match;
   // create/update: the prepared resource (protocols/fhir/resource_json.hpp);
   // patch: the JSON Patch document in head
   std::string head;
@@ -164,7 +166,7 @@ struct fhir_request {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fhir_request& x) {
   return f(caf::meta::type_name("atrium.fhir_request"), x.op, x.service, x.type,
-           x.id, x.version, x.if_match, x.head, x.tail, x.index, x.index_registry, x.history, x.query,
+           x.id, x.version, x.if_match, x.if_none_match, x.head, x.tail, x.index, x.index_registry, x.history, x.query,
            x.compartment, x.ids, x.transaction, x.write);
 }
 

@@ -537,6 +537,8 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       r.op = c.op = fhir_op::update;
       r.head = std::move(prepared->head);
       r.tail = std::move(prepared->tail);
+      if (auto inm = req.header("if-none-match"))
+        r.if_none_match = std::string{*inm}; // "*": create only
       c.prefer = parse_prefer(req);
     } else if (req.method == "DELETE") {
       if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], nullptr); !s)

@@ -10,6 +10,7 @@
 #include "protocols/fhir/patch.hpp"
 #include "protocols/fhir/resource_json.hpp"
 #include "protocols/fhir/resource_types.hpp"
+#include "protocols/http/preconditions.hpp"
 #include "storage/index_entries.hpp"
 #include "storage/index_keys.hpp"
 #include "storage/keyspace.hpp"
@@ -284,6 +285,19 @@ void reindex(self_ptr self, const fhir_request& req, fhir_callback reply) {
   });
 }
 
+/// If-None-Match on a write: it fails (412) when the resource exists and
+/// the header names its version, or is "*" (create only; RFC 9110 §13.1.2).
+status check_if_none_match(const fhir_request& req, const current_version& cur,
+                           const std::string& what) {
+  if (req.if_none_match.empty() || !cur.exists || cur.deleted ||
+      !http::none_match_names(req.if_none_match, "W/\"" + std::to_string(cur.version) + "\""))
+    return status::ok();
+  return {errc::precondition_failed,
+          "If-None-Match " + req.if_none_match + ": " + what + " exists at version " +
+            std::to_string(cur.version),
+          "If-None-Match"};
+}
+
 status check_if_match(const fhir_request& req, const current_version& cur,
                       const std::string& what) {
   if (req.if_match == 0 || (cur.exists && cur.version == req.if_match))
@@ -343,6 +357,8 @@ result<new_version> next_version(self_ptr self, fhir_request& req, fhir_op op) {
     return cur.error();
   auto what = label(st.key, req.id);
   if (auto s = check_if_match(req, *cur, what); !s)
+    return s;
+  if (auto s = check_if_none_match(req, *cur, what); !s)
     return s;
   new_version v;
   auto& rec = v.rec;

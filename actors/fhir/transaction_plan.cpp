@@ -97,6 +97,7 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
       return {errc::invalid, "ifMatch must be a version ETag such as W/\"1\"", "ifMatch"};
     r.if_match = *v;
   }
+  r.if_none_match = e.if_none_match;
   auto nothing_to_write = [&](std::uint16_t status, const std::string& id) {
     r.op = fhir_op::read;
     w.result.status = status;

@@ -77,6 +77,7 @@ fhir_request sample_fhir_request() {
   x.id = "pat-1.x";
   x.version = 42;
   x.if_match = 41;
+  x.if_none_match = "*";
   x.head = R"({"resourceType":"Patient","id":"pat-1.x","meta":{"versionId":")";
   x.tail = R"("},"active":true})";
   x.index = {{std::string("k\0ey-1", 6), "Smith"}, {"key-2", ""}};
@@ -208,6 +209,7 @@ void check_same(const fhir_request& a, const fhir_request& b) {
   CHECK(a.id == b.id);
   CHECK(a.version == b.version);
   CHECK(a.if_match == b.if_match);
+  CHECK(a.if_none_match == b.if_none_match);
   CHECK(a.head == b.head);
   CHECK(a.tail == b.tail);
   CHECK(a.index == b.index);

@@ -589,6 +589,25 @@ TEST_CASE("conditional reads: If-None-Match and If-Modified-Since, alone and in 
   CHECK(garbage.body.find("ifModifiedSince") != std::string::npos);
 }
 
+TEST_CASE("If-None-Match on PUT: * creates only, a listed version fails", "[e2e][transaction]") {
+  auto c = shared_node().client();
+  const std::string body = R"({"resourceType":"Patient","id":"inm-put"})";
+  const header_list only_new{{"Content-Type", "application/fhir+json"}, {"If-None-Match", "*"}};
+  CHECK(c->put(base + "/Patient/inm-put", body, only_new).status == 201);
+  CHECK(c->put(base + "/Patient/inm-put", body, only_new).status == 412);
+  CHECK(c->put(base + "/Patient/inm-put", body,
+               {{"Content-Type", "application/fhir+json"}, {"If-None-Match", "W/\"1\""}})
+          .status == 412);
+  CHECK(c->put(base + "/Patient/inm-put", body,
+               {{"Content-Type", "application/fhir+json"}, {"If-None-Match", "W/\"7\""}})
+          .status == 200);
+  // In a Bundle entry too.
+  auto r = c->post(base, transaction({entry("PUT", "Patient/inm-put", body, {},
+                                            R"(,"ifNoneMatch":"*")")}), fhir_json);
+  CHECK(r.status == 412);
+  CHECK(c->get(base + "/Patient/inm-put").header("etag") == "W/\"2\"");
+}
+
 TEST_CASE("HEAD answers like GET without the body", "[e2e][transaction]") {
   auto c = shared_node().client();
   put(*c, "Patient", "head-1", R"({"resourceType":"Patient","id":"head-1"})");
