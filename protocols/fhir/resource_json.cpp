@@ -119,14 +119,18 @@ status check_shape(simdjson::dom::object object, const std::string& path) {
     const auto at = [&] { return path + "." + std::string(field.key); };
     if (array.size() == 0)
       return invalid(at() + " is an empty array; R4 JSON leaves absent elements out", at());
-    const std::string_view key = field.key;
-    const bool partnered = key.starts_with('_') ? object.at_key(key.substr(1)).error() == simdjson::SUCCESS
-                                                : object.at_key("_" + std::string(key)).error() ==
-                                                    simdjson::SUCCESS;
+    // Looked up only at a null: most arrays hold none, and every write
+    // walks them.
+    auto partnered = [&] {
+      const std::string_view key = field.key;
+      return key.starts_with('_') ? object.at_key(key.substr(1)).error() == simdjson::SUCCESS
+                                  : object.at_key("_" + std::string(key)).error() ==
+                                      simdjson::SUCCESS;
+    };
     std::size_t i = 0;
     for (auto item : array) {
       const auto item_type = item.type();
-      if (item_type == element_type::NULL_VALUE && !partnered)
+      if (item_type == element_type::NULL_VALUE && !partnered())
         return invalid(at() + "[" + std::to_string(i) + "] is null, which only an array of "
                                                         "primitives with its '_' partner may hold",
                        at());
