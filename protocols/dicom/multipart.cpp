@@ -4,6 +4,7 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <utility>
 
 namespace atrium::dicom {
@@ -125,8 +126,11 @@ std::uint64_t find_in(const body_reader& read, std::string_view needle, std::uin
     auto view = read(from, needle.size());
     if (view.size() < needle.size())
       return std::string_view::npos;
-    if (auto i = view.find(needle); i != std::string_view::npos)
-      return from + i;
+    // memmem, not string_view::find: find checks every byte equal to the
+    // needle's first ('\r', common in pixel data) with a memcmp, which
+    // took ~10% of STOW's CPU; glibc's memmem skips by pairs of bytes.
+    if (auto* at = ::memmem(view.data(), view.size(), needle.data(), needle.size()))
+      return from + static_cast<std::uint64_t>(static_cast<const char*>(at) - view.data());
     from += view.size() - needle.size() + 1; // a match may straddle the next window
   }
 }

@@ -204,3 +204,18 @@ TEST_CASE("elements sent as UN are read as their dictionary VR", "[dicom][instan
   REQUIRE(std::holds_alternative<failure>(refused));
   CHECK(std::get<failure>(refused).reason == 272);
 }
+
+TEST_CASE("pixel data is checked but not parsed: one frame, refused when cut short",
+          "[dicom][instance]") {
+  auto s = spec();
+  s.frames = 1;
+  auto whole = make_dicom(s);
+  auto parsed = parse_instance(whole);
+  REQUIRE(std::holds_alternative<instance>(parsed));
+  CHECK(std::get<instance>(parsed).frames == 1);
+  // Parsing stops where Pixel Data starts, so only the walk of lengths can
+  // tell that its value is cut short.
+  auto cut = parse_instance(std::string_view{whole}.substr(0, whole.size() - 7));
+  REQUIRE(std::holds_alternative<failure>(cut));
+  CHECK(std::get<failure>(cut).reason == 272);
+}
