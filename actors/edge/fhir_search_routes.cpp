@@ -1,6 +1,8 @@
 // FHIR type-level search: GET /{type}?… and POST /{type}/_search (form body).
 // The query is parsed and checked here (400 and strict handling without a
 // hop); a search worker runs it and the page becomes a searchset Bundle.
+#include <algorithm>
+
 #include "actors/directory.hpp"
 #include "actors/edge/fhir_send.hpp"
 #include "actors/edge/router.hpp"
@@ -55,11 +57,14 @@ http::response render(const search_call& c, fhir_reply&& reply) {
           fhir::searchset_bundle(c.base, entries, {c.self_url, next, previous}, total, c.outcome), {}};
 }
 
-/// The query again, without _cursor and with every value percent-encoded.
-std::string encode_query(const http::query_params& params) {
+/// The query again, without _cursor and the parameters at `left_out`, and
+/// with every value percent-encoded.
+std::string encode_query(const http::query_params& params,
+                         const std::vector<std::size_t>& left_out = {}) {
   std::string out;
-  for (auto& [k, v] : params) {
-    if (k == "_cursor")
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const auto& [k, v] = params[i];
+    if (k == "_cursor" || std::ranges::find(left_out, i) != left_out.end())
       continue;
     out += http::percent_encode(k) + "=" + http::percent_encode(v) + "&";
   }
@@ -81,6 +86,7 @@ status bind_system_query(fs::search_query& q, const fs::param_registry& registry
     if (auto s = fs::bind_query(checked, "", registry); !s)
       return s;
     q.problems = std::move(checked.problems);
+    q.ignored = std::move(checked.ignored);
   } else {
     std::erase_if(q.types, [&](const std::string& t) {
       if (fhir::find_resource_type(t)) return false;
@@ -90,6 +96,7 @@ status bind_system_query(fs::search_query& q, const fs::param_registry& registry
     if (q.types.empty())
       return {errc::invalid, "none of the types in _type is an R4 resource type", "_type"};
     std::optional<std::vector<std::string>> common;
+    std::vector<std::size_t> ignored; // alike for every type when the problems are
     for (const auto& type : q.types) {
       auto checked = q;
       checked.types.clear();
@@ -100,8 +107,10 @@ status bind_system_query(fs::search_query& q, const fs::param_registry& registry
                 "a system search's parameters must apply to every type in _type; they differ for " +
                   type + ": " + (checked.problems.empty() ? common->back() : checked.problems.back())};
       common = std::move(checked.problems);
+      ignored = std::move(checked.ignored);
     }
     q.problems = std::move(*common);
+    q.ignored = std::move(ignored);
   }
   if (!q.sort.empty() && q.types.size() != 1)
     q.problems.push_back("a system search over several types is ordered by type (as _type lists "
@@ -150,14 +159,16 @@ void serve_fhir_search(edge_context& ctx, const service_info& svc, std::uint16_t
 
   search_call c;
   c.base = base;
-  auto encoded = encode_query(*params);
   auto type_url = system ? base
                          : base + "/" + (compartment.empty() ? "" : compartment + "/") +
                              std::string{type_name};
-  c.self_url = type_url + "?" + encoded + (q->cursor.empty() ? "" : "_cursor=" + q->cursor);
+  // The self link shows the search that ran; the next and previous links
+  // repeat the request as sent, so every page warns about what it ignores.
+  c.self_url = type_url + "?" + encode_query(*params, q->ignored) +
+               (q->cursor.empty() ? "" : "_cursor=" + q->cursor);
   if (c.self_url.back() == '&' || c.self_url.back() == '?')
     c.self_url.pop_back();
-  c.next_base = type_url + "?" + encoded + "_cursor=";
+  c.next_base = type_url + "?" + encode_query(*params) + "_cursor=";
   if (!problems.empty())
     c.outcome = fhir::warning_outcome(problems);
   c.count_only = q->summary == fs::summary_mode::count;

@@ -80,6 +80,13 @@ TEST_CASE("search: unknown parameters are ignored with a warning, or refused whe
     CHECK(b.str(last + "/search/mode") == "outcome");
     CHECK(b.str(last + "/resource/resourceType") == "OperationOutcome");
     CHECK_FALSE(b.has(last + "/fullUrl"));
+    // The self link shows the search that ran: what was ignored whole is
+    // not in it (a _sort or _elements value is kept as sent).
+    auto self = bundle_link(b, "self");
+    CHECK(self.find("gender=female") != std::string::npos);
+    const auto second = q.substr(q.find('&') + 1);
+    const bool kept = second.starts_with("_sort") || second.starts_with("_elements");
+    CHECK((self.find(second.substr(0, second.find('='))) != std::string::npos) == kept);
 
     auto lenient_r = search(*c, "Patient", q, lenient);
     CHECK(lenient_r.status == 200);

@@ -526,26 +526,34 @@ bool include_ok(const include_spec& spec, std::string_view name, const param_reg
 
 result<search_query> parse_query(const http::query_params& params) {
   search_query q;
-  for (const auto& [name, value] : params) {
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const auto& [name, value] = params[i];
     // Content negotiation, not search: the HTTP layer reads these.
     if (name == "_format" || name == "_pretty") continue;
+    const auto includes = q.includes.size(), revincludes = q.revincludes.size();
     if (auto handled = parse_result_param(q, name, value)) {
       if (!*handled) return std::move(*handled);
+      for (auto k = includes; k < q.includes.size(); ++k) q.includes[k].param_index = i;
+      for (auto k = revincludes; k < q.revincludes.size(); ++k) q.revincludes[k].param_index = i;
       continue;
     }
     if (name == "_contained" || name == "_containedType" || name == "_score") {
       q.problems.push_back(name + " is not supported");
+      q.ignored.push_back(i);
       continue;
     }
     if (name.empty()) {
       q.problems.push_back("a parameter without a name");
+      q.ignored.push_back(i);
       continue;
     }
     std::string problem;
     if (auto c = parse_clause(name, value, problem)) {
+      c->param_index = i;
       q.clauses.push_back(std::move(*c));
     } else {
       q.problems.push_back(std::move(problem));
+      q.ignored.push_back(i);
     }
   }
   return q;
@@ -565,6 +573,7 @@ status bind_query(search_query& q, std::string_view type, const param_registry& 
       bound.push_back(std::move(c));
     } else {
       q.problems.push_back(std::move(problem));
+      q.ignored.push_back(c.param_index);
     }
   }
   q.clauses = std::move(bound);
@@ -574,10 +583,15 @@ status bind_query(search_query& q, std::string_view type, const param_registry& 
     q.problems.push_back("unknown sort parameter " + quoted(key.code) + " for " + std::string(on));
     return true;
   });
-  std::erase_if(q.includes,
-                [&](const auto& s) { return !include_ok(s, "_include", registry, q.problems); });
-  std::erase_if(q.revincludes,
-                [&](const auto& s) { return !include_ok(s, "_revinclude", registry, q.problems); });
+  auto drop_include = [&](std::string_view name) {
+    return [&, name](const include_spec& s) {
+      if (include_ok(s, name, registry, q.problems)) return false;
+      q.ignored.push_back(s.param_index);
+      return true;
+    };
+  };
+  std::erase_if(q.includes, drop_include("_include"));
+  std::erase_if(q.revincludes, drop_include("_revinclude"));
   std::erase_if(q.types, [&](const std::string& t) {
     if (is_resource_type(t)) return false;
     q.problems.push_back("unknown resource type " + quoted(t) + " in _type");

@@ -54,6 +54,7 @@ struct clause {
   };
   std::vector<reverse_link> has;
   std::vector<raw_value> values; // OR alternatives (split at unescaped ',')
+  std::size_t param_index = 0;   // its parameter's position in the query
 };
 
 struct sort_key {
@@ -66,6 +67,7 @@ struct include_spec {
   std::string param;       // "subject" or "*"
   std::string target_type; // optional ":Patient"
   bool iterate = false;
+  std::size_t param_index = 0; // its parameter's position in the query
 };
 
 enum class total_mode : std::uint8_t { none, estimate, accurate };
@@ -86,6 +88,11 @@ struct search_query {
   /// Parameters that are not search parameters of any kind, or malformed
   /// ones; reported back (lenient) or refused (Prefer: handling=strict).
   std::vector<std::string> problems;
+  /// Positions in the query of the parameters left out entirely (unknown,
+  /// unsupported, without a value): a Bundle's self link omits them, as it
+  /// shows the search that was run (R4 search.html §3.1.1.4 "Handling
+  /// errors": the self link lists the parameters the server used).
+  std::vector<std::size_t> ignored;
 };
 
 inline constexpr std::uint32_t default_count = 10;
