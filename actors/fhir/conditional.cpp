@@ -167,8 +167,13 @@ void run_conditional(self_ptr self, fhir_request& req, fhir_callback reply) {
     return reply(error_reply(found.error().code(), found.error().message(), found.error().where()));
   const auto what = std::string{fhir::resource_type_name(req.type)} + "?" + req.query;
   if (found->size() > 1)
-    return reply(error_reply(errc::precondition_failed,
-                             "more than one " + what + " matches; the condition must be selective"));
+    return reply(error_reply(
+      errc::precondition_failed,
+      "more than one " + what + " matches; the condition must be selective" +
+        (req.op == fhir_op::conditional_delete
+           ? std::string{" (to delete several matches, add _count=N, N at most "} +
+               std::to_string(st.ctx->conditional_delete_max) + ")"
+           : std::string{})));
   // If-Match holds for the match; with none there is no version it can name.
   if (found->empty() && req.if_match != 0)
     return reply(error_reply(errc::precondition_failed,

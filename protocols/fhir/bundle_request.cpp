@@ -45,7 +45,10 @@ bundle_entry_request entry_of(simdjson::dom::element entry, std::string_view raw
   if (!is_method(out.method))
     return refuse("request.method '" + out.method +
                   "' is not GET, HEAD, POST, PUT, PATCH or DELETE");
-  if (out.url.empty() || out.url.front() == '/' || out.url.find("://") != std::string::npos)
+  // A scheme in the path makes the URL absolute; in the query it is a
+  // search value ("Patient?identifier=http://hospital/mrn|1").
+  if (out.url.empty() || out.url.front() == '/' ||
+      out.url.substr(0, out.url.find('?')).find("://") != std::string::npos)
     return refuse("request.url must be relative to the service base ('Patient/123'), not '" +
                   out.url + "'");
   return out;

@@ -249,6 +249,21 @@ TEST_CASE("transaction: conditional references, ifNoneExist, conditional targets
       encounter("Practitioner?no-such-param=1"))}), fhir_json);
   CHECK(unknown.status == 400);
 
+  // A conditional URL whose search value is a URI ("system|value") is still
+  // relative to the base: upsert by an identifier with an http system.
+  const std::string upsert_url = "Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|tx-up";
+  const std::string upserted =
+    R"({"resourceType":"Practitioner","identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"tx-up"}]})";
+  auto upsert = c->post(base, transaction({entry("PUT", upsert_url, upserted)}), fhir_json);
+  INFO(upsert.body.substr(0, 2000));
+  CHECK(upsert.status == 200);
+  CHECK(json{upsert.body}.str("/entry/0/response/status").starts_with("201"));
+  auto again = c->post(base, transaction({entry("PUT", upsert_url, upserted)}), fhir_json);
+  CHECK(json{again.body}.str("/entry/0/response/status").starts_with("200"));
+  auto absolute = c->post(base, transaction({entry("PUT", "http://example.org/fhir/Practitioner/tx-abs",
+      R"({"resourceType":"Practitioner","id":"tx-abs"})")}), fhir_json);
+  CHECK(absolute.status == 400); // an absolute URL is still refused
+
   // ifNoneExist: the match is the answer (200, no new version), and its
   // fullUrl resolves to it in the other entries.
   const std::string org = R"({"resourceType":"Organization","identifier":[{"system":"urn:txorg","value":"o-1"}],"name":"Tx Org"})";
