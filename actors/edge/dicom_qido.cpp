@@ -1,6 +1,7 @@
 // QIDO-RS over the study, series and instance records. Each level is one
 // range scan of its records, filtered; the study and series records hold
 // the latest instance's attributes and the counts.
+#include <algorithm>
 #include <map>
 
 #include "actors/edge/dicom_http.hpp"
@@ -71,19 +72,36 @@ bool match_level(const dicom::qido_query& q, level l, const attrs& a) {
   return true;
 }
 
+/// The UID that names a result at level `l`.
+dicom::tag uid_tag(level l) {
+  return l == level::study    ? dicom::tags::study_instance_uid
+         : l == level::series ? dicom::tags::series_instance_uid
+                              : dicom::tags::sop_instance_uid;
+}
+
 /// What a result carries from one level: the defaults of the levels not
-/// fixed by the path, includefield, or everything with includefield=all.
+/// fixed by the path, includefield, or everything with includefield=all;
+/// and always the level's UID (a path's too, so a client can build the
+/// WADO URL) and the attributes the query matched on (PS3.18 10.6.3.3;
+/// Azure: "all the match query parameters and UIDs in the resource url").
 void add_level(std::string& out, const dicom::qido_query& q, level l, bool with_defaults,
                const attrs& a) {
   for (auto& x : a.list) {
     auto* known = dicom::find_attribute(x.tag);
     bool wanted = (known && known->level == l && (q.include_all || (with_defaults && known->by_default))) ||
+                  x.tag == uid_tag(l) ||
+                  std::ranges::any_of(q.terms, [&](auto& t) {
+                    return t.attribute->tag == x.tag && t.attribute->level == l;
+                  }) ||
                   std::find(q.include.begin(), q.include.end(), x.tag) != q.include.end();
-    if (!wanted)
+    // An instance's record holds its study's and series' attributes too:
+    // one an upper level added is not added again.
+    const auto key = '"' + dicom::tag_key(x.tag) + "\":";
+    if (!wanted || out.find(key) != std::string::npos)
       continue;
     if (out.size() > 1)
       out += ',';
-    out += '"' + dicom::tag_key(x.tag) + "\":" + x.json;
+    out += key + x.json;
   }
 }
 

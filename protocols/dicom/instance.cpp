@@ -344,6 +344,9 @@ std::variant<instance, failure> parse_instance(std::string_view bytes, const cha
   if (out.study_uid == out.series_uid || out.series_uid == out.sop_uid ||
       out.study_uid == out.sop_uid)
     return invalid("StudyInstanceUID, SeriesInstanceUID and SOPInstanceUID must differ");
+  // Azure v2 requires PatientID with the UIDs; its value may be empty.
+  if (!ds->tagExists(DCM_PatientID))
+    return invalid("PatientID (0010,0020) is missing (it may be empty, not absent)");
   if (out.transfer_syntax.empty())
     return refuse(272, "the file meta has no TransferSyntaxUID (0002,0010)");
   if (auto n = text_of(*ds, DCM_NumberOfFrames); !n.empty())

@@ -199,6 +199,11 @@ bool matches(const match_term& term, std::string_view value, bool fuzzy) {
     auto uids = split_values(want, ",\\");
     return std::find(uids.begin(), uids.end(), value) != uids.end();
   }
+  // A stored date that failed validation at STOW (WarningReason 1) matches
+  // no date query, as Azure's v2 conformance says of such values; compared
+  // as text, "NotADate" would fall after every date.
+  if (a.vr == "DA" && !is_date(value))
+    return false;
   if (is_temporal(a.vr) && want.find('-') != std::string_view::npos) {
     auto dash = want.find('-');
     auto lo = want.substr(0, dash), hi = want.substr(dash + 1);

@@ -245,10 +245,16 @@ TEST_CASE("QIDO-RS searches studies, series and instances", "[e2e][dicom]") {
 
   json series{q("/studies/" + study1 + "/series").body};
   CHECK(series.count("") == 2);
+  // Results name the UIDs of their path too, and carry what they matched on.
+  CHECK(series.str("/0/0020000D/Value/0") == study1);
+  json matched{q("/studies?PatientID=" + patient + "&ModalitiesInStudy=MR").body};
+  CHECK(matched.count("/0/00080061/Value") == 2); // ModalitiesInStudy: CT and MR
   CHECK(json{q("/series?PatientID=" + patient + "&Modality=CT").body}.count("") == 2);
   json instances{q("/studies/" + study1 + "/series/" + mr + "/instances").body};
   REQUIRE(instances.count("") == 1);
   CHECK(instances.str("/0/00080018/Value/0") == s2.sop_uid);
+  CHECK(instances.str("/0/0020000D/Value/0") == study1);
+  CHECK(instances.str("/0/0020000E/Value/0") == mr);
   CHECK(json{q("/instances?PatientID=" + patient).body}.count("") == 3);
 
   SECTION("the study index follows updates and deletes") {

@@ -53,7 +53,8 @@ std::string part10(std::string dataset, std::string syntax = "1.2.840.10008.1.2.
 /// The four required UIDs, in tag order after whatever `before` holds.
 std::string uids(std::string before = {}) {
   return before + element(8, 0x16, "UI", "1.2.840.10008.5.1.4.1.1.7") +
-         element(8, 0x18, "UI", "1.2.3.4.5.6") + element(0x20, 0x0D, "UI", "1.2.3.4") +
+         element(8, 0x18, "UI", "1.2.3.4.5.6") + element(0x10, 0x20, "LO", "") +
+         element(0x20, 0x0D, "UI", "1.2.3.4") +
          element(0x20, 0x0E, "UI", "1.2.3.4.5.");
 }
 

@@ -219,3 +219,13 @@ TEST_CASE("pixel data is checked but not parsed: one frame, refused when cut sho
   REQUIRE(std::holds_alternative<failure>(cut));
   CHECK(std::get<failure>(cut).reason == 272);
 }
+
+TEST_CASE("an instance without PatientID is refused with 43264", "[dicom][instance]") {
+  auto s = spec();
+  s.patient_id = ""; // the generator leaves an empty value out
+  auto parsed = parse_instance(make_dicom(s));
+  REQUIRE(std::holds_alternative<failure>(parsed));
+  CHECK(std::get<failure>(parsed).reason == 43264);
+  CHECK(std::get<failure>(parsed).message.find("PatientID") != std::string::npos);
+  CHECK(std::get<failure>(parsed).sop_uid == "1.2.3.4.5"); // the item still names it
+}

@@ -108,6 +108,10 @@ TEST_CASE("QIDO matching: exact, UID lists, ranges, wildcards, fuzzy names", "[d
   CHECK(matches(term("StudyDate", "-20240101"), "20230101", false));
   CHECK_FALSE(matches(term("StudyDate", "-20240101"), "", false));
   CHECK(matches(term("StudyDate", "20240115"), "20240115", false));
+  // A stored date that failed validation matches no date query.
+  CHECK_FALSE(matches(term("StudyDate", "20200101-"), "NotADate", false));
+  CHECK_FALSE(matches(term("PatientBirthDate", "19000101-"), "19xx0101", false));
+  CHECK_FALSE(matches(term("PatientBirthDate", "-20000101"), "19xx0101", false));
   CHECK(matches(term("PatientName", "do*"), "Doe^John", false));
   CHECK(matches(term("PatientName", "D?e^J*n"), "Doe^John", false));
   CHECK_FALSE(matches(term("PatientName", "do?"), "Doe^John", false));
