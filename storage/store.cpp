@@ -184,14 +184,15 @@ result<std::unique_ptr<store>> store::open(const std::string& dir,
   const int jobs = options.background_jobs > 0 ? options.background_jobs : 1;
   db.IncreaseParallelism(jobs);
   db.max_background_jobs = jobs;
-  // Flushes and compactions run at nice 19: on two cores they took CPU
-  // from the storage writer and the io thread, which then waited to run
-  // while requests queued. At a lower priority they use what the requests
-  // leave, and a backlog still throttles writes (RocksDB's L0 and memtable
-  // limits), which frees the CPU for them. Measured over three interleaved
-  // runs each (tools/bench/README.md): creates +5%, transactions +7%.
+  // Compactions run at nice 19: on two cores they took CPU from the
+  // storage writer and the io thread, which then waited to run while
+  // requests queued. At a lower priority they use what the requests leave,
+  // and a backlog still throttles writes (RocksDB's L0 limits), which frees
+  // the CPU for them. Flushes keep the normal priority: starved, a full
+  // memtable stops every write (transactions' p99 doubled, max to ~0.75 s).
+  // Measured in interleaved runs (tools/bench/README.md): transactions
+  // +11%, creates +3%.
   rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW);
-  rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH);
 
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, column_options(column::meta, cache));
