@@ -79,12 +79,29 @@ dicom::tag uid_tag(level l) {
                               : dicom::tags::sop_instance_uid;
 }
 
+/// One result's DICOM JSON object, each attribute once: an instance's
+/// record holds its study's and series' attributes too.
+struct result_item {
+  std::string json = "{";
+  std::vector<dicom::tag> tags;
+
+  void add(const dicom::attribute& x) {
+    if (std::ranges::find(tags, x.tag) != tags.end())
+      return;
+    tags.push_back(x.tag);
+    if (json.size() > 1)
+      json += ',';
+    json += '"' + dicom::tag_key(x.tag) + "\":" + x.json;
+  }
+  std::string close() { return std::move(json) + "}"; }
+};
+
 /// What a result carries from one level: the defaults of the levels not
 /// fixed by the path, includefield, or everything with includefield=all;
 /// and always the level's UID (a path's too, so a client can build the
 /// WADO URL) and the attributes the query matched on (PS3.18 10.6.3.3;
 /// Azure: "all the match query parameters and UIDs in the resource url").
-void add_level(std::string& out, const dicom::qido_query& q, level l, bool with_defaults,
+void add_level(result_item& out, const dicom::qido_query& q, level l, bool with_defaults,
                const attrs& a) {
   for (auto& x : a.list) {
     auto* known = dicom::find_attribute(x.tag);
@@ -94,14 +111,8 @@ void add_level(std::string& out, const dicom::qido_query& q, level l, bool with_
                     return t.attribute->tag == x.tag && t.attribute->level == l;
                   }) ||
                   std::find(q.include.begin(), q.include.end(), x.tag) != q.include.end();
-    // An instance's record holds its study's and series' attributes too:
-    // one an upper level added is not added again.
-    const auto key = '"' + dicom::tag_key(x.tag) + "\":";
-    if (!wanted || out.find(key) != std::string::npos)
-      continue;
-    if (out.size() > 1)
-      out += ',';
-    out += key + x.json;
+    if (wanted)
+      out.add(x);
   }
 }
 
@@ -243,9 +254,9 @@ void search(call& c, const http::request& req, std::string_view level_name, std:
       auto a = study_attrs(rec);
       if (!match_level(*q, level::study, a) || !out.take())
         return;
-      std::string item = "{";
+      result_item item;
       add_level(item, *q, level::study, true, a);
-      out.add(item + "}");
+      out.add(item.close());
     };
     if (candidates) {
       for (auto& uid : *candidates) {
@@ -281,10 +292,10 @@ void search(call& c, const http::request& req, std::string_view level_name, std:
         auto& sa = study_of(st);
         if (!sa || !match_level(*q, level::study, *sa) || !out.take())
           continue;
-        std::string item = "{";
+        result_item item;
         add_level(item, *q, level::study, study.empty(), *sa);
         add_level(item, *q, level::series, true, a);
-        out.add(item + "}");
+        out.add(item.close());
       }
     };
     auto scan_instances = [&](const std::string& in) {
@@ -308,11 +319,11 @@ void search(call& c, const http::request& req, std::string_view level_name, std:
         if (!sea || !sta || !match_level(*q, level::series, *sea) ||
             !match_level(*q, level::study, *sta) || !out.take())
           continue;
-        std::string item = "{";
+        result_item item;
         add_level(item, *q, level::study, study.empty(), *sta);
         add_level(item, *q, level::series, series.empty(), *sea);
         add_level(item, *q, level::instance, true, a);
-        out.add(item + "}");
+        out.add(item.close());
       }
     };
     auto scan = [&](const std::string& in) { l == level::series ? scan_series(in) : scan_instances(in); };
