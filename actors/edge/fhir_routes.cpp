@@ -176,7 +176,6 @@ bool is_local(const edge_context& ctx, const fhir_actor& dest) {
   return ctx.db != nullptr && dest && dest.node() == ctx.local_node;
 }
 
-
 /// _summary and _elements of a read; other search parameters mean nothing
 /// there and are ignored.
 result<fhir::subset_request> read_subset(const http::query_params& q, std::string_view type) {

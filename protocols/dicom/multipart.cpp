@@ -7,6 +7,8 @@
 #include <cstring>
 #include <utility>
 
+#include "protocols/http/query.hpp"
+
 namespace atrium::dicom {
 
 namespace {
@@ -25,13 +27,6 @@ std::string lower(std::string_view s) {
     if (c >= 'A' && c <= 'Z')
       c = static_cast<char>(c - 'A' + 'a');
   return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
 }
 
 /// Splits at `sep` outside double quotes.
@@ -178,7 +173,7 @@ result<std::vector<part_extent>> locate_parts(std::string_view boundary, const b
       auto line = headers.substr(0, eol);
       headers = eol == std::string_view::npos ? std::string_view{} : headers.substr(eol + 2);
       auto colon = line.find(':');
-      if (colon != std::string_view::npos && iequals(trim(line.substr(0, colon)), "content-type"))
+      if (colon != std::string_view::npos && http::equals_nocase(trim(line.substr(0, colon)), "content-type"))
         p.content_type = trim(line.substr(colon + 1));
     }
     p.offset = pos + header_end + (header_end == 0 ? 2 : 4);

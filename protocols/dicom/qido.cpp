@@ -15,8 +15,6 @@ namespace {
 
 char fold(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
 
-bool iequals(std::string_view a, std::string_view b) { return http::equals_nocase(a, b); }
-
 /// DICOM wildcards, case-insensitive: * any run, ? one character.
 bool wildcard(std::string_view pattern, std::string_view value) {
   std::size_t p = 0, v = 0, star = std::string_view::npos, mark = 0;
@@ -60,7 +58,7 @@ bool fuzzy_name(std::string_view query, std::string_view name) {
   auto names = words(name);
   for (auto q : words(query)) {
     bool found = std::any_of(names.begin(), names.end(), [&](std::string_view w) {
-      return w.size() >= q.size() && iequals(w.substr(0, q.size()), q);
+      return w.size() >= q.size() && http::equals_nocase(w.substr(0, q.size()), q);
     });
     if (!found)
       return false;
@@ -134,23 +132,23 @@ result<qido_query> parse_qido(const http::query_params& params, dicom::level lev
     return nullptr;
   };
   for (auto& [name, value] : params) {
-    if (iequals(name, "limit")) {
+    if (http::equals_nocase(name, "limit")) {
       auto n = parse_count(name, value, 1, 200);
       if (!n)
         return n.error();
       q.limit = *n;
-    } else if (iequals(name, "offset")) {
+    } else if (http::equals_nocase(name, "offset")) {
       auto n = parse_count(name, value, 0, 1u << 30);
       if (!n)
         return n.error();
       q.offset = *n;
-    } else if (iequals(name, "fuzzymatching")) {
-      if (!iequals(value, "true") && !iequals(value, "false"))
+    } else if (http::equals_nocase(name, "fuzzymatching")) {
+      if (!http::equals_nocase(value, "true") && !http::equals_nocase(value, "false"))
         return status{errc::invalid, "fuzzymatching is true or false, not '" + value + "'"};
-      q.fuzzy = iequals(value, "true");
-    } else if (iequals(name, "includefield")) {
+      q.fuzzy = http::equals_nocase(value, "true");
+    } else if (http::equals_nocase(name, "includefield")) {
       for (auto field : words(value)) { // also splits at ','
-        if (iequals(field, "all")) {
+        if (http::equals_nocase(field, "all")) {
           q.include_all = true;
         } else if (auto* a = find_attribute(field)) {
           q.include.push_back(a->tag);
@@ -193,7 +191,7 @@ bool matches(const match_term& term, std::string_view value, bool fuzzy) {
   std::string_view want = term.value;
   if (a.tag == tags::modalities_in_study) { // the study's list: any of them
     auto values = split_values(value);
-    return std::any_of(values.begin(), values.end(), [&](auto v) { return iequals(v, want); });
+    return std::any_of(values.begin(), values.end(), [&](auto v) { return http::equals_nocase(v, want); });
   }
   if (a.vr == "UI") { // a list of UIDs: any of them
     auto uids = split_values(want, ",\\");
@@ -222,9 +220,9 @@ bool matches(const match_term& term, std::string_view value, bool fuzzy) {
                         : wildcard(want, value);
   if (a.vr == "PN") { // case- and accent-insensitive (Azure's v2 conformance), as the index
     const auto q = fhir::search::fold_latin(want), name = fhir::search::fold_latin(value);
-    return fuzzy ? fuzzy_name(q, name) : iequals(q, name);
+    return fuzzy ? fuzzy_name(q, name) : http::equals_nocase(q, name);
   }
-  return iequals(want, value);
+  return http::equals_nocase(want, value);
 }
 
 std::vector<attribute> parse_dataset(std::string_view json) {

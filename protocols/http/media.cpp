@@ -2,6 +2,8 @@
 
 #include <initializer_list>
 
+#include "protocols/http/query.hpp"
+
 namespace atrium::http {
 namespace {
 
@@ -11,18 +13,9 @@ std::string_view trim(std::string_view s) {
   return s.substr(first, s.find_last_not_of(" \t") - first + 1);
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 bool is_one_of(std::string_view s, std::initializer_list<std::string_view> names) {
   for (auto name : names)
-    if (iequals(s, name)) return true;
+    if (equals_nocase(s, name)) return true;
   return false;
 }
 
@@ -48,11 +41,11 @@ media_range parse_range(std::string_view text) {
     std::string_view value = trim(param.substr(equals + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
       value = value.substr(1, value.size() - 2);
-    if (iequals(name, "q")) {
+    if (equals_nocase(name, "q")) {
       range.refused = !value.empty() && value.find_first_not_of("0.") == std::string_view::npos;
-    } else if (iequals(name, "fhirVersion")) {
+    } else if (equals_nocase(name, "fhirVersion")) {
       range.fhir_version = value;
-    } else if (iequals(name, "charset")) {
+    } else if (equals_nocase(name, "charset")) {
       range.charset = value;
     }
   }
@@ -109,7 +102,7 @@ fhir_format negotiate(std::optional<std::string_view> format_param,
 
 bool is_fhir_json_content_type(std::string_view content_type) {
   const media_range range = parse_range(content_type);
-  return is_json_type(range.type) && (range.charset.empty() || iequals(range.charset, "utf-8"));
+  return is_json_type(range.type) && (range.charset.empty() || equals_nocase(range.charset, "utf-8"));
 }
 
 } // namespace atrium::http
