@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <random>
 
@@ -34,14 +35,29 @@ std::mt19937_64& id_generator() {
 } // namespace
 
 std::string new_resource_id() {
+  // Time-ordered (RFC 9562 version 7): 48 bits of Unix milliseconds, then 12
+  // bits of the fraction of that millisecond, then 62 random bits. Ids drawn
+  // later sort later, so a new resource's keys (current version, history,
+  // manifest, and each index entry within its value) land at the end of
+  // their range, next to the keys written just before them: memtable inserts
+  // walk cached nodes instead of missing the cache at every step, and the
+  // resource columns' new files do not overlap the old ones, so compaction
+  // moves them instead of rewriting them.
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  const auto micros = static_cast<std::uint64_t>(
+    std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count());
+  const std::uint64_t millis = micros / 1000;
+  const std::uint64_t fraction = (micros % 1000) * 4096 / 1000; // 12 bits
+  const std::uint64_t random = id_generator()();
+
   std::array<std::uint8_t, 16> bytes{};
-  auto& generator = id_generator();
-  for (int half = 0; half < 2; ++half) {
-    std::uint64_t word = generator();
-    for (int i = 0; i < 8; ++i) bytes[half * 8 + i] = static_cast<std::uint8_t>(word >> (8 * i));
-  }
-  bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0F) | 0x40); // version 4
-  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
+  for (int i = 0; i < 6; ++i)
+    bytes[i] = static_cast<std::uint8_t>(millis >> (8 * (5 - i)));
+  bytes[6] = static_cast<std::uint8_t>(0x70 | (fraction >> 8)); // version 7
+  bytes[7] = static_cast<std::uint8_t>(fraction);
+  for (int i = 8; i < 16; ++i)
+    bytes[i] = static_cast<std::uint8_t>(random >> (8 * (i - 8)));
+  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3F) | 0x80); // RFC 9562 variant
 
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
