@@ -108,9 +108,18 @@ std::vector<entry> entries_for(service_id svc, type_id type, std::string_view id
 
 result<std::vector<entry>> index_resource(const fhir::search::param_registry& registry,
                                           service_id svc, type_id type, std::string_view id,
-                                          std::string_view json) {
+                                          std::string_view json,
+                                          std::string_view service_path) {
   auto values = fhir::search::extract(json, fhir::resource_type_name(type), registry);
   if (!values) return values.error();
+  if (!service_path.empty())
+    for (auto& v : *values) {
+      if (v.k == fhir::search::index_value::kind::reference)
+        v.text = std::string(fhir::search::local_reference(v.text, service_path));
+      for (auto& part : v.parts)
+        if (part.k == fhir::search::index_value::kind::reference)
+          part.text = std::string(fhir::search::local_reference(part.text, service_path));
+    }
   return entries_for(svc, type, id, *values);
 }
 

@@ -24,9 +24,13 @@ std::vector<entry> entries_for(service_id svc, type_id type, std::string_view id
 
 /// The entries of resource `json` by the parameters of `registry`; a
 /// resource the extractor cannot evaluate is an error (errc::invalid).
+/// References by the absolute URL of the service at `service_path`
+/// ("/ws/name/") are indexed as the relative references they are
+/// (fhir::search::local_reference).
 result<std::vector<entry>> index_resource(const fhir::search::param_registry& registry,
                                           service_id svc, type_id type, std::string_view id,
-                                          std::string_view json);
+                                          std::string_view json,
+                                          std::string_view service_path = {});
 
 /// The entries of _lastUpdated, which only the owner of the resource knows
 /// (it is set at commit).

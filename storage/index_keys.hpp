@@ -54,8 +54,10 @@ namespace atrium::storage::index {
 /// 2 string entries carry the text field they came from, and string parts
 /// (`family`, `address-city`) have no entries of their own; 3 likewise token
 /// entries of contact points their system (`phone`, `email`); 4 custom
-/// parameters' entries are named by their definition too (index_name).
-inline constexpr std::uint32_t index_format = 4;
+/// parameters' entries are named by their definition too (index_name); 5
+/// references by the service's own absolute URL are indexed as the relative
+/// references they are (index_entries.hpp index_resource).
+inline constexpr std::uint32_t index_format = 5;
 
 /// A parameter is named in keys by a hash of its index name
 /// (search_param::index_name: R4's canonical URL, or a custom parameter's URL

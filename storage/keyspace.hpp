@@ -36,6 +36,7 @@ inline constexpr std::string_view workspace_prefix = "W";
 /// "S" ws 0x00 name → service record (JSON).
 std::string service(std::string_view ws, std::string_view name);
 std::string service_prefix(std::string_view ws); // "S" ws 0x00
+inline constexpr std::string_view services_all = "S"; // every workspace's
 /// "N" → next service id (u32 BE).
 std::string next_service_id();
 /// "B" → present once the first start created the embedded default

@@ -113,6 +113,7 @@ result<std::vector<std::string>> match_criteria(const node_context& ctx, std::ui
   q->count = limit;
   auto view = ctx.db->view();
   search::exec_context ec{*view, service, *registries->search};
+  ec.service_path = registries->service_path;
   auto page = search::run_search(ec, type_name, *q);
   if (!page)
     return page.error();

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "protocols/fhir/reindex_job.hpp"
+#include "protocols/mgmt/resources.hpp"
 #include "storage/keyspace.hpp"
 #include "storage/store.hpp"
 
@@ -42,8 +43,29 @@ param_catalog::registry_with(const std::vector<std::string>& custom,
   return registry;
 }
 
+result<std::string> param_catalog::service_path_of(std::uint32_t service) const {
+  // Few services per node, and read once per service: a scan of their
+  // records ("S" ws 0x00 name → kind byte, JSON) is enough.
+  const std::string prefix{storage::keys::services_all};
+  for (auto c = db_->scan(storage::column::meta, prefix, storage::keys::prefix_end(prefix));
+       c.valid(); c.next()) {
+    const auto value = c.value();
+    if (value.empty()) continue;
+    auto record = mgmt::parse_stored(value.substr(1));
+    if (!record || record->service_id != service) continue;
+    const auto key = c.key().substr(1);
+    const auto nul = key.find('\0');
+    if (nul == std::string_view::npos) continue;
+    return "/" + std::string(key.substr(0, nul)) + "/" + std::string(key.substr(nul + 1)) + "/";
+  }
+  return std::string{};
+}
+
 result<service_params> param_catalog::load(std::uint32_t service) const {
   service_params out;
+  auto path = service_path_of(service);
+  if (!path) return path.error();
+  out.service_path = std::move(*path);
   std::string stored;
   auto s = db_->get(storage::column::meta, storage::keys::active_search_params(service), &stored);
   if (!s && s.code() != errc::not_found) return s;
@@ -85,9 +107,9 @@ result<std::vector<storage::index::entry>> write_entries(const service_params& p
                                                          std::uint16_t type, std::string_view id,
                                                          std::string_view json) {
   namespace ix = storage::index;
-  auto entries = ix::index_resource(*params.write, service, type, id, json);
+  auto entries = ix::index_resource(*params.write, service, type, id, json, params.service_path);
   if (!entries || params.search == params.write) return entries;
-  auto old = ix::index_resource(*params.search, service, type, id, json);
+  auto old = ix::index_resource(*params.search, service, type, id, json, params.service_path);
   if (!old) return old;
   entries->insert(entries->end(), std::make_move_iterator(old->begin()),
                   std::make_move_iterator(old->end()));
@@ -99,6 +121,8 @@ result<std::vector<storage::index::entry>> write_entries(const service_params& p
 }
 
 void param_catalog::set(std::uint32_t service, service_params params) {
+  if (params.service_path.empty())
+    if (auto path = service_path_of(service)) params.service_path = std::move(*path);
   auto p = std::make_shared<const service_params>(std::move(params));
   std::unique_lock lock(mutex_);
   services_.insert_or_assign(service, std::move(p));

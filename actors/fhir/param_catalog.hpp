@@ -30,6 +30,10 @@ struct service_params {
   std::string running_job;
   /// The SearchParameter resources (JSON) `search` was made from.
   std::vector<std::string> active_params;
+  /// "/ws/name/": references by the service's absolute URL are indexed and
+  /// searched as relative ones (fhir::search::local_reference). Set by the
+  /// catalog; "" when the store could not say.
+  std::string service_path;
 };
 
 class param_catalog {
@@ -50,6 +54,8 @@ public:
 
 private:
   result<service_params> load(std::uint32_t service) const;
+  /// "/ws/name/" of the service, from its management record.
+  result<std::string> service_path_of(std::uint32_t service) const;
 
   const storage::store* db_;
   std::shared_mutex mutex_;

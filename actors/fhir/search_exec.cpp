@@ -312,7 +312,7 @@ result<id_set> match_reference_identifier(const param_scope& ps, const fs::raw_v
 /// one type through one reference parameter, walked breadth first.
 result<id_set> match_hierarchy(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
   const auto type_name = std::string{fhir::resource_type_name(ps.type)};
-  std::string start{unversioned(v.text)};
+  std::string start{fs::local_reference(unversioned(v.text), ps.ctx.service_path)};
   if (start.find('/') == std::string::npos)
     start = type_name + "/" + start;
   if (!start.starts_with(type_name + "/"))
@@ -363,7 +363,7 @@ result<id_set> match_reference(const param_scope& ps, const fs::clause& c,
   if (c.modifier == "above" || c.modifier == "below")
     return match_hierarchy(ps, c, v);
   auto base = ps.prefix(ix::kind::reference);
-  std::string target{unversioned(v.text)};
+  std::string target{fs::local_reference(unversioned(v.text), ps.ctx.service_path)};
   bool absolute = target.find("://") != std::string::npos;
   if (!absolute && target.find('/') == std::string::npos) {
     std::string type = !c.modifier.empty() && fhir::find_resource_type(c.modifier) ? c.modifier

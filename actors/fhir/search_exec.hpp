@@ -35,6 +35,9 @@ struct exec_context {
   /// Manifests already read by this search, by type and id: several
   /// clauses and the sort of one search read the same candidates'.
   mutable std::unordered_map<std::string, std::vector<std::string>> manifests = {};
+  /// "/ws/name/" of the service: a reference searched by its absolute URL
+  /// there is the relative one the index holds (service_params::service_path).
+  std::string_view service_path = {};
 };
 
 /// One resource of a result page.

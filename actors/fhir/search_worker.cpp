@@ -31,6 +31,7 @@ fhir_reply run(node_context* ctx, const fhir_request& req) {
   const auto& registry = *registries->search;
   auto view = ctx->db->view();
   search::exec_context ec{*view, req.service, registry};
+  ec.service_path = registries->service_path;
   auto page = [&]() -> result<search::page> {
     if (req.op == fhir_op::search_system)
       return search::run_system_search(ec, *q); // binds per type

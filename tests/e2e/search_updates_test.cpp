@@ -166,6 +166,40 @@ TEST_CASE("search: _include, _revinclude and _has follow a reference an update m
   REQUIRE(c->del(base + "/Patient/ref-b").status == 204);
 }
 
+TEST_CASE("search: a reference by this service's absolute URL is the relative reference",
+          "[e2e][search]") {
+  auto c = fixture().n.client();
+  auto includes = [&](const std::string& type, const param_list& params) {
+    return run(*c, type, params).include_set();
+  };
+  // Any host: a proxy's name, an address, localhost all reach the same service.
+  const std::string here = "https://fhir.hospital.example" + base + "/";
+  const std::string elsewhere = "https://other.example/r4/";
+  put(*c, "Patient", "abs-a", person("abs-a", "Absolutea", "female", ""));
+  put(*c, "Observation", "abs-obs-1", heart_rate("abs-obs-1", here + "Patient/abs-a", "abs-code"));
+  put(*c, "Observation", "abs-obs-2", heart_rate("abs-obs-2", "Patient/abs-a", "abs-code"));
+  put(*c, "Observation", "abs-obs-3",
+      heart_rate("abs-obs-3", here + "Patient/abs-a/_history/1", "abs-code"));
+  put(*c, "Observation", "abs-obs-4", heart_rate("abs-obs-4", elsewhere + "Patient/abs-a", "abs-code"));
+
+  const auto local = ids({"abs-obs-1", "abs-obs-2", "abs-obs-3"});
+  expect(*c, "Observation", {{"subject", "Patient/abs-a"}, {"code", "abs-code"}}, local);
+  expect(*c, "Observation", {{"subject", here + "Patient/abs-a"}, {"code", "abs-code"}}, local);
+  expect(*c, "Observation",
+         {{"subject", "http://127.0.0.1:1" + base + "/Patient/abs-a"}, {"code", "abs-code"}}, local);
+  expect(*c, "Observation", {{"patient", "abs-a"}, {"code", "abs-code"}}, local);
+  expect(*c, "Observation", {{"subject", elsewhere + "Patient/abs-a"}}, ids({"abs-obs-4"}));
+  expect(*c, "Observation", {{"subject:Patient.name", "absolutea"}, {"code", "abs-code"}}, local);
+  expect(*c, "Patient", {{"_has:Observation:subject:code", "abs-code"}}, ids({"abs-a"}));
+  CHECK(includes("Observation", {{"_id", "abs-obs-1"}, {"_include", "Observation:subject"}}) ==
+        ids({"Patient/abs-a"}));
+  CHECK(includes("Patient", {{"_id", "abs-a"}, {"_revinclude", "Observation:subject"}}) ==
+        ids({"Observation/abs-obs-1", "Observation/abs-obs-2", "Observation/abs-obs-3"}));
+  for (auto id : {"abs-obs-1", "abs-obs-2", "abs-obs-3", "abs-obs-4"})
+    REQUIRE(c->del(base + "/Observation/" + id).status == 204);
+  REQUIRE(c->del(base + "/Patient/abs-a").status == 204);
+}
+
 TEST_CASE("search: a parameter with the same values as another finds what it finds",
           "[e2e][search]") {
   // R4's Patient phonetic has Patient name's expression, so it is served by

@@ -536,6 +536,29 @@ TEST_CASE("normalize_reference", "[extract]") {
         "urn:uuid:0b5b9c4c-6f8c-4f2e-9f3e-3d4c2e1a0b9d");
 }
 
+TEST_CASE("local_reference: this service's absolute URLs are relative references", "[extract]") {
+  const std::string_view here = "/default/fhir/";
+  CHECK(local_reference("http://localhost:8080/default/fhir/Patient/1", here) == "Patient/1");
+  CHECK(local_reference("https://fhir.example.org/default/fhir/Patient/a-1.b", here) ==
+        "Patient/a-1.b");
+  CHECK(local_reference("http://h/default/fhir/Patient/1/_history/2", here) ==
+        "Patient/1/_history/2");
+  // Other servers, other services, and what is not Type/id stay as written.
+  CHECK(local_reference("http://h/other/fhir/Patient/1", here) == "http://h/other/fhir/Patient/1");
+  CHECK(local_reference("http://h/fhir/Patient/1", here) == "http://h/fhir/Patient/1");
+  CHECK(local_reference("http://h/default/fhir/NotAType/1", here) ==
+        "http://h/default/fhir/NotAType/1");
+  CHECK(local_reference("http://h/default/fhir/Patient/", here) == "http://h/default/fhir/Patient/");
+  CHECK(local_reference("http://h/default/fhir/Patient/a_b", here) ==
+        "http://h/default/fhir/Patient/a_b");
+  CHECK(local_reference("ftp://h/default/fhir/Patient/1", here) == "ftp://h/default/fhir/Patient/1");
+  CHECK(local_reference("Patient/1", here) == "Patient/1");
+  CHECK(local_reference("urn:uuid:0b5b9c4c-6f8c-4f2e-9f3e-3d4c2e1a0b9d", here) ==
+        "urn:uuid:0b5b9c4c-6f8c-4f2e-9f3e-3d4c2e1a0b9d");
+  CHECK(local_reference("http://localhost:8080/default/fhir/Patient/1", "") ==
+        "http://localhost:8080/default/fhir/Patient/1");
+}
+
 TEST_CASE("extract is thread-safe and gives the same values on every thread", "[extract]") {
   // Cold caches on purpose: Procedure's R4 plan and a new custom registry are
   // first built while the threads race for them.

@@ -17,6 +17,7 @@
 
 #include "protocols/fhir/fhirpath/evaluator.hpp"
 #include "protocols/fhir/fhirpath/parser.hpp"
+#include "protocols/fhir/ids.hpp"
 #include "protocols/fhir/resource_types.hpp"
 #include "protocols/fhir/search/extract_dates.hpp"
 #include "protocols/fhir/search/extract_diagnostics.hpp"
@@ -724,6 +725,27 @@ std::string normalize_reference(std::string_view reference) {
   if (const auto h = reference.find("/_history/"); h != std::string_view::npos)
     reference = reference.substr(0, h);
   return std::string(reference);
+}
+
+std::string_view local_reference(std::string_view reference, std::string_view service_path) {
+  if (service_path.empty()) return reference;
+  std::string_view rest = reference;
+  if (rest.starts_with("https://")) rest.remove_prefix(8);
+  else if (rest.starts_with("http://")) rest.remove_prefix(7);
+  else return reference;
+  const auto path = rest.find('/');
+  if (path == std::string_view::npos || path == 0) return reference;
+  rest.remove_prefix(path);
+  if (!rest.starts_with(service_path)) return reference;
+  rest.remove_prefix(service_path.size());
+  // Type/id, and a version after it if the caller left one.
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos || !find_resource_type(rest.substr(0, slash)))
+    return reference;
+  auto id = rest.substr(slash + 1);
+  id = id.substr(0, id.find('/'));
+  if (!is_valid_id(id)) return reference;
+  return rest;
 }
 
 result<std::vector<index_value>> extract(std::string_view resource_json, std::string_view type,

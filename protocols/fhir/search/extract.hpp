@@ -67,6 +67,14 @@ std::string normalize_text(std::string_view s);
 /// punctuation included, as it was. ASCII text is unchanged.
 std::string fold_latin(std::string_view s);
 
+/// A reference by the absolute URL of the FHIR service at `service_path`
+/// ("/ws/name/"), "https://host/ws/name/Patient/1" → "Patient/1", which R4
+/// makes the same reference as the relative one (references §2.3.0.1, search
+/// §3.1.1.4.9); any other reference as it is. The host is not compared: one
+/// service is reached by several names (a proxy's, localhost, an address) and
+/// a node cannot know them all. An empty `service_path` changes nothing.
+std::string_view local_reference(std::string_view reference, std::string_view service_path);
+
 /// Every value of every parameter of `type` (from `registry`) in the resource
 /// (a JSON object already validated as a resource of that type). Special
 /// parameters are skipped; a composite gives the combinations of its
