@@ -47,6 +47,13 @@ result<entry_target> target_of(const bundle_entry_request& e) {
   t.type = *type;
   if (slash != std::string_view::npos) {
     t.id = std::string{url.substr(slash + 1)};
+    // A hard delete reads every stored version before it writes, which a
+    // transaction's prepare does not do yet; a batch entry runs it alone.
+    if (e.method == "DELETE" && t.conditional && fhir::is_valid_id(t.id) &&
+        t.criteria.find("hardDelete=") != std::string::npos)
+      return status{errc::not_implemented,
+                    "hardDelete is not supported in a transaction Bundle yet; send it in a batch "
+                    "Bundle or as DELETE " + t.type_name + "/" + t.id + "?hardDelete=true"};
     if (!fhir::is_valid_id(t.id) || t.conditional)
       return status{errc::invalid, "request.url '" + e.url + "' names no resource"};
   }

@@ -66,3 +66,26 @@ TEST_CASE("$purge-history keeps only the current version", "[e2e][delete]") {
   CHECK(c->del(base + "/Patient/purge-none/$purge-history").status == 404);
   CHECK(c->get(base + "/Patient/purge-1/$purge-history").status == 405);
 }
+
+TEST_CASE("hardDelete in Bundles: a batch entry runs it, a transaction refuses it with 501",
+          "[e2e][delete]") {
+  auto c = shared_node().client();
+  put(*c, "Patient", "hard-b1", patient("hard-b1", "Batchcase"));
+  put(*c, "Patient", "hard-b1", patient("hard-b1", "Batchcase"));
+  const auto bundle = [](const std::string& type) {
+    return R"({"resourceType":"Bundle","type":")" + type +
+           R"(","entry":[{"request":{"method":"DELETE","url":"Patient/hard-b1?hardDelete=true"}}]})";
+  };
+  const header_list fhir_json{{"Content-Type", "application/fhir+json"}};
+
+  auto tx = c->post(base, bundle("transaction"), fhir_json);
+  CHECK(tx.status == 501);
+  CHECK(tx.body.find("hardDelete is not supported in a transaction") != std::string::npos);
+  CHECK(history_entries(*c, "/Patient/hard-b1/_history") == 2); // nothing done
+
+  auto batch = c->post(base, bundle("batch"), fhir_json);
+  REQUIRE(batch.status == 200);
+  CHECK(json{batch.body}.str("/entry/0/response/status").starts_with("204"));
+  CHECK(c->get(base + "/Patient/hard-b1").status == 404);
+  CHECK(c->get(base + "/Patient/hard-b1/_history/1").status == 404);
+}
