@@ -81,14 +81,27 @@ void fail(self_ptr self, std::string why) {
   finish(self);
 }
 
-/// The next chunk of ids of the current type, after the last one done.
+/// The next chunk of ids of the current type, after the last one done, up to
+/// the type's last id when the job reached it (reindex_job::until_id).
 std::vector<std::string> next_chunk(self_ptr self, storage::type_id type) {
   auto& st = self->state;
   const auto prefix = keys::resource(st.service, type, "");
+  if (st.job.after_id.empty() && st.job.until_id.empty())
+    for (auto c = st.ctx->db->scan(storage::column::resources, prefix, keys::prefix_end(prefix),
+                                   /*descending=*/true);
+         c.valid(); c.next()) {
+      st.job.until_id = std::string{c.key().substr(prefix.size())};
+      break;
+    }
   auto lower = keys::resource(st.service, type, st.job.after_id);
   if (!st.job.after_id.empty()) lower.push_back('\0'); // just after it
+  auto upper = keys::prefix_end(prefix);
+  if (!st.job.until_id.empty()) {
+    upper = keys::resource(st.service, type, st.job.until_id);
+    upper.push_back('\0'); // the last one included
+  }
   std::vector<std::string> ids;
-  for (auto c = st.ctx->db->scan(storage::column::resources, lower, keys::prefix_end(prefix));
+  for (auto c = st.ctx->db->scan(storage::column::resources, lower, upper);
        c.valid() && ids.size() < chunk_size; c.next())
     ids.emplace_back(c.key().substr(prefix.size()));
   return ids;
@@ -100,6 +113,7 @@ void chunk_done(self_ptr self) {
   if (st.chunk.size() < chunk_size) { // the type is done
     ++st.job.type_index;
     st.job.after_id.clear();
+    st.job.until_id.clear();
   } else {
     st.job.after_id = st.chunk.back();
   }

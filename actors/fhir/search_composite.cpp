@@ -50,18 +50,22 @@ bool date_matches(ix::composite_reader& r, const fs::raw_value& q) {
 }
 
 /// "Patient/1", "Patient/1/_history/2", an absolute URL, or a bare id (any type).
-bool reference_matches(ix::composite_reader& r, const fs::raw_value& q) {
+/// `service_path`: this service's absolute URLs are its relative references
+/// (fs::local_reference), as the index holds them.
+bool reference_matches(ix::composite_reader& r, const fs::raw_value& q,
+                       std::string_view service_path) {
   auto target = r.text();
   if (!target)
     return false;
-  const auto want = unversioned(q.text);
+  const auto want = fs::local_reference(unversioned(q.text), service_path);
   if (want.find('/') == std::string_view::npos)
     return target->size() > want.size() && target->ends_with(want) &&
            (*target)[target->size() - want.size() - 1] == '/';
   return *target == want;
 }
 
-bool part_matches(ix::composite_reader& r, const fs::raw_value& q, fs::param_type type) {
+bool part_matches(ix::composite_reader& r, const fs::raw_value& q, fs::param_type type,
+                  std::string_view service_path) {
   switch (type) {
     case fs::param_type::token: return token_matches(r, q);
     case fs::param_type::number:
@@ -71,7 +75,7 @@ bool part_matches(ix::composite_reader& r, const fs::raw_value& q, fs::param_typ
       auto text = r.text();
       return text && text->starts_with(fs::normalize_text(q.text));
     }
-    case fs::param_type::reference: return reference_matches(r, q);
+    case fs::param_type::reference: return reference_matches(r, q, service_path);
     case fs::param_type::uri: {
       auto text = r.text();
       return text && *text == q.text;
@@ -111,7 +115,7 @@ result<id_set> match_composite(const param_scope& ps, const fs::clause& c, const
                   [&](std::string_view key, std::string_view) {
                     ix::composite_reader r(key);
                     for (std::size_t i = 0; i < types.size(); ++i)
-                      if (!part_matches(r, v.components[i], types[i]))
+                      if (!part_matches(r, v.components[i], types[i], ps.ctx.service_path))
                         return false;
                     return true;
                   });

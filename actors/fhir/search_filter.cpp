@@ -21,6 +21,7 @@ struct wanted {
   std::optional<fhir::period> range;      // date
   std::optional<number_value> number;       // number, quantity
   std::string system, code;                 // quantity unit ("" = any)
+  std::string target;                       // reference: as the index holds it
 };
 
 /// The unit of a 'q' entry against the clause's (either may be empty: any).
@@ -45,7 +46,7 @@ bool entry_matches(std::string_view key, std::size_t prefix_size, fs::param_type
       return k == ix::kind::token_code && token_matches(key, *w.raw);
     case fs::param_type::reference: {
       auto target = k == ix::kind::reference ? ix::entry_target(key) : std::nullopt;
-      return target && *target == unversioned(w.raw->text);
+      return target && *target == w.target;
     }
     case fs::param_type::string:
       return k == ix::kind::string &&
@@ -116,9 +117,10 @@ result<id_set> filter_clause(const exec_context& ctx, std::string_view type, con
     wanted w;
     w.pre = v.pre;
     w.raw = &v;
-    if (p->type == fs::param_type::token || p->type == fs::param_type::reference ||
-        p->type == fs::param_type::string) {
+    if (p->type == fs::param_type::token || p->type == fs::param_type::string) {
       // compared as written
+    } else if (p->type == fs::param_type::reference) {
+      w.target = fs::local_reference(unversioned(v.text), ctx.service_path);
     } else if (p->type == fs::param_type::date) {
       w.range = fhir::parse_fhir_period(v.text);
       if (!w.range)

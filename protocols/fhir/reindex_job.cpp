@@ -77,6 +77,8 @@ std::string encode_reindex_job(const reindex_job& job) {
   out += R"(,"typeIndex":)" + std::to_string(job.type_index);
   out += R"(,"after":)";
   append_json_string(out, job.after_id);
+  out += R"(,"until":)";
+  append_json_string(out, job.until_id);
   out += R"(,"reindexed":)" + std::to_string(job.reindexed);
   out += R"(,"params":)";
   append_texts(out, job.params);
@@ -115,6 +117,7 @@ result<reindex_job> decode_reindex_job(std::string_view json) {
   job.type_index = static_cast<std::uint32_t>(u64);
   if (root["after"].get_string().get(text) != simdjson::SUCCESS) return corrupt("after");
   job.after_id = std::string(text);
+  if (root["until"].get_string().get(text) == simdjson::SUCCESS) job.until_id = std::string(text);
   if (root["reindexed"].get_uint64().get(u64) != simdjson::SUCCESS) return corrupt("reindexed");
   job.reindexed = u64;
   if (root["error"].get_string().get(text) != simdjson::SUCCESS) return corrupt("error");

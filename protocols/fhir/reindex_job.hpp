@@ -23,6 +23,11 @@ struct reindex_job {
   std::vector<std::string> types; // resource types to re-index, in order
   std::uint32_t type_index = 0;   // types[type_index] is in progress
   std::string after_id;           // the last id of that type done ("" = none yet)
+  /// The type's last id when the job reached it ("" = none, or a record of an
+  /// older build: to the end). Ids made later sort after it (time-ordered,
+  /// protocols/fhir/ids.hpp) and are written by the job's new set already,
+  /// so the walk stops there instead of chasing creates.
+  std::string until_id;
   std::uint64_t reindexed = 0;    // resources re-indexed so far
   std::vector<std::string> params; // the SearchParameter resources (JSON) it activates
   std::vector<std::string> issues; // SearchParameters left out, and why

@@ -188,6 +188,11 @@ TEST_CASE("search: a reference by this service's absolute URL is the relative re
   expect(*c, "Observation",
          {{"subject", "http://127.0.0.1:1" + base + "/Patient/abs-a"}, {"code", "abs-code"}}, local);
   expect(*c, "Observation", {{"patient", "abs-a"}, {"code", "abs-code"}}, local);
+  // Decided from the candidates' own entries once an earlier clause narrowed them.
+  expect(*c, "Observation", {{"code", "abs-code"}, {"subject", here + "Patient/abs-a"}}, local);
+  expect(*c, "Observation", {{"code", "abs-code"}, {"subject", "Patient/abs-a"}}, local);
+  expect(*c, "Observation", {{"_id", "abs-obs-1,abs-obs-4"}, {"subject", here + "Patient/abs-a"}},
+         ids({"abs-obs-1"}));
   expect(*c, "Observation", {{"subject", elsewhere + "Patient/abs-a"}}, ids({"abs-obs-4"}));
   expect(*c, "Observation", {{"subject:Patient.name", "absolutea"}, {"code", "abs-code"}}, local);
   expect(*c, "Patient", {{"_has:Observation:subject:code", "abs-code"}}, ids({"abs-a"}));

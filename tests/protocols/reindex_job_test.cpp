@@ -29,6 +29,7 @@ reindex_job sample() {
   job.types = {"Observation", "Patient"};
   job.type_index = 1;
   job.after_id = "p-42";
+  job.until_id = "p-99";
   job.reindexed = 1234;
   job.params = {R"x({"resourceType":"SearchParameter","url":"u","expression":"a.where(b='\"')"})x"};
   job.issues = {"http://x is left out: \"why\""};
