@@ -551,6 +551,7 @@ TEST_CASE("local_reference: this service's absolute URLs are relative references
   CHECK(local_reference("http://h/default/fhir/Patient/", here) == "http://h/default/fhir/Patient/");
   CHECK(local_reference("http://h/default/fhir/Patient/a_b", here) ==
         "http://h/default/fhir/Patient/a_b");
+  CHECK(local_reference("HTTPS://H/default/fhir/Patient/1", here) == "Patient/1");
   CHECK(local_reference("ftp://h/default/fhir/Patient/1", here) == "ftp://h/default/fhir/Patient/1");
   CHECK(local_reference("Patient/1", here) == "Patient/1");
   CHECK(local_reference("urn:uuid:0b5b9c4c-6f8c-4f2e-9f3e-3d4c2e1a0b9d", here) ==

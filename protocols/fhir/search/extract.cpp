@@ -18,6 +18,7 @@
 #include "protocols/fhir/fhirpath/evaluator.hpp"
 #include "protocols/fhir/fhirpath/parser.hpp"
 #include "protocols/fhir/ids.hpp"
+#include "protocols/http/query.hpp"
 #include "protocols/fhir/resource_types.hpp"
 #include "protocols/fhir/search/extract_dates.hpp"
 #include "protocols/fhir/search/extract_diagnostics.hpp"
@@ -729,9 +730,10 @@ std::string normalize_reference(std::string_view reference) {
 
 std::string_view local_reference(std::string_view reference, std::string_view service_path) {
   if (service_path.empty()) return reference;
+  // Schemes are case-insensitive (RFC 3986 §3.1).
   std::string_view rest = reference;
-  if (rest.starts_with("https://")) rest.remove_prefix(8);
-  else if (rest.starts_with("http://")) rest.remove_prefix(7);
+  if (http::equals_nocase(rest.substr(0, 8), "https://")) rest.remove_prefix(8);
+  else if (http::equals_nocase(rest.substr(0, 7), "http://")) rest.remove_prefix(7);
   else return reference;
   const auto path = rest.find('/');
   if (path == std::string_view::npos || path == 0) return reference;
