@@ -112,13 +112,16 @@ result<std::vector<entry>> index_resource(const fhir::search::param_registry& re
                                           std::string_view service_path) {
   auto values = fhir::search::extract(json, fhir::resource_type_name(type), registry);
   if (!values) return values.error();
+  // A local reference is a suffix of its absolute form: erase what is before it.
+  auto localize = [&](fhir::search::index_value& v) {
+    if (v.k != fhir::search::index_value::kind::reference) return;
+    const auto local = fhir::search::local_reference(v.text, service_path);
+    v.text.erase(0, v.text.size() - local.size());
+  };
   if (!service_path.empty())
     for (auto& v : *values) {
-      if (v.k == fhir::search::index_value::kind::reference)
-        v.text = std::string(fhir::search::local_reference(v.text, service_path));
-      for (auto& part : v.parts)
-        if (part.k == fhir::search::index_value::kind::reference)
-          part.text = std::string(fhir::search::local_reference(part.text, service_path));
+      localize(v);
+      for (auto& part : v.parts) localize(part);
     }
   return entries_for(svc, type, id, *values);
 }

@@ -15,6 +15,7 @@
 #include "protocols/fhir/patch.hpp"
 #include "protocols/fhir/resource_json.hpp"
 #include "protocols/fhir/resource_types.hpp"
+#include "protocols/http/query.hpp"
 
 namespace atrium::actors {
 
@@ -49,8 +50,9 @@ result<entry_target> target_of(const bundle_entry_request& e) {
     t.id = std::string{url.substr(slash + 1)};
     // A hard delete reads every stored version before it writes, which a
     // transaction's prepare does not do yet; a batch entry runs it alone.
-    if (e.method == "DELETE" && t.conditional && fhir::is_valid_id(t.id) &&
-        t.criteria.find("hardDelete=") != std::string::npos)
+    const auto query = t.conditional ? http::parse_query(t.criteria) : std::nullopt;
+    if (e.method == "DELETE" && query && http::find_param(*query, "hardDelete") &&
+        fhir::is_valid_id(t.id))
       return status{errc::not_implemented,
                     "hardDelete is not supported in a transaction Bundle yet; send it in a batch "
                     "Bundle or as DELETE " + t.type_name + "/" + t.id + "?hardDelete=true"};
