@@ -184,3 +184,40 @@ TEST_CASE("Bundle entries are typed by their resourceType", "[fhirpath]") {
   CHECK(eval_texts(b, "Bundle.entry.resource.select(id & '/' & name.family)") == V{"a/A", "b/", "c/"});
   CHECK(eval_texts(b, "Bundle.descendants().ofType(Patient).id") == V{"a", "c"});
 }
+
+TEST_CASE("compile_for_resource: a leading type name reads the resource's members", "[fhirpath]") {
+  const auto& o = observation();
+  // The same results as compile() on a resource of that type…
+  for (const char* expr :
+       {"Observation.code.coding.code", "Observation.value.ofType(Quantity).value",
+        "(Observation.value as Quantity).unit", "Observation.component[1].code.text",
+        "Observation.subject.where(resolve() is Patient)", "Resource.id", "DomainResource.id",
+        "Observation.component.code.text | Observation.status", "Observation",
+        "Observation.status = 'final'", "status", "Patient.id | Observation.id"}) {
+    auto whole = fp::compile(expr);
+    auto for_resource = fp::compile_for_resource(expr, "Observation");
+    REQUIRE(whole);
+    REQUIRE(for_resource);
+    auto a = fp::evaluate(*whole, o.root, {});
+    auto b = fp::evaluate(*for_resource, o.root, {});
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(texts(*a) == texts(*b));
+  }
+  // …without the type test: the leading name is gone from the tree.
+  auto c = fp::compile_for_resource("Observation.code | Condition.code", "Observation");
+  REQUIRE(c);
+  const fp::node* left = c->root()->target.get();
+  CHECK(left->name == "code");
+  CHECK(left->target == nullptr);
+  const fp::node* right = c->root()->right.get();
+  REQUIRE(right->target);
+  CHECK(right->target->name == "Condition"); // another type's branch is kept as written
+  // Arguments keep their own focus: "where(code.exists())" is not touched.
+  auto w = fp::compile_for_resource("Observation.component.where(Observation.id.exists())",
+                                    "Observation");
+  REQUIRE(w);
+  auto out = fp::evaluate(*w, o.root, {});
+  REQUIRE(out);
+  CHECK(out->empty()); // Observation.id on a component is nothing
+}

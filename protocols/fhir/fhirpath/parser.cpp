@@ -310,12 +310,48 @@ private:
 
 } // namespace
 
-result<expression> compile(std::string_view text) {
+namespace {
+
+result<std::unique_ptr<node>> parse_text(std::string_view text) {
   auto tokens = tokenize(text);
   if (!tokens) return tokens.error();
   parser p(std::move(*tokens));
-  auto root = p.parse_all();
+  return p.parse_all();
+}
+
+// Drops a leading `Type.` from each top-level union branch (compile_for_resource).
+void start_at_members(node& n, std::string_view type) {
+  if (n.kind == node_kind::binary && n.op == binary_op::union_ && n.target && n.right) {
+    start_at_members(*n.target, type);
+    start_at_members(*n.right, type);
+    return;
+  }
+  // Down the chain of inputs (never into arguments, which have their own focus).
+  node* parent = nullptr;
+  node* cur = &n;
+  while (cur->target && (cur->kind == node_kind::member || cur->kind == node_kind::function ||
+                         cur->kind == node_kind::indexer || cur->kind == node_kind::as_type ||
+                         cur->kind == node_kind::is_type)) {
+    parent = cur;
+    cur = cur->target.get();
+  }
+  if (parent && cur->kind == node_kind::member &&
+      (cur->name == type || cur->name == "Resource" || cur->name == "DomainResource"))
+    parent->target.reset(); // parent now reads from $this, the resource
+}
+
+} // namespace
+
+result<expression> compile(std::string_view text) {
+  auto root = parse_text(text);
   if (!root) return root.error();
+  return expression(std::shared_ptr<const node>(std::move(*root)), std::string(text));
+}
+
+result<expression> compile_for_resource(std::string_view text, std::string_view type) {
+  auto root = parse_text(text);
+  if (!root) return root.error();
+  start_at_members(**root, type);
   return expression(std::shared_ptr<const node>(std::move(*root)), std::string(text));
 }
 

@@ -13,4 +13,11 @@ namespace atrium::fhir::fhirpath {
 /// are errc::invalid with where() = "offset N".
 result<expression> compile(std::string_view text);
 
+/// As compile(), for input that is always one resource of `type` (search
+/// indexing): each top-level `|` branch that starts with that type's name,
+/// or with Resource or DomainResource, starts at the resource's members
+/// instead ("Observation.code" becomes "code"), which is the same on such
+/// input and spares testing its type on every evaluation.
+result<expression> compile_for_resource(std::string_view text, std::string_view type);
+
 } // namespace atrium::fhir::fhirpath

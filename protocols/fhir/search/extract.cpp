@@ -80,26 +80,23 @@ std::string_view leading_name(const fp::node* n) {
   return {};
 }
 
-// The top-level element a branch reads first: the member right below the
-// resource ("Observation.value.ofType(Quantity)" → "value"), "" otherwise.
-std::string root_element(const fp::node* n, std::string_view type) {
-  std::string_view below;
+// The top-level element a branch reads first: the member it starts with,
+// compiled to read from the resource ("value" in "Observation.value.ofType(Quantity)",
+// see fp::compile_for_resource), "" when it starts otherwise.
+std::string root_element(const fp::node* n) {
   while (n) {
     switch (n->kind) {
     case fp::node_kind::member:
       if (!n->target) {
-        const bool resource = n->name == type || n->name == "Resource" ||
-                              n->name == "DomainResource";
-        return resource ? std::string{below} : std::string{};
+        const bool element = !n->name.empty() && n->name[0] >= 'a' && n->name[0] <= 'z';
+        return element ? n->name : std::string{};
       }
-      below = n->name;
       n = n->target.get();
       break;
     case fp::node_kind::function:
     case fp::node_kind::indexer:
     case fp::node_kind::as_type:
     case fp::node_kind::is_type:
-      below = {};
       n = n->target.get();
       break;
     default: return {};
@@ -112,7 +109,9 @@ std::string root_element(const fp::node* n, std::string_view type) {
 // ("value" is there as "valueQuantity").
 bool has_element(const std::vector<std::string_view>& keys, std::string_view name) {
   for (auto k : keys)
-    if (k.starts_with(name) &&
+    // The first letters differ for most keys: checked inline before the rest.
+    if (k.size() >= name.size() && k[0] == name[0] &&
+        std::memcmp(k.data(), name.data(), name.size()) == 0 &&
         (k.size() == name.size() || (k[name.size()] >= 'A' && k[name.size()] <= 'Z')))
       return true;
   return false;
@@ -121,7 +120,7 @@ bool has_element(const std::vector<std::string_view>& keys, std::string_view nam
 std::shared_ptr<const compiled_param> compile_param(const search_param& p, std::string_view type) {
   auto c = std::make_shared<compiled_param>();
   c->expression = p.expression;
-  auto expr = fp::compile(p.expression);
+  auto expr = fp::compile_for_resource(p.expression, type);
   if (!expr) {
     c->error = "expression does not compile: " + expr.error().message() + " (" +
                expr.error().where() + ")";
@@ -135,7 +134,7 @@ std::shared_ptr<const compiled_param> compile_param(const search_param& p, std::
     if (!lead.empty() && lead != type && find_resource_type(lead))
       continue; // another type's branch
     c->branches.emplace_back(std::shared_ptr<const fp::node>(c->whole, part), c->whole->text());
-    c->branch_roots.push_back(root_element(part, type));
+    c->branch_roots.push_back(root_element(part));
   }
   for (const auto& component : p.components) {
     auto compiled = fp::compile(component.expression);
@@ -381,15 +380,19 @@ bool contact_point_like(object o) {
   return system.empty() && (use == "home" || use == "work" || use == "mobile");
 }
 
-void coding_value(sink& s, object coding, std::string_view fallback_text) {
-  std::string_view display = str_field(coding, "display");
+/// A Coding's token, with its display normalized for :text (or, without
+/// one, the normalized text of the CodeableConcept it is in).
+void coding_token(sink& s, object coding, std::string normalized_display) {
   add_token(s, str_field(coding, "system"), str_field(coding, "code"),
-            normalize_text(display.empty() ? fallback_text : display));
+            std::move(normalized_display));
+}
+
+void coding_value(sink& s, object coding) {
+  coding_token(s, coding, normalize_text(str_field(coding, "display")));
 }
 
 void codeable_concept_value(sink& s, object cc) {
-  const std::string_view text = str_field(cc, "text");
-  const std::string normalized = normalize_text(text);
+  const std::string normalized = normalize_text(str_field(cc, "text"));
   bool text_indexed = normalized.empty();
   simdjson::dom::array codings;
   if (cc.at_key("coding").get_array().get(codings) == simdjson::SUCCESS) {
@@ -397,8 +400,14 @@ void codeable_concept_value(sink& s, object cc) {
       object co;
       if (c.get_object().get(co) != simdjson::SUCCESS) continue;
       const std::string_view display = str_field(co, "display");
-      if (display.empty() || normalize_text(display) == normalized) text_indexed = true;
-      coding_value(s, co, text);
+      if (display.empty()) {
+        text_indexed = true;
+        coding_token(s, co, normalized);
+        continue;
+      }
+      std::string normalized_display = normalize_text(display);
+      if (normalized_display == normalized) text_indexed = true;
+      coding_token(s, co, std::move(normalized_display));
     }
   }
   // CodeableConcept.text that no coding carries: a value of its own for :text.
@@ -460,7 +469,7 @@ void token_values(const fp::item& it, sink& s) {
   if (type == "CodeableConcept" || (type.empty() && has_field(o, "coding"))) {
     codeable_concept_value(s, o);
   } else if (type == "Coding") {
-    coding_value(s, o, {});
+    coding_value(s, o);
   } else if (type == "ContactPoint" || (type.empty() && string_value && contact_point_like(o))) {
     // R4: a token on ContactPoint matches its value; the system is not a namespace.
     // Tagged with its system, for `phone` and `email` (param_registry::part_of).
@@ -474,7 +483,7 @@ void token_values(const fp::item& it, sink& s) {
     }
     add_token(s, str_field(o, "system"), str_field(o, "value"), std::move(text));
   } else if (has_any(o, {"code", "system"})) {
-    coding_value(s, o, {});
+    coding_value(s, o);
   } else if (has_field(o, "text")) {
     codeable_concept_value(s, o); // a CodeableConcept with text only
   }
