@@ -233,8 +233,9 @@ private:
 
 /// The resource of a POST or PUT entry, references rewritten, prepared and
 /// indexed for request `r`.
-status prepare_body(const node_context& ctx, const bundle_entry_request& e,
-                    const entry_target& t, reference_resolver& references, fhir_request& r) {
+status prepare_body(const node_context& ctx, const service_params& params,
+                    const bundle_entry_request& e, const entry_target& t,
+                    reference_resolver& references, fhir_request& r) {
   if (e.resource.empty())
     return {errc::invalid, "a " + e.method + " entry needs a resource", "resource"};
   auto body = fhir::rewrite_references(e.resource, std::ref(references));
@@ -250,15 +251,14 @@ status prepare_body(const node_context& ctx, const bundle_entry_request& e,
   auto prepared = fhir::prepare_resource(*body, t.type_name, r.id, rule);
   if (!prepared)
     return prepared.error();
-  const auto params = ctx.params->get(r.service);
-  auto entries = write_entries(*params, r.service, r.type, r.id, *body);
+  auto entries = write_entries(params, r.service, r.type, r.id, *body);
   if (!entries)
     return {errc::unprocessable,
             "the resource could not be indexed for search: " + entries.error().message()};
   r.head = std::move(prepared->head);
   r.tail = std::move(prepared->tail);
   r.index = std::move(*entries);
-  r.index_registry = params->write->uid();
+  r.index_registry = params.write->uid();
   return status::ok();
 }
 
@@ -374,7 +374,9 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
     writes.push_back(std::move(w));
     targets.push_back(std::move(*t));
   }
-  // Every fullUrl is known now: the resources can be rewritten.
+  // Every fullUrl is known now: the resources can be rewritten. The
+  // service's parameters are looked up once for all of them.
+  const auto params = ctx.params->get(service);
   for (std::size_t k = 0; k < writes.size(); ++k) {
     auto& r = writes[k].prepare;
     if (r.op != fhir_op::tx_prepare)
@@ -383,7 +385,7 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
     auto s = r.write == fhir_op::erase
                ? check_search_parameter_write(*ctx.params, service, targets[k].type_name, nullptr)
              : r.write == fhir_op::patch ? prepare_patch(ctx, e, targets[k], references, r)
-                                         : prepare_body(ctx, e, targets[k], references, r);
+                                         : prepare_body(ctx, *params, e, targets[k], references, r);
     if (!s)
       return entry_error(writes[k].entry, e, s);
   }

@@ -28,7 +28,7 @@ public:
   result<collection> eval(const node& n, const scope& sc);
 
   const context& ctx() const { return ctx_; }
-  const collection& resource() const { return resource_; }
+  const collection& resource(); // %resource, built when first asked for
   const collection& input() const { return input_; }
   const temporal& now();
 
@@ -37,7 +37,8 @@ private:
   result<collection> eval_env(const node& n);
 
   const context& ctx_;
-  collection resource_;
+  simdjson::dom::element resource_element_;
+  std::optional<collection> resource_;
   const collection& input_;
   std::optional<temporal> now_;
 };

@@ -134,8 +134,13 @@ std::optional<std::string> to_text(const item& it0) {
 }
 
 engine::engine(const context& ctx, simdjson::dom::element resource, const collection& input)
-  : ctx_(ctx), input_(input) {
-  resource_.push_back(json_item(resource));
+  : ctx_(ctx), resource_element_(resource), input_(input) {}
+
+const collection& engine::resource() {
+  // Most expressions never read %resource: its item (which looks up the
+  // resource's type) is made only for those that do.
+  if (!resource_) resource_.emplace(collection{json_item(resource_element_)});
+  return *resource_;
 }
 
 const temporal& engine::now() {
@@ -227,7 +232,7 @@ result<collection> engine::eval_member(const node& n, const scope& sc) {
 result<collection> engine::eval_env(const node& n) {
   const std::string& name = n.name;
   if (auto found = ctx_.variables.find(name); found != ctx_.variables.end()) return found->second;
-  if (name == "resource" || name == "rootResource") return resource_;
+  if (name == "resource" || name == "rootResource") return resource();
   if (name == "context") return input_;
   if (name == "ucum") return collection{item(std::string("http://unitsofmeasure.org"))};
   if (name == "sct") return collection{item(std::string("http://snomed.info/sct"))};

@@ -93,6 +93,8 @@ void navigate(const item& it, std::string_view name, collection& out) {
   bool direct_seen = false, underscore_seen = false, choice_found = false;
   for (auto field : obj) {
     const std::string_view key = field.key;
+    // Most keys differ from the name at once: skipped before any comparison.
+    if (!key.empty() && !name.empty() && key[0] != name[0] && key[0] != '_') continue;
     if (key == name) {
       direct = field.value;
       direct_seen = true;

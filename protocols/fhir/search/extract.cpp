@@ -788,6 +788,7 @@ result<std::vector<index_value>> extract(std::string_view resource_json, std::st
   std::vector<std::string_view> keys; // the resource's top-level elements
   for (auto [key, value] : root_object) keys.push_back(key);
   std::vector<index_value> out;
+  out.reserve(32); // a typical resource's values, moved once each instead of at every growth
   auto run = [&](const search_param* p, const compiled_param& compiled) {
     if (!compiled.error.empty()) {
       if (problems) problems->push_back({p, compiled.error});
