@@ -38,14 +38,16 @@ struct current_version {
   bool deleted = false;
   std::uint64_t version = 0;
   std::vector<std::string> index_keys; // what that version indexed
-  // Only with_json (a $reindex):
   std::int64_t last_updated_micros = 0;
-  std::string json;
+  /// That version encoded as stored; empty for one that is not (a hard
+  /// delete in flight).
+  std::string record;
   std::uint64_t registry = 0; // of index_keys; 0 = unknown (stored)
+
+  std::string_view json() const { return storage::record_json(record); }
 };
 
-result<current_version> lookup_current(self_ptr self, const std::string& id,
-                                       bool with_json = false) {
+result<current_version> lookup_current(self_ptr self, const std::string& id) {
   auto& st = self->state;
   if (auto it = st.pending.find(id); it != st.pending.end()) {
     const auto& p = it->second;
@@ -54,11 +56,9 @@ result<current_version> lookup_current(self_ptr self, const std::string& id,
     cur.deleted = p.deleted;
     cur.version = p.version;
     cur.index_keys = p.index_keys;
-    if (with_json) {
-      cur.last_updated_micros = p.last_updated_micros;
-      cur.json = p.json;
-      cur.registry = p.registry;
-    }
+    cur.last_updated_micros = p.last_updated_micros;
+    cur.record = p.record;
+    cur.registry = p.registry;
     return cur;
   }
   std::string bytes;
@@ -75,10 +75,8 @@ result<current_version> lookup_current(self_ptr self, const std::string& id,
   cur.exists = true;
   cur.deleted = h->kind == storage::record_kind::erase;
   cur.version = h->version;
-  if (with_json) {
-    cur.last_updated_micros = h->last_updated_micros;
-    cur.json = std::string{storage::record_json(bytes)};
-  }
+  cur.last_updated_micros = h->last_updated_micros;
+  cur.record = std::move(bytes);
   std::string manifest;
   s = st.ctx->db->get(storage::column::index,
                       ix::manifest_key(st.key.service, st.key.type, id), &manifest);
@@ -179,20 +177,30 @@ struct new_version {
 };
 
 /// The writes that store `v` of `id` and replace the previous version's
-/// index entries; `index_keys` gets the new version's manifest.
+/// index entries; `index_keys` gets the new version's manifest and `record`
+/// the version as encoded.
+///
+/// A version is stored once: the newest in the resources column, and the
+/// one it replaces moves to the history column (replies.cpp reads a version
+/// from either). Writing every version to history as it was made stored
+/// each create's JSON twice; storing it once measured ~10% more
+/// transaction resources/s (tools/bench/README.md).
 std::vector<storage::write_op> version_ops(const partition_key& k, const std::string& id,
                                            new_version& v,
-                                           std::vector<std::string>& index_keys) {
+                                           std::vector<std::string>& index_keys,
+                                           std::string& record) {
   const auto& rec = v.rec;
   std::vector<storage::write_op> ops;
   ops.reserve(6 + v.previous.index_keys.size() + 2 * v.index.size());
   index_keys = append_index_ops(ops, k, id, v.previous.index_keys, std::move(v.index),
                                 rec.deleted(), rec.last_updated_micros);
-  auto encoded = storage::encode_record(rec);
+  if (!v.previous.record.empty())
+    ops.push_back({storage::column::history, false, false,
+                   keys::version(k.service, k.type, id, v.previous.version),
+                   std::move(v.previous.record)});
+  record = storage::encode_record(rec);
   ops.push_back({storage::column::resources, false, false,
-                 keys::resource(k.service, k.type, id), encoded});
-  ops.push_back({storage::column::history, false, false,
-                 keys::version(k.service, k.type, id, rec.version), std::move(encoded)});
+                 keys::resource(k.service, k.type, id), record});
   ops.push_back({storage::column::changes, false, false,
                  keys::system_change(k.service, rec.last_updated_micros, k.type, id, rec.version),
                  {}});
@@ -218,10 +226,11 @@ void reindex_if_stale(self_ptr self, const std::string& id, std::uint64_t regist
 void commit(self_ptr self, const std::string& id, new_version v, fhir_callback reply) {
   auto& st = self->state;
   std::vector<std::string> index_keys;
-  auto ops = version_ops(st.key, id, v, index_keys);
+  std::string record;
+  auto ops = version_ops(st.key, id, v, index_keys, record);
   auto release = mark_in_flight(self, id,
                                 {v.rec.version, v.rec.deleted(), std::move(index_keys), 0,
-                                 v.rec.last_updated_micros, v.rec.json, v.registry});
+                                 v.rec.last_updated_micros, std::move(record), v.registry});
   write_batch(self, std::move(ops),
               [self, id, registry = v.registry, release, created = v.created,
                rec = std::move(v.rec), reply](reply_status s) mutable {
@@ -248,7 +257,7 @@ void reindex(self_ptr self, const fhir_request& req, fhir_callback reply) {
   std::vector<storage::write_op> ops;
   std::vector<std::pair<std::string, partition_state::in_flight>> batch;
   for (const auto& id : req.ids) {
-    auto cur = lookup_current(self, id, /*with_json=*/true);
+    auto cur = lookup_current(self, id);
     if (!cur)
       return reply(error_reply(cur.error().code(), cur.error().message()));
     if (!cur->exists || cur->deleted || cur->registry == registry.uid())
@@ -256,7 +265,7 @@ void reindex(self_ptr self, const fhir_request& req, fhir_callback reply) {
     // A transaction holds it: its commit re-indexes what it wrote.
     if (auto it = st.pending.find(id); it != st.pending.end() && it->second.transaction != 0)
       continue;
-    auto entries = write_entries(*params, st.key.service, st.key.type, id, cur->json);
+    auto entries = write_entries(*params, st.key.service, st.key.type, id, cur->json());
     if (!entries)
       return reply(error_reply(errc::unprocessable, label(st.key, id) + " cannot be indexed: " +
                                                       entries.error().message()));
@@ -264,7 +273,7 @@ void reindex(self_ptr self, const fhir_request& req, fhir_callback reply) {
                                  false, cur->last_updated_micros);
     batch.emplace_back(id, partition_state::in_flight{cur->version, false, std::move(keys), 0,
                                                       cur->last_updated_micros,
-                                                      std::move(cur->json), registry.uid()});
+                                                      std::move(cur->record), registry.uid()});
   }
   if (batch.empty())
     return reply(fhir_reply{});
@@ -316,7 +325,7 @@ status check_if_match(const fhir_request& req, const current_version& cur,
 /// other.
 status patch_to_update(self_ptr self, fhir_request& req) {
   auto& st = self->state;
-  auto cur = lookup_current(self, req.id, /*with_json=*/true);
+  auto cur = lookup_current(self, req.id);
   if (!cur)
     return cur.error();
   auto what = label(st.key, req.id);
@@ -326,7 +335,7 @@ status patch_to_update(self_ptr self, fhir_request& req) {
     return {errc::gone, what + " was deleted"};
   if (auto s = check_if_match(req, *cur, what); !s)
     return s;
-  auto patched = fhir::apply_patch(cur->json, req.head);
+  auto patched = fhir::apply_patch(cur->json(), req.head);
   if (!patched)
     return patched.error();
   auto type_name = fhir::resource_type_name(st.key.type);
@@ -432,10 +441,11 @@ void tx_prepare(self_ptr self, fhir_request& req, fhir_callback reply) {
   r.created = v->created;
   if (!v->unchanged) {
     std::vector<std::string> index_keys;
-    r.ops = version_ops(self->state.key, req.id, *v, index_keys);
+    std::string record;
+    r.ops = version_ops(self->state.key, req.id, *v, index_keys, record);
     auto& slot = self->state.pending[req.id];
     slot = {v->rec.version, v->rec.deleted(), std::move(index_keys), 1,
-            v->rec.last_updated_micros, v->rec.json, v->registry, req.transaction};
+            v->rec.last_updated_micros, std::move(record), v->registry, req.transaction};
   }
   r.record = std::move(v->rec);
   reply(std::move(r));
@@ -520,10 +530,18 @@ void purge(self_ptr self, fhir_request& req, fhir_callback reply) {
   std::vector<storage::write_op> ops;
   if (auto s = erase_versions(self, req.id, hard ? 0 : cur->version, ops); !s)
     return reply(error_reply(s.code(), s.message()));
-  if (ops.empty())
+  if (ops.empty() && !hard) // no older version to purge
     return reply(fhir_reply{});
   std::function<void()> release = [] {};
   if (hard) {
+    // The current version is not in the history column: its change-log
+    // keys go here.
+    ops.push_back({storage::column::changes, true, false,
+                   keys::system_change(st.key.service, cur->last_updated_micros, st.key.type,
+                                       req.id, cur->version), {}});
+    ops.push_back({storage::column::changes, true, false,
+                   keys::type_change(st.key.service, st.key.type, cur->last_updated_micros,
+                                     req.id, cur->version), {}});
     append_index_ops(ops, st.key, req.id, cur->index_keys, {}, /*deleted=*/true, 0);
     ops.push_back({storage::column::resources, true, false,
                    keys::resource(st.key.service, st.key.type, req.id), {}});

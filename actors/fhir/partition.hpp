@@ -32,9 +32,10 @@ struct partition_state {
     bool deleted = false;
     std::vector<std::string> index_keys; // the manifest of that version
     std::uint32_t count = 0;
-    // What a $reindex needs to index the version again before it is stored.
     std::int64_t last_updated_micros = 0;
-    std::string json;
+    /// The version as encoded for the store (storage::encode_record): what
+    /// a $reindex indexes again, and what the next version moves to history.
+    std::string record;
     std::uint64_t registry = 0; // uid of the registry index_keys come from
     /// Not 0: a transaction prepared this version and holds the id until it
     /// commits or aborts; other writes of the id wait for that.

@@ -86,12 +86,33 @@ std::int64_t at_end_of(const history_query& q) {
   return q.at_end == history_query::unbounded ? q.at : q.at_end;
 }
 
+/// Version v of a resource as stored: the newest is in the resources
+/// column, and the versions it replaced are in the history column
+/// (partition.cpp version_ops). The newest is read first: a write moves the
+/// version it replaces to history in the batch that stores the new one, so
+/// a version that is not the newest by then is in history. (Stores written
+/// before that layout have the newest in history too; either copy serves.)
+status stored_version(const storage::store& db, std::uint32_t svc, std::uint16_t type,
+                      std::string_view id, std::uint64_t v, std::string* bytes) {
+  auto s = db.get(storage::column::resources, keys::resource(svc, type, id), bytes);
+  if (!s && s.code() != errc::not_found)
+    return s;
+  if (s) {
+    auto h = storage::decode_record_header(*bytes);
+    if (h && h->version == v)
+      return s;
+    if (h && h->version < v)
+      return {errc::not_found, "no such version"};
+  }
+  return db.get(storage::column::history, keys::version(svc, type, id, v), bytes);
+}
+
 /// Whether version v (written at `micros`) was the current one at time `at`:
 /// true when no later version exists or the next one came after `at`.
 bool current_at(const storage::store& db, std::uint32_t svc, std::uint16_t type,
                 std::string_view id, std::uint64_t v, std::int64_t at) {
   std::string bytes;
-  auto s = db.get(storage::column::history, keys::version(svc, type, id, v + 1), &bytes);
+  auto s = stored_version(db, svc, type, id, v + 1, &bytes);
   if (!s)
     return true;
   auto h = storage::decode_record_header(bytes);
@@ -107,12 +128,28 @@ fhir_reply instance_history(const storage::store& db, std::uint32_t svc,
     return {}; // _count=0: a bundle without entries
   auto prefix = keys::versions_prefix(svc, type, req.id);
   std::string upper = keys::prefix_end(prefix);
+  std::uint64_t below = UINT64_MAX; // versions listed are older than this
   if (!q.cursor.empty()) {
-    std::uint64_t v = 0;
-    auto [p, ec] = std::from_chars(q.cursor.data(), q.cursor.data() + q.cursor.size(), v);
+    auto [p, ec] = std::from_chars(q.cursor.data(), q.cursor.data() + q.cursor.size(), below);
     if (ec != std::errc{} || p != q.cursor.data() + q.cursor.size())
       return bad_cursor();
-    upper = keys::version(svc, type, req.id, v);
+    upper = keys::version(svc, type, req.id, below);
+  }
+  // The newest version first (the resources column), then the ones it
+  // replaced (the history column), newest first.
+  std::optional<storage::resource_record> newest;
+  {
+    std::string bytes;
+    auto s = db.get(storage::column::resources, keys::resource(svc, type, req.id), &bytes);
+    if (!s && s.code() != errc::not_found)
+      return error_reply(s.code(), s.message());
+    if (s) {
+      newest = storage::decode_record(bytes);
+      if (!newest)
+        return error_reply(errc::internal, "a stored version is corrupt");
+      if (newest->version >= below)
+        newest.reset();
+    }
   }
   fhir_reply reply;
   const bool at = q.at != history_query::unbounded;
@@ -122,32 +159,45 @@ fhir_reply instance_history(const storage::store& db, std::uint32_t svc,
   std::optional<std::int64_t> superseded;
   if (at && !q.cursor.empty()) {
     std::string bytes;
-    if (db.get(storage::column::history, upper, &bytes))
+    if (stored_version(db, svc, type, req.id, below, &bytes))
       if (auto h = storage::decode_record_header(bytes))
         superseded = h->last_updated_micros;
   }
-  auto cur = db.scan(storage::column::history, prefix, upper, /*descending=*/true);
   bool any = false;
+  // Takes the next older version; false once the listing is complete.
+  auto take = [&](storage::resource_record&& rec) {
+    any = true;
+    const auto written = rec.last_updated_micros;
+    if (at && written > at_end_of(q)) { // became current after the period
+      superseded = written;
+      return true;
+    }
+    if (at && superseded && *superseded <= q.at)
+      return false; // this one and the older ones were replaced before the period
+    if (q.since != history_query::unbounded && written < q.since)
+      return false;
+    if (reply.history.size() == q.count) {
+      reply.next_cursor = std::to_string(reply.history.back().record.version);
+      return false;
+    }
+    reply.history.push_back({type, req.id, std::move(rec)});
+    superseded = written;
+    return true;
+  };
+  if (newest) {
+    const auto newest_version = newest->version;
+    if (!take(std::move(*newest)))
+      return reply;
+    // Below the newest: history also holds the newest in older stores.
+    upper = keys::version(svc, type, req.id, newest_version);
+  }
+  auto cur = db.scan(storage::column::history, prefix, upper, /*descending=*/true);
   for (; cur.valid(); cur.next()) {
     auto rec = storage::decode_record(cur.value());
     if (!rec)
       return error_reply(errc::internal, "a stored version is corrupt");
-    any = true;
-    const auto written = rec->last_updated_micros;
-    if (at && written > at_end_of(q)) { // became current after the period
-      superseded = written;
-      continue;
-    }
-    if (at && superseded && *superseded <= q.at)
-      break; // this one and the older ones were replaced before the period
-    if (q.since != history_query::unbounded && written < q.since)
+    if (!take(std::move(*rec)))
       break;
-    if (reply.history.size() == q.count) {
-      reply.next_cursor = std::to_string(reply.history.back().record.version);
-      break;
-    }
-    reply.history.push_back({type, req.id, std::move(*rec)});
-    superseded = written;
   }
   if (auto s = cur.error(); !s)
     return error_reply(s.code(), s.message());
@@ -192,8 +242,7 @@ fhir_reply changes_history(const storage::store& db, std::uint32_t svc,
       break;
     }
     std::string bytes;
-    auto s = db.get(storage::column::history,
-                    keys::version(svc, change->type, change->id, change->version), &bytes);
+    auto s = stored_version(db, svc, change->type, change->id, change->version, &bytes);
     if (s.code() == errc::not_found)
       continue; // the resource was removed with its history
     if (!s)
@@ -215,11 +264,10 @@ std::string label(std::uint16_t type, std::string_view id) {
   return std::string{fhir::resource_type_name(type)} + "/" + std::string{id};
 }
 
-/// A stored record as a reply: 404 when absent, 410 for a deletion.
-fhir_reply record_reply(const storage::store& db, storage::column cf, const std::string& key,
-                        const std::string& what, std::string_view deleted) {
-  std::string bytes;
-  auto s = db.get(cf, key, &bytes);
+/// A stored record as a reply (`s` is how reading it went): 404 when
+/// absent, 410 for a deletion.
+fhir_reply record_reply(const status& s, const std::string& bytes, const std::string& what,
+                        std::string_view deleted) {
   if (s.code() == errc::not_found)
     return error_reply(errc::not_found, what + " is not known");
   if (!s)
@@ -238,14 +286,17 @@ fhir_reply record_reply(const storage::store& db, storage::column cf, const std:
 
 fhir_reply read_current(const storage::store& db, std::uint32_t svc, std::uint16_t type,
                         std::string_view id) {
-  return record_reply(db, storage::column::resources, storage::keys::resource(svc, type, id),
-                      label(type, id), " was deleted");
+  std::string bytes;
+  auto s = db.get(storage::column::resources, storage::keys::resource(svc, type, id), &bytes);
+  return record_reply(s, bytes, label(type, id), " was deleted");
 }
 
 fhir_reply read_version(const storage::store& db, std::uint32_t svc, std::uint16_t type,
                         std::string_view id, std::uint64_t version) {
-  return record_reply(db, storage::column::history, storage::keys::version(svc, type, id, version),
-                      label(type, id) + "/_history/" + std::to_string(version), " is a deletion");
+  std::string bytes;
+  auto s = stored_version(db, svc, type, id, version, &bytes);
+  return record_reply(s, bytes, label(type, id) + "/_history/" + std::to_string(version),
+                      " is a deletion");
 }
 
 } // namespace atrium::actors

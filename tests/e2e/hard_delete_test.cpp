@@ -47,6 +47,19 @@ TEST_CASE("DELETE ?hardDelete=true leaves no trace of the resource", "[e2e][dele
   CHECK(history_entries(*c, "/Patient/hard-1/_history") == 1);
 }
 
+// Its only version is the current one, which is not in the history column.
+TEST_CASE("DELETE ?hardDelete=true of a resource with one version", "[e2e][delete]") {
+  auto c = shared_node().client();
+  put(*c, "Patient", "hard-one", patient("hard-one", "Onlyonce"));
+  auto type_history_before = history_entries(*c, "/Patient/_history?_count=1000");
+  CHECK(c->del(base + "/Patient/hard-one?hardDelete=true").status == 204);
+  CHECK(c->get(base + "/Patient/hard-one").status == 404);
+  CHECK(c->get(base + "/Patient/hard-one/_history/1").status == 404);
+  CHECK(c->get(base + "/Patient/hard-one/_history").status == 404);
+  CHECK(history_entries(*c, "/Patient/_history?_count=1000") == type_history_before - 1);
+  CHECK(checked_search(*c, "Patient", {{"family", "onlyonce"}}).match_set().empty());
+}
+
 TEST_CASE("$purge-history keeps only the current version", "[e2e][delete]") {
   auto c = shared_node().client();
   put(*c, "Patient", "purge-1", patient("purge-1", "Purgeone"));
