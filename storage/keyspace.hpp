@@ -16,7 +16,7 @@ namespace atrium::storage {
 enum class column : std::uint8_t {
   meta = 0,      // workspaces, services, id counters
   resources = 1, // current version of every resource
-  history = 2,   // every version of every resource
+  history = 2,   // the versions that later ones replaced
   changes = 3,   // time-ordered change log (type and system history)
   index = 4,     // search index entries and manifests (storage/index_keys.hpp)
   dicom = 5,     // DICOM instance metadata, study and series records, change feed
@@ -80,14 +80,16 @@ std::string resource(service_id svc, type_id type, std::string_view id);
 std::string service_scope(service_id svc);
 
 // ---- history -------------------------------------------------------------
-/// svc(4) type(2) id 0x00 version(8) → resource_record of that version.
+/// svc(4) type(2) id 0x00 version(8) → resource_record of that version, once
+/// a later version replaced it (the newest is only in resources).
 std::string version(service_id svc, type_id type, std::string_view id,
                     std::uint64_t version);
-/// svc(4) type(2) id 0x00: all versions of one resource.
+/// svc(4) type(2) id 0x00: the replaced versions of one resource.
 std::string versions_prefix(service_id svc, type_id type, std::string_view id);
 
 // ---- changes -------------------------------------------------------------
-// Two shapes, both with an empty value; the version's record is in history.
+// Two shapes, both with an empty value; the version's record is in resources
+// while it is the newest, then in history.
 /// svc(4) 'S' time(8) type(2) id 0x00 version(8): system history.
 std::string system_change(service_id svc, std::int64_t micros, type_id type,
                           std::string_view id, std::uint64_t version);

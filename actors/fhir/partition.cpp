@@ -183,7 +183,7 @@ struct new_version {
 /// A version is stored once: the newest in the resources column, and the
 /// one it replaces moves to the history column (replies.cpp reads a version
 /// from either). Writing every version to history as it was made stored
-/// each create's JSON twice; storing it once measured ~10% more
+/// each create's JSON twice; storing it once measured ~7% more
 /// transaction resources/s (tools/bench/README.md).
 std::vector<storage::write_op> version_ops(const partition_key& k, const std::string& id,
                                            new_version& v,
@@ -489,8 +489,9 @@ void coordinator_down(self_ptr self, const caf::down_msg& down) {
     release_hold(self, id, transaction, /*commit=*/true);
 }
 
-/// The keys of every stored version of `id` older than `below` (0: all),
-/// with their change-log keys, as erase ops.
+/// The keys of every version of `id` in the history column (the versions
+/// later ones replaced) older than `below` (0: all), with their change-log
+/// keys, as erase ops.
 status erase_versions(self_ptr self, const std::string& id, std::uint64_t below,
                       std::vector<storage::write_op>& ops) {
   auto& st = self->state;
@@ -534,8 +535,8 @@ void purge(self_ptr self, fhir_request& req, fhir_callback reply) {
     return reply(fhir_reply{});
   std::function<void()> release = [] {};
   if (hard) {
-    // The current version is not in the history column: its change-log
-    // keys go here.
+    // The newest version is not in the history column (but for stores
+    // written before that layout): its change-log keys go here.
     ops.push_back({storage::column::changes, true, false,
                    keys::system_change(st.key.service, cur->last_updated_micros, st.key.type,
                                        req.id, cur->version), {}});
@@ -548,6 +549,7 @@ void purge(self_ptr self, fhir_request& req, fhir_callback reply) {
     // Until durable, later writes of the id build on nothing (version 0).
     partition_state::in_flight gone;
     gone.deleted = true;
+    gone.removing = true;
     release = mark_in_flight(self, req.id, std::move(gone));
   }
   write_batch(self, std::move(ops), [self, release, reply](reply_status s) mutable {
@@ -564,7 +566,8 @@ void handle(self_ptr self, fhir_request& req, fhir_callback reply);
 /// and handled again once it is. Once anything waits for an id, later
 /// writes of it queue behind (first come, first served: a transaction's
 /// prepare is not starved by a stream of writes). Otherwise writes wait
-/// while a transaction holds the id, and a prepare also waits until earlier
+/// while a transaction holds the id or a hard delete of it is on its way,
+/// and a prepare also waits until earlier
 /// writes of the id are durable (its ops go to the store in another batch,
 /// maybe through another writer, and must not overtake them), as do a hard
 /// delete and $purge-history (they read the versions from the store).
@@ -574,7 +577,8 @@ bool wait_for_id(self_ptr self, fhir_request& req, fhir_callback& reply) {
     if (st.waiting.contains(id))
       return true;
     auto it = st.pending.find(id);
-    return it != st.pending.end() && (prepare || it->second.transaction != 0);
+    return it != st.pending.end() &&
+           (prepare || it->second.transaction != 0 || it->second.removing);
   };
   const std::string* busy = nullptr;
   switch (req.op) {

@@ -40,6 +40,10 @@ struct partition_state {
     /// Not 0: a transaction prepared this version and holds the id until it
     /// commits or aborts; other writes of the id wait for that.
     std::uint64_t transaction = 0;
+    /// A hard delete on its way: other writes of the id wait for its
+    /// verdict, since should it fail, the version it removes is still the
+    /// newest and a write must move it to history.
+    bool removing = false;
   };
 
   node_context* ctx = nullptr;

@@ -92,7 +92,9 @@ std::int64_t at_end_of(const history_query& q) {
 /// version it replaces to history in the batch that stores the new one, so
 /// a version that is not the newest by then is in history. (Stores written
 /// before that layout have the newest in history too; either copy serves.)
-status stored_version(const storage::store& db, std::uint32_t svc, std::uint16_t type,
+/// (`db` is the store or a read_view of it.)
+template <class Reader>
+status stored_version(const Reader& db, std::uint32_t svc, std::uint16_t type,
                       std::string_view id, std::uint64_t v, std::string* bytes) {
   auto s = db.get(storage::column::resources, keys::resource(svc, type, id), bytes);
   if (!s && s.code() != errc::not_found)
@@ -136,11 +138,12 @@ fhir_reply instance_history(const storage::store& db, std::uint32_t svc,
     upper = keys::version(svc, type, req.id, below);
   }
   // The newest version first (the resources column), then the ones it
-  // replaced (the history column), newest first.
+  // replaced (the history column), newest first: both as of one moment.
+  const auto view = db.view();
   std::optional<storage::resource_record> newest;
   {
     std::string bytes;
-    auto s = db.get(storage::column::resources, keys::resource(svc, type, req.id), &bytes);
+    auto s = view->get(storage::column::resources, keys::resource(svc, type, req.id), &bytes);
     if (!s && s.code() != errc::not_found)
       return error_reply(s.code(), s.message());
     if (s) {
@@ -159,7 +162,7 @@ fhir_reply instance_history(const storage::store& db, std::uint32_t svc,
   std::optional<std::int64_t> superseded;
   if (at && !q.cursor.empty()) {
     std::string bytes;
-    if (stored_version(db, svc, type, req.id, below, &bytes))
+    if (stored_version(*view, svc, type, req.id, below, &bytes))
       if (auto h = storage::decode_record_header(bytes))
         superseded = h->last_updated_micros;
   }
@@ -191,7 +194,7 @@ fhir_reply instance_history(const storage::store& db, std::uint32_t svc,
     // Below the newest: history also holds the newest in older stores.
     upper = keys::version(svc, type, req.id, newest_version);
   }
-  auto cur = db.scan(storage::column::history, prefix, upper, /*descending=*/true);
+  auto cur = view->scan(storage::column::history, prefix, upper, /*descending=*/true);
   for (; cur.valid(); cur.next()) {
     auto rec = storage::decode_record(cur.value());
     if (!rec)
