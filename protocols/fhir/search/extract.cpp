@@ -80,29 +80,13 @@ std::string_view leading_name(const fp::node* n) {
   return {};
 }
 
-// The top-level element a branch reads first: the member it starts with,
-// compiled to read from the resource ("value" in "Observation.value.ofType(Quantity)",
-// see fp::compile_for_resource), "" when it starts otherwise.
-std::string root_element(const fp::node* n) {
-  while (n) {
-    switch (n->kind) {
-    case fp::node_kind::member:
-      if (!n->target) {
-        const bool element = !n->name.empty() && n->name[0] >= 'a' && n->name[0] <= 'z';
-        return element ? n->name : std::string{};
-      }
-      n = n->target.get();
-      break;
-    case fp::node_kind::function:
-    case fp::node_kind::indexer:
-    case fp::node_kind::as_type:
-    case fp::node_kind::is_type:
-      n = n->target.get();
-      break;
-    default: return {};
-    }
-  }
-  return {};
+// The top-level element a branch reads first: its leading name when that
+// is an element, which the branch reads from the resource once compiled by
+// fp::compile_for_resource ("value" in "Observation.value.ofType(Quantity)");
+// "" when it starts otherwise.
+std::string root_element(std::string_view lead) {
+  const bool element = !lead.empty() && lead[0] >= 'a' && lead[0] <= 'z';
+  return element ? std::string{lead} : std::string{};
 }
 
 // Whether the resource has top-level element `name`, a choice's included
@@ -134,7 +118,7 @@ std::shared_ptr<const compiled_param> compile_param(const search_param& p, std::
     if (!lead.empty() && lead != type && find_resource_type(lead))
       continue; // another type's branch
     c->branches.emplace_back(std::shared_ptr<const fp::node>(c->whole, part), c->whole->text());
-    c->branch_roots.push_back(root_element(part));
+    c->branch_roots.push_back(root_element(lead));
   }
   for (const auto& component : p.components) {
     auto compiled = fp::compile(component.expression);
