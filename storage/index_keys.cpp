@@ -402,29 +402,33 @@ std::optional<std::vector<std::string>> decode_compact(std::string_view bytes,
 
 } // namespace
 
-std::string encode_manifest(const std::vector<std::string>& entries, std::string_view id) {
-  std::string out(1, compact_manifest);
-  std::string_view previous;
-  for (std::string_view key : entries) {
-    std::size_t shared = 0;
-    while (shared < key.size() && shared < previous.size() && key[shared] == previous[shared])
-      ++shared;
-    auto rest = key.substr(shared);
-    auto at = id.empty() ? std::string_view::npos : rest.rfind(id);
-    append_varint(out, shared);
-    if (at == std::string_view::npos) {
-      append_varint(out, 0); // the id is not left out
-      append_varint(out, rest.size());
-      out.append(rest);
-    } else {
-      // 1 + the bytes after the id, so the decoder finds where it goes.
-      append_varint(out, rest.size() - (at + id.size()) + 1);
-      append_varint(out, rest.size() - id.size());
-      out.append(rest.substr(0, at)).append(rest.substr(at + id.size()));
-    }
-    previous = key;
+manifest_builder::manifest_builder(std::string_view id) : id_(id), out_(1, compact_manifest) {}
+
+void manifest_builder::add(std::string_view key) {
+  std::size_t shared = 0;
+  while (shared < key.size() && shared < previous_.size() && key[shared] == previous_[shared])
+    ++shared;
+  auto rest = key.substr(shared);
+  auto at = id_.empty() ? std::string_view::npos : rest.rfind(id_);
+  append_varint(out_, shared);
+  if (at == std::string_view::npos) {
+    append_varint(out_, 0); // the id is not left out
+    append_varint(out_, rest.size());
+    out_.append(rest);
+  } else {
+    // 1 + the bytes after the id, so the decoder finds where it goes.
+    append_varint(out_, rest.size() - (at + id_.size()) + 1);
+    append_varint(out_, rest.size() - id_.size());
+    out_.append(rest.substr(0, at)).append(rest.substr(at + id_.size()));
   }
-  return out;
+  previous_ = key;
+}
+
+std::string encode_manifest(const std::vector<std::string>& keys, std::string_view id) {
+  manifest_builder m(id);
+  for (const auto& key : keys)
+    m.add(key);
+  return m.take();
 }
 
 std::optional<std::vector<std::string>> decode_manifest(std::string_view bytes,

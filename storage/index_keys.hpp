@@ -178,6 +178,21 @@ std::optional<std::string_view> entry_target(std::string_view key);
 // still decode.
 std::string manifest_key(service_id svc, type_id type, std::string_view id);
 std::string encode_manifest(const std::vector<std::string>& keys, std::string_view id);
+
+/// Encodes a manifest key by key, as encode_manifest does, for callers that
+/// hold the keys elsewhere (a version's index entries): no list of copies.
+/// Each key must stay alive until the next add.
+class manifest_builder {
+public:
+  explicit manifest_builder(std::string_view id);
+  void add(std::string_view key);
+  std::string take() { return std::move(out_); }
+
+private:
+  std::string_view id_;
+  std::string out_;
+  std::string_view previous_;
+};
 std::optional<std::vector<std::string>> decode_manifest(std::string_view bytes,
                                                         std::string_view id);
 

@@ -55,7 +55,12 @@ result<current_version> lookup_current(self_ptr self, const std::string& id) {
     cur.exists = true;
     cur.deleted = p.deleted;
     cur.version = p.version;
-    cur.index_keys = p.index_keys;
+    if (!p.manifest.empty()) {
+      auto listed = ix::decode_manifest(p.manifest, id);
+      if (!listed)
+        return status{errc::internal, "in-flight manifest of " + label(st.key, id) + " is corrupt"};
+      cur.index_keys = std::move(*listed);
+    }
     cur.last_updated_micros = p.last_updated_micros;
     cur.record = p.record;
     cur.registry = p.registry;
@@ -93,28 +98,28 @@ result<current_version> lookup_current(self_ptr self, const std::string& id) {
 
 /// Replaces the previous version's index entries with this version's, in
 /// the same batch as the resource, so a search reads its own writes.
-std::vector<std::string> append_index_ops(std::vector<storage::write_op>& ops,
-                                          const partition_key& k, const std::string& id,
-                                          const std::vector<std::string>& old_keys,
-                                          std::vector<ix::entry> entries, bool deleted,
-                                          std::int64_t last_updated_micros) {
+/// Returns the new version's manifest as stored (empty for a deletion).
+std::string append_index_ops(std::vector<storage::write_op>& ops, const partition_key& k,
+                             const std::string& id, const std::vector<std::string>& old_keys,
+                             std::vector<ix::entry> entries, bool deleted,
+                             std::int64_t last_updated_micros) {
   using storage::column;
   for (auto& key : old_keys)
     ops.push_back({column::index, true, false, key, {}});
-  auto manifest = ix::manifest_key(k.service, k.type, id);
+  auto manifest_key = ix::manifest_key(k.service, k.type, id);
   if (deleted) {
-    ops.push_back({column::index, true, false, std::move(manifest), {}});
+    ops.push_back({column::index, true, false, std::move(manifest_key), {}});
     return {};
   }
   ix::add_last_updated(entries, k.service, k.type, id, last_updated_micros);
-  std::vector<std::string> new_keys;
-  new_keys.reserve(entries.size());
-  for (auto& e : entries) {
-    new_keys.push_back(e.key);
+  ix::manifest_builder listed(id);
+  for (const auto& e : entries)
+    listed.add(e.key);
+  auto manifest_value = listed.take();
+  for (auto& e : entries)
     ops.push_back({column::index, false, false, std::move(e.key), std::move(e.value)});
-  }
-  ops.push_back({column::index, false, false, std::move(manifest), ix::encode_manifest(new_keys, id)});
-  return new_keys;
+  ops.push_back({column::index, false, false, std::move(manifest_key), manifest_value});
+  return manifest_value;
 }
 
 /// Sends a batch to the shard's writer; `done` gets the writer's verdict
@@ -177,8 +182,8 @@ struct new_version {
 };
 
 /// The writes that store `v` of `id` and replace the previous version's
-/// index entries; `index_keys` gets the new version's manifest and `record`
-/// the version as encoded.
+/// index entries; `manifest` gets the new version's index manifest and
+/// `record` the version, both as encoded for the store.
 ///
 /// A version is stored once: the newest in the resources column, and the
 /// one it replaces moves to the history column (replies.cpp reads a version
@@ -187,12 +192,12 @@ struct new_version {
 /// transaction resources/s (tools/bench/README.md).
 std::vector<storage::write_op> version_ops(const partition_key& k, const std::string& id,
                                            new_version& v,
-                                           std::vector<std::string>& index_keys,
+                                           std::string& manifest,
                                            std::string& record) {
   const auto& rec = v.rec;
   std::vector<storage::write_op> ops;
   ops.reserve(6 + v.previous.index_keys.size() + 2 * v.index.size());
-  index_keys = append_index_ops(ops, k, id, v.previous.index_keys, std::move(v.index),
+  manifest = append_index_ops(ops, k, id, v.previous.index_keys, std::move(v.index),
                                 rec.deleted(), rec.last_updated_micros);
   if (!v.previous.record.empty())
     ops.push_back({storage::column::history, false, false,
@@ -225,11 +230,11 @@ void reindex_if_stale(self_ptr self, const std::string& id, std::uint64_t regist
 /// Sends a new version to the writer; answers once it is durable.
 void commit(self_ptr self, const std::string& id, new_version v, fhir_callback reply) {
   auto& st = self->state;
-  std::vector<std::string> index_keys;
+  std::string manifest;
   std::string record;
-  auto ops = version_ops(st.key, id, v, index_keys, record);
+  auto ops = version_ops(st.key, id, v, manifest, record);
   auto release = mark_in_flight(self, id,
-                                {v.rec.version, v.rec.deleted(), std::move(index_keys), 0,
+                                {v.rec.version, v.rec.deleted(), std::move(manifest), 0,
                                  v.rec.last_updated_micros, std::move(record), v.registry});
   write_batch(self, std::move(ops),
               [self, id, registry = v.registry, release, created = v.created,
@@ -269,9 +274,9 @@ void reindex(self_ptr self, const fhir_request& req, fhir_callback reply) {
     if (!entries)
       return reply(error_reply(errc::unprocessable, label(st.key, id) + " cannot be indexed: " +
                                                       entries.error().message()));
-    auto keys = append_index_ops(ops, st.key, id, cur->index_keys, std::move(*entries),
-                                 false, cur->last_updated_micros);
-    batch.emplace_back(id, partition_state::in_flight{cur->version, false, std::move(keys), 0,
+    auto manifest = append_index_ops(ops, st.key, id, cur->index_keys, std::move(*entries),
+                                     false, cur->last_updated_micros);
+    batch.emplace_back(id, partition_state::in_flight{cur->version, false, std::move(manifest), 0,
                                                       cur->last_updated_micros,
                                                       std::move(cur->record), registry.uid()});
   }
@@ -440,11 +445,11 @@ void tx_prepare(self_ptr self, fhir_request& req, fhir_callback reply) {
   fhir_reply r;
   r.created = v->created;
   if (!v->unchanged) {
-    std::vector<std::string> index_keys;
+    std::string manifest;
     std::string record;
-    r.ops = version_ops(self->state.key, req.id, *v, index_keys, record);
+    r.ops = version_ops(self->state.key, req.id, *v, manifest, record);
     auto& slot = self->state.pending[req.id];
-    slot = {v->rec.version, v->rec.deleted(), std::move(index_keys), 1,
+    slot = {v->rec.version, v->rec.deleted(), std::move(manifest), 1,
             v->rec.last_updated_micros, std::move(record), v->registry, req.transaction};
   }
   r.record = std::move(v->rec);

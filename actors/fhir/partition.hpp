@@ -30,13 +30,15 @@ struct partition_state {
   struct in_flight {
     std::uint64_t version = 0;
     bool deleted = false;
-    std::vector<std::string> index_keys; // the manifest of that version
+    /// That version's index manifest, encoded as stored
+    /// (storage::index::encode_manifest); empty for a deletion.
+    std::string manifest;
     std::uint32_t count = 0;
     std::int64_t last_updated_micros = 0;
     /// The version as encoded for the store (storage::encode_record): what
     /// a $reindex indexes again, and what the next version moves to history.
     std::string record;
-    std::uint64_t registry = 0; // uid of the registry index_keys come from
+    std::uint64_t registry = 0; // uid of the registry the manifest comes from
     /// Not 0: a transaction prepared this version and holds the id until it
     /// commits or aborts; other writes of the id wait for that.
     std::uint64_t transaction = 0;

@@ -244,6 +244,16 @@ TEST_CASE_METHOD(partition_fixture, "writes in flight to the same id build on ea
   CHECK(now.record.version == 3);
   CHECK(now.record.json == expected_json(id, "Gamma", now.record));
   CHECK(ask(vread(id, 2)).record.json.find("Beta") != std::string::npos);
+  // Version 3 replaced the index entries of version 2, which only the
+  // in-flight map listed: none of "beta" is left, those of "gamma" are.
+  auto index_mentions = [&](std::string_view word) {
+    int n = 0;
+    for (auto c = h.db().scan(storage::column::index, "", "\xff\xff\xff\xff"); c.valid(); c.next())
+      n += c.key().find(word) != std::string_view::npos;
+    return n;
+  };
+  CHECK(index_mentions("beta") == 0);
+  CHECK(index_mentions("gamma") > 0);
 
   // An If-Match naming the in-flight version is judged against it too.
   auto box2 = h.post<fhir_reply>(
