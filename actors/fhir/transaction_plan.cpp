@@ -166,6 +166,13 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
   return {errc::not_found, "no " + what + " to patch"};
 }
 
+/// Hashes a string by its text, so maps keyed by std::string are looked up
+/// with a string_view (no copy of the key per lookup).
+struct text_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 /// What every reference of the Bundle's resources becomes.
 class reference_resolver {
 public:
@@ -181,13 +188,13 @@ public:
 
   /// A urn fullUrl outside Reference.reference (fhir::rewrite_urns).
   std::optional<std::string> urn(std::string_view value) const {
-    if (auto it = full_urls_.find(std::string{value}); it != full_urls_.end())
+    if (auto it = full_urls_.find(value); it != full_urls_.end())
       return it->second;
     return std::nullopt;
   }
 
   result<std::optional<std::string>> operator()(std::string_view ref) {
-    if (auto it = full_urls_.find(std::string{ref}); it != full_urls_.end())
+    if (auto it = full_urls_.find(ref); it != full_urls_.end())
       return std::optional<std::string>{it->second};
     if (ref.starts_with("urn:uuid:") || ref.starts_with("urn:oid:"))
       return status{errc::invalid, "reference " + std::string{ref} +
@@ -197,7 +204,7 @@ public:
         ref.substr(0, q).find('/') != std::string_view::npos)
       return std::optional<std::string>{};
     // A conditional reference: Type?criteria, resolved once per Bundle.
-    auto it = conditional_.find(std::string{ref});
+    auto it = conditional_.find(ref);
     if (it == conditional_.end())
       it = conditional_.emplace(std::string{ref}, resolve_conditional(ref, q)).first;
     return it->second;
@@ -227,8 +234,9 @@ private:
   const node_context& ctx_;
   std::uint32_t service_;
   const std::unordered_set<std::string>& deleted_;
-  std::unordered_map<std::string, std::string> full_urls_;
-  std::unordered_map<std::string, result<std::optional<std::string>>> conditional_;
+  std::unordered_map<std::string, std::string, text_hash, std::equal_to<>> full_urls_;
+  std::unordered_map<std::string, result<std::optional<std::string>>, text_hash, std::equal_to<>>
+    conditional_;
 };
 
 /// The resource of a POST or PUT entry, references rewritten, prepared and
@@ -241,7 +249,7 @@ status prepare_body(const node_context& ctx, const service_params& params,
   auto body = fhir::rewrite_references(e.resource, std::ref(references));
   if (!body)
     return body.error();
-  *body = fhir::rewrite_urns(*body, [&](std::string_view urn) { return references.urn(urn); });
+  fhir::rewrite_urns(*body, [&](std::string_view urn) { return references.urn(urn); });
   if (auto s = check_search_parameter_write(*ctx.params, r.service, t.type_name, &*body); !s)
     return s;
   // POST ignores the body's id; PUT by id needs it to match; a conditional
@@ -280,7 +288,8 @@ status prepare_patch(const node_context& ctx, const bundle_entry_request& e,
   auto body = fhir::rewrite_references(fhir::minified_json(patch->body), std::ref(references));
   if (!body)
     return body.error();
-  r.head = fhir::rewrite_urns(*body, [&](std::string_view urn) { return references.urn(urn); });
+  fhir::rewrite_urns(*body, [&](std::string_view urn) { return references.urn(urn); });
+  r.head = std::move(*body);
   return status::ok();
 }
 

@@ -70,10 +70,18 @@ std::optional<std::uint32_t> hex4(std::string_view text, std::size_t pos) {
 }
 
 /// The JSON string starting at text[pos] (after its opening quote) decoded,
-/// and where it ends (at its closing quote). The text was validated by a
-/// parser, so every escape is well formed.
-std::string string_at(std::string_view text, std::size_t pos, std::size_t& end) {
-  std::string out;
+/// and where it ends (at its closing quote): a view of the text itself when
+/// it has no escapes (most), else decoded into `decoded`. The text was
+/// validated by a parser, so every escape is well formed.
+std::string_view string_at(std::string_view text, std::size_t pos, std::size_t& end,
+                           std::string& decoded) {
+  const auto plain_end = text.find_first_of("\\\"", pos);
+  if (plain_end != std::string_view::npos && text[plain_end] == '"') {
+    end = plain_end;
+    return text.substr(pos, plain_end - pos);
+  }
+  decoded.clear();
+  std::string& out = decoded;
   std::size_t i = pos;
   for (; i < text.size() && text[i] != '"'; ++i) {
     if (text[i] != '\\') {
@@ -105,7 +113,7 @@ std::string string_at(std::string_view text, std::size_t pos, std::size_t& end) 
     }
   }
   end = i;
-  return out;
+  return decoded;
 }
 
 } // namespace
@@ -201,24 +209,26 @@ result<entry_patch> patch_of(const bundle_entry_request& entry) {
   return entry_patch{"application/json-patch+json", std::move(*decoded)};
 }
 
-std::string rewrite_urns(std::string_view resource, const urn_mapper& map) {
+void rewrite_urns(std::string& text, const urn_mapper& map) {
   static constexpr std::string_view urn = "urn:";
+  const std::string_view resource = text;
   std::string out;
+  std::string decoded;
   std::size_t copied = 0;
   for (std::size_t at = resource.find(urn); at != std::string_view::npos;
        at = resource.find(urn, at + urn.size())) {
     std::size_t end = std::string_view::npos;
-    std::string value;
+    std::string_view value;
     if (at >= 2 && resource[at - 1] == '"' &&
         (resource[at - 2] == ':' || resource[at - 2] == '[' || resource[at - 2] == ',')) {
       // A string value starting here (keys follow '{' or ',' and are never
       // urns in FHIR); decoded, and mapped only if it is the urn whole.
-      value = string_at(resource, at, end);
+      value = string_at(resource, at, end, decoded);
     } else if (at >= 3 && resource.substr(at - 3, 3) == "=\\\"") {
       // An attribute inside narrative XHTML: href=\"urn:…\" in JSON text.
       end = resource.find("\\\"", at);
       if (end == std::string_view::npos) continue;
-      value = std::string{resource.substr(at, end - at)};
+      value = resource.substr(at, end - at);
     } else {
       continue;
     }
@@ -232,9 +242,9 @@ std::string rewrite_urns(std::string_view resource, const urn_mapper& map) {
     at = end - urn.size();
   }
   if (copied == 0)
-    return std::string{resource};
+    return; // nothing mapped: the text stays as it is, not copied
   out.append(resource.substr(copied));
-  return out;
+  text = std::move(out);
 }
 
 result<std::string> rewrite_references(std::string_view resource, const reference_mapper& map) {
@@ -243,6 +253,7 @@ result<std::string> rewrite_references(std::string_view resource, const referenc
   // escaped, so neither `{"` nor `,"` occurs there.
   static constexpr std::string_view key = "\"reference\":\"";
   std::string out;
+  std::string decoded;
   std::size_t copied = 0;
   for (std::size_t at = resource.find(key); at != std::string_view::npos;
        at = resource.find(key, at + key.size())) {
@@ -250,7 +261,7 @@ result<std::string> rewrite_references(std::string_view resource, const referenc
       continue;
     const std::size_t start = at + key.size();
     std::size_t end = start;
-    auto value = string_at(resource, start, end);
+    auto value = string_at(resource, start, end, decoded);
     auto mapped = map(value);
     if (!mapped)
       return mapped.error();

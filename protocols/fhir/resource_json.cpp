@@ -1,6 +1,7 @@
 #include "protocols/fhir/resource_json.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include <simdjson.h>
@@ -50,13 +51,24 @@ result<std::vector<member>> members_of(simdjson::dom::object object, std::string
   if (members.size() != raw_values.size())
     return status{errc::internal, "could not split the minified body", path};
 
-  std::vector<std::string_view> keys;
-  for (std::size_t i = 0; i < members.size(); ++i) {
+  for (std::size_t i = 0; i < members.size(); ++i)
     members[i].raw = raw_values[i].value;
-    keys.push_back(members[i].key);
-  }
-  std::sort(keys.begin(), keys.end());
-  if (auto twice = std::adjacent_find(keys.begin(), keys.end()); twice != keys.end())
+  // Pairwise for the handful of members most objects have; sorted beyond.
+  auto twice = [&]() -> std::optional<std::string_view> {
+    if (members.size() <= 32) {
+      for (std::size_t i = 0; i < members.size(); ++i)
+        for (std::size_t j = i + 1; j < members.size(); ++j)
+          if (members[i].key == members[j].key) return members[i].key;
+      return std::nullopt;
+    }
+    std::vector<std::string_view> keys;
+    keys.reserve(members.size());
+    for (const auto& m : members) keys.push_back(m.key);
+    std::sort(keys.begin(), keys.end());
+    if (auto at = std::adjacent_find(keys.begin(), keys.end()); at != keys.end()) return *at;
+    return std::nullopt;
+  }();
+  if (twice)
     return invalid(path + " has the member " + quoted(*twice) + " more than once",
                    path + "." + std::string(*twice));
   return members;
@@ -90,35 +102,49 @@ status check_body_id(const std::vector<member>& members, const std::string& type
   return status::ok();
 }
 
+/// Where an element is, as a chain up to the resource: made into text
+/// ("Patient.name[0].given") only to name a problem, so the walk of a
+/// well-formed resource builds no strings.
+struct location {
+  const location* parent = nullptr;
+  std::string_view name;                       // the member's key, or the type at the root
+  std::size_t index = std::string_view::npos; // set for an item of an array
+
+  std::string text() const {
+    std::string out = parent ? parent->text() + "." : std::string();
+    out += name;
+    if (index != std::string_view::npos) out += "[" + std::to_string(index) + "]";
+    return out;
+  }
+};
+
 /// R4's JSON rules a JSON parser does not check (json.html): no member is
 /// null and no object or array is empty, since an absent element is left
 /// out; null appears only in an array of primitives whose `_name` partner
 /// (or whose partner, for a `_name` array) is there, to keep the two
-/// aligned; and arrays hold no arrays. Paths are built only to name a
-/// problem, so a well-formed resource costs one walk.
-status check_shape(simdjson::dom::object object, const std::string& path) {
+/// aligned; and arrays hold no arrays.
+status check_shape(simdjson::dom::object object, const location& where) {
   using simdjson::dom::element_type;
   if (object.size() == 0)
-    return invalid(path + " is an empty object; R4 JSON leaves absent elements out", path);
+    return invalid(where.text() + " is an empty object; R4 JSON leaves absent elements out",
+                   where.text());
   for (auto field : object) {
     const auto type = field.value.type();
-    if (type == element_type::NULL_VALUE) {
-      const auto at = path + "." + std::string(field.key);
-      return invalid(at + " is null; R4 JSON leaves absent elements out", at);
-    }
+    const location member{&where, field.key};
+    if (type == element_type::NULL_VALUE)
+      return invalid(member.text() + " is null; R4 JSON leaves absent elements out",
+                     member.text());
     if (type == element_type::OBJECT) {
-      if (auto s = check_shape(field.value.get_object().value_unsafe(),
-                               path + "." + std::string(field.key));
-          !s)
+      if (auto s = check_shape(field.value.get_object().value_unsafe(), member); !s)
         return s;
       continue;
     }
     if (type != element_type::ARRAY)
       continue;
     const auto array = field.value.get_array().value_unsafe();
-    const auto at = [&] { return path + "." + std::string(field.key); };
     if (array.size() == 0)
-      return invalid(at() + " is an empty array; R4 JSON leaves absent elements out", at());
+      return invalid(member.text() + " is an empty array; R4 JSON leaves absent elements out",
+                     member.text());
     // Looked up only at a null: most arrays hold none, and every write
     // walks them.
     auto partnered = [&] {
@@ -130,16 +156,15 @@ status check_shape(simdjson::dom::object object, const std::string& path) {
     std::size_t i = 0;
     for (auto item : array) {
       const auto item_type = item.type();
+      const location at{&where, field.key, i};
       if (item_type == element_type::NULL_VALUE && !partnered())
-        return invalid(at() + "[" + std::to_string(i) + "] is null, which only an array of "
-                                                        "primitives with its '_' partner may hold",
-                       at());
+        return invalid(at.text() + " is null, which only an array of primitives with its '_' "
+                                   "partner may hold",
+                       member.text());
       if (item_type == element_type::ARRAY)
-        return invalid(at() + "[" + std::to_string(i) + "] is an array inside an array", at());
+        return invalid(at.text() + " is an array inside an array", member.text());
       if (item_type == element_type::OBJECT)
-        if (auto s = check_shape(item.get_object().value_unsafe(),
-                                 at() + "[" + std::to_string(i) + "]");
-            !s)
+        if (auto s = check_shape(item.get_object().value_unsafe(), at); !s)
           return s;
       ++i;
     }
@@ -174,7 +199,7 @@ result<resource_template> prepare_resource(std::string_view body, std::string_vi
   if (document.get(root))
     return invalid(std::string("the body must be a JSON object, not ") + describe(document.type()),
                    "$");
-  if (auto s = check_shape(root, type); !s)
+  if (auto s = check_shape(root, location{nullptr, type}); !s)
     return s;
 
   std::string minified(padded.size(), '\0');
