@@ -1,5 +1,6 @@
 #include "storage/index_keys.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -404,10 +405,28 @@ std::optional<std::vector<std::string>> decode_compact(std::string_view bytes,
 
 manifest_builder::manifest_builder(std::string_view id) : id_(id), out_(1, compact_manifest) {}
 
+namespace {
+/// How many leading bytes a and b share, compared 8 at a time (a manifest's
+/// keys share 20-40: a byte loop was ~1% of a transaction run's CPU).
+std::size_t shared_prefix(std::string_view a, std::string_view b) {
+  static_assert(std::endian::native == std::endian::little, "byte i is bits 8i..8i+7");
+  const std::size_t n = std::min(a.size(), b.size());
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) // the first differing byte is the lowest one set in x ^ y
+      return i + static_cast<std::size_t>(std::countr_zero(x ^ y)) / 8;
+  }
+  while (i < n && a[i] == b[i])
+    ++i;
+  return i;
+}
+} // namespace
+
 void manifest_builder::add(std::string_view key) {
-  std::size_t shared = 0;
-  while (shared < key.size() && shared < previous_.size() && key[shared] == previous_[shared])
-    ++shared;
+  const std::size_t shared = shared_prefix(key, previous_);
   auto rest = key.substr(shared);
   auto at = id_.empty() ? std::string_view::npos : rest.rfind(id_);
   append_varint(out_, shared);

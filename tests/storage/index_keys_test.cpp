@@ -147,6 +147,25 @@ TEST_CASE("a manifest leaves out the id and what each key shares with the one be
   CHECK(bytes.size() < whole / 2);
 }
 
+TEST_CASE("a manifest stores of each key only what it does not share, whatever its length") {
+  // Shared starts are found 8 bytes at a time: a key that parts from the one
+  // before at byte k, for k within and across words, costs three one-byte
+  // varints and its one byte after the shared start.
+  const std::string before = "abcdefghijklmnopqrstuvwxyz";
+  const auto alone = ix::encode_manifest({before}, "id").size();
+  for (std::size_t shared = 0; shared < 24; ++shared) {
+    std::vector<std::string> entries{before, before.substr(0, shared) + "~"};
+    auto bytes = ix::encode_manifest(entries, "id");
+    CHECK(bytes.size() - alone == 4);
+    CHECK(ix::decode_manifest(bytes, "id") == entries);
+  }
+  // A key that is the start of the one after it.
+  std::vector<std::string> nested{before.substr(0, 9), before};
+  CHECK(ix::encode_manifest(nested, "id").size() - ix::encode_manifest({nested[0]}, "id").size() ==
+        3 + before.size() - 9);
+  CHECK(ix::decode_manifest(ix::encode_manifest(nested, "id"), "id") == nested);
+}
+
 TEST_CASE("manifests of the first layout still decode") {
   std::vector<std::string> entries{ix::uri_entry(1, 2, 3, "u", "a"), std::string("x\0y", 3)};
   std::string first_layout;
