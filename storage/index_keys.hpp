@@ -178,10 +178,13 @@ std::optional<std::string_view> entry_target(std::string_view key);
 // still decode.
 std::string manifest_key(service_id svc, type_id type, std::string_view id);
 std::string encode_manifest(const std::vector<std::string>& keys, std::string_view id);
+std::optional<std::vector<std::string>> decode_manifest(std::string_view bytes,
+                                                        std::string_view id);
 
 /// Encodes a manifest key by key, as encode_manifest does, for callers that
 /// hold the keys elsewhere (a version's index entries): no list of copies.
-/// Each key must stay alive until the next add.
+/// `id` and each key must stay alive until the next add (the id until
+/// take); used once: take() ends it.
 class manifest_builder {
 public:
   explicit manifest_builder(std::string_view id);
@@ -193,7 +196,5 @@ private:
   std::string out_;
   std::string_view previous_;
 };
-std::optional<std::vector<std::string>> decode_manifest(std::string_view bytes,
-                                                        std::string_view id);
 
 } // namespace atrium::storage::index

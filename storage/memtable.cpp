@@ -344,18 +344,12 @@ private:
       for (int level = from; level < top; ++level)
         prev[level] = path_[level];
     }
-    // Below: while the search has not left the path (the level above found
-    // no node after the last key), the path's node at this level is the
-    // later start; once it has, the node it found is.
-    node* before = head();
-    bool on_path = after_last;
-    for (int level = from - 1; level >= 0; --level) {
-      if (on_path)
-        before = path_[level];
-      node* found = last_before_at(before, level, key);
-      on_path = on_path && found == before;
-      prev[level] = before = found;
-    }
+    // Below: at level from-1 the path's next node is still before key, so
+    // the search moves on from the path's node there, past the last key;
+    // every level under it starts from the node the level above found.
+    node* before = after_last && from > 0 ? path_[from - 1] : head();
+    for (int level = from - 1; level >= 0; --level)
+      prev[level] = before = last_before_at(before, level, key);
   }
 
   // The last node before key, or the head.

@@ -8,8 +8,10 @@
 // storage writer thread that every write waits for, were a quarter of a
 // create run's CPU. Ours compares once per step, inline, and prefetches the
 // next node: transactions +21% over three interleaved pairs, ahead in six of six
-// (tools/bench/README.md, "Our own memtable").
-// The descents stay bound by cache misses, not by comparisons.
+// (tools/bench/README.md, "Our own memtable"). A batch arrives sorted, so an
+// insert starts from the path of the one before rather than from the head
+// (-4.6% instructions per transaction; "Fewer allocations, a finger into the
+// memtable"). What steps remain are bound by cache misses, not comparisons.
 //
 // What it is: a single-writer skip list with lock-free readers (RocksDB
 // serialises memtable inserts when concurrent memtable writes are off,

@@ -209,9 +209,9 @@ result<entry_patch> patch_of(const bundle_entry_request& entry) {
   return entry_patch{"application/json-patch+json", std::move(*decoded)};
 }
 
-void rewrite_urns(std::string& text, const urn_mapper& map) {
+void rewrite_urns(std::string& resource_text, const urn_mapper& map) {
   static constexpr std::string_view urn = "urn:";
-  const std::string_view resource = text;
+  const std::string_view resource = resource_text;
   std::string out;
   std::string decoded;
   std::size_t copied = 0;
@@ -244,7 +244,7 @@ void rewrite_urns(std::string& text, const urn_mapper& map) {
   if (copied == 0)
     return; // nothing mapped: the text stays as it is, not copied
   out.append(resource.substr(copied));
-  text = std::move(out);
+  resource_text = std::move(out);
 }
 
 result<std::string> rewrite_references(std::string_view resource, const reference_mapper& map) {

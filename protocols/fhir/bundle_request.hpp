@@ -67,7 +67,7 @@ using urn_mapper = std::function<std::optional<std::string>(std::string_view urn
 /// The other places R4 rewrites a transaction's fullUrls in: every string
 /// value that is exactly a urn `map` knows (uri, url and canonical elements,
 /// Attachment.url), and `href="urn:…"`/`src="urn:…"` attributes inside
-/// narrative XHTML, in `resource` itself. Everything else stays as written.
-void rewrite_urns(std::string& resource, const urn_mapper& map);
+/// narrative XHTML, in `resource_text` itself. Everything else stays as written.
+void rewrite_urns(std::string& resource_text, const urn_mapper& map);
 
 } // namespace atrium::fhir

@@ -53,13 +53,16 @@ result<std::vector<member>> members_of(simdjson::dom::object object, std::string
 
   for (std::size_t i = 0; i < members.size(); ++i)
     members[i].raw = raw_values[i].value;
-  // Pairwise for the handful of members most objects have; sorted beyond.
+  // The first repeated key in sorted order: pairwise for the handful of
+  // members most objects have, by sorting beyond.
   auto twice = [&]() -> std::optional<std::string_view> {
     if (members.size() <= 32) {
+      std::optional<std::string_view> first;
       for (std::size_t i = 0; i < members.size(); ++i)
         for (std::size_t j = i + 1; j < members.size(); ++j)
-          if (members[i].key == members[j].key) return members[i].key;
-      return std::nullopt;
+          if (members[i].key == members[j].key && (!first || members[i].key < *first))
+            first = members[i].key;
+      return first;
     }
     std::vector<std::string_view> keys;
     keys.reserve(members.size());
@@ -108,12 +111,12 @@ status check_body_id(const std::vector<member>& members, const std::string& type
 struct location {
   const location* parent = nullptr;
   std::string_view name;                       // the member's key, or the type at the root
-  std::size_t index = std::string_view::npos; // set for an item of an array
+  std::optional<std::size_t> index;           // set for an item of an array
 
   std::string text() const {
     std::string out = parent ? parent->text() + "." : std::string();
     out += name;
-    if (index != std::string_view::npos) out += "[" + std::to_string(index) + "]";
+    if (index) out += "[" + std::to_string(*index) + "]";
     return out;
   }
 };
@@ -130,12 +133,12 @@ status check_shape(simdjson::dom::object object, const location& where) {
                    where.text());
   for (auto field : object) {
     const auto type = field.value.type();
-    const location member{&where, field.key};
+    const location here{&where, field.key};
     if (type == element_type::NULL_VALUE)
-      return invalid(member.text() + " is null; R4 JSON leaves absent elements out",
-                     member.text());
+      return invalid(here.text() + " is null; R4 JSON leaves absent elements out",
+                     here.text());
     if (type == element_type::OBJECT) {
-      if (auto s = check_shape(field.value.get_object().value_unsafe(), member); !s)
+      if (auto s = check_shape(field.value.get_object().value_unsafe(), here); !s)
         return s;
       continue;
     }
@@ -143,8 +146,8 @@ status check_shape(simdjson::dom::object object, const location& where) {
       continue;
     const auto array = field.value.get_array().value_unsafe();
     if (array.size() == 0)
-      return invalid(member.text() + " is an empty array; R4 JSON leaves absent elements out",
-                     member.text());
+      return invalid(here.text() + " is an empty array; R4 JSON leaves absent elements out",
+                     here.text());
     // Looked up only at a null: most arrays hold none, and every write
     // walks them.
     auto partnered = [&] {
@@ -160,9 +163,9 @@ status check_shape(simdjson::dom::object object, const location& where) {
       if (item_type == element_type::NULL_VALUE && !partnered())
         return invalid(at.text() + " is null, which only an array of primitives with its '_' "
                                    "partner may hold",
-                       member.text());
+                       here.text());
       if (item_type == element_type::ARRAY)
-        return invalid(at.text() + " is an array inside an array", member.text());
+        return invalid(at.text() + " is an array inside an array", here.text());
       if (item_type == element_type::OBJECT)
         if (auto s = check_shape(item.get_object().value_unsafe(), at); !s)
           return s;

@@ -160,6 +160,13 @@ TEST_CASE("meta must be an object and members must not repeat") {
         "Patient.meta.tag");
   // A second resourceType could otherwise smuggle in another type.
   refusal(R"({"resourceType":"Patient","id":"a","resourceType":"Observation"})").ignore();
+  // Of several repeated members, the first in key order is named, in a
+  // small object as in one of more than 32 members.
+  CHECK(refusal(R"({"resourceType":"Patient","id":"a","b":1,"a":1,"b":2,"a":2})").where() ==
+        "Patient.a");
+  std::string many = R"({"resourceType":"Patient","id":"a","b":1,"a":1,"b":2,"a":2)";
+  for (int i = 0; i < 40; ++i) many += ",\"x" + std::to_string(i) + "\":1";
+  CHECK(refusal(many + "}").where() == "Patient.a");
 }
 
 TEST_CASE("R4 JSON has no nulls, no empty objects or arrays, no arrays in arrays") {
