@@ -198,7 +198,7 @@ std::vector<storage::write_op> version_ops(const partition_key& k, const std::st
   std::vector<storage::write_op> ops;
   ops.reserve(6 + v.previous.index_keys.size() + 2 * v.index.size());
   manifest = append_index_ops(ops, k, id, v.previous.index_keys, std::move(v.index),
-                                rec.deleted(), rec.last_updated_micros);
+                              rec.deleted(), rec.last_updated_micros);
   if (!v.previous.record.empty())
     ops.push_back({storage::column::history, false, false,
                    keys::version(k.service, k.type, id, v.previous.version),

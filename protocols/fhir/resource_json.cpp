@@ -51,27 +51,15 @@ result<std::vector<member>> members_of(simdjson::dom::object object, std::string
   if (members.size() != raw_values.size())
     return status{errc::internal, "could not split the minified body", path};
 
-  for (std::size_t i = 0; i < members.size(); ++i)
+  std::vector<std::string_view> keys;
+  keys.reserve(members.size());
+  for (std::size_t i = 0; i < members.size(); ++i) {
     members[i].raw = raw_values[i].value;
-  // The first repeated key in sorted order: pairwise for the handful of
-  // members most objects have, by sorting beyond.
-  auto twice = [&]() -> std::optional<std::string_view> {
-    if (members.size() <= 32) {
-      std::optional<std::string_view> first;
-      for (std::size_t i = 0; i < members.size(); ++i)
-        for (std::size_t j = i + 1; j < members.size(); ++j)
-          if (members[i].key == members[j].key && (!first || members[i].key < *first))
-            first = members[i].key;
-      return first;
-    }
-    std::vector<std::string_view> keys;
-    keys.reserve(members.size());
-    for (const auto& m : members) keys.push_back(m.key);
-    std::sort(keys.begin(), keys.end());
-    if (auto at = std::adjacent_find(keys.begin(), keys.end()); at != keys.end()) return *at;
-    return std::nullopt;
-  }();
-  if (twice)
+    keys.push_back(members[i].key);
+  }
+  std::sort(keys.begin(), keys.end());
+  const auto twice = std::adjacent_find(keys.begin(), keys.end());
+  if (twice != keys.end())
     return invalid(path + " has the member " + quoted(*twice) + " more than once",
                    path + "." + std::string(*twice));
   return members;
@@ -110,8 +98,8 @@ status check_body_id(const std::vector<member>& members, const std::string& type
 /// well-formed resource builds no strings.
 struct location {
   const location* parent = nullptr;
-  std::string_view name;                       // the member's key, or the type at the root
-  std::optional<std::size_t> index;           // set for an item of an array
+  std::string_view name;            // the member's key, or the type at the root
+  std::optional<std::size_t> index; // set for an item of an array
 
   std::string text() const {
     std::string out = parent ? parent->text() + "." : std::string();
