@@ -73,7 +73,8 @@ std::string string_entry(service_id s, type_id t, param_id p, std::string_view n
                         normalized);
   // Below 0x20, so it cannot be taken for the first character of an id.
   if (part != 0 && part < 0x20) key.push_back(static_cast<char>(part));
-  return key.append(id);
+  key.append(id);
+  return key; // not `return key.append(id)`: that copies (a reference is returned)
 }
 
 std::uint8_t entry_part(std::string_view key) {
@@ -85,11 +86,12 @@ std::uint8_t entry_part(std::string_view key) {
 
 std::string token_code_entry(service_id s, type_id t, param_id p, std::string_view code,
                              std::string_view system, std::uint8_t part, std::string_view id) {
-  auto key = terminated(with_prefix(s, t, p, kind::token_code, code.size() + system.size() + 3),
-                        code);
+  auto key = terminated(
+    with_prefix(s, t, p, kind::token_code, code.size() + system.size() + 3 + id.size()), code);
   key = terminated(std::move(key), system);
   if (part != 0 && part < 0x20) key.push_back(static_cast<char>(part));
-  return key.append(id);
+  key.append(id);
+  return key;
 }
 
 std::string identifier_type_entry(service_id s, type_id t, param_id p, std::string_view value,
@@ -98,20 +100,26 @@ std::string identifier_type_entry(service_id s, type_id t, param_id p, std::stri
   auto key = with_prefix(s, t, p, kind::identifier_type,
                          value.size() + type_code.size() + type_system.size() + 3 + id.size());
   key = terminated(terminated(terminated(std::move(key), value), type_code), type_system);
-  return key.append(id);
+  key.append(id);
+  return key;
 }
 
 std::string reference_identifier_entry(service_id s, type_id t, param_id p,
                                        std::string_view value, std::string_view system,
                                        std::string_view id) {
-  auto key = with_prefix(s, t, p, kind::reference_identifier, value.size() + system.size() + 2);
-  return terminated(terminated(std::move(key), value), system).append(id);
+  auto key = with_prefix(s, t, p, kind::reference_identifier,
+                         value.size() + system.size() + 2 + id.size());
+  key = terminated(terminated(std::move(key), value), system);
+  key.append(id);
+  return key;
 }
 
 std::string token_text_entry(service_id s, type_id t, param_id p, std::string_view normalized,
                              std::string_view id) {
-  return terminated(with_prefix(s, t, p, kind::token_text, normalized.size() + 1), normalized)
-    .append(id);
+  auto key =
+    terminated(with_prefix(s, t, p, kind::token_text, normalized.size() + 1 + id.size()), normalized);
+  key.append(id);
+  return key;
 }
 
 std::string date_start_entry(service_id s, type_id t, param_id p, std::int64_t start,
@@ -119,7 +127,8 @@ std::string date_start_entry(service_id s, type_id t, param_id p, std::int64_t s
   auto key = with_prefix(s, t, p, kind::date_start, 16 + id.size());
   keys::append_i64(key, start);
   keys::append_i64(key, end);
-  return key.append(id);
+  key.append(id);
+  return key;
 }
 
 std::string date_end_entry(service_id s, type_id t, param_id p, std::int64_t start,
@@ -127,39 +136,48 @@ std::string date_end_entry(service_id s, type_id t, param_id p, std::int64_t sta
   auto key = with_prefix(s, t, p, kind::date_end, 16 + id.size());
   keys::append_i64(key, end);
   keys::append_i64(key, start);
-  return key.append(id);
+  key.append(id);
+  return key;
 }
 
 std::string number_entry(service_id s, type_id t, param_id p, double v, std::string_view id) {
   auto key = with_prefix(s, t, p, kind::number, 8 + id.size());
   append_double(key, v);
-  return key.append(id);
+  key.append(id);
+  return key;
 }
 
 std::string quantity_entry(service_id s, type_id t, param_id p, std::string_view system,
                            std::string_view code, double v, std::string_view id) {
-  auto key = terminated(with_prefix(s, t, p, kind::quantity, system.size() + code.size() + 10),
-                        system);
+  auto key = terminated(
+    with_prefix(s, t, p, kind::quantity, system.size() + code.size() + 10 + id.size()), system);
   key = terminated(std::move(key), code);
   append_double(key, v);
-  return key.append(id);
+  key.append(id);
+  return key;
 }
 
 std::string quantity_value_entry(service_id s, type_id t, param_id p, double v,
                                  std::string_view id) {
   auto key = with_prefix(s, t, p, kind::quantity_value, 8 + id.size());
   append_double(key, v);
-  return key.append(id);
+  key.append(id);
+  return key;
 }
 
 std::string reference_entry(service_id s, type_id t, param_id p, std::string_view target,
                             std::string_view id) {
-  return terminated(with_prefix(s, t, p, kind::reference, target.size() + 1), target).append(id);
+  auto key =
+    terminated(with_prefix(s, t, p, kind::reference, target.size() + 1 + id.size()), target);
+  key.append(id);
+  return key;
 }
 
 std::string uri_entry(service_id s, type_id t, param_id p, std::string_view uri,
                       std::string_view id) {
-  return terminated(with_prefix(s, t, p, kind::uri, uri.size() + 1), uri).append(id);
+  auto key = terminated(with_prefix(s, t, p, kind::uri, uri.size() + 1 + id.size()), uri);
+  key.append(id);
+  return key;
 }
 
 std::string composite_entry(service_id svc, type_id type, param_id param,
@@ -322,11 +340,13 @@ std::optional<std::string_view> entry_target(std::string_view key) {
 
 std::string manifest_key(service_id svc, type_id type, std::string_view id) {
   std::string key;
+  key.reserve(prefix_size + id.size());
   keys::append_u32(key, svc);
   keys::append_u16(key, type);
   keys::append_u64(key, ~std::uint64_t{0});
   key.push_back('m');
-  return key.append(id);
+  key.append(id);
+  return key;
 }
 
 namespace {
@@ -403,7 +423,10 @@ std::optional<std::vector<std::string>> decode_compact(std::string_view bytes,
 
 } // namespace
 
-manifest_builder::manifest_builder(std::string_view id) : id_(id), out_(1, compact_manifest) {}
+manifest_builder::manifest_builder(std::string_view id, std::size_t keys)
+  : id_(id), out_(1, compact_manifest) {
+  out_.reserve(1 + keys * 32);
+}
 
 namespace {
 /// How many leading bytes a and b share, compared 8 at a time (a manifest's
@@ -444,7 +467,7 @@ void manifest_builder::add(std::string_view key) {
 }
 
 std::string encode_manifest(const std::vector<std::string>& keys, std::string_view id) {
-  manifest_builder m(id);
+  manifest_builder m(id, keys.size());
   for (const auto& key : keys)
     m.add(key);
   return m.take();

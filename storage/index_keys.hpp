@@ -187,7 +187,10 @@ std::optional<std::vector<std::string>> decode_manifest(std::string_view bytes,
 /// take); used once: take() ends it.
 class manifest_builder {
 public:
-  explicit manifest_builder(std::string_view id);
+  /// `keys`: how many keys will be added, to size the manifest once (a key
+  /// costs ~32 bytes, what it does not share with the one before, without
+  /// the id).
+  explicit manifest_builder(std::string_view id, std::size_t keys = 0);
   void add(std::string_view key);
   std::string take() { return std::move(out_); }
 

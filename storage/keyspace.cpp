@@ -137,9 +137,29 @@ std::string versions_prefix(service_id svc, type_id type, std::string_view id) {
   return resource_versions(svc, type, id);
 }
 
+namespace {
+// The change feeds' prefixes, with room reserved for `extra` bytes more.
+std::string system_changes_head(service_id svc, std::size_t extra) {
+  std::string k;
+  k.reserve(svc_len + 1 + extra);
+  append_u32(k, svc);
+  k.push_back(system_shape);
+  return k;
+}
+
+std::string type_changes_head(service_id svc, type_id type, std::size_t extra) {
+  std::string k;
+  k.reserve(svc_len + 1 + type_len + extra);
+  append_u32(k, svc);
+  k.push_back(type_shape);
+  append_u16(k, type);
+  return k;
+}
+} // namespace
+
 std::string system_change(service_id svc, std::int64_t micros, type_id type,
                           std::string_view id, std::uint64_t v) {
-  std::string k = system_changes_prefix(svc);
+  std::string k = system_changes_head(svc, num_len + type_len + id.size() + 1 + num_len);
   append_i64(k, micros);
   append_u16(k, type);
   k.append(id);
@@ -148,16 +168,11 @@ std::string system_change(service_id svc, std::int64_t micros, type_id type,
   return k;
 }
 
-std::string system_changes_prefix(service_id svc) {
-  std::string k;
-  append_u32(k, svc);
-  k.push_back(system_shape);
-  return k;
-}
+std::string system_changes_prefix(service_id svc) { return system_changes_head(svc, 0); }
 
 std::string type_change(service_id svc, type_id type, std::int64_t micros,
                         std::string_view id, std::uint64_t v) {
-  std::string k = type_changes_prefix(svc, type);
+  std::string k = type_changes_head(svc, type, num_len + id.size() + 1 + num_len);
   append_i64(k, micros);
   k.append(id);
   k.push_back(sep);
@@ -166,11 +181,7 @@ std::string type_change(service_id svc, type_id type, std::int64_t micros,
 }
 
 std::string type_changes_prefix(service_id svc, type_id type) {
-  std::string k;
-  append_u32(k, svc);
-  k.push_back(type_shape);
-  append_u16(k, type);
-  return k;
+  return type_changes_head(svc, type, 0);
 }
 
 std::optional<change> parse_change(std::string_view key) {

@@ -112,7 +112,7 @@ std::string append_index_ops(std::vector<storage::write_op>& ops, const partitio
     return {};
   }
   ix::add_last_updated(entries, k.service, k.type, id, last_updated_micros);
-  ix::manifest_builder listed(id);
+  ix::manifest_builder listed(id, entries.size());
   for (const auto& e : entries)
     listed.add(e.key);
   auto manifest_value = listed.take();

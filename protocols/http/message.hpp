@@ -71,6 +71,8 @@ struct response {
       headers(std::move(headers_)) {}
 
   void add_header(std::string name, std::string value) {
+    if (headers.empty())
+      headers.reserve(4); // a write's Location, ETag, Last-Modified: one allocation
     headers.emplace_back(std::move(name), std::move(value));
   }
 };

@@ -5,6 +5,7 @@
 
 #include "storage/index_entries.hpp"
 #include "storage/index_keys.hpp"
+#include "allocation_count.hpp"
 
 using namespace atrium::storage;
 namespace ix = atrium::storage::index;
@@ -223,4 +224,42 @@ TEST_CASE("entry_pair reads the two 0x00-terminated parts of token, identifier a
   CHECK(ix::entry_pair(ix::quantity_entry(1, 2, 3, "http://unitsofmeasure.org", "mg", 5, "o1")) ==
         pair{{"http://unitsofmeasure.org", "mg"}});
   CHECK_FALSE(ix::entry_pair(ix::prefix(1, 2, 3, ix::kind::token_code) + "no-terminator"));
+}
+
+TEST_CASE("an index key is allocated once") {
+  // Dozens of keys per resource: a key that outgrows what was reserved, or
+  // is copied on its way out, costs a second allocation and a copy on the
+  // write path of every write.
+  using atrium::test::allocations_of;
+  const std::string id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"; // past any small-string buffer
+  const ix::param_id p = 42;
+  std::string key;
+  auto once = [&](auto make) { return allocations_of([&] { key = make(); }); };
+  CHECK(once([&] { return ix::string_entry(1, 2, p, "smith", 3, id); }) == 1);
+  CHECK(once([&] { return ix::token_code_entry(1, 2, p, "8480-6", "http://loinc.org", 0, id); }) == 1);
+  CHECK(once([&] {
+          return ix::identifier_type_entry(1, 2, p, "12345", "MR",
+                                           "http://terminology.hl7.org/v2-0203", id);
+        }) == 1);
+  CHECK(once([&] {
+          return ix::reference_identifier_entry(1, 2, p, "12345", "http://hospital.example", id);
+        }) == 1);
+  CHECK(once([&] { return ix::token_text_entry(1, 2, p, "systolic blood pressure", id); }) == 1);
+  CHECK(once([&] { return ix::date_start_entry(1, 2, p, 1000, 2000, id); }) == 1);
+  CHECK(once([&] { return ix::date_end_entry(1, 2, p, 1000, 2000, id); }) == 1);
+  CHECK(once([&] { return ix::number_entry(1, 2, p, 1.5, id); }) == 1);
+  CHECK(once([&] {
+          return ix::quantity_entry(1, 2, p, "http://unitsofmeasure.org", "mm[Hg]", 120, id);
+        }) == 1);
+  CHECK(once([&] { return ix::quantity_value_entry(1, 2, p, 120, id); }) == 1);
+  CHECK(once([&] { return ix::reference_entry(1, 2, p, "Patient/0190a1b2-c3d4-7e5f", id); }) == 1);
+  CHECK(once([&] { return ix::uri_entry(1, 2, p, "http://example.org/profile", id); }) == 1);
+  CHECK(once([&] { return ix::manifest_key(1, 2, id); }) == 1);
+  CHECK(once([&] { return keys::system_change(1, 1000, 2, id, 1); }) == 1);
+  CHECK(once([&] { return keys::type_change(1, 2, 1000, id, 1); }) == 1);
+  // A manifest told how many keys it will hold is sized once too.
+  std::vector<std::string> listed;
+  for (int i = 0; i < 18; ++i)
+    listed.push_back(ix::string_entry(1, 2, p + i, "value " + std::to_string(i), 0, id));
+  CHECK(once([&] { return ix::encode_manifest(listed, id); }) == 1);
 }

@@ -770,6 +770,7 @@ result<std::vector<index_value>> extract(std::string_view resource_json, std::st
       no_resolver; // resolve() gives type placeholders: enough for `is Patient`
   const fp::collection input{fp::item(fp::json_node{root, {}, true, false, type})};
   std::vector<std::string_view> keys; // the resource's top-level elements
+  keys.reserve(32);
   for (auto [key, value] : root_object) keys.push_back(key);
   std::vector<index_value> out;
   out.reserve(32); // a typical resource's values, moved once each instead of at every growth
