@@ -33,7 +33,7 @@ struct service_params {
   /// "/ws/name/": references by the service's absolute URL are indexed and
   /// searched as relative ones (fhir::search::local_reference). Set by the
   /// catalog; "" when the store could not say.
-  std::string service_path;
+  std::string service_path = {};
 };
 
 class param_catalog {

@@ -10,6 +10,7 @@
 #include "actors/fhir/param_catalog.hpp"
 #include "actors/fhir/replies.hpp"
 #include "actors/node_context.hpp"
+#include "protocols/common/text_hash.hpp"
 #include "protocols/fhir/ids.hpp"
 #include "protocols/fhir/json_tree.hpp"
 #include "protocols/fhir/patch.hpp"
@@ -165,13 +166,6 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
     return nothing_to_write(204, {});
   return {errc::not_found, "no " + what + " to patch"};
 }
-
-/// Hashes a string by its text, so maps keyed by std::string are looked up
-/// with a string_view (no copy of the key per lookup).
-struct text_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
 
 /// What every reference of the Bundle's resources becomes.
 class reference_resolver {

@@ -524,7 +524,7 @@ const search_param* param_registry::find(std::string_view type, std::string_view
 }
 
 const search_param* param_registry::find_url(std::string_view url) const {
-  const auto it = by_url_.find(std::string(url));
+  const auto it = by_url_.find(url);
   return it == by_url_.end() ? nullptr : it->second;
 }
 

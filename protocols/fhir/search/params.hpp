@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "protocols/common/status.hpp"
+#include "protocols/common/text_hash.hpp"
 
 namespace atrium::fhir::search {
 
@@ -136,7 +137,7 @@ private:
   std::vector<std::unique_ptr<search_param>> params_;
   // "Type\0code" → param; base types stored under their own name.
   std::unordered_map<std::string, const search_param*> by_type_code_;
-  std::unordered_map<std::string, const search_param*> by_url_;
+  std::unordered_map<std::string, const search_param*, text_hash, std::equal_to<>> by_url_;
   // "Type\0url" → the twin whose entries serve it (indexed_as).
   std::unordered_map<std::string, const search_param*> twin_of_;
   // What a parameter indexes on one type (twin_signature) → its first holder.
