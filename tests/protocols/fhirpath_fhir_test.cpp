@@ -141,6 +141,17 @@ TEST_CASE("extensions, primitive extensions, hasValue and getValue", "[fhirpath]
   CHECK(eval_texts(q, "Patient.gender.extension('u').value") == V{"unk"});
   CHECK(eval_texts(q, "Patient.name.given.count()") == V{"2"});
   CHECK(eval_texts(q, "Patient.name.given[1].extension('v').value") == V{"B"});
+  // Values and extensions pair by position, whichever array is the longer.
+  const json_doc r(R"({"resourceType":"Patient","name":[
+      {"given":["A","B","C","D"],"_given":[null,{"extension":[{"url":"v","valueString":"b"}]}]},
+      {"given":["E"],"_given":[null,null,{"extension":[{"url":"v","valueString":"g"}]}]}]})");
+  // (a position with neither a value nor extensions is no item)
+  CHECK(eval_texts(r, "Patient.name.given.count()") == V{"6"});
+  CHECK(eval_texts(r, "Patient.name.given.select(getValue())") == V{"A", "B", "C", "D", "E"});
+  CHECK(eval_texts(r, "Patient.name[0].given[1].extension('v').value") == V{"b"});
+  CHECK(eval_texts(r, "Patient.name[0].given[3].getValue()") == V{"D"});
+  CHECK(eval_texts(r, "Patient.name[1].given[1].extension('v').value") == V{"g"});
+  CHECK(eval_bool(r, "Patient.name[1].given[1].hasValue()") == "false");
 }
 
 TEST_CASE("resolve(): type filtering, contained resources and a resolver", "[fhirpath]") {

@@ -1,5 +1,6 @@
 // Member navigation over FHIR JSON: choice elements, arrays and the split of
 // primitives into "name" (value) and "_name" (id and extensions).
+#include <algorithm>
 #include <cctype>
 
 #include "protocols/fhir/fhirpath/engine.hpp"
@@ -46,19 +47,29 @@ void append_member(element value, bool has_value, element extras, bool has_extra
     return;
   }
   simdjson::dom::array values, more;
-  std::size_t count = 0;
+  std::size_t value_count = 0, extras_count = 0;
   if (value_array) {
     if (value.get_array().get(values) != simdjson::SUCCESS) return;
-    count = values.size();
+    value_count = values.size();
   }
   if (extras_array) {
     if (extras.get_array().get(more) != simdjson::SUCCESS) return;
-    if (more.size() > count) count = more.size();
+    extras_count = more.size();
   }
+  const std::size_t count = std::max(value_count, extras_count);
+  if (out.capacity() < out.size() + count)
+    out.reserve(std::max(out.size() + count, 2 * out.capacity()));
+  // Both arrays walked side by side: at(i) walks an array from its start,
+  // which made an array of n elements cost n^2 / 2 steps.
+  simdjson::dom::array::iterator next_value, next_extras;
+  if (value_array) next_value = values.begin();
+  if (extras_array) next_extras = more.begin();
   for (std::size_t i = 0; i < count; ++i) {
     element v, x;
-    const bool hv = value_array && values.at(i).get(v) == simdjson::SUCCESS;
-    const bool hx = extras_array && more.at(i).get(x) == simdjson::SUCCESS;
+    const bool hv = i < value_count;
+    const bool hx = i < extras_count;
+    if (hv) v = *next_value, ++next_value;
+    if (hx) x = *next_extras, ++next_extras;
     append_member(v, hv, x, hx, type, out);
   }
 }
