@@ -79,7 +79,7 @@ void append_service_removal(std::vector<write_op>& ops, std::string_view ws,
   auto scope = keys::service_scope(id);
   auto end = keys::prefix_end(scope);
   for (auto cf : {column::resources, column::history, column::changes, column::index,
-                  column::dicom})
+                  column::dicom, column::manifests})
     ops.push_back({cf, false, true, scope, end});
   // A DICOM service's extended query tags and operations.
   for (auto prefix : {keys::dicom_query_tags_prefix(id), keys::dicom_operation(id, {})})

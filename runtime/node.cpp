@@ -32,6 +32,7 @@
 #include "actors/type_registry.hpp"
 #include "protocols/mgmt/resources.hpp"
 #include "storage/index_keys.hpp"
+#include "storage/index_upgrade.hpp"
 #include "storage/keyspace.hpp"
 #include "storage/store.hpp"
 
@@ -157,12 +158,14 @@ struct node::impl {
     return cur.error();
   }
 
-  /// A store written by a build with an older index layout is re-indexed:
-  /// every FHIR service with resources is marked (in the batch that records
-  /// the new layout), and each marked service gets an upgrade job, at this
-  /// and every start until one completes and removes the mark. Searches
-  /// meanwhile may miss what is not re-indexed yet; the job's status URL
-  /// says how far it is.
+  /// A store written by a build with an older index layout has its
+  /// manifests moved to their own column first (before any actor reads
+  /// one). If its entries differ too (older than entries_format), it is
+  /// re-indexed: every FHIR service with resources is marked (in the batch
+  /// that records the new layout), and each marked service gets an upgrade
+  /// job, at this and every start until one completes and removes the mark.
+  /// Searches meanwhile may miss what is not re-indexed yet; the job's
+  /// status URL says how far it is.
   status upgrade_index_format() {
     std::string stored;
     auto s = db->get(storage::column::meta, keys::index_format(), &stored);
@@ -175,9 +178,16 @@ struct node::impl {
                                std::to_string(storage::index::index_format) +
                                ") does not know; use a newer build"};
     if (format < storage::index::index_format) {
+      auto moved = storage::index::move_legacy_manifests(*db);
+      if (!moved)
+        return moved.error();
+      if (*moved > 0)
+        log.event("index-upgrade", "moved " + std::to_string(*moved) +
+                                     " manifests to their own column");
       std::vector<storage::write_op> ops;
       std::string lower; // every service that has resources
-      for (auto c = db->scan(storage::column::resources, lower, ""); c.valid();
+      for (auto c = db->scan(storage::column::resources, lower, "");
+           format < storage::index::entries_format && c.valid();
            c = db->scan(storage::column::resources, lower, "")) {
         auto svc = keys::read_u32(c.key().data());
         ops.push_back({storage::column::meta, false, false, keys::index_upgrade(svc), {}});

@@ -339,14 +339,7 @@ std::optional<std::string_view> entry_target(std::string_view key) {
 }
 
 std::string manifest_key(service_id svc, type_id type, std::string_view id) {
-  std::string key;
-  key.reserve(prefix_size + id.size());
-  keys::append_u32(key, svc);
-  keys::append_u16(key, type);
-  keys::append_u64(key, ~std::uint64_t{0});
-  key.push_back('m');
-  key.append(id);
-  return key;
+  return keys::resource(svc, type, id);
 }
 
 namespace {

@@ -33,8 +33,12 @@
 // whose 'r' keys name the targets, instead of a source-first entry.
 //
 // A resource's entries are listed in its manifest, so an update or delete
-// removes exactly the entries of the version it replaces:
-//   svc(4) type(2) ff×8 'm' id → length-prefixed keys
+// removes exactly the entries of the version it replaces. Manifests have a
+// column of their own (column::manifests), keyed like the resource:
+//   svc(4) type(2) id → the keys, each without what it shares with the one before
+// They are a third of the index's bytes: among the entries, whose keys
+// are spread over the whole index, every L0->L1 compaction rewrote them; in
+// their own column, under time-ordered ids, new tables mostly follow the old.
 //
 // Variable parts never contain 0x00 (strings are normalized, codes and
 // systems have control characters removed by the extractor), so 0x00 ends
@@ -56,8 +60,13 @@ namespace atrium::storage::index {
 /// entries of contact points their system (`phone`, `email`); 4 custom
 /// parameters' entries are named by their definition too (index_name); 5
 /// references by the service's own absolute URL are indexed as the relative
-/// references they are (index_entries.hpp index_resource).
-inline constexpr std::uint32_t index_format = 5;
+/// references they are (index_entries.hpp index_resource); 6 manifests are in
+/// a column of their own (column::manifests), keyed like the resource.
+inline constexpr std::uint32_t index_format = 6;
+/// The last layout whose entries differ from this build's. A store older
+/// than it is re-indexed; one from it up to index_format only has its
+/// manifests moved (index_upgrade.hpp).
+inline constexpr std::uint32_t entries_format = 5;
 
 /// A parameter is named in keys by a hash of its index name
 /// (search_param::index_name: R4's canonical URL, or a custom parameter's URL

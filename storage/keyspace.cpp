@@ -10,6 +10,7 @@ const char* column_name(column c) noexcept {
     case column::changes: return "changes";
     case column::index: return "index";
     case column::dicom: return "dicom";
+    case column::manifests: return "manifests";
   }
   return "unknown";
 }

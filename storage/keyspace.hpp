@@ -18,10 +18,11 @@ enum class column : std::uint8_t {
   resources = 1, // current version of every resource
   history = 2,   // the versions that later ones replaced
   changes = 3,   // time-ordered change log (type and system history)
-  index = 4,     // search index entries and manifests (storage/index_keys.hpp)
+  index = 4,     // search index entries (storage/index_keys.hpp)
   dicom = 5,     // DICOM instance metadata, study and series records, change feed
+  manifests = 6, // per resource, the index keys of its current version (index_keys.hpp)
 };
-inline constexpr int column_count = 6;
+inline constexpr int column_count = 7;
 const char* column_name(column c) noexcept; // "meta", "resources", ...
 
 using service_id = std::uint32_t;

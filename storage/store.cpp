@@ -68,15 +68,16 @@ rocksdb::ColumnFamilyOptions column_options(column c,
     o.memtable_prefix_bloom_size_ratio = 0.02;
     o.memtable_whole_key_filtering = true;
   }
-  // The index is read by key only for manifests, of resources that exist
-  // (an update's, an _include's): such reads hit, and a filter cannot
-  // shorten a hit. So no memtable filter, whose upkeep was a hash and bit
-  // sets per index entry written, a dozen per resource (callgrind over 150
-  // transaction Bundles: MemTable::Add -16%, the whole run -1.2%). Nor
-  // filters in the tables of the last level (L6, reached by a large index),
-  // which would hold most of the filters' memory; the levels above keep
-  // theirs, so a read still skips the tables that lack its key.
-  if (c == column::index)
+  // The index is only scanned, and manifests are read by key only for
+  // resources that exist (an update's, an _include's): such reads hit, and
+  // a filter cannot shorten a hit. So no memtable filter, whose upkeep was a
+  // hash and bit sets per index entry written, a dozen per resource
+  // (callgrind over 150 transaction Bundles: MemTable::Add -16%, the whole
+  // run -1.2%). Nor filters in the tables of the last level (L6, reached by
+  // a large column), which would hold most of the filters' memory; the
+  // levels above keep theirs, so a read still skips the tables that lack
+  // its key.
+  if (c == column::index || c == column::manifests)
     o.optimize_filters_for_hits = true;
   // Reads by id are point reads of resources: those memtables keep a hash
   // index too, sized for records of 512 bytes on average (Synthea's are
@@ -84,9 +85,11 @@ rocksdb::ColumnFamilyOptions column_options(column c,
   // their inserts (17 index entries per create) would pay for its upkeep.
   o.memtable_factory =
     ordered_memtable_factory(c == column::resources ? o.write_buffer_size / 512 : 0);
-  // Resource JSON compresses well; meta and change values are tiny or empty,
-  // where block compression costs CPU for little.
-  const bool bulky = c == column::resources || c == column::history || c == column::dicom;
+  // Resource JSON and manifests (runs of parameter hashes shared by every
+  // resource of a type) compress well; meta, index and change values are
+  // tiny or empty, where block compression costs CPU for little.
+  const bool bulky = c == column::resources || c == column::history || c == column::dicom ||
+                     c == column::manifests;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache; // one cache for every column: memory is bounded once
   // The change feeds are only scanned: a filter would never be asked.

@@ -83,7 +83,7 @@ result<current_version> lookup_current(self_ptr self, const std::string& id) {
   cur.last_updated_micros = h->last_updated_micros;
   cur.record = std::move(bytes);
   std::string manifest;
-  s = st.ctx->db->get(storage::column::index,
+  s = st.ctx->db->get(storage::column::manifests,
                       ix::manifest_key(st.key.service, st.key.type, id), &manifest);
   if (s.is_ok()) {
     auto listed = ix::decode_manifest(manifest, id);
@@ -108,7 +108,7 @@ std::string append_index_ops(std::vector<storage::write_op>& ops, const partitio
     ops.push_back({column::index, true, false, key, {}});
   auto manifest_key = ix::manifest_key(k.service, k.type, id);
   if (deleted) {
-    ops.push_back({column::index, true, false, std::move(manifest_key), {}});
+    ops.push_back({column::manifests, true, false, std::move(manifest_key), {}});
     return {};
   }
   ix::add_last_updated(entries, k.service, k.type, id, last_updated_micros);
@@ -118,7 +118,7 @@ std::string append_index_ops(std::vector<storage::write_op>& ops, const partitio
   auto manifest_value = listed.take();
   for (auto& e : entries)
     ops.push_back({column::index, false, false, std::move(e.key), std::move(e.value)});
-  ops.push_back({column::index, false, false, std::move(manifest_key), manifest_value});
+  ops.push_back({column::manifests, false, false, std::move(manifest_key), manifest_value});
   return manifest_value;
 }
 

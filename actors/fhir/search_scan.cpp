@@ -146,7 +146,7 @@ result<const std::vector<std::string>*> manifest_keys(const exec_context& ctx,
   if (auto hit = ctx.manifests.find(key); hit != ctx.manifests.end())
     return &hit->second;
   std::string bytes;
-  auto s = ctx.db.get(storage::column::index, key, &bytes);
+  auto s = ctx.db.get(storage::column::manifests, key, &bytes);
   std::vector<std::string> keys;
   if (s.is_ok()) {
     auto listed = storage::index::decode_manifest(bytes, id);

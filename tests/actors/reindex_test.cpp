@@ -69,7 +69,7 @@ struct reindex_fixture {
   /// Whether `id`'s manifest lists an entry of the nickname parameter.
   bool indexed_by_nickname(const std::string& id) {
     std::string manifest;
-    REQUIRE(h.db().get(storage::column::index, ix::manifest_key(svc, type_of("Patient"), id),
+    REQUIRE(h.db().get(storage::column::manifests, ix::manifest_key(svc, type_of("Patient"), id),
                        &manifest).is_ok());
     auto keys = ix::decode_manifest(manifest, id);
     REQUIRE(keys);
@@ -200,7 +200,7 @@ TEST_CASE_METHOD(reindex_fixture,
   };
   REQUIRE(id_of(nickname_param) != id_of(changed));
   std::string manifest;
-  REQUIRE(h.db().get(storage::column::index, ix::manifest_key(svc, type_of("Patient"), "both"),
+  REQUIRE(h.db().get(storage::column::manifests, ix::manifest_key(svc, type_of("Patient"), "both"),
                      &manifest).is_ok());
   auto keys = ix::decode_manifest(manifest, "both");
   REQUIRE(keys);

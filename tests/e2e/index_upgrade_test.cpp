@@ -63,3 +63,42 @@ TEST_CASE("index upgrade: a store without the layout marker is re-indexed at sta
   auto log = n.log();
   CHECK(log.find("index-upgrade") == log.rfind("index-upgrade"));
 }
+
+TEST_CASE("index upgrade: a layout 5 store has its manifests moved, not re-indexed",
+          "[e2e][search][upgrade]") {
+  node n;
+  {
+    auto c = n.client();
+    put(*c, "Patient", "mv-1",
+        R"({"resourceType":"Patient","id":"mv-1","name":[{"family":"Before"}]})");
+  }
+  REQUIRE(n.stop() == 0);
+  {
+    // Back to layout 5: every manifest in the index column, under its old key.
+    auto db = atrium::storage::store::open(n.data_dir().string());
+    REQUIRE(db);
+    std::vector<atrium::storage::write_op> ops;
+    for (auto c = (*db)->scan(atrium::storage::column::manifests, "", ""); c.valid(); c.next()) {
+      auto key = c.key();
+      auto legacy = std::string{key.substr(0, 6)} + std::string(8, '\xff') + 'm' +
+                    std::string{key.substr(6)};
+      ops.push_back({atrium::storage::column::index, false, false, legacy, std::string{c.value()}});
+      ops.push_back({atrium::storage::column::manifests, true, false, std::string{key}, {}});
+    }
+    REQUIRE(ops.size() == 2);
+    std::string five;
+    keys::append_u32(five, 5);
+    ops.push_back({atrium::storage::column::meta, false, false, keys::index_format(), five});
+    REQUIRE((*db)->write(ops, true));
+    REQUIRE((*db)->close());
+  }
+  n.start();
+  auto log = n.log();
+  CHECK(log.find("moved 1 manifests to their own column") != std::string::npos);
+  CHECK(log.find("re-indexing") == std::string::npos);
+  // The update removes what the moved manifest listed: the old name no longer matches.
+  auto c = n.client();
+  put(*c, "Patient", "mv-1", R"({"resourceType":"Patient","id":"mv-1","name":[{"family":"After"}]})");
+  CHECK(checked_search(*c, "Patient", {{"family", "before"}}).match_set().empty());
+  CHECK(checked_search(*c, "Patient", {{"family", "after"}}).match_set() == ids({"mv-1"}));
+}

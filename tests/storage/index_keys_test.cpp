@@ -121,7 +121,7 @@ TEST_CASE("manifests round-trip and reject truncation") {
     CHECK((!shorter || shorter->size() < entries.size()));
   }
   CHECK_FALSE(ix::decode_manifest(bytes.substr(0, bytes.size() - 1), "a"));
-  CHECK(ix::manifest_key(1, 2, "a").rfind(ix::param_prefix(1, 2, ~0ull), 0) == 0);
+  CHECK(ix::manifest_key(1, 2, "a") == atrium::storage::keys::resource(1, 2, "a"));
 }
 
 TEST_CASE("a manifest leaves out the id and what each key shares with the one before") {
