@@ -64,7 +64,8 @@ void add_value(std::vector<entry>& out, service_id s, type_id t, param_id p,
       break;
     case index_value::kind::date:
       add(out, date_start_entry(s, t, p, v.start, v.end, id));
-      add(out, date_end_entry(s, t, p, v.start, v.end, id));
+      if (!narrow_date(v.start, v.end))
+        add(out, date_end_entry(s, t, p, v.start, v.end, id));
       break;
     case index_value::kind::number:
       add(out, number_entry(s, t, p, v.number, id));
@@ -129,10 +130,6 @@ result<std::vector<entry>> index_resource(const fhir::search::param_registry& re
 void add_last_updated(std::vector<entry>& out, service_id svc, type_id type,
                       std::string_view id, std::int64_t micros) {
   add(out, date_start_entry(svc, type, param_id_of(last_updated_url), micros, micros, id));
-}
-
-kind date_end_kind(std::string_view param_url) {
-  return param_url == last_updated_url ? kind::date_start : kind::date_end;
 }
 
 } // namespace atrium::storage::index

@@ -44,10 +44,4 @@ inline constexpr std::string_view last_updated_url =
   "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated";
 inline constexpr std::string_view id_url = "http://hl7.org/fhir/SearchParameter/Resource-id";
 
-/// The entries that order a date parameter by the end of its ranges: 'e',
-/// but 'd' for _lastUpdated. Its one value is an instant the server sets to
-/// the microsecond, so start and end are equal, a 'd' entry has the bytes an
-/// 'e' entry would after the kind, and one entry per write serves both orders.
-kind date_end_kind(std::string_view param_url);
-
 } // namespace atrium::storage::index

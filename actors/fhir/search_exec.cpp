@@ -166,10 +166,8 @@ result<id_set> match_uri(const param_scope& ps, const fs::clause& c, const fs::r
 }
 
 /// The range a date value covers and how the prefix relates it to a target
-/// range [lt, ht] (R4 search §3.1.1.4: prefixes on ranges). `end_kind` holds
-/// the entries by end (ix::date_end_kind).
-result<id_set> match_date(const param_scope& ps, const fs::clause& c, const fs::raw_value& v,
-                          ix::kind end_kind) {
+/// range [lt, ht] (R4 search §3.1.1.4: prefixes on ranges).
+result<id_set> match_date(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
   if (!c.modifier.empty())
     return unsupported(c, "modifier :" + c.modifier);
   auto range = fhir::parse_fhir_period(v.text);
@@ -177,9 +175,23 @@ result<id_set> match_date(const param_scope& ps, const fs::clause& c, const fs::
     return invalid_value(c, v, "is not a FHIR date, dateTime or instant");
   auto ls = range->start, hs = range->end;
   auto by_start = ps.prefix(ix::kind::date_start);
-  auto by_end = ps.prefix(end_kind);
   auto any = [](std::string_view, std::string_view) { return true; };
   auto dates = [](std::string_view key) { return *ix::entry_dates(key); };
+  // The ranges that end at `from` or later. Only wide ranges have entries
+  // by end; a narrow one starts less than narrow_date_span before its end,
+  // so its entry by start is within a span before `from` or after it.
+  auto ending_from = [&](std::int64_t from) -> result<id_set> {
+    auto narrow = scan_ids(ps, with_i64(by_start, saturating_add(from, -ix::narrow_date_span)),
+                           keys::prefix_end(by_start),
+                           [&](std::string_view key, std::string_view) { return dates(key).end >= from; });
+    if (!narrow)
+      return narrow;
+    auto by_end = ps.prefix(ix::kind::date_end);
+    auto wide = scan_ids(ps, with_i64(by_end, from), keys::prefix_end(by_end), any);
+    if (!wide)
+      return wide;
+    return unite(*narrow, *wide);
+  };
   switch (v.pre) {
     case fs::prefix::eq:
       return scan_ids(ps, with_i64(by_start, ls), with_i64(by_start, saturating_add(hs, 1)),
@@ -191,17 +203,18 @@ result<id_set> match_date(const param_scope& ps, const fs::clause& c, const fs::
                         return !(d.start >= ls && d.end <= hs);
                       });
     case fs::prefix::gt:
-      return scan_ids(ps, with_i64(by_end, saturating_add(hs, 1)), keys::prefix_end(by_end), any);
+      return ending_from(saturating_add(hs, 1));
     case fs::prefix::ge:
-      return scan_ids(ps, with_i64(by_end, ls), keys::prefix_end(by_end), any);
+      return ending_from(ls);
     case fs::prefix::lt:
       return scan_ids(ps, by_start, with_i64(by_start, ls), any);
     case fs::prefix::le:
       return scan_ids(ps, by_start, with_i64(by_start, saturating_add(hs, 1)), any);
     case fs::prefix::sa:
       return scan_ids(ps, with_i64(by_start, saturating_add(hs, 1)), keys::prefix_end(by_start), any);
-    case fs::prefix::eb:
-      return scan_ids(ps, by_end, with_i64(by_end, ls), any);
+    case fs::prefix::eb: // ends before ls, so starts before it too
+      return scan_ids(ps, by_start, with_i64(by_start, ls),
+                      [&](std::string_view key, std::string_view) { return dates(key).end < ls; });
     case fs::prefix::ap: {
       // Approximately: the range widened by a tenth of its length, at least a day.
       auto slack = std::max<std::int64_t>((hs - ls) / 10, micros_per_day);
@@ -426,7 +439,7 @@ result<id_set> match_values(const exec_context& ctx, std::uint16_t type,
       case fs::param_type::string: ids = match_string(ps, c, v); break;
       case fs::param_type::token: ids = match_token(ps, c, v); break;
       case fs::param_type::uri: ids = match_uri(ps, c, v); break;
-      case fs::param_type::date: ids = match_date(ps, c, v, ix::date_end_kind(p.url)); break;
+      case fs::param_type::date: ids = match_date(ps, c, v); break;
       case fs::param_type::number: ids = match_number(ps, c, v); break;
       case fs::param_type::quantity: ids = match_quantity(ps, c, v); break;
       case fs::param_type::reference: ids = match_reference(ps, c, v, p); break;

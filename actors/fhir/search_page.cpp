@@ -58,11 +58,11 @@ struct order {
   }
 };
 
-ix::kind sort_kind(const fs::search_param& p, bool descending) {
+ix::kind sort_kind(const fs::search_param& p) {
   switch (p.type) {
     case fs::param_type::string: return ix::kind::string;
     case fs::param_type::token: return ix::kind::token_code;
-    case fs::param_type::date: return descending ? ix::date_end_kind(p.url) : ix::kind::date_start;
+    case fs::param_type::date: return ix::kind::date_start;
     case fs::param_type::number: return ix::kind::number;
     case fs::param_type::quantity: return ix::kind::quantity_value;
     case fs::param_type::uri: return ix::kind::uri;
@@ -70,11 +70,30 @@ ix::kind sort_kind(const fs::search_param& p, bool descending) {
   }
 }
 
+/// A date sorts descending by its latest end, then start: the value is a 'd'
+/// entry's start(8) end(8) turned to end(8) start(8), and `value` keeps the
+/// largest. Narrow ranges have no entry by end (index_keys.hpp
+/// narrow_date_span), so both orders read 'd'.
+void keep_latest_end(std::optional<std::string>& value, std::string_view key,
+                     std::size_t prefix_size) {
+  if (key.size() < prefix_size + 16)
+    return;
+  const auto start = key.substr(prefix_size, 8), end = key.substr(prefix_size + 8, 8);
+  if (value) {
+    const std::string_view kept{*value};
+    const int by_end = end.compare(kept.substr(0, 8));
+    if (by_end < 0 || (by_end == 0 && start <= kept.substr(8)))
+      return;
+  }
+  value.emplace(end);
+  value->append(start);
+}
+
 /// Fills values[slot] of a few matches from their manifests: the smallest
 /// (ascending) or largest (descending) entry of the sort kind, which is the
-/// entry the walk below would meet first.
+/// entry the walk below would meet first; `by_end` for a descending date.
 status rank_from_manifests(const param_scope& scope, const std::string& prefix, bool descending,
-                           std::size_t slot, std::vector<ranked>& items) {
+                           bool by_end, std::size_t slot, std::vector<ranked>& items) {
   const auto& ctx = scope.ctx;
   const auto type = scope.type;
   for (auto& it : items) {
@@ -82,10 +101,14 @@ status rank_from_manifests(const param_scope& scope, const std::string& prefix, 
     if (!listed)
       return listed.error();
     std::optional<std::string_view> best;
-    for (const auto& key : **listed)
-      if (key.starts_with(prefix) && scope.accepts(key) &&
-          (!best || (descending ? key > *best : key < *best)))
+    for (const auto& key : **listed) {
+      if (!key.starts_with(prefix) || !scope.accepts(key))
+        continue;
+      if (by_end)
+        keep_latest_end(it.values[slot], key, prefix.size());
+      else if (!best || (descending ? key > *best : key < *best))
         best = key;
+    }
     if (best)
       it.values[slot] = std::string{best->substr(prefix.size(), best->size() - prefix.size() -
                                                                     it.id.size())};
@@ -122,13 +145,15 @@ status rank_by(const exec_context& ctx, std::uint16_t type, const fs::search_par
     return status::ok();
   }
   const auto scope = scope_of(ctx, type, p);
-  const auto prefix = scope.prefix(sort_kind(p, descending));
+  const auto prefix = scope.prefix(sort_kind(p));
+  const bool by_end = descending && p.type == fs::param_type::date;
   if (items.size() <= ctx.decide_limit)
-    return rank_from_manifests(scope, prefix, descending, slot, items);
+    return rank_from_manifests(scope, prefix, descending, by_end, slot, items);
   std::unordered_map<std::string_view, ranked*> by_id;
   for (auto& it : items)
     by_id.emplace(it.id, &it);
-  auto cur = ctx.db.scan(column::index, prefix, keys::prefix_end(prefix), descending);
+  // By end, every entry is read: in start order, the latest end can come last.
+  auto cur = ctx.db.scan(column::index, prefix, keys::prefix_end(prefix), descending && !by_end);
   for (; cur.valid(); cur.next()) {
     if (!scope.accepts(cur.key()))
       continue;
@@ -136,7 +161,13 @@ status rank_by(const exec_context& ctx, std::uint16_t type, const fs::search_par
     if (!id)
       continue;
     auto it = by_id.find(*id);
-    if (it == by_id.end() || it->second->values[slot])
+    if (it == by_id.end())
+      continue;
+    if (by_end) {
+      keep_latest_end(it->second->values[slot], cur.key(), prefix.size());
+      continue;
+    }
+    if (it->second->values[slot])
       continue;
     auto key = cur.key();
     it->second->values[slot] = std::string{key.substr(prefix.size(), key.size() - prefix.size() - id->size())};

@@ -4,6 +4,10 @@
 // partitions and writer, with index entries extracted as the edge does.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
 #include "actors/fhir/search_exec.hpp"
 #include "harness.hpp"
 #include "protocols/fhir/resource_json.hpp"
@@ -40,13 +44,11 @@ std::string observation(int i) {
   return body + "}";
 }
 
-fhir_request create(int i) {
-  auto body = observation(i);
-  auto type = *fhir::find_resource_type("Observation");
-  auto id = "o" + std::to_string(i);
-  auto t = fhir::prepare_resource(body, "Observation", id, fhir::id_rule::must_match);
+fhir_request create(const std::string& type_name, const std::string& id, const std::string& body) {
+  auto type = *fhir::find_resource_type(type_name);
+  auto t = fhir::prepare_resource(body, type_name, id, fhir::id_rule::must_match);
   REQUIRE(t);
-  auto values = fs::extract(body, "Observation", fs::param_registry::r4());
+  auto values = fs::extract(body, type_name, fs::param_registry::r4());
   REQUIRE(values);
   fhir_request r;
   r.op = fhir_op::update; // a client-chosen id
@@ -61,7 +63,8 @@ fhir_request create(int i) {
 
 /// Every page's ids, following cursors.
 std::vector<std::string> search_all(storage::store& db, std::size_t decide_limit,
-                                    const std::string& query) {
+                                    const std::string& query,
+                                    const std::string& type = "Observation") {
   auto params = http::parse_query(query);
   REQUIRE(params);
   std::vector<std::string> ids;
@@ -69,13 +72,13 @@ std::vector<std::string> search_all(storage::store& db, std::size_t decide_limit
   for (int page = 0; page < 100; ++page) {
     auto q = fs::parse_query(*params);
     REQUIRE(q);
-    REQUIRE(fs::bind_query(*q, "Observation", fs::param_registry::r4()));
+    REQUIRE(fs::bind_query(*q, type, fs::param_registry::r4()));
     INFO(query << " problems: " << (q->problems.empty() ? "" : q->problems[0]));
     REQUIRE(q->problems.empty());
     q->cursor = cursor;
     auto view = db.view();
     search::exec_context ctx{*view, svc, fs::param_registry::r4(), decide_limit};
-    auto p = search::run_search(ctx, "Observation", *q);
+    auto p = search::run_search(ctx, type, *q);
     INFO(query << ": " << (p ? "" : p.error().message()));
     REQUIRE(p);
     for (auto& h : p->hits)
@@ -94,7 +97,7 @@ TEST_CASE("clauses and sorts: scans and manifests agree") {
   actor_harness h;
   std::vector<fhir_request> writes;
   for (int i = 0; i < 300; ++i)
-    writes.push_back(create(i));
+    writes.push_back(create("Observation", "o" + std::to_string(i), observation(i)));
   auto type = *fhir::find_resource_type("Observation");
   for (auto& w : writes) {
     auto reply = h.ask<fhir_reply>(h.dir->fhir_partition(svc, type, w.id), w);
@@ -125,5 +128,44 @@ TEST_CASE("clauses and sorts: scans and manifests agree") {
     auto decided = search_all(h.db(), 100000, q);
     CHECK_FALSE(decided.empty());
     CHECK(scanned == decided);
+  }
+}
+
+TEST_CASE("a descending date sort takes each resource's latest end, scanned or decided") {
+  actor_harness h;
+  // Encounters with one to three location periods: narrow (hours) and wide
+  // (days), the latest end not always in the period that starts last.
+  auto type = *fhir::find_resource_type("Encounter");
+  std::vector<std::pair<std::string, std::int64_t>> latest; // id, day of the latest end
+  for (int i = 0; i < 60; ++i) {
+    std::string locations;
+    int last_end = 0;
+    for (int k = 0; k <= i % 3; ++k) {
+      const int start = 1 + (i * 7 + k * 11) % 25, end = start + (k == 0 ? 3 : 0);
+      last_end = std::max(last_end, end);
+      char period[120];
+      std::snprintf(period, sizeof period,
+                    R"({"start":"2020-01-%02dT10:00:00Z","end":"2020-01-%02dT%02d:00:00Z"})", start,
+                    end, 11 + k);
+      locations += std::string(k ? "," : "") +
+                   R"({"location":{"reference":"Location/l"},"period":)" + period + "}";
+    }
+    auto id = "e" + std::to_string(i);
+    auto reply = h.ask<fhir_reply>(
+      h.dir->fhir_partition(svc, type, id),
+      create("Encounter", id,
+             R"({"resourceType":"Encounter","id":")" + id +
+               R"(","status":"finished","class":{"code":"AMB"},"location":[)" + locations + "]}"));
+    REQUIRE(reply.status.ok());
+    latest.emplace_back(id, last_end);
+  }
+  auto scanned = search_all(h.db(), 0, "_sort=-location-period&_count=7", "Encounter");
+  auto decided = search_all(h.db(), 100000, "_sort=-location-period&_count=7", "Encounter");
+  CHECK(scanned == decided);
+  REQUIRE(scanned.size() == latest.size());
+  std::map<std::string, std::int64_t> day_of(latest.begin(), latest.end());
+  for (std::size_t i = 1; i < scanned.size(); ++i) {
+    INFO(scanned[i - 1] << " before " << scanned[i]);
+    CHECK(day_of[scanned[i - 1]] >= day_of[scanned[i]]);
   }
 }

@@ -367,3 +367,29 @@ TEST_CASE("search: _count limits, _total and _summary=count", "[e2e][search]") {
     CHECK(pats.outcomes == std::vector<std::string>{"warning"});
   }
 }
+
+TEST_CASE("search: _sort=-date over several values per resource takes each one's latest end",
+          "[e2e][search]") {
+  node n;
+  auto c = n.client();
+  // Encounter.location.period: a has an early long stay and a late short
+  // one; b one stay between them. Descending, a's latest end (03-01T11)
+  // comes first; its earliest (01-05) would put it last.
+  auto encounter = [&](const std::string& id, const std::vector<std::string>& periods) {
+    std::string locations;
+    for (const auto& p : periods)
+      locations += std::string(locations.empty() ? "" : ",") +
+                   R"({"location":{"reference":"Location/l"},"period":)" + p + "}";
+    put(*c, "Encounter", id,
+        R"({"resourceType":"Encounter","id":")" + id +
+          R"(","status":"finished","class":{"code":"AMB"},"location":[)" + locations + "]}");
+  };
+  encounter("a", {R"({"start":"2020-01-01","end":"2020-01-05"})",
+                  R"({"start":"2020-03-01T10:00:00Z","end":"2020-03-01T11:00:00Z"})"});
+  encounter("b", {R"({"start":"2020-02-01T08:00:00Z","end":"2020-02-01T09:00:00Z"})"});
+  encounter("c", {R"({"start":"2020-01-10","end":"2020-01-10"})"});
+  auto down = search(*c, "Encounter", {{"_sort", "-location-period"}});
+  CHECK(down.matches == std::vector<std::string>{"a", "b", "c"});
+  auto up = search(*c, "Encounter", {{"_sort", "location-period"}});
+  CHECK(up.matches == std::vector<std::string>{"a", "c", "b"});
+}

@@ -90,17 +90,36 @@ TEST_CASE("date entries order by start and by end, and keep both") {
   CHECK(e->end == 5000);
 }
 
-TEST_CASE("_lastUpdated has one entry, which orders by end as well as by start") {
+TEST_CASE("dates: only ranges of a day or longer are ordered by end as well") {
+  atrium::fhir::search::search_param birthdate;
+  birthdate.url = "http://hl7.org/fhir/SearchParameter/individual-birthdate";
+  birthdate.type = atrium::fhir::search::param_type::date;
+  auto p = ix::param_id_of(birthdate.url);
+  auto kinds = [&](std::int64_t start, std::int64_t end) {
+    atrium::fhir::search::index_value v;
+    v.param = &birthdate;
+    v.k = atrium::fhir::search::index_value::kind::date;
+    v.start = start, v.end = end;
+    std::string out;
+    for (const auto& e : ix::entries_for(1, 2, "a", {v}))
+      out += e.key[ix::prefix(1, 2, p, ix::kind::date_start).size() - 1];
+    return out;
+  };
+  const std::int64_t day = ix::narrow_date_span;
+  CHECK(kinds(0, 0) == "d");             // an instant
+  CHECK(kinds(0, day - 1) == "d");       // a date: one day less a microsecond
+  CHECK(kinds(0, day) == "de");          // a day and a microsecond
+  CHECK(kinds(0, 31 * day - 1) == "de"); // a month
+  constexpr auto min = std::numeric_limits<std::int64_t>::min();
+  constexpr auto max = std::numeric_limits<std::int64_t>::max();
+  CHECK(kinds(min, 0) == "de");          // open at the start
+  CHECK(kinds(0, max) == "de");          // open at the end
+  CHECK(kinds(min, max) == "de");
+  // _lastUpdated: one instant, one entry.
   std::vector<ix::entry> out;
   ix::add_last_updated(out, 1, 2, "a", 123456);
   REQUIRE(out.size() == 1);
-  auto p = ix::param_id_of(ix::last_updated_url);
-  auto kind_at = ix::prefix(1, 2, p, ix::kind::date_start).size() - 1;
-  CHECK(out[0].key[kind_at] == static_cast<char>(ix::date_end_kind(ix::last_updated_url)));
-  // A point range: the 'd' entry's bytes after the kind are the 'e' entry's.
-  auto by_end = ix::date_end_entry(1, 2, p, 123456, 123456, "a");
-  CHECK(by_end.substr(kind_at + 1) == out[0].key.substr(kind_at + 1));
-  CHECK(ix::date_end_kind("birthdate") == ix::kind::date_end);
+  CHECK(ix::entry_dates(out[0].key)->end == 123456);
 }
 
 TEST_CASE("a value that is a prefix of another does not capture its entries") {
