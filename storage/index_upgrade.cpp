@@ -11,10 +11,6 @@ namespace {
 
 constexpr std::size_t scope_size = 4 + 2; // svc(4) type(2)
 
-/// After svc(4) type(2), what started a legacy manifest key: the parameter
-/// hash no parameter has (ff×8), then 'm'.
-std::string legacy_manifest_tag() { return std::string(8, '\xff') + 'm'; }
-
 /// Manifests moved per write: a few MiB, one fsync each.
 constexpr std::size_t batch_manifests = 4096;
 
@@ -24,7 +20,8 @@ std::string legacy_manifest_key(service_id svc, type_id type, std::string_view i
   std::string key;
   keys::append_u32(key, svc);
   keys::append_u16(key, type);
-  key += legacy_manifest_tag();
+  keys::append_u64(key, ~std::uint64_t{0}); // the parameter hash no parameter has
+  key.push_back('m');
   key.append(id);
   return key;
 }
@@ -59,11 +56,13 @@ result<std::size_t> move_legacy_manifests(store& db) {
       lower = scope + '\0';
       continue;
     }
-    const auto start = scope + legacy_manifest_tag();
+    const auto svc = keys::read_u32(scope.data());
+    const auto type = keys::read_u16(scope.data() + 4);
+    const auto start = legacy_manifest_key(svc, type, {});
     auto m = db.scan(column::index, start, keys::prefix_end(start));
     for (; m.valid(); m.next()) {
       auto id = m.key().substr(start.size());
-      ops.push_back({column::manifests, false, false, scope + std::string{id},
+      ops.push_back({column::manifests, false, false, manifest_key(svc, type, id),
                      std::string{m.value()}});
       ops.push_back({column::index, true, false, std::string{m.key()}, {}});
       if (ops.size() >= 2 * batch_manifests)

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "storage/index_upgrade.hpp"
 #include "storage/keyspace.hpp"
 #include "storage/store.hpp"
 #include "tests/e2e/harness.hpp"
@@ -80,8 +81,8 @@ TEST_CASE("index upgrade: a layout 5 store has its manifests moved, not re-index
     std::vector<atrium::storage::write_op> ops;
     for (auto c = (*db)->scan(atrium::storage::column::manifests, "", ""); c.valid(); c.next()) {
       auto key = c.key();
-      auto legacy = std::string{key.substr(0, 6)} + std::string(8, '\xff') + 'm' +
-                    std::string{key.substr(6)};
+      auto legacy = atrium::storage::index::legacy_manifest_key(
+        keys::read_u32(key.data()), keys::read_u16(key.data() + 4), key.substr(6));
       ops.push_back({atrium::storage::column::index, false, false, legacy, std::string{c.value()}});
       ops.push_back({atrium::storage::column::manifests, true, false, std::string{key}, {}});
     }
