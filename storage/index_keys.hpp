@@ -117,8 +117,9 @@ std::string token_text_entry(service_id, type_id, param_id, std::string_view nor
 /// gets no 'e' entry: it ends less than a span after it starts, so a query
 /// on ends (gt, ge, eb) reads its 'd' entry from a span earlier and checks
 /// the end there. Only wider ranges (a month, a year, long periods), which
-/// can start any time before they end, need ordering by end. Three of four
-/// date values in Synthea data are narrow: one index entry fewer each.
+/// can start any time before they end, need ordering by end. Every date in
+/// the transaction benchmark's Synthea-shaped Bundles is narrow: one index
+/// entry fewer each.
 inline constexpr std::int64_t narrow_date_span = 86'400'000'000; // a day, in µs
 /// Whether [start, end] is shorter than narrow_date_span; an open end
 /// (INT64_MIN or MAX) makes a range wide, without overflowing.

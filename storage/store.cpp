@@ -68,16 +68,12 @@ rocksdb::ColumnFamilyOptions column_options(column c,
     o.memtable_prefix_bloom_size_ratio = 0.02;
     o.memtable_whole_key_filtering = true;
   }
-  // The index is only scanned, and manifests are read by key only for
-  // resources that exist (an update's, an _include's): such reads hit, and
-  // a filter cannot shorten a hit. So no memtable filter, whose upkeep was a
-  // hash and bit sets per index entry written, a dozen per resource
-  // (callgrind over 150 transaction Bundles: MemTable::Add -16%, the whole
-  // run -1.2%). Nor filters in the tables of the last level (L6, reached by
-  // a large column), which would hold most of the filters' memory; the
-  // levels above keep theirs, so a read still skips the tables that lack
-  // its key.
-  if (c == column::index || c == column::manifests)
+  // Manifests are read by key only for resources that exist (an update's,
+  // an _include's): such reads hit, and a filter cannot shorten a hit. So no
+  // filters in the tables of their last level (L6, reached by a large
+  // column), which would hold most of the filters' memory; the levels above
+  // keep theirs, so a read still skips the tables that lack its key.
+  if (c == column::manifests)
     o.optimize_filters_for_hits = true;
   // Reads by id are point reads of resources: those memtables keep a hash
   // index too, sized for records of 512 bytes on average (Synthea's are
@@ -92,8 +88,12 @@ rocksdb::ColumnFamilyOptions column_options(column c,
                      c == column::manifests;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache; // one cache for every column: memory is bounded once
-  // The change feeds are only scanned: a filter would never be asked.
-  if (c != column::changes)
+  // The change feeds and the index are only scanned (whole-key filters do
+  // not serve range scans): a filter would never be asked, and its upkeep
+  // was a hash and bit sets per entry, a dozen per resource (callgrind over
+  // 150 transaction Bundles: the index's memtable filter cost MemTable::Add
+  // 16%; see tools/bench/README.md for its table filters).
+  if (c != column::changes && c != column::index)
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   // RocksDB 7.8 compresses each LZ4 block with a fresh stream, whose 16 KiB
   // state it zeroes first: with 4 KiB blocks that cost as much as the
