@@ -37,12 +37,6 @@ id_set intersect(const id_set& a, const id_set& b) {
   return out;
 }
 
-id_set unite(const id_set& a, const id_set& b) {
-  id_set out;
-  std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
-  return out;
-}
-
 id_set subtract(const id_set& a, const id_set& b) {
   id_set out;
   std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
@@ -323,7 +317,9 @@ result<id_set> match_reference_identifier(const param_scope& ps, const fs::raw_v
 /// partof:below=Location/1 (everything whose partof chain reaches it) and
 /// partof:above=Location/5 (everything its chain reaches): a hierarchy of
 /// one type through one reference parameter, walked breadth first.
-result<id_set> match_hierarchy(const param_scope& ps, const fs::clause& c, const fs::raw_value& v) {
+result<id_set> match_hierarchy(const std::vector<param_scope>& scopes, const fs::clause& c,
+                               const fs::raw_value& v) {
+  const auto& ps = scopes.front();
   const auto type_name = std::string{fhir::resource_type_name(ps.type)};
   std::string start{fs::local_reference(unversioned(v.text), ps.ctx.service_path)};
   if (start.find('/') == std::string::npos)
@@ -331,7 +327,6 @@ result<id_set> match_hierarchy(const param_scope& ps, const fs::clause& c, const
   if (!start.starts_with(type_name + "/"))
     return invalid_value(c, v, "must name a " + type_name + " for :" + c.modifier +
                                  " (a hierarchy of one type)");
-  const auto base = ps.prefix(ix::kind::reference);
   std::set<std::string> seen{start.substr(type_name.size() + 1)};
   std::vector<std::string> frontier{*seen.begin()};
   id_set out;
@@ -341,12 +336,12 @@ result<id_set> match_hierarchy(const param_scope& ps, const fs::clause& c, const
       // below: who refers to id; above: what id refers to.
       result<std::vector<std::string>> step = std::vector<std::string>{};
       if (c.modifier == "below") {
-        auto referring = scan_scoped(ps, base + type_name + "/" + id + '\0');
+        auto referring = scan_target(scopes, type_name + "/" + id);
         if (!referring)
           return referring.error();
         step = std::move(*referring);
       } else {
-        auto targets = targets_of(ps.ctx, ps.type, id, {ps.pid});
+        auto targets = targets_of(ps.ctx, ps.type, id, scopes);
         if (!targets)
           return targets.error();
         std::vector<std::string> ids;
@@ -369,13 +364,13 @@ result<id_set> match_hierarchy(const param_scope& ps, const fs::clause& c, const
 
 /// "Patient/1", "Patient/1/_history/2", "1" (typed by the modifier or the
 /// parameter's single target), or an absolute URL → how targets are stored.
-result<id_set> match_reference(const param_scope& ps, const fs::clause& c,
+result<id_set> match_reference(const std::vector<param_scope>& scopes, const fs::clause& c,
                                const fs::raw_value& v, const fs::search_param& p) {
+  const auto& ps = scopes.front(); // the parameter's own entries
   if (c.modifier == "identifier")
     return match_reference_identifier(ps, v);
   if (c.modifier == "above" || c.modifier == "below")
-    return match_hierarchy(ps, c, v);
-  auto base = ps.prefix(ix::kind::reference);
+    return match_hierarchy(scopes, c, v);
   std::string target{fs::local_reference(unversioned(v.text), ps.ctx.service_path)};
   bool absolute = target.find("://") != std::string::npos;
   if (!absolute && target.find('/') == std::string::npos) {
@@ -383,14 +378,14 @@ result<id_set> match_reference(const param_scope& ps, const fs::clause& c,
                        : p.targets.size() == 1                                   ? p.targets[0]
                                                                                  : std::string{};
     if (type.empty()) // any type: match the id after the type
-      return scan_ids(ps, base, keys::prefix_end(base), [&](std::string_view key, std::string_view) {
+      return scan_references(scopes, [&](std::string_view key, std::string_view) {
         auto t = ix::entry_target(key);
         return t && t->size() > target.size() && t->ends_with("/" + target) &&
                t->find("://") == std::string_view::npos;
       });
     target = type + "/" + target;
   }
-  return scan_scoped(ps, base + target + '\0');
+  return scan_target(scopes, target);
 }
 
 // ---- clauses -----------------------------------------------------------------------
@@ -419,11 +414,20 @@ result<id_set> match_values(const exec_context& ctx, std::uint16_t type,
     return std::move(*out);
   }
   auto ps = scope_of(ctx, type, p);
+  const auto scopes = p.type == fs::param_type::reference ? reference_scopes(ctx, type, p)
+                                                          : std::vector<param_scope>{ps};
   if (c.modifier == "missing") {
     // Any entry of the parameter, of any kind, means it has a value.
     auto present = scan_scoped(ps, ix::param_prefix(ctx.service, type, ps.pid));
     if (!present)
       return present;
+    if (scopes.size() > 1) { // and a narrowed reference's in its parent's entries
+      auto held = scan_references({scopes.begin() + 1, scopes.end()},
+                                  [](std::string_view, std::string_view) { return true; });
+      if (!held)
+        return held;
+      present = unite(*present, *held);
+    }
     bool want_missing = !c.values.empty() && c.values.front().text == "true";
     if (!want_missing)
       return present;
@@ -442,7 +446,7 @@ result<id_set> match_values(const exec_context& ctx, std::uint16_t type,
       case fs::param_type::date: ids = match_date(ps, c, v); break;
       case fs::param_type::number: ids = match_number(ps, c, v); break;
       case fs::param_type::quantity: ids = match_quantity(ps, c, v); break;
-      case fs::param_type::reference: ids = match_reference(ps, c, v, p); break;
+      case fs::param_type::reference: ids = match_reference(scopes, c, v, p); break;
       case fs::param_type::composite: ids = match_composite(ps, c, v, p); break;
       default: return unsupported(c, std::string{fs::param_type_name(p.type)} + " parameters");
     }
@@ -499,7 +503,7 @@ result<id_set> match_chain(const exec_context& ctx, std::string_view type,
   auto tid = type_named(type);
   if (!tid)
     return tid.error();
-  auto base = ix::prefix(ctx.service, *tid, index_id(ctx, *tid, p), ix::kind::reference);
+  const auto scopes = reference_scopes(ctx, *tid, p);
   id_set out;
   for (auto& target : targets) {
     if (!ctx.registry.find(target, inner.code))
@@ -508,7 +512,7 @@ result<id_set> match_chain(const exec_context& ctx, std::string_view type,
     if (!matched)
       return matched;
     for (auto& id : *matched) {
-      auto sources = scan_prefix(ctx, base + target + "/" + id + '\0');
+      auto sources = scan_target(scopes, target + "/" + id);
       if (!sources)
         return sources;
       out = unite(out, *sources);
@@ -534,10 +538,10 @@ result<id_set> match_has(const exec_context& ctx, std::string_view type, const f
   if (!sources)
     return sources;
   auto wanted = std::string{type} + "/";
-  std::vector<ix::param_id> pids{index_id(ctx, *source_type, *ref)};
+  const auto scopes = reference_scopes(ctx, *source_type, *ref);
   id_set out;
   for (auto& id : *sources) {
-    auto targets = targets_of(ctx, *source_type, id, pids);
+    auto targets = targets_of(ctx, *source_type, id, scopes);
     if (!targets)
       return targets.error();
     for (auto& target : *targets)

@@ -105,8 +105,12 @@ result<id_set> filter_clause(const exec_context& ctx, std::string_view type, con
   auto tid = fhir::find_resource_type(type);
   if (!p || !tid)
     return status{errc::internal, "filter_clause on an unknown parameter " + c.code};
-  const auto scope = scope_of(ctx, *tid, *p);
-  const auto prefix = ix::param_prefix(ctx.service, *tid, scope.pid);
+  // The parameter's entries: its own, and a narrowed reference's in its parent's.
+  std::vector<std::pair<std::string, param_scope>> sources;
+  for (auto& scope : p->type == fs::param_type::reference
+                       ? reference_scopes(ctx, *tid, *p)
+                       : std::vector<param_scope>{scope_of(ctx, *tid, *p)})
+    sources.emplace_back(ix::param_prefix(ctx.service, *tid, scope.pid), scope);
   const bool missing = c.modifier == "missing";
   const bool want_missing = missing && !c.values.empty() && c.values.front().text == "true";
 
@@ -143,13 +147,15 @@ result<id_set> filter_clause(const exec_context& ctx, std::string_view type, con
     if (!keys)
       return keys.error();
     bool match = false, present = false;
-    for (const auto& key : **keys) {
-      if (!key.starts_with(prefix) || key.size() <= prefix.size() || !scope.accepts(key))
-        continue;
-      present = true;
-      for (const auto& w : alternatives)
-        match = match || entry_matches(key, prefix.size(), p->type, w);
-    }
+    for (const auto& key : **keys)
+      for (const auto& [prefix, scope] : sources) {
+        if (!key.starts_with(prefix) || key.size() <= prefix.size() || !scope.accepts(key))
+          continue;
+        present = true;
+        for (const auto& w : alternatives)
+          match = match || entry_matches(key, prefix.size(), p->type, w);
+        break;
+      }
     if (missing ? present != want_missing : match)
       out.push_back(id);
   }

@@ -116,35 +116,12 @@ status rank_from_manifests(const param_scope& scope, const std::string& prefix, 
   return status::ok();
 }
 
-/// Fills values[slot] of every match by walking the sort parameter's
-/// entries in value order once (or, for a few matches, from their
-/// manifests); `p` null means _id (the id is its value).
-status rank_by(const exec_context& ctx, std::uint16_t type, const fs::search_param* param,
-               bool descending, std::size_t slot, std::vector<ranked>& items) {
-  if (!param) {
-    for (auto& it : items)
-      it.values[slot] = it.id;
-    return status::ok();
-  }
-  const auto& p = *param;
-  if (const auto& halves = ctx.registry.union_of(fhir::resource_type_name(type), p);
-      !halves.empty()) {
-    // A union sorts by the first value of either half in the sort's order.
-    std::vector<std::optional<std::string>> kept(items.size());
-    for (const auto* half : halves) {
-      for (std::size_t i = 0; i < items.size(); ++i)
-        kept[i] = std::exchange(items[i].values[slot], std::nullopt);
-      if (auto s = rank_by(ctx, type, half, descending, slot, items); !s)
-        return s;
-      for (std::size_t i = 0; i < items.size(); ++i) {
-        auto& value = items[i].values[slot];
-        if (kept[i] && (!value || (descending ? *kept[i] > *value : *kept[i] < *value)))
-          value = std::move(kept[i]);
-      }
-    }
-    return status::ok();
-  }
-  const auto scope = scope_of(ctx, type, p);
+/// Fills values[slot] of every match by walking the entries of one scope
+/// of sort parameter `p` in value order once (or, for a few matches, from
+/// their manifests).
+status rank_in(const param_scope& scope, const fs::search_param& p, bool descending,
+               std::size_t slot, std::vector<ranked>& items) {
+  const auto& ctx = scope.ctx;
   const auto prefix = scope.prefix(sort_kind(p));
   const bool by_end = descending && p.type == fs::param_type::date;
   if (items.size() <= ctx.decide_limit)
@@ -173,6 +150,51 @@ status rank_by(const exec_context& ctx, std::uint16_t type, const fs::search_par
     it->second->values[slot] = std::string{key.substr(prefix.size(), key.size() - prefix.size() - id->size())};
   }
   return cur.error();
+}
+
+/// Ranks by several sources of one parameter's values (a union's halves, a
+/// narrowed reference's scopes): each match sorts by the first value of any
+/// of them in the sort's order.
+template <class RankOne>
+status rank_by_first_of(std::size_t sources, bool descending, std::size_t slot,
+                        std::vector<ranked>& items, RankOne rank_one) {
+  std::vector<std::optional<std::string>> kept(items.size());
+  for (std::size_t source = 0; source < sources; ++source) {
+    for (std::size_t i = 0; i < items.size(); ++i)
+      kept[i] = std::exchange(items[i].values[slot], std::nullopt);
+    if (auto s = rank_one(source); !s)
+      return s;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      auto& value = items[i].values[slot];
+      if (kept[i] && (!value || (descending ? *kept[i] > *value : *kept[i] < *value)))
+        value = std::move(kept[i]);
+    }
+  }
+  return status::ok();
+}
+
+/// Fills values[slot] of every match from the sort parameter's entries;
+/// `p` null means _id (the id is its value).
+status rank_by(const exec_context& ctx, std::uint16_t type, const fs::search_param* param,
+               bool descending, std::size_t slot, std::vector<ranked>& items) {
+  if (!param) {
+    for (auto& it : items)
+      it.values[slot] = it.id;
+    return status::ok();
+  }
+  const auto& p = *param;
+  if (const auto& halves = ctx.registry.union_of(fhir::resource_type_name(type), p);
+      !halves.empty())
+    return rank_by_first_of(halves.size(), descending, slot, items, [&](std::size_t h) {
+      return rank_by(ctx, type, halves[h], descending, slot, items);
+    });
+  if (p.type == fs::param_type::reference) {
+    const auto scopes = reference_scopes(ctx, type, p);
+    return rank_by_first_of(scopes.size(), descending, slot, items, [&](std::size_t k) {
+      return rank_in(scopes[k], p, descending, slot, items);
+    });
+  }
+  return rank_in(scope_of(ctx, type, p), p, descending, slot, items);
 }
 
 // ---- cursors ----------------------------------------------------------------------
@@ -294,10 +316,11 @@ status add_includes(const exec_context& ctx, loader& l, const std::vector<fs::in
         continue;
       if (spec.source_type != "*" && spec.source_type != type_name)
         continue;
-      std::vector<ix::param_id> pids;
+      std::vector<param_scope> scopes;
       for (auto* p : reference_params(ctx, type_name, spec.param))
-        pids.push_back(index_id(ctx, type, *p));
-      auto targets = targets_of(ctx, type, id, pids);
+        for (auto& ps : reference_scopes(ctx, type, *p))
+          scopes.push_back(ps);
+      auto targets = targets_of(ctx, type, id, scopes);
       if (!targets)
         return targets.error();
       for (std::string_view target : *targets) {
@@ -331,15 +354,12 @@ status add_revincludes(const exec_context& ctx, loader& l,
       if (!source)
         continue;
       for (auto* p : reference_params(ctx, spec.source_type, spec.param)) {
-        auto first = ix::prefix(ctx.service, *source, index_id(ctx, *source, *p), ix::kind::reference) +
-                     target + '\0';
-        auto cur = ctx.db.scan(column::index, first, keys::prefix_end(first));
-        for (; cur.valid(); cur.next())
-          if (auto id = ix::entry_id(cur.key()))
-            if (auto added = l.add(*source, *id, true); !added)
-              return added.error();
-        if (auto s = cur.error(); !s)
-          return s;
+        auto ids = scan_target(reference_scopes(ctx, *source, *p), target);
+        if (!ids)
+          return ids.error();
+        for (auto& id : *ids)
+          if (auto added = l.add(*source, id, true); !added)
+            return added.error();
       }
     }
   }

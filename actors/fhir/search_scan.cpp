@@ -19,6 +19,12 @@ void normalize(id_set& ids) {
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
 }
 
+id_set unite(const id_set& a, const id_set& b) {
+  id_set out;
+  std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
 result<id_set> scan_prefix(const exec_context& ctx, const std::string& prefix) {
   return scan_ids(ctx, prefix, storage::keys::prefix_end(prefix),
                   [](std::string_view, std::string_view) { return true; });
@@ -42,24 +48,50 @@ result<id_set> scan_scoped(const param_scope& ps, const std::string& prefix) {
                   [](std::string_view, std::string_view) { return true; });
 }
 
+std::vector<param_scope> reference_scopes(const exec_context& ctx, std::uint16_t type,
+                                          const fhir::search::search_param& p) {
+  const auto name = fhir::resource_type_name(type);
+  const auto& holder = ctx.registry.indexed_as(name, p);
+  std::vector<param_scope> out{scope_of(ctx, type, holder)};
+  if (const auto* narrowed = ctx.registry.narrowed_of(name, holder)) {
+    auto parent = scope_of(ctx, type, *narrowed->parent);
+    parent.target_prefix = narrowed->target_prefix;
+    out.push_back(parent);
+  }
+  return out;
+}
+
+result<id_set> scan_target(const std::vector<param_scope>& scopes, const std::string& target) {
+  id_set out;
+  for (const auto& ps : scopes) {
+    if (!target.starts_with(ps.target_prefix))
+      continue;
+    auto ids = scan_prefix(ps.ctx, ps.prefix(storage::index::kind::reference) + target + '\0');
+    if (!ids)
+      return ids;
+    out = out.empty() ? std::move(*ids) : unite(out, *ids);
+  }
+  return out;
+}
+
 result<std::vector<std::string>> targets_of(const exec_context& ctx, std::uint16_t type,
                                             std::string_view id,
-                                            const std::vector<storage::index::param_id>& pids) {
+                                            const std::vector<param_scope>& scopes) {
   namespace ix = storage::index;
   auto keys = manifest_keys(ctx, type, id);
   if (!keys)
     return keys.error();
-  std::vector<std::string> prefixes;
-  for (auto pid : pids) // twins share an id: look for each once
-    if (auto p = ix::prefix(ctx.service, type, pid, ix::kind::reference);
-        std::ranges::find(prefixes, p) == prefixes.end())
-      prefixes.push_back(std::move(p));
+  std::vector<std::pair<std::string, const param_scope*>> prefixes;
+  for (const auto& ps : scopes)
+    prefixes.emplace_back(ps.prefix(ix::kind::reference), &ps);
   std::vector<std::string> out;
   for (auto& key : **keys)
-    for (auto& p : prefixes)
-      if (key.starts_with(p))
+    for (auto& [p, ps] : prefixes)
+      if (key.starts_with(p) && ps->accepts(key)) {
         if (auto target = ix::entry_target(key))
           out.emplace_back(*target);
+        break; // twins share an id, and a parent may be listed twice
+      }
   return out;
 }
 

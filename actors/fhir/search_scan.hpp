@@ -18,6 +18,9 @@ namespace atrium::actors::search {
 /// Sorts and removes duplicates.
 void normalize(id_set& ids);
 
+/// The ids in either of two normalized sets.
+id_set unite(const id_set& a, const id_set& b);
+
 /// The ids of the index entries in [lower, upper) that `keep(key, value)` accepts.
 template <class Keep>
 result<id_set> scan_ids(const exec_context& ctx, const std::string& lower,
@@ -53,11 +56,17 @@ struct param_scope {
   std::uint16_t type;
   storage::index::param_id pid;
   std::uint8_t part = 0;
+  /// Set when only the references starting with it are the parameter's
+  /// ("Patient/" of `subject`'s for Observation `patient`: reference_scopes).
+  std::string_view target_prefix = {};
   std::string prefix(storage::index::kind k) const {
     return storage::index::prefix(ctx.service, type, pid, k);
   }
   bool accepts(std::string_view key) const {
-    return part == 0 || storage::index::entry_part(key) == part;
+    if (part != 0 && storage::index::entry_part(key) != part) return false;
+    if (target_prefix.empty()) return true;
+    auto target = storage::index::entry_target(key);
+    return target && target->starts_with(target_prefix);
   }
 };
 
@@ -77,13 +86,41 @@ result<id_set> scan_ids(const param_scope& ps, const std::string& lower, const s
   });
 }
 
-/// What one resource refers to through the given reference parameters: the
+/// Where reference parameter p's entries on `type` are: its own scope and,
+/// when p narrows another to one target type (param_registry::narrowed_of:
+/// Observation `patient` is `subject` to a Patient), the parent's entries
+/// whose targets start with that type. Every reader of references goes
+/// through these; a search unites what they hold.
+std::vector<param_scope> reference_scopes(const exec_context& ctx, std::uint16_t type,
+                                          const fhir::search::search_param& p);
+
+/// The ids whose references in `scopes` include `target` ("Patient/1", or
+/// an absolute URL) exactly.
+result<id_set> scan_target(const std::vector<param_scope>& scopes, const std::string& target);
+
+/// The ids with a reference in `scopes` that `keep(key, value)` accepts.
+template <class Keep>
+result<id_set> scan_references(const std::vector<param_scope>& scopes, Keep keep) {
+  id_set out;
+  for (const auto& ps : scopes) {
+    const auto lower = ps.prefix(storage::index::kind::reference) + std::string{ps.target_prefix};
+    auto ids = scan_ids(ps, lower, storage::keys::prefix_end(lower), keep);
+    if (!ids)
+      return ids;
+    out = out.empty() ? std::move(*ids) : unite(out, *ids);
+  }
+  return out;
+}
+
+/// What one resource refers to through the given reference scopes: the
 /// targets of the 'r' entries its manifest lists. One point get per source
 /// resource, so no source-first entry is written per reference (_include, _has).
-/// Empty when the resource has no manifest (deleted or absent).
+/// Empty when the resource has no manifest (deleted or absent). A target
+/// can come twice (a narrowed parameter's own entries in a store written
+/// before it was narrowed repeat its parent's): callers keep each once.
 result<std::vector<std::string>> targets_of(const exec_context& ctx, std::uint16_t type,
                                             std::string_view id,
-                                            const std::vector<storage::index::param_id>& pids);
+                                            const std::vector<param_scope>& scopes);
 
 /// An indexed code and system against a token value: "code" (any system),
 /// "system|code", "|code" (no system) or "system|" (any code of it).

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "actors/fhir/search_exec.hpp"
 #include "harness.hpp"
@@ -64,7 +65,8 @@ fhir_request create(const std::string& type_name, const std::string& id, const s
 /// Every page's ids, following cursors.
 std::vector<std::string> search_all(storage::store& db, std::size_t decide_limit,
                                     const std::string& query,
-                                    const std::string& type = "Observation") {
+                                    const std::string& type = "Observation",
+                                    std::vector<std::string>* included = nullptr) {
   auto params = http::parse_query(query);
   REQUIRE(params);
   std::vector<std::string> ids;
@@ -84,6 +86,8 @@ std::vector<std::string> search_all(storage::store& db, std::size_t decide_limit
     for (auto& h : p->hits)
       if (!h.included)
         ids.push_back(h.id);
+      else if (included)
+        included->push_back(h.id);
     if (p->next_cursor.empty())
       break;
     cursor = p->next_cursor;
@@ -168,4 +172,50 @@ TEST_CASE("a descending date sort takes each resource's latest end, scanned or d
     INFO(scanned[i - 1] << " before " << scanned[i]);
     CHECK(day_of[scanned[i - 1]] >= day_of[scanned[i]]);
   }
+}
+
+TEST_CASE("a store indexed before patient narrowed subject answers the same") {
+  // Until patient read subject's entries (param_registry::narrowed_of), each
+  // Observation had a patient entry of its own for "Patient/…" too: stores
+  // written then keep both, and no match or include may come twice.
+  actor_harness h;
+  const auto type = *fhir::find_resource_type("Observation");
+  const auto* patient = fs::param_registry::r4().find("Observation", "patient");
+  REQUIRE(patient);
+  for (std::string id : {"p0", "p1"}) {
+    auto w = create("Patient", id, R"({"resourceType":"Patient","id":")" + id + R"("})");
+    auto reply = h.ask<fhir_reply>(h.dir->fhir_partition(svc, w.type, w.id), w);
+    REQUIRE(reply.status.ok());
+  }
+  for (int i = 0; i < 40; ++i) {
+    const auto id = "o" + std::to_string(i);
+    auto w = create("Observation", id, observation(i));
+    fs::index_value before;
+    before.k = fs::index_value::kind::reference;
+    before.text = "Patient/p" + std::to_string(i % 2);
+    before.param = patient;
+    for (auto& e : storage::index::entries_for(svc, type, id, {before}))
+      w.index.push_back(std::move(e));
+    std::sort(w.index.begin(), w.index.end(), [](auto& a, auto& b) { return a.key < b.key; });
+    auto reply = h.ask<fhir_reply>(h.dir->fhir_partition(svc, type, w.id), w);
+    REQUIRE(reply.status.ok());
+  }
+  for (auto [q, count] : std::vector<std::pair<std::string, std::size_t>>{
+         {"patient=Patient/p1", 20},
+         {"patient=p0&_sort=-date", 20},
+         {"patient:missing=false", 40},
+         {"patient:missing=true", 0},
+         {"code=8867-4&patient=Patient/p1", 7},
+         {"_sort=patient,_id&_count=7", 40},
+       }) {
+    INFO(q);
+    auto scanned = search_all(h.db(), 0, q);
+    auto decided = search_all(h.db(), 100000, q);
+    CHECK(scanned.size() == count);
+    CHECK(std::set<std::string>(scanned.begin(), scanned.end()).size() == count);
+    CHECK(scanned == decided);
+  }
+  std::vector<std::string> included;
+  search_all(h.db(), 0, "_id=o1,o3&_include=Observation:patient", "Observation", &included);
+  CHECK(included == std::vector<std::string>{"p1"});
 }

@@ -391,7 +391,9 @@ TEST_CASE("Observation values for R4 parameters", "[extract]") {
       strs{"http://terminology.hl7.org/CodeSystem/observation-category|vital-signs (vital signs)"});
   CHECK(tokens(of(bp, "status")) == strs{"|final"});
   CHECK(texts(of(bp, "subject")) == strs{"Patient/p1"}); // version stripped
-  CHECK(texts(of(bp, "patient")) == strs{"Patient/p1"});
+  // patient narrows subject to Patients: "Patient/p1" is subject's entry,
+  // not written again (param_registry::narrowed_of).
+  CHECK(of(bp, "patient").empty());
   CHECK(texts(of(bp, "encounter")) == strs{"Encounter/e1"});
   CHECK(of(bp, "performer").empty()); // a logical reference has no target…
   CHECK(of_kind(bp, "performer", index_value::kind::reference_identifier) == // …but an identifier
@@ -415,6 +417,7 @@ TEST_CASE("Encounter, Condition and MedicationRequest values", "[extract]") {
   // start's lower bound to end's upper bound (end given to the second).
   CHECK(ranges(of(enc, "date")) == rs({{1709625600 * sec, 1709633701 * sec - 1}}));
   CHECK(texts(of(enc, "subject")) == strs{"http://other.example.org/fhir/Patient/p9"});
+  // A narrowed reference keeps what its parent's entries do not read as its own.
   CHECK(texts(of(enc, "patient")) == strs{"http://other.example.org/fhir/Patient/p9"});
   CHECK(tokens(of(enc, "class")) ==
         strs{"http://terminology.hl7.org/CodeSystem/v3-ActCode|AMB (ambulatory)"});
@@ -434,6 +437,26 @@ TEST_CASE("Encounter, Condition and MedicationRequest values", "[extract]") {
   CHECK(ranges(of(open_start, "date")) ==
         rs({{std::numeric_limits<std::int64_t>::min(), 1709683200 * sec - 1}}));
 
+  // practitioner narrows participant to Practitioners: a local one is
+  // participant's entry only; an absolute one, among local ones, stays its own.
+  const auto seen_by = [](std::string individuals) {
+    return R"({"resourceType":"Encounter","id":"e4","status":"finished","class":{"code":"AMB"},)"
+           R"("participant":[)" + individuals + "]}";
+  };
+  const auto local = extract_ok(seen_by(R"({"individual":{"reference":"Practitioner/dr1"}})"),
+                                "Encounter");
+  CHECK(texts(of(local, "participant")) == strs{"Practitioner/dr1"});
+  CHECK(of(local, "practitioner").empty());
+  const auto mixed = extract_ok(
+      seen_by(R"({"individual":{"reference":"Practitioner/dr1"}},)"
+              R"({"individual":{"reference":"RelatedPerson/rp1"}},)"
+              R"({"individual":{"reference":"http://other.example.org/fhir/Practitioner/dr9"}})"),
+      "Encounter");
+  CHECK(texts(of(mixed, "participant")) ==
+        strs{"Practitioner/dr1", "RelatedPerson/rp1",
+             "http://other.example.org/fhir/Practitioner/dr9"});
+  CHECK(texts(of(mixed, "practitioner")) == strs{"http://other.example.org/fhir/Practitioner/dr9"});
+
   const auto cond = extract_ok(condition, "Condition");
   CHECK(ranges(of(cond, "onset-date")) == rs({{1685577600 * sec, 1685664000 * sec - 1}}));
   CHECK(ranges(of(cond, "recorded-date")) ==
@@ -452,7 +475,7 @@ TEST_CASE("Encounter, Condition and MedicationRequest values", "[extract]") {
   CHECK(ranges(of(mr, "date")) == rs({{1736672400 * sec, 1736672401 * sec - 1}})); // timing.event
   CHECK(tokens(of(mr, "intent")) == strs{"|order"});
   CHECK(texts(of(mr, "subject")) == strs{"Patient/p1"});
-  CHECK(texts(of(mr, "patient")) == strs{"Patient/p1"});
+  CHECK(of(mr, "patient").empty()); // in subject's entries
   CHECK(texts(of(mr, "requester")) == strs{"Practitioner/dr1"});
   CHECK(of(mr, "intended-performer").empty()); // conditional reference: no target yet
   CHECK(of(mr, "medication").empty());

@@ -402,3 +402,33 @@ TEST_CASE("Observation's combo parameters are served as unions of their halves",
   CHECK(of("either") == 2);
   CHECK(of("wider") == 0);
 }
+
+TEST_CASE("reference parameters narrowed to one target type read their parent's entries",
+          "[search]") {
+  const auto& r = param_registry::r4();
+  auto narrowed = [&](const param_registry& reg, std::string_view type,
+                      std::string_view code) -> std::string {
+    const auto* p = reg.find(type, code);
+    REQUIRE(p);
+    const auto* n = reg.narrowed_of(type, *p);
+    return n ? n->parent->code + " " + n->target_prefix : std::string{};
+  };
+  CHECK(narrowed(r, "Observation", "patient") == "subject Patient/");
+  CHECK(narrowed(r, "Condition", "patient") == "subject Patient/");
+  CHECK(narrowed(r, "Encounter", "practitioner") == "participant Practitioner/");
+  CHECK(narrowed(r, "Observation", "subject").empty()); // the parent itself
+  CHECK(narrowed(r, "AllergyIntolerance", "patient").empty()); // a field of its own
+  CHECK(narrowed(r, "Observation", "code").empty());           // not a reference
+
+  // Custom parameters never take part: their entries appear by $reindex.
+  search_param sub;
+  sub.url = "http://example.org/sp/device-subject";
+  sub.code = "device-subject";
+  sub.type = param_type::reference;
+  sub.base = {"Observation"};
+  sub.expression = "Observation.subject.where(resolve() is Device)";
+  sub.index_key = sub.url + "#1";
+  auto extended = r.extended({sub});
+  CHECK(narrowed(extended, "Observation", "device-subject").empty());
+  CHECK(narrowed(extended, "Observation", "patient") == "subject Patient/");
+}

@@ -50,6 +50,13 @@ struct compiled_param {
   std::vector<std::string> branch_roots;
   std::vector<fp::expression> components; // composite: each component's expression
   std::string error;                    // compile error (branches empty)
+  /// A narrowed reference's "T/": its references to T are its parent's
+  /// entries, not its own (param_registry::narrowed_of)…
+  std::string held_by_parent;
+  /// …and its parent's place in the type's plan, evaluated before it (npos:
+  /// none). When the parent's values are all local references, this
+  /// parameter's would all be left out, so it is not evaluated.
+  std::size_t parent_slot = static_cast<std::size_t>(-1);
 };
 
 void flatten_union(const fp::node* n, std::vector<const fp::node*>& out) {
@@ -101,7 +108,7 @@ bool has_element(const std::vector<std::string_view>& keys, std::string_view nam
   return false;
 }
 
-std::shared_ptr<const compiled_param> compile_param(const search_param& p, std::string_view type) {
+std::shared_ptr<compiled_param> compile_param(const search_param& p, std::string_view type) {
   auto c = std::make_shared<compiled_param>();
   c->expression = p.expression;
   auto expr = fp::compile_for_resource(p.expression, type);
@@ -139,6 +146,22 @@ bool indexed_here(const search_param& p, std::string_view type, const param_regi
 using type_plan =
     std::vector<std::pair<const search_param*, std::shared_ptr<const compiled_param>>>;
 
+type_plan make_plan(const param_registry& registry, std::string_view type) {
+  std::vector<std::pair<const search_param*, std::shared_ptr<compiled_param>>> built;
+  for (const search_param* p : registry.for_type(type))
+    if (indexed_here(*p, type, registry)) built.emplace_back(p, compile_param(*p, type));
+  // Narrowed references last, after their parents.
+  std::stable_partition(built.begin(), built.end(),
+                        [&](const auto& e) { return !registry.narrowed_of(type, *e.first); });
+  for (auto& [p, compiled] : built)
+    if (const auto* narrowed = registry.narrowed_of(type, *p)) {
+      compiled->held_by_parent = narrowed->target_prefix;
+      for (std::size_t i = 0; i < built.size(); ++i)
+        if (built[i].first == narrowed->parent) compiled->parent_slot = i;
+    }
+  return {built.begin(), built.end()};
+}
+
 // R4's registry never changes, so its plan per resource type is built once:
 // that saves looking the type's parameters up on every write (for_type scans
 // the whole registry) as well as the per-parameter cache look-ups.
@@ -151,9 +174,7 @@ public:
   const type_plan& get(type_id id) {
     std::call_once(once_[id], [&] {
       const std::string_view type = resource_type_name(id);
-      const auto& r4 = param_registry::r4();
-      for (const search_param* p : r4.for_type(type))
-        if (indexed_here(*p, type, r4)) plans_[id].emplace_back(p, compile_param(*p, type));
+      plans_[id] = make_plan(param_registry::r4(), type);
     });
     return plans_[id];
   }
@@ -183,9 +204,7 @@ public:
       std::shared_lock lock(mu_);
       if (auto found = map_.find(key); found != map_.end()) return found->second;
     }
-    auto plan = std::make_shared<type_plan>();
-    for (const search_param* p : registry.for_type(type))
-      if (indexed_here(*p, type, registry)) plan->emplace_back(p, compile_param(*p, type));
+    auto plan = std::make_shared<const type_plan>(make_plan(registry, type));
     std::unique_lock lock(mu_);
     if (map_.size() > max_entries) map_.clear();
     return map_.try_emplace(std::move(key), std::move(plan)).first->second; // first one wins
@@ -267,8 +286,12 @@ struct sink {
   std::vector<index_value>& out;
   const search_param* param;
   std::size_t begin;
+  std::string_view held_by_parent = {}; // compiled_param::held_by_parent
 
   void push(index_value v) {
+    if (v.k == index_value::kind::reference && !held_by_parent.empty() &&
+        v.text.starts_with(held_by_parent))
+      return;
     v.param = param;
     for (std::size_t i = begin; i < out.size(); ++i)
       if (same_value(out[i], v)) return;
@@ -693,6 +716,18 @@ void add_combinations(sink& s, const std::vector<std::vector<index_value>>& per_
   }
 }
 
+/// "Type/id": a reference whose target type is its first segment, which a
+/// narrowed reference to that type leaves to its parent's entries (and
+/// leaves out when it is another type). Absolute, contained and other forms
+/// resolve otherwise.
+bool is_typed_local_reference(const index_value& v) {
+  if (v.k != index_value::kind::reference) return false;
+  const auto slash = v.text.find('/');
+  return slash != std::string::npos && v.text.find('/', slash + 1) == std::string::npos &&
+         v.text.find(':') == std::string::npos &&
+         find_resource_type(std::string_view(v.text).substr(0, slash)).has_value();
+}
+
 bool indexed_here(const search_param& p, std::string_view type, const param_registry& registry) {
   if (p.type == param_type::special) return false;
   if (p.expression.empty()) return false;
@@ -774,13 +809,31 @@ result<std::vector<index_value>> extract(std::string_view resource_json, std::st
   for (auto [key, value] : root_object) keys.push_back(key);
   std::vector<index_value> out;
   out.reserve(32); // a typical resource's values, moved once each instead of at every growth
-  auto run = [&](const search_param* p, const compiled_param& compiled) {
+  // Each plan slot's values in `out`, [first, second); second is npos when
+  // an evaluation failed, so that what the slot holds may be incomplete.
+  constexpr auto npos = static_cast<std::size_t>(-1);
+  thread_local std::vector<std::pair<std::size_t, std::size_t>> spans;
+  auto only_local_references = [&](std::size_t slot) {
+    const auto [begin, end] = spans[slot];
+    if (end == npos) return false;
+    for (auto i = begin; i < end; ++i)
+      if (!is_typed_local_reference(out[i])) return false;
+    return true;
+  };
+  auto run = [&](std::size_t slot, const search_param* p, const compiled_param& compiled) {
+    const auto begin = out.size();
+    spans[slot] = {begin, begin};
     if (!compiled.error.empty()) {
       if (problems) problems->push_back({p, compiled.error});
+      spans[slot].second = npos;
       return;
     }
-    sink s{out, p, out.size()};
+    // A narrowed reference keeps none of its parent's local references.
+    if (compiled.parent_slot != npos && only_local_references(compiled.parent_slot)) return;
+    bool clean = true;
+    sink s{out, p, begin, compiled.held_by_parent};
     auto failed = [&](const status& e) {
+      clean = false;
       if (problems) problems->push_back({p, e.message() + " (" + e.where() + ")"});
     };
     for (std::size_t b = 0; b < compiled.branches.size(); ++b) {
@@ -817,16 +870,20 @@ result<std::vector<index_value>> extract(std::string_view resource_json, std::st
         add_combinations(s, per_component);
       }
     }
+    spans[slot].second = clean ? out.size() : npos;
+  };
+  auto run_plan = [&](const type_plan& plan) {
+    spans.assign(plan.size(), {0, 0});
+    for (std::size_t slot = 0; slot < plan.size(); ++slot)
+      run(slot, plan[slot].first, *plan[slot].second);
   };
   const auto id = find_resource_type(type);
   if (id && &registry == &param_registry::r4()) {
-    for (const auto& [p, compiled] : r4_plan_cache().get(*id))
-      run(p, *compiled);
+    run_plan(r4_plan_cache().get(*id));
   } else {
     // Held here: the cache may drop its own reference meanwhile.
     const auto plan = registry_plan_cache().get(registry, type);
-    for (const auto& [p, compiled] : *plan)
-      run(p, *compiled);
+    run_plan(*plan);
   }
   return out;
 }

@@ -251,8 +251,7 @@ result<param_registry> param_registry::from_bundle(std::string_view json) {
     if (!p) return p.error();
     registry.add_one(std::move(*p));
   }
-  registry.find_parts();
-  registry.find_unions();
+  registry.find_derived();
   return registry;
 }
 
@@ -297,15 +296,13 @@ param_registry param_registry::extended(const std::vector<search_param>& custom)
   for (const auto& p : copy.params_) copy.by_url_[p->url] = p.get();
   copy.rebuild();
   for (const auto& p : custom) copy.add_one(p);
-  copy.find_parts();
-  copy.find_unions();
+  copy.find_derived();
   return copy;
 }
 
 void param_registry::add(search_param p) {
   add_one(std::move(p));
-  find_parts();
-  find_unions();
+  find_derived();
 }
 
 void param_registry::add_one(search_param p) {
@@ -350,6 +347,12 @@ void param_registry::find_twins(const search_param& p) {
     auto [first, added] = by_signature_.try_emplace(std::move(signature), &p);
     if (!added) twin_of_[key(base, p.url)] = first->second;
   }
+}
+
+void param_registry::find_derived() {
+  find_parts();
+  find_unions();
+  find_narrowings();
 }
 
 void param_registry::find_parts() {
@@ -462,6 +465,45 @@ void param_registry::find_unions() {
       if (covered == whole) union_of_[key(base, p->url)] = std::move(halves);
     }
   }
+}
+
+void param_registry::find_narrowings() {
+  narrowed_of_.clear();
+  // R4's own parameters only: a custom one's entries appear by $reindex,
+  // and the parent's must hold every resource's references already.
+  auto usable = [this](const search_param& p, std::string_view base) {
+    return p.type == param_type::reference && !p.retired && p.index_key.empty() &&
+           !p.expression.empty() && find(base, p.code) == &p && &indexed_as(base, p) == &p;
+  };
+  constexpr std::string_view where = ".where(resolve() is ";
+  for (const auto& p : params_) {
+    for (const auto& base : p->base) {
+      if (base == "Resource" || base == "DomainResource" || !usable(*p, base)) continue;
+      auto branches = kept_branches(*p, base, true);
+      if (branches.size() != 1 || !branches[0].ends_with(')')) continue;
+      const auto b = branches[0];
+      const auto at = b.rfind(where);
+      if (at == std::string_view::npos) continue;
+      const auto target = b.substr(at + where.size(), b.size() - 1 - at - where.size());
+      const auto parent_branch = b.substr(0, at);
+      if (!find_resource_type(target)) continue;
+      for (const auto* q : for_type(base)) {
+        if (q == p.get() || !usable(*q, base)) continue;
+        auto qb = kept_branches(*q, base, true);
+        if (qb.size() == 1 && qb[0] == parent_branch) {
+          narrowed_of_[key(base, p->url)] = {q, std::string(target) + "/"};
+          break;
+        }
+      }
+    }
+  }
+}
+
+const param_registry::narrowed_reference* param_registry::narrowed_of(
+    std::string_view type, const search_param& p) const {
+  if (p.type != param_type::reference || narrowed_of_.empty()) return nullptr;
+  auto it = narrowed_of_.find(key(type, p.url));
+  return it == narrowed_of_.end() ? nullptr : &it->second;
 }
 
 const std::vector<const search_param*>& param_registry::union_of(std::string_view type,

@@ -126,11 +126,28 @@ public:
   const std::vector<const search_param*>& union_of(std::string_view type,
                                                    const search_param& p) const;
 
+  /// The parameter whose entries hold some of `p`'s references on `type`,
+  /// when p narrows it to one target type: p is R4's `X.where(resolve() is
+  /// T)` and the type has an R4 reference parameter `X` (Observation
+  /// `patient` narrows `subject`, Encounter `practitioner` narrows
+  /// `participant`). p's local references to T ("T/id", `target_prefix`)
+  /// are exactly the parent's, so p's entries leave them out and searches
+  /// read the parent's entries that start with "T/" besides p's own, which
+  /// keep the rest of p's values (absolute URLs, contained references,
+  /// identifiers). Stores written before hold both; a search unites them.
+  struct narrowed_reference {
+    const search_param* parent = nullptr;
+    std::string target_prefix; // "T/"
+  };
+  const narrowed_reference* narrowed_of(std::string_view type, const search_param& p) const;
+
 private:
   void add_one(search_param p);
   void find_twins(const search_param& p);
+  void find_derived(); // parts, unions and narrowed references
   void find_parts();
   void find_unions();
+  void find_narrowings();
   void rebuild();
 
   std::uint64_t uid_;
@@ -146,6 +163,8 @@ private:
   std::unordered_map<std::string, served_part> part_of_;
   // "Type\0url" → the parameters whose entries together serve it (union_of).
   std::unordered_map<std::string, std::vector<const search_param*>> union_of_;
+  // "Type\0url" → the parameter it narrows, and to which targets (narrowed_of).
+  std::unordered_map<std::string, narrowed_reference> narrowed_of_;
 };
 
 /// The tag (1…31) of strings taken from text field `field` of a complex
