@@ -435,10 +435,41 @@ void write_version(self_ptr self, fhir_request& req, fhir_callback reply) {
 
 // ---- transactions (actors/fhir/transaction.hpp) ----
 
+status hard_erase_ops(self_ptr self, const std::string& id, const current_version& cur,
+                      std::vector<storage::write_op>& ops);
+
+/// A transaction's hard delete: every stored version of the id removed, as
+/// ops for the coordinator's batch, the id held (as gone) until then. The
+/// prepare waited for earlier writes of the id to be durable, so the store
+/// lists every version. Answers like a delete: version 0, nothing to tag.
+void tx_prepare_hard_erase(self_ptr self, fhir_request& req, fhir_callback reply) {
+  auto& st = self->state;
+  auto cur = lookup_current(self, req.id);
+  if (!cur)
+    return reply(error_reply(cur.error().code(), cur.error().message()));
+  if (auto s = check_if_match(req, *cur, label(st.key, req.id)); !s)
+    return reply(error_reply(s.code(), s.message(), s.where()));
+  fhir_reply r;
+  r.record.kind = storage::record_kind::erase;
+  if (cur->exists) {
+    if (auto s = hard_erase_ops(self, req.id, *cur, r.ops); !s)
+      return reply(error_reply(s.code(), s.message()));
+    partition_state::in_flight gone;
+    gone.deleted = true;
+    gone.removing = true;
+    gone.count = 1;
+    gone.transaction = req.transaction;
+    st.pending[req.id] = std::move(gone);
+  }
+  reply(std::move(r));
+}
+
 /// Prepares one write of a transaction: checked and rendered like any
 /// write, but handed back as ops for the coordinator's batch, with the id
 /// held until it commits or aborts.
 void tx_prepare(self_ptr self, fhir_request& req, fhir_callback reply) {
+  if (req.write == fhir_op::hard_erase)
+    return tx_prepare_hard_erase(self, req, std::move(reply));
   auto v = next_version(self, req, req.write);
   if (!v)
     return reply(error_reply(v.error().code(), v.error().message(), v.error().where()));
@@ -519,6 +550,28 @@ status erase_versions(self_ptr self, const std::string& id, std::uint64_t below,
   return c.error();
 }
 
+/// The writes that remove `id` for good: every stored version with its
+/// change-log keys, and the current one's record, index entries and
+/// manifest.
+status hard_erase_ops(self_ptr self, const std::string& id, const current_version& cur,
+                      std::vector<storage::write_op>& ops) {
+  auto& st = self->state;
+  if (auto s = erase_versions(self, id, 0, ops); !s)
+    return s;
+  // The newest version is not in the history column (but for stores
+  // written before that layout): its change-log keys go here.
+  ops.push_back({storage::column::changes, true, false,
+                 keys::system_change(st.key.service, cur.last_updated_micros, st.key.type, id,
+                                     cur.version), {}});
+  ops.push_back({storage::column::changes, true, false,
+                 keys::type_change(st.key.service, st.key.type, cur.last_updated_micros, id,
+                                   cur.version), {}});
+  append_index_ops(ops, st.key, id, cur.index_keys, {}, /*deleted=*/true, 0);
+  ops.push_back({storage::column::resources, true, false,
+                 keys::resource(st.key.service, st.key.type, id), {}});
+  return status::ok();
+}
+
 /// DELETE ?hardDelete=true and $purge-history: stored versions removed for
 /// good, the current one too for a hard delete (with its index entries).
 /// Idempotent: a resource that is not there answers like a delete of it.
@@ -534,23 +587,14 @@ void purge(self_ptr self, fhir_request& req, fhir_callback reply) {
     return reply(hard ? fhir_reply{}
                       : error_reply(errc::not_found, label(st.key, req.id) + " does not exist"));
   std::vector<storage::write_op> ops;
-  if (auto s = erase_versions(self, req.id, hard ? 0 : cur->version, ops); !s)
+  auto s = hard ? hard_erase_ops(self, req.id, *cur, ops)
+                : erase_versions(self, req.id, cur->version, ops);
+  if (!s)
     return reply(error_reply(s.code(), s.message()));
-  if (ops.empty() && !hard) // no older version to purge
+  if (ops.empty()) // no older version to purge
     return reply(fhir_reply{});
   std::function<void()> release = [] {};
   if (hard) {
-    // The newest version is not in the history column (but for stores
-    // written before that layout): its change-log keys go here.
-    ops.push_back({storage::column::changes, true, false,
-                   keys::system_change(st.key.service, cur->last_updated_micros, st.key.type,
-                                       req.id, cur->version), {}});
-    ops.push_back({storage::column::changes, true, false,
-                   keys::type_change(st.key.service, st.key.type, cur->last_updated_micros,
-                                     req.id, cur->version), {}});
-    append_index_ops(ops, st.key, req.id, cur->index_keys, {}, /*deleted=*/true, 0);
-    ops.push_back({storage::column::resources, true, false,
-                   keys::resource(st.key.service, st.key.type, req.id), {}});
     // Until durable, later writes of the id build on nothing (version 0).
     partition_state::in_flight gone;
     gone.deleted = true;

@@ -24,6 +24,8 @@ namespace {
 
 using fhir::bundle_entry_request;
 
+bool is_delete(fhir_op write) { return write == fhir_op::erase || write == fhir_op::hard_erase; }
+
 /// The target an entry's url names: `Type`, `Type/id` or `Type?criteria`.
 struct entry_target {
   std::uint16_t type = 0;
@@ -31,6 +33,7 @@ struct entry_target {
   std::string id;
   std::string criteria;
   bool conditional = false;
+  bool hard = false; // a DELETE with hardDelete=true: history gone too
 };
 
 result<entry_target> target_of(const bundle_entry_request& e) {
@@ -41,6 +44,14 @@ result<entry_target> target_of(const bundle_entry_request& e) {
     t.conditional = true;
     url = url.substr(0, q);
   }
+  // hardDelete says how to delete, not what: it is no criterion.
+  if (t.conditional && e.method == "DELETE")
+    if (auto query = http::parse_query(t.criteria))
+      if (auto hard = http::find_param(*query, "hardDelete")) {
+        t.hard = *hard == "true";
+        t.criteria = http::without_param(t.criteria, "hardDelete");
+        t.conditional = !t.criteria.empty();
+      }
   auto slash = url.find('/');
   t.type_name = std::string{url.substr(0, slash)};
   auto type = fhir::find_resource_type(t.type_name);
@@ -49,14 +60,6 @@ result<entry_target> target_of(const bundle_entry_request& e) {
   t.type = *type;
   if (slash != std::string_view::npos) {
     t.id = std::string{url.substr(slash + 1)};
-    // A hard delete reads every stored version before it writes, which a
-    // transaction's prepare does not do yet; a batch entry runs it alone.
-    const auto query = t.conditional ? http::parse_query(t.criteria) : std::nullopt;
-    if (e.method == "DELETE" && query && http::find_param(*query, "hardDelete") &&
-        fhir::is_valid_id(t.id))
-      return status{errc::not_implemented,
-                    "hardDelete is not supported in a transaction Bundle yet; send it in a batch "
-                    "Bundle or as DELETE " + t.type_name + "/" + t.id + "?hardDelete=true"};
     if (!fhir::is_valid_id(t.id) || t.conditional)
       return status{errc::invalid, "request.url '" + e.url + "' names no resource"};
   }
@@ -137,8 +140,9 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
     }
     return status::ok();
   }
-  r.write = e.method == "PUT" ? fhir_op::update
+  r.write = e.method == "PUT"     ? fhir_op::update
             : e.method == "PATCH" ? fhir_op::patch
+            : t.hard              ? fhir_op::hard_erase
                                   : fhir_op::erase;
   if (!t.conditional) {
     if (t.id.empty())
@@ -162,7 +166,7 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
     r.id = found->front();
     return status::ok();
   }
-  if (r.write == fhir_op::erase)
+  if (is_delete(r.write))
     return nothing_to_write(204, {});
   return {errc::not_found, "no " + what + " to patch"};
 }
@@ -360,7 +364,7 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
                                 e.if_none_exist.empty() ? "request.url" : "ifNoneExist"});
     const auto& id = w.prepare.op == fhir_op::read ? w.result.id : w.prepare.id;
     const auto reference = t->type_name + "/" + id;
-    if (w.prepare.op == fhir_op::tx_prepare && w.prepare.write == fhir_op::erase)
+    if (w.prepare.op == fhir_op::tx_prepare && is_delete(w.prepare.write))
       deleted.insert(reference);
     if (w.prepare.op == fhir_op::tx_prepare && !written.insert(reference).second)
       return entry_error(i, e, {errc::invalid, "the Bundle writes " + reference + " twice"});
@@ -385,7 +389,7 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
     if (r.op != fhir_op::tx_prepare)
       continue;
     const auto& e = entries[writes[k].entry];
-    auto s = r.write == fhir_op::erase
+    auto s = is_delete(r.write)
                ? check_search_parameter_write(*ctx.params, service, targets[k].type_name, nullptr)
              : r.write == fhir_op::patch ? prepare_patch(ctx, e, targets[k], references, r)
                                          : prepare_body(ctx, *params, e, targets[k], references, r);

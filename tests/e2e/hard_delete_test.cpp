@@ -80,23 +80,79 @@ TEST_CASE("$purge-history keeps only the current version", "[e2e][delete]") {
   CHECK(c->get(base + "/Patient/purge-1/$purge-history").status == 405);
 }
 
-TEST_CASE("hardDelete in Bundles: a batch entry runs it, a transaction refuses it with 501",
-          "[e2e][delete]") {
+namespace {
+
+std::string bundle_of(const std::string& type, const std::string& entries) {
+  return R"({"resourceType":"Bundle","type":")" + type + R"(","entry":[)" + entries + "]}";
+}
+
+std::string delete_entry(const std::string& url) {
+  return R"({"request":{"method":"DELETE","url":")" + url + R"("}})";
+}
+
+const header_list fhir_json{{"Content-Type", "application/fhir+json"}};
+
+} // namespace
+
+TEST_CASE("hardDelete in a transaction removes history atomically", "[e2e][delete][transaction]") {
+  auto c = shared_node().client();
+  put(*c, "Patient", "hard-t1", patient("hard-t1", "Txhardone"));
+  put(*c, "Patient", "hard-t1", patient("hard-t1", "Txhardone"));
+  put(*c, "Patient", "hard-t2",
+      R"({"resourceType":"Patient","id":"hard-t2","identifier":[{"system":"urn:hard","value":"t2"}],)"
+      R"("name":[{"family":"Txhardtwo"}]})");
+  put(*c, "Patient", "hard-t3", patient("hard-t3", "Txsoftthree"));
+  const auto type_history_before = history_entries(*c, "/Patient/_history?_count=1000");
+
+  { // a failing entry leaves every version in place
+    auto tx = c->post(base,
+                      bundle_of("transaction",
+                                delete_entry("Patient/hard-t1?hardDelete=true") + "," +
+                                  R"({"request":{"method":"PUT","url":"Patient/hard-t9"},)"
+                                  R"("resource":{"resourceType":"Patient","id":"other"}})"),
+                      fhir_json);
+    CHECK(tx.status == 400);
+    CHECK(history_entries(*c, "/Patient/hard-t1/_history") == 2);
+    CHECK(c->get(base + "/Patient/hard-t1").status == 200);
+    CHECK(checked_search(*c, "Patient", {{"family", "txhardone"}}).match_set() == ids({"hard-t1"}));
+  }
+
+  { // by id and by criteria; hardDelete=false is a soft delete
+    auto tx = c->post(base,
+                      bundle_of("transaction",
+                                delete_entry("Patient/hard-t1?hardDelete=true") + "," +
+                                  delete_entry("Patient?identifier=urn:hard%7Ct2&hardDelete=true") +
+                                  "," + delete_entry("Patient/hard-t3?hardDelete=false") + "," +
+                                  delete_entry("Patient/hard-absent?hardDelete=true")),
+                      fhir_json);
+    REQUIRE(tx.status == 200);
+    json body{tx.body};
+    for (int k = 0; k < 4; ++k) {
+      CAPTURE(k);
+      CHECK(body.str("/entry/" + std::to_string(k) + "/response/status").starts_with("204"));
+    }
+    CHECK(body.count("/entry/0/response/etag") == 0); // no version is left to tag
+    CHECK(c->get(base + "/Patient/hard-t1").status == 404);
+    CHECK(c->get(base + "/Patient/hard-t1/_history/1").status == 404);
+    CHECK(c->get(base + "/Patient/hard-t2").status == 404);
+    CHECK(c->get(base + "/Patient/hard-t3").status == 410);
+    // hard-t1's two versions and hard-t2's one are gone; hard-t3 gained its deletion.
+    CHECK(history_entries(*c, "/Patient/_history?_count=1000") == type_history_before - 3 + 1);
+    CHECK(checked_search(*c, "Patient", {{"family", "txhardone"}}).match_set().empty());
+    CHECK(checked_search(*c, "Patient", {{"identifier", "urn:hard|t2"}}).match_set().empty());
+    // The id starts again from version 1.
+    auto again = c->put(base + "/Patient/hard-t1", patient("hard-t1", "Fresh"));
+    CHECK(again.status == 201);
+    CHECK(again.header("etag") == "W/\"1\"");
+  }
+}
+
+TEST_CASE("hardDelete in a batch entry", "[e2e][delete]") {
   auto c = shared_node().client();
   put(*c, "Patient", "hard-b1", patient("hard-b1", "Batchcase"));
   put(*c, "Patient", "hard-b1", patient("hard-b1", "Batchcase"));
-  const auto bundle = [](const std::string& type) {
-    return R"({"resourceType":"Bundle","type":")" + type +
-           R"(","entry":[{"request":{"method":"DELETE","url":"Patient/hard-b1?hardDelete=true"}}]})";
-  };
-  const header_list fhir_json{{"Content-Type", "application/fhir+json"}};
-
-  auto tx = c->post(base, bundle("transaction"), fhir_json);
-  CHECK(tx.status == 501);
-  CHECK(tx.body.find("hardDelete is not supported in a transaction") != std::string::npos);
-  CHECK(history_entries(*c, "/Patient/hard-b1/_history") == 2); // nothing done
-
-  auto batch = c->post(base, bundle("batch"), fhir_json);
+  auto batch =
+    c->post(base, bundle_of("batch", delete_entry("Patient/hard-b1?hardDelete=true")), fhir_json);
   REQUIRE(batch.status == 200);
   CHECK(json{batch.body}.str("/entry/0/response/status").starts_with("204"));
   CHECK(c->get(base + "/Patient/hard-b1").status == 404);
