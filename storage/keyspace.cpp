@@ -318,6 +318,37 @@ std::optional<dicom_instance_uids> parse_dicom_instance(std::string_view key) {
                              rest.substr(cut2 + 1)};
 }
 
+std::string dicom_tag_errors_prefix(service_id svc, std::string_view study,
+                                    std::string_view series, std::string_view sop) {
+  auto k = dicom_key(svc, 'E');
+  for (auto uid : {study, series, sop}) {
+    if (uid.empty())
+      break;
+    append_uid(k, uid, false);
+  }
+  return k;
+}
+
+std::string dicom_tag_error(service_id svc, std::string_view study, std::string_view series,
+                            std::string_view sop, std::uint32_t tag) {
+  auto k = dicom_tag_errors_prefix(svc, study, series, sop);
+  append_u32(k, tag);
+  return k;
+}
+
+std::optional<dicom_tag_error_key> parse_dicom_tag_error(std::string_view key) {
+  if (key.size() < 5 + 3 + 4 || key[4] != 'E')
+    return std::nullopt;
+  auto rest = key.substr(5, key.size() - 5 - 4);
+  auto cut1 = rest.find(sep);
+  auto cut2 = cut1 == std::string_view::npos ? cut1 : rest.find(sep, cut1 + 1);
+  if (cut2 == std::string_view::npos || rest.back() != sep)
+    return std::nullopt;
+  return dicom_tag_error_key{rest.substr(0, cut1), rest.substr(cut1 + 1, cut2 - cut1 - 1),
+                             rest.substr(cut2 + 1, rest.size() - cut2 - 2),
+                             read_u32(key.data() + key.size() - 4)};
+}
+
 std::string dicom_series(service_id svc, std::string_view study, std::string_view series) {
   auto k = dicom_key(svc, 'R');
   append_uid(k, study, false);

@@ -143,6 +143,22 @@ std::string dicom_index(service_id svc, std::uint32_t tag, std::string_view valu
 /// with `value` (exact = false), or those of exactly `value` (exact = true).
 std::string dicom_index_prefix(service_id svc, std::uint32_t tag, std::string_view value = {},
                                bool exact = false);
+/// svc(4) 'E' study 0x00 series 0x00 sop 0x00 tag(4) → JSON: the value of
+/// extended query tag `tag` in that instance failed its VR when a re-index
+/// job read it. Instance first, so deleting instances deletes their errors
+/// by prefix; listing one tag's errors reads the service's (errors are rare).
+std::string dicom_tag_error(service_id svc, std::string_view study, std::string_view series,
+                            std::string_view sop, std::uint32_t tag);
+/// svc(4) 'E' [study 0x00 [series 0x00 [sop 0x00]]]: the errors of a
+/// service, study, series or instance.
+std::string dicom_tag_errors_prefix(service_id svc, std::string_view study = {},
+                                    std::string_view series = {}, std::string_view sop = {});
+/// The instance and tag of an error key (views into it); nullopt for another key.
+struct dicom_tag_error_key {
+  std::string_view study, series, sop;
+  std::uint32_t tag = 0;
+};
+std::optional<dicom_tag_error_key> parse_dicom_tag_error(std::string_view key);
 /// svc(4) 'C' sequence(8) → change feed entry.
 std::string dicom_change(service_id svc, std::uint64_t sequence);
 std::string dicom_changes_prefix(service_id svc); // svc(4) 'C'

@@ -30,6 +30,11 @@ void change_sequences::end(std::uint32_t service, std::uint64_t sequence) {
   of(service).in_flight.erase(sequence);
 }
 
+std::uint64_t change_sequences::next(std::uint32_t service) {
+  std::lock_guard lock{mutex_};
+  return of(service).next;
+}
+
 std::uint64_t change_sequences::visible_end(std::uint32_t service) {
   std::lock_guard lock{mutex_};
   auto& f = of(service);

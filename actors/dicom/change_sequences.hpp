@@ -22,6 +22,8 @@ public:
   std::uint64_t begin(std::uint32_t service);
   /// The write of `sequence` is durable, or failed for good.
   void end(std::uint32_t service, std::uint64_t sequence);
+  /// The number begin() gives next: every change so far has a lower one.
+  std::uint64_t next(std::uint32_t service);
   /// Entries below this number are settled: durable or never to be.
   std::uint64_t visible_end(std::uint32_t service);
 

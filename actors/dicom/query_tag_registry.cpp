@@ -40,6 +40,14 @@ status query_tag_registry::persist(std::uint32_t service,
                                    const std::vector<dicom::query_tag>& changed,
                                    const std::vector<dicom::tag>& removed) {
   std::vector<storage::write_op> ops;
+  // A removed tag's error records go with it.
+  if (!removed.empty()) {
+    auto prefix = keys::dicom_tag_errors_prefix(service);
+    for (auto cur = db_.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid(); cur.next())
+      if (auto k = keys::parse_dicom_tag_error(cur.key());
+          k && std::find(removed.begin(), removed.end(), k->tag) != removed.end())
+        ops.push_back({column::dicom, true, false, std::string{cur.key()}, {}});
+  }
   for (auto& t : changed)
     ops.push_back({column::meta, false, false, tag_key(service, t.tag), dicom::encode(t)});
   for (auto t : removed)
@@ -75,6 +83,7 @@ status query_tag_registry::remove(std::uint32_t service, dicom::tag tag) {
 }
 
 status query_tag_registry::ready(std::uint32_t service, const std::string& operation) {
+  const auto counts = error_counts(service); // read before the lock: it scans the store
   std::lock_guard lock{mutex_};
   auto& have = load(service);
   std::vector<dicom::query_tag> changed;
@@ -82,13 +91,58 @@ status query_tag_registry::ready(std::uint32_t service, const std::string& opera
     if (t.operation == operation && !t.ready) {
       changed.push_back(t);
       changed.back().ready = true;
+      changed.back().query_enabled = !counts.contains(t.tag);
     }
   if (auto s = persist(service, changed, {}); !s)
     return s;
   for (auto& t : have)
-    if (t.operation == operation)
-      t.ready = true;
+    for (auto& c : changed)
+      if (t.tag == c.tag)
+        t = c;
   return status::ok();
+}
+
+status query_tag_registry::set_query_enabled(std::uint32_t service, dicom::tag tag, bool enabled) {
+  std::lock_guard lock{mutex_};
+  auto& have = load(service);
+  auto it = std::find_if(have.begin(), have.end(), [&](auto& h) { return h.tag == tag; });
+  if (it == have.end())
+    return {errc::not_found, "no extended query tag " + dicom::tag_key(tag)};
+  auto changed = *it;
+  changed.query_enabled = enabled;
+  if (auto s = persist(service, {changed}, {}); !s)
+    return s;
+  *it = std::move(changed);
+  return status::ok();
+}
+
+std::map<dicom::tag, std::uint64_t> query_tag_registry::error_counts(std::uint32_t service) {
+  std::map<dicom::tag, std::uint64_t> counts;
+  auto prefix = keys::dicom_tag_errors_prefix(service);
+  for (auto cur = db_.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid(); cur.next())
+    if (auto k = keys::parse_dicom_tag_error(cur.key()))
+      ++counts[k->tag];
+  return counts;
+}
+
+std::vector<query_tag_registry::tag_error>
+query_tag_registry::errors(std::uint32_t service, dicom::tag tag, std::size_t offset,
+                           std::size_t limit) {
+  std::vector<tag_error> out;
+  auto prefix = keys::dicom_tag_errors_prefix(service);
+  for (auto cur = db_.scan(column::dicom, prefix, keys::prefix_end(prefix));
+       cur.valid() && out.size() < limit; cur.next()) {
+    auto k = keys::parse_dicom_tag_error(cur.key());
+    if (!k || k->tag != tag)
+      continue;
+    if (offset > 0) {
+      --offset;
+      continue;
+    }
+    out.push_back({std::string{k->study}, std::string{k->series}, std::string{k->sop},
+                   std::string{cur.value()}});
+  }
+  return out;
 }
 
 std::optional<std::string> query_tag_registry::operation(std::uint32_t service, const std::string& id) {

@@ -26,10 +26,26 @@ public:
   /// Adds tags (not ready yet) under operation `operation`: errc::conflict
   /// when one exists, errc::invalid beyond max_query_tags.
   status add(std::uint32_t service, std::vector<dicom::query_tag> tags);
-  /// errc::not_found when the service has no such tag.
+  /// errc::not_found when the service has no such tag. Its error records
+  /// go with it.
   status remove(std::uint32_t service, dicom::tag tag);
-  /// The tags of `operation` become searchable.
+  /// The tags of `operation` become searchable; those whose re-index met
+  /// values failing their VR (error records) with queries disabled.
   status ready(std::uint32_t service, const std::string& operation);
+  /// QueryStatus Enabled or Disabled; errc::not_found without such a tag.
+  status set_query_enabled(std::uint32_t service, dicom::tag tag, bool enabled);
+
+  /// A value of an extended query tag that failed its VR in one instance,
+  /// as a re-index job found it.
+  struct tag_error {
+    std::string study, series, sop;
+    std::string json; // {"CreatedTime":…,"ErrorMessage":…}
+  };
+  /// How many error records each tag has (tags without any are absent).
+  std::map<dicom::tag, std::uint64_t> error_counts(std::uint32_t service);
+  /// `tag`'s error records from the `offset`-th, at most `limit`, in UID order.
+  std::vector<tag_error> errors(std::uint32_t service, dicom::tag tag, std::size_t offset,
+                                std::size_t limit);
 
   /// An operation's status document, as stored; nullopt when unknown.
   std::optional<std::string> operation(std::uint32_t service, const std::string& id);

@@ -10,7 +10,10 @@
 #include "actors/dicom/change_sequences.hpp"
 #include "actors/dicom/query_tag_registry.hpp"
 #include "actors/node_context.hpp"
+#include "protocols/dicom/instance.hpp"
 #include "protocols/dicom/levels.hpp"
+#include "protocols/fhir/instant.hpp"
+#include "protocols/fhir/json_text.hpp"
 #include "protocols/dicom/qido.hpp"
 #include "actors/work_pool.hpp"
 #include "storage/dicom_index.hpp"
@@ -111,6 +114,16 @@ std::optional<std::string> current_file(self_ptr self, const std::string& key) {
   return rec ? rec->file : std::string{};
 }
 
+/// Deletes the re-index error records under `prefix` (an instance's,
+/// series' or study's, keys::dicom_tag_errors_prefix): the values they name
+/// are gone or replaced. Re-index jobs, which write them, run with the
+/// study alone, so none is in flight.
+void drop_tag_errors(self_ptr self, const std::string& prefix, std::vector<write_op>& ops) {
+  for (auto cur = self->state.ctx->db->scan(column::dicom, prefix, keys::prefix_end(prefix));
+       cur.valid(); cur.next())
+    ops.push_back({column::dicom, true, false, std::string{cur.key()}, {}});
+}
+
 /// Unlinks files whose records are gone, off the actor thread when it can.
 void remove_files(self_ptr self, std::vector<std::string> names) {
   auto* files = self->state.ctx->files;
@@ -189,6 +202,9 @@ void store_instance(self_ptr self, dicom_request& req, dicom_callback reply) {
   rec.sop_class_uid = inst.sop_class_uid;
   rec.dataset = dicom::dataset_json(inst.attributes);
   ops.push_back({column::dicom, false, false, instance_key, storage::encode(rec)});
+  if (existed)
+    drop_tag_errors(self, keys::dicom_tag_errors_prefix(svc, inst.study_uid, inst.series_uid,
+                                                        inst.sop_uid), ops);
 
   // The latest instance's attributes win at its series and study level.
   const auto modality = modality_of(inst);
@@ -296,6 +312,8 @@ void remove(self_ptr self, dicom_request& req, dicom_callback reply) {
     ops.push_back({column::dicom, false, false, keys::dicom_change(svc, last_seq), storage::encode(change)});
   }
 
+  drop_tag_errors(self, keys::dicom_tag_errors_prefix(svc, req.study, req.series, req.sop), ops);
+
   // Series and study records: counts down, gone when empty.
   std::unordered_map<std::string, std::uint32_t> removed_per_series;
   for (auto& d : doomed)
@@ -364,10 +382,17 @@ void remove(self_ptr self, dicom_request& req, dicom_callback reply) {
 }
 
 /// Rebuilds a study's study and series records from their latest
-/// instances, so attributes of newly added extended query tags are in them.
+/// instances, so attributes of newly added extended query tags are in them,
+/// and records each instance whose value of such a tag fails its VR.
 void reindex(self_ptr self, dicom_request& req, dicom_callback reply) {
   auto& st = self->state;
   const auto svc = st.service;
+  std::vector<dicom::query_tag> adding;
+  for (auto& t : st.ctx->query_tags->of(svc))
+    if (!t.ready)
+      adding.push_back(std::move(t));
+  std::vector<write_op> ops;
+  const auto found = fhir::format_instant(st.ctx->clock.now_micros());
   struct latest {
     std::uint64_t sequence = 0;
     std::string dataset;
@@ -381,13 +406,24 @@ void reindex(self_ptr self, dicom_request& req, dicom_callback reply) {
     auto rec = storage::decode_dicom_instance(cur.value());
     if (!uids || !rec)
       continue;
+    if (std::any_of(adding.begin(), adding.end(),
+                    [&](auto& t) { return rec->sequence < t.validate_below; }))
+      for (auto& a : dicom::parse_dataset(rec->dataset))
+        for (auto& t : adding)
+          if (a.tag == t.tag && rec->sequence < t.validate_below)
+            if (auto problem = dicom::value_problem(a, t.vr)) {
+              std::string json = R"({"CreatedTime":")" + found + R"(","ErrorMessage":)";
+              fhir::append_json_string(json, *problem);
+              ops.push_back({column::dicom, false, false,
+                             keys::dicom_tag_error(svc, uids->study, uids->series, uids->sop, t.tag),
+                             json + '}'});
+            }
     auto& s = per_series[std::string{uids->series}];
     if (rec->sequence >= s.sequence)
       s = {rec->sequence, rec->dataset};
     if (rec->sequence >= overall.sequence)
       overall = {rec->sequence, std::move(rec->dataset)};
   }
-  std::vector<write_op> ops;
   for (auto& [series, l] : per_series) {
     auto key = keys::dicom_series(svc, req.study, series);
     if (auto rec = current_record(self, key)) {

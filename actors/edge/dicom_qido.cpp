@@ -196,6 +196,26 @@ std::string fixed_uid(const dicom::qido_query& q, dicom::tag t) {
 
 } // namespace
 
+/// The extended query tags the query matches on whose re-index met values
+/// failing their VR (queries enabled again by a PATCH), comma-separated:
+/// Azure's erroneous-dicom-attributes header, since such a query can miss
+/// instances. "" for the common query, which names none.
+std::string erroneous_terms(call& c, const dicom::qido_query& q) {
+  std::vector<dicom::tag> named;
+  for (auto& t : q.terms)
+    for (auto& e : q.extended)
+      if (t.attribute == &e)
+        named.push_back(e.tag);
+  if (named.empty())
+    return {};
+  const auto counts = c.ctx.query_tags->error_counts(c.svc.id);
+  std::string out;
+  for (auto tag : named)
+    if (counts.contains(tag))
+      out += (out.empty() ? "" : ",") + dicom::tag_key(tag);
+  return out;
+}
+
 void search(call& c, const http::request& req, std::string_view level_name, std::string_view study,
             std::string_view series, http::responder respond) {
   if (!accepts_dicom_json(req))
@@ -337,10 +357,14 @@ void search(call& c, const http::request& req, std::string_view level_name, std:
       scan({});
     }
   }
-  if (out.emitted == 0)
-    return respond({204, {}, {}, {}});
-  out.body += ']';
-  respond({200, std::string{dicom_json}, std::move(out.body), {}});
+  http::response res{204, {}, {}, {}};
+  if (out.emitted > 0) {
+    out.body += ']';
+    res = {200, std::string{dicom_json}, std::move(out.body), {}};
+  }
+  if (auto erroneous = erroneous_terms(c, *q); !erroneous.empty())
+    res.add_header("erroneous-dicom-attributes", erroneous);
+  respond(std::move(res));
 }
 
 } // namespace atrium::actors::dicomweb

@@ -1,18 +1,22 @@
 // Extended query tags: add (202 and a re-index operation), list, get,
 // delete, errors; and the operations' status. Runs on the edge's work pool:
 // it writes the store and waits for study partitions.
+#include <charconv>
 #include <future>
+#include <map>
 #include <set>
 #include <random>
 
 #include <caf/send.hpp>
 #include <simdjson.h>
 
+#include "actors/dicom/change_sequences.hpp"
 #include "actors/dicom/query_tag_registry.hpp"
 #include "actors/edge/dicom_http.hpp"
 #include "actors/work_pool.hpp"
 #include "protocols/fhir/instant.hpp"
 #include "protocols/fhir/json_text.hpp"
+#include "protocols/http/query.hpp"
 #include "protocols/http/status_map.hpp"
 #include "storage/store.hpp"
 
@@ -50,6 +54,61 @@ std::string operation_json(const std::string& id, const std::string& created,
                                 .count()) +
          R"(","status":")" + state + R"(","percentComplete":)" + std::to_string(percent) +
          R"(,"resources":)" + resources + "}";
+}
+
+/// A tag as Azure lists it, its errors (if any) linked.
+std::string tag_json(const call& c, const dicom::query_tag& t,
+                     const std::map<dicom::tag, std::uint64_t>& error_counts) {
+  auto n = error_counts.find(t.tag);
+  return dicom::query_tag_json(t, n == error_counts.end() ? 0 : n->second,
+                               c.root + "/extendedquerytags/" + dicom::tag_key(t.tag) + "/errors");
+}
+
+/// GET …/extendedquerytags/{tag}/errors?limit&offset: the instances whose
+/// value failed the tag's VR when it was added, limit 1-200 (100).
+http::response tag_errors(call& c, const http::request& req, dicom::tag tag) {
+  auto params = http::parse_query(http::split_target(req.target).second);
+  if (!params)
+    return error(400, "the query string has a malformed percent-escape");
+  std::size_t limit = 100, offset = 0;
+  for (auto& [name, value] : *params) {
+    std::size_t* into = http::equals_nocase(name, "limit")    ? &limit
+                        : http::equals_nocase(name, "offset") ? &offset
+                                                              : nullptr;
+    if (!into)
+      return error(400, "'" + name + "' is not a parameter of the errors list (limit, offset)");
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), *into);
+    if (ec != std::errc{} || end != value.data() + value.size() ||
+        (into == &limit && (limit < 1 || limit > 200)))
+      return error(400, "'" + name + "' must be " +
+                          (into == &limit ? "a whole number from 1 to 200" : "a whole number"));
+  }
+  std::string body = "[";
+  for (auto& e : c.ctx.query_tags->errors(c.svc.id, tag, offset, limit)) {
+    if (body.size() > 1)
+      body += ',';
+    body += R"({"StudyInstanceUid":)";
+    fhir::append_json_string(body, e.study);
+    body += R"(,"SeriesInstanceUid":)";
+    fhir::append_json_string(body, e.series);
+    body += R"(,"SopInstanceUid":)";
+    fhir::append_json_string(body, e.sop);
+    body += ',';
+    body.append(e.json, 1); // {"CreatedTime":…,"ErrorMessage":…} without its brace
+  }
+  return json_answer(200, body + "]");
+}
+
+/// A PATCH body: {"QueryStatus":"Enabled"} or {"QueryStatus":"Disabled"}.
+result<bool> query_status_of(std::string_view body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  std::string_view status;
+  if (parser.parse(body.data(), body.size()).get(e) || e["QueryStatus"].get(status) ||
+      (status != "Enabled" && status != "Disabled"))
+    return atrium::status{errc::invalid,
+                          R"(the body must be {"QueryStatus":"Enabled"} or {"QueryStatus":"Disabled"})"};
+  return status == "Enabled";
 }
 
 /// The re-index job: every study of the service rebuilt by its partition,
@@ -101,9 +160,10 @@ void query_tags(call& c, http::request& req, std::span<const std::string> rest,
   const auto& m = req.method;
   if (rest.empty()) {
     if (m == "GET") {
+      const auto counts = registry.error_counts(svc);
       std::string body = "[";
       for (auto& t : registry.of(svc))
-        body += (body.size() > 1 ? "," : "") + dicom::query_tag_json(t);
+        body += (body.size() > 1 ? "," : "") + tag_json(c, t, counts);
       return respond(json_answer(200, body + "]"));
     }
     if (m != "POST")
@@ -113,8 +173,10 @@ void query_tags(call& c, http::request& req, std::span<const std::string> rest,
       return respond(failed(tags.error()));
     const auto id = new_operation_id();
     std::string resources = "[";
+    const auto stored_so_far = c.ctx.sequences->next(svc);
     for (auto& t : *tags) {
       t.operation = id;
+      t.validate_below = stored_so_far;
       if (resources.size() > 1)
         resources += ',';
       fhir::append_json_string(resources, c.root + "/extendedquerytags/" + dicom::tag_key(t.tag));
@@ -143,18 +205,32 @@ void query_tags(call& c, http::request& req, std::span<const std::string> rest,
   auto it = std::find_if(tags.begin(), tags.end(), [&](auto& t) { return t.tag == *tag; });
   if (it == tags.end())
     return respond(error(404, "no extended query tag " + dicom::tag_key(*tag)));
-  if (rest.size() == 2 && rest[1] == "errors" && m == "GET")
-    return respond(json_answer(200, "[]")); // values that fail their VR are not indexed
+  if (rest.size() == 2 && rest[1] == "errors") {
+    if (m != "GET")
+      return respond(error(405, "allowed here: GET"));
+    return respond(tag_errors(c, req, *tag));
+  }
   if (rest.size() != 1)
     return respond(error(404, "nothing is served here"));
   if (m == "GET")
-    return respond(json_answer(200, dicom::query_tag_json(*it)));
+    return respond(json_answer(200, tag_json(c, *it, registry.error_counts(svc))));
   if (m == "DELETE") {
     if (auto s = registry.remove(svc, *tag); !s)
       return respond(failed(s));
     return respond({204, {}, {}, {}});
   }
-  respond(error(405, "allowed here: GET, DELETE"));
+  if (m == "PATCH") {
+    auto enabled = query_status_of(req.body);
+    if (!enabled)
+      return respond(failed(enabled.error()));
+    if (auto s = registry.set_query_enabled(svc, *tag, *enabled); !s)
+      return respond(failed(s));
+    for (auto& t : registry.of(svc))
+      if (t.tag == *tag)
+        return respond(json_answer(200, tag_json(c, t, registry.error_counts(svc))));
+    return respond(error(404, "no extended query tag " + dicom::tag_key(*tag)));
+  }
+  respond(error(405, "allowed here: GET, DELETE, PATCH"));
 }
 
 void operation(call& c, const std::string& id, http::responder respond) {

@@ -5,6 +5,7 @@
 #include "protocols/dicom/levels.hpp"
 #include "protocols/dicom/part10_limits.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -383,6 +384,45 @@ std::variant<instance, failure> parse_instance(std::string_view bytes, const cha
                               DcmVR(e->ident()).getVRName(), std::move(json)});
   }
   return out;
+}
+
+std::optional<std::string> value_problem(const attribute& a, std::string_view vr) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element first;
+  if (parser.parse(a.json.data(), a.json.size()).at_pointer("/Value/0").get(first))
+    return std::nullopt;
+  std::string_view text;
+  if (first.get(text) && first["Alphabetic"].get(text))
+    return std::nullopt;
+  const OFString value{text.data(), text.size()};
+  const OFString one = "1";
+  const OFString utf8 = "ISO_IR 192"; // stored values were converted to UTF-8
+  OFCondition c = EC_Normal;
+  if (vr == "AE") c = DcmApplicationEntity::checkStringValue(value, one);
+  else if (vr == "AS") c = DcmAgeString::checkStringValue(value, one);
+  else if (vr == "CS") c = DcmCodeString::checkStringValue(value, one);
+  else if (vr == "DA") c = DcmDate::checkStringValue(value, one);
+  else if (vr == "DS") c = DcmDecimalString::checkStringValue(value, one);
+  else if (vr == "DT") c = DcmDateTime::checkStringValue(value, one);
+  else if (vr == "IS") c = DcmIntegerString::checkStringValue(value, one);
+  else if (vr == "LO") c = DcmLongString::checkStringValue(value, one, utf8);
+  else if (vr == "PN") c = DcmPersonName::checkStringValue(value, one, utf8);
+  else if (vr == "SH") c = DcmShortString::checkStringValue(value, one, utf8);
+  else if (vr == "TM") c = DcmTime::checkStringValue(value, one);
+  else if (vr == "UI") c = DcmUniqueIdentifier::checkStringValue(value, one);
+  // DCMTK 3.6.7 checks the characters, not the length: PS3.5 §6.2's
+  // maximum, in characters (a UTF-8 lead byte starts one).
+  const std::size_t max = vr == "AE" || vr == "CS" || vr == "DS" || vr == "SH" ? 16
+                          : vr == "IS"                                         ? 12
+                          : vr == "LO" || vr == "PN" || vr == "UI"             ? 64
+                                                                               : SIZE_MAX;
+  const auto chars = std::count_if(text.begin(), text.end(), [](char ch) {
+    return (static_cast<unsigned char>(ch) & 0xc0) != 0x80;
+  });
+  if (c.good() && static_cast<std::size_t>(chars) <= max)
+    return std::nullopt;
+  return tag_text(DcmTagKey(static_cast<Uint16>(a.tag >> 16), static_cast<Uint16>(a.tag & 0xffff))) +
+         " - Content \"" + std::string{text} + "\" does not validate VR " + std::string{vr};
 }
 
 } // namespace atrium::dicom

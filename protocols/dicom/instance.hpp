@@ -118,4 +118,11 @@ std::string dataset_json(const std::vector<attribute>& attributes);
 /// PN's Alphabetic group, a number's decimal text; "" when it has none.
 std::string first_value_text(const attribute& a);
 
+/// What is wrong with the attribute's first value (the one an extended
+/// query tag indexes) for VR `vr`, worded like STOW's warnings:
+/// "(0010,1010) - Content \"…\" does not validate VR AS";
+/// nullopt when it is valid or there is none. Numbers are valid as stored
+/// (DICOM JSON has them only where the text was one).
+std::optional<std::string> value_problem(const attribute& a, std::string_view vr);
+
 } // namespace atrium::dicom

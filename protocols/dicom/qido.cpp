@@ -122,8 +122,14 @@ result<qido_query> parse_qido(const http::query_params& params, dicom::level lev
   q.level = level;
   q.extended.reserve(extended.size()); // never reallocated: terms point into it
   for (auto& t : extended)
-    if (t.ready)
+    if (t.ready && t.query_enabled)
       q.extended.push_back({{}, t.tag, t.vr, t.level, true, false});
+  auto disabled = [&](std::string_view name) {
+    auto tag = tag_named(name);
+    return tag && std::any_of(extended.begin(), extended.end(), [&](auto& t) {
+             return t.tag == *tag && t.ready && !t.query_enabled;
+           });
+  };
   auto find_extended = [&](std::string_view name) -> const known_attribute* {
     auto tag = tag_named(name);
     for (auto& a : q.extended)
@@ -165,6 +171,10 @@ result<qido_query> parse_qido(const http::query_params& params, dicom::level lev
       auto* a = find_attribute(name);
       if (!a || !a->searchable)
         a = find_extended(name);
+      if (!a && disabled(name))
+        return status{errc::invalid, "query is disabled on the extended query tag '" + name +
+                                       "': its re-index met values that fail its VR (see its "
+                                       "errors; PATCH QueryStatus Enabled to query it anyway)"};
       if (!a)
         return status{errc::invalid, "'" + name + "' is not a searchable attribute"};
       if (a->level > level)

@@ -39,7 +39,8 @@ struct qido_query {
 /// series the path names: studies/{study}/series takes no study
 /// attributes); includefield (tags, any dictionary keyword, all), limit
 /// 1-200, offset, fuzzymatching (names compared without case, as ASP.NET
-/// binds them); and the service's ready extended query tags (by tag, or
+/// binds them); and the service's ready extended query tags whose queries
+/// are enabled (by tag, or
 /// by keyword for known attributes), which must outlive the query. Dates
 /// (DA) must be YYYYMMDD, ranges in order. errc::invalid names what is
 /// wrong.

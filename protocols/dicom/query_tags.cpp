@@ -95,10 +95,16 @@ result<std::vector<query_tag>> parse_query_tags(std::string_view body) {
   return out;
 }
 
-std::string query_tag_json(const query_tag& t) {
-  return R"({"Path":")" + tag_key(t.tag) + R"(","VR":")" + t.vr + R"(","Level":")" +
-         level_name(t.level) + R"(","Status":")" + (t.ready ? "Ready" : "Adding") +
-         R"(","QueryStatus":"Enabled","ErrorsCount":0})";
+std::string query_tag_json(const query_tag& t, std::uint64_t errors, std::string_view errors_url) {
+  auto json = R"({"Path":")" + tag_key(t.tag) + R"(","VR":")" + t.vr + R"(","Level":")" +
+              level_name(t.level) + R"(","Status":")" + (t.ready ? "Ready" : "Adding") +
+              R"(","QueryStatus":")" + (t.query_enabled ? "Enabled" : "Disabled") + '"';
+  if (errors > 0) {
+    json += R"(,"Errors":{"Count":)" + std::to_string(errors) + R"(,"Href":)";
+    fhir::append_json_string(json, errors_url);
+    json += '}';
+  }
+  return json + '}';
 }
 
 std::string encode(const query_tag& t) {
@@ -106,7 +112,7 @@ std::string encode(const query_tag& t) {
   json.pop_back();
   json += R"(,"Operation":)";
   fhir::append_json_string(json, t.operation);
-  json += '}';
+  json += R"(,"ValidateBelow":)" + std::to_string(t.validate_below) + '}';
   return json;
 }
 
@@ -123,7 +129,16 @@ result<query_tag> decode_query_tag(std::string_view json) {
   auto l = parse_level(level);
   if (!tag || !l)
     return status{errc::internal, "a stored extended query tag is malformed"};
-  return query_tag{*tag, std::string{vr}, *l, st == "Ready", std::string{op}};
+  // Tags stored before QueryStatus could change say "Enabled" too.
+  std::string_view query;
+  if (e["QueryStatus"].get(query))
+    query = "Enabled";
+  // Tags stored before re-index errors were recorded: every instance.
+  std::uint64_t below = 0;
+  if (e["ValidateBelow"].get(below))
+    below = UINT64_MAX;
+  return query_tag{*tag, std::string{vr}, *l, st == "Ready", std::string{op}, query == "Enabled",
+                   below};
 }
 
 } // namespace atrium::dicom

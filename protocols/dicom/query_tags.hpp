@@ -3,6 +3,7 @@
 // searchable beyond the built-in QIDO set, at the study, series or instance
 // level. Their JSON forms, parsed and rendered here; the registry and the
 // re-index job are actors/dicom/query_tags.*.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,13 @@ struct query_tag {
   dicom::level level = dicom::level::study;
   bool ready = false;      // false while its re-index job runs ("Adding")
   std::string operation;   // the job that added it
+  /// QueryStatus: a re-index job that met values failing the VR disables
+  /// queries on the tag; a PATCH enables them again.
+  bool query_enabled = true;
+  /// The re-index job checks the values of instances whose change-feed
+  /// sequence is below this: those stored before the tag was added. Later
+  /// ones were checked by their STOW (a warning, as for any query tag).
+  std::uint64_t validate_below = UINT64_MAX;
 };
 
 /// At most this many per service (Azure's limit).
@@ -32,8 +40,10 @@ inline constexpr std::size_t max_query_tags = 128;
 result<std::vector<query_tag>> parse_query_tags(std::string_view body);
 
 /// {"Path":"00101010","VR":"AS","Level":"Study","Status":"Ready",
-///  "QueryStatus":"Enabled","ErrorsCount":0}
-std::string query_tag_json(const query_tag& t);
+///  "QueryStatus":"Enabled"}, with "Errors":{"Count":n,"Href":errors_url}
+/// when its re-index met `errors` values that fail the VR (Azure's form).
+std::string query_tag_json(const query_tag& t, std::uint64_t errors = 0,
+                           std::string_view errors_url = {});
 /// The stored form (query_tag_json plus the operation), and back.
 std::string encode(const query_tag& t);
 result<query_tag> decode_query_tag(std::string_view json);

@@ -498,6 +498,84 @@ TEST_CASE("extended query tags: added by a re-index, then searchable; listed, de
   CHECK(c->get(base + "/extendedquerytags/PatientSex").status == 404);
 }
 
+TEST_CASE("extended query tag errors: values failing the VR are listed and disable queries",
+          "[e2e][dicom]") {
+  node n; // its own node: the tags are per service
+  auto c = n.client();
+  const header_list json_body{{"Content-Type", "application/json"}};
+  // Stored before the tag exists, so nothing checks PatientAge (an AS) yet.
+  auto bad = spec(uid("study"), uid("series"), uid("sop"));
+  bad.patient_id = "EQTERR";
+  bad.extra = {{0x00101010, "ABOUT 40"}};
+  auto good = spec(uid("study"), uid("series"), uid("sop"));
+  good.patient_id = "EQTERR";
+  good.extra = {{0x00101010, "045Y"}};
+  auto fixed_later = spec(uid("study"), uid("series"), uid("sop"));
+  fixed_later.patient_id = "EQTERR";
+  fixed_later.extra = {{0x00101010, "40"}};
+  REQUIRE(stow(*c, {make_dicom(bad), make_dicom(good), make_dicom(fixed_later)}).status == 200);
+
+  auto added = c->post(base + "/extendedquerytags",
+                       R"([{"Path":"PatientAge","VR":"AS","Level":"Study"}])", json_body);
+  REQUIRE(added.status == 202);
+  auto href = json{added.body}.str("/href");
+  int status = 0;
+  for (int i = 0; i < 100 && (status = c->get(target_of(href)).status) != 200; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(status == 200);
+
+  json tag{c->get(base + "/extendedquerytags/PatientAge").body};
+  CHECK(tag.str("/Status") == "Ready");
+  CHECK(tag.str("/QueryStatus") == "Disabled");
+  CHECK(tag.num("/Errors/Count") == 2);
+  CHECK(tag.str("/Errors/Href").ends_with("/extendedquerytags/00101010/errors"));
+  json listed{c->get(base + "/extendedquerytags").body};
+  CHECK(listed.num("/0/Errors/Count") == 2);
+
+  // An upsert with a valid value clears its instance's error.
+  fixed_later.extra = {{0x00101010, "040Y"}};
+  REQUIRE(stow(*c, {make_dicom(fixed_later)}, base + "/studies", "PUT").status == 200);
+  auto errors = c->get(base + "/extendedquerytags/00101010/errors");
+  REQUIRE(errors.status == 200);
+  json e{errors.body};
+  REQUIRE(e.count("") == 1);
+  CHECK(e.str("/0/StudyInstanceUid") == bad.study_uid);
+  CHECK(e.str("/0/SeriesInstanceUid") == bad.series_uid);
+  CHECK(e.str("/0/SopInstanceUid") == bad.sop_uid);
+  CHECK(e.str("/0/ErrorMessage").find("(0010,1010)") != std::string::npos);
+  CHECK(e.str("/0/ErrorMessage").find("ABOUT 40") != std::string::npos);
+  CHECK_FALSE(e.str("/0/CreatedTime").empty());
+  CHECK(json{c->get(base + "/extendedquerytags/00101010/errors?offset=1").body}.count("") == 0);
+  CHECK(c->get(base + "/extendedquerytags/00101010/errors?limit=0").status == 400);
+  CHECK(c->get(base + "/extendedquerytags/00101010/errors?page=2").status == 400);
+
+  // Disabled: a query on it is refused, saying why.
+  auto refused = c->get(base + "/studies?PatientAge=045Y");
+  CHECK(refused.status == 400);
+  CHECK(refused.body.find("disabled") != std::string::npos);
+
+  // Enabled again by hand: answers, flagged as possibly incomplete.
+  CHECK(c->request("PATCH", base + "/extendedquerytags/PatientAge", R"({"QueryStatus":"On"})",
+                   json_body).status == 400);
+  auto patched = c->request("PATCH", base + "/extendedquerytags/PatientAge",
+                            R"({"QueryStatus":"Enabled"})", json_body);
+  REQUIRE(patched.status == 200);
+  CHECK(json{patched.body}.str("/QueryStatus") == "Enabled");
+  auto found = c->get(base + "/studies?PatientAge=045Y");
+  REQUIRE(found.status == 200);
+  CHECK(json{found.body}.count("") == 1);
+  CHECK(found.header("erroneous-dicom-attributes") == "00101010");
+  CHECK(json{c->get(base + "/studies?PatientAge=040Y").body}.count("") == 1); // the upserted
+  CHECK_FALSE(c->get(base + "/studies?PatientID=EQTERR").has_header("erroneous-dicom-attributes"));
+
+  // Deleting the instance deletes its error; the tag is then clean.
+  REQUIRE(c->del(base + "/studies/" + bad.study_uid).status == 204);
+  CHECK(json{c->get(base + "/extendedquerytags/00101010/errors").body}.count("") == 0);
+  CHECK(json{c->get(base + "/extendedquerytags/PatientAge").body}.count("/Errors") == 0);
+  CHECK_FALSE(c->get(base + "/studies?PatientAge=045Y").has_header("erroneous-dicom-attributes"));
+  CHECK(c->request("POST", base + "/extendedquerytags/PatientAge", "{}", json_body).status == 405);
+}
+
 TEST_CASE("an extended query tag re-index cut short by kill -9 runs again at the next start",
           "[e2e][dicom]") {
   node n;

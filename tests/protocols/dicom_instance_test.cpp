@@ -229,3 +229,21 @@ TEST_CASE("an instance without PatientID is refused with 43264", "[dicom][instan
   CHECK(std::get<failure>(parsed).message.find("PatientID") != std::string::npos);
   CHECK(std::get<failure>(parsed).sop_uid == "1.2.3.4.5"); // the item still names it
 }
+
+TEST_CASE("an attribute's first value is checked against an extended query tag's VR",
+          "[dicom][instance]") {
+  auto problem = [](std::uint32_t tag, std::string vr, std::string value_json) {
+    return value_problem({tag, vr, R"({"vr":")" + vr + R"(","Value":[)" + value_json + "]}"}, vr);
+  };
+  CHECK_FALSE(problem(0x00101010, "AS", R"("045Y")"));
+  auto bad_age = problem(0x00101010, "AS", R"("ABOUT 40")");
+  REQUIRE(bad_age);
+  CHECK(*bad_age == R"((0010,1010) - Content "ABOUT 40" does not validate VR AS)");
+  CHECK(problem(0x00080022, "DA", R"("1997.04.30")"));
+  CHECK_FALSE(problem(0x00080022, "DA", R"("19970430")"));
+  CHECK(problem(0x00080060, "CS", R"("lower case")"));
+  CHECK(problem(0x00081010, "SH", R"("a station name far longer than sixteen")"));
+  CHECK_FALSE(problem(0x00100010, "PN", R"({"Alphabetic":"Doe^Jane"})"));
+  CHECK_FALSE(problem(0x00180050, "DS", "2.5")); // a number is one as stored
+  CHECK_FALSE(value_problem({0x00101010, "AS", R"({"vr":"AS"})"}, "AS")); // no value
+}

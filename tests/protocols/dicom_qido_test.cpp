@@ -145,3 +145,37 @@ TEST_CASE("extended query tags take dictionary keywords and VRs", "[dicom][qido]
   CHECK(mismatch.error().message().find("which is DS") != std::string::npos);
   CHECK_FALSE(parse_query_tags(R"([{"Path":"NoSuchKeyword","VR":"CS","Level":"Study"}])"));
 }
+
+TEST_CASE("an extended query tag keeps its query status and re-index bound when stored",
+          "[dicom][qido]") {
+  query_tag t{0x00101010, "AS", level::study, true, "op1", false, 42};
+  auto back = decode_query_tag(encode(t));
+  REQUIRE(back);
+  CHECK(back->tag == t.tag);
+  CHECK(back->ready);
+  CHECK(back->operation == "op1");
+  CHECK_FALSE(back->query_enabled);
+  CHECK(back->validate_below == 42);
+  // Stored by an earlier build: enabled, every instance checked.
+  auto old = decode_query_tag(
+    R"({"Path":"00101010","VR":"AS","Level":"Study","Status":"Ready","Operation":"op0"})");
+  REQUIRE(old);
+  CHECK(old->query_enabled);
+  CHECK(old->validate_below == UINT64_MAX);
+  // Errors are linked only when there are some.
+  CHECK(query_tag_json(t).find("Errors") == std::string::npos);
+  CHECK(query_tag_json(t).find(R"("QueryStatus":"Disabled")") != std::string::npos);
+  CHECK(query_tag_json(t, 3, "http://h/x/errors").find(R"("Errors":{"Count":3,"Href":"http://h/x/errors"})") !=
+        std::string::npos);
+}
+
+TEST_CASE("a disabled extended query tag is refused by QIDO with the reason", "[dicom][qido]") {
+  std::vector<query_tag> tags{{0x00101010, "AS", level::study, true, "op1", false, 1},
+                              {0x00081010, "SH", level::series, true, "op1", true, 1}};
+  auto refused = parse_qido({{"PatientAge", "040Y"}}, level::study, tags);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message().find("disabled") != std::string::npos);
+  CHECK(parse_qido({{"StationName", "CT1"}}, level::series, tags));
+  tags[0].query_enabled = true;
+  CHECK(parse_qido({{"PatientAge", "040Y"}}, level::study, tags));
+}

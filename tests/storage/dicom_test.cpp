@@ -35,6 +35,29 @@ TEST_CASE("an instance key gives its UIDs back; other keys do not parse", "[dico
   CHECK_FALSE(keys::parse_dicom_instance("abc"));
 }
 
+TEST_CASE("a tag error key nests in its instance's series' and study's ranges and parses back",
+          "[dicom]") {
+  const auto key = keys::dicom_tag_error(7, "1.2", "1.2.3", "1.2.3.4", 0x00101010);
+  for (auto prefix : {keys::dicom_tag_errors_prefix(7), keys::dicom_tag_errors_prefix(7, "1.2"),
+                      keys::dicom_tag_errors_prefix(7, "1.2", "1.2.3"),
+                      keys::dicom_tag_errors_prefix(7, "1.2", "1.2.3", "1.2.3.4")}) {
+    CHECK(key.compare(0, prefix.size(), prefix) == 0);
+    CHECK(key < keys::prefix_end(prefix));
+  }
+  // Instance "1.2.3.4" does not contain instance "1.2.3.45"'s errors.
+  auto p = keys::dicom_tag_errors_prefix(7, "1.2", "1.2.3", "1.2.3.4");
+  auto other = keys::dicom_tag_error(7, "1.2", "1.2.3", "1.2.3.45", 0x00101010);
+  CHECK(other.compare(0, p.size(), p) != 0);
+  auto parsed = keys::parse_dicom_tag_error(key);
+  REQUIRE(parsed);
+  CHECK(parsed->study == "1.2");
+  CHECK(parsed->series == "1.2.3");
+  CHECK(parsed->sop == "1.2.3.4");
+  CHECK(parsed->tag == 0x00101010);
+  CHECK_FALSE(keys::parse_dicom_tag_error(keys::dicom_instance(7, "1.2", "1.2.3", "1.2.3.4")));
+  CHECK_FALSE(keys::parse_dicom_tag_error(p));
+}
+
 TEST_CASE("DICOM records round trip and refuse truncation", "[dicom]") {
   dicom_instance_record i;
   i.sequence = 42;
