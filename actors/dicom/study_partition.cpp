@@ -37,20 +37,23 @@ dicom_reply failed(errc code, std::string message, std::uint16_t reason = 0) {
 }
 
 /// The attributes of one level, as a DICOM JSON object: the built-in ones
-/// and the service's extended query tags of that level.
+/// and the service's extended query tags of that level, a private one
+/// under its tag as registered (whichever block its creator has here).
 std::string level_attributes(self_ptr self, const std::vector<dicom::attribute>& attrs,
                              dicom::level l) {
   auto extended = self->state.ctx->query_tags ? self->state.ctx->query_tags->of(self->state.service)
                                               : std::vector<dicom::query_tag>{};
   std::vector<dicom::attribute> picked;
-  for (auto& a : attrs) {
-    auto known = dicom::find_attribute(a.tag);
-    bool wanted = known && known->level == l;
-    for (auto& t : extended)
-      wanted = wanted || (t.tag == a.tag && t.level == l);
-    if (wanted)
+  for (auto& a : attrs)
+    if (auto known = dicom::find_attribute(a.tag); known && known->level == l)
       picked.push_back(a);
-  }
+  for (auto& t : extended)
+    if (t.level == l)
+      if (auto* a = dicom::find_tag_value(attrs, t)) {
+        picked.push_back(*a);
+        picked.back().tag = t.tag;
+      }
+  std::sort(picked.begin(), picked.end(), [](auto& x, auto& y) { return x.tag < y.tag; });
   return dicom::dataset_json(picked);
 }
 
@@ -407,17 +410,20 @@ void reindex(self_ptr self, dicom_request& req, dicom_callback reply) {
     if (!uids || !rec)
       continue;
     if (std::any_of(adding.begin(), adding.end(),
-                    [&](auto& t) { return rec->sequence < t.validate_below; }))
-      for (auto& a : dicom::parse_dataset(rec->dataset))
-        for (auto& t : adding)
-          if (a.tag == t.tag && rec->sequence < t.validate_below)
-            if (auto problem = dicom::value_problem(a, t.vr)) {
-              std::string json = R"({"CreatedTime":")" + found + R"(","ErrorMessage":)";
-              fhir::append_json_string(json, *problem);
-              ops.push_back({column::dicom, false, false,
-                             keys::dicom_tag_error(svc, uids->study, uids->series, uids->sop, t.tag),
-                             json + '}'});
-            }
+                    [&](auto& t) { return rec->sequence < t.validate_below; })) {
+      const auto attrs = dicom::parse_dataset(rec->dataset);
+      for (auto& t : adding) {
+        const auto* a = rec->sequence < t.validate_below ? dicom::find_tag_value(attrs, t) : nullptr;
+        auto problem = a ? dicom::value_problem(*a, t.vr) : std::nullopt;
+        if (!problem)
+          continue;
+        std::string json = R"({"CreatedTime":")" + found + R"(","ErrorMessage":)";
+        fhir::append_json_string(json, *problem);
+        ops.push_back({column::dicom, false, false,
+                       keys::dicom_tag_error(svc, uids->study, uids->series, uids->sop, t.tag),
+                       json + '}'});
+      }
+    }
     auto& s = per_series[std::string{uids->series}];
     if (rec->sequence >= s.sequence)
       s = {rec->sequence, rec->dataset};

@@ -59,6 +59,31 @@ attrs series_attrs(const storage::dicom_group_record& r) {
   return a;
 }
 
+/// An instance's attributes, with the value of each private extended query
+/// tag under its tag as registered (the block its creator reserved differs
+/// from file to file), and no other element at that tag. Study and series records hold
+/// those values so already (actors/dicom/study_partition.cpp).
+attrs instance_attrs(const std::string& dataset, std::span<const dicom::query_tag> extended) {
+  attrs a{dicom::parse_dataset(dataset), {}};
+  std::vector<dicom::attribute> registered;
+  std::vector<dicom::tag> replaced;
+  for (auto& t : extended)
+    if (dicom::is_private(t.tag)) {
+      replaced.push_back(t.tag);
+      if (auto* x = dicom::find_tag_value(a.list, t)) {
+        registered.push_back(*x);
+        registered.back().tag = t.tag;
+      }
+    }
+  if (replaced.empty())
+    return a;
+  // An element at the registered tag itself is another creator's, or
+  // the creator's own when its block is the registered one (copied above).
+  std::erase_if(a.list, [&](auto& x) { return std::ranges::find(replaced, x.tag) != replaced.end(); });
+  a.list.insert(a.list.begin(), registered.begin(), registered.end());
+  return a;
+}
+
 /// The terms of one level, matched against that level's attributes.
 bool match_level(const dicom::qido_query& q, level l, const attrs& a) {
   for (auto& t : q.terms) {
@@ -331,7 +356,7 @@ void search(call& c, const http::request& req, std::string_view level_name, std:
         auto rec = storage::decode_dicom_instance(cur.value());
         if (!rec)
           continue;
-        attrs a{dicom::parse_dataset(rec->dataset), {}};
+        auto a = instance_attrs(rec->dataset, extended);
         if (!match_level(*q, level::instance, a))
           continue;
         auto& sea = series_of(st, se);

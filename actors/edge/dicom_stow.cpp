@@ -161,13 +161,10 @@ struct stow_job {
 
   /// The service's extended query tags: checked like the searchable
   /// attributes, a malformed value a warning (Azure validates them all).
-  std::vector<dicom::tag> checked;
+  std::vector<dicom::query_tag> checked;
 
   stow_job(call& call_, std::string_view study_, bool upsert_)
-    : c(call_), study(study_), upsert(upsert_) {
-    for (const auto& t : c.ctx.query_tags->of(c.svc.id))
-      checked.push_back(t.tag);
-  }
+    : c(call_), study(study_), upsert(upsert_), checked(c.ctx.query_tags->of(c.svc.id)) {}
 
   void done() {
     if (left.fetch_sub(1, std::memory_order_acq_rel) == 1) {

@@ -4,6 +4,7 @@
 #include "protocols/dicom/dcmtk_setup.hpp"
 #include "protocols/dicom/levels.hpp"
 #include "protocols/dicom/part10_limits.hpp"
+#include "protocols/dicom/query_tags.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -142,16 +143,31 @@ std::string tag_text(const DcmTagKey& t) {
   return buf;
 }
 
+/// The element extended query tag `t` names in `ds`: its tag, or for a
+/// private tag the element of its low byte in the block its creator
+/// reserved here (protocols/dicom/query_tags.hpp find_tag_value).
+std::optional<DcmTagKey> element_of(DcmItem& ds, const query_tag& t) {
+  const auto group = static_cast<Uint16>(t.tag >> 16);
+  if (!is_private(t.tag))
+    return DcmTagKey(group, static_cast<Uint16>(t.tag & 0xffff));
+  for (Uint16 block = 0x10; block <= 0xff; ++block)
+    if (text_of(ds, DcmTagKey(group, block)) == t.private_creator)
+      return DcmTagKey(group, static_cast<Uint16>(block << 8 | (t.tag & 0xff)));
+  return std::nullopt;
+}
+
 /// The searchable, non-required attributes Azure's v2 validates, warning
 /// (WarningReason 1) rather than refusing when one is malformed.
 /// `also`: more attributes checked alike (a service's extended query tags).
-void check_searchable(DcmItem& ds, std::span<const tag> also, std::vector<std::string>& warnings) {
+void check_searchable(DcmItem& ds, std::span<const query_tag> also,
+                      std::vector<std::string>& warnings) {
   std::vector<DcmTagKey> checked = {DCM_StudyDate, DCM_StudyTime, DCM_PatientBirthDate,
                                     DCM_PerformedProcedureStepStartDate, DCM_PatientName,
                                     DCM_PatientID, DCM_AccessionNumber, DCM_Modality,
                                     DCM_ReferringPhysicianName, DCM_StudyDescription};
-  for (auto t : also)
-    checked.emplace_back(static_cast<Uint16>(t >> 16), static_cast<Uint16>(t & 0xffff));
+  for (auto& t : also)
+    if (auto key = element_of(ds, t))
+      checked.push_back(*key);
   for (auto& key : checked) {
     DcmElement* e = nullptr;
     if (ds.findAndGetElement(key, e).bad() || !e || e->getLength() == 0)
@@ -278,7 +294,7 @@ std::optional<std::string> dictionary_vr(tag t) {
 }
 
 std::variant<instance, failure> parse_instance(std::string_view bytes, const char* file_path,
-                                               std::span<const tag> also_checked) {
+                                               std::span<const query_tag> also_checked) {
   configure_dcmtk();
   if (!dcmDataDict.isDictionaryLoaded())
     return refuse(272, "the DICOM data dictionary is not loaded (set DCMDICTPATH)");

@@ -17,6 +17,8 @@ namespace atrium::dicom {
 /// group << 16 | element, e.g. 0x0020000D for StudyInstanceUID.
 using tag = std::uint32_t;
 
+struct query_tag; // protocols/dicom/query_tags.hpp
+
 namespace tags {
 inline constexpr tag specific_character_set = 0x00080005;
 inline constexpr tag sop_class_uid = 0x00080016;
@@ -91,11 +93,12 @@ struct instance {
 /// With `file_path`, the path of a file holding exactly `bytes` (mapped
 /// rather than read into memory, say), DCMTK reads the file and leaves values
 /// over 64 KiB unloaded: an instance of any size parses in little memory.
-/// `also_checked`: attributes validated like the searchable ones (a
-/// service's extended query tags), a malformed value a warning.
+/// `also_checked`: a service's extended query tags, validated like the
+/// searchable attributes (a private one in its creator's block), a
+/// malformed value a warning.
 std::variant<instance, failure> parse_instance(std::string_view bytes,
                                                const char* file_path = nullptr,
-                                               std::span<const tag> also_checked = {});
+                                               std::span<const query_tag> also_checked = {});
 
 /// Whether `uid` is 1-64 characters of [0-9A-Za-z.-] (Azure's rule).
 bool is_valid_uid(std::string_view uid) noexcept;

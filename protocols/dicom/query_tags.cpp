@@ -60,12 +60,28 @@ result<std::vector<query_tag>> parse_query_tags(std::string_view body) {
     if (!tag)
       return invalid("\"" + std::string{path} + "\" is neither 8 hex digits nor a keyword of "
                      "the DICOM data dictionary");
-    if ((*tag >> 16) % 2 == 1)
-      return invalid("private tags (odd groups) are not supported: " + std::string{path});
     if (known && known->searchable)
       return invalid(tag_key(*tag) + " is already searchable");
     query_tag t;
     t.tag = *tag;
+    std::string_view creator;
+    const bool has_creator = !item["PrivateCreator"].get(creator) && !creator.empty();
+    if (is_private(*tag)) {
+      // A private data element (gggg,xxee) is named by its creator, which
+      // reserves block xx in each file: the file's block may differ.
+      if ((*tag & 0xffff) < 0x1000)
+        return invalid(tag_key(*tag) + " is a private creator or group length, not a private "
+                                       "data element");
+      if (!has_creator || creator.size() > 64 || creator.find('\\') != std::string_view::npos)
+        return invalid("private tag " + tag_key(*tag) + " needs its \"PrivateCreator\" "
+                       "(1-64 characters, as in the files' (gggg,00xx) element)");
+      if (item["VR"].get(vr))
+        return invalid("private tag " + tag_key(*tag) + " needs its \"VR\"");
+      t.private_creator = std::string{creator};
+    } else if (has_creator) {
+      return invalid("\"PrivateCreator\" is only for private tags (odd groups), not " +
+                     tag_key(*tag));
+    }
     // The dictionary's VR is the attribute's: a VR given must be it (Azure
     // refuses a mismatch), and one left out is taken from it.
     auto dictionary = known ? std::optional<std::string>{std::string{known->vr}} : dictionary_vr(*tag);
@@ -96,9 +112,14 @@ result<std::vector<query_tag>> parse_query_tags(std::string_view body) {
 }
 
 std::string query_tag_json(const query_tag& t, std::uint64_t errors, std::string_view errors_url) {
-  auto json = R"({"Path":")" + tag_key(t.tag) + R"(","VR":")" + t.vr + R"(","Level":")" +
-              level_name(t.level) + R"(","Status":")" + (t.ready ? "Ready" : "Adding") +
-              R"(","QueryStatus":")" + (t.query_enabled ? "Enabled" : "Disabled") + '"';
+  auto json = R"({"Path":")" + tag_key(t.tag) + R"(","VR":")" + t.vr + '"';
+  if (!t.private_creator.empty()) {
+    json += R"(,"PrivateCreator":)";
+    fhir::append_json_string(json, t.private_creator);
+  }
+  json += std::string{R"(,"Level":")"} + level_name(t.level) + R"(","Status":")" +
+          (t.ready ? "Ready" : "Adding") + R"(","QueryStatus":")" +
+          (t.query_enabled ? "Enabled" : "Disabled") + '"';
   if (errors > 0) {
     json += R"(,"Errors":{"Count":)" + std::to_string(errors) + R"(,"Href":)";
     fhir::append_json_string(json, errors_url);
@@ -137,8 +158,26 @@ result<query_tag> decode_query_tag(std::string_view json) {
   std::uint64_t below = 0;
   if (e["ValidateBelow"].get(below))
     below = UINT64_MAX;
-  return query_tag{*tag, std::string{vr}, *l, st == "Ready", std::string{op}, query == "Enabled",
-                   below};
+  std::string_view creator;
+  if (e["PrivateCreator"].get(creator))
+    creator = {};
+  return query_tag{*tag,        std::string{vr}, *l,    st == "Ready", std::string{op},
+                   query == "Enabled", below,   std::string{creator}};
+}
+
+const attribute* find_tag_value(const std::vector<attribute>& attrs, const query_tag& t) {
+  auto find = [&](tag wanted) -> const attribute* {
+    auto it = std::find_if(attrs.begin(), attrs.end(), [&](auto& a) { return a.tag == wanted; });
+    return it == attrs.end() ? nullptr : &*it;
+  };
+  if (!is_private(t.tag))
+    return find(t.tag);
+  const tag group = t.tag & 0xffff0000u;
+  for (tag block = 0x10; block <= 0xff; ++block)
+    if (auto* creator = find(group | block);
+        creator && first_value_text(*creator) == t.private_creator)
+      return find(group | block << 8 | (t.tag & 0xff));
+  return nullptr;
 }
 
 } // namespace atrium::dicom

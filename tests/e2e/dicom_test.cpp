@@ -478,7 +478,7 @@ TEST_CASE("extended query tags: added by a re-index, then searchable; listed, de
   CHECK(c->post(base + "/extendedquerytags", R"([{"Path":"PatientSex","VR":"CS","Level":"Study"}])",
                 {{"Content-Type", "application/json"}}).status == 409);
   CHECK(c->post(base + "/extendedquerytags", R"([{"Path":"00191001","VR":"LO","Level":"Study"}])",
-                {{"Content-Type", "application/json"}}).status == 400); // private
+                {{"Content-Type", "application/json"}}).status == 400); // private, no creator
   CHECK(c->post(base + "/extendedquerytags", R"([{"Path":"00101010","VR":"OB","Level":"Study"}])",
                 {{"Content-Type", "application/json"}}).status == 400); // VR
   CHECK(c->post(base + "/extendedquerytags", R"([{"Path":"SliceThickness","VR":"CS","Level":"Instance"}])",
@@ -498,6 +498,22 @@ TEST_CASE("extended query tags: added by a re-index, then searchable; listed, de
   CHECK(c->get(base + "/extendedquerytags/PatientSex").status == 404);
 }
 
+namespace {
+
+/// Adds extended query tags and waits for their re-index to succeed.
+void add_query_tags(http_client& c, const std::string& body) {
+  auto added = c.post(base + "/extendedquerytags", body, {{"Content-Type", "application/json"}});
+  REQUIRE(added.status == 202);
+  auto href = json{added.body}.str("/href");
+  http_response op;
+  for (int i = 0; i < 100 && (op = c.get(target_of(href))).status != 200; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(op.status == 200);
+  CHECK(json{op.body}.str("/status") == "succeeded");
+}
+
+} // namespace
+
 TEST_CASE("extended query tag errors: values failing the VR are listed and disable queries",
           "[e2e][dicom]") {
   node n; // its own node: the tags are per service
@@ -515,14 +531,7 @@ TEST_CASE("extended query tag errors: values failing the VR are listed and disab
   fixed_later.extra = {{0x00101010, "40"}};
   REQUIRE(stow(*c, {make_dicom(bad), make_dicom(good), make_dicom(fixed_later)}).status == 200);
 
-  auto added = c->post(base + "/extendedquerytags",
-                       R"([{"Path":"PatientAge","VR":"AS","Level":"Study"}])", json_body);
-  REQUIRE(added.status == 202);
-  auto href = json{added.body}.str("/href");
-  int status = 0;
-  for (int i = 0; i < 100 && (status = c->get(target_of(href)).status) != 200; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  REQUIRE(status == 200);
+  add_query_tags(*c, R"([{"Path":"PatientAge","VR":"AS","Level":"Study"}])");
 
   json tag{c->get(base + "/extendedquerytags/PatientAge").body};
   CHECK(tag.str("/Status") == "Ready");
@@ -574,6 +583,43 @@ TEST_CASE("extended query tag errors: values failing the VR are listed and disab
   CHECK(json{c->get(base + "/extendedquerytags/PatientAge").body}.count("/Errors") == 0);
   CHECK_FALSE(c->get(base + "/studies?PatientAge=045Y").has_header("erroneous-dicom-attributes"));
   CHECK(c->request("POST", base + "/extendedquerytags/PatientAge", "{}", json_body).status == 405);
+}
+
+TEST_CASE("a private extended query tag is found in the block its creator reserved",
+          "[e2e][dicom]") {
+  node n; // its own node: the tags are per service
+  auto c = n.client();
+  // ACME's block is 0x11 in the first file, 0x10 in the second; in the
+  // third, block 0x10 is another creator's, with the same value.
+  auto in_block_11 = spec(uid("study"), uid("series"), uid("sop"));
+  in_block_11.extra = {{0x00090010, "OTHER"}, {0x00090011, "ACME 1.0"}, {0x00091101, "ALPHA"}};
+  auto in_block_10 = spec(uid("study"), uid("series"), uid("sop"));
+  in_block_10.extra = {{0x00090010, "ACME 1.0"}, {0x00091001, "BETA"}};
+  auto other_creator = spec(uid("study"), uid("series"), uid("sop"));
+  other_creator.extra = {{0x00090010, "OTHER"}, {0x00091001, "ALPHA"}};
+  REQUIRE(stow(*c, {make_dicom(in_block_11), make_dicom(in_block_10), make_dicom(other_creator)})
+            .status == 200);
+
+  auto added = c->post(base + "/extendedquerytags",
+                       R"([{"Path":"00091001","VR":"LO","PrivateCreator":"ACME 1.0","Level":"Instance"},)"
+                       R"({"Path":"00091001","VR":"LO","Level":"Study"}])",
+                       {{"Content-Type", "application/json"}});
+  CHECK(added.status == 400); // the second has no creator; nothing is added
+  add_query_tags(*c, R"([{"Path":"00091001","VR":"LO","PrivateCreator":"ACME 1.0","Level":"Instance"}])");
+  CHECK(json{c->get(base + "/extendedquerytags/00091001").body}.str("/PrivateCreator") == "ACME 1.0");
+
+  json alpha{c->get(base + "/instances?00091001=ALPHA").body};
+  REQUIRE(alpha.count("") == 1);
+  CHECK(alpha.str("/0/00080018/Value/0") == in_block_11.sop_uid);
+  CHECK(alpha.str("/0/00091001/Value/0") == "ALPHA"); // the value under its registered tag
+  json beta{c->get(base + "/instances?00091001=BETA").body};
+  REQUIRE(beta.count("") == 1);
+  CHECK(beta.str("/0/00080018/Value/0") == in_block_10.sop_uid);
+  // Stored after the tag: its STOW finds the value in ACME's block too.
+  auto later = spec(uid("study"), uid("series"), uid("sop"));
+  later.extra = {{0x00090012, "ACME 1.0"}, {0x00091201, "GAMMA"}};
+  REQUIRE(stow(*c, {make_dicom(later)}).status == 200);
+  CHECK(json{c->get(base + "/instances?00091001=GAMMA").body}.count("") == 1);
 }
 
 TEST_CASE("an extended query tag re-index cut short by kill -9 runs again at the next start",

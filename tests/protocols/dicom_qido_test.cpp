@@ -179,3 +179,30 @@ TEST_CASE("a disabled extended query tag is refused by QIDO with the reason", "[
   tags[0].query_enabled = true;
   CHECK(parse_qido({{"PatientAge", "040Y"}}, level::study, tags));
 }
+
+TEST_CASE("a private extended query tag needs its creator and VR, and is found in its creator's block",
+          "[dicom][qido]") {
+  auto tags = parse_query_tags(
+    R"([{"Path":"00091001","VR":"LO","PrivateCreator":"ACME 1.0","Level":"Instance"}])");
+  REQUIRE(tags);
+  CHECK((*tags)[0].private_creator == "ACME 1.0");
+  CHECK(decode_query_tag(encode((*tags)[0]))->private_creator == "ACME 1.0");
+  CHECK(query_tag_json((*tags)[0]).find(R"("PrivateCreator":"ACME 1.0")") != std::string::npos);
+  CHECK_FALSE(parse_query_tags(R"([{"Path":"00091001","VR":"LO","Level":"Instance"}])"));
+  CHECK_FALSE(parse_query_tags(R"([{"Path":"00091001","PrivateCreator":"ACME 1.0","Level":"Instance"}])"));
+  CHECK_FALSE(parse_query_tags(R"([{"Path":"00090010","VR":"LO","PrivateCreator":"ACME 1.0","Level":"Study"}])"));
+  CHECK_FALSE(parse_query_tags(R"([{"Path":"00101010","VR":"AS","PrivateCreator":"ACME 1.0","Level":"Study"}])"));
+
+  auto lo = [](tag t, const char* value) {
+    return attribute{t, "LO", std::string{R"({"vr":"LO","Value":[")"} + value + "\"]}"};
+  };
+  // ACME reserved block 0x11 here; block 0x10 is another creator's.
+  std::vector<attribute> attrs{lo(0x00090010, "OTHER"), lo(0x00090011, "ACME 1.0"),
+                               lo(0x00091001, "NOT ACME'S"), lo(0x00091101, "ACME'S")};
+  auto* found = find_tag_value(attrs, (*tags)[0]);
+  REQUIRE(found);
+  CHECK(found->tag == 0x00091101u);
+  CHECK(first_value_text(*found) == "ACME'S");
+  attrs.erase(attrs.begin() + 1); // no ACME block: nothing, not block 0x10's value
+  CHECK_FALSE(find_tag_value(attrs, (*tags)[0]));
+}

@@ -48,8 +48,13 @@ std::string make_dicom(const dicom_spec& s) {
   put(ds, DCM_StudyID, "1");
   put(ds, DCM_SeriesNumber, std::to_string(s.series_number));
   put(ds, DCM_InstanceNumber, std::to_string(s.instance_number));
-  for (const auto& [tag, value] : s.extra)
-    put(ds, DcmTagKey(static_cast<Uint16>(tag >> 16), static_cast<Uint16>(tag & 0xffff)), value);
+  for (const auto& [tag, value] : s.extra) {
+    const DcmTagKey key(static_cast<Uint16>(tag >> 16), static_cast<Uint16>(tag & 0xffff));
+    if (key.isPrivate()) // no dictionary knows it: written as LO
+      ds.putAndInsertString(DcmTag(key, DcmVR(EVR_LO)), value.c_str());
+    else
+      put(ds, key, value);
+  }
   ds.putAndInsertUint16(DCM_SamplesPerPixel, 1);
   put(ds, DCM_PhotometricInterpretation, "MONOCHROME2");
   if (s.frames > 1)

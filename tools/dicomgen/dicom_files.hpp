@@ -31,7 +31,8 @@ struct dicom_spec {
   /// (1.2.840.10008.1.2.5, encoded with DCMTK) also work.
   std::string transfer_syntax = "1.2.840.10008.1.2.1";
   /// More attributes, each (group << 16 | element, value as text) with its
-  /// dictionary VR; written as given, malformed or not.
+  /// dictionary VR (LO for private ones, creators included); written as
+  /// given, malformed or not.
   std::vector<std::pair<std::uint32_t, std::string>> extra;
 };
 
