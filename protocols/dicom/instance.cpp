@@ -246,7 +246,7 @@ bool repair_utf8(std::string& text) {
   return replaced;
 }
 
-failure refuse(std::uint16_t reason, std::string message) { return {reason, std::move(message)}; }
+failure refuse(std::uint16_t reason, std::string message) { return {reason, std::move(message), {}, {}}; }
 
 } // namespace
 

@@ -1,16 +1,37 @@
 #include "protocols/fhir/json_text.hpp"
 
+#include <array>
 #include <cstring>
 
 namespace atrium::fhir {
+
+namespace {
+
+/// The bytes a JSON string cannot hold as they are: '"', '\\' and controls.
+constexpr auto escaped_bytes = [] {
+  std::array<bool, 256> table{};
+  for (int b = 0; b < 0x20; ++b) table[b] = true;
+  table['"'] = table['\\'] = true;
+  return table;
+}();
+
+} // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   out.reserve(out.size() + s.size() + 2);
   out.push_back('"');
-  for (char c : s) {
-    const auto byte = static_cast<unsigned char>(c);
-    switch (c) {
+  // Runs of bytes that need no escape (nearly all; UTF-8 sequences pass
+  // through unchanged) are appended whole: byte by byte, this was ~3% of a
+  // transaction's instructions.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(s[i]);
+    if (!escaped_bytes[byte])
+      continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (byte) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       case '\b': out += "\\b"; break;
@@ -19,15 +40,12 @@ void append_json_string(std::string& out, std::string_view s) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (byte < 0x20) {
-          out += "\\u00";
-          out.push_back(hex[byte >> 4]);
-          out.push_back(hex[byte & 0xF]);
-        } else {
-          out.push_back(c); // UTF-8 sequences pass through unchanged
-        }
+        out += "\\u00";
+        out.push_back(hex[byte >> 4]);
+        out.push_back(hex[byte & 0xF]);
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
 
@@ -68,9 +86,10 @@ std::size_t closing_quote(std::string_view text, std::size_t open) {
   return text.size();
 }
 
-// Where the value starting at text[pos] ends, in validated minified JSON (so
-// only strings and nesting need tracking).
-std::size_t value_end(std::string_view text, std::size_t pos) {
+} // namespace
+
+// Only strings and nesting need tracking: the JSON is minified and valid.
+std::size_t json_value_end(std::string_view text, std::size_t pos) {
   int depth = 0;
   for (std::size_t i = pos; i < text.size(); ++i) {
     switch (text[i]) {
@@ -95,18 +114,16 @@ std::size_t value_end(std::string_view text, std::size_t pos) {
   return text.size();
 }
 
-} // namespace
-
 std::vector<raw_member> raw_members(std::string_view object) {
   std::vector<raw_member> members;
   members.reserve(16); // most objects have fewer: one allocation, not one per doubling
   std::size_t pos = 1; // after '{'
   while (pos < object.size() && object[pos] != '}') {
-    const std::size_t key_end = value_end(object, pos);
+    const std::size_t key_end = json_value_end(object, pos);
     raw_member m;
     if (key_end >= pos + 2) m.key = object.substr(pos + 1, key_end - pos - 2);
     pos = key_end + 1; // past the key and its ':'
-    const std::size_t end = value_end(object, pos);
+    const std::size_t end = json_value_end(object, pos);
     m.value = object.substr(pos, end - pos);
     members.push_back(m);
     pos = end < object.size() && object[end] == ',' ? end + 1 : end;
@@ -118,7 +135,7 @@ std::vector<std::string_view> raw_elements(std::string_view array) {
   std::vector<std::string_view> elements;
   std::size_t pos = 1; // after '['
   while (pos < array.size() && array[pos] != ']') {
-    const std::size_t end = value_end(array, pos);
+    const std::size_t end = json_value_end(array, pos);
     elements.push_back(array.substr(pos, end - pos));
     pos = end < array.size() && array[end] == ',' ? end + 1 : end;
   }

@@ -29,4 +29,8 @@ std::vector<raw_member> raw_members(std::string_view object);
 /// written, in order.
 std::vector<std::string_view> raw_elements(std::string_view array);
 
+/// Where the value (or key) starting at text[pos] ends in minified,
+/// validated JSON: just past it, or at the ',', '}' or ']' after it.
+std::size_t json_value_end(std::string_view text, std::size_t pos);
+
 } // namespace atrium::fhir

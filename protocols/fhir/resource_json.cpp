@@ -121,7 +121,7 @@ status check_shape(simdjson::dom::object object, const location& where) {
                    where.text());
   for (auto field : object) {
     const auto type = field.value.type();
-    const location here{&where, field.key};
+    const location here{&where, field.key, std::nullopt};
     if (type == element_type::NULL_VALUE)
       return invalid(here.text() + " is null; R4 JSON leaves absent elements out",
                      here.text());
@@ -190,7 +190,7 @@ result<resource_template> prepare_resource(std::string_view body, std::string_vi
   if (document.get(root))
     return invalid(std::string("the body must be a JSON object, not ") + describe(document.type()),
                    "$");
-  if (auto s = check_shape(root, location{nullptr, type}); !s)
+  if (auto s = check_shape(root, location{nullptr, type, std::nullopt}); !s)
     return s;
 
   std::string minified(padded.size(), '\0');

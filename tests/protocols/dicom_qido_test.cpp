@@ -148,7 +148,7 @@ TEST_CASE("extended query tags take dictionary keywords and VRs", "[dicom][qido]
 
 TEST_CASE("an extended query tag keeps its query status and re-index bound when stored",
           "[dicom][qido]") {
-  query_tag t{0x00101010, "AS", level::study, true, "op1", false, 42};
+  query_tag t{0x00101010, "AS", level::study, true, "op1", false, 42, ""};
   auto back = decode_query_tag(encode(t));
   REQUIRE(back);
   CHECK(back->tag == t.tag);
@@ -170,8 +170,8 @@ TEST_CASE("an extended query tag keeps its query status and re-index bound when 
 }
 
 TEST_CASE("a disabled extended query tag is refused by QIDO with the reason", "[dicom][qido]") {
-  std::vector<query_tag> tags{{0x00101010, "AS", level::study, true, "op1", false, 1},
-                              {0x00081010, "SH", level::series, true, "op1", true, 1}};
+  std::vector<query_tag> tags{{0x00101010, "AS", level::study, true, "op1", false, 1, ""},
+                              {0x00081010, "SH", level::series, true, "op1", true, 1, ""}};
   auto refused = parse_qido({{"PatientAge", "040Y"}}, level::study, tags);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().message().find("disabled") != std::string::npos);

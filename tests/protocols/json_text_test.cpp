@@ -19,6 +19,8 @@ TEST_CASE("append_json_string quotes and escapes") {
   CHECK(json(std::string_view("\0\x01\x1f", 3)) == R"(x="\u0000\u0001\u001f")");
   CHECK(json("/ and \x7f") == "x=\"/ and \x7f\"");
   CHECK(json("M\xc3\xbcller \xe2\x9c\x93") == "x=\"M\xc3\xbcller \xe2\x9c\x93\"");
+  // Escapes between runs of plain bytes, first and last too.
+  CHECK(json("\"ab\"cd\\ef\ngh\x01") == R"(x="\"ab\"cd\\ef\ngh\u0001")");
 }
 
 TEST_CASE("raw_members splits a minified object and keeps values as written") {
