@@ -61,8 +61,8 @@ attrs series_attrs(const storage::dicom_group_record& r) {
 
 /// An instance's attributes, with the value of each private extended query
 /// tag under its tag as registered (the block its creator reserved differs
-/// from file to file), and no other element at that tag. Study and series records hold
-/// those values so already (actors/dicom/study_partition.cpp).
+/// from file to file), and no other element at that tag. Study and series
+/// records hold those values so already (actors/dicom/study_partition.cpp).
 attrs instance_attrs(const std::string& dataset, std::span<const dicom::query_tag> extended) {
   attrs a{dicom::parse_dataset(dataset), {}};
   std::vector<dicom::attribute> registered;
@@ -219,8 +219,6 @@ std::string fixed_uid(const dicom::qido_query& q, dicom::tag t) {
   return {};
 }
 
-} // namespace
-
 /// The extended query tags the query matches on whose re-index met values
 /// failing their VR (queries enabled again by a PATCH), comma-separated:
 /// Azure's erroneous-dicom-attributes header, since such a query can miss
@@ -240,6 +238,8 @@ std::string erroneous_terms(call& c, const dicom::qido_query& q) {
       out += (out.empty() ? "" : ",") + dicom::tag_key(tag);
   return out;
 }
+
+} // namespace
 
 void search(call& c, const http::request& req, std::string_view level_name, std::string_view study,
             std::string_view series, http::responder respond) {

@@ -103,12 +103,12 @@ http::response tag_errors(call& c, const http::request& req, dicom::tag tag) {
 result<bool> query_status_of(std::string_view body) {
   simdjson::dom::parser parser;
   simdjson::dom::element e;
-  std::string_view status;
-  if (parser.parse(body.data(), body.size()).get(e) || e["QueryStatus"].get(status) ||
-      (status != "Enabled" && status != "Disabled"))
-    return atrium::status{errc::invalid,
-                          R"(the body must be {"QueryStatus":"Enabled"} or {"QueryStatus":"Disabled"})"};
-  return status == "Enabled";
+  std::string_view value;
+  if (parser.parse(body.data(), body.size()).get(e) || e["QueryStatus"].get(value) ||
+      (value != "Enabled" && value != "Disabled"))
+    return status{errc::invalid,
+                  R"(the body must be {"QueryStatus":"Enabled"} or {"QueryStatus":"Disabled"})"};
+  return value == "Enabled";
 }
 
 /// The re-index job: every study of the service rebuilt by its partition,

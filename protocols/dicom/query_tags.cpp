@@ -161,8 +161,16 @@ result<query_tag> decode_query_tag(std::string_view json) {
   std::string_view creator;
   if (e["PrivateCreator"].get(creator))
     creator = {};
-  return query_tag{*tag,        std::string{vr}, *l,    st == "Ready", std::string{op},
-                   query == "Enabled", below,   std::string{creator}};
+  query_tag t;
+  t.tag = *tag;
+  t.vr = std::string{vr};
+  t.level = *l;
+  t.ready = st == "Ready";
+  t.operation = std::string{op};
+  t.query_enabled = query == "Enabled";
+  t.validate_below = below;
+  t.private_creator = std::string{creator};
+  return t;
 }
 
 const attribute* find_tag_value(const std::vector<attribute>& attrs, const query_tag& t) {
