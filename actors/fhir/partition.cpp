@@ -433,10 +433,54 @@ void write_version(self_ptr self, fhir_request& req, fhir_callback reply) {
   commit(self, req.id, std::move(*v), std::move(reply));
 }
 
-// ---- transactions (actors/fhir/transaction.hpp) ----
+/// The keys of every version of `id` in the history column (the versions
+/// later ones replaced) older than `below` (0: all), with their change-log
+/// keys, as erase ops.
+status erase_versions(self_ptr self, const std::string& id, std::uint64_t below,
+                      std::vector<storage::write_op>& ops) {
+  auto& st = self->state;
+  const auto svc = st.key.service;
+  const auto type = st.key.type;
+  const auto prefix = keys::versions_prefix(svc, type, id);
+  auto c = st.ctx->db->scan(storage::column::history, prefix, keys::prefix_end(prefix));
+  for (; c.valid(); c.next()) {
+    auto h = storage::decode_record_header(c.value());
+    if (!h)
+      return {errc::internal, "a stored version of " + label(st.key, id) + " is corrupt"};
+    if (below != 0 && h->version >= below)
+      continue;
+    ops.push_back({storage::column::history, true, false, std::string{c.key()}, {}});
+    ops.push_back({storage::column::changes, true, false,
+                   keys::system_change(svc, h->last_updated_micros, type, id, h->version), {}});
+    ops.push_back({storage::column::changes, true, false,
+                   keys::type_change(svc, type, h->last_updated_micros, id, h->version), {}});
+  }
+  return c.error();
+}
 
+/// The writes that remove `id` for good: every stored version with its
+/// change-log keys, and the current one's record, index entries and
+/// manifest.
 status hard_erase_ops(self_ptr self, const std::string& id, const current_version& cur,
-                      std::vector<storage::write_op>& ops);
+                      std::vector<storage::write_op>& ops) {
+  auto& st = self->state;
+  if (auto s = erase_versions(self, id, 0, ops); !s)
+    return s;
+  // The newest version is not in the history column (but for stores
+  // written before that layout): its change-log keys go here.
+  ops.push_back({storage::column::changes, true, false,
+                 keys::system_change(st.key.service, cur.last_updated_micros, st.key.type, id,
+                                     cur.version), {}});
+  ops.push_back({storage::column::changes, true, false,
+                 keys::type_change(st.key.service, st.key.type, cur.last_updated_micros, id,
+                                   cur.version), {}});
+  append_index_ops(ops, st.key, id, cur.index_keys, {}, /*deleted=*/true, 0);
+  ops.push_back({storage::column::resources, true, false,
+                 keys::resource(st.key.service, st.key.type, id), {}});
+  return status::ok();
+}
+
+// ---- transactions (actors/fhir/transaction.hpp) ----
 
 /// A transaction's hard delete: every stored version of the id removed, as
 /// ops for the coordinator's batch, the id held (as gone) until then. The
@@ -523,53 +567,6 @@ void coordinator_down(self_ptr self, const caf::down_msg& down) {
     if (slot.transaction == transaction) held.push_back(id);
   for (const auto& id : held)
     release_hold(self, id, transaction, /*commit=*/true);
-}
-
-/// The keys of every version of `id` in the history column (the versions
-/// later ones replaced) older than `below` (0: all), with their change-log
-/// keys, as erase ops.
-status erase_versions(self_ptr self, const std::string& id, std::uint64_t below,
-                      std::vector<storage::write_op>& ops) {
-  auto& st = self->state;
-  const auto svc = st.key.service;
-  const auto type = st.key.type;
-  const auto prefix = keys::versions_prefix(svc, type, id);
-  auto c = st.ctx->db->scan(storage::column::history, prefix, keys::prefix_end(prefix));
-  for (; c.valid(); c.next()) {
-    auto h = storage::decode_record_header(c.value());
-    if (!h)
-      return {errc::internal, "a stored version of " + label(st.key, id) + " is corrupt"};
-    if (below != 0 && h->version >= below)
-      continue;
-    ops.push_back({storage::column::history, true, false, std::string{c.key()}, {}});
-    ops.push_back({storage::column::changes, true, false,
-                   keys::system_change(svc, h->last_updated_micros, type, id, h->version), {}});
-    ops.push_back({storage::column::changes, true, false,
-                   keys::type_change(svc, type, h->last_updated_micros, id, h->version), {}});
-  }
-  return c.error();
-}
-
-/// The writes that remove `id` for good: every stored version with its
-/// change-log keys, and the current one's record, index entries and
-/// manifest.
-status hard_erase_ops(self_ptr self, const std::string& id, const current_version& cur,
-                      std::vector<storage::write_op>& ops) {
-  auto& st = self->state;
-  if (auto s = erase_versions(self, id, 0, ops); !s)
-    return s;
-  // The newest version is not in the history column (but for stores
-  // written before that layout): its change-log keys go here.
-  ops.push_back({storage::column::changes, true, false,
-                 keys::system_change(st.key.service, cur.last_updated_micros, st.key.type, id,
-                                     cur.version), {}});
-  ops.push_back({storage::column::changes, true, false,
-                 keys::type_change(st.key.service, st.key.type, cur.last_updated_micros, id,
-                                   cur.version), {}});
-  append_index_ops(ops, st.key, id, cur.index_keys, {}, /*deleted=*/true, 0);
-  ops.push_back({storage::column::resources, true, false,
-                 keys::resource(st.key.service, st.key.type, id), {}});
-  return status::ok();
 }
 
 /// DELETE ?hardDelete=true and $purge-history: stored versions removed for
