@@ -143,6 +143,33 @@ std::string tag_text(const DcmTagKey& t) {
   return buf;
 }
 
+/// Whether one value is longer than PS3.5 §6.2 allows its VR, in
+/// characters (a UTF-8 lead byte starts one): DCMTK 3.6.7 checks a value's
+/// characters, not its length.
+bool too_long(std::string_view vr, std::string_view value) {
+  const std::size_t max = vr == "AE" || vr == "CS" || vr == "DS" || vr == "SH" ? 16
+                          : vr == "IS"                                         ? 12
+                          : vr == "LO" || vr == "PN" || vr == "UI"             ? 64
+                                                                               : SIZE_MAX;
+  if (value.size() <= max)
+    return false;
+  const auto chars = std::count_if(value.begin(), value.end(), [](char ch) {
+    return (static_cast<unsigned char>(ch) & 0xc0) != 0x80;
+  });
+  return static_cast<std::size_t>(chars) > max;
+}
+
+/// Whether a value of `e` is longer than its VR allows (too_long).
+bool has_too_long_value(DcmElement& e) {
+  const char* vr = DcmVR(e.ident()).getVRName();
+  for (unsigned long i = 0; i < e.getVM(); ++i) {
+    OFString value;
+    if (e.getOFString(value, i).good() && too_long(vr, {value.c_str(), value.length()}))
+      return true;
+  }
+  return false;
+}
+
 /// The element extended query tag `t` names in `ds`: its tag, or for a
 /// private tag the element of its low byte in the block its creator
 /// reserved here (protocols/dicom/query_tags.hpp find_tag_value).
@@ -150,9 +177,16 @@ std::optional<DcmTagKey> element_of(DcmItem& ds, const query_tag& t) {
   const auto group = static_cast<Uint16>(t.tag >> 16);
   if (!is_private(t.tag))
     return DcmTagKey(group, static_cast<Uint16>(t.tag & 0xffff));
-  for (Uint16 block = 0x10; block <= 0xff; ++block)
-    if (text_of(ds, DcmTagKey(group, block)) == t.private_creator)
-      return DcmTagKey(group, static_cast<Uint16>(block << 8 | (t.tag & 0xff)));
+  // One walk over the dataset's elements for the creators of that group,
+  // rather than a search for each of the 240 blocks.
+  for (unsigned long i = 0; i < ds.card(); ++i) {
+    DcmElement* e = ds.getElement(i);
+    if (!e || e->getGTag() != group || e->getETag() < 0x10 || e->getETag() > 0xff)
+      continue;
+    OFString creator;
+    if (e->getOFString(creator, 0).good() && creator == t.private_creator.c_str())
+      return DcmTagKey(group, static_cast<Uint16>(e->getETag() << 8 | (t.tag & 0xff)));
+  }
   return std::nullopt;
 }
 
@@ -172,7 +206,7 @@ void check_searchable(DcmItem& ds, std::span<const query_tag> also,
     DcmElement* e = nullptr;
     if (ds.findAndGetElement(key, e).bad() || !e || e->getLength() == 0)
       continue;
-    if (e->checkValue("1-n").good())
+    if (e->checkValue("1-n").good() && !has_too_long_value(*e))
       continue;
     OFString value;
     e->getOFStringArray(value);
@@ -426,16 +460,7 @@ std::optional<std::string> value_problem(const attribute& a, std::string_view vr
   else if (vr == "SH") c = DcmShortString::checkStringValue(value, one, utf8);
   else if (vr == "TM") c = DcmTime::checkStringValue(value, one);
   else if (vr == "UI") c = DcmUniqueIdentifier::checkStringValue(value, one);
-  // DCMTK 3.6.7 checks the characters, not the length: PS3.5 §6.2's
-  // maximum, in characters (a UTF-8 lead byte starts one).
-  const std::size_t max = vr == "AE" || vr == "CS" || vr == "DS" || vr == "SH" ? 16
-                          : vr == "IS"                                         ? 12
-                          : vr == "LO" || vr == "PN" || vr == "UI"             ? 64
-                                                                               : SIZE_MAX;
-  const auto chars = std::count_if(text.begin(), text.end(), [](char ch) {
-    return (static_cast<unsigned char>(ch) & 0xc0) != 0x80;
-  });
-  if (c.good() && static_cast<std::size_t>(chars) <= max)
+  if (c.good() && !too_long(vr, text))
     return std::nullopt;
   return tag_text(DcmTagKey(static_cast<Uint16>(a.tag >> 16), static_cast<Uint16>(a.tag & 0xffff))) +
          " - Content \"" + std::string{text} + "\" does not validate VR " + std::string{vr};

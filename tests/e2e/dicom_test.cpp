@@ -620,6 +620,12 @@ TEST_CASE("a private extended query tag is found in the block its creator reserv
   later.extra = {{0x00090012, "ACME 1.0"}, {0x00091201, "GAMMA"}};
   REQUIRE(stow(*c, {make_dicom(later)}).status == 200);
   CHECK(json{c->get(base + "/instances?00091001=GAMMA").body}.count("") == 1);
+  // Its STOW checks the value in the creator's block against the tag's VR.
+  auto too_long = spec(uid("study"), uid("series"), uid("sop"));
+  too_long.extra = {{0x00090013, "ACME 1.0"}, {0x00091301, std::string(70, 'X')}};
+  auto warned = stow(*c, {make_dicom(too_long)});
+  CHECK(warned.status == 202);
+  CHECK(warned.body.find("(0009,1301)") != std::string::npos);
 }
 
 TEST_CASE("an extended query tag re-index cut short by kill -9 runs again at the next start",

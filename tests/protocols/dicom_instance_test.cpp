@@ -104,6 +104,18 @@ TEST_CASE("a malformed searchable date is a warning, not a refusal", "[dicom][in
   CHECK(w[0].find("NotADate") != std::string::npos);
 }
 
+TEST_CASE("a searchable value longer than its VR allows is a warning", "[dicom][instance]") {
+  auto s = spec();
+  s.accession_number = "A-VERY-LONG-ACCESSION-0001"; // SH: at most 16
+  auto parsed = parse_instance(make_dicom(s));
+  REQUIRE(std::holds_alternative<instance>(parsed));
+  auto& w = std::get<instance>(parsed).warnings;
+  REQUIRE(w.size() == 1);
+  CHECK(w[0].find("(0008,0050)") == 0);
+  s.accession_number = "ACC-16-CHARS-OK1";
+  CHECK(std::get<instance>(parse_instance(make_dicom(s))).warnings.empty());
+}
+
 TEST_CASE("UIDs: 1-64 characters of [0-9A-Za-z.-]", "[dicom][instance]") {
   CHECK(is_valid_uid("1.2.840.10008.1.2.1"));
   CHECK(is_valid_uid(std::string(64, '1')));
