@@ -137,6 +137,10 @@ std::string text_of(DcmItem& ds, const DcmTagKey& key) {
   return std::string{v.c_str()};
 }
 
+DcmTagKey key_of(tag t) {
+  return {static_cast<Uint16>(t >> 16), static_cast<Uint16>(t & 0xffff)};
+}
+
 std::string tag_text(const DcmTagKey& t) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "(%04X,%04X)", t.getGroup(), t.getElement());
@@ -176,7 +180,7 @@ bool has_too_long_value(DcmElement& e) {
 std::optional<DcmTagKey> element_of(DcmItem& ds, const query_tag& t) {
   const auto group = static_cast<Uint16>(t.tag >> 16);
   if (!is_private(t.tag))
-    return DcmTagKey(group, static_cast<Uint16>(t.tag & 0xffff));
+    return key_of(t.tag);
   // One walk over the dataset's elements for the creators of that group,
   // rather than a search for each of the 240 blocks.
   for (unsigned long i = 0; i < ds.card(); ++i) {
@@ -320,7 +324,7 @@ std::optional<std::string> dictionary_vr(tag t) {
   configure_dcmtk();
   if (!dcmDataDict.isDictionaryLoaded())
     return std::nullopt;
-  const DcmTag found{DcmTagKey(static_cast<Uint16>(t >> 16), static_cast<Uint16>(t & 0xffff))};
+  const DcmTag found{key_of(t)};
   const DcmVR vr = found.getVR();
   if (!vr.isStandard() || vr.getEVR() == EVR_UN)
     return std::nullopt;
@@ -462,8 +466,8 @@ std::optional<std::string> value_problem(const attribute& a, std::string_view vr
   else if (vr == "UI") c = DcmUniqueIdentifier::checkStringValue(value, one);
   if (c.good() && !too_long(vr, text))
     return std::nullopt;
-  return tag_text(DcmTagKey(static_cast<Uint16>(a.tag >> 16), static_cast<Uint16>(a.tag & 0xffff))) +
-         " - Content \"" + std::string{text} + "\" does not validate VR " + std::string{vr};
+  return tag_text(key_of(a.tag)) + " - Content \"" + std::string{text} +
+         "\" does not validate VR " + std::string{vr};
 }
 
 } // namespace atrium::dicom
