@@ -8,10 +8,13 @@
 #include <string>
 #include <vector>
 
+#include <caf/error.hpp>
+#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include "protocols/common/status.hpp"
 #include "protocols/dicom/instance.hpp"
+#include "protocols/fhir/bundle_request.hpp"
 #include "storage/index_entries.hpp"
 #include "storage/resource_record.hpp"
 #include "storage/store.hpp"
@@ -61,6 +64,35 @@ typename Inspector::result_type inspect(Inspector& f, reply_status& x) {
   return f(caf::meta::type_name("atrium.reply_status"), x.code, x.message,
            x.where);
 }
+
+} // namespace atrium::actors
+
+namespace atrium::fhir {
+
+/// `refused` travels as a flag and a reply_status: CAF 0.17 cannot inspect
+/// a std::optional.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bundle_entry_request& x) {
+  bool refused = x.refused.has_value();
+  auto why = refused ? actors::reply_status::from(*x.refused) : actors::reply_status{};
+  auto load = [&]() -> caf::error {
+    if (refused) x.refused = why.to_status();
+    else x.refused.reset();
+    return caf::none;
+  };
+  return f(caf::meta::type_name("atrium.bundle_entry_request"), x.method, x.url, x.full_url,
+           x.resource, x.if_match, x.if_none_exist, x.if_none_match, x.if_modified_since,
+           refused, why, caf::meta::load_callback(load));
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bundle_request& x) {
+  return f(caf::meta::type_name("atrium.bundle_request"), x.type, x.entries);
+}
+
+} // namespace atrium::fhir
+
+namespace atrium::actors {
 
 // ---- storage writer ---------------------------------------------------------
 
@@ -162,12 +194,15 @@ struct fhir_request {
   std::uint64_t transaction = 0; // tx_*: the coordinator's transaction id
   /// tx_prepare: the write prepared; conditional_delete: erase or hard_erase
   fhir_op write = fhir_op::read;
+  /// transaction: the Bundle as the edge read it (its resources minified),
+  /// so the coordinator does not parse it again.
+  fhir::bundle_request bundle;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fhir_request& x) {
   return f(caf::meta::type_name("atrium.fhir_request"), x.op, x.service, x.type,
            x.id, x.version, x.if_match, x.if_none_match, x.head, x.tail, x.index, x.index_registry, x.history, x.query,
-           x.compartment, x.ids, x.transaction, x.write);
+           x.compartment, x.ids, x.transaction, x.write, x.bundle);
 }
 
 /// One version in a history reply.

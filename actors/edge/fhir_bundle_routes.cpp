@@ -292,12 +292,18 @@ void serve_transaction(edge_context& ctx, const service_info& svc, http::request
   for (const auto& e : bundle.entries)
     if (auto key = e.criteria_key(); !key.empty()) r.ids.push_back(std::move(key));
   r.service = svc.id;
-  r.head = std::move(req.body);
-  req.body.clear();
-  // The outer request and the entries serve the reads' check, then the
-  // reads themselves.
+  // The outer request and the entries' requests serve the reads' check,
+  // then the reads themselves; the resources go to the coordinator.
+  fhir::bundle_request requests{bundle.type, {}};
+  requests.entries.reserve(bundle.entries.size());
+  for (const auto& e : bundle.entries) {
+    requests.entries.push_back(e);
+    requests.entries.back().resource.clear();
+  }
+  r.bundle = std::move(bundle);
+  std::string{}.swap(req.body); // read into r.bundle: no need to hold it
   auto held = std::make_shared<std::pair<http::request, fhir::bundle_request>>(
-    std::move(req), std::move(bundle));
+    std::move(req), std::move(requests));
   // The writes' reply, and then the reads, become the response: the
   // renderer keeps the reply for the responder, which runs the reads.
   auto reply = std::make_shared<std::optional<fhir_reply>>();
@@ -340,18 +346,11 @@ void serve_transaction(edge_context& ctx, const service_info& svc, http::request
 
 void serve_fhir_bundle(edge_context& ctx, const service_info& svc, http::request&& req,
                        http::responder respond) {
-  // The requests only: a transaction's resources are read by its
-  // coordinator, and only a batch runs them here.
-  auto bundle = fhir::parse_bundle_request(req.body, ctx.max_bundle_entries,
-                                           /*with_resources=*/false);
+  auto bundle = fhir::parse_bundle_request(req.body, ctx.max_bundle_entries);
   if (!bundle)
     return respond(fhir_error(bundle.error()));
-  if (bundle->type == "batch") {
-    bundle = fhir::parse_bundle_request(req.body, ctx.max_bundle_entries);
-    if (!bundle)
-      return respond(fhir_error(bundle.error()));
+  if (bundle->type == "batch")
     return serve_batch(ctx, svc, req, std::move(*bundle), std::move(respond));
-  }
   if (bundle->type == "transaction")
     return serve_transaction(ctx, svc, std::move(req), std::move(*bundle), std::move(respond));
   return respond(fhir_error({errc::invalid,

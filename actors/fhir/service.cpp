@@ -156,7 +156,8 @@ void handle(self_ptr self, fhir_request& req, fhir_callback reply) {
       auto keys = std::move(req.ids);
       req.ids.clear();
       return st.criteria.run(std::move(keys),
-                             [self, req, reply](criteria_locks::release_fn release) mutable {
+                             [self, req = std::move(req),
+                              reply](criteria_locks::release_fn release) mutable {
                                run_transaction(self, req, [reply, release](fhir_reply r) {
                                  reply(std::move(r));
                                  release();

@@ -195,14 +195,10 @@ void prepare_all(self_ptr self) {
     prepared(self);
 }
 
-void start(self_ptr self, const fhir_request& req) {
+void start(self_ptr self, fhir_request& req) {
   auto& st = self->state;
-  auto bundle = fhir::parse_bundle_request(req.head, SIZE_MAX); // the edge applied the limit
-  if (!bundle)
-    return deliver(self, error_reply(bundle.error().code(), bundle.error().message(),
-                                     bundle.error().where()));
-  st.entry_count = bundle->entries.size();
-  st.bundle = std::move(*bundle);
+  st.entry_count = req.bundle.entries.size();
+  st.bundle = std::move(req.bundle);
   st.started = std::chrono::steady_clock::now();
   prepare_all(self);
 }

@@ -47,7 +47,7 @@ struct transaction_state {
   caf::typed_response_promise<fhir_reply> promise;
 };
 
-/// Runs the one transaction it is sent (fhir_request, head: the Bundle) and
+/// Runs the one transaction it is sent (fhir_request, bundle: the Bundle) and
 /// quits. Its answer has an entry per Bundle entry (reads: status 0, left to
 /// the edge), or the status of the entry that failed.
 caf::behavior transaction_coordinator(caf::stateful_actor<transaction_state>* self,

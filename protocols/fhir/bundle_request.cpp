@@ -173,20 +173,14 @@ std::string bundle_entry_request::criteria_key() const {
   return type + "?" + (if_none_exist.empty() ? url.substr(q + 1) : if_none_exist);
 }
 
-result<bundle_request> parse_bundle_request(std::string_view body, std::size_t max_entries,
-                                            bool with_resources) {
-  // Resources are spliced from minified text (raw_members needs it);
-  // without them the body is read as it came.
-  std::string minified;
-  std::string_view text = body;
-  if (with_resources) {
-    minified.resize(body.size());
-    std::size_t length = 0;
-    if (simdjson::minify(body.data(), body.size(), minified.data(), length) != simdjson::SUCCESS)
-      return status{errc::invalid, "the body is not JSON"};
-    minified.resize(length);
-    text = minified;
-  }
+result<bundle_request> parse_bundle_request(std::string_view body, std::size_t max_entries) {
+  // Resources are spliced from minified text (entry_resources needs it).
+  std::string minified(body.size(), '\0');
+  std::size_t length = 0;
+  if (simdjson::minify(body.data(), body.size(), minified.data(), length) != simdjson::SUCCESS)
+    return status{errc::invalid, "the body is not JSON"};
+  minified.resize(length);
+  const std::string_view text = minified;
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (parser.parse(text.data(), text.size()).get(root) != simdjson::SUCCESS)
@@ -207,7 +201,7 @@ result<bundle_request> parse_bundle_request(std::string_view body, std::size_t m
                   "a Bundle holds at most " + std::to_string(max_entries) + " entries, not " +
                     std::to_string(entries.size()),
                   "Bundle.entry"};
-  const auto resources = with_resources ? entry_resources(text) : std::vector<std::string_view>{};
+  const auto resources = entry_resources(text);
   out.entries.reserve(entries.size());
   std::size_t i = 0;
   for (auto e : entries) {

@@ -36,11 +36,8 @@ struct bundle_request {
 };
 
 /// Reads a Bundle posted to the service base. Refuses what is not JSON, not
-/// a Bundle, or holds more than `max_entries` entries. Without
-/// `with_resources`, entries carry their requests only (cheaper: the
-/// resources are neither minified nor copied).
-result<bundle_request> parse_bundle_request(std::string_view body, std::size_t max_entries,
-                                            bool with_resources = true);
+/// a Bundle, or holds more than `max_entries` entries.
+result<bundle_request> parse_bundle_request(std::string_view body, std::size_t max_entries);
 
 /// The patch a PATCH entry carries, as a PATCH request would send it: a
 /// Binary resource holds a JSON Patch (contentType

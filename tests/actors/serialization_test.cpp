@@ -88,6 +88,22 @@ fhir_request sample_fhir_request() {
   x.ids = {"a", "b-2"};
   x.transaction = 0x1122334455667788ull;
   x.write = fhir_op::patch;
+  x.bundle.type = "transaction";
+  fhir::bundle_entry_request post;
+  post.method = "POST";
+  post.url = "Patient";
+  post.full_url = "urn:uuid:1";
+  post.resource = R"({"resourceType":"Patient"})";
+  post.if_none_exist = "identifier=a|b";
+  fhir::bundle_entry_request put;
+  put.method = "PUT";
+  put.url = "Patient/p";
+  put.if_match = "W/\"2\"";
+  put.if_none_match = "*";
+  put.if_modified_since = "2026-01-01";
+  fhir::bundle_entry_request refused;
+  refused.refused = status{errc::invalid, "no request", "Bundle.entry.request"};
+  x.bundle.entries = {post, put, refused};
   return x;
 }
 
@@ -220,6 +236,26 @@ void check_same(const fhir_request& a, const fhir_request& b) {
   CHECK(a.ids == b.ids);
   CHECK(a.transaction == b.transaction);
   CHECK(a.write == b.write);
+  CHECK(a.bundle.type == b.bundle.type);
+  REQUIRE(a.bundle.entries.size() == b.bundle.entries.size());
+  for (std::size_t i = 0; i < a.bundle.entries.size(); ++i) {
+    const auto& x = a.bundle.entries[i];
+    const auto& y = b.bundle.entries[i];
+    CHECK(x.method == y.method);
+    CHECK(x.url == y.url);
+    CHECK(x.full_url == y.full_url);
+    CHECK(x.resource == y.resource);
+    CHECK(x.if_match == y.if_match);
+    CHECK(x.if_none_exist == y.if_none_exist);
+    CHECK(x.if_none_match == y.if_none_match);
+    CHECK(x.if_modified_since == y.if_modified_since);
+    REQUIRE(x.refused.has_value() == y.refused.has_value());
+    if (x.refused) {
+      CHECK(x.refused->code() == y.refused->code());
+      CHECK(x.refused->message() == y.refused->message());
+      CHECK(x.refused->where() == y.refused->where());
+    }
+  }
 }
 
 void check_same(const history_item& a, const history_item& b) {
