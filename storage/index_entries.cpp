@@ -107,11 +107,11 @@ std::vector<entry> entries_for(service_id svc, type_id type, std::string_view id
   return out;
 }
 
-result<std::vector<entry>> index_resource(const fhir::search::param_registry& registry,
-                                          service_id svc, type_id type, std::string_view id,
-                                          std::string_view json,
-                                          std::string_view service_path) {
-  auto values = fhir::search::extract(json, fhir::resource_type_name(type), registry);
+namespace {
+/// index_resource's work once the values are extracted.
+result<std::vector<entry>> entries_of(result<std::vector<fhir::search::index_value>> values,
+                                      service_id svc, type_id type, std::string_view id,
+                                      std::string_view service_path) {
   if (!values) return values.error();
   // A local reference is a suffix of its absolute form: erase what is before it.
   auto localize = [&](fhir::search::index_value& v) {
@@ -125,6 +125,23 @@ result<std::vector<entry>> index_resource(const fhir::search::param_registry& re
       for (auto& part : v.parts) localize(part);
     }
   return entries_for(svc, type, id, *values);
+}
+} // namespace
+
+result<std::vector<entry>> index_resource(const fhir::search::param_registry& registry,
+                                          service_id svc, type_id type, std::string_view id,
+                                          std::string_view json,
+                                          std::string_view service_path) {
+  return entries_of(fhir::search::extract(json, fhir::resource_type_name(type), registry), svc,
+                    type, id, service_path);
+}
+
+result<std::vector<entry>> index_resource(const fhir::search::param_registry& registry,
+                                          service_id svc, type_id type, std::string_view id,
+                                          const simdjson::dom::element& resource,
+                                          std::string_view service_path) {
+  return entries_of(fhir::search::extract(resource, fhir::resource_type_name(type), registry),
+                    svc, type, id, service_path);
 }
 
 void add_last_updated(std::vector<entry>& out, service_id svc, type_id type,

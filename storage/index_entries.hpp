@@ -31,6 +31,11 @@ result<std::vector<entry>> index_resource(const fhir::search::param_registry& re
                                           service_id svc, type_id type, std::string_view id,
                                           std::string_view json,
                                           std::string_view service_path = {});
+/// The same, of a document already parsed.
+result<std::vector<entry>> index_resource(const fhir::search::param_registry& registry,
+                                          service_id svc, type_id type, std::string_view id,
+                                          const simdjson::dom::element& resource,
+                                          std::string_view service_path = {});
 
 /// The entries of _lastUpdated, which only the owner of the resource knows
 /// (it is set at commit).

@@ -241,9 +241,9 @@ std::string next_base(std::string_view base, std::string_view path_tail,
 /// batch. A resource the indexer cannot evaluate is refused rather than
 /// stored unsearchable.
 status add_index_entries(edge_context& ctx, const service_info& svc, fhir_request& r,
-                         std::string_view body) {
+                         const simdjson::dom::element& resource) {
   const auto params = ctx.params->get(svc.id);
-  auto entries = write_entries(*params, svc.id, r.type, r.id, body);
+  auto entries = write_entries(*params, svc.id, r.type, r.id, resource);
   if (!entries)
     return {errc::unprocessable,
             "the resource could not be indexed for search: " + entries.error().message(),
@@ -473,14 +473,15 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], &req.body); !s)
       return respond(fhir_error(s));
     auto prefer = parse_prefer(req);
-    auto id = fhir::new_resource_id();
-    auto prepared = fhir::prepare_resource(req.body, rest[0], id, fhir::id_rule::replace);
+    r.op = c.op = fhir_op::create;
+    r.id = c.id = fhir::new_resource_id();
+    auto prepared =
+      fhir::prepare_resource(req.body, rest[0], r.id, fhir::id_rule::replace,
+                             [&](const simdjson::dom::element& resource) {
+                               return add_index_entries(ctx, svc, r, resource);
+                             });
     if (!prepared)
       return respond(fhir_error(prepared.error()));
-    r.op = c.op = fhir_op::create;
-    r.id = c.id = id;
-    if (auto s = add_index_entries(ctx, svc, r, req.body); !s)
-      return respond(fhir_error(s));
     r.head = std::move(prepared->head);
     r.tail = std::move(prepared->tail);
     c.prefer = prefer;
@@ -526,13 +527,15 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     } else if (req.method == "PUT") {
       if (auto s = check_json_body(req); !s)
         return respond(fhir_error(s));
-      auto prepared = fhir::prepare_resource(req.body, rest[0], r.id, fhir::id_rule::must_match);
-      if (!prepared)
-        return respond(fhir_error(prepared.error()));
       if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], &req.body); !s)
         return respond(fhir_error(s));
-      if (auto s = add_index_entries(ctx, svc, r, req.body); !s)
-        return respond(fhir_error(s));
+      auto prepared =
+        fhir::prepare_resource(req.body, rest[0], r.id, fhir::id_rule::must_match,
+                               [&](const simdjson::dom::element& resource) {
+                                 return add_index_entries(ctx, svc, r, resource);
+                               });
+      if (!prepared)
+        return respond(fhir_error(prepared.error()));
       r.op = c.op = fhir_op::update;
       r.head = std::move(prepared->head);
       r.tail = std::move(prepared->tail);

@@ -102,14 +102,17 @@ std::shared_ptr<const service_params> param_catalog::get(std::uint32_t service) 
   return services_.try_emplace(service, std::move(params)).first->second;
 }
 
-result<std::vector<storage::index::entry>> write_entries(const service_params& params,
-                                                         std::uint32_t service,
-                                                         std::uint16_t type, std::string_view id,
-                                                         std::string_view json) {
+namespace {
+/// write_entries of a resource as text or as a parsed document.
+template <class Resource>
+result<std::vector<storage::index::entry>> entries_by_both(const service_params& params,
+                                                           std::uint32_t service,
+                                                           std::uint16_t type, std::string_view id,
+                                                           const Resource& resource) {
   namespace ix = storage::index;
-  auto entries = ix::index_resource(*params.write, service, type, id, json, params.service_path);
+  auto entries = ix::index_resource(*params.write, service, type, id, resource, params.service_path);
   if (!entries || params.search == params.write) return entries;
-  auto old = ix::index_resource(*params.search, service, type, id, json, params.service_path);
+  auto old = ix::index_resource(*params.search, service, type, id, resource, params.service_path);
   if (!old) return old;
   entries->insert(entries->end(), std::make_move_iterator(old->begin()),
                   std::make_move_iterator(old->end()));
@@ -118,6 +121,21 @@ result<std::vector<storage::index::entry>> write_entries(const service_params& p
                              [](auto& a, auto& b) { return a.key == b.key; }),
                  entries->end());
   return entries;
+}
+} // namespace
+
+result<std::vector<storage::index::entry>> write_entries(const service_params& params,
+                                                         std::uint32_t service,
+                                                         std::uint16_t type, std::string_view id,
+                                                         std::string_view json) {
+  return entries_by_both(params, service, type, id, json);
+}
+
+result<std::vector<storage::index::entry>> write_entries(const service_params& params,
+                                                         std::uint32_t service,
+                                                         std::uint16_t type, std::string_view id,
+                                                         const simdjson::dom::element& resource) {
+  return entries_by_both(params, service, type, id, resource);
 }
 
 void param_catalog::set(std::uint32_t service, service_params params) {

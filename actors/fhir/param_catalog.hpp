@@ -72,6 +72,11 @@ result<std::vector<storage::index::entry>> write_entries(const service_params& p
                                                          std::uint32_t service,
                                                          std::uint16_t type, std::string_view id,
                                                          std::string_view json);
+/// The same, of a document already parsed (prepare_resource's).
+result<std::vector<storage::index::entry>> write_entries(const service_params& params,
+                                                         std::uint32_t service,
+                                                         std::uint16_t type, std::string_view id,
+                                                         const simdjson::dom::element& resource);
 
 /// Checks a write of a resource of `type_name` (`body`: the resource; null
 /// for a delete or patch): a SearchParameter must be usable as a custom

@@ -254,16 +254,19 @@ status prepare_body(const node_context& ctx, const service_params& params,
   // PUT's id was checked by decide().
   auto rule = e.method == "PUT" && !t.conditional ? fhir::id_rule::must_match
                                                   : fhir::id_rule::replace;
-  auto prepared = fhir::prepare_resource(*body, t.type_name, r.id, rule);
+  auto prepared = fhir::prepare_resource(*body, t.type_name, r.id, rule,
+                                         [&](const simdjson::dom::element& resource) {
+    auto entries = write_entries(params, r.service, r.type, r.id, resource);
+    if (!entries)
+      return status{errc::unprocessable,
+                    "the resource could not be indexed for search: " + entries.error().message()};
+    r.index = std::move(*entries);
+    return status::ok();
+  });
   if (!prepared)
     return prepared.error();
-  auto entries = write_entries(params, r.service, r.type, r.id, *body);
-  if (!entries)
-    return {errc::unprocessable,
-            "the resource could not be indexed for search: " + entries.error().message()};
   r.head = std::move(prepared->head);
   r.tail = std::move(prepared->tail);
-  r.index = std::move(*entries);
   r.index_registry = params.write->uid();
   return status::ok();
 }

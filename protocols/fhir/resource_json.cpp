@@ -166,7 +166,8 @@ status check_shape(simdjson::dom::object object, const location& where) {
 } // namespace
 
 result<resource_template> prepare_resource(std::string_view body, std::string_view url_type,
-                                           std::string_view id, id_rule rule) {
+                                           std::string_view id, id_rule rule,
+                                           const document_reader& read_also) {
   const std::string type(url_type);
   if (!is_valid_id(id))
     return invalid("the URL's id " + quoted(id) + std::string(id_pattern), type + ".id");
@@ -241,6 +242,8 @@ result<resource_template> prepare_resource(std::string_view body, std::string_vi
     if (field.key != "resourceType" && field.key != "id" && field.key != "meta")
       append_member(t.tail, field);
   t.tail.push_back('}');
+  if (read_also)
+    if (auto s = read_also(document); !s) return s;
   return t;
 }
 

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include <simdjson.h>
+
 #include "protocols/fhir/resource_json.hpp"
 
 using namespace atrium;
@@ -186,4 +188,36 @@ TEST_CASE("R4 JSON has no nulls, no empty objects or arrays, no arrays in arrays
                  R"("_given":[null,{"extension":[{"url":"u","valueString":"x"}]}]}]})",
                  "Patient", "p", id_rule::replace)
           .find("\"_given\":[null,") != std::string::npos);
+}
+
+TEST_CASE("the valid document is handed on parsed and its reader's error is the answer") {
+  const std::string body = R"({"resourceType":"Patient","active":true,"name":[{"family":"Doe"}]})";
+  std::string family;
+  auto t = prepare_resource(body, "Patient", "p1", id_rule::replace,
+                            [&](const simdjson::dom::element& resource) {
+                              std::string_view f;
+                              if (resource["name"].at(0)["family"].get_string().get(f))
+                                return status{errc::internal, "no family"};
+                              family = std::string{f};
+                              return status::ok();
+                            });
+  REQUIRE(t);
+  CHECK(family == "Doe");
+
+  bool read = false;
+  auto invalid = prepare_resource(R"({"resourceType":"Observation"})", "Patient", "p1",
+                                  id_rule::replace, [&](const simdjson::dom::element&) {
+                                    read = true;
+                                    return status::ok();
+                                  });
+  CHECK_FALSE(invalid);
+  CHECK_FALSE(read); // only a valid document is read further
+
+  auto refused = prepare_resource(body, "Patient", "p1", id_rule::replace,
+                                  [](const simdjson::dom::element&) {
+                                    return status{errc::unprocessable, "cannot index", "x"};
+                                  });
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code() == errc::unprocessable);
+  CHECK(refused.error().message() == "cannot index");
 }

@@ -791,6 +791,12 @@ result<std::vector<index_value>> extract(std::string_view resource_json, std::st
   if (auto err = parser.parse(json).get(root); err != simdjson::SUCCESS)
     return status(errc::invalid,
                   std::string("resource is not valid JSON: ") + simdjson::error_message(err));
+  return extract(root, type, registry, problems);
+}
+
+result<std::vector<index_value>> extract(const simdjson::dom::element& root,
+                                         std::string_view type, const param_registry& registry,
+                                         std::vector<extract_problem>* problems) {
   object root_object;
   if (root.get_object().get(root_object) != simdjson::SUCCESS)
     return status(errc::invalid, "resource is not a JSON object");
@@ -891,6 +897,11 @@ result<std::vector<index_value>> extract(std::string_view resource_json, std::st
 result<std::vector<index_value>> extract(std::string_view resource_json, std::string_view type,
                                          const param_registry& registry) {
   return extract(resource_json, type, registry, nullptr);
+}
+
+result<std::vector<index_value>> extract(const simdjson::dom::element& resource,
+                                         std::string_view type, const param_registry& registry) {
+  return extract(resource, type, registry, nullptr);
 }
 
 } // namespace atrium::fhir::search

@@ -11,6 +11,8 @@
 #include "protocols/common/status.hpp"
 #include "protocols/fhir/search/params.hpp"
 
+namespace simdjson::dom { class element; }
+
 namespace atrium::fhir::search {
 
 /// One indexed value. Which fields are set depends on `kind`.
@@ -83,5 +85,9 @@ std::string_view local_reference(std::string_view reference, std::string_view se
 /// parameter and cached. Thread-safe.
 result<std::vector<index_value>> extract(std::string_view resource_json, std::string_view type,
                                          const param_registry& registry);
+/// The same, of a document already parsed (by prepare_resource, which
+/// validated it): the body is parsed once.
+result<std::vector<index_value>> extract(const simdjson::dom::element& resource,
+                                         std::string_view type, const param_registry& registry);
 
 } // namespace atrium::fhir::search

@@ -18,6 +18,9 @@ struct extract_problem {
 result<std::vector<index_value>> extract(std::string_view resource_json, std::string_view type,
                                          const param_registry& registry,
                                          std::vector<extract_problem>* problems);
+result<std::vector<index_value>> extract(const simdjson::dom::element& resource,
+                                         std::string_view type, const param_registry& registry,
+                                         std::vector<extract_problem>* problems);
 
 /// "Patient/1/_history/2" → "Patient/1"; "#p1", URLs and URNs as written;
 /// "" for a conditional reference ("Patient?identifier=…"), which has no target.
