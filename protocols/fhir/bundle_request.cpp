@@ -1,6 +1,8 @@
 #include "protocols/fhir/bundle_request.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include <simdjson.h>
 
@@ -116,10 +118,13 @@ std::optional<std::uint32_t> hex4(std::string_view text, std::size_t pos) {
 /// validated by a parser, so every escape is well formed.
 std::string_view string_at(std::string_view text, std::size_t pos, std::size_t& end,
                            std::string& decoded) {
-  const auto plain_end = text.find_first_of("\\\"", pos);
-  if (plain_end != std::string_view::npos && text[plain_end] == '"') {
-    end = plain_end;
-    return text.substr(pos, plain_end - pos);
+  // The closing quote, then a backslash before it: two memchr calls, where
+  // find_first_of("\\\"") calls memchr over its set once per byte.
+  const auto rest = text.substr(std::min(pos, text.size()));
+  const auto* quote = static_cast<const char*>(std::memchr(rest.data(), '"', rest.size()));
+  if (quote != nullptr && std::memchr(rest.data(), '\\', quote - rest.data()) == nullptr) {
+    end = pos + (quote - rest.data());
+    return text.substr(pos, end - pos);
   }
   decoded.clear();
   std::string& out = decoded;

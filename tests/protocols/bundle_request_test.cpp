@@ -44,6 +44,18 @@ TEST_CASE("rewrite_references: escaped references are decoded before mapping", "
   CHECK(*out == R"({"subject":{"reference":"P/1"},"a":{"reference":"Q/\"2"}})");
 }
 
+TEST_CASE("rewrite_references: a value's end is its first unescaped quote", "[bundle]") {
+  std::vector<std::string> seen;
+  auto out = rewrite_references(
+    R"({"a":{"reference":"x\"y"},"b":{"reference":"plain"},"c":"back\\slash"})",
+    [&](std::string_view ref) -> result<std::optional<std::string>> {
+      seen.emplace_back(ref);
+      return std::optional<std::string>{};
+    });
+  REQUIRE(out);
+  CHECK(seen == std::vector<std::string>{"x\"y", "plain"});
+}
+
 TEST_CASE("rewrite_references: unchanged text and mapper errors", "[bundle]") {
   const std::string in = R"({"subject":{"reference":"Patient/9"}})";
   auto same = rewrite_references(in, map_of("urn:uuid:a", "Patient/1"));
