@@ -1,6 +1,7 @@
 #include "storage/index_entries.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "protocols/fhir/resource_types.hpp"
 #include "storage/index_keys.hpp"
@@ -97,9 +98,20 @@ std::vector<entry> entries_for(service_id svc, type_id type, std::string_view id
                                const std::vector<index_value>& values) {
   std::vector<entry> out;
   out.reserve(values.size() * 3);
-  for (auto& v : values)
-    if (v.param && v.param->url != last_updated_url && v.param->url != id_url)
-      add_value(out, svc, type, param_id_of(v.param->index_name()), id, v);
+  // A parameter's values come one after another: its id (a hash of its
+  // name) and whether it is written are worked out once per run of them.
+  const fhir::search::search_param* param = nullptr;
+  std::optional<param_id> written;
+  for (auto& v : values) {
+    if (!v.param) continue;
+    if (v.param != param) {
+      param = v.param;
+      written.reset();
+      if (param->url != last_updated_url && param->url != id_url)
+        written = param_id_of(param->index_name());
+    }
+    if (written) add_value(out, svc, type, *written, id, v);
+  }
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.key < b.key; });
   out.erase(std::unique(out.begin(), out.end(),
                         [](auto& a, auto& b) { return a.key == b.key; }),

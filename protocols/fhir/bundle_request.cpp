@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 
 #include <simdjson.h>
 
@@ -179,16 +180,19 @@ std::string bundle_entry_request::criteria_key() const {
 }
 
 result<bundle_request> parse_bundle_request(std::string_view body, std::size_t max_entries) {
-  // Resources are spliced from minified text (entry_resources needs it).
-  std::string minified(body.size(), '\0');
+  // Resources are spliced from minified text (entry_resources needs it),
+  // written into a buffer left uninitialised (it is overwritten) with
+  // simdjson's padding, which the parser then reads in place.
+  auto minified = std::make_unique_for_overwrite<char[]>(body.size() + simdjson::SIMDJSON_PADDING);
   std::size_t length = 0;
-  if (simdjson::minify(body.data(), body.size(), minified.data(), length) != simdjson::SUCCESS)
+  if (simdjson::minify(body.data(), body.size(), minified.get(), length) != simdjson::SUCCESS)
     return status{errc::invalid, "the body is not JSON"};
-  minified.resize(length);
-  const std::string_view text = minified;
+  std::memset(minified.get() + length, 0, simdjson::SIMDJSON_PADDING);
+  const std::string_view text(minified.get(), length);
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(text.data(), text.size()).get(root) != simdjson::SUCCESS)
+  if (parser.parse(text.data(), text.size(), /*realloc_if_needed=*/false).get(root) !=
+      simdjson::SUCCESS)
     return status{errc::invalid, "the body is not JSON"};
   std::string_view resource_type;
   if (root["resourceType"].get_string().get(resource_type) != simdjson::SUCCESS ||
