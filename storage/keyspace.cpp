@@ -229,10 +229,15 @@ std::optional<std::uint64_t> parse_version_suffix(std::string_view key) {
 // Written byte by byte rather than with bswap so the code is endian-agnostic.
 
 namespace {
+// Into a buffer, then one append: a push_back per byte checks the capacity
+// and rewrites the terminator each time (~160 instructions for a u64, on
+// every index key).
 template <class U>
 void append_be(std::string& out, U v) {
-  for (int shift = (sizeof(U) - 1) * 8; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((v >> shift) & 0xff));
+  char bytes[sizeof(U)];
+  for (std::size_t i = 0; i < sizeof(U); ++i)
+    bytes[i] = static_cast<char>((v >> ((sizeof(U) - 1 - i) * 8)) & 0xff);
+  out.append(bytes, sizeof(U));
 }
 template <class U>
 U read_be(const char* p) {
