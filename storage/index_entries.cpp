@@ -98,8 +98,8 @@ std::vector<entry> entries_for(service_id svc, type_id type, std::string_view id
                                const std::vector<index_value>& values) {
   std::vector<entry> out;
   out.reserve(values.size() * 3);
-  // A parameter's values come one after another: its id (a hash of its
-  // name) and whether it is written are worked out once per run of them.
+  // A parameter's values usually come one after another: its id (a hash of
+  // its name) and whether it is written are worked out once per run of them.
   const fhir::search::search_param* param = nullptr;
   std::optional<param_id> written;
   for (auto& v : values) {

@@ -296,9 +296,10 @@ void serve_transaction(edge_context& ctx, const service_info& svc, http::request
   // then the reads themselves; the resources go to the coordinator.
   fhir::bundle_request requests{bundle.type, {}};
   requests.entries.reserve(bundle.entries.size());
-  for (const auto& e : bundle.entries) {
+  for (auto& e : bundle.entries) { // each entry but its resource, which is not copied
+    auto resource = std::move(e.resource);
     requests.entries.push_back(e);
-    requests.entries.back().resource.clear();
+    e.resource = std::move(resource);
   }
   r.bundle = std::move(bundle);
   std::string{}.swap(req.body); // read into r.bundle: no need to hold it

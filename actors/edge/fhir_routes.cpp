@@ -527,11 +527,14 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     } else if (req.method == "PUT") {
       if (auto s = check_json_body(req); !s)
         return respond(fhir_error(s));
-      if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], &req.body); !s)
-        return respond(fhir_error(s));
+      // The body is validated first, then the SearchParameter check.
       auto prepared =
         fhir::prepare_resource(req.body, rest[0], r.id, fhir::id_rule::must_match,
                                [&](const simdjson::dom::element& resource) {
+                                 if (auto s = check_search_parameter_write(*ctx.params, svc.id,
+                                                                           rest[0], &req.body);
+                                     !s)
+                                   return s;
                                  return add_index_entries(ctx, svc, r, resource);
                                });
       if (!prepared)

@@ -181,8 +181,9 @@ std::string bundle_entry_request::criteria_key() const {
 
 result<bundle_request> parse_bundle_request(std::string_view body, std::size_t max_entries) {
   // Resources are spliced from minified text (entry_resources needs it),
-  // written into a buffer left uninitialised (it is overwritten) with
-  // simdjson's padding, which the parser then reads in place.
+  // written into a buffer not zero-filled first (minify writes the text,
+  // memset the padding simdjson needs after it), which the parser then reads
+  // in place.
   auto minified = std::make_unique_for_overwrite<char[]>(body.size() + simdjson::SIMDJSON_PADDING);
   std::size_t length = 0;
   if (simdjson::minify(body.data(), body.size(), minified.get(), length) != simdjson::SUCCESS)

@@ -33,7 +33,9 @@ struct resource_template {
 };
 
 /// What else reads the document once it is valid (the search index does),
-/// while it is parsed: the body is parsed once. Its error is the answer.
+/// while it is parsed: the body is parsed once. Its error is the answer. The
+/// document lives in this thread's parser: the reader must not call
+/// prepare_resource itself.
 using document_reader = std::function<status(const simdjson::dom::element& resource)>;
 
 /// Validates `body` (UTF-8 JSON object; resourceType a string equal to

@@ -295,6 +295,30 @@ TEST_CASE("date ranges follow precision", "[extract]") {
   CHECK_FALSE(date_range(""));
 }
 
+TEST_CASE("a parsed document gives the values its text gives", "[extract]") {
+  const auto from_text = extract_ok(patient, "Patient");
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(std::string{patient});
+  simdjson::dom::element doc;
+  REQUIRE(parser.parse(padded).get(doc) == simdjson::SUCCESS);
+  auto from_document = extract(doc, "Patient", param_registry::r4());
+  REQUIRE(from_document);
+  REQUIRE(from_document->size() == from_text.size());
+  REQUIRE_FALSE(from_text.empty());
+  for (std::size_t i = 0; i < from_text.size(); ++i) {
+    const auto& a = from_text[i];
+    const auto& b = (*from_document)[i];
+    CHECK(a.param == b.param);
+    CHECK(a.k == b.k);
+    CHECK(a.text == b.text);
+    CHECK(a.original == b.original);
+    CHECK(a.system == b.system);
+    CHECK(a.code == b.code);
+  }
+  auto wrong_type = extract(doc, "Observation", param_registry::r4());
+  CHECK_FALSE(wrong_type);
+}
+
 TEST_CASE("Patient values for R4 parameters", "[extract]") {
   const auto all = extract_ok(patient, "Patient");
 
