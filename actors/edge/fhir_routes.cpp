@@ -245,9 +245,7 @@ status add_index_entries(edge_context& ctx, const service_info& svc, fhir_reques
   const auto params = ctx.params->get(svc.id);
   auto entries = write_entries(*params, svc.id, r.type, r.id, resource);
   if (!entries)
-    return {errc::unprocessable,
-            "the resource could not be indexed for search: " + entries.error().message(),
-            entries.error().where()};
+    return entries.error();
   r.index = std::move(*entries);
   r.index_registry = params->write->uid();
   return status::ok();

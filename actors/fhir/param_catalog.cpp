@@ -110,10 +110,15 @@ result<std::vector<storage::index::entry>> entries_by_both(const service_params&
                                                            std::uint16_t type, std::string_view id,
                                                            const Resource& resource) {
   namespace ix = storage::index;
+  auto refused = [](const status& s) {
+    return status{errc::unprocessable, "the resource could not be indexed for search: " + s.message(),
+                  s.where()};
+  };
   auto entries = ix::index_resource(*params.write, service, type, id, resource, params.service_path);
-  if (!entries || params.search == params.write) return entries;
+  if (!entries) return refused(entries.error());
+  if (params.search == params.write) return entries;
   auto old = ix::index_resource(*params.search, service, type, id, resource, params.service_path);
-  if (!old) return old;
+  if (!old) return refused(old.error());
   entries->insert(entries->end(), std::make_move_iterator(old->begin()),
                   std::make_move_iterator(old->end()));
   std::sort(entries->begin(), entries->end(), [](auto& a, auto& b) { return a.key < b.key; });

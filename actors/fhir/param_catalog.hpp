@@ -62,7 +62,8 @@ private:
   std::unordered_map<std::uint32_t, std::shared_ptr<const service_params>> services_;
 };
 
-/// The index entries a version of resource `json` is written with: those of
+/// The index entries a version of resource `json` is written with (a
+/// resource the indexer cannot evaluate: errc::unprocessable): those of
 /// the service's write registry and, while a $reindex job runs, those of its
 /// search registry too, so that searches during the job find everything
 /// they look for, and a failed job (which puts the old set back) leaves

@@ -272,8 +272,8 @@ void reindex(self_ptr self, const fhir_request& req, fhir_callback reply) {
       continue;
     auto entries = write_entries(*params, st.key.service, st.key.type, id, cur->json());
     if (!entries)
-      return reply(error_reply(errc::unprocessable, label(st.key, id) + " cannot be indexed: " +
-                                                      entries.error().message()));
+      return reply(error_reply(entries.error().code(),
+                               label(st.key, id) + ": " + entries.error().message()));
     auto manifest = append_index_ops(ops, st.key, id, cur->index_keys, std::move(*entries),
                                      false, cur->last_updated_micros);
     batch.emplace_back(id, partition_state::in_flight{cur->version, false, std::move(manifest), 0,
@@ -411,8 +411,7 @@ result<new_version> next_version(self_ptr self, fhir_request& req, fhir_op op) {
   if (req.index_registry != params->write->uid()) {
     auto entries = write_entries(*params, st.key.service, st.key.type, req.id, rec.json);
     if (!entries)
-      return status{errc::unprocessable,
-                    "the resource could not be indexed for search: " + entries.error().message()};
+      return entries.error();
     req.index = std::move(*entries);
     req.index_registry = params->write->uid();
   }

@@ -258,8 +258,7 @@ status prepare_body(const node_context& ctx, const service_params& params,
                                          [&](const simdjson::dom::element& resource) {
     auto entries = write_entries(params, r.service, r.type, r.id, resource);
     if (!entries)
-      return status{errc::unprocessable,
-                    "the resource could not be indexed for search: " + entries.error().message()};
+      return entries.error();
     r.index = std::move(*entries);
     return status::ok();
   });
