@@ -246,11 +246,11 @@ void store_instance(self_ptr self, dicom_request& req, dicom_callback reply) {
   ++pending.count;
   pending.file = req.file;
   ++st.studies[inst.study_uid].stores;
-  const bool warned = !inst.warnings.empty();
+  const auto warning = dicom::stow_warning_reason(inst);
   // An upsert's old file goes once the record naming the new one is durable.
   auto old_file = existed ? *replaced : std::string{};
   send_to_writer(self, std::move(ops),
-                 [self, seq, series_key, study_key, instance_key, study = inst.study_uid, warned,
+                 [self, seq, series_key, study_key, instance_key, study = inst.study_uid, warning,
                   old_file, reply = std::move(reply)](reply_status status) {
                    auto& st = self->state;
                    st.ctx->sequences->end(st.service, seq);
@@ -271,8 +271,8 @@ void store_instance(self_ptr self, dicom_request& req, dicom_callback reply) {
                    r.status = std::move(status);
                    if (!r.status.ok())
                      r.failure_reason = 272;
-                   else if (warned)
-                     r.warning_reason = 1;
+                   else
+                     r.warning_reason = warning;
                    reply(std::move(r));
                    release_study(self, study);
                  });

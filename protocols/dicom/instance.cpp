@@ -4,6 +4,7 @@
 #include "protocols/dicom/dcmtk_setup.hpp"
 #include "protocols/dicom/levels.hpp"
 #include "protocols/dicom/part10_limits.hpp"
+#include "protocols/dicom/pixels.hpp"
 #include "protocols/dicom/query_tags.hpp"
 
 #include <algorithm>
@@ -468,6 +469,12 @@ std::optional<std::string> value_problem(const attribute& a, std::string_view vr
     return std::nullopt;
   return tag_text(key_of(a.tag)) + " - Content \"" + std::string{text} +
          "\" does not validate VR " + std::string{vr};
+}
+
+std::uint16_t stow_warning_reason(const instance& inst) noexcept {
+  if (inst.transfer_syntax == transfer_syntaxes::implicit_little)
+    return 45063;
+  return inst.warnings.empty() ? 0 : 1;
 }
 
 } // namespace atrium::dicom

@@ -100,6 +100,14 @@ std::variant<instance, failure> parse_instance(std::string_view bytes,
                                                const char* file_path = nullptr,
                                                std::span<const query_tag> also_checked = {});
 
+/// The STOW WarningReason (0008,1196) of a stored instance: 45063 ("data
+/// set does not match SOP class") when it is encoded in Implicit VR Little
+/// Endian, which Azure's service stores with that warning (its DICOM
+/// conformance lists only explicit VR syntaxes); 1 when attributes failed
+/// their VR (`warnings`, still listed in FailedAttributesSequence); 0 when
+/// neither. One value per instance: 45063 when both apply.
+std::uint16_t stow_warning_reason(const instance& inst) noexcept;
+
 /// Whether `uid` is 1-64 characters of [0-9A-Za-z.-] (Azure's rule).
 bool is_valid_uid(std::string_view uid) noexcept;
 

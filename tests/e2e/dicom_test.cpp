@@ -154,6 +154,20 @@ TEST_CASE("STOW-RS refusals carry Azure's failure reasons", "[e2e][dicom]") {
     CHECK(answer.num("/00081198/Value/0/00081197/Value/0") == 43264);
     CHECK(answer.str("/00081198/Value/0/00081155/Value/0") == same.sop_uid);
   }
+  SECTION("implicit VR is stored with warning 45063, and 202") {
+    auto s = spec(study, series, uid("iv"));
+    s.transfer_syntax = "1.2.840.10008.1.2";
+    auto implicit_vr = make_dicom(s);
+    auto r = stow(*c, {implicit_vr});
+    REQUIRE(r.status == 202);
+    json answer{r.body};
+    CHECK(answer.num("/00081199/Value/0/00081196/Value/0") == 45063);
+    CHECK_FALSE(answer.has("/00081198"));
+    auto got = c->get(base + "/studies/" + study + "/series/" + series + "/instances/" + s.sop_uid,
+                      {{"Accept", "application/dicom; transfer-syntax=*"}});
+    REQUIRE(got.status == 200);
+    CHECK(got.body == implicit_vr);
+  }
   SECTION("PUT replaces an instance (upsert)") {
     auto s = spec(study, series, uid("u"));
     REQUIRE(stow(*c, {make_dicom(s)}).status == 200);

@@ -69,6 +69,27 @@ TEST_CASE("other transfer syntaxes parse too", "[dicom][instance]") {
   }
 }
 
+TEST_CASE("STOW's warning: 45063 for implicit VR, 1 for attributes failing their VR",
+          "[dicom][instance]") {
+  auto warning_of = [](const dicom_spec& s) {
+    auto parsed = parse_instance(make_dicom(s));
+    REQUIRE(std::holds_alternative<instance>(parsed));
+    return stow_warning_reason(std::get<instance>(parsed));
+  };
+  auto s = spec();
+  CHECK(warning_of(s) == 0);
+  s.study_date = "NotADate";
+  CHECK(warning_of(s) == 1);
+  s.transfer_syntax = "1.2.840.10008.1.2";
+  CHECK(warning_of(s) == 45063); // one value per instance: the data set's wins
+  s.study_date = "20240102";
+  CHECK(warning_of(s) == 45063);
+  for (auto explicit_vr : {"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.5"}) {
+    s.transfer_syntax = explicit_vr;
+    CHECK(warning_of(s) == 0);
+  }
+}
+
 TEST_CASE("instances without valid required UIDs are refused with 43264", "[dicom][instance]") {
   auto s = spec();
   s.sop_uid = "";
