@@ -38,12 +38,24 @@ result<std::size_t> upgrade_dicom_index(store& db) {
     return status{errc::invalid, "the store's DICOM index has form " + std::to_string(form) +
                                    ", which this build does not know; use a newer build"};
   std::vector<write_op> ops;
+  std::size_t changed = 0;
   if (form < dicom_index_form) {
-    std::string lower; // each service with DICOM data, then its 'X' range
+    std::string lower; // each service with DICOM data, then its 'X' and 'E' ranges
     for (auto c = db.scan(column::dicom, lower, ""); c.valid(); c = db.scan(column::dicom, lower, "")) {
       const auto svc = keys::read_u32(c.key().data());
+      if (form < 3) {
+        const auto errors = keys::dicom_tag_errors_prefix(svc);
+        for (auto e = db.scan(column::dicom, errors, keys::prefix_end(errors)); e.valid(); e.next())
+          if (auto k = keys::parse_dicom_tag_error(e.key())) {
+            ops.push_back({column::dicom, false, false,
+                           keys::dicom_tag_error_by_tag(svc, k->tag, k->study, k->series, k->sop),
+                           std::string{e.value()}});
+            ++changed;
+          }
+      }
       const auto prefix = keys::dicom_index_prefix(svc, 0).substr(0, 5); // svc 'X'
-      for (auto x = db.scan(column::dicom, prefix, keys::prefix_end(prefix)); x.valid(); x.next()) {
+      for (auto x = db.scan(column::dicom, prefix, keys::prefix_end(prefix));
+           form < 2 && x.valid(); x.next()) {
         const auto key = x.key();
         const auto end = key.find('\0', prefix.size() + 4);
         if (end == std::string_view::npos)
@@ -57,11 +69,11 @@ result<std::size_t> upgrade_dicom_index(store& db) {
                        keys::dicom_index(svc, keys::read_u32(key.data() + prefix.size()), formed,
                                          key.substr(end + 1)),
                        {}});
+        ++changed;
       }
       lower = keys::service_scope(svc + 1);
     }
   }
-  const auto moved = ops.size() / 2;
   if (form < dicom_index_form) { // the keys and the new form in one batch
     std::string value;
     keys::append_u32(value, dicom_index_form);
@@ -69,7 +81,7 @@ result<std::size_t> upgrade_dicom_index(store& db) {
     if (auto w = db.write(ops, true); !w)
       return w;
   }
-  return moved;
+  return changed;
 }
 
 std::vector<std::string> dicom_index_keys(service_id svc, std::string_view study,

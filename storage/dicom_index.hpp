@@ -23,13 +23,16 @@ bool dicom_indexed(std::uint32_t tag) noexcept;
 /// keep the form earlier builds indexed them by.
 std::string dicom_index_value(std::string_view value);
 
-/// The form of the values in the store's index keys: 1 upper-cased ASCII
-/// only, 2 (this build's) Latin accents spelled in ASCII first.
-inline constexpr std::uint32_t dicom_index_form = 2;
+/// The form of the store's DICOM indexes: 1 upper-cased ASCII values only,
+/// 2 Latin accents spelled in ASCII first, 3 (this build's) extended query
+/// tag errors also kept tag first ('e' keys).
+inline constexpr std::uint32_t dicom_index_form = 3;
 
-/// Brings a store's 'X' keys to this build's form, once (meta "Y" records
-/// it): a key whose value has bytes beyond ASCII gets its value re-formed.
-/// ASCII values are the same in both forms. Returns how many keys moved.
+/// Brings a store's DICOM indexes to this build's form, once (meta "Y"
+/// records it): below 2, an 'X' key whose value has bytes beyond ASCII gets
+/// its value re-formed (ASCII values are the same in both forms); below 3,
+/// each tag error ('E') gets its tag-first twin. Returns how many keys it
+/// moved or added.
 result<std::size_t> upgrade_dicom_index(store& db);
 
 /// Every index key of a study record, sorted.

@@ -354,6 +354,33 @@ std::optional<dicom_tag_error_key> parse_dicom_tag_error(std::string_view key) {
                              read_u32(key.data() + key.size() - 4)};
 }
 
+std::string dicom_tag_errors_by_tag_prefix(service_id svc, std::uint32_t tag) {
+  auto k = dicom_key(svc, 'e');
+  append_u32(k, tag);
+  return k;
+}
+
+std::string dicom_tag_error_by_tag(service_id svc, std::uint32_t tag, std::string_view study,
+                                   std::string_view series, std::string_view sop) {
+  auto k = dicom_tag_errors_by_tag_prefix(svc, tag);
+  append_uid(k, study, false);
+  append_uid(k, series, false);
+  append_uid(k, sop, true);
+  return k;
+}
+
+std::optional<dicom_tag_error_key> parse_dicom_tag_error_by_tag(std::string_view key) {
+  if (key.size() < 5 + 4 + 4 || key[4] != 'e')
+    return std::nullopt;
+  auto rest = key.substr(5 + 4);
+  auto cut1 = rest.find(sep);
+  auto cut2 = cut1 == std::string_view::npos ? cut1 : rest.find(sep, cut1 + 1);
+  if (cut2 == std::string_view::npos)
+    return std::nullopt;
+  return dicom_tag_error_key{rest.substr(0, cut1), rest.substr(cut1 + 1, cut2 - cut1 - 1),
+                             rest.substr(cut2 + 1), read_u32(key.data() + 5)};
+}
+
 std::string dicom_series(service_id svc, std::string_view study, std::string_view series) {
   auto k = dicom_key(svc, 'R');
   append_uid(k, study, false);

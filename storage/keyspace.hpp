@@ -145,8 +145,9 @@ std::string dicom_index_prefix(service_id svc, std::uint32_t tag, std::string_vi
                                bool exact = false);
 /// svc(4) 'E' study 0x00 series 0x00 sop 0x00 tag(4) → JSON: the value of
 /// extended query tag `tag` in that instance failed its VR when a re-index
-/// job read it. Instance first, so deleting instances deletes their errors
-/// by prefix; listing one tag's errors reads the service's (errors are rare).
+/// job read it. Instance first, so deleting instances finds their errors by
+/// prefix; each has a tag-first twin (dicom_tag_error_by_tag), written and
+/// deleted with it.
 std::string dicom_tag_error(service_id svc, std::string_view study, std::string_view series,
                             std::string_view sop, std::uint32_t tag);
 /// svc(4) 'E' [study 0x00 [series 0x00 [sop 0x00]]]: the errors of a
@@ -159,6 +160,15 @@ struct dicom_tag_error_key {
   std::uint32_t tag = 0;
 };
 std::optional<dicom_tag_error_key> parse_dicom_tag_error(std::string_view key);
+/// svc(4) 'e' tag(4) study 0x00 series 0x00 sop → the same JSON: each error
+/// again, tag first, so that one tag's errors are found, counted and listed
+/// without reading every other tag's.
+std::string dicom_tag_error_by_tag(service_id svc, std::uint32_t tag, std::string_view study,
+                                   std::string_view series, std::string_view sop);
+/// svc(4) 'e' tag(4): one tag's errors, tag first.
+std::string dicom_tag_errors_by_tag_prefix(service_id svc, std::uint32_t tag);
+/// The instance and tag of a tag-first error key; nullopt for another key.
+std::optional<dicom_tag_error_key> parse_dicom_tag_error_by_tag(std::string_view key);
 /// svc(4) 'C' sequence(8) → change feed entry.
 std::string dicom_change(service_id svc, std::uint64_t sequence);
 std::string dicom_changes_prefix(service_id svc); // svc(4) 'C'

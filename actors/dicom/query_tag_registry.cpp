@@ -40,13 +40,16 @@ status query_tag_registry::persist(std::uint32_t service,
                                    const std::vector<dicom::query_tag>& changed,
                                    const std::vector<dicom::tag>& removed) {
   std::vector<storage::write_op> ops;
-  // A removed tag's error records go with it.
-  if (!removed.empty()) {
-    auto prefix = keys::dicom_tag_errors_prefix(service);
-    for (auto cur = db_.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid(); cur.next())
-      if (auto k = keys::parse_dicom_tag_error(cur.key());
-          k && std::find(removed.begin(), removed.end(), k->tag) != removed.end())
-        ops.push_back({column::dicom, true, false, std::string{cur.key()}, {}});
+  // A removed tag's error records go with it, both keys of each.
+  for (auto t : removed) {
+    auto prefix = keys::dicom_tag_errors_by_tag_prefix(service, t);
+    for (auto cur = db_.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid();
+         cur.next()) {
+      ops.push_back({column::dicom, true, false, std::string{cur.key()}, {}});
+      if (auto k = keys::parse_dicom_tag_error_by_tag(cur.key()))
+        ops.push_back({column::dicom, true, false,
+                       keys::dicom_tag_error(service, k->study, k->series, k->sop, t), {}});
+    }
   }
   for (auto& t : changed)
     ops.push_back({column::meta, false, false, tag_key(service, t.tag), dicom::encode(t)});
@@ -83,7 +86,6 @@ status query_tag_registry::remove(std::uint32_t service, dicom::tag tag) {
 }
 
 status query_tag_registry::ready(std::uint32_t service, const std::string& operation) {
-  const auto counts = error_counts(service); // read before the lock: it scans the store
   std::lock_guard lock{mutex_};
   auto& have = load(service);
   std::vector<dicom::query_tag> changed;
@@ -91,7 +93,7 @@ status query_tag_registry::ready(std::uint32_t service, const std::string& opera
     if (t.operation == operation && !t.ready) {
       changed.push_back(t);
       changed.back().ready = true;
-      changed.back().query_enabled = !counts.contains(t.tag);
+      changed.back().query_enabled = !has_errors(service, t.tag);
     }
   if (auto s = persist(service, changed, {}); !s)
     return s;
@@ -116,24 +118,28 @@ status query_tag_registry::set_query_enabled(std::uint32_t service, dicom::tag t
   return status::ok();
 }
 
-std::map<dicom::tag, std::uint64_t> query_tag_registry::error_counts(std::uint32_t service) {
-  std::map<dicom::tag, std::uint64_t> counts;
-  auto prefix = keys::dicom_tag_errors_prefix(service);
+std::uint64_t query_tag_registry::error_count(std::uint32_t service, dicom::tag tag) {
+  std::uint64_t n = 0;
+  auto prefix = keys::dicom_tag_errors_by_tag_prefix(service, tag);
   for (auto cur = db_.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid(); cur.next())
-    if (auto k = keys::parse_dicom_tag_error(cur.key()))
-      ++counts[k->tag];
-  return counts;
+    ++n;
+  return n;
+}
+
+bool query_tag_registry::has_errors(std::uint32_t service, dicom::tag tag) {
+  auto prefix = keys::dicom_tag_errors_by_tag_prefix(service, tag);
+  return db_.scan(column::dicom, prefix, keys::prefix_end(prefix)).valid();
 }
 
 std::vector<query_tag_registry::tag_error>
 query_tag_registry::errors(std::uint32_t service, dicom::tag tag, std::size_t offset,
                            std::size_t limit) {
   std::vector<tag_error> out;
-  auto prefix = keys::dicom_tag_errors_prefix(service);
+  auto prefix = keys::dicom_tag_errors_by_tag_prefix(service, tag);
   for (auto cur = db_.scan(column::dicom, prefix, keys::prefix_end(prefix));
        cur.valid() && out.size() < limit; cur.next()) {
-    auto k = keys::parse_dicom_tag_error(cur.key());
-    if (!k || k->tag != tag)
+    auto k = keys::parse_dicom_tag_error_by_tag(cur.key());
+    if (!k)
       continue;
     if (offset > 0) {
       --offset;

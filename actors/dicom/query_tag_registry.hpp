@@ -41,8 +41,10 @@ public:
     std::string study, series, sop;
     std::string json; // {"CreatedTime":…,"ErrorMessage":…}
   };
-  /// How many error records each tag has (tags without any are absent).
-  std::map<dicom::tag, std::uint64_t> error_counts(std::uint32_t service);
+  /// How many error records `tag` has (reads that tag's only).
+  std::uint64_t error_count(std::uint32_t service, dicom::tag tag);
+  /// Whether `tag` has any error record (one seek).
+  bool has_errors(std::uint32_t service, dicom::tag tag);
   /// `tag`'s error records from the `offset`-th, at most `limit`, in UID order.
   std::vector<tag_error> errors(std::uint32_t service, dicom::tag tag, std::size_t offset,
                                 std::size_t limit);

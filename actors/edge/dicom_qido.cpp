@@ -231,10 +231,9 @@ std::string erroneous_terms(call& c, const dicom::qido_query& q) {
         named.push_back(e.tag);
   if (named.empty())
     return {};
-  const auto counts = c.ctx.query_tags->error_counts(c.svc.id);
   std::string out;
   for (auto tag : named)
-    if (counts.contains(tag))
+    if (c.ctx.query_tags->has_errors(c.svc.id, tag))
       out += (out.empty() ? "" : ",") + dicom::tag_key(tag);
   return out;
 }

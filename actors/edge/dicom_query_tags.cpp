@@ -57,10 +57,8 @@ std::string operation_json(const std::string& id, const std::string& created,
 }
 
 /// A tag as Azure lists it, its errors (if any) linked.
-std::string tag_json(const call& c, const dicom::query_tag& t,
-                     const std::map<dicom::tag, std::uint64_t>& error_counts) {
-  auto n = error_counts.find(t.tag);
-  return dicom::query_tag_json(t, n == error_counts.end() ? 0 : n->second,
+std::string tag_json(const call& c, const dicom::query_tag& t) {
+  return dicom::query_tag_json(t, c.ctx.query_tags->error_count(c.svc.id, t.tag),
                                c.root + "/extendedquerytags/" + dicom::tag_key(t.tag) + "/errors");
 }
 
@@ -160,10 +158,9 @@ void query_tags(call& c, http::request& req, std::span<const std::string> rest,
   const auto& m = req.method;
   if (rest.empty()) {
     if (m == "GET") {
-      const auto counts = registry.error_counts(svc);
       std::string body = "[";
       for (auto& t : registry.of(svc))
-        body += (body.size() > 1 ? "," : "") + tag_json(c, t, counts);
+        body += (body.size() > 1 ? "," : "") + tag_json(c, t);
       return respond(json_answer(200, body + "]"));
     }
     if (m != "POST")
@@ -213,7 +210,7 @@ void query_tags(call& c, http::request& req, std::span<const std::string> rest,
   if (rest.size() != 1)
     return respond(error(404, "nothing is served here"));
   if (m == "GET")
-    return respond(json_answer(200, tag_json(c, *it, registry.error_counts(svc))));
+    return respond(json_answer(200, tag_json(c, *it)));
   if (m == "DELETE") {
     if (auto s = registry.remove(svc, *tag); !s)
       return respond(failed(s));
@@ -227,7 +224,7 @@ void query_tags(call& c, http::request& req, std::span<const std::string> rest,
       return respond(failed(s));
     for (auto& t : registry.of(svc))
       if (t.tag == *tag)
-        return respond(json_answer(200, tag_json(c, t, registry.error_counts(svc))));
+        return respond(json_answer(200, tag_json(c, t)));
     return respond(error(404, "no extended query tag " + dicom::tag_key(*tag)));
   }
   respond(error(405, "allowed here: GET, DELETE, PATCH"));

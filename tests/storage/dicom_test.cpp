@@ -58,6 +58,26 @@ TEST_CASE("a tag error key nests in its instance's series' and study's ranges an
   CHECK_FALSE(keys::parse_dicom_tag_error(p));
 }
 
+TEST_CASE("a tag-first error key lies in its tag's range only and parses back", "[dicom]") {
+  const auto key = keys::dicom_tag_error_by_tag(7, 0x00101010, "1.2", "1.2.3", "1.2.3.4");
+  const auto mine = keys::dicom_tag_errors_by_tag_prefix(7, 0x00101010);
+  CHECK(key.compare(0, mine.size(), mine) == 0);
+  CHECK(key < keys::prefix_end(mine));
+  for (auto other : {keys::dicom_tag_errors_by_tag_prefix(7, 0x00101011),
+                     keys::dicom_tag_errors_by_tag_prefix(8, 0x00101010),
+                     keys::dicom_tag_errors_prefix(7)})
+    CHECK(key.compare(0, other.size(), other) != 0);
+  auto parsed = keys::parse_dicom_tag_error_by_tag(key);
+  REQUIRE(parsed);
+  CHECK(parsed->study == "1.2");
+  CHECK(parsed->series == "1.2.3");
+  CHECK(parsed->sop == "1.2.3.4");
+  CHECK(parsed->tag == 0x00101010);
+  CHECK_FALSE(keys::parse_dicom_tag_error_by_tag(mine));
+  CHECK_FALSE(keys::parse_dicom_tag_error_by_tag(
+    keys::dicom_tag_error(7, "1.2", "1.2.3", "1.2.3.4", 0x00101010)));
+}
+
 TEST_CASE("DICOM records round trip and refuse truncation", "[dicom]") {
   dicom_instance_record i;
   i.sequence = 42;

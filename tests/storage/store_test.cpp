@@ -350,6 +350,28 @@ TEST_CASE("memtable point reads past the hash index's capacity", "[memtable]") {
   CHECK(s->get(column::resources, "q", &v).code() == atrium::errc::not_found);
 }
 
+TEST_CASE("a store's extended query tag errors get their tag-first keys once", "[store][dicom]") {
+  temp_dir d;
+  auto db = open_store(d);
+  // As a form-2 build left them: errors keyed instance first only.
+  const auto error = keys::dicom_tag_error(7, "1.2", "1.2.3", "1.2.3.4", 0x00101010);
+  std::string form2;
+  keys::append_u32(form2, 2);
+  REQUIRE(db->write({put(column::dicom, error, R"({"ErrorMessage":"x"})"),
+                     put(column::meta, keys::dicom_index_form(), form2)},
+                    true));
+  auto added = upgrade_dicom_index(*db);
+  REQUIRE(added);
+  CHECK(*added == 1);
+  std::string v;
+  REQUIRE(db->get(column::dicom, keys::dicom_tag_error_by_tag(7, 0x00101010, "1.2", "1.2.3", "1.2.3.4"),
+                  &v));
+  CHECK(v == R"({"ErrorMessage":"x"})");
+  auto again = upgrade_dicom_index(*db);
+  REQUIRE(again);
+  CHECK(*again == 0);
+}
+
 TEST_CASE("a store's DICOM study index is brought to the accent-folded form once",
           "[store][dicom]") {
   temp_dir d;
