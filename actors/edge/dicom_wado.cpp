@@ -187,6 +187,12 @@ http::response gone(const stored_instance& i) {
   return error(404, "instance " + i.sop + " was deleted meanwhile");
 }
 
+/// Whether instance `i` is too large to convert; its answer then is 406.
+bool too_large_to_convert(const stored_instance& i) { return i.record.size > max_codec_input; }
+http::response too_large(const stored_instance& i) {
+  return error(406, "instance " + i.sop + " is over 100 MB: ask for transfer-syntax=*");
+}
+
 /// Instance `i`'s bytes in transfer syntax `want` (as stored when it is in
 /// it already), or the error answer.
 std::variant<std::string, http::response> convert(const call& c, const stored_instance& i,
@@ -196,8 +202,8 @@ std::variant<std::string, http::response> convert(const call& c, const stored_in
     return gone(i);
   if (i.record.transfer_syntax == want)
     return bytes;
-  if (i.record.size > max_codec_input)
-    return error(406, "instance " + i.sop + " is over 100 MB: ask for transfer-syntax=*");
+  if (too_large_to_convert(i))
+    return too_large(i);
   auto out = dicom::transcode(bytes, want);
   if (auto* e = std::get_if<dicom::pixel_error>(&out))
     return error(e->status, "instance " + i.sop + " (" + i.record.transfer_syntax + "): " + e->message);
@@ -263,6 +269,22 @@ http::response stream_converted(call& c, std::vector<stored_instance> found, con
   return r;
 }
 
+/// HEAD of a transcoded answer: its status and media type as GET's would
+/// be, short of what only converting can tell (a codec refusing one
+/// instance's pixels) and of the length.
+http::response converted_head(const std::vector<stored_instance>& found, const std::string& want,
+                              const std::string& part_type, bool multipart) {
+  for (auto& i : found)
+    if (i.record.transfer_syntax != want && too_large_to_convert(i))
+      return too_large(i);
+  http::response r{200, part_type, {}};
+  if (multipart)
+    r.content_type = "multipart/related; type=\"application/dicom\"; boundary=" +
+                     dicom::multipart_writer{}.boundary();
+  r.source = std::make_shared<http::unproduced_body>();
+  return r;
+}
+
 } // namespace
 
 void retrieve(call& c, const http::request& req, std::string_view study, std::string_view series,
@@ -288,6 +310,8 @@ void retrieve(call& c, const http::request& req, std::string_view study, std::st
     total += i.record.size;
   if (transcoding) {
     const auto part_type = "application/dicom; transfer-syntax=" + want;
+    if (req.head_only) // the head GET would send, without converting anything
+      return respond(converted_head(found, want, part_type, media->multipart));
     if (media->multipart && total > streamed_answer)
       return respond(stream_converted(c, std::move(found), want));
     // Every instance converted first, so a failure answers before any part.

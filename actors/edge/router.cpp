@@ -45,8 +45,10 @@ http::handler make_router(edge_context& ctx) {
   return [&ctx](http::request&& req, http::responder respond) {
     // HEAD is GET without the body (RFC 9110 §9.3.2): routed as GET; the
     // session, which keeps the method it read, sends the head only.
-    if (req.method == "HEAD")
+    if (req.method == "HEAD") {
       req.method = "GET";
+      req.head_only = true;
+    }
     auto [path, query] = http::split_target(req.target);
     auto segments = http::split_path(path);
     if (!segments)

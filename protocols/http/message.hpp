@@ -32,6 +32,9 @@ struct request {
   std::string body;
   /// Set instead of `body` for a body the edge spooled (see http_server).
   std::shared_ptr<const spooled_body> spooled;
+  /// A HEAD request, routed as GET (its method then says "GET"): only the
+  /// answer's head is sent, so a handler may skip producing a costly body.
+  bool head_only = false;
 
   std::optional<std::string_view> header(std::string_view lowercase_name) const {
     for (auto& [k, v] : headers)
@@ -54,6 +57,16 @@ public:
   /// (the connection is then closed: the client sees a short body). Called
   /// again only after the previous piece is delivered.
   virtual void next(std::function<void(std::string piece, bool ok)> deliver) = 0;
+};
+
+/// The body of an answer to HEAD whose length GET knows only by producing
+/// it (a transcoded instance): the head goes out without a Content-Length
+/// (RFC 9110 9.3.2 allows leaving out what only producing the content
+/// determines), and no piece is ever asked for.
+class unproduced_body final : public body_source {
+public:
+  std::optional<std::uint64_t> size() const override { return std::nullopt; }
+  void next(std::function<void(std::string piece, bool ok)> deliver) override { deliver({}, true); }
 };
 
 struct response {

@@ -740,6 +740,29 @@ TEST_CASE("WADO-RS transcodes, returns frames and renders images", "[e2e][dicom]
   REQUIRE(stow(*c, {file}).status == 200);
   const auto instance = base + "/studies/" + s.study_uid + "/series/" + s.series_uid + "/instances/" + s.sop_uid;
 
+  SECTION("HEAD of a transcoded answer converts nothing: GET's head, without a length") {
+    const header_list rle{{"Accept", "application/dicom; transfer-syntax=1.2.840.10008.1.2.5"}};
+    auto head = c->request("HEAD", instance, "", rle);
+    REQUIRE(head.status == 200);
+    CHECK(head.body.empty());
+    CHECK(head.header("content-type") == "application/dicom; transfer-syntax=1.2.840.10008.1.2.5");
+    CHECK_FALSE(head.has_header("content-length")); // known only by converting
+    auto get = c->get(instance, rle);
+    REQUIRE(get.status == 200);
+    CHECK(get.header("content-length") == std::to_string(get.body.size()));
+    // As stored, the length is known without converting, and HEAD says it.
+    auto stored = c->request("HEAD", instance, "", {{"Accept", "application/dicom; transfer-syntax=*"}});
+    CHECK(stored.header("content-length") == std::to_string(file.size()));
+    auto study = c->request("HEAD", base + "/studies/" + s.study_uid, "",
+                            {{"Accept", "multipart/related; type=\"application/dicom\"; "
+                                        "transfer-syntax=1.2.840.10008.1.2.5"}});
+    CHECK(study.status == 200);
+    CHECK(study.header("content-type").value_or("").find("multipart/related") == 0);
+    // What cannot be produced is refused on HEAD as on GET.
+    CHECK(c->request("HEAD", instance, "",
+                     {{"Accept", "application/dicom; transfer-syntax=1.2.840.10008.1.2.4.201"}})
+            .status == 406);
+  }
   SECTION("to RLE and back: the pixels are the same") {
     auto rle = c->get(instance, {{"Accept", "application/dicom; transfer-syntax=1.2.840.10008.1.2.5"}});
     REQUIRE(rle.status == 200);
