@@ -34,6 +34,7 @@ bool is_bulk(DcmEVR vr) {
   switch (vr) {
     case EVR_OB: case EVR_OD: case EVR_OF: case EVR_OL: case EVR_OV: case EVR_OW:
     case EVR_UN: case EVR_ox: case EVR_px: case EVR_pixelSQ: case EVR_pixelItem:
+    case EVR_OverlayData: // (60xx,3000): DCMTK's class for it, whatever its VR
       return true;
     default:
       return false;
@@ -116,7 +117,10 @@ void prepare_for_json(DcmItem& item) {
     if (!e)
       continue;
     const auto tag = e->getTag();
-    if (is_bulk(e->ident()) || tag.getElement() == 0 || tag == DCM_PixelData) {
+    // By the element's class and by the VR it was read with: a class such
+    // as DcmOverlayData or a LUT's (US, SS or OW) may hold OW data.
+    if (is_bulk(e->ident()) || is_bulk(tag.getEVR()) || tag.getElement() == 0 ||
+        tag == DCM_PixelData) {
       delete item.remove(i);
       continue;
     }

@@ -238,6 +238,17 @@ TEST_CASE("elements sent as UN are read as their dictionary VR", "[dicom][instan
   CHECK(std::get<failure>(refused).reason == 272);
 }
 
+TEST_CASE("overlay data is bulk data: left out of the attributes and metadata", "[dicom][instance]") {
+  // OverlayData (6000,3000) OW, which DCMTK holds in a class of its own.
+  const auto overlay = le16(0x6000) + le16(0x3000) + "OW" + le16(0) + le32(8) + std::string(8, '\x55');
+  const auto rows = le16(0x6000) + le16(0x0010) + "US" + le16(2) + le16(4);
+  auto parsed = parse_instance(with_element_before_pixels(make_dicom(spec()), rows + overlay));
+  REQUIRE(std::holds_alternative<instance>(parsed));
+  auto& i = std::get<instance>(parsed);
+  CHECK(find(i, 0x60000010)); // OverlayRows, a US, stays
+  CHECK_FALSE(find(i, 0x60003000));
+}
+
 TEST_CASE("pixel data is checked but not parsed: one frame, refused when cut short",
           "[dicom][instance]") {
   auto s = spec();
