@@ -66,31 +66,38 @@ std::string what(std::string_view study, std::string_view series, std::string_vi
 }
 
 /// What the client accepts for instances: single-part or multipart, and
-/// the transfer syntax ("*" for as stored). nullopt: nothing we produce.
+/// the transfer syntax ("*" for as stored).
 struct instance_media {
   bool multipart = true;
   std::string transfer_syntax;
 };
 
-std::optional<instance_media> negotiate(const http::request& req, bool single_allowed) {
+/// Every form of answer the client accepts, most preferred first (its
+/// order among equal q-values); empty: none this service produces. The
+/// first that can be produced is answered (RFC 9110 12.5.1), so a list
+/// such as "JPEG baseline, else RLE" gets RLE for 16-bit pixels.
+std::vector<instance_media> negotiate(const http::request& req, bool single_allowed) {
   auto accept = req.header("accept");
   if (!accept || accept->empty())
-    return instance_media{true, "*"};
+    return {instance_media{true, "*"}};
+  std::vector<instance_media> out;
   for (auto& m : dicom::parse_accept(*accept)) {
     if (m.q <= 0)
       continue;
-    if (m.type == "*/*")
-      return instance_media{true, "*"};
+    if (m.type == "*/*") {
+      out.push_back({true, "*"});
+      continue;
+    }
     auto ts = std::string{m.param("transfer-syntax").value_or(explicit_vr_little_endian)};
     if (m.type == "multipart/related") {
       auto type = m.param("type");
       if (!type || *type == "application/dicom")
-        return instance_media{true, ts};
+        out.push_back({true, ts});
     } else if (m.type == "application/dicom" && single_allowed) {
-      return instance_media{false, ts};
+      out.push_back({false, ts});
     }
   }
-  return std::nullopt;
+  return out;
 }
 
 /// Answers larger than this are streamed from the files (stored_body).
@@ -258,8 +265,10 @@ private:
   std::size_t at_ = 0; // the next instance; one piece is produced at a time
 };
 
-http::response stream_converted(call& c, std::vector<stored_instance> found, const std::string& want) {
-  auto first = convert(c, found.front(), want);
+http::response stream_converted(call& c, std::vector<stored_instance> found, const std::string& want,
+                                std::optional<std::string> front) {
+  auto first = front ? std::variant<std::string, http::response>{std::move(*front)}
+                     : convert(c, found.front(), want);
   if (auto* failed = std::get_if<http::response>(&first))
     return std::move(*failed);
   auto body = std::make_shared<converted_body>(c, std::move(found), want,
@@ -285,23 +294,12 @@ http::response converted_head(const std::vector<stored_instance>& found, const s
   return r;
 }
 
-} // namespace
-
-void retrieve(call& c, const http::request& req, std::string_view study, std::string_view series,
-              std::string_view sop, http::responder respond) {
-  auto media = negotiate(req, !sop.empty());
-  if (!media)
-    return respond(error(406, sop.empty()
-                                ? "studies and series are retrieved as multipart/related; "
-                                  "type=\"application/dicom\""
-                                : "an instance is retrieved as application/dicom or "
-                                  "multipart/related; type=\"application/dicom\""));
-  auto found = find_instances(c, study, series, sop);
-  if (found.empty())
-    return respond(error(404, what(study, series, sop) + " is not stored"));
-  const auto& want = media->transfer_syntax;
-  if (want != "*" && !dicom::can_produce(want))
-    return respond(error(406, "this service cannot produce transfer syntax " + want));
+/// The answer in `media` (a choice retrieve made); `front`: the first
+/// instance already converted to it, when retrieve had to try that.
+void answer(call& c, const http::request& req, std::vector<stored_instance> found,
+            const instance_media& media, std::optional<std::string> front,
+            http::responder respond) {
+  const auto& want = media.transfer_syntax;
   const bool transcoding = std::any_of(found.begin(), found.end(), [&](auto& i) {
     return want != "*" && want != i.record.transfer_syntax;
   });
@@ -311,18 +309,22 @@ void retrieve(call& c, const http::request& req, std::string_view study, std::st
   if (transcoding) {
     const auto part_type = "application/dicom; transfer-syntax=" + want;
     if (req.head_only) // the head GET would send, without converting anything
-      return respond(converted_head(found, want, part_type, media->multipart));
-    if (media->multipart && total > streamed_answer)
-      return respond(stream_converted(c, std::move(found), want));
+      return respond(converted_head(found, want, part_type, media.multipart));
+    if (media.multipart && total > streamed_answer)
+      return respond(stream_converted(c, std::move(found), want, std::move(front)));
     // Every instance converted first, so a failure answers before any part.
     std::vector<std::string> converted;
     for (auto& i : found) {
+      if (front) {
+        converted.push_back(std::move(*std::exchange(front, std::nullopt)));
+        continue;
+      }
       auto bytes = convert(c, i, want);
       if (auto* failed = std::get_if<http::response>(&bytes))
         return respond(std::move(*failed));
       converted.push_back(std::move(std::get<std::string>(bytes)));
     }
-    if (!media->multipart)
+    if (!media.multipart)
       return respond({200, part_type, std::move(converted.front()), {}});
     dicom::multipart_writer out;
     for (auto& bytes : converted)
@@ -331,8 +333,8 @@ void retrieve(call& c, const http::request& req, std::string_view study, std::st
                     out.finish(), {}});
   }
   if (total > streamed_answer)
-    return respond(stream_stored(c, found, media->multipart));
-  if (!media->multipart) {
+    return respond(stream_stored(c, found, media.multipart));
+  if (!media.multipart) {
     auto& i = found.front();
     std::string bytes;
     if (!c.ctx.files->append_to(i.record.file, bytes))
@@ -349,6 +351,52 @@ void retrieve(call& c, const http::request& req, std::string_view study, std::st
       return respond(gone(i));
   auto content_type = "multipart/related; type=\"application/dicom\"; boundary=" + out.boundary();
   respond({200, std::move(content_type), out.finish(), {}});
+}
+
+
+} // namespace
+
+void retrieve(call& c, const http::request& req, std::string_view study, std::string_view series,
+              std::string_view sop, http::responder respond) {
+  auto choices = negotiate(req, !sop.empty());
+  if (choices.empty())
+    return respond(error(406, sop.empty()
+                                ? "studies and series are retrieved as multipart/related; "
+                                  "type=\"application/dicom\""
+                                : "an instance is retrieved as application/dicom or "
+                                  "multipart/related; type=\"application/dicom\""));
+  auto found = find_instances(c, study, series, sop);
+  if (found.empty())
+    return respond(error(404, what(study, series, sop) + " is not stored"));
+  // The first choice this service can produce. Whether a conversion can is
+  // known only by trying (a codec may refuse the pixels, as JPEG baseline
+  // refuses 16 bits): the first instance needing one is converted here, and
+  // a refusal (406) moves on to the next choice; the last refusal answers.
+  http::response refused = error(406, "no transfer syntax asked for can be produced");
+  for (auto& media : choices) {
+    const auto& want = media.transfer_syntax;
+    if (want != "*" && !dicom::can_produce(want)) {
+      refused = error(406, "this service cannot produce transfer syntax " + want);
+      continue;
+    }
+    auto needing = std::find_if(found.begin(), found.end(), [&](auto& i) {
+      return want != "*" && want != i.record.transfer_syntax;
+    });
+    std::optional<std::string> front;
+    if (needing != found.end() && !req.head_only) {
+      auto bytes = convert(c, *needing, want);
+      if (auto* failed = std::get_if<http::response>(&bytes)) {
+        if (failed->status != 406)
+          return respond(std::move(*failed));
+        refused = std::move(*failed);
+        continue;
+      }
+      if (needing == found.begin()) // else converted again in turn: kept simple
+        front = std::move(std::get<std::string>(bytes));
+    }
+    return answer(c, req, std::move(found), media, std::move(front), std::move(respond));
+  }
+  respond(std::move(refused));
 }
 
 void metadata(call& c, const http::request& req, std::string_view study, std::string_view series,

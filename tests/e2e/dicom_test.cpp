@@ -740,6 +740,27 @@ TEST_CASE("WADO-RS transcodes, returns frames and renders images", "[e2e][dicom]
   REQUIRE(stow(*c, {file}).status == 200);
   const auto instance = base + "/studies/" + s.study_uid + "/series/" + s.series_uid + "/instances/" + s.sop_uid;
 
+  SECTION("the first acceptable transfer syntax that can be produced is answered") {
+    // JPEG baseline cannot hold these 16-bit pixels: alone, 406; listed
+    // first among equals, the next choice answers.
+    const std::string jpeg = "application/dicom; transfer-syntax=1.2.840.10008.1.2.4.50";
+    CHECK(c->get(instance, {{"Accept", jpeg}}).status == 406);
+    auto rle = c->get(instance, {{"Accept", jpeg + ", application/dicom; transfer-syntax=1.2.840.10008.1.2.5"}});
+    REQUIRE(rle.status == 200);
+    CHECK(rle.header("content-type") == "application/dicom; transfer-syntax=1.2.840.10008.1.2.5");
+    auto stored = c->get(instance, {{"Accept", jpeg + ", */*"}});
+    REQUIRE(stored.status == 200); // */*: multipart, as stored
+    REQUIRE(parts_of(stored).size() == 1);
+    CHECK(parts_of(stored)[0] == file);
+    auto study = c->get(base + "/studies/" + s.study_uid,
+                        {{"Accept", "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.50, "
+                                    "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.5"}});
+    REQUIRE(study.status == 200);
+    auto parts = parts_of(study);
+    REQUIRE(parts.size() == 1);
+    CHECK(std::get<atrium::dicom::instance>(atrium::dicom::parse_instance(parts[0])).transfer_syntax ==
+          "1.2.840.10008.1.2.5");
+  }
   SECTION("HEAD of a transcoded answer converts nothing: GET's head, without a length") {
     const header_list rle{{"Accept", "application/dicom; transfer-syntax=1.2.840.10008.1.2.5"}};
     auto head = c->request("HEAD", instance, "", rle);
