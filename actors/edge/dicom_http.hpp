@@ -23,6 +23,10 @@ struct call {
   edge_context& ctx;
   service_info svc;
   std::string root; // "http://host/ws/dicom/v2"
+  /// Which API the path names. v1 refuses an instance whose attributes fail
+  /// their VR (v2 stores it with warning 1) or whose PatientID is empty,
+  /// and answers 200 when everything is stored, warnings or not.
+  bool v2 = true;
 };
 
 /// A DICOMweb error: application/problem+json with the status and why.

@@ -120,10 +120,11 @@ void serve_dicom(edge_context& ctx, const service_info& svc, std::span<const std
     return respond(error(404, "DICOMweb is served under a version: /" + svc.workspace + "/" +
                                 svc.name + "/v2/ (or /v1/)"));
   auto host = req.header("host");
+  const bool v2 = rest[0] == "v2";
   call c{ctx, svc,
          "http://" + std::string{host ? *host : "localhost"} + "/" + svc.workspace + "/" +
-           svc.name + "/" + rest[0]};
-  const bool v2 = rest[0] == "v2";
+           svc.name + "/" + rest[0],
+         v2};
   rest = rest.subspan(1);
   const auto& m = req.method;
   const bool get = m == "GET" || m == "HEAD";

@@ -82,10 +82,18 @@ std::string sop_item(const outcome& o, const std::string& root) {
   return item;
 }
 
-/// The STOW response: 200 all stored, 202 some failed or any warning,
+/// Whether the instance's PatientID is present but empty (it is required).
+bool empty_patient_id(const dicom::instance& inst) {
+  for (auto& a : inst.attributes)
+    if (a.tag == dicom::tags::patient_id)
+      return dicom::first_value_text(a).empty();
+  return false;
+}
+
+/// The STOW response: 200 all stored, 202 some failed or (v2) any warning,
 /// 409 none stored.
 http::response answer(const std::vector<outcome>& outcomes, std::string_view study,
-                      const std::string& root) {
+                      const std::string& root, bool v2) {
   std::string stored, failed;
   bool warned = false;
   for (auto& o : outcomes) {
@@ -103,7 +111,7 @@ http::response answer(const std::vector<outcome>& outcomes, std::string_view stu
   if (!stored.empty())
     append_element(body, "00081199", "SQ", stored);
   body += '}';
-  unsigned status = stored.empty() ? 409 : (!failed.empty() || warned) ? 202 : 200;
+  unsigned status = stored.empty() ? 409 : (!failed.empty() || (warned && v2)) ? 202 : 200;
   return {status, std::string{dicom_json}, std::move(body), {}};
 }
 
@@ -169,7 +177,7 @@ struct stow_job {
   void done() {
     if (left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       answered = true;
-      respond(answer(outcomes, study, c.root));
+      respond(answer(outcomes, study, c.root, c.v2));
     }
   }
   ~stow_job() {
@@ -283,6 +291,14 @@ struct stow_job {
     o.series = inst.series_uid;
     o.study = inst.study_uid;
     o.warnings = inst.warnings;
+    if (!c.v2) {
+      if (!inst.warnings.empty())
+        return refuse(i, 43264, "an attribute does not validate against its VR (v1 refuses it)");
+      if (empty_patient_id(inst)) {
+        o.warnings = {"(0010,0020) - PatientID is empty (v1 requires a value)"};
+        return refuse(i, 43264, "PatientID is empty");
+      }
+    }
     if (!study.empty() && inst.study_uid != study)
       return refuse(i, 43265, "the instance belongs to study " + inst.study_uid + ", not " + study);
     auto dest = c.ctx.dir->dicom_partition(c.svc.id, inst.study_uid);

@@ -168,6 +168,33 @@ TEST_CASE("STOW-RS refusals carry Azure's failure reasons", "[e2e][dicom]") {
     REQUIRE(got.status == 200);
     CHECK(got.body == implicit_vr);
   }
+  SECTION("v1 refuses what v2 stores with a warning, and answers 200 for warnings") {
+    const std::string v1 = "/default/dicom/v1/studies";
+    auto bad_date = spec(study, series, uid("d1"));
+    bad_date.study_date = "NotAValidDate";
+    auto r = stow(*c, {make_dicom(bad_date)}, v1);
+    REQUIRE(r.status == 409);
+    json refused{r.body};
+    CHECK(refused.num("/00081198/Value/0/00081197/Value/0") == 43264);
+    CHECK(refused.str("/00081198/Value/0/00741048/Value/0/00000902/Value/0").find("(0008,0020)") !=
+          std::string::npos);
+    bad_date.sop_uid = uid("d2");
+    CHECK(stow(*c, {make_dicom(bad_date)}).status == 202); // v2: stored, warning 1
+
+    auto no_patient = spec(study, series, uid("p1"));
+    no_patient.patient_id.clear();
+    no_patient.extra = {{0x00100020, ""}}; // present, empty
+    r = stow(*c, {make_dicom(no_patient)}, v1);
+    REQUIRE(r.status == 409);
+    CHECK(json{r.body}.num("/00081198/Value/0/00081197/Value/0") == 43264);
+    CHECK(stow(*c, {make_dicom(no_patient)}).status == 200); // v2 allows it empty
+
+    auto implicit_vr = spec(study, series, uid("i1"));
+    implicit_vr.transfer_syntax = "1.2.840.10008.1.2";
+    r = stow(*c, {make_dicom(implicit_vr)}, v1);
+    REQUIRE(r.status == 200); // a warning alone is 202 on v2 only
+    CHECK(json{r.body}.num("/00081199/Value/0/00081196/Value/0") == 45063);
+  }
   SECTION("PUT replaces an instance (upsert)") {
     auto s = spec(study, series, uid("u"));
     REQUIRE(stow(*c, {make_dicom(s)}).status == 200);

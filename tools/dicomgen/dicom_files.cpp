@@ -52,6 +52,8 @@ std::string make_dicom(const dicom_spec& s) {
     const DcmTagKey key(static_cast<Uint16>(tag >> 16), static_cast<Uint16>(tag & 0xffff));
     if (key.isPrivate()) // no dictionary knows it: written as LO
       ds.putAndInsertString(DcmTag(key, DcmVR(EVR_LO)), value.c_str());
+    else if (value.empty()) // present without a value
+      ds.insertEmptyElement(DcmTag(key));
     else
       put(ds, key, value);
   }

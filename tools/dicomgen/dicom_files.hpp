@@ -32,7 +32,7 @@ struct dicom_spec {
   std::string transfer_syntax = "1.2.840.10008.1.2.1";
   /// More attributes, each (group << 16 | element, value as text) with its
   /// dictionary VR (LO for private ones, creators included); written as
-  /// given, malformed or not.
+  /// given, malformed or not, and an empty value as an empty element.
   std::vector<std::pair<std::uint32_t, std::string>> extra;
 };
 
