@@ -5,6 +5,7 @@
 #include <future>
 #include <map>
 #include <set>
+#include <variant>
 #include <random>
 
 #include <caf/send.hpp>
@@ -62,25 +63,39 @@ std::string tag_json(const call& c, const dicom::query_tag& t) {
                                c.root + "/extendedquerytags/" + dicom::tag_key(t.tag) + "/errors");
 }
 
-/// GET …/extendedquerytags/{tag}/errors?limit&offset: the instances whose
-/// value failed the tag's VR when it was added, limit 1-200 (100).
-http::response tag_errors(call& c, const http::request& req, dicom::tag tag) {
+/// `limit` (1-200, 100 when absent) and `offset` of a list, Azure's paging
+/// of tags and of their errors; an answer (400) when malformed.
+struct page {
+  std::size_t limit = 100, offset = 0;
+};
+std::variant<page, http::response> page_of(const http::request& req, std::string_view what) {
   auto params = http::parse_query(http::split_target(req.target).second);
   if (!params)
     return error(400, "the query string has a malformed percent-escape");
-  std::size_t limit = 100, offset = 0;
+  page p;
   for (auto& [name, value] : *params) {
-    std::size_t* into = http::equals_nocase(name, "limit")    ? &limit
-                        : http::equals_nocase(name, "offset") ? &offset
+    std::size_t* into = http::equals_nocase(name, "limit")    ? &p.limit
+                        : http::equals_nocase(name, "offset") ? &p.offset
                                                               : nullptr;
     if (!into)
-      return error(400, "'" + name + "' is not a parameter of the errors list (limit, offset)");
+      return error(400, "'" + name + "' is not a parameter of " + std::string{what} +
+                          " (limit, offset)");
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), *into);
     if (ec != std::errc{} || end != value.data() + value.size() ||
-        (into == &limit && (limit < 1 || limit > 200)))
+        (into == &p.limit && (p.limit < 1 || p.limit > 200)))
       return error(400, "'" + name + "' must be " +
-                          (into == &limit ? "a whole number from 1 to 200" : "a whole number"));
+                          (into == &p.limit ? "a whole number from 1 to 200" : "a whole number"));
   }
+  return p;
+}
+
+/// GET …/extendedquerytags/{tag}/errors?limit&offset: the instances whose
+/// value failed the tag's VR when it was added.
+http::response tag_errors(call& c, const http::request& req, dicom::tag tag) {
+  auto paging = page_of(req, "the errors list");
+  if (auto* bad = std::get_if<http::response>(&paging))
+    return std::move(*bad);
+  const auto [limit, offset] = std::get<page>(paging);
   std::string body = "[";
   for (auto& e : c.ctx.query_tags->errors(c.svc.id, tag, offset, limit)) {
     if (body.size() > 1)
@@ -158,9 +173,14 @@ void query_tags(call& c, http::request& req, std::span<const std::string> rest,
   const auto& m = req.method;
   if (rest.empty()) {
     if (m == "GET") {
+      auto paging = page_of(req, "the tag list");
+      if (auto* bad = std::get_if<http::response>(&paging))
+        return respond(std::move(*bad));
+      const auto [limit, offset] = std::get<page>(paging);
+      const auto tags = registry.of(svc);
       std::string body = "[";
-      for (auto& t : registry.of(svc))
-        body += (body.size() > 1 ? "," : "") + tag_json(c, t);
+      for (std::size_t k = offset; k < tags.size() && k - offset < limit; ++k)
+        body += (body.size() > 1 ? "," : "") + tag_json(c, tags[k]);
       return respond(json_answer(200, body + "]"));
     }
     if (m != "POST")

@@ -534,6 +534,17 @@ TEST_CASE("extended query tags: added by a re-index, then searchable; listed, de
   n.start();
   c = n.client();
   CHECK(json{c->get(base + "/extendedquerytags").body}.count("") == 3);
+  // Paged as Azure pages them: limit 1-200, offset.
+  json first{c->get(base + "/extendedquerytags?limit=2").body};
+  CHECK(first.count("") == 2);
+  json rest{c->get(base + "/extendedquerytags?offset=2&limit=2").body};
+  REQUIRE(rest.count("") == 1);
+  CHECK(rest.str("/0/Path") != first.str("/0/Path"));
+  CHECK(rest.str("/0/Path") != first.str("/1/Path"));
+  CHECK(json{c->get(base + "/extendedquerytags?offset=9").body}.count("") == 0);
+  CHECK(c->get(base + "/extendedquerytags?limit=0").status == 400);
+  CHECK(c->get(base + "/extendedquerytags?limit=201").status == 400);
+  CHECK(c->get(base + "/extendedquerytags?page=1").status == 400);
   REQUIRE(c->del(base + "/extendedquerytags/PatientSex").status == 204);
   CHECK(c->get(base + "/studies?PatientSex=O").status == 400);
   CHECK(c->get(base + "/extendedquerytags/PatientSex").status == 404);
