@@ -250,11 +250,25 @@ void query_tags(call& c, http::request& req, std::span<const std::string> rest,
   respond(error(405, "allowed here: GET, DELETE, PATCH"));
 }
 
+/// A stored operation document (v2's words, URLs of the version it was
+/// started under) as v1 answers it.
+std::string v1_view(std::string json, const std::string& service) {
+  auto replace_all = [&](std::string_view from, std::string_view to) {
+    for (auto at = json.find(from); at != std::string::npos; at = json.find(from, at + to.size()))
+      json.replace(at, from.size(), to);
+  };
+  replace_all(R"("status":"succeeded")", R"("status":"completed")");
+  replace_all("/" + service + "/v2/", "/" + service + "/v1/");
+  return json;
+}
+
 void operation(call& c, const std::string& id, http::responder respond) {
   auto json = c.ctx.query_tags->operation(c.svc.id, id);
   if (!json)
     return respond(error(404, "no operation " + id));
   const bool running = json->find(R"("status":"running")") != std::string::npos;
+  if (!c.v2) // as v1 says it: "completed", and the tags' URLs under v1
+    *json = v1_view(std::move(*json), c.svc.name);
   respond(json_answer(running ? 202 : 200, std::move(*json)));
 }
 

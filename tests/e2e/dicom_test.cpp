@@ -472,6 +472,12 @@ TEST_CASE("extended query tags: added by a re-index, then searchable; listed, de
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   REQUIRE(status == 200);
+  // v1 calls it completed, and names the tags under v1.
+  auto href_v1 = target_of(href);
+  href_v1.replace(href_v1.find("/v2/"), 4, "/v1/");
+  json v1_op{c->get(href_v1).body};
+  CHECK(v1_op.str("/status") == "completed");
+  CHECK(v1_op.str("/resources/0").find("/dicom/v1/extendedquerytags/") != std::string::npos);
 
   json list{c->get(base + "/extendedquerytags").body};
   REQUIRE(list.count("") == 2);
