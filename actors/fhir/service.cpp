@@ -143,7 +143,7 @@ void handle(self_ptr self, fhir_request& req, fhir_callback reply) {
     case fhir_op::conditional_update:
     case fhir_op::conditional_delete:
     case fhir_op::conditional_patch: {
-      auto key = std::string{fhir::resource_type_name(req.type)} + "?" + req.query;
+      auto key = fhir::criteria_lock_key(fhir::resource_type_name(req.type), req.query);
       return st.criteria.run({std::move(key)},
                              [self, req, reply](criteria_locks::release_fn release) mutable {
                                run_conditional(self, req, [reply, release](fhir_reply r) {

@@ -9,6 +9,7 @@
 
 #include "protocols/common/base64.hpp"
 #include "protocols/fhir/json_text.hpp"
+#include "protocols/http/query.hpp"
 
 namespace atrium::fhir {
 
@@ -175,8 +176,26 @@ std::string bundle_entry_request::criteria_key() const {
   if (!is_conditional())
     return {};
   const auto q = url.find('?');
-  const auto type = url.substr(0, std::min(q, url.find('/')));
-  return type + "?" + (if_none_exist.empty() ? url.substr(q + 1) : if_none_exist);
+  const auto type = std::string_view{url}.substr(0, std::min(q, url.find('/')));
+  return criteria_lock_key(type, if_none_exist.empty() ? std::string_view{url}.substr(q + 1)
+                                                       : std::string_view{if_none_exist});
+}
+
+std::string criteria_lock_key(std::string_view type, std::string_view query) {
+  auto params = http::parse_query(query);
+  if (!params) // malformed: the search refuses it; any key will do
+    return std::string{type} + "?" + std::string{query};
+  std::sort(params->begin(), params->end());
+  std::string key{type};
+  key += '?';
+  for (auto& [name, value] : *params) {
+    if (key.back() != '?')
+      key += '&';
+    key += http::percent_encode(name);
+    key += '=';
+    key += http::percent_encode(value);
+  }
+  return key;
 }
 
 result<bundle_request> parse_bundle_request(std::string_view body, std::size_t max_entries) {

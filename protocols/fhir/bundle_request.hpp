@@ -25,10 +25,15 @@ struct bundle_entry_request {
   bool is_read() const { return method == "GET" || method == "HEAD"; }
   /// ifNoneExist, or PUT/PATCH/DELETE by search criteria.
   bool is_conditional() const;
-  /// "Type?criteria" of a conditional entry (as the service's conditional
-  /// interactions name theirs); "" for any other.
+  /// criteria_lock_key of a conditional entry; "" for any other.
   std::string criteria_key() const;
 };
+
+/// The key a conditional interaction holds while it resolves `query` on
+/// `type` and writes: the same criteria however written (parameters in
+/// any order, escaped or not) give the same key, so that concurrent
+/// conditional creates with them create one resource.
+std::string criteria_lock_key(std::string_view type, std::string_view query);
 
 struct bundle_request {
   std::string type; // "batch", "transaction", …

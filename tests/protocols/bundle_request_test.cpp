@@ -141,3 +141,21 @@ TEST_CASE("rewrite_urns: uri values and narrative links, nothing else", "[bundle
   rewrite_urns(unmapped, map);
   CHECK(unmapped == R"({"a":"b"})");
 }
+
+TEST_CASE("the same criteria however written hold the same lock key", "[fhir][bundle]") {
+  const auto key = criteria_lock_key("Patient", "identifier=http://s|v&active=true");
+  CHECK(criteria_lock_key("Patient", "active=true&identifier=http://s|v") == key);
+  CHECK(criteria_lock_key("Patient", "identifier=http%3A%2F%2Fs%7Cv&active=true") == key);
+  CHECK(criteria_lock_key("Patient", "identifier=http://s|w&active=true") != key);
+  CHECK(criteria_lock_key("Observation", "identifier=http://s|v&active=true") != key);
+  // An ifNoneExist entry and a conditional PUT with those criteria too.
+  bundle_entry_request create;
+  create.method = "POST";
+  create.url = "Patient";
+  create.if_none_exist = "active=true&identifier=http%3A//s|v";
+  CHECK(create.criteria_key() == key);
+  bundle_entry_request update;
+  update.method = "PUT";
+  update.url = "Patient?identifier=http://s%7Cv&active=true";
+  CHECK(update.criteria_key() == key);
+}
