@@ -92,11 +92,14 @@ std::string status_line(unsigned status) {
 std::string response_entry(const http::response& res, bool head, bool outcome_asked) {
   std::string out = R"({"response":{"status":)";
   fhir::append_json_string(out, status_line(res.status));
+  std::string_view last_modified; // the header: whole seconds only
   for (const auto& [name, value] : res.headers) {
     if (name == "Location")
       append_member(out, "location", value);
     else if (name == "ETag")
       append_member(out, "etag", value);
+    else if (name == "Last-Modified")
+      last_modified = value;
   }
   const bool json_body = !res.body.empty() && res.body.front() == '{';
   simdjson::dom::parser parser;
@@ -105,9 +108,13 @@ std::string response_entry(const http::response& res, bool head, bool outcome_as
   std::string_view last_updated;
   std::string_view type;
   const bool parsed = json_body && parser.parse(padded).get(root) == simdjson::SUCCESS;
-  if (parsed &&
+  // From the resource (to the microsecond) when the answer carries it; else
+  // (Prefer: return=minimal or OperationOutcome) from Last-Modified.
+  if (parsed && res.status < 400 &&
       root.at_pointer("/meta/lastUpdated").get_string().get(last_updated) == simdjson::SUCCESS)
     append_member(out, "lastModified", last_updated);
+  else if (auto micros = fhir::parse_http_date(last_modified); micros && res.status < 400)
+    append_member(out, "lastModified", fhir::format_instant(*micros));
   // An error's OperationOutcome, or the one Prefer: return=OperationOutcome
   // asked for, is the entry's outcome, not its resource.
   const bool outcome = parsed && root["resourceType"].get_string().get(type) == simdjson::SUCCESS &&
@@ -169,9 +176,13 @@ struct collected_entries {
 
   void done_one() {
     if (remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    std::string body = R"({"resourceType":"Bundle","type":")" + bundle_type + R"(","entry":[)";
-    for (std::size_t k = 0; k < entries.size(); ++k) body += (k ? "," : "") + entries[k];
-    body += "]}";
+    std::string body = R"({"resourceType":"Bundle","type":")" + bundle_type + '"';
+    if (!entries.empty()) { // R4 JSON leaves an empty array out
+      body += R"(,"entry":[)";
+      for (std::size_t k = 0; k < entries.size(); ++k) body += (k ? "," : "") + entries[k];
+      body += ']';
+    }
+    body += '}';
     respond({200, std::string{fhir_json}, std::move(body), {}});
   }
 };

@@ -754,3 +754,32 @@ TEST_CASE("transaction: a conditional reference matches nothing the Bundle delet
   CHECK(r.body.find("matches no resource") != std::string::npos);
   CHECK(c->get(base + "/Patient/tx-cref-gone").status == 200);
 }
+
+TEST_CASE("batch answers: lastModified under every Prefer, no empty entry array",
+          "[e2e][transaction]") {
+  auto c = shared_node().client();
+  auto batch = transaction({entry("POST", "Patient", R"({"resourceType":"Patient"})"),
+                            entry("PUT", "Patient/batch-lm", R"({"resourceType":"Patient","id":"batch-lm"})")});
+  batch.replace(batch.find("transaction"), 11, "batch");
+  for (auto prefer : {"return=minimal", "return=OperationOutcome", "return=representation"}) {
+    INFO(prefer);
+    auto headers = fhir_json;
+    headers.emplace_back("Prefer", prefer);
+    auto r = c->post(base, batch, headers);
+    REQUIRE(r.status == 200);
+    json answer{r.body};
+    REQUIRE(answer.count("/entry") == 2);
+    for (int i = 0; i < 2; ++i) {
+      auto at = "/entry/" + std::to_string(i) + "/response/lastModified";
+      CHECK(answer.str(at).ends_with("Z"));
+      CHECK(answer.str(at).size() >= 20);
+    }
+  }
+  for (auto type : {"transaction", "batch"}) {
+    auto r = c->post(base, std::string{R"({"resourceType":"Bundle","type":")"} + type + R"("})",
+                     fhir_json);
+    REQUIRE(r.status == 200);
+    CHECK(r.body.find("\"entry\"") == std::string::npos);
+    CHECK(json{r.body}.str("/type") == std::string{type} + "-response");
+  }
+}
