@@ -69,10 +69,8 @@ void delete_each(self_ptr self, fhir_request req, std::vector<std::string> ids, 
   });
 }
 
-/// _count in a conditional delete's criteria asks for "multiple" mode:
-/// every match, up to that many. More than `max` is refused rather than
-/// cut short: a delete that stops at `max` without saying so would look
-/// complete. No _count (or a malformed one, which the search refuses): 0.
+} // namespace
+
 result<std::uint32_t> delete_count(const std::string& criteria, std::uint32_t max) {
   auto params = http::parse_query(criteria);
   if (!params)
@@ -90,8 +88,6 @@ result<std::uint32_t> delete_count(const std::string& criteria, std::uint32_t ma
                   "_count"};
   return n;
 }
-
-} // namespace
 
 result<std::vector<std::string>> match_criteria(const node_context& ctx, std::uint32_t service,
                                                 std::uint16_t type, const std::string& criteria,

@@ -11,6 +11,12 @@ namespace atrium::actors {
 struct fhir_service_state;
 struct node_context;
 
+/// _count in a conditional delete's criteria asks for "multiple" mode:
+/// every match, up to that many. More than `max` is refused rather than
+/// cut short: a delete that stops at `max` without saying so would look
+/// complete. No _count (or a malformed one, which the search refuses): 0.
+result<std::uint32_t> delete_count(const std::string& criteria, std::uint32_t max);
+
 /// The ids of up to `limit` resources of `type` matching `criteria` (a
 /// search query string); a limit of two tells none, one and several apart.
 /// Criteria with a parameter the server does not know are refused: ignoring

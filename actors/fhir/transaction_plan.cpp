@@ -66,7 +66,8 @@ result<entry_target> target_of(const bundle_entry_request& e) {
   return t;
 }
 
-/// The matches of an entry's criteria: none or one; several fail.
+/// The matches of an entry's criteria: up to `allowed` (one but for a
+/// conditional delete's _count); more fail.
 /// `cached`: from ctx.criteria when it holds them (conditional references,
 /// which only read, unless the Bundle deletes; ifNoneExist and conditional
 /// writes search every time).
@@ -74,31 +75,35 @@ result<entry_target> target_of(const bundle_entry_request& e) {
 /// processes first, so they match nothing after them.
 result<std::vector<std::string>> resolve(const node_context& ctx, std::uint32_t service,
                                          const entry_target& t, bool cached = false,
-                                         const std::unordered_set<std::string>* deleted = nullptr) {
-  const auto limit = static_cast<std::uint32_t>(2 + (deleted ? deleted->size() : 0));
+                                         const std::unordered_set<std::string>* deleted = nullptr,
+                                         std::uint32_t allowed = 1) {
+  const auto limit = static_cast<std::uint32_t>(allowed + 1 + (deleted ? deleted->size() : 0));
   // The cache keeps two matches: with deletions to take out it may not
   // hold enough.
-  auto found = cached && ctx.criteria && (!deleted || deleted->empty())
+  auto found = cached && allowed == 1 && ctx.criteria && (!deleted || deleted->empty())
                  ? ctx.criteria->matches(ctx, service, t.type, t.criteria)
                  : match_criteria(ctx, service, t.type, t.criteria, limit);
   if (found && deleted && !deleted->empty())
     std::erase_if(*found, [&](const std::string& id) {
       return deleted->contains(t.type_name + "/" + id);
     });
-  if (found && found->size() > 1)
+  if (found && found->size() > allowed)
     return status{errc::precondition_failed,
-                  "more than one " + t.type_name + "?" + t.criteria +
-                    " matches; the condition must be selective"};
+                  allowed == 1 ? "more than one " + t.type_name + "?" + t.criteria +
+                                   " matches; the condition must be selective"
+                               : "more than " + std::to_string(allowed) + " " + t.type_name + "?" +
+                                   t.criteria + " match; _count allows " + std::to_string(allowed)};
   return found;
 }
 
 /// Where an entry's target is decided; the request gets its op, id and
 /// preconditions, or the entry its answer when it writes nothing.
 /// `creates_by_criteria`: set when the entry creates because its criteria
-/// (ifNoneExist, a conditional PUT's) match nothing.
+/// (ifNoneExist, a conditional PUT's) match nothing. `also`: the other
+/// resources a conditional delete with _count removes (the first is w's).
 status decide(const node_context& ctx, std::uint32_t service, const bundle_entry_request& e,
               const entry_target& t, const std::unordered_set<std::string>& deleted,
-              tx_write& w, bool& creates_by_criteria) {
+              tx_write& w, bool& creates_by_criteria, std::vector<std::string>& also) {
   auto& r = w.prepare;
   r.op = fhir_op::tx_prepare;
   r.service = service;
@@ -150,7 +155,14 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
                                t.type_name + "/[id]') or search criteria"};
     return status::ok();
   }
-  auto found = resolve(ctx, service, t, false, &deleted);
+  std::uint32_t allowed = 1;
+  if (is_delete(r.write)) { // _count asks for several, as a plain conditional delete's
+    auto n = delete_count(t.criteria, ctx.conditional_delete_max);
+    if (!n)
+      return n.error();
+    allowed = std::max<std::uint32_t>(*n, 1);
+  }
+  auto found = resolve(ctx, service, t, false, &deleted, allowed);
   if (!found)
     return found.error();
   const auto what = t.type_name + "?" + t.criteria;
@@ -163,7 +175,11 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
     return status::ok();
   }
   if (!found->empty()) {
+    if (found->size() > 1 && !e.if_match.empty())
+      return {errc::invalid, "ifMatch names one version; a conditional delete of several takes none",
+              "ifMatch"};
     r.id = found->front();
+    also.assign(found->begin() + 1, found->end());
     return status::ok();
   }
   if (is_delete(r.write))
@@ -356,8 +372,19 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
     w.where = where_of(i);
     w.label = label_of(i, e);
     bool creates_by_criteria = false;
-    if (auto s = decide(ctx, service, e, *t, deleted, w, creates_by_criteria); !s)
+    std::vector<std::string> also; // a conditional delete's other matches
+    if (auto s = decide(ctx, service, e, *t, deleted, w, creates_by_criteria, also); !s)
       return entry_error(i, e, s);
+    for (auto& id : also) { // each its own write; the entry answers once
+      auto more = w;
+      more.prepare.id = id;
+      const auto reference = t->type_name + "/" + id;
+      deleted.insert(reference);
+      if (!written.insert(reference).second)
+        return entry_error(i, e, {errc::invalid, "the Bundle writes " + reference + " twice"});
+      writes.push_back(std::move(more));
+      targets.push_back(*t);
+    }
     // Two entries that both see no match and both create would leave two
     // resources the criteria then both match: refused, not guessed at.
     if (creates_by_criteria && !creating.insert(e.criteria_key()).second)

@@ -783,3 +783,33 @@ TEST_CASE("batch answers: lastModified under every Prefer, no empty entry array"
     CHECK(json{r.body}.str("/type") == std::string{type} + "-response");
   }
 }
+
+TEST_CASE("transaction: a conditional delete with _count removes every match, up to it",
+          "[e2e][transaction]") {
+  auto c = shared_node().client();
+  const std::string system = "http://example.org/tx-multi";
+  for (int i = 0; i < 3; ++i) {
+    auto body = R"({"resourceType":"Patient","identifier":[{"system":")" + system +
+                R"(","value":"m"}]})";
+    REQUIRE(c->post(base + "/Patient", body, fhir_json).status == 201);
+  }
+  const auto criteria = "Patient?identifier=" + system + "|m";
+  auto count = [&] {
+    return json{c->get(base + "/" + criteria + "&_total=accurate").body}.count("/entry");
+  };
+  REQUIRE(count() == 3);
+  // Without _count, or with too small a one, several matches refuse it whole.
+  for (auto url : {criteria, criteria + "&_count=2"}) {
+    INFO(url);
+    CHECK(c->post(base, transaction({entry("DELETE", url, "")}), fhir_json).status == 412);
+    CHECK(count() == 3);
+  }
+  auto r = c->post(base, transaction({entry("DELETE", criteria + "&_count=10", ""),
+                                      entry("POST", "Patient", R"({"resourceType":"Patient"})")}),
+                   fhir_json);
+  REQUIRE(r.status == 200);
+  json answer{r.body};
+  CHECK(answer.str("/entry/0/response/status").starts_with("204"));
+  CHECK(answer.str("/entry/1/response/status").starts_with("201"));
+  CHECK(count() == 0);
+}
