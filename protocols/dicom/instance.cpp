@@ -200,7 +200,9 @@ std::optional<DcmTagKey> element_of(DcmItem& ds, const query_tag& t) {
 }
 
 /// The searchable, non-required attributes Azure's v2 validates, warning
-/// (WarningReason 1) rather than refusing when one is malformed.
+/// (WarningReason 1) rather than refusing when one is malformed. A
+/// malformed one leaves this parse's copy of the dataset: v2 hides it from
+/// metadata and searches (the stored bytes keep it).
 /// `also`: more attributes checked alike (a service's extended query tags).
 void check_searchable(DcmItem& ds, std::span<const query_tag> also,
                       std::vector<std::string>& warnings) {
@@ -221,6 +223,7 @@ void check_searchable(DcmItem& ds, std::span<const query_tag> also,
     e->getOFStringArray(value);
     warnings.push_back(tag_text(key) + " - Content \"" + std::string{value.c_str()} +
                        "\" does not validate VR " + DcmVR(e->ident()).getVRName());
+    ds.findAndDeleteElement(key);
   }
 }
 

@@ -179,7 +179,13 @@ TEST_CASE("STOW-RS refusals carry Azure's failure reasons", "[e2e][dicom]") {
     CHECK(refused.str("/00081198/Value/0/00741048/Value/0/00000902/Value/0").find("(0008,0020)") !=
           std::string::npos);
     bad_date.sop_uid = uid("d2");
-    CHECK(stow(*c, {make_dicom(bad_date)}).status == 202); // v2: stored, warning 1
+    auto stored_bad = make_dicom(bad_date);
+    CHECK(stow(*c, {stored_bad}).status == 202); // v2: stored, warning 1, the date hidden
+    const auto path = base + "/studies/" + study + "/series/" + series + "/instances/" + bad_date.sop_uid;
+    json meta{c->get(path + "/metadata").body};
+    CHECK_FALSE(meta.has("/0/00080020"));
+    CHECK(meta.has("/0/00100030"));
+    CHECK(c->get(path, {{"Accept", "application/dicom; transfer-syntax=*"}}).body == stored_bad);
 
     auto no_patient = spec(study, series, uid("p1"));
     no_patient.patient_id.clear();

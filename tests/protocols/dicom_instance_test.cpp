@@ -123,6 +123,9 @@ TEST_CASE("a malformed searchable date is a warning, not a refusal", "[dicom][in
   REQUIRE(w.size() == 1);
   CHECK(w[0].find("(0008,0020)") == 0);
   CHECK(w[0].find("NotADate") != std::string::npos);
+  // v2 hides it from metadata and searches; the other dates stay.
+  CHECK_FALSE(find(std::get<instance>(parsed), 0x00080020));
+  CHECK(find(std::get<instance>(parsed), 0x00100030)); // PatientBirthDate
 }
 
 TEST_CASE("a searchable value longer than its VR allows is a warning", "[dicom][instance]") {
