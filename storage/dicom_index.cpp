@@ -47,9 +47,7 @@ result<std::size_t> upgrade_dicom_index(store& db) {
         const auto errors = keys::dicom_tag_errors_prefix(svc);
         for (auto e = db.scan(column::dicom, errors, keys::prefix_end(errors)); e.valid(); e.next())
           if (auto k = keys::parse_dicom_tag_error(e.key())) {
-            ops.push_back({column::dicom, false, false,
-                           keys::dicom_tag_error_by_tag(svc, k->tag, k->study, k->series, k->sop),
-                           std::string{e.value()}});
+            put_tag_error(ops, svc, *k, std::string{e.value()}); // both keys: one way to write
             ++changed;
           }
       }
@@ -82,6 +80,22 @@ result<std::size_t> upgrade_dicom_index(store& db) {
       return w;
   }
   return changed;
+}
+
+void put_tag_error(std::vector<write_op>& ops, service_id svc, const keys::dicom_tag_error_key& at,
+                   std::string json) {
+  ops.push_back({column::dicom, false, false,
+                 keys::dicom_tag_error_by_tag(svc, at.tag, at.study, at.series, at.sop), json});
+  ops.push_back({column::dicom, false, false,
+                 keys::dicom_tag_error(svc, at.study, at.series, at.sop, at.tag), std::move(json)});
+}
+
+void erase_tag_error(std::vector<write_op>& ops, service_id svc,
+                     const keys::dicom_tag_error_key& at) {
+  ops.push_back({column::dicom, true, false,
+                 keys::dicom_tag_error_by_tag(svc, at.tag, at.study, at.series, at.sop), {}});
+  ops.push_back(
+    {column::dicom, true, false, keys::dicom_tag_error(svc, at.study, at.series, at.sop, at.tag), {}});
 }
 
 std::vector<std::string> dicom_index_keys(service_id svc, std::string_view study,

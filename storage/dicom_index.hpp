@@ -35,6 +35,13 @@ inline constexpr std::uint32_t dicom_index_form = 3;
 /// moved or added.
 result<std::size_t> upgrade_dicom_index(store& db);
 
+/// An extended query tag error is kept under two keys (keyspace.hpp):
+/// instance first and tag first. These write or delete both, in `ops`.
+void put_tag_error(std::vector<write_op>& ops, service_id svc, const keys::dicom_tag_error_key& at,
+                   std::string json);
+void erase_tag_error(std::vector<write_op>& ops, service_id svc,
+                     const keys::dicom_tag_error_key& at);
+
 /// Every index key of a study record, sorted.
 std::vector<std::string> dicom_index_keys(service_id svc, std::string_view study,
                                           const dicom_group_record& record);

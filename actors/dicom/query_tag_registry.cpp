@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "storage/dicom_index.hpp"
 #include "storage/store.hpp"
 
 namespace atrium::actors {
@@ -44,12 +45,9 @@ status query_tag_registry::persist(std::uint32_t service,
   for (auto t : removed) {
     auto prefix = keys::dicom_tag_errors_by_tag_prefix(service, t);
     for (auto cur = db_.scan(column::dicom, prefix, keys::prefix_end(prefix)); cur.valid();
-         cur.next()) {
-      ops.push_back({column::dicom, true, false, std::string{cur.key()}, {}});
+         cur.next())
       if (auto k = keys::parse_dicom_tag_error_by_tag(cur.key()))
-        ops.push_back({column::dicom, true, false,
-                       keys::dicom_tag_error(service, k->study, k->series, k->sop, t), {}});
-    }
+        storage::erase_tag_error(ops, service, *k);
   }
   for (auto& t : changed)
     ops.push_back({column::meta, false, false, tag_key(service, t.tag), dicom::encode(t)});

@@ -124,12 +124,9 @@ std::optional<std::string> current_file(self_ptr self, const std::string& key) {
 void drop_tag_errors(self_ptr self, const std::string& prefix, std::vector<write_op>& ops) {
   const auto svc = self->state.service;
   for (auto cur = self->state.ctx->db->scan(column::dicom, prefix, keys::prefix_end(prefix));
-       cur.valid(); cur.next()) {
-    ops.push_back({column::dicom, true, false, std::string{cur.key()}, {}});
+       cur.valid(); cur.next())
     if (auto k = keys::parse_dicom_tag_error(cur.key()))
-      ops.push_back({column::dicom, true, false,
-                     keys::dicom_tag_error_by_tag(svc, k->tag, k->study, k->series, k->sop), {}});
-  }
+      storage::erase_tag_error(ops, svc, *k);
 }
 
 /// Unlinks files whose records are gone, off the actor thread when it can.
@@ -424,14 +421,8 @@ void reindex(self_ptr self, dicom_request& req, dicom_callback reply) {
           continue;
         std::string json = R"({"CreatedTime":")" + found + R"(","ErrorMessage":)";
         fhir::append_json_string(json, *problem);
-        json += '}';
-        ops.push_back({column::dicom, false, false,
-                       keys::dicom_tag_error_by_tag(svc, t.tag, uids->study, uids->series,
-                                                    uids->sop),
-                       json});
-        ops.push_back({column::dicom, false, false,
-                       keys::dicom_tag_error(svc, uids->study, uids->series, uids->sop, t.tag),
-                       std::move(json)});
+        storage::put_tag_error(ops, svc, {uids->study, uids->series, uids->sop, t.tag},
+                               json + '}');
       }
     }
     auto& s = per_series[std::string{uids->series}];
