@@ -33,15 +33,26 @@ std::string fhir_date(std::string_view da) {
          std::string{da.substr(6, 2)};
 }
 
-/// DA + TM → a FHIR dateTime ("2024-01-15T10:15:00"); the date alone when
-/// the time is not hhmmss.
-std::string fhir_started(std::string_view da, std::string_view tm) {
+/// DICOM's TimezoneOffsetFromUTC ("+0100", "-0500") as a FHIR zone
+/// ("+01:00"); "Z" when it is absent or malformed. R4 requires a zone on a
+/// dateTime with a time, and DICOM's dates and times carry none of their
+/// own, so without the offset they are taken as UTC.
+std::string fhir_zone(std::string_view offset) {
+  if (offset.size() != 5 || (offset[0] != '+' && offset[0] != '-') ||
+      !std::all_of(offset.begin() + 1, offset.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return "Z";
+  return std::string{offset.substr(0, 3)} + ":" + std::string{offset.substr(3, 2)};
+}
+
+/// DA + TM (+ TimezoneOffsetFromUTC) → a FHIR dateTime
+/// ("2024-01-15T10:15:00Z"); the date alone when the time is not hhmmss.
+std::string fhir_started(std::string_view da, std::string_view tm, std::string_view offset) {
   auto date = fhir_date(da);
   if (date.empty() || tm.size() < 6 ||
       !std::all_of(tm.begin(), tm.begin() + 6, [](char c) { return c >= '0' && c <= '9'; }))
     return date;
   return date + "T" + std::string{tm.substr(0, 2)} + ":" + std::string{tm.substr(2, 2)} + ":" +
-         std::string{tm.substr(4, 2)};
+         std::string{tm.substr(4, 2)} + fhir_zone(offset);
 }
 
 std::string gender(std::string_view sex) {
@@ -169,7 +180,8 @@ std::string mirror_bundle(const std::vector<mirrored_study>& studies, std::strin
       s += "]";
     }
     s += R"(,"subject":{"reference":"Patient/)" + patient_id + R"("})";
-    if (auto started = fhir_started(text(latest, tags::study_date), text(latest, tags::study_time)); !started.empty())
+    if (auto started = fhir_started(text(latest, tags::study_date), text(latest, tags::study_time),
+                                    text(latest, tags::timezone_offset_from_utc)); !started.empty())
       s += R"(,"started":")" + started + "\"";
     s += R"(,"endpoint":[{"reference":"Endpoint/)" + endpoint_id + R"("}])";
     s += R"(,"numberOfSeries":)" + std::to_string(series.size()) + R"(,"numberOfInstances":)" +

@@ -25,6 +25,7 @@ inline constexpr tag sop_class_uid = 0x00080016;
 inline constexpr tag sop_instance_uid = 0x00080018;
 inline constexpr tag study_date = 0x00080020;
 inline constexpr tag study_time = 0x00080030;
+inline constexpr tag timezone_offset_from_utc = 0x00080201;
 inline constexpr tag accession_number = 0x00080050;
 inline constexpr tag modality = 0x00080060;
 inline constexpr tag referring_physician_name = 0x00080090;

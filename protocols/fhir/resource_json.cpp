@@ -1,14 +1,15 @@
 #include "protocols/fhir/resource_json.hpp"
 
 #include <algorithm>
-#include <optional>
 #include <vector>
 
 #include <simdjson.h>
 
 #include "protocols/fhir/ids.hpp"
+#include "protocols/fhir/json_kinds.hpp"
 #include "protocols/fhir/instant.hpp"
 #include "protocols/fhir/json_text.hpp"
+#include "protocols/fhir/structure.hpp"
 
 namespace atrium::fhir {
 namespace {
@@ -21,18 +22,6 @@ status invalid(std::string message, std::string where) {
 }
 
 std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
-
-const char* describe(simdjson::dom::element_type type) {
-  using simdjson::dom::element_type;
-  switch (type) {
-    case element_type::ARRAY: return "an array";
-    case element_type::OBJECT: return "an object";
-    case element_type::STRING: return "a string";
-    case element_type::BOOL: return "a boolean";
-    case element_type::NULL_VALUE: return "null";
-    default: return "a number";
-  }
-}
 
 struct member {
   std::string_view key; // decoded
@@ -93,76 +82,6 @@ status check_body_id(const std::vector<member>& members, const std::string& type
   return status::ok();
 }
 
-/// Where an element is, as a chain up to the resource: made into text
-/// ("Patient.name[0].given") only to name a problem, so the walk of a
-/// well-formed resource builds no strings.
-struct location {
-  const location* parent = nullptr;
-  std::string_view name;            // the member's key, or the type at the root
-  std::optional<std::size_t> index; // set for an item of an array
-
-  std::string text() const {
-    std::string out = parent ? parent->text() + "." : std::string();
-    out += name;
-    if (index) out += "[" + std::to_string(*index) + "]";
-    return out;
-  }
-};
-
-/// R4's JSON rules a JSON parser does not check (json.html): no member is
-/// null and no object or array is empty, since an absent element is left
-/// out; null appears only in an array of primitives whose `_name` partner
-/// (or whose partner, for a `_name` array) is there, to keep the two
-/// aligned; and arrays hold no arrays.
-status check_shape(simdjson::dom::object object, const location& where) {
-  using simdjson::dom::element_type;
-  if (object.size() == 0)
-    return invalid(where.text() + " is an empty object; R4 JSON leaves absent elements out",
-                   where.text());
-  for (auto field : object) {
-    const auto type = field.value.type();
-    const location here{&where, field.key, std::nullopt};
-    if (type == element_type::NULL_VALUE)
-      return invalid(here.text() + " is null; R4 JSON leaves absent elements out",
-                     here.text());
-    if (type == element_type::OBJECT) {
-      if (auto s = check_shape(field.value.get_object().value_unsafe(), here); !s)
-        return s;
-      continue;
-    }
-    if (type != element_type::ARRAY)
-      continue;
-    const auto array = field.value.get_array().value_unsafe();
-    if (array.size() == 0)
-      return invalid(here.text() + " is an empty array; R4 JSON leaves absent elements out",
-                     here.text());
-    // Looked up only at a null: most arrays hold none, and every write
-    // walks them.
-    auto partnered = [&] {
-      const std::string_view key = field.key;
-      return key.starts_with('_') ? object.at_key(key.substr(1)).error() == simdjson::SUCCESS
-                                  : object.at_key("_" + std::string(key)).error() ==
-                                      simdjson::SUCCESS;
-    };
-    std::size_t i = 0;
-    for (auto item : array) {
-      const auto item_type = item.type();
-      const location at{&where, field.key, i};
-      if (item_type == element_type::NULL_VALUE && !partnered())
-        return invalid(at.text() + " is null, which only an array of primitives with its '_' "
-                                   "partner may hold",
-                       here.text());
-      if (item_type == element_type::ARRAY)
-        return invalid(at.text() + " is an array inside an array", here.text());
-      if (item_type == element_type::OBJECT)
-        if (auto s = check_shape(item.get_object().value_unsafe(), at); !s)
-          return s;
-      ++i;
-    }
-  }
-  return status::ok();
-}
-
 } // namespace
 
 result<resource_template> prepare_resource(std::string_view body, std::string_view url_type,
@@ -189,11 +108,8 @@ result<resource_template> prepare_resource(std::string_view body, std::string_vi
   }
   simdjson::dom::object root;
   if (document.get(root))
-    return invalid(std::string("the body must be a JSON object, not ") + describe(document.type()),
+    return invalid(std::string("the body must be a JSON object, not ") + describe_json(document.type()),
                    "$");
-  if (auto s = check_shape(root, location{nullptr, type, std::nullopt}); !s)
-    return s;
-
   std::string minified(padded.size(), '\0');
   std::size_t minified_size = 0;
   if (simdjson::minify(padded.data(), padded.size(), minified.data(), minified_size))
@@ -225,6 +141,7 @@ result<resource_template> prepare_resource(std::string_view body, std::string_vi
     if (!fields) return fields.error();
     meta_fields = std::move(*fields);
   }
+  if (auto s = check_structure(root, url_type); !s) return s;
 
   resource_template t{type, std::string(id), {}, {}};
   t.head = "{\"resourceType\":";

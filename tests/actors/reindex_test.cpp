@@ -24,7 +24,7 @@ namespace {
 constexpr std::uint32_t svc = 9;
 const std::string nickname_url = "http://example.org/sp/nickname";
 const std::string nickname_param = R"({"resourceType":"SearchParameter","id":"nickname",)"
-                                   R"("url":"http://example.org/sp/nickname","name":"nickname",)"
+                                   R"("url":"http://example.org/sp/nickname","name":"nickname","description":"d",)"
                                    R"("status":"active","code":"nickname","base":["Patient"],)"
                                    R"("type":"string","expression":"Patient.name.where(use='nickname').given"})";
 

@@ -30,7 +30,9 @@ struct history_fixture {
   std::map<std::string, std::int64_t> times;
 
   void put(const std::string& type, const std::string& id, std::uint32_t service = svc) {
-    auto body = R"({"resourceType":")" + type + R"(","id":")" + id + R"("})";
+    // An Observation needs the two elements R4 requires of it.
+    const std::string required = type == "Observation" ? R"(,"status":"final","code":{"text":"c"})" : "";
+    auto body = R"({"resourceType":")" + type + R"(","id":")" + id + "\"" + required + "}";
     auto t = fhir::prepare_resource(body, type, id, fhir::id_rule::must_match);
     REQUIRE(t);
     fhir_request r;

@@ -755,7 +755,7 @@ TEST_CASE("a DICOM service linked to a FHIR service mirrors its studies there", 
   CHECK(s.num("/numberOfSeries") == 2);
   CHECK(s.num("/numberOfInstances") == 2);
   CHECK(s.count("/modality") == 2);
-  CHECK(s.str("/started") == "2024-01-15T10:15:00");
+  CHECK(s.str("/started") == "2024-01-15T10:15:00Z"); // no TimezoneOffsetFromUTC: UTC
   auto patient = c->get("/default/fhir/" + s.str("/subject/reference"));
   REQUIRE(patient.status == 200);
   json p{patient.body};

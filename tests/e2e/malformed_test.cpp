@@ -94,6 +94,26 @@ TEST_CASE("malformed: bad requests get an OperationOutcome and change nothing",
     {"JSON Patch that changes the id", "PATCH", "/Patient/seed",
      R"([{"op":"replace","path":"/id","value":"other"}])", 422},
     {"POST to an instance", "POST", "/Patient/seed", R"({"resourceType":"Patient"})", 405},
+    // R4's structure: elements of the type, cardinality, primitives, required elements.
+    {"an element Patient does not have", "POST", "/Patient",
+     R"({"resourceType":"Patient","nickname":"Jo"})", 400},
+    {"a repeating element not in an array", "PUT", "/Patient/seed",
+     R"({"resourceType":"Patient","id":"seed","name":{"family":"Doe"}})", 400},
+    {"a date that is no day", "POST", "/Patient",
+     R"({"resourceType":"Patient","birthDate":"1970-02-30"})", 400},
+    {"a boolean written as a string", "POST", "/Patient",
+     R"({"resourceType":"Patient","active":"true"})", 400},
+    {"a required element missing", "POST", "/Observation",
+     R"({"resourceType":"Observation","code":{"text":"x"}})", 400},
+    {"a contained resource missing a required element", "POST", "/Patient",
+     R"({"resourceType":"Patient","contained":[{"resourceType":"Observation","status":"final"}]})",
+     400},
+    {"a choice of a type it does not allow", "POST", "/Patient",
+     R"({"resourceType":"Patient","deceasedString":"yes"})", 400},
+    {"JSON Patch that adds an element Patient does not have", "PATCH", "/Patient/seed",
+     R"([{"op":"add","path":"/nickname","value":"Jo"}])", 422},
+    {"JSON Patch that makes gender a number", "PATCH", "/Patient/seed",
+     R"([{"op":"add","path":"/gender","value":7}])", 422},
   };
   for (auto& bad : cases) {
     INFO(bad.what << ": " << bad.method << " " << bad.target);
@@ -105,6 +125,11 @@ TEST_CASE("malformed: bad requests get an OperationOutcome and change nothing",
     check_outcome(res, bad.status);
     CHECK(stored_versions(*c) == versions);
   }
+
+  // A structure error names the element in the OperationOutcome.
+  auto missing = c->post(base + "/Observation", R"({"resourceType":"Observation","code":{"text":"x"}})");
+  CHECK(json{missing.body}.str("/issue/0/expression/0") == "Observation.status");
+  CHECK(json{missing.body}.str("/issue/0/diagnostics").find("Observation.status") != std::string::npos);
 
   // Reads of bad ids and types are refused in the same way.
   check_outcome(c->get(base + "/Patient/" + id65), 400);

@@ -82,6 +82,26 @@ TEST_CASE("PATCH: absent, deleted, media types", "[e2e][patch]") {
   CHECK(cap.body.find("\"patch\"") != std::string::npos);
 }
 
+TEST_CASE("PATCH: the patched resource is checked like any update", "[e2e][patch]") {
+  auto c = shared_node().client();
+  put(*c, "Observation", "patch-obs",
+      R"({"resourceType":"Observation","id":"patch-obs","status":"final","code":{"text":"c"}})");
+  // Observation.status is required by R4: removing it is refused, by either flavour.
+  auto removed = patch(*c, "/Observation/patch-obs", R"([{"op":"remove","path":"/status"}])");
+  CHECK(removed.status == 422);
+  CHECK(json{removed.body}.str("/issue/0/expression/0") == "Observation.status");
+  const std::string fhirpath_delete =
+    R"({"resourceType":"Parameters","parameter":[{"name":"operation","part":[)"
+    R"({"name":"type","valueCode":"delete"},{"name":"path","valueString":"Observation.status"}]}]})";
+  CHECK(patch(*c, "/Observation/patch-obs", fhirpath_delete,
+              {{"Content-Type", "application/fhir+json"}}).status == 422);
+  CHECK(patch(*c, "/Observation/patch-obs", R"([{"op":"add","path":"/valueFoo","value":1}])")
+          .status == 422);
+  auto read = c->get(base + "/Observation/patch-obs");
+  CHECK(json{read.body}.str("/meta/versionId") == "1");
+  CHECK(json{read.body}.str("/status") == "final");
+}
+
 TEST_CASE("PATCH: FHIRPath Patch, plain, conditional and in a transaction", "[e2e][patch]") {
   auto c = shared_node().client();
   const header_list fhir_json{{"Content-Type", "application/fhir+json"}};

@@ -21,7 +21,7 @@ const std::string maiden_ext = "http://hl7.org/fhir/StructureDefinition/patient-
 std::string search_parameter(const std::string& code, const std::string& base_type,
                              const std::string& type, const std::string& expression) {
   return R"({"resourceType":"SearchParameter","url":"http://example.org/sp/)" + code +
-         R"(","name":")" + code + R"(","status":"active","code":")" + code + R"(","base":[")" +
+         R"(","name":")" + code + R"(","description":"test","status":"active","code":")" + code + R"(","base":[")" +
          base_type + R"("],"type":")" + type + R"(","expression":")" + expression + R"("})";
 }
 
@@ -189,11 +189,11 @@ TEST_CASE("custom search parameters: bad SearchParameters are refused when writt
   CHECK(post(search_parameter("odd-base", "NotAType", "string", "NotAType.x")) == 400);
   CHECK(post(search_parameter("odd-type", "Patient", "colour", "Patient.name")) == 400);
   CHECK(post(R"({"resourceType":"SearchParameter","url":"http://example.org/sp/no-code",)"
-             R"("status":"active","base":["Patient"],"type":"string","expression":"Patient.name"})") ==
+             R"("name":"no-code","description":"test","status":"active","base":["Patient"],"type":"string","expression":"Patient.name"})") ==
         400);
   // A retired parameter is kept as any resource: it is never activated.
   CHECK(post(R"({"resourceType":"SearchParameter","url":"http://example.org/sp/old",)"
-             R"("status":"retired","code":"name","base":["Patient"],"type":"string",)"
+             R"("name":"old","description":"test","status":"retired","code":"name","base":["Patient"],"type":"string",)"
              R"("expression":"Patient.name"})") == 201);
   auto status = c->get(base + "/_operations/reindex/no-such-job");
   CHECK(status.status == 404);

@@ -62,27 +62,30 @@ TEST_CASE("the template splits around version and time") {
 TEST_CASE("values keep the client's text: decimals, escapes, order") {
   const std::string body =
       R"({"valueQuantity":{"value":1.50,"unit":"mg"},"resourceType":"Observation",)"
-      R"("note":[{"text":"a \"b\"\n\u00e9 \/"}],"x":1e2,"status":"final"})";
+      R"("note":[{"text":"a \"b\"\n\u00e9 \/"}],"referenceRange":[{"low":{"value":1e2}}],)"
+      R"("code":{"text":"c"},"status":"final"})";
   CHECK(prepared(body, "Observation", "o", id_rule::replace, 1) ==
         R"({"resourceType":"Observation","id":"o","meta":{"versionId":"1",)"
         R"("lastUpdated":"2026-11-26T14:46:18.123456Z"},"valueQuantity":{"value":1.50,"unit":"mg"},)"
-        R"("note":[{"text":"a \"b\"\n\u00e9 \/"}],"x":1e2,"status":"final"})");
+        R"("note":[{"text":"a \"b\"\n\u00e9 \/"}],"referenceRange":[{"low":{"value":1e2}}],)"
+        R"("code":{"text":"c"},"status":"final"})");
 }
 
 TEST_CASE("brackets and commas inside strings do not split members") {
   const std::string body =
-      R"({"resourceType":"Basic","a":"},{\"x\":[","meta":{"source":"]}\\","tag":[1]},"b":[2]})";
+      R"({"resourceType":"Basic","code":{"text":"},{\"x\":["},)"
+      R"("meta":{"source":"]}\\","tag":[{"code":"["}]},"identifier":[{"value":"]"}]})";
   CHECK(prepared(body, "Basic", "b", id_rule::replace) ==
         R"({"resourceType":"Basic","id":"b","meta":{"versionId":"3",)"
-        R"("lastUpdated":"2026-11-26T14:46:18.123456Z","source":"]}\\","tag":[1]},)"
-        R"("a":"},{\"x\":[","b":[2]})");
+        R"("lastUpdated":"2026-11-26T14:46:18.123456Z","source":"]}\\","tag":[{"code":"["}]},)"
+        R"("code":{"text":"},{\"x\":["},"identifier":[{"value":"]"}]})");
 }
 
-TEST_CASE("keys are re-escaped") {
-  const std::string body = R"({"resourceType":"Basic","a\u0062\"c":{"k":[1, 2]}})";
+TEST_CASE("top-level keys are written anew, values as sent") {
+  const std::string body = R"({"resourceType":"Basic","\u0063ode":{"te\u0078t":"k"}})";
   CHECK(prepared(body, "Basic", "b", id_rule::replace) ==
         R"({"resourceType":"Basic","id":"b","meta":{"versionId":"3",)"
-        R"("lastUpdated":"2026-11-26T14:46:18.123456Z"},"ab\"c":{"k":[1,2]}})");
+        R"("lastUpdated":"2026-11-26T14:46:18.123456Z"},"code":{"te\u0078t":"k"}})");
 }
 
 TEST_CASE("update keeps a matching id") {
@@ -172,7 +175,9 @@ TEST_CASE("meta must be an object and members must not repeat") {
 }
 
 TEST_CASE("R4 JSON has no nulls, no empty objects or arrays, no arrays in arrays") {
-  auto where = [](std::string_view body) { return refusal(body).where(); };
+  auto where = [](std::string_view body) {
+    return refusal(body, "Patient", "a", id_rule::replace).where();
+  };
   CHECK(where(R"({"resourceType":"Patient","active":null})") == "Patient.active");
   CHECK(where(R"({"resourceType":"Patient","name":[]})") == "Patient.name");
   CHECK(where(R"({"resourceType":"Patient","name":{}})") == "Patient.name");
@@ -181,7 +186,7 @@ TEST_CASE("R4 JSON has no nulls, no empty objects or arrays, no arrays in arrays
   CHECK(where(R"({"resourceType":"Patient","name":[["x"]]})") == "Patient.name");
   CHECK(where(R"({"resourceType":"Patient","contained":[{"resourceType":"Basic","code":null}]})") ==
         "Patient.contained[0].code");
-  CHECK(refusal(R"({"resourceType":"Patient","active":null})").message().find("is null") !=
+  CHECK(refusal(R"({"resourceType":"Patient","id":"a","active":null})").message().find("is null") !=
         std::string::npos);
   // null keeps an array of primitives aligned with its '_' partner.
   CHECK(prepared(R"({"resourceType":"Patient","name":[{"given":["Jo",null],)"

@@ -6,17 +6,24 @@ One line per complex data type and resource: its name, then every element
 below it in definition order, as its path relative to the type ("contact",
 "contact.telecom"), followed by
   '*'         when it repeats (max above 1); prohibited ones (max 0) are left out,
+  '!'         when it is required (min 1 or more),
+  ':type'     for a primitive (its R4 type, lower case: string, date, id…),
   ':Type'     when its type is a complex data type or a resource (Resource,
               OperationOutcome),
   ':{}'       when it is a backbone element (its own anonymous type),
   ':#path'    when it reuses the backbone element at that path (contentReference),
-and nothing more for primitives and choice elements (which keep their "[x]").
-id, extension and modifierExtension are left out: every element has the same
-ones. FHIRPath Patch (protocols/fhir/fhirpath_patch.cpp) needs no more than
-this: which elements repeat, which are choices, and the type to look in next.
+  ':A|b|C'    for a choice element (which keeps its "[x]"): the types it allows.
+id, extension and modifierExtension are listed where R4 has them: every
+element has id and extension, backbone elements and domain resources also
+modifierExtension. A resource's own id is of type id.
+FHIRPath Patch (protocols/fhir/fhirpath_patch.cpp) reads which elements
+repeat, which are choices and the type to look in next; the structure check
+of every write (protocols/fhir/structure.cpp) reads all of it.
 """
 import json
 import sys
+
+FHIR_TYPE = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
 
 primitives = set()
 definitions = []
@@ -31,16 +38,26 @@ for path in sys.argv[1:]:
             definitions.append(sd)
 
 
-def marker(element, relative):
+def type_name(t):
+    """A type's R4 name; the System types of id, url and the like say theirs
+    in an extension."""
+    for ext in t.get("extension", []):
+        if ext["url"] == FHIR_TYPE:
+            return ext["valueUrl"]
+    return t["code"]
+
+
+def marker(sd, element, relative):
     if "contentReference" in element:
         return ":#" + element["contentReference"].split(".", 1)[1]
+    types = [type_name(t) for t in element.get("type", [])]
     if relative.endswith("[x]"):
-        return ""
-    code = element.get("type", [{}])[0].get("code", "")
+        return ":" + "|".join(types)
+    code = types[0] if types else ""
     if code in ("BackboneElement", "Element"):
         return ":{}"
-    if code in primitives or code.startswith("http://"):  # System types of id, url…
-        return ""
+    if relative == "id" and sd["kind"] == "resource":
+        return ":id"  # R4 writes string; a resource's id is an id (resource.html#id)
     return ":" + code
 
 
@@ -49,10 +66,9 @@ for sd in definitions:
     root = sd["type"]
     for element in sd["snapshot"]["element"][1:]:
         relative = element["path"][len(root) + 1:]
-        if relative.split(".")[-1] in ("id", "extension", "modifierExtension"):
-            continue
         if element.get("max") == "0":  # prohibited by a constraint (SimpleQuantity.comparator)
             continue
         repeats = "*" if element.get("max") not in ("0", "1") else ""
-        words.append(relative + repeats + marker(element, relative))
+        required = "!" if element.get("min", 0) >= 1 else ""
+        words.append(relative + repeats + required + marker(sd, element, relative))
     print(" ".join(words))

@@ -1,0 +1,340 @@
+#include "protocols/fhir/structure.hpp"
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "protocols/fhir/element_shapes.hpp"
+#include "protocols/fhir/json_kinds.hpp"
+#include "protocols/fhir/primitive_forms.hpp"
+#include "protocols/fhir/resource_types.hpp"
+
+namespace atrium::fhir {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+constexpr std::uint16_t any_resource = 0xffff;
+
+/// What a JSON key of an object of some type stands for.
+struct field {
+  enum class what : std::uint8_t {
+    primitive, // its value: p
+    object,    // a data type or backbone element: owners[owner]
+    resource,  // a resource: of type owners[owner], or any_resource
+    partner,   // "_name": the id and extensions of the primitive `name`
+  };
+  what w = what::primitive;
+  primitive p = primitive::string;
+  bool repeats = false;
+  std::uint8_t slot = 0; // 1 + the element's bit in its owner's required mask; 0: optional
+  std::uint16_t owner = 0;
+};
+
+// Element names are short and differ early and late ("valueQuantity",
+// "valueString"): their length and three letters tell them apart well enough
+// for a table of at most a few hundred keys, for less than a full string hash
+// of every member of every resource written.
+struct key_hash {
+  std::size_t operator()(std::string_view k) const noexcept {
+    if (k.empty()) return 0;
+    const auto c = [&](std::size_t i) { return static_cast<std::size_t>(k[i]); };
+    return k.size() * 0x9e3779b1u ^ c(0) << 5 ^ c(k.size() / 2) << 12 ^ c(k.size() - 1) << 19;
+  }
+};
+
+struct owner_schema {
+  std::string name;
+  bool is_resource = false;
+  std::unordered_map<std::string_view, field, key_hash> fields;
+  std::uint64_t required = 0;              // a bit per required element
+  std::vector<std::string> required_names; // by bit, choices with "[x]"
+};
+
+/// The element shapes compiled for the walk: each type, resource and
+/// backbone element as an index, and each JSON key it may hold (choice
+/// elements under every typed name, primitives with their "_" partners).
+struct schema {
+  std::vector<owner_schema> owners;
+  std::unordered_map<std::string_view, std::uint16_t> index;
+  std::deque<std::string> keys; // the strings the fields' keys view
+  std::uint16_t element = 0;    // Element: what a "_name" partner holds
+
+  std::uint16_t owner_of(std::string_view name) const { return index.at(name); }
+};
+
+std::string capitalised(std::string s) {
+  s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
+  return s;
+}
+
+void add_field(schema& s, owner_schema& o, std::string key, field f) {
+  const std::string_view stored = s.keys.emplace_back(std::move(key));
+  o.fields.emplace(stored, f);
+}
+
+// One element of `o` under each JSON key it may take.
+void add_element(schema& s, owner_schema& o, const named_element_shape& e) {
+  using kind = element_shape::kind;
+  field f;
+  f.repeats = e.shape.repeats;
+  if (e.shape.required) {
+    f.slot = static_cast<std::uint8_t>(o.required_names.size() + 1);
+    o.required |= std::uint64_t{1} << o.required_names.size();
+    o.required_names.push_back(e.shape.k == kind::choice ? e.name + "[x]" : e.name);
+  }
+  // A type name as a field: a primitive, a resource or an object of owners[type].
+  auto typed = [&](std::string_view type) {
+    field t = f;
+    if (auto p = primitive_named(type)) {
+      t.w = field::what::primitive;
+      t.p = *p;
+    } else if (type == "Resource") {
+      t.w = field::what::resource;
+      t.owner = any_resource;
+    } else {
+      t.w = find_resource_type(type) ? field::what::resource : field::what::object;
+      t.owner = s.owner_of(type);
+    }
+    return t;
+  };
+  auto add = [&](std::string key, field t) {
+    if (t.w == field::what::primitive) {
+      field partner = t;
+      partner.w = field::what::partner;
+      add_field(s, o, "_" + key, partner);
+    }
+    add_field(s, o, std::move(key), t);
+  };
+  if (e.shape.k == kind::choice) {
+    for (const auto& type : e.shape.choices) add(e.name + capitalised(type), typed(type));
+  } else {
+    add(e.name, typed(e.shape.type.empty() ? "Resource" : e.shape.type));
+  }
+}
+
+schema compile() {
+  schema s;
+  for (std::string_view name : element_shape_owners()) {
+    s.index.emplace(name, static_cast<std::uint16_t>(s.owners.size()));
+    owner_schema o;
+    o.name = std::string(name);
+    o.is_resource = find_resource_type(name).has_value();
+    s.owners.push_back(std::move(o));
+  }
+  for (auto& o : s.owners)
+    for (const auto& e : element_shapes_of(o.name)) add_element(s, o, e);
+  s.element = s.owner_of("Element");
+  return s;
+}
+
+const schema& the_schema() {
+  static const schema s = compile();
+  return s;
+}
+
+/// Where an element is, as a chain up to the resource: made into text
+/// ("Patient.name[0].given") only to name a problem, so the walk of a
+/// well-formed resource builds no strings.
+struct location {
+  const location* parent = nullptr;
+  std::string_view name;            // the member's key, or the type at the root
+  std::optional<std::size_t> index; // set for an item of an array
+
+  std::string text() const {
+    std::string out = parent ? parent->text() + "." : std::string();
+    out += name;
+    if (index) out += "[" + std::to_string(*index) + "]";
+    return out;
+  }
+};
+
+status invalid(std::string message, std::string where) {
+  return {errc::invalid, std::move(message), std::move(where)};
+}
+
+class walker {
+public:
+  explicit walker(const schema& s) : s_(s) {}
+
+  status resource(object o, std::uint16_t type, const location& where, bool root) {
+    return members(o, type, where, root);
+  }
+
+private:
+  const schema& s_;
+
+  status members(object o, std::uint16_t type, const location& where, bool root = false) {
+    if (o.size() == 0)
+      return invalid(where.text() + " is an empty object; R4 JSON leaves absent elements out",
+                     where.text());
+    const owner_schema& owner = s_.owners[type];
+    std::uint64_t seen = 0;
+    for (auto member : o) {
+      const std::string_view key = member.key;
+      const location here{&where, key, std::nullopt};
+      if (member.value.type() == element_type::NULL_VALUE)
+        return invalid(here.text() + " is null; R4 JSON leaves absent elements out", here.text());
+      // The resource's type is its caller's to check, and so is its own id
+      // at the root (a create ignores it).
+      if (owner.is_resource && (key == "resourceType" || (root && key == "id"))) continue;
+      const auto it = owner.fields.find(key);
+      if (it == owner.fields.end())
+        return invalid(here.text() + " is not an element of " + owner.name + " in FHIR R4",
+                       here.text());
+      const field& f = it->second;
+      if (f.slot) seen |= std::uint64_t{1} << (f.slot - 1);
+      if (auto s = value_of(o, key, member.value, f, here); !s) return s;
+    }
+    if (seen != owner.required) {
+      for (std::size_t bit = 0; bit < owner.required_names.size(); ++bit)
+        if (!(seen & (std::uint64_t{1} << bit))) {
+          const std::string path = where.text() + "." + owner.required_names[bit];
+          return invalid(path + " is missing; FHIR R4 requires it", path);
+        }
+    }
+    return status::ok();
+  }
+
+  // A member's value: an array of items when the element repeats, else one.
+  status value_of(object parent, std::string_view key, element value, const field& f,
+                  const location& here) {
+    const bool array = value.type() == element_type::ARRAY;
+    if (!f.repeats) {
+      if (array)
+        return invalid(here.text() + " does not repeat in FHIR R4 and must not be an array",
+                       here.text());
+      return item(value, f, here);
+    }
+    if (!array)
+      return invalid(here.text() + " repeats in FHIR R4 and must be an array, not " +
+                         describe_json(value.type()),
+                     here.text());
+    const auto items = value.get_array().value_unsafe();
+    if (items.size() == 0)
+      return invalid(here.text() + " is an empty array; R4 JSON leaves absent elements out",
+                     here.text());
+    std::size_t i = 0;
+    for (auto each : items) {
+      const location at{here.parent, key, i++};
+      const auto type = each.type();
+      if (type == element_type::ARRAY)
+        return invalid(at.text() + " is an array inside an array", here.text());
+      if (type == element_type::NULL_VALUE) {
+        if (!partnered(parent, key, f))
+          return invalid(at.text() + " is null, which only an array of primitives with its '_' "
+                                     "partner may hold",
+                         here.text());
+        continue;
+      }
+      if (auto s = item(each, f, at); !s) return s;
+    }
+    return status::ok();
+  }
+
+  // A null in an array of primitives keeps it aligned with its partner
+  // (given with _given); the two arrays must then be as long as each other.
+  static bool partnered(object parent, std::string_view key, const field& f) {
+    if (f.w != field::what::primitive && f.w != field::what::partner) return false;
+    const std::string other =
+        f.w == field::what::partner ? std::string(key.substr(1)) : "_" + std::string(key);
+    simdjson::dom::array mine, theirs;
+    if (parent.at_key(key).get_array().get(mine) ||
+        parent.at_key(other).get_array().get(theirs))
+      return false;
+    return mine.size() == theirs.size();
+  }
+
+  status item(element value, const field& f, const location& at) {
+    switch (f.w) {
+    case field::what::primitive: return primitive_value(value, f.p, at);
+    case field::what::partner: return object_value(value, s_.element, at);
+    case field::what::object: return object_value(value, f.owner, at);
+    case field::what::resource: return resource_value(value, f.owner, at);
+    }
+    return status::ok();
+  }
+
+  status object_value(element value, std::uint16_t type, const location& at) {
+    object o;
+    if (value.get(o))
+      return invalid(at.text() + " must be an object (" + s_.owners[type].name + "), not " +
+                         describe_json(value.type()),
+                     at.text());
+    return members(o, type, at);
+  }
+
+  status resource_value(element value, std::uint16_t expected, const location& at) {
+    object o;
+    if (value.get(o))
+      return invalid(at.text() + " must be a resource, not " + describe_json(value.type()), at.text());
+    std::string_view type;
+    if (o["resourceType"].get(type))
+      return invalid(at.text() + " is a resource without a resourceType", at.text());
+    if (!find_resource_type(type))
+      return invalid(at.text() + " has resourceType '" + std::string(type) +
+                         "', which is not a resource type of FHIR R4",
+                     at.text() + ".resourceType");
+    const std::uint16_t actual = s_.owner_of(type);
+    if (expected != any_resource && actual != expected)
+      return invalid(at.text() + " must be a " + s_.owners[expected].name + ", not a " +
+                         std::string(type),
+                     at.text() + ".resourceType");
+    return members(o, actual, at);
+  }
+
+  static status primitive_value(element value, primitive p, const location& at) {
+    const auto type = value.type();
+    auto wrong = [&](std::string_view what) {
+      return invalid(at.text() + " is a " + std::string(primitive_name(p)) + " and must be " +
+                         std::string(what) + ", not " + describe_json(type),
+                     at.text());
+    };
+    if (p == primitive::boolean)
+      return type == element_type::BOOL ? status::ok() : wrong("true or false");
+    if (p == primitive::decimal)
+      return value.is_number() ? status::ok() : wrong("a JSON number");
+    if (!is_json_string(p)) {
+      std::int64_t n = 0;
+      if (type != element_type::INT64 || value.get(n))
+        return type == element_type::UINT64 ? invalid(at.text() + " is out of the range of " +
+                                                          std::string(primitive_name(p)),
+                                                      at.text())
+                                            : wrong("a JSON integer");
+      if (!is_in_range(p, n))
+        return invalid(at.text() + " is " + std::to_string(n) + ", out of the range of " +
+                           std::string(primitive_name(p)),
+                       at.text());
+      return status::ok();
+    }
+    std::string_view text;
+    if (value.get(text)) return wrong("a JSON string");
+    if (!is_valid_form(p, text)) {
+      if (text.empty())
+        return invalid(at.text() + " is an empty string; R4 JSON leaves absent elements out",
+                       at.text());
+      return invalid(at.text() + " '" + std::string(text.substr(0, 100)) +
+                         "' is not a valid " + std::string(primitive_name(p)),
+                     at.text());
+    }
+    return status::ok();
+  }
+};
+
+} // namespace
+
+status check_structure(object resource, std::string_view type) {
+  const schema& s = the_schema();
+  const auto it = s.index.find(type);
+  if (it == s.index.end() || !find_resource_type(type))
+    return invalid("'" + std::string(type) + "' is not a resource type of FHIR R4", "resourceType");
+  return walker{s}.resource(resource, it->second, location{nullptr, type, std::nullopt}, true);
+}
+
+} // namespace atrium::fhir

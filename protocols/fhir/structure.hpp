@@ -1,0 +1,24 @@
+#pragma once
+// The structure check of every resource written: what R4's JSON format
+// (json.html) and base StructureDefinitions require, as a FHIR parser would
+// check it, without profiles or terminology. A member that is not an element
+// of its type, a repeating element not in an array (or the reverse), a
+// primitive of the wrong JSON type or lexical form, a required element
+// missing, a choice naming a type it does not allow: each is refused with the
+// element's path.
+#include <string_view>
+
+#include "protocols/common/status.hpp"
+
+namespace simdjson::dom { class object; }
+
+namespace atrium::fhir {
+
+/// Checks `resource`, a parsed resource of the concrete R4 type `type`,
+/// with its contained and nested resources (Bundle.entry.resource…) by their
+/// own types. The resource's own resourceType and id are the caller's to
+/// check (a create ignores the id). Errors are errc::invalid with the path of
+/// the element in where() ("Patient.name[0].given").
+status check_structure(simdjson::dom::object resource, std::string_view type);
+
+} // namespace atrium::fhir
