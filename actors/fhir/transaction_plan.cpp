@@ -200,6 +200,14 @@ public:
     full_urls_.insert_or_assign(std::move(full_url), std::move(reference));
   }
 
+  /// An entry that creates `reference` because its criteria
+  /// (`criteria_key`, fhir::criteria_lock_key's form) match nothing: a
+  /// conditional reference by the same criteria, however written, names
+  /// it, as it would once the Bundle is stored.
+  void add_created(std::string criteria_key, std::string reference) {
+    created_.insert_or_assign(std::move(criteria_key), std::move(reference));
+  }
+
   /// A urn fullUrl outside Reference.reference (fhir::rewrite_urns).
   std::optional<std::string> urn(std::string_view value) const {
     if (auto it = full_urls_.find(value); it != full_urls_.end())
@@ -218,6 +226,10 @@ public:
         ref.substr(0, q).find('/') != std::string_view::npos)
       return std::optional<std::string>{};
     // A conditional reference: Type?criteria, resolved once per Bundle.
+    if (!created_.empty())
+      if (auto c = created_.find(fhir::criteria_lock_key(ref.substr(0, q), ref.substr(q + 1)));
+          c != created_.end())
+        return std::optional<std::string>{c->second};
     auto it = conditional_.find(ref);
     if (it == conditional_.end())
       it = conditional_.emplace(std::string{ref}, resolve_conditional(ref, q)).first;
@@ -249,6 +261,7 @@ private:
   std::uint32_t service_;
   const std::unordered_set<std::string>& deleted_;
   std::unordered_map<std::string, std::string, text_hash, std::equal_to<>> full_urls_;
+  std::unordered_map<std::string, std::string> created_; // criteria key → "Type/id"
   std::unordered_map<std::string, result<std::optional<std::string>>, text_hash, std::equal_to<>>
     conditional_;
 };
@@ -393,6 +406,8 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
                                 e.if_none_exist.empty() ? "request.url" : "ifNoneExist"});
     const auto& id = w.prepare.op == fhir_op::read ? w.result.id : w.prepare.id;
     const auto reference = t->type_name + "/" + id;
+    if (creates_by_criteria)
+      references.add_created(e.criteria_key(), reference);
     if (w.prepare.op == fhir_op::tx_prepare && is_delete(w.prepare.write))
       deleted.insert(reference);
     if (w.prepare.op == fhir_op::tx_prepare && !written.insert(reference).second)

@@ -813,3 +813,40 @@ TEST_CASE("transaction: a conditional delete with _count removes every match, up
   CHECK(answer.str("/entry/1/response/status").starts_with("201"));
   CHECK(count() == 0);
 }
+
+TEST_CASE("transaction: a conditional reference names what another entry creates by its criteria",
+          "[e2e][transaction]") {
+  auto c = shared_node().client();
+  auto patient = R"({"resourceType":"Patient","identifier":[{"system":"urn:cref-new","value":"1"}]})";
+  // The reference writes the same criteria otherwise: escaped, another order.
+  auto obs = R"({"resourceType":"Observation","status":"final","code":{"text":"x"},)"
+             R"("subject":{"reference":"Patient?_tag:missing=true&identifier=urn:cref-new%7C1"}})";
+  auto practitioner = R"({"resourceType":"Practitioner","identifier":[{"system":"urn:cref-new","value":"2"}]})";
+  auto encounter = R"({"resourceType":"Encounter","status":"finished","class":{"code":"AMB"},)"
+                   R"("participant":[{"individual":{"reference":"Practitioner?identifier=urn:cref-new|2"}}]})";
+  auto r = c->post(base, transaction({
+    entry("POST", "Observation", obs),
+    entry("POST", "Patient", patient, {},
+          R"(,"ifNoneExist":"identifier=urn:cref-new|1&_tag:missing=true")"),
+    entry("POST", "Encounter", encounter),
+    entry("PUT", "Practitioner?identifier=urn:cref-new|2", practitioner),
+  }), fhir_json);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  json b{r.body};
+  const auto patient_ref = reference_of(b.str("/entry/1/response/location"));
+  const auto practitioner_ref = reference_of(b.str("/entry/3/response/location"));
+  CHECK(json{c->get(base + "/" + reference_of(b.str("/entry/0/response/location"))).body}
+          .str("/subject/reference") == patient_ref);
+  CHECK(json{c->get(base + "/" + reference_of(b.str("/entry/2/response/location"))).body}
+          .str("/participant/0/individual/reference") == practitioner_ref);
+  // Sent again, the criteria find the stored patient: no second one.
+  auto again = c->post(base, transaction({
+    entry("POST", "Observation", obs),
+    entry("POST", "Patient", patient, {},
+          R"(,"ifNoneExist":"identifier=urn:cref-new|1&_tag:missing=true")"),
+  }), fhir_json);
+  REQUIRE(again.status == 200);
+  CHECK(json{again.body}.str("/entry/1/response/status").starts_with("200"));
+  CHECK(checked_search(*c, "Patient", {{"identifier", "urn:cref-new|1"}}).match_set().size() == 1);
+}
