@@ -3,6 +3,9 @@
 // contained and nested resources, primitive extensions.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include <simdjson.h>
@@ -207,4 +210,44 @@ TEST_CASE("primitive forms: dates, times, codes, oids, uuids, base64") {
   CHECK_FALSE(is_in_range(p::positive_int, 0));
   CHECK(primitive_named("dateTime") == p::date_time);
   CHECK_FALSE(primitive_named("DateTime"));
+}
+
+// Real R4 content must pass: the definitions' Bundles (StructureDefinitions,
+// ValueSets, CodeSystems, SearchParameters, a CompartmentDefinition) and
+// every resource of the Synthea bulk sample. Developer/CI samples: skipped
+// without them.
+TEST_CASE("structure: the R4 definitions and the Synthea sample pass") {
+  const std::filesystem::path samples = ATRIUM_SAMPLES_DIR;
+  if (!std::filesystem::exists(samples / "fhir-r4-definitions")) {
+    WARN("skipped: " << samples.string() << " is absent (a developer/CI sample)");
+    return;
+  }
+  simdjson::dom::parser parser;
+  std::size_t checked = 0;
+  auto check = [&](const std::string& text, const std::string& from) {
+    simdjson::dom::object o;
+    REQUIRE_FALSE(parser.parse(text).get(o));
+    std::string_view type;
+    if (o["resourceType"].get(type)) return; // the export's log lines
+    const auto s = check_structure(o, type);
+    INFO(from << ": " << s.where() << ": " << s.message());
+    CHECK(s);
+    ++checked;
+  };
+  for (const char* file : {"profiles-types.json", "profiles-resources.json", "valuesets.json",
+                           "search-parameters.json", "compartmentdefinition-patient.json"}) {
+    std::ifstream in(samples / "fhir-r4-definitions" / file);
+    std::stringstream text;
+    text << in.rdbuf();
+    check(text.str(), file);
+  }
+  const auto bulk = samples / "fhir-bulk-10-patients";
+  for (const auto& entry : std::filesystem::directory_iterator(bulk)) {
+    if (entry.path().extension() != ".ndjson") continue;
+    std::ifstream in(entry.path());
+    for (std::string line; std::getline(in, line);)
+      if (line.find_first_not_of(" \t\r") != std::string::npos)
+        check(line, entry.path().filename().string());
+  }
+  CHECK(checked > 1000);
 }
