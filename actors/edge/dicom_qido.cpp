@@ -121,7 +121,7 @@ struct result_item {
   std::string close() { return std::move(json) + "}"; }
 };
 
-/// What a result carries from one level: the defaults of the levels not
+/// What a result carries from one level: the defaults (v1's or v2's) of the levels not
 /// fixed by the path, includefield, or everything with includefield=all;
 /// and always the level's UID (a path's too, so a client can build the
 /// WADO URL) and the attributes the query matched on (PS3.18 10.6.3.3;
@@ -130,7 +130,8 @@ void add_level(result_item& out, const dicom::qido_query& q, level l, bool with_
                const attrs& a) {
   for (auto& x : a.list) {
     auto* known = dicom::find_attribute(x.tag);
-    bool wanted = (known && known->level == l && (q.include_all || (with_defaults && known->by_default))) ||
+    const bool by_default = known && (q.v1 ? known->by_default_v1 : known->by_default);
+    bool wanted = (known && known->level == l && (q.include_all || (with_defaults && by_default))) ||
                   x.tag == uid_tag(l) ||
                   std::ranges::any_of(q.terms, [&](auto& t) {
                     return t.attribute->tag == x.tag && t.attribute->level == l;
@@ -257,6 +258,7 @@ void search(call& c, const http::request& req, std::string_view level_name, std:
   auto q = dicom::parse_qido(*params, l, extended, fixed);
   if (!q)
     return respond(error(400, q.error().message()));
+  q->v1 = !c.v2;
   std::string study_uid{study};
   if (study_uid.empty())
     study_uid = fixed_uid(*q, dicom::tags::study_instance_uid);

@@ -1,7 +1,8 @@
 #pragma once
 // Which attributes belong to the study and series levels (what a study or
 // series record keeps from its latest instance), and which QIDO-RS can
-// search and return by default: Azure's v2 conformance lists, plus the
+// search and return by default: Azure's v2 conformance lists (and v1's
+// defaults), plus the
 // counts and ModalitiesInStudy that PS3.18 computes.
 #include <optional>
 #include <span>
@@ -20,7 +21,8 @@ struct known_attribute {
   std::string_view vr;
   dicom::level level;
   bool searchable; // a QIDO match parameter
-  bool by_default; // returned without includefield (v2 defaults)
+  bool by_default;    // returned without includefield (v2 defaults)
+  bool by_default_v1; // likewise in v1, whose defaults are PS3.18's lists (more of them)
 };
 
 namespace tags {

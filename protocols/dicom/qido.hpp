@@ -29,6 +29,7 @@ struct qido_query {
   std::size_t limit = 100;         // 1-200
   std::size_t offset = 0;
   bool fuzzy = false;              // fuzzymatching=true
+  bool v1 = false;                 // asked under /v1/: v1's default attributes
   /// The extended query tags the terms may point to (owned here: moving
   /// the vector keeps the elements where they are).
   std::vector<known_attribute> extended;

@@ -327,6 +327,25 @@ TEST_CASE("QIDO-RS searches studies, series and instances", "[e2e][dicom]") {
     CHECK(json{q("/series?PatientID=" + patient + "&PatientName=muller&fuzzymatching=true").body}
             .count("") == 1);
   }
+  SECTION("v1 returns v1's default attributes, v2 its own") {
+    const std::string v1 = "/default/dicom/v1";
+    json v2_study{q("/studies?StudyInstanceUID=" + study2).body};
+    json v1_study{c->get(v1 + "/studies?StudyInstanceUID=" + study2).body};
+    CHECK(v2_study.str("/0/00081030/Value/0") == "CT CHEST"); // StudyDescription
+    CHECK_FALSE(v2_study.has("/0/00080030"));                 // StudyTime
+    CHECK(v1_study.str("/0/00080030/Value/0") == "101500");
+    CHECK_FALSE(v1_study.has("/0/00081030"));
+    CHECK(v1_study.str("/0/00100020/Value/0") == patient); // in both
+    json v2_series{q("/studies/" + study2 + "/series").body};
+    json v1_series{c->get(v1 + "/studies/" + study2 + "/series").body};
+    CHECK_FALSE(v2_series.has("/0/0008103E"));                 // SeriesDescription
+    CHECK(v1_series.str("/0/0008103E/Value/0") == "AXIAL");
+    json v2_instance{q("/studies/" + study2 + "/instances").body};
+    json v1_instance{c->get(v1 + "/studies/" + study2 + "/instances").body};
+    CHECK_FALSE(v2_instance.has("/0/00280010")); // Rows
+    CHECK(v1_instance.num("/0/00280010/Value/0") == 16);
+    CHECK(v1_instance.str("/0/00080016/Value/0") == "1.2.840.10008.5.1.4.1.1.2"); // SOPClassUID
+  }
   SECTION("bad queries are 400") {
     CHECK(q("/studies?limit=0").status == 400);
     CHECK(q("/studies?limit=201").status == 400);
