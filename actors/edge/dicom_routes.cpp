@@ -115,7 +115,12 @@ http::response method_not_allowed(std::string_view allowed) {
 } // namespace
 
 void serve_dicom(edge_context& ctx, const service_info& svc, std::span<const std::string> rest,
-                 http::request&& req, http::responder respond) {
+                 http::request&& req, http::responder answer) {
+  // Every answer names the API versions served, as Azure's service does.
+  http::responder respond = [answer = std::move(answer)](http::response r) {
+    r.add_header("api-supported-versions", "1, 2");
+    answer(std::move(r));
+  };
   if (rest.empty() || (rest[0] != "v1" && rest[0] != "v2"))
     return respond(error(404, "DICOMweb is served under a version: /" + svc.workspace + "/" +
                                 svc.name + "/v2/ (or /v1/)"));

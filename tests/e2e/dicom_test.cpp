@@ -432,8 +432,11 @@ TEST_CASE("DICOMweb routes: unknown instances, bad paths, parts not built", "[e2
   CHECK(c->get(base + "/studies/1.2/series/1.3/instances/1.4/frames/1").status == 404);
   CHECK(c->get(base + "/studies/1.2/series/1.3/instances/1.4/rendered").status == 404);
   CHECK(c->get(base + "/studies/1_2").status == 400); // not a UID
-  CHECK(c->get("/default/dicom/studies").status == 404); // no version
+  auto unversioned = c->get("/default/dicom/studies");
+  CHECK(unversioned.status == 404);
+  CHECK(unversioned.header("api-supported-versions") == "1, 2"); // what to use instead
   CHECK(c->request("PATCH", base + "/studies").status == 405);
+  CHECK(c->get(base + "/changefeed").header("api-supported-versions") == "1, 2");
 }
 
 TEST_CASE("every sample file is stored and retrieved byte for byte, or refused with a reason",
