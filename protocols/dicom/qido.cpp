@@ -123,7 +123,7 @@ result<qido_query> parse_qido(const http::query_params& params, dicom::level lev
   q.extended.reserve(extended.size()); // never reallocated: terms point into it
   for (auto& t : extended)
     if (t.ready && t.query_enabled)
-      q.extended.push_back({{}, t.tag, t.vr, t.level, true, false});
+      q.extended.push_back({{}, t.tag, t.vr, t.level, true, false, false});
   auto disabled = [&](std::string_view name) {
     auto tag = tag_named(name);
     return tag && std::any_of(extended.begin(), extended.end(), [&](auto& t) {
