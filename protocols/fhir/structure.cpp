@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -85,6 +86,8 @@ void add_element(schema& s, owner_schema& o, const named_element_shape& e) {
   field f;
   f.repeats = e.shape.repeats;
   if (e.shape.required) {
+    if (o.required_names.size() == 64) // R4 has at most 9 in one type
+      throw std::logic_error(o.name + " has more required elements than the check tracks");
     f.slot = static_cast<std::uint8_t>(o.required_names.size() + 1);
     o.required |= std::uint64_t{1} << o.required_names.size();
     o.required_names.push_back(e.shape.k == kind::choice ? e.name + "[x]" : e.name);
