@@ -343,8 +343,16 @@ std::string label_of(std::size_t i, const bundle_entry_request& e) {
   return e.method.empty() ? where_of(i) : where_of(i) + " (" + e.method + " " + e.url + ")";
 }
 
+/// An entry's failure, named by the entry and, when it is about an element
+/// of the entry's resource ("Observation.status"), by that element inside
+/// it ("Bundle.entry[1].resource.status").
 status entry_error(std::size_t i, const bundle_entry_request& e, const status& s) {
-  return {s.code(), label_of(i, e) + ": " + s.message(), where_of(i)};
+  const std::string_view type = std::string_view{e.url}.substr(0, e.url.find_first_of("/?"));
+  std::string where = where_of(i);
+  if (!type.empty() && s.where().size() > type.size() && s.where().starts_with(type) &&
+      s.where()[type.size()] == '.')
+    where += ".resource" + s.where().substr(type.size());
+  return {s.code(), label_of(i, e) + ": " + s.message(), std::move(where)};
 }
 
 } // namespace

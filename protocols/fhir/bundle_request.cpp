@@ -9,6 +9,7 @@
 
 #include "protocols/common/base64.hpp"
 #include "protocols/fhir/json_text.hpp"
+#include "protocols/fhir/structure.hpp"
 #include "protocols/http/query.hpp"
 
 namespace atrium::fhir {
@@ -218,6 +219,12 @@ result<bundle_request> parse_bundle_request(std::string_view body, std::size_t m
   if (root["resourceType"].get_string().get(resource_type) != simdjson::SUCCESS ||
       resource_type != "Bundle")
     return status{errc::invalid, "POST to the service base takes a Bundle", "resourceType"};
+  // The Bundle itself; its entries' resources are checked as each is
+  // written (prepare_resource), by a batch entry for itself alone.
+  if (auto s = check_structure(root.get_object().value_unsafe(), "Bundle",
+                               nested_resources::left_to_caller);
+      !s)
+    return s;
   bundle_request out;
   std::string_view type;
   if (root["type"].get_string().get(type) == simdjson::SUCCESS)

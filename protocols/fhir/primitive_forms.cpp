@@ -160,10 +160,18 @@ bool is_base64(std::string_view s) {
   return count > 0 && count % 4 == 0 && padding <= 2;
 }
 
-// The narrative is XHTML in one div (narrative.html#xhtml).
+// The narrative is XHTML in one div of the XHTML namespace
+// (narrative.html#xhtml): its opening tag names it. Whether the rest is
+// well-formed XHTML is not checked.
 bool is_xhtml_div(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  return s.starts_with("<div") && s.size() > 4 && (s[4] == '>' || s[4] == '/' || is_space(s[4]));
+  if (!s.starts_with("<div") || s.size() < 5 || !is_space(s[4])) return false;
+  const std::string_view tag = s.substr(0, s.find('>'));
+  for (char quote : {'"', '\''}) {
+    const std::string attribute = std::string("xmlns=") + quote + "http://www.w3.org/1999/xhtml" + quote;
+    if (tag.find(attribute) != std::string_view::npos) return true;
+  }
+  return false;
 }
 
 } // namespace

@@ -35,6 +35,8 @@ struct field {
   primitive p = primitive::string;
   bool repeats = false;
   std::uint8_t slot = 0; // 1 + the element's bit in its owner's required mask; 0: optional
+  std::uint8_t choice = 0; // 1 + the choice element (value[x]) it is one type of; 0: none
+  std::uint8_t choice_type = 0; // which of its types; a "_" partner has its primitive's
   std::uint16_t owner = 0;
 };
 
@@ -56,7 +58,11 @@ struct owner_schema {
   std::unordered_map<std::string_view, field, key_hash> fields;
   std::uint64_t required = 0;              // a bit per required element
   std::vector<std::string> required_names; // by bit, choices with "[x]"
+  std::vector<std::string> choice_names;   // by choice index, with "[x]"
 };
+
+// R4 has at most 5 choice elements in one type (ElementDefinition).
+constexpr std::size_t max_choices = 8;
 
 /// The element shapes compiled for the walk: each type, resource and
 /// backbone element as an index, and each JSON key it may hold (choice
@@ -116,7 +122,16 @@ void add_element(schema& s, owner_schema& o, const named_element_shape& e) {
     add_field(s, o, std::move(key), t);
   };
   if (e.shape.k == kind::choice) {
-    for (const auto& type : e.shape.choices) add(e.name + capitalised(type), typed(type));
+    if (o.choice_names.size() == max_choices)
+      throw std::logic_error(o.name + " has more choice elements than the check tracks");
+    o.choice_names.push_back(e.name + "[x]");
+    std::uint8_t which = 0;
+    for (const auto& type : e.shape.choices) {
+      field t = typed(type);
+      t.choice = static_cast<std::uint8_t>(o.choice_names.size());
+      t.choice_type = ++which;
+      add(e.name + capitalised(type), t);
+    }
   } else {
     add(e.name, typed(e.shape.type.empty() ? "Resource" : e.shape.type));
   }
@@ -164,7 +179,7 @@ status invalid(std::string message, std::string where) {
 
 class walker {
 public:
-  explicit walker(const schema& s) : s_(s) {}
+  walker(const schema& s, nested_resources nested) : s_(s), nested_(nested) {}
 
   status resource(object o, std::uint16_t type, const location& where, bool root) {
     return members(o, type, where, root);
@@ -172,6 +187,7 @@ public:
 
 private:
   const schema& s_;
+  nested_resources nested_;
 
   status members(object o, std::uint16_t type, const location& where, bool root = false) {
     if (o.size() == 0)
@@ -179,6 +195,7 @@ private:
                      where.text());
     const owner_schema& owner = s_.owners[type];
     std::uint64_t seen = 0;
+    std::uint8_t chosen[max_choices] = {}; // the type each choice element took
     for (auto member : o) {
       const std::string_view key = member.key;
       const location here{&where, key, std::nullopt};
@@ -193,6 +210,15 @@ private:
                        here.text());
       const field& f = it->second;
       if (f.slot) seen |= std::uint64_t{1} << (f.slot - 1);
+      if (f.choice) {
+        auto& took = chosen[f.choice - 1];
+        if (took != 0 && took != f.choice_type)
+          return invalid(here.text() + ": " + where.text() + "." +
+                             owner.choice_names[f.choice - 1] +
+                             " is given in two types; a choice element takes one",
+                         here.text());
+        took = f.choice_type;
+      }
       if (auto s = value_of(o, key, member.value, f, here); !s) return s;
     }
     if (seen != owner.required) {
@@ -223,6 +249,8 @@ private:
     if (items.size() == 0)
       return invalid(here.text() + " is an empty array; R4 JSON leaves absent elements out",
                      here.text());
+    if (f.w == field::what::partner)
+      if (auto s = aligned(parent, key, items, here); !s) return s;
     std::size_t i = 0;
     for (auto each : items) {
       const location at{here.parent, key, i++};
@@ -241,17 +269,39 @@ private:
     return status::ok();
   }
 
-  // A null in an array of primitives keeps it aligned with its partner
-  // (given with _given); the two arrays must then be as long as each other.
+  // A null in an array of primitives keeps it aligned with its "_"
+  // partner (given with _given), which aligned() then checks.
   static bool partnered(object parent, std::string_view key, const field& f) {
-    if (f.w != field::what::primitive && f.w != field::what::partner) return false;
-    const std::string other =
-        f.w == field::what::partner ? std::string(key.substr(1)) : "_" + std::string(key);
-    simdjson::dom::array mine, theirs;
-    if (parent.at_key(key).get_array().get(mine) ||
-        parent.at_key(other).get_array().get(theirs))
-      return false;
-    return mine.size() == theirs.size();
+    if (f.w == field::what::partner) return true;
+    if (f.w != field::what::primitive) return false;
+    simdjson::dom::array partners;
+    return !parent.at_key("_" + std::string(key)).get_array().get(partners);
+  }
+
+  // A "_name" array beside its primitives: as long as they are, and no
+  // place where both are null (an element with neither value nor
+  // extensions); alone, no null at all.
+  static status aligned(object parent, std::string_view key, simdjson::dom::array partners,
+                        const location& here) {
+    simdjson::dom::array values;
+    const bool has_values = !parent.at_key(key.substr(1)).get_array().get(values);
+    if (has_values && values.size() != partners.size())
+      return invalid(here.text() + " has " + std::to_string(partners.size()) +
+                         " items and " + std::string(key.substr(1)) + " " +
+                         std::to_string(values.size()) + "; the two must align",
+                     here.text());
+    std::size_t i = 0;
+    auto value = has_values ? values.begin() : partners.end();
+    for (auto partner : partners) {
+      const bool value_null = !has_values || (*value).type() == element_type::NULL_VALUE;
+      if (partner.type() == element_type::NULL_VALUE && value_null)
+        return invalid(location{here.parent, key, i}.text() + " is null and so is its value: "
+                                                              "an element with neither",
+                       here.text());
+      if (has_values) ++value;
+      ++i;
+    }
+    return status::ok();
   }
 
   status item(element value, const field& f, const location& at) {
@@ -259,7 +309,9 @@ private:
     case field::what::primitive: return primitive_value(value, f.p, at);
     case field::what::partner: return object_value(value, s_.element, at);
     case field::what::object: return object_value(value, f.owner, at);
-    case field::what::resource: return resource_value(value, f.owner, at);
+    case field::what::resource:
+      if (nested_ == nested_resources::left_to_caller) return status::ok();
+      return resource_value(value, f.owner, at);
     }
     return status::ok();
   }
@@ -332,12 +384,12 @@ private:
 
 } // namespace
 
-status check_structure(object resource, std::string_view type) {
+status check_structure(object resource, std::string_view type, nested_resources nested) {
   const schema& s = the_schema();
   const auto it = s.index.find(type);
   if (it == s.index.end() || !find_resource_type(type))
     return invalid("'" + std::string(type) + "' is not a resource type of FHIR R4", "resourceType");
-  return walker{s}.resource(resource, it->second, location{nullptr, type, std::nullopt}, true);
+  return walker{s, nested}.resource(resource, it->second, location{nullptr, type, std::nullopt}, true);
 }
 
 } // namespace atrium::fhir

@@ -14,11 +14,19 @@ namespace simdjson::dom { class object; }
 
 namespace atrium::fhir {
 
+/// Whether the resources inside a resource (contained, Bundle.entry.resource,
+/// Parameters.parameter.resource) are checked too.
+enum class nested_resources : bool {
+  checked,
+  left_to_caller, // a transaction's entries, each checked as it is written
+};
+
 /// Checks `resource`, a parsed resource of the concrete R4 type `type`,
-/// with its contained and nested resources (Bundle.entry.resource…) by their
-/// own types. The resource's own resourceType and id are the caller's to
-/// check (a create ignores the id). Errors are errc::invalid with the path of
-/// the element in where() ("Patient.name[0].given").
-status check_structure(simdjson::dom::object resource, std::string_view type);
+/// with its contained and nested resources by their own types unless
+/// `nested` leaves them out. The resource's own resourceType and id are the
+/// caller's to check (a create ignores the id). Errors are errc::invalid
+/// with the path of the element in where() ("Patient.name[0].given").
+status check_structure(simdjson::dom::object resource, std::string_view type,
+                       nested_resources nested = nested_resources::checked);
 
 } // namespace atrium::fhir

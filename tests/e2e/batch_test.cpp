@@ -63,9 +63,22 @@ TEST_CASE("batch: bundles that are not batches", "[e2e][batch]") {
   auto c = shared_node().client();
   const header_list json_type{{"Content-Type", "application/fhir+json"}};
   auto empty_transaction =
-    c->post(base, R"({"resourceType":"Bundle","type":"transaction","entry":[]})", json_type);
+    c->post(base, R"({"resourceType":"Bundle","type":"transaction"})", json_type);
   CHECK(empty_transaction.status == 200);
   CHECK(json{empty_transaction.body}.str("/type") == "transaction-response");
+  // The Bundle itself is checked against R4's structure: no empty arrays,
+  // no members Bundle does not have, entry.request.method required.
+  CHECK(c->post(base, R"({"resourceType":"Bundle","type":"transaction","entry":[]})", json_type)
+          .status == 400);
+  auto unknown = c->post(base, R"({"resourceType":"Bundle","type":"batch","entry":[{"request":)"
+                               R"({"method":"GET","url":"Patient","foo":1}}]})", json_type);
+  CHECK(unknown.status == 400);
+  CHECK(json{unknown.body}.str("/issue/0/expression/0") == "Bundle.entry[0].request.foo");
+  CHECK(c->post(base, R"({"resourceType":"Bundle","type":"batch","entry":[{"request":)"
+                      R"({"url":"Patient"}}]})", json_type).status == 400);
+  CHECK(c->post(base, R"({"resourceType":"Bundle","type":"batch","timestamp":"2020-01-01",)"
+                      R"("entry":[{"request":{"method":"GET","url":"Patient"}}]})", json_type)
+          .status == 400);
   CHECK(c->post(base, R"({"resourceType":"Bundle","type":"collection"})", json_type).status ==
         400);
   CHECK(c->post(base, R"({"resourceType":"Patient"})", json_type).status == 400);

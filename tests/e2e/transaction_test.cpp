@@ -571,7 +571,7 @@ TEST_CASE("conditional reads: If-None-Match and If-Modified-Since, alone and in 
 
   auto b = c->post(base, transaction({
     entry("GET", "Patient/cr-1", "", {}, R"(,"ifNoneMatch":"W/\"1\"")"),
-    entry("GET", "Patient/cr-1", "", {}, R"(,"ifModifiedSince":"Sat, 01 Jan 2000 00:00:00 GMT")"),
+    entry("GET", "Patient/cr-1", "", {}, R"(,"ifModifiedSince":"2000-01-01T00:00:00Z")"),
   }), fhir_json);
   REQUIRE(b.status == 200);
   json r{b.body};
@@ -849,4 +849,17 @@ TEST_CASE("transaction: a conditional reference names what another entry creates
   REQUIRE(again.status == 200);
   CHECK(json{again.body}.str("/entry/1/response/status").starts_with("200"));
   CHECK(checked_search(*c, "Patient", {{"identifier", "urn:cref-new|1"}}).match_set().size() == 1);
+}
+
+TEST_CASE("transaction: an entry whose resource breaks R4's structure fails it, named to the element",
+          "[e2e][transaction]") {
+  auto c = shared_node().client();
+  const auto before = history_total(*c);
+  auto r = c->post(base, transaction({
+    entry("POST", "Patient", R"({"resourceType":"Patient","active":true})"),
+    entry("POST", "Observation", R"({"resourceType":"Observation","code":{"text":"x"}})"),
+  }), fhir_json);
+  CHECK(r.status == 400);
+  CHECK(json{r.body}.str("/issue/0/expression/0") == "Bundle.entry[1].resource.status");
+  CHECK(history_total(*c) == before); // nothing written
 }

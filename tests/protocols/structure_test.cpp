@@ -103,6 +103,33 @@ TEST_CASE("structure: primitives have their JSON type and lexical form") {
               R"("code":{"text":"x"}}]})") == "Patient.contained[0].id");
 }
 
+TEST_CASE("structure: a choice element takes one type") {
+  const std::string obs = R"({"resourceType":"Observation","status":"final","code":{"text":"c"},)";
+  CHECK(problem(obs + R"("valueString":"a","valueBoolean":true})", "Observation") ==
+        "Observation.valueBoolean: Observation.valueBoolean: Observation.value[x] is given in "
+        "two types; a choice element takes one");
+  CHECK(where(obs + R"("valueString":"a","_valueBoolean":{"id":"x"}})", "Observation") ==
+        "Observation._valueBoolean");
+  CHECK(problem(obs + R"("valueString":"a","_valueString":{"id":"x"}})", "Observation") == "");
+  CHECK(where(R"({"resourceType":"Patient","deceasedBoolean":true,)"
+              R"("deceasedDateTime":"2020-01-01"})") == "Patient.deceasedDateTime");
+  // Two choice elements of one type are each free: effective[x] and value[x].
+  CHECK(problem(obs + R"("effectiveDateTime":"2020","valueDateTime":"2021"})", "Observation") == "");
+}
+
+TEST_CASE("structure: nested resources may be left to the caller") {
+  const std::string bundle =
+      R"({"resourceType":"Bundle","type":"transaction","entry":[{"resource":)"
+      R"({"resourceType":"Patient","nickname":"x"},"request":{"method":"POST","url":"Patient"}}]})";
+  simdjson::dom::parser parser;
+  simdjson::dom::object o;
+  REQUIRE_FALSE(parser.parse(bundle).get(o));
+  CHECK_FALSE(check_structure(o, "Bundle"));
+  CHECK(check_structure(o, "Bundle", nested_resources::left_to_caller));
+  CHECK(where(R"({"resourceType":"Bundle","type":"batch","entry":{"request":{"method":"GET",)"
+              R"("url":"Patient"}}})", "Bundle") == "Bundle.entry");
+}
+
 TEST_CASE("structure: required elements must be there, by value or by extension") {
   CHECK(problem(R"({"resourceType":"Observation","code":{"text":"c"}})", "Observation") ==
         "Observation.status: Observation.status is missing; FHIR R4 requires it");
@@ -111,6 +138,11 @@ TEST_CASE("structure: required elements must be there, by value or by extension"
   CHECK(where(R"({"resourceType":"Patient","extension":[{"valueString":"x"}]})") ==
         "Patient.extension[0].url");
   CHECK(where(R"({"resourceType":"Patient","text":{"status":"generated"}})") == "Patient.text.div");
+  // The narrative's div is in the XHTML namespace.
+  CHECK(where(R"({"resourceType":"Patient","text":{"status":"generated","div":"<div>x</div>"}})") ==
+        "Patient.text.div");
+  CHECK(problem(R"({"resourceType":"Patient","text":{"status":"generated",)"
+                R"("div":"<div xmlns='http://www.w3.org/1999/xhtml'>x</div>"}})") == "");
   // A required primitive may be given by its extensions alone.
   CHECK(problem(R"({"resourceType":"Observation","_status":{"extension":[{"url":"u",)"
                 R"("valueString":"x"}]},"code":{"text":"c"}})",
@@ -126,7 +158,15 @@ TEST_CASE("structure: primitive extensions stay aligned with their values") {
                 R"("_given":[null,{"extension":[{"url":"u","valueString":"x"}]}]}]})") == "");
   CHECK(where(R"({"resourceType":"Patient","name":[{"given":["Jo",null],)"
               R"("_given":[null,{"extension":[{"url":"u","valueString":"x"}]},null]}]})") ==
-        "Patient.name[0].given");
+        "Patient.name[0]._given");
+  CHECK(where(R"({"resourceType":"Patient","name":[{"given":["a","b"],"_given":[{"id":"x"}]}]})") ==
+        "Patient.name[0]._given");
+  // Both null at one place: an element with neither value nor extensions.
+  CHECK(where(R"({"resourceType":"Patient","name":[{"given":["a",null],"_given":[null,null]}]})") ==
+        "Patient.name[0]._given");
+  CHECK(where(R"({"resourceType":"Patient","name":[{"_given":[null,{"id":"x"}]}]})") ==
+        "Patient.name[0]._given");
+  CHECK(problem(R"({"resourceType":"Patient","name":[{"_given":[{"id":"x"}]}]})") == "");
   CHECK(where(R"({"resourceType":"Patient","_birthDate":{"nickname":"x"}})") ==
         "Patient._birthDate.nickname");
   CHECK(where(R"({"resourceType":"Patient","_nickname":{"id":"x"}})") == "Patient._nickname");
