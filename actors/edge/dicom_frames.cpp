@@ -63,19 +63,48 @@ std::optional<frame_media> negotiate_frames(const http::request& req, bool one_f
   return std::nullopt;
 }
 
+/// The record of the one instance a request names; answers 404 itself.
+std::optional<storage::dicom_instance_record> load_record(const call& c, std::string_view study,
+                                                          std::string_view series,
+                                                          std::string_view sop,
+                                                          http::responder& respond) {
+  std::string value;
+  std::optional<storage::dicom_instance_record> rec;
+  if (c.ctx.db->get(column::dicom, keys::dicom_instance(c.svc.id, study, series, sop), &value).is_ok())
+    rec = storage::decode_dicom_instance(value);
+  if (!rec)
+    respond(error(404, "instance " + std::string{sop} + " is not stored"));
+  return rec;
+}
+
 /// The one instance a request names, and its bytes; answers 404 itself.
 std::optional<std::pair<storage::dicom_instance_record, std::string>>
 load(const call& c, std::string_view study, std::string_view series, std::string_view sop,
      http::responder& respond) {
-  std::string value, bytes;
-  std::optional<storage::dicom_instance_record> rec;
-  if (c.ctx.db->get(column::dicom, keys::dicom_instance(c.svc.id, study, series, sop), &value).is_ok())
-    rec = storage::decode_dicom_instance(value);
-  if (!rec || !c.ctx.files->append_to(rec->file, bytes)) {
+  auto rec = load_record(c, study, series, sop, respond);
+  if (!rec)
+    return std::nullopt;
+  std::string bytes;
+  if (!c.ctx.files->append_to(rec->file, bytes)) {
     respond(error(404, "instance " + std::string{sop} + " is not stored"));
     return std::nullopt;
   }
   return std::pair{std::move(*rec), std::move(bytes)};
+}
+
+/// HEAD of a frame or rendered answer: GET's status and media type,
+/// decided from the instance's record without reading or decoding its
+/// pixels, and no length (RFC 9110 9.3.2).
+http::response unproduced(std::string content_type) {
+  http::response r{200, std::move(content_type), {}};
+  r.source = std::make_shared<http::unproduced_body>();
+  return r;
+}
+
+std::string frames_content_type(const frame_media& media, const std::string& part_type,
+                                const std::string& boundary) {
+  return media.multipart ? "multipart/related; type=\"" + media.type + "\"; boundary=" + boundary
+                         : part_type;
 }
 
 } // namespace
@@ -90,6 +119,21 @@ void frames(call& c, const http::request& req, std::string_view study, std::stri
   if (!media)
     return respond(error(406, "frames are retrieved as multipart/related; type=\"application/octet-stream\" "
                               "(or image/jp2), or one frame as application/octet-stream"));
+  if (req.head_only) {
+    auto rec = load_record(c, study, series, sop, respond);
+    if (!rec)
+      return;
+    if (media->transfer_syntax != "*" && media->transfer_syntax != rec->transfer_syntax &&
+        rec->size > max_codec_input)
+      return respond(error(406, "the instance is over 100 MB: ask for transfer-syntax=*"));
+    auto outcome = dicom::frames_outcome(*numbers, rec->frames, rec->transfer_syntax,
+                                         media->transfer_syntax);
+    if (auto* e = std::get_if<dicom::pixel_error>(&outcome))
+      return respond(error(e->status, e->message));
+    const auto part_type = media->type + "; transfer-syntax=" + std::get<std::string>(outcome);
+    return respond(
+      unproduced(frames_content_type(*media, part_type, dicom::multipart_writer{}.boundary())));
+  }
   auto loaded = load(c, study, series, sop, respond);
   if (!loaded)
     return;
@@ -108,7 +152,7 @@ void frames(call& c, const http::request& req, std::string_view study, std::stri
   dicom::multipart_writer out;
   for (auto& f : out_frames)
     out.add(part_type, f);
-  respond({200, "multipart/related; type=\"" + media->type + "\"; boundary=" + out.boundary(), out.finish(), {}});
+  respond({200, frames_content_type(*media, part_type, out.boundary()), out.finish(), {}});
 }
 
 void rendered(call& c, const http::request& req, std::string_view study, std::string_view series,
@@ -141,6 +185,18 @@ void rendered(call& c, const http::request& req, std::string_view study, std::st
     if (ec != std::errc{} || p != q->data() + q->size() || quality < 1 || quality > 100)
       return respond(error(400, "quality is a whole number from 1 to 100"));
   }
+  const std::string content_type = format == dicom::image_format::png ? "image/png" : "image/jpeg";
+  if (req.head_only) {
+    auto rec = load_record(c, study, series, sop, respond);
+    if (!rec)
+      return;
+    if (rec->size > max_codec_input)
+      return respond(error(406, "the instance is over 100 MB; it is not rendered"));
+    auto outcome = dicom::frames_outcome({frame}, rec->frames, rec->transfer_syntax, "*");
+    if (auto* e = std::get_if<dicom::pixel_error>(&outcome))
+      return respond(error(e->status, e->message));
+    return respond(unproduced(content_type));
+  }
   auto loaded = load(c, study, series, sop, respond);
   if (!loaded)
     return;
@@ -150,8 +206,7 @@ void rendered(call& c, const http::request& req, std::string_view study, std::st
   auto image = dicom::render(bytes, frame, format, quality);
   if (auto* e = std::get_if<dicom::pixel_error>(&image))
     return respond(error(e->status, e->message));
-  respond({200, format == dicom::image_format::png ? "image/png" : "image/jpeg",
-           std::move(std::get<std::string>(image)), {}});
+  respond({200, content_type, std::move(std::get<std::string>(image)), {}});
 }
 
 } // namespace atrium::actors::dicomweb

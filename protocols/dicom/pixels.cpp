@@ -482,6 +482,47 @@ std::variant<std::string, pixel_error> transcode(std::string_view part10, std::s
   });
 }
 
+namespace {
+
+/// Whether frames asked in `wanted` of an instance in `stored` are sent as
+/// stored (compressed frames undecoded, native ones sliced).
+bool frames_as_stored(std::string_view stored, std::string_view wanted) {
+  return wanted == "*" || wanted == stored;
+}
+
+/// The syntax frames sent as stored come out in: big endian and deflated
+/// native pixels as little-endian bytes.
+std::string stored_frame_syntax(std::string_view stored) {
+  return stored == ts::explicit_big || stored == ts::deflated ? std::string(ts::explicit_little)
+                                                             : std::string(stored);
+}
+
+std::optional<pixel_error> check_frame_target(std::string_view wanted) {
+  if (wanted == ts::explicit_big || wanted == ts::deflated)
+    return fail(406, "frames are not sent in " + std::string(wanted));
+  return std::nullopt;
+}
+
+} // namespace
+
+std::variant<std::string, pixel_error> frames_outcome(const std::vector<std::uint32_t>& numbers,
+                                                      std::uint32_t frames,
+                                                      std::string_view stored_syntax,
+                                                      std::string_view transfer_syntax) {
+  for (const std::uint32_t n : numbers)
+    if (n == 0) return fail(400, "frame numbers start at 1");
+  if (!frames_as_stored(stored_syntax, transfer_syntax)) {
+    if (auto e = check_frame_target(transfer_syntax)) return *e;
+    const std::string_view target =
+        is_native_frame_syntax(transfer_syntax) ? ts::explicit_little : transfer_syntax;
+    if (!can_produce(target)) return fail(406, "cannot produce transfer syntax " + std::string(target));
+  }
+  if (frames == 0) return fail(404, "the instance has no pixel data");
+  if (auto e = check_numbers(numbers, frames)) return *e;
+  return frames_as_stored(stored_syntax, transfer_syntax) ? stored_frame_syntax(stored_syntax)
+                                                          : std::string(transfer_syntax);
+}
+
 std::variant<std::vector<std::string>, pixel_error>
 frames(std::string_view part10, const std::vector<std::uint32_t>& numbers, std::string_view transfer_syntax,
        std::string* produced_syntax) {
@@ -491,12 +532,11 @@ frames(std::string_view part10, const std::vector<std::uint32_t>& numbers, std::
       if (n == 0) return fail(400, "frame numbers start at 1");
     instance in;
     if (auto e = parse(part10, in)) return *e;
-    std::string produced = in.syntax;
-    if (transfer_syntax == "*" || transfer_syntax == in.syntax) {
-      // Big endian and deflated native pixels come out as little-endian bytes.
-      if (in.syntax == ts::explicit_big || in.syntax == ts::deflated) produced = ts::explicit_little;
-    } else if (transfer_syntax == ts::explicit_big || transfer_syntax == ts::deflated) {
-      return fail(406, "frames are not sent in " + std::string(transfer_syntax));
+    std::string produced;
+    if (frames_as_stored(in.syntax, transfer_syntax)) {
+      produced = stored_frame_syntax(in.syntax);
+    } else if (auto e = check_frame_target(transfer_syntax)) {
+      return *e;
     } else {
       const std::string_view target = is_native_frame_syntax(transfer_syntax) ? ts::explicit_little : transfer_syntax;
       if (!pixel_data(in.dataset())) return fail(404, "the instance has no pixel data");

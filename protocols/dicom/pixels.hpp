@@ -55,6 +55,15 @@ std::variant<std::vector<std::string>, pixel_error>
 frames(std::string_view part10, const std::vector<std::uint32_t>& numbers,
        std::string_view transfer_syntax, std::string* produced_syntax);
 
+/// What frames() would answer for `numbers` of an instance with `frames`
+/// frames stored in `stored_syntax`, decided without its bytes: the
+/// transfer syntax the frames come out in, or the error. Short of what only
+/// decoding can tell (a codec refusing these pixels). HEAD answers by it.
+std::variant<std::string, pixel_error> frames_outcome(const std::vector<std::uint32_t>& numbers,
+                                                      std::uint32_t frames,
+                                                      std::string_view stored_syntax,
+                                                      std::string_view transfer_syntax);
+
 enum class image_format { jpeg, png };
 
 /// Frame `number` (1-based) rendered for display: 8-bit, the file's window

@@ -890,6 +890,36 @@ TEST_CASE("WADO-RS transcodes, returns frames and renders images", "[e2e][dicom]
     CHECK(c->get(instance + "/frames/0").status == 400);
     CHECK(c->get(instance + "/frames/x").status == 400);
   }
+  SECTION("HEAD of frames and rendered images decodes nothing: GET's head, without a length") {
+    const header_list rle{{"Accept", "multipart/related; type=\"application/octet-stream\"; "
+                                     "transfer-syntax=1.2.840.10008.1.2.5"}};
+    auto get = c->get(instance + "/frames/1,3", rle);
+    REQUIRE(get.status == 200);
+    auto head = c->request("HEAD", instance + "/frames/1,3", "", rle);
+    REQUIRE(head.status == 200);
+    CHECK(head.body.empty());
+    CHECK_FALSE(head.has_header("content-length"));
+    const auto type_of = [](const http_response& r) {
+      auto t = r.header("content-type").value_or("");
+      return t.substr(0, t.find("; boundary="));
+    };
+    CHECK(type_of(head) == type_of(get));
+    auto single = c->request("HEAD", instance + "/frames/2", "",
+                             {{"Accept", "application/octet-stream; transfer-syntax=*"}});
+    CHECK(single.header("content-type") ==
+          c->get(instance + "/frames/2", {{"Accept", "application/octet-stream; transfer-syntax=*"}})
+            .header("content-type"));
+    CHECK(c->request("HEAD", instance + "/frames/4", "", rle).status == 404);
+    CHECK(c->request("HEAD", instance + "/frames/0", "", rle).status == 400);
+    CHECK(c->request("HEAD", instance + "/frames/1", "",
+                     {{"Accept", "multipart/related; type=\"application/octet-stream\"; "
+                                 "transfer-syntax=1.2.840.10008.1.2.2"}}).status == 406);
+    auto rendered = c->request("HEAD", instance + "/frames/2/rendered", "", {{"Accept", "image/png"}});
+    CHECK(rendered.status == 200);
+    CHECK(rendered.header("content-type") == "image/png");
+    CHECK_FALSE(rendered.has_header("content-length"));
+    CHECK(c->request("HEAD", instance + "/frames/4/rendered", "").status == 404);
+  }
   SECTION("rendered JPEG and PNG") {
     auto jpeg = c->get(instance + "/rendered?quality=80");
     REQUIRE(jpeg.status == 200);
