@@ -168,6 +168,24 @@ TEST_CASE("frame numbers: 0 is a bad request, beyond the last is not found", "[d
   CHECK(status_of(render(no_pixels, 1, image_format::png, 100)) == 404);
 }
 
+TEST_CASE("frames_outcome decides as frames() does, from the record alone", "[dicom][pixels]") {
+  auto syntax = [](std::variant<std::string, pixel_error> v) {
+    return std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : std::string{};
+  };
+  auto status = [](std::variant<std::string, pixel_error> v) {
+    return std::holds_alternative<pixel_error>(v) ? std::get<pixel_error>(v).status : 200u;
+  };
+  CHECK(syntax(frames_outcome({1, 3}, 3, ts::rle, "*")) == ts::rle);
+  CHECK(syntax(frames_outcome({1}, 1, ts::explicit_big, "*")) == ts::explicit_little);
+  CHECK(syntax(frames_outcome({1}, 1, ts::explicit_little, ts::jpeg_ls_lossless)) ==
+        ts::jpeg_ls_lossless);
+  CHECK(status(frames_outcome({0}, 3, ts::rle, "*")) == 400);
+  CHECK(status(frames_outcome({4}, 3, ts::rle, "*")) == 404);
+  CHECK(status(frames_outcome({1}, 0, ts::explicit_little, "*")) == 404); // no pixel data
+  CHECK(status(frames_outcome({1}, 1, ts::explicit_little, ts::explicit_big)) == 406);
+  CHECK(status(frames_outcome({1}, 1, ts::explicit_little, "1.2.3.4")) == 406);
+}
+
 TEST_CASE("lossless round trips keep every pixel", "[dicom][pixels]") {
   for (const image_spec& spec : {mono16, rgb8}) {
     const std::string pixels = pattern(spec);
