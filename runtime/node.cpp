@@ -30,6 +30,7 @@
 #include "actors/request_log.hpp"
 #include "actors/storage_writer.hpp"
 #include "actors/type_registry.hpp"
+#include "protocols/fhir/structure.hpp"
 #include "protocols/mgmt/resources.hpp"
 #include "storage/index_keys.hpp"
 #include "storage/index_upgrade.hpp"
@@ -251,6 +252,7 @@ node::node(std::unique_ptr<impl> d) : impl_(std::move(d)) {}
 node::~node() { stop(); }
 
 result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& log) {
+  fhir::load_structure_check(); // the R4 tables every write is checked by
   auto d = std::make_unique<impl>(cfg, log);
   storage::store_options opts;
   opts.block_cache_bytes = cfg.block_cache_mib << 20;

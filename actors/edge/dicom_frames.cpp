@@ -192,8 +192,7 @@ void rendered(call& c, const http::request& req, std::string_view study, std::st
       return;
     if (rec->size > max_codec_input)
       return respond(error(406, "the instance is over 100 MB; it is not rendered"));
-    auto outcome = dicom::frames_outcome({frame}, rec->frames, rec->transfer_syntax, "*");
-    if (auto* e = std::get_if<dicom::pixel_error>(&outcome))
+    if (auto e = dicom::render_outcome(frame, rec->frames, rec->transfer_syntax))
       return respond(error(e->status, e->message));
     return respond(unproduced(content_type));
   }

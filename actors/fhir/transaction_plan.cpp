@@ -349,8 +349,9 @@ std::string label_of(std::size_t i, const bundle_entry_request& e) {
 status entry_error(std::size_t i, const bundle_entry_request& e, const status& s) {
   const std::string_view type = std::string_view{e.url}.substr(0, e.url.find_first_of("/?"));
   std::string where = where_of(i);
-  if (!type.empty() && s.where().size() > type.size() && s.where().starts_with(type) &&
-      s.where()[type.size()] == '.')
+  const bool has_body = e.method == "POST" || e.method == "PUT"; // a PATCH's is the patch
+  if (has_body && !type.empty() && s.where().size() > type.size() &&
+      s.where().starts_with(type) && s.where()[type.size()] == '.')
     where += ".resource" + s.where().substr(type.size());
   return {s.code(), label_of(i, e) + ": " + s.message(), std::move(where)};
 }

@@ -1,10 +1,13 @@
 #include "protocols/dicom/fhir_mapping.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <map>
 
 #include "protocols/dicom/levels.hpp"
 #include "protocols/fhir/json_text.hpp"
+#include "protocols/fhir/primitive_forms.hpp"
 
 namespace atrium::dicom {
 
@@ -25,12 +28,28 @@ std::string str(std::string_view s) {
   return out;
 }
 
-/// DA "20240115" → "2024-01-15"; "" when not a full date.
+// What the mirror writes must pass the FHIR service's structure check, or
+// the mirror's Bundle is refused and retried forever: a DICOM value that
+// makes no valid R4 value is left out.
+using fhir::primitive;
+
+/// DA "20240115" → "2024-01-15"; "" when not a day of the calendar.
 std::string fhir_date(std::string_view da) {
-  if (da.size() != 8 || !std::all_of(da.begin(), da.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (da.size() != 8)
     return {};
-  return std::string{da.substr(0, 4)} + "-" + std::string{da.substr(4, 2)} + "-" +
-         std::string{da.substr(6, 2)};
+  auto date = std::string{da.substr(0, 4)} + "-" + std::string{da.substr(4, 2)} + "-" +
+              std::string{da.substr(6, 2)};
+  return fhir::is_valid_form(primitive::date, date) ? date : std::string{};
+}
+
+/// An IS as an unsignedInt ("007" → "7"); "" when it is none.
+std::string fhir_unsigned(std::string_view is) {
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(is.data(), is.data() + is.size(), n);
+  if (ec != std::errc{} || end != is.data() + is.size() ||
+      !fhir::is_in_range(primitive::unsigned_int, n))
+    return {};
+  return std::to_string(n);
 }
 
 /// DICOM's TimezoneOffsetFromUTC ("+0100", "-0500") as a FHIR zone
@@ -45,14 +64,20 @@ std::string fhir_zone(std::string_view offset) {
 }
 
 /// DA + TM (+ TimezoneOffsetFromUTC) → a FHIR dateTime
-/// ("2024-01-15T10:15:00Z"); the date alone when the time is not hhmmss.
+/// ("2024-01-15T10:15:00Z"); the date alone when the time (or its zone)
+/// makes no valid dateTime.
 std::string fhir_started(std::string_view da, std::string_view tm, std::string_view offset) {
   auto date = fhir_date(da);
-  if (date.empty() || tm.size() < 6 ||
-      !std::all_of(tm.begin(), tm.begin() + 6, [](char c) { return c >= '0' && c <= '9'; }))
+  if (date.empty() || tm.size() < 6)
     return date;
-  return date + "T" + std::string{tm.substr(0, 2)} + ":" + std::string{tm.substr(2, 2)} + ":" +
-         std::string{tm.substr(4, 2)} + fhir_zone(offset);
+  auto started = date + "T" + std::string{tm.substr(0, 2)} + ":" + std::string{tm.substr(2, 2)} +
+                 ":" + std::string{tm.substr(4, 2)} + fhir_zone(offset);
+  return fhir::is_valid_form(primitive::date_time, started) ? started : date;
+}
+
+/// A CS as a FHIR code; `otherwise` when it is none ("C  T").
+std::string fhir_code(std::string_view cs, std::string_view otherwise) {
+  return std::string{fhir::is_valid_form(primitive::code, cs) ? cs : otherwise};
 }
 
 std::string gender(std::string_view sex) {
@@ -63,9 +88,11 @@ std::string gender(std::string_view sex) {
 }
 
 std::string patient_json(const std::string& id, const std::vector<attribute>& attrs) {
+  // PatientID may be empty (Azure v2 stores it so); R4 has no empty strings.
+  const auto patient_key = text(attrs, tags::patient_id);
   std::string out = R"({"resourceType":"Patient","id":)" + str(id) +
-                    R"(,"identifier":[{"system":"urn:dicom:patient-id","value":)" +
-                    str(text(attrs, tags::patient_id)) + "}]";
+                    R"(,"identifier":[{"system":"urn:dicom:patient-id")" +
+                    (patient_key.empty() ? "" : R"(,"value":)" + str(patient_key)) + "}]";
   auto name = text(attrs, tags::patient_name);
   if (!name.empty()) {
     auto caret = name.find('^');
@@ -144,13 +171,13 @@ std::string mirror_bundle(const std::vector<mirrored_study>& studies, std::strin
     std::string series_json;
     for (auto& [uid, instances] : series) {
       const auto& first = instances.back()->dataset;
-      auto modality = text(first, tags::modality);
+      auto modality = fhir_code(text(first, tags::modality), "");
       if (!modality.empty() && std::find(modalities.begin(), modalities.end(), modality) == modalities.end())
         modalities.push_back(modality);
       if (!series_json.empty())
         series_json += ',';
       series_json += R"({"uid":)" + str(uid);
-      if (auto n = text(first, tags::series_number); !n.empty() && n.find_first_not_of("0123456789") == std::string::npos)
+      if (auto n = fhir_unsigned(text(first, tags::series_number)); !n.empty())
         series_json += R"(,"number":)" + n;
       series_json += R"(,"modality":)" + coding(modality.empty() ? "OT" : modality);
       if (auto d = text(first, tags::series_description); !d.empty())
@@ -161,7 +188,7 @@ std::string mirror_bundle(const std::vector<mirrored_study>& studies, std::strin
         series_json += (k ? "," : "") + std::string{R"({"uid":)"} + str(inst.sop_uid) +
                        R"(,"sopClass":{"system":"urn:ietf:rfc:3986","code":)" +
                        str("urn:oid:" + inst.sop_class_uid) + "}";
-        if (auto n = text(inst.dataset, tags::instance_number); !n.empty() && n.find_first_not_of("0123456789") == std::string::npos)
+        if (auto n = fhir_unsigned(text(inst.dataset, tags::instance_number)); !n.empty())
           series_json += R"(,"number":)" + n;
         series_json += "}";
       }

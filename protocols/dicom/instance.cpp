@@ -412,10 +412,14 @@ std::variant<instance, failure> parse_instance(std::string_view bytes, const cha
     return invalid("PatientID (0010,0020) is missing (it may be empty, not absent)");
   if (out.transfer_syntax.empty())
     return refuse(272, "the file meta has no TransferSyntaxUID (0002,0010)");
-  if (auto n = text_of(*ds, DCM_NumberOfFrames); !n.empty())
-    out.frames = static_cast<std::uint32_t>(std::strtoul(n.c_str(), nullptr, 10));
-  else if (has_pixel_data || ds->tagExists(DCM_PixelData))
+  // Counted as the pixel code counts them (pixels.cpp, read_info), so that
+  // a HEAD answered from this record agrees with GET: none without pixel
+  // data, else NumberOfFrames when it says more than one.
+  if (has_pixel_data || ds->tagExists(DCM_PixelData)) {
     out.frames = 1;
+    if (auto n = std::strtol(text_of(*ds, DCM_NumberOfFrames).c_str(), nullptr, 10); n > 1)
+      out.frames = static_cast<std::uint32_t>(n);
+  }
 
   check_searchable(*ds, also_checked, out.warnings);
   if (ds->convertToUTF8().bad())

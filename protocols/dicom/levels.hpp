@@ -22,7 +22,7 @@ struct known_attribute {
   dicom::level level;
   bool searchable; // a QIDO match parameter
   bool by_default;    // returned without includefield (v2 defaults)
-  bool by_default_v1; // likewise in v1, whose defaults are PS3.18's lists (more of them)
+  bool by_default_v1; // likewise in v1, whose defaults are Azure's v1 lists (more of them)
 };
 
 namespace tags {

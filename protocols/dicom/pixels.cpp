@@ -472,6 +472,8 @@ bool can_produce(std::string_view transfer_syntax) {
   return std::find(std::begin(producible), std::end(producible), transfer_syntax) != std::end(producible);
 }
 
+bool can_decode(std::string_view transfer_syntax) { return can_produce(transfer_syntax); }
+
 std::variant<std::string, pixel_error> transcode(std::string_view part10, std::string_view transfer_syntax) {
   return guarded<std::variant<std::string, pixel_error>>([&]() -> std::variant<std::string, pixel_error> {
     instance in;
@@ -516,6 +518,8 @@ std::variant<std::string, pixel_error> frames_outcome(const std::vector<std::uin
     const std::string_view target =
         is_native_frame_syntax(transfer_syntax) ? ts::explicit_little : transfer_syntax;
     if (!can_produce(target)) return fail(406, "cannot produce transfer syntax " + std::string(target));
+    if (!can_decode(stored_syntax))
+      return fail(406, "cannot decode pixel data in transfer syntax " + std::string(stored_syntax));
   }
   if (frames == 0) return fail(404, "the instance has no pixel data");
   if (auto e = check_numbers(numbers, frames)) return *e;
@@ -532,22 +536,29 @@ frames(std::string_view part10, const std::vector<std::uint32_t>& numbers, std::
       if (n == 0) return fail(400, "frame numbers start at 1");
     instance in;
     if (auto e = parse(part10, in)) return *e;
-    std::string produced;
-    if (frames_as_stored(in.syntax, transfer_syntax)) {
-      produced = stored_frame_syntax(in.syntax);
-    } else if (auto e = check_frame_target(transfer_syntax)) {
-      return *e;
-    } else {
+    // Decided as HEAD decides it from the stored record (frames_outcome).
+    const std::uint32_t count = pixel_data(in.dataset()) ? read_info(in.dataset()).frames : 0;
+    auto decided = frames_outcome(numbers, count, in.syntax, transfer_syntax);
+    if (auto* e = std::get_if<pixel_error>(&decided)) return *e;
+    std::string produced = std::move(std::get<std::string>(decided));
+    if (!frames_as_stored(in.syntax, transfer_syntax)) {
       const std::string_view target = is_native_frame_syntax(transfer_syntax) ? ts::explicit_little : transfer_syntax;
-      if (!pixel_data(in.dataset())) return fail(404, "the instance has no pixel data");
-      if (auto e = check_numbers(numbers, read_info(in.dataset()).frames)) return *e;
       if (auto e = convert(in, target)) return *e;
-      produced = transfer_syntax;
     }
     auto out = current_frames(in, numbers);
     if (produced_syntax && std::holds_alternative<std::vector<std::string>>(out)) *produced_syntax = produced;
     return out;
   });
+}
+
+std::optional<pixel_error> render_outcome(std::uint32_t number, std::uint32_t frames,
+                                          std::string_view stored_syntax) {
+  if (number == 0) return fail(400, "frame numbers start at 1");
+  if (frames == 0) return fail(404, "the instance has no pixel data");
+  if (auto e = check_numbers({number}, frames)) return *e;
+  if (!can_decode(stored_syntax))
+    return fail(406, "cannot decode pixel data in transfer syntax " + std::string(stored_syntax));
+  return std::nullopt;
 }
 
 std::variant<std::string, pixel_error> render(std::string_view part10, std::uint32_t number, image_format format,
@@ -557,8 +568,9 @@ std::variant<std::string, pixel_error> render(std::string_view part10, std::uint
     if (number == 0) return fail(400, "frame numbers start at 1");
     instance in;
     if (auto e = parse(part10, in)) return *e;
-    if (!pixel_data(in.dataset())) return fail(404, "the instance has no pixel data");
-    if (auto e = check_numbers({number}, read_info(in.dataset()).frames)) return *e;
+    // Decided as HEAD decides it from the stored record (render_outcome).
+    const std::uint32_t count = pixel_data(in.dataset()) ? read_info(in.dataset()).frames : 0;
+    if (auto e = render_outcome(number, count, in.syntax)) return *e;
     // DicomImage decodes what DCMTK's codecs can; J2K and unknown syntaxes
     // are made native first (or refused).
     if (is_j2k(in.syntax) || xfer_of(in.syntax) == EXS_Unknown)

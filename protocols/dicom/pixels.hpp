@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <optional>
 #include <vector>
 
 namespace atrium::dicom {
@@ -41,6 +42,10 @@ void register_codecs();
 /// Whether transcode() can produce `transfer_syntax` at all (from some input).
 bool can_produce(std::string_view transfer_syntax);
 
+/// Whether pixels stored in `transfer_syntax` can be decoded: the codecs
+/// decode what they produce, and nothing else (HTJ2K, MPEG: no).
+bool can_decode(std::string_view transfer_syntax);
+
 /// The whole instance (Part 10 bytes) in `transfer_syntax`; the input
 /// unchanged when it already is in it.
 std::variant<std::string, pixel_error> transcode(std::string_view part10,
@@ -63,6 +68,13 @@ std::variant<std::string, pixel_error> frames_outcome(const std::vector<std::uin
                                                       std::uint32_t frames,
                                                       std::string_view stored_syntax,
                                                       std::string_view transfer_syntax);
+
+/// What render() would answer for frame `number` of an instance with
+/// `frames` frames stored in `stored_syntax`, decided without its bytes:
+/// nullopt when it renders (short of what only decoding can tell), else
+/// the error. HEAD answers by it.
+std::optional<pixel_error> render_outcome(std::uint32_t number, std::uint32_t frames,
+                                          std::string_view stored_syntax);
 
 enum class image_format { jpeg, png };
 

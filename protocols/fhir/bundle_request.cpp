@@ -219,6 +219,13 @@ result<bundle_request> parse_bundle_request(std::string_view body, std::size_t m
   if (root["resourceType"].get_string().get(resource_type) != simdjson::SUCCESS ||
       resource_type != "Bundle")
     return status{errc::invalid, "POST to the service base takes a Bundle", "resourceType"};
+  simdjson::dom::array entries;
+  const bool has_entries = root["entry"].get_array().get(entries) == simdjson::SUCCESS;
+  if (has_entries && entries.size() > max_entries) // before any walk of them
+    return status{errc::invalid,
+                  "a Bundle holds at most " + std::to_string(max_entries) + " entries, not " +
+                    std::to_string(entries.size()),
+                  "Bundle.entry"};
   // The Bundle itself; its entries' resources are checked as each is
   // written (prepare_resource), by a batch entry for itself alone.
   if (auto s = check_structure(root.get_object().value_unsafe(), "Bundle",
@@ -229,14 +236,8 @@ result<bundle_request> parse_bundle_request(std::string_view body, std::size_t m
   std::string_view type;
   if (root["type"].get_string().get(type) == simdjson::SUCCESS)
     out.type = std::string{type};
-  simdjson::dom::array entries;
-  if (root["entry"].get_array().get(entries) != simdjson::SUCCESS)
+  if (!has_entries)
     return out;
-  if (entries.size() > max_entries)
-    return status{errc::invalid,
-                  "a Bundle holds at most " + std::to_string(max_entries) + " entries, not " +
-                    std::to_string(entries.size()),
-                  "Bundle.entry"};
   const auto resources = entry_resources(text);
   out.entries.reserve(entries.size());
   std::size_t i = 0;

@@ -166,7 +166,12 @@ bool is_base64(std::string_view s) {
 bool is_xhtml_div(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   if (!s.starts_with("<div") || s.size() < 5 || !is_space(s[4])) return false;
-  const std::string_view tag = s.substr(0, s.find('>'));
+  // The opening tag ends at the first '>' outside a quoted attribute value.
+  std::size_t end = 4;
+  for (char quote = 0; end < s.size() && (quote || s[end] != '>'); ++end)
+    if (quote ? s[end] == quote : (s[end] == '"' || s[end] == '\''))
+      quote = quote ? 0 : s[end];
+  const std::string_view tag = s.substr(0, end);
   for (char quote : {'"', '\''}) {
     const std::string attribute = std::string("xmlns=") + quote + "http://www.w3.org/1999/xhtml" + quote;
     if (tag.find(attribute) != std::string_view::npos) return true;

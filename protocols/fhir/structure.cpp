@@ -1,5 +1,6 @@
 #include "protocols/fhir/structure.hpp"
 
+#include <cctype>
 #include <deque>
 #include <optional>
 #include <stdexcept>
@@ -256,12 +257,12 @@ private:
       const location at{here.parent, key, i++};
       const auto type = each.type();
       if (type == element_type::ARRAY)
-        return invalid(at.text() + " is an array inside an array", here.text());
+        return invalid(at.text() + " is an array inside an array", at.text());
       if (type == element_type::NULL_VALUE) {
         if (!partnered(parent, key, f))
           return invalid(at.text() + " is null, which only an array of primitives with its '_' "
                                      "partner may hold",
-                         here.text());
+                         at.text());
         continue;
       }
       if (auto s = item(each, f, at); !s) return s;
@@ -294,10 +295,11 @@ private:
     auto value = has_values ? values.begin() : partners.end();
     for (auto partner : partners) {
       const bool value_null = !has_values || (*value).type() == element_type::NULL_VALUE;
-      if (partner.type() == element_type::NULL_VALUE && value_null)
-        return invalid(location{here.parent, key, i}.text() + " is null and so is its value: "
-                                                              "an element with neither",
-                       here.text());
+      if (partner.type() == element_type::NULL_VALUE && value_null) {
+        const location at{here.parent, key, i};
+        return invalid(at.text() + " is null and so is its value: an element with neither",
+                       at.text());
+      }
       if (has_values) ++value;
       ++i;
     }
@@ -336,7 +338,10 @@ private:
       return invalid(at.text() + " has resourceType '" + std::string(type) +
                          "', which is not a resource type of FHIR R4",
                      at.text() + ".resourceType");
-    const std::uint16_t actual = s_.owner_of(type);
+    const auto known = s_.index.find(type);
+    if (known == s_.index.end()) // a resource type without element shapes: bad data
+      return {errc::internal, "no R4 structure is known for " + std::string(type), at.text()};
+    const std::uint16_t actual = known->second;
     if (expected != any_resource && actual != expected)
       return invalid(at.text() + " must be a " + s_.owners[expected].name + ", not a " +
                          std::string(type),
@@ -347,7 +352,9 @@ private:
   static status primitive_value(element value, primitive p, const location& at) {
     const auto type = value.type();
     auto wrong = [&](std::string_view what) {
-      return invalid(at.text() + " is a " + std::string(primitive_name(p)) + " and must be " +
+      const std::string_view name = primitive_name(p);
+      const bool vowel = std::string_view{"aeiou"}.find(name[0]) != std::string_view::npos;
+      return invalid(at.text() + (vowel ? " is an " : " is a ") + std::string(name) + " and must be " +
                          std::string(what) + ", not " + describe_json(type),
                      at.text());
     };
@@ -383,6 +390,8 @@ private:
 };
 
 } // namespace
+
+void load_structure_check() { (void)the_schema(); }
 
 status check_structure(object resource, std::string_view type, nested_resources nested) {
   const schema& s = the_schema();

@@ -21,6 +21,12 @@ enum class nested_resources : bool {
   left_to_caller, // a transaction's entries, each checked as it is written
 };
 
+/// Builds the check's tables from the embedded R4 data, once (every call
+/// after the first returns at once); throws std::logic_error when the data
+/// does not hold together. The node calls it at start, so that bad data
+/// stops the node there rather than failing every write.
+void load_structure_check();
+
 /// Checks `resource`, a parsed resource of the concrete R4 type `type`,
 /// with its contained and nested resources by their own types unless
 /// `nested` leaves them out. The resource's own resourceType and id are the

@@ -168,22 +168,40 @@ TEST_CASE("frame numbers: 0 is a bad request, beyond the last is not found", "[d
   CHECK(status_of(render(no_pixels, 1, image_format::png, 100)) == 404);
 }
 
-TEST_CASE("frames_outcome decides as frames() does, from the record alone", "[dicom][pixels]") {
-  auto syntax = [](std::variant<std::string, pixel_error> v) {
-    return std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : std::string{};
+TEST_CASE("HEAD's decisions from the record agree with what GET answers", "[dicom][pixels]") {
+  // frames_outcome and render_outcome see only what the stored record
+  // keeps (frame count, transfer syntax); frames() and render() the bytes.
+  const std::string pixels = pattern(mono16);
+  const std::string part10 = make_instance(mono16, &pixels);
+  const std::string no_pixels = make_instance(mono16, nullptr);
+  struct input {
+    const std::string* bytes;
+    std::uint32_t frames; // as the record counts them
   };
-  auto status = [](std::variant<std::string, pixel_error> v) {
-    return std::holds_alternative<pixel_error>(v) ? std::get<pixel_error>(v).status : 200u;
-  };
-  CHECK(syntax(frames_outcome({1, 3}, 3, ts::rle, "*")) == ts::rle);
-  CHECK(syntax(frames_outcome({1}, 1, ts::explicit_big, "*")) == ts::explicit_little);
-  CHECK(syntax(frames_outcome({1}, 1, ts::explicit_little, ts::jpeg_ls_lossless)) ==
-        ts::jpeg_ls_lossless);
-  CHECK(status(frames_outcome({0}, 3, ts::rle, "*")) == 400);
-  CHECK(status(frames_outcome({4}, 3, ts::rle, "*")) == 404);
-  CHECK(status(frames_outcome({1}, 0, ts::explicit_little, "*")) == 404); // no pixel data
-  CHECK(status(frames_outcome({1}, 1, ts::explicit_little, ts::explicit_big)) == 406);
-  CHECK(status(frames_outcome({1}, 1, ts::explicit_little, "1.2.3.4")) == 406);
+  const std::vector<std::vector<std::uint32_t>> lists{{1}, {1, 3}, {0}, {4}, {2, 4}};
+  const std::vector<std::string_view> wanted{"*", ts::explicit_little, ts::implicit_little,
+                                             ts::rle, ts::jpeg_ls_lossless, ts::explicit_big,
+                                             "1.2.840.10008.1.2.4.201", "1.2.3.4"};
+  for (const auto& [bytes, count] : {input{&part10, 3}, input{&no_pixels, 0}}) {
+    for (const auto& numbers : lists) {
+      for (auto syntax : wanted) {
+        INFO("frames " << numbers.front() << "…, " << syntax << ", " << count << " frames");
+        std::string produced;
+        auto got = frames(*bytes, numbers, syntax, &produced);
+        auto decided = frames_outcome(numbers, count, ts::explicit_little, syntax);
+        CHECK(status_of(got) == status_of(decided));
+        if (std::holds_alternative<std::string>(decided) && status_of(got) == 0)
+          CHECK(produced == std::get<std::string>(decided));
+      }
+      auto rendered = render(*bytes, numbers.front(), image_format::png, 100);
+      auto decided = render_outcome(numbers.front(), count, ts::explicit_little);
+      CHECK(status_of(rendered) == (decided ? decided->status : 0u)); // 0: answered
+    }
+  }
+  // What no codec decodes is refused before its bytes are read.
+  CHECK(render_outcome(1, 1, "1.2.840.10008.1.2.4.201")->status == 406);
+  CHECK(status_of(frames_outcome({1}, 1, "1.2.840.10008.1.2.4.201", ts::explicit_little)) == 406);
+  CHECK(status_of(frames_outcome({1}, 1, "1.2.840.10008.1.2.4.201", "*")) == 0); // as stored
 }
 
 TEST_CASE("lossless round trips keep every pixel", "[dicom][pixels]") {

