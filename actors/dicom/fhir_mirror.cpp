@@ -135,30 +135,54 @@ fhir_mirror::outcome fhir_mirror::mirror_batch(const service_info& dicom, const 
   std::vector<dicom::mirrored_study> state;
   for (auto& uid : studies)
     state.push_back(load_study(db_, svc, uid));
-  http::request req;
-  req.method = "POST";
-  req.target = "/" + fhir.workspace + "/" + fhir.name;
-  req.headers = {{"content-type", "application/fhir+json"}, {"prefer", "return=minimal"}};
-  req.body = dicom::mirror_bundle(state, dicom.workspace + "/" + dicom.name,
-                                  base_url_ + "/" + dicom.workspace + "/" + dicom.name + "/v2");
-  auto answered = std::make_shared<std::promise<http::response>>();
-  auto response = answered->get_future();
-  serve_fhir_bundle(edge_, fhir, std::move(req),
-                    [answered](http::response r) { answered->set_value(std::move(r)); });
-  if (response.wait_for(std::chrono::seconds(60)) != std::future_status::ready)
+  auto log = [&](const std::string& what, const http::response& r) {
+    std::fprintf(stderr, "atrium: DICOM→FHIR mirror of %s/%s into %s%s: HTTP %u %s\n",
+                 dicom.workspace.c_str(), dicom.name.c_str(), fhir.name.c_str(), what.c_str(),
+                 r.status, r.body.substr(0, 300).c_str());
+  };
+  // A refusal is the FHIR service's answer to what was sent; anything else
+  // (no answer, 5xx, 429) may pass.
+  auto refused = [](const http::response& r) {
+    return r.status >= 400 && r.status < 500 && r.status != 408 && r.status != 429;
+  };
+  auto r = send(dicom, fhir, state);
+  if (!r)
     return outcome::failed;
-  auto r = response.get();
-  if (r.status != 200) {
-    std::fprintf(stderr, "atrium: DICOM→FHIR mirror of %s/%s into %s: HTTP %u %s\n",
-                 dicom.workspace.c_str(), dicom.name.c_str(), fhir.name.c_str(), r.status,
-                 r.body.substr(0, 300).c_str());
-    return outcome::failed;
+  if (r->status != 200) {
+    log("", *r);
+    if (!refused(*r))
+      return outcome::failed;
+    for (auto& study : state) {
+      auto alone = send(dicom, fhir, {study});
+      if (!alone || (alone->status != 200 && !refused(*alone)))
+        return outcome::failed;
+      if (alone->status != 200)
+        log(" (study " + study.study_uid + " passed over)", *alone);
+    }
   }
   std::string next;
   keys::append_u64(next, last);
   return db_.write({{column::meta, false, false, keys::dicom_mirror_cursor(svc), next}}, true).is_ok()
            ? outcome::progress
            : outcome::failed;
+}
+
+std::optional<http::response> fhir_mirror::send(const service_info& dicom,
+                                                const service_info& fhir,
+                                                const std::vector<dicom::mirrored_study>& studies) {
+  http::request req;
+  req.method = "POST";
+  req.target = "/" + fhir.workspace + "/" + fhir.name;
+  req.headers = {{"content-type", "application/fhir+json"}, {"prefer", "return=minimal"}};
+  req.body = dicom::mirror_bundle(studies, dicom.workspace + "/" + dicom.name,
+                                  base_url_ + "/" + dicom.workspace + "/" + dicom.name + "/v2");
+  auto answered = std::make_shared<std::promise<http::response>>();
+  auto response = answered->get_future();
+  serve_fhir_bundle(edge_, fhir, std::move(req),
+                    [answered](http::response r) { answered->set_value(std::move(r)); });
+  if (response.wait_for(std::chrono::seconds(60)) != std::future_status::ready)
+    return std::nullopt;
+  return response.get();
 }
 
 } // namespace atrium::actors

@@ -5,13 +5,22 @@
 // into that FHIR service as Patient, ImagingStudy and Endpoint resources,
 // one transaction Bundle per batch of changes. A batch that fails is tried
 // again (the cursor moves only after the FHIR service acknowledged it), so
-// nothing is skipped and a retry only rewrites the same resources.
+// nothing is skipped and a retry only rewrites the same resources. A batch
+// the FHIR service refuses (4xx: nothing a retry changes, such as a
+// conditional DELETE that several ImagingStudy resources match) is sent
+// again a study at a time, and a study refused alone is logged and passed
+// over, so that one study cannot hold up every later one.
 // One thread of its own: it waits on FHIR transactions.
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include "protocols/dicom/fhir_mapping.hpp"
+#include "protocols/http/message.hpp"
 
 namespace atrium::storage { class store; }
 
@@ -37,6 +46,10 @@ private:
   enum class outcome { idle, progress, failed };
   /// Mirrors one batch of `dicom`'s changes into `fhir`.
   outcome mirror_batch(const service_info& dicom, const service_info& fhir);
+  /// The FHIR service's answer to the Bundle of `studies`; nullopt when it
+  /// gives none in time.
+  std::optional<http::response> send(const service_info& dicom, const service_info& fhir,
+                                     const std::vector<dicom::mirrored_study>& studies);
 
   edge_context& edge_;
   storage::store& db_;
