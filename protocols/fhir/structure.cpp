@@ -182,14 +182,8 @@ class walker {
 public:
   walker(const schema& s, nested_resources nested) : s_(s), nested_(nested) {}
 
-  status resource(object o, std::uint16_t type, const location& where, bool root) {
-    return members(o, type, where, root);
-  }
-
-private:
-  const schema& s_;
-  nested_resources nested_;
-
+  /// The members of `o`, an object of owners[type]; `root`: the resource
+  /// checked, whose own id is its caller's.
   status members(object o, std::uint16_t type, const location& where, bool root = false) {
     if (o.size() == 0)
       return invalid(where.text() + " is an empty object; R4 JSON leaves absent elements out",
@@ -231,6 +225,10 @@ private:
     }
     return status::ok();
   }
+
+private:
+  const schema& s_;
+  nested_resources nested_;
 
   // A member's value: an array of items when the element repeats, else one.
   status value_of(object parent, std::string_view key, element value, const field& f,
@@ -398,7 +396,7 @@ status check_structure(object resource, std::string_view type, nested_resources 
   const auto it = s.index.find(type);
   if (it == s.index.end() || !find_resource_type(type))
     return invalid("'" + std::string(type) + "' is not a resource type of FHIR R4", "resourceType");
-  return walker{s, nested}.resource(resource, it->second, location{nullptr, type, std::nullopt}, true);
+  return walker{s, nested}.members(resource, it->second, location{nullptr, type, std::nullopt}, true);
 }
 
 } // namespace atrium::fhir
