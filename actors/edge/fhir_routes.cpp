@@ -15,6 +15,7 @@
 #include "actors/edge/fhir_prefer.hpp"
 #include "actors/edge/fhir_send.hpp"
 #include "actors/edge/router.hpp"
+#include "actors/fhir/conditional.hpp"
 #include "actors/fhir/param_catalog.hpp"
 #include "actors/fhir/replies.hpp"
 #include "protocols/fhir/bundle.hpp"
@@ -430,7 +431,10 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       r.query = std::string{raw_query};
       // hardDelete says how to delete, not what: it is no criterion.
       if (auto hard = http::find_param(*query, "hardDelete")) {
-        if (*hard == "true")
+        auto yes = hard_delete_of(*hard);
+        if (!yes)
+          return respond(fhir_error(yes.error()));
+        if (*yes)
           r.write = fhir_op::hard_erase;
         r.query = http::without_param(raw_query, "hardDelete");
       }
@@ -547,8 +551,13 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], nullptr); !s)
         return respond(fhir_error(s));
       r.op = c.op = fhir_op::erase;
-      if (auto hard = http::find_param(*query, "hardDelete"); hard && *hard == "true")
-        r.op = fhir_op::hard_erase; // answered like a delete, history gone too
+      if (auto hard = http::find_param(*query, "hardDelete")) {
+        auto yes = hard_delete_of(*hard);
+        if (!yes)
+          return respond(fhir_error(yes.error()));
+        if (*yes)
+          r.op = fhir_op::hard_erase; // answered like a delete, history gone too
+      }
     } else if (req.method == "PATCH") {
       if (auto refused = refuse_patch_media(req))
         return respond(std::move(*refused));

@@ -89,6 +89,13 @@ result<std::uint32_t> delete_count(const std::string& criteria, std::uint32_t ma
   return n;
 }
 
+result<bool> hard_delete_of(std::string_view value) {
+  if (auto yes = http::parse_bool(value))
+    return *yes;
+  return status{errc::invalid, "hardDelete must be true or false, not '" + std::string{value} + "'",
+                "hardDelete"};
+}
+
 result<std::vector<std::string>> match_criteria(const node_context& ctx, std::uint32_t service,
                                                 std::uint16_t type, const std::string& criteria,
                                                 std::uint32_t limit) {
@@ -100,6 +107,10 @@ result<std::vector<std::string>> match_criteria(const node_context& ctx, std::ui
   auto q = fs::parse_query(*params);
   if (!q)
     return q.error();
+  // _count, _sort, _summary… shape a result; alone they select everything.
+  if (q->clauses.empty())
+    return status{errc::invalid, "a conditional interaction needs search criteria; " + criteria +
+                                   " has only result parameters, which select every resource"};
   const auto type_name = fhir::resource_type_name(type);
   const auto registries = ctx.params->get(service);
   if (auto s = fs::bind_query(*q, type_name, *registries->search); !s)

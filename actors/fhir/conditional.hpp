@@ -17,6 +17,10 @@ struct node_context;
 /// complete. No _count (or a malformed one, which the search refuses): 0.
 result<std::uint32_t> delete_count(const std::string& criteria, std::uint32_t max);
 
+/// A DELETE's hardDelete value (Azure's parameter): true or false in any
+/// case; anything else is refused rather than read as a soft delete.
+result<bool> hard_delete_of(std::string_view value);
+
 /// The ids of up to `limit` resources of `type` matching `criteria` (a
 /// search query string); a limit of two tells none, one and several apart.
 /// Criteria with a parameter the server does not know are refused: ignoring

@@ -48,7 +48,10 @@ result<entry_target> target_of(const bundle_entry_request& e) {
   if (t.conditional && e.method == "DELETE")
     if (auto query = http::parse_query(t.criteria))
       if (auto hard = http::find_param(*query, "hardDelete")) {
-        t.hard = *hard == "true";
+        auto yes = hard_delete_of(*hard);
+        if (!yes)
+          return yes.error();
+        t.hard = *yes;
         t.criteria = http::without_param(t.criteria, "hardDelete");
         t.conditional = !t.criteria.empty();
       }
@@ -273,10 +276,11 @@ status prepare_body(const node_context& ctx, const service_params& params,
                     reference_resolver& references, fhir_request& r) {
   if (e.resource.empty())
     return {errc::invalid, "a " + e.method + " entry needs a resource", "resource"};
-  auto body = fhir::rewrite_references(e.resource, std::ref(references));
+  auto body = fhir::rewrite_references(e.resource, t.type_name, std::ref(references));
   if (!body)
     return body.error();
-  fhir::rewrite_urns(*body, [&](std::string_view urn) { return references.urn(urn); });
+  fhir::rewrite_urns(*body, t.type_name,
+                     [&](std::string_view urn) { return references.urn(urn); });
   if (auto s = check_search_parameter_write(*ctx.params, r.service, t.type_name, &*body); !s)
     return s;
   // POST ignores the body's id; PUT by id needs it to match; a conditional
@@ -314,10 +318,10 @@ status prepare_patch(const node_context& ctx, const bundle_entry_request& e,
     return s;
   // A Binary's JSON Patch is the client's text; references are found in
   // minified JSON (a Parameters entry is minified already).
-  auto body = fhir::rewrite_references(fhir::minified_json(patch->body), std::ref(references));
+  auto body = fhir::rewrite_references(fhir::minified_json(patch->body), {}, std::ref(references));
   if (!body)
     return body.error();
-  fhir::rewrite_urns(*body, [&](std::string_view urn) { return references.urn(urn); });
+  fhir::rewrite_urns(*body, {}, [&](std::string_view urn) { return references.urn(urn); });
   r.head = std::move(*body);
   return status::ok();
 }
@@ -356,6 +360,37 @@ status entry_error(std::size_t i, const bundle_entry_request& e, const status& s
   return {s.code(), label_of(i, e) + ": " + s.message(), std::move(where)};
 }
 
+/// Reads run after the writes (R4), so a read of a resource the Bundle
+/// deletes would answer 410 (404 once its history is gone too) inside a
+/// committed transaction, which R4 does not allow: the transaction fails
+/// before anything is written. A vread or history read fails only when the
+/// history goes; searches never fail for a deletion.
+status check_reads_of_deleted(const std::vector<bundle_entry_request>& entries,
+                              const std::unordered_set<std::string>& deleted,
+                              const std::unordered_set<std::string>& hard_deleted) {
+  if (deleted.empty())
+    return status::ok();
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    if (!e.is_read())
+      continue;
+    const auto path = std::string_view{e.url}.substr(0, e.url.find('?'));
+    const auto type_end = path.find('/');
+    if (type_end == std::string_view::npos)
+      continue;
+    const auto id_end = path.find('/', type_end + 1);
+    const auto target = std::string{path.substr(0, id_end)};
+    if (!deleted.contains(target))
+      continue;
+    if (hard_deleted.contains(target))
+      return entry_error(i, e, {errc::not_found, "reads " + target + ", which the Bundle deletes "
+                                                 "with its history"});
+    if (id_end == std::string_view::npos)
+      return entry_error(i, e, {errc::gone, "reads " + target + ", which the Bundle deletes"});
+  }
+  return status::ok();
+}
+
 } // namespace
 
 result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uint32_t service,
@@ -365,6 +400,7 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
   std::unordered_set<std::string> written; // "Type/id": each resource once
   std::unordered_set<std::string> full_urls;
   std::unordered_set<std::string> deleted; // "Type/id" of the DELETE entries
+  std::unordered_set<std::string> hard_deleted; // those whose history goes too
   // "Type?criteria" of the entries that create because their criteria
   // (ifNoneExist, a conditional PUT's) match nothing.
   std::unordered_set<std::string> creating;
@@ -402,6 +438,8 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
       more.prepare.id = id;
       const auto reference = t->type_name + "/" + id;
       deleted.insert(reference);
+      if (t->hard)
+        hard_deleted.insert(reference);
       if (!written.insert(reference).second)
         return entry_error(i, e, {errc::invalid, "the Bundle writes " + reference + " twice"});
       writes.push_back(std::move(more));
@@ -417,8 +455,11 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
     const auto reference = t->type_name + "/" + id;
     if (creates_by_criteria)
       references.add_created(e.criteria_key(), reference);
-    if (w.prepare.op == fhir_op::tx_prepare && is_delete(w.prepare.write))
+    if (w.prepare.op == fhir_op::tx_prepare && is_delete(w.prepare.write)) {
       deleted.insert(reference);
+      if (w.prepare.write == fhir_op::hard_erase)
+        hard_deleted.insert(reference);
+    }
     if (w.prepare.op == fhir_op::tx_prepare && !written.insert(reference).second)
       return entry_error(i, e, {errc::invalid, "the Bundle writes " + reference + " twice"});
     if (!e.full_url.empty() && (e.method == "POST" || e.method == "PUT") && !id.empty()) {
@@ -434,6 +475,8 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
     writes.push_back(std::move(w));
     targets.push_back(std::move(*t));
   }
+  if (auto s = check_reads_of_deleted(entries, deleted, hard_deleted); !s)
+    return s;
   // Every fullUrl is known now: the resources can be rewritten. The
   // service's parameters are looked up once for all of them.
   const auto params = ctx.params->get(service);

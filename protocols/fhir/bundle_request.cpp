@@ -4,11 +4,13 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include <simdjson.h>
 
 #include "protocols/common/base64.hpp"
 #include "protocols/fhir/json_text.hpp"
+#include "protocols/fhir/link_values.hpp"
 #include "protocols/fhir/structure.hpp"
 #include "protocols/http/query.hpp"
 
@@ -278,16 +280,56 @@ result<entry_patch> patch_of(const bundle_entry_request& entry) {
   return entry_patch{"application/json-patch+json", std::move(*decoded)};
 }
 
-void rewrite_urns(std::string& resource_text, const urn_mapper& map) {
+namespace {
+
+/// Whether `value` (a string's content at text[at…]) is where `links`
+/// says a link of `kind` is: a string's content begins there, a narrative
+/// holds its attribute anywhere inside.
+bool is_link_at(const std::vector<link_value>& links, std::size_t at, link_kind kind) {
+  for (const auto& l : links)
+    if (l.kind == kind && (kind == link_kind::narrative ? l.begin <= at && at < l.end : l.begin == at))
+      return true;
+  return false;
+}
+
+bool holds_bundle(std::string_view resource, std::string_view type) {
+  return type == "Bundle" || resource.find("\"resourceType\":\"Bundle\"") != std::string_view::npos;
+}
+
+/// Where the values of the Reference.reference strings of `resource` begin.
+std::vector<std::size_t> reference_starts(std::string_view resource, std::string_view type) {
+  std::vector<std::size_t> starts;
+  if (!type.empty() && holds_bundle(resource, type)) {
+    for (const auto& l : link_values(resource, type))
+      if (l.kind == link_kind::reference) starts.push_back(l.begin);
+    return starts;
+  }
+  // In valid minified JSON, `"reference":"` preceded by '{' or ',' is always
+  // the key "reference" with a string value: inside a string every quote is
+  // escaped, so neither `{"` nor `,"` occurs there.
+  static constexpr std::string_view key = "\"reference\":\"";
+  for (std::size_t at = resource.find(key); at != std::string_view::npos;
+       at = resource.find(key, at + key.size()))
+    if (at != 0 && (resource[at - 1] == '{' || resource[at - 1] == ','))
+      starts.push_back(at + key.size());
+  return starts;
+}
+
+} // namespace
+
+void rewrite_urns(std::string& resource_text, std::string_view type, const urn_mapper& map) {
   static constexpr std::string_view urn = "urn:";
   const std::string_view resource = resource_text;
   std::string out;
   std::string decoded;
   std::size_t copied = 0;
+  // Found by R4's types once a urn maps, which few resources hold.
+  std::optional<std::vector<link_value>> links;
   for (std::size_t at = resource.find(urn); at != std::string_view::npos;
        at = resource.find(urn, at + urn.size())) {
     std::size_t end = std::string_view::npos;
     std::string_view value;
+    link_kind kind = link_kind::uri;
     if (at >= 2 && resource[at - 1] == '"' &&
         (resource[at - 2] == ':' || resource[at - 2] == '[' || resource[at - 2] == ',')) {
       // A string value starting here (keys follow '{' or ',' and are never
@@ -298,11 +340,16 @@ void rewrite_urns(std::string& resource_text, const urn_mapper& map) {
       end = resource.find("\\\"", at);
       if (end == std::string_view::npos) continue;
       value = resource.substr(at, end - at);
+      kind = link_kind::narrative;
     } else {
       continue;
     }
     auto mapped = map(value);
     if (!mapped) continue;
+    if (!type.empty()) {
+      if (!links) links = link_values(resource, type);
+      if (!is_link_at(*links, at, kind)) continue;
+    }
     out.append(resource.substr(copied, at - copied));
     std::string escaped;
     append_json_string(escaped, *mapped);
@@ -316,19 +363,12 @@ void rewrite_urns(std::string& resource_text, const urn_mapper& map) {
   resource_text = std::move(out);
 }
 
-result<std::string> rewrite_references(std::string_view resource, const reference_mapper& map) {
-  // In valid minified JSON, `"reference":"` preceded by '{' or ',' is always
-  // the key "reference" with a string value: inside a string every quote is
-  // escaped, so neither `{"` nor `,"` occurs there.
-  static constexpr std::string_view key = "\"reference\":\"";
+result<std::string> rewrite_references(std::string_view resource, std::string_view type,
+                                       const reference_mapper& map) {
   std::string out;
   std::string decoded;
   std::size_t copied = 0;
-  for (std::size_t at = resource.find(key); at != std::string_view::npos;
-       at = resource.find(key, at + key.size())) {
-    if (at == 0 || (resource[at - 1] != '{' && resource[at - 1] != ','))
-      continue;
-    const std::size_t start = at + key.size();
+  for (const auto start : reference_starts(resource, type)) {
     std::size_t end = start;
     auto value = string_at(resource, start, end, decoded);
     auto mapped = map(value);

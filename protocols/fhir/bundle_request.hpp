@@ -59,17 +59,21 @@ using reference_mapper =
   std::function<result<std::optional<std::string>>(std::string_view reference)>;
 
 /// Calls `map` for every Reference.reference string in a minified resource
-/// (at any depth: nested elements, contained resources, extensions) and
-/// returns the text with the replacements made, everything else as written.
-result<std::string> rewrite_references(std::string_view resource, const reference_mapper& map);
+/// of R4 type `type` (at any depth: nested elements, contained resources,
+/// extensions, but not a Bundle's entries: fhir::link_values) and returns
+/// the text with the replacements made, everything else as written. With no
+/// `type` (a patch, which is no resource), every "reference" member's string.
+result<std::string> rewrite_references(std::string_view resource, std::string_view type,
+                                       const reference_mapper& map);
 
 /// What a `urn:uuid:`/`urn:oid:` becomes; std::nullopt keeps it.
 using urn_mapper = std::function<std::optional<std::string>(std::string_view urn)>;
 
-/// The other places R4 rewrites a transaction's fullUrls in: every string
-/// value that is exactly a urn `map` knows (uri, url and canonical elements,
-/// Attachment.url), and `href="urn:…"`/`src="urn:…"` attributes inside
-/// narrative XHTML, in `resource_text` itself. Everything else stays as written.
-void rewrite_urns(std::string& resource_text, const urn_mapper& map);
+/// The other places R4 rewrites a transaction's fullUrls in: every value of
+/// type uri, url, canonical, oid or uuid that is exactly a urn `map` knows,
+/// and `href="urn:…"`/`src="urn:…"` attributes inside narrative XHTML, in
+/// `resource_text` itself, a resource of R4 type `type`. Everything else
+/// stays as written. With no `type`, every string value that is such a urn.
+void rewrite_urns(std::string& resource_text, std::string_view type, const urn_mapper& map);
 
 } // namespace atrium::fhir

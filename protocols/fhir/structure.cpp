@@ -1,18 +1,14 @@
 #include "protocols/fhir/structure.hpp"
 
-#include <cctype>
-#include <deque>
 #include <optional>
-#include <stdexcept>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <simdjson.h>
 
-#include "protocols/fhir/element_shapes.hpp"
 #include "protocols/fhir/json_kinds.hpp"
 #include "protocols/fhir/primitive_forms.hpp"
+#include "protocols/fhir/structure_schema.hpp"
 #include "protocols/fhir/resource_types.hpp"
 
 namespace atrium::fhir {
@@ -21,142 +17,7 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
-
-constexpr std::uint16_t any_resource = 0xffff;
-
-/// What a JSON key of an object of some type stands for.
-struct field {
-  enum class what : std::uint8_t {
-    primitive, // its value: p
-    object,    // a data type or backbone element: owners[owner]
-    resource,  // a resource: of type owners[owner], or any_resource
-    partner,   // "_name": the id and extensions of the primitive `name`
-  };
-  what w = what::primitive;
-  primitive p = primitive::string;
-  bool repeats = false;
-  std::uint8_t slot = 0; // 1 + the element's bit in its owner's required mask; 0: optional
-  std::uint8_t choice = 0; // 1 + the choice element (value[x]) it is one type of; 0: none
-  std::uint8_t choice_type = 0; // which of its types; a "_" partner has its primitive's
-  std::uint16_t owner = 0;
-};
-
-// Element names are short and differ early and late ("valueQuantity",
-// "valueString"): their length and three letters tell them apart well enough
-// for a table of at most a few hundred keys, for less than a full string hash
-// of every member of every resource written.
-struct key_hash {
-  std::size_t operator()(std::string_view k) const noexcept {
-    if (k.empty()) return 0;
-    const auto c = [&](std::size_t i) { return static_cast<std::size_t>(k[i]); };
-    return k.size() * 0x9e3779b1u ^ c(0) << 5 ^ c(k.size() / 2) << 12 ^ c(k.size() - 1) << 19;
-  }
-};
-
-struct owner_schema {
-  std::string name;
-  bool is_resource = false;
-  std::unordered_map<std::string_view, field, key_hash> fields;
-  std::uint64_t required = 0;              // a bit per required element
-  std::vector<std::string> required_names; // by bit, choices with "[x]"
-  std::vector<std::string> choice_names;   // by choice index, with "[x]"
-};
-
-// R4 has at most 5 choice elements in one type (ElementDefinition).
-constexpr std::size_t max_choices = 8;
-
-/// The element shapes compiled for the walk: each type, resource and
-/// backbone element as an index, and each JSON key it may hold (choice
-/// elements under every typed name, primitives with their "_" partners).
-struct schema {
-  std::vector<owner_schema> owners;
-  std::unordered_map<std::string_view, std::uint16_t> index;
-  std::deque<std::string> keys; // the strings the fields' keys view
-  std::uint16_t element = 0;    // Element: what a "_name" partner holds
-
-  std::uint16_t owner_of(std::string_view name) const { return index.at(name); }
-};
-
-std::string capitalised(std::string s) {
-  s[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(s[0])));
-  return s;
-}
-
-void add_field(schema& s, owner_schema& o, std::string key, field f) {
-  const std::string_view stored = s.keys.emplace_back(std::move(key));
-  o.fields.emplace(stored, f);
-}
-
-// One element of `o` under each JSON key it may take.
-void add_element(schema& s, owner_schema& o, const named_element_shape& e) {
-  using kind = element_shape::kind;
-  field f;
-  f.repeats = e.shape.repeats;
-  if (e.shape.required) {
-    if (o.required_names.size() == 64) // R4 has at most 9 in one type
-      throw std::logic_error(o.name + " has more required elements than the check tracks");
-    f.slot = static_cast<std::uint8_t>(o.required_names.size() + 1);
-    o.required |= std::uint64_t{1} << o.required_names.size();
-    o.required_names.push_back(e.shape.k == kind::choice ? e.name + "[x]" : e.name);
-  }
-  // A type name as a field: a primitive, a resource or an object of owners[type].
-  auto typed = [&](std::string_view type) {
-    field t = f;
-    if (auto p = primitive_named(type)) {
-      t.w = field::what::primitive;
-      t.p = *p;
-    } else if (type == "Resource") {
-      t.w = field::what::resource;
-      t.owner = any_resource;
-    } else {
-      t.w = find_resource_type(type) ? field::what::resource : field::what::object;
-      t.owner = s.owner_of(type);
-    }
-    return t;
-  };
-  auto add = [&](std::string key, field t) {
-    if (t.w == field::what::primitive) {
-      field partner = t;
-      partner.w = field::what::partner;
-      add_field(s, o, "_" + key, partner);
-    }
-    add_field(s, o, std::move(key), t);
-  };
-  if (e.shape.k == kind::choice) {
-    if (o.choice_names.size() == max_choices)
-      throw std::logic_error(o.name + " has more choice elements than the check tracks");
-    o.choice_names.push_back(e.name + "[x]");
-    std::uint8_t which = 0;
-    for (const auto& type : e.shape.choices) {
-      field t = typed(type);
-      t.choice = static_cast<std::uint8_t>(o.choice_names.size());
-      t.choice_type = ++which;
-      add(e.name + capitalised(type), t);
-    }
-  } else {
-    add(e.name, typed(e.shape.type.empty() ? "Resource" : e.shape.type));
-  }
-}
-
-schema compile() {
-  schema s;
-  for (std::string_view name : element_shape_owners()) {
-    s.index.emplace(name, static_cast<std::uint16_t>(s.owners.size()));
-    owner_schema o;
-    o.name = std::string(name);
-    o.is_resource = find_resource_type(name).has_value();
-    s.owners.push_back(std::move(o));
-  }
-  for (auto& o : s.owners)
-    for (const auto& e : element_shapes_of(o.name)) add_element(s, o, e);
-  s.element = s.owner_of("Element");
-  return s;
-}
-
-const schema& the_schema() {
-  static const schema s = compile();
-  return s;
-}
+using namespace structure;
 
 /// Where an element is, as a chain up to the resource: made into text
 /// ("Patient.name[0].given") only to name a problem, so the walk of a

@@ -81,6 +81,14 @@ bool equals_nocase(std::string_view a, std::string_view b) noexcept {
          std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
 }
 
+std::optional<bool> parse_bool(std::string_view value) noexcept {
+  if (equals_nocase(value, "true"))
+    return true;
+  if (equals_nocase(value, "false"))
+    return false;
+  return std::nullopt;
+}
+
 std::optional<std::string_view> find_param_nocase(const query_params& q, std::string_view key) {
   for (const auto& [k, v] : q)
     if (equals_nocase(k, key))

@@ -28,6 +28,10 @@ std::optional<std::string_view> find_param(const query_params& q,
 /// Whether a and b are the same text but for ASCII case.
 bool equals_nocase(std::string_view a, std::string_view b) noexcept;
 
+/// A boolean parameter's value: "true" or "false" in any case (Azure binds
+/// them so); nullopt for anything else.
+std::optional<bool> parse_bool(std::string_view value) noexcept;
+
 /// Likewise, the key compared without ASCII case (DICOMweb's parameters,
 /// which Azure binds case-insensitively: includeMetadata, Limit).
 std::optional<std::string_view> find_param_nocase(const query_params& q,

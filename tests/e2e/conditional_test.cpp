@@ -196,3 +196,26 @@ TEST_CASE("conditional update, patch and delete honour If-Match", "[e2e][conditi
           .status == 412);
   CHECK(with_mrn(*c, "im-none").empty());
 }
+
+TEST_CASE("conditional interactions refuse criteria of result parameters alone",
+          "[e2e][conditional]") {
+  // _count, _sort, _summary… shape a result and select nothing: alone they
+  // would match every resource of the type.
+  auto c = shared_node().client();
+  REQUIRE(c->post(base + "/Basic", R"({"resourceType":"Basic","code":{"text":"keep"}})", fhir_json)
+            .status == 201);
+  const header_list json_patch{{"Content-Type", "application/json-patch+json"}};
+  CHECK(c->del(base + "/Basic?_count=5").status == 400);
+  CHECK(c->del(base + "/Basic?_sort=_id&hardDelete=true").status == 400);
+  CHECK(c->put(base + "/Basic?_count=1", R"({"resourceType":"Basic","code":{"text":"x"}})").status ==
+        400);
+  CHECK(c->request("PATCH", base + "/Basic?_count=1",
+                   R"([{"op":"replace","path":"/code/text","value":"x"}])", json_patch)
+          .status == 400);
+  auto summary = fhir_json;
+  summary.emplace_back("If-None-Exist", "_summary=count");
+  CHECK(c->post(base + "/Basic", R"({"resourceType":"Basic","code":{"text":"y"}})", summary)
+          .status == 400);
+  auto kept = checked_search(*c, "Basic", {{"code:text", "keep"}});
+  CHECK(kept.match_set().size() >= 1);
+}

@@ -38,6 +38,12 @@ TEST_CASE("DELETE ?hardDelete=true leaves no trace of the resource", "[e2e][dele
   CHECK(history_entries(*c, "/Patient/_history?_count=1000") == type_history_before - 2);
   CHECK(checked_search(*c, "Patient", {{"family", "hardercase"}}).match_set().empty());
   CHECK(checked_search(*c, "Patient", {{"_id", "hard-1"}}).match_set().empty());
+  // Azure's boolean binding: any case; anything else is refused, not
+  // taken for a soft delete.
+  put(*c, "Patient", "hard-case", patient("hard-case", "Anycase"));
+  CHECK(c->del(base + "/Patient/hard-case?hardDelete=yes").status == 400);
+  CHECK(c->del(base + "/Patient/hard-case?hardDelete=TRUE").status == 204);
+  CHECK(c->get(base + "/Patient/hard-case/_history/1").status == 404);
   // Again: nothing to do, the same answer.
   CHECK(c->del(base + "/Patient/hard-1?hardDelete=true").status == 204);
   // The id can be used again, from version 1.

@@ -725,16 +725,36 @@ TEST_CASE("transaction: a failing read fails it, before anything is written",
   CHECK(unsupported.status == 501);
   CHECK(history_total(*c) == before); // nothing written
 
-  // A read of what the Bundle itself deletes answers in the response.
-  put(*c, "Patient", "tx-read-del", R"({"resourceType":"Patient","id":"tx-read-del"})");
-  auto deleted = c->post(base, transaction({
-    entry("DELETE", "Patient/tx-read-del", ""),
-    entry("GET", "Patient/tx-read-del", ""),
+  // Reads run after the writes, so a read of what the Bundle itself deletes
+  // would fail inside a committed transaction: the transaction fails
+  // instead, before anything is written, by id or by criteria.
+  put(*c, "Patient", "tx-read-del",
+      R"({"resourceType":"Patient","id":"tx-read-del","identifier":[{"system":"urn:rd","value":"1"}]})");
+  for (const auto& url : {std::string{"Patient/tx-read-del"}, std::string{"Patient?identifier=urn:rd|1"}}) {
+    auto deleted = c->post(base, transaction({
+      entry("DELETE", url, ""),
+      entry("GET", "Patient/tx-read-del", ""),
+    }), fhir_json);
+    INFO(deleted.body);
+    CHECK(deleted.status == 410);
+    CHECK(deleted.body.find("Bundle.entry[1]") != std::string::npos);
+    CHECK(c->get(base + "/Patient/tx-read-del").status == 200);
+  }
+  // With its history gone, a read of an old version fails too (404); a
+  // search of the deleted resource's type does not.
+  auto hard = c->post(base, transaction({
+    entry("DELETE", "Patient/tx-read-del?hardDelete=true", ""),
+    entry("GET", "Patient/tx-read-del/_history/1", ""),
   }), fhir_json);
-  REQUIRE(deleted.status == 200);
-  json d{deleted.body};
-  CHECK(d.str("/entry/0/response/status") == "204 No Content");
-  CHECK(d.str("/entry/1/response/status").starts_with("410"));
+  CHECK(hard.status == 404);
+  CHECK(c->get(base + "/Patient/tx-read-del").status == 200);
+  auto searched = c->post(base, transaction({
+    entry("DELETE", "Patient/tx-read-del", ""),
+    entry("GET", "Patient?_id=tx-read-del", ""),
+  }), fhir_json);
+  REQUIRE(searched.status == 200);
+  CHECK(json{searched.body}.str("/entry/0/response/status") == "204 No Content");
+  CHECK(c->get(base + "/Patient/tx-read-del").status == 410);
 }
 
 TEST_CASE("transaction: a conditional reference matches nothing the Bundle deletes",
@@ -862,4 +882,42 @@ TEST_CASE("transaction: an entry whose resource breaks R4's structure fails it, 
   CHECK(r.status == 400);
   CHECK(json{r.body}.str("/issue/0/expression/0") == "Bundle.entry[1].resource.status");
   CHECK(history_total(*c) == before); // nothing written
+}
+
+TEST_CASE("transaction: fullUrls are rewritten only where R4 says, not in a Bundle stored by it",
+          "[e2e][transaction]") {
+  auto c = shared_node().client();
+  const std::string patient_urn = "urn:uuid:7a000000-0000-4000-8000-000000000001";
+  const std::string inner_urn = "urn:uuid:7a000000-0000-4000-8000-000000000002";
+  // A document-like Bundle stored by the transaction: its references are to
+  // its own entries and stay as written; the transaction's own urn is
+  // replaced where it is a reference or a uri, and not in string elements.
+  const std::string inner =
+    R"({"resourceType":"Bundle","type":"collection","identifier":{"system":"urn:ietf:rfc:3986",)"
+    R"("value":")" + patient_urn + R"("},"entry":[{"fullUrl":")" + inner_urn +
+    R"(","resource":{"resourceType":"Patient"}},{"resource":{"resourceType":"Observation",)"
+    R"("status":"final","code":{"text":"x"},"subject":{"reference":")" + inner_urn + R"("}}}]})";
+  auto r = c->post(base, transaction({
+    entry("POST", "Patient",
+          R"({"resourceType":"Patient","identifier":[{"system":"urn:ietf:rfc:3986","value":")" +
+            patient_urn + R"("}],"name":[{"family":")" + patient_urn + R"("}]})",
+          patient_urn),
+    entry("POST", "Bundle", inner),
+    entry("POST", "Basic",
+          R"({"resourceType":"Basic","code":{"text":"y"},"subject":{"reference":")" + patient_urn +
+            R"("},"implicitRules":")" + patient_urn + R"("})"),
+  }), fhir_json);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  json answer{r.body};
+  const auto patient = reference_of(answer.str("/entry/0/response/location"));
+  auto stored_patient = json{c->get(base + "/" + patient).body};
+  CHECK(stored_patient.str("/identifier/0/value") == patient_urn); // a string: kept
+  CHECK(stored_patient.str("/name/0/family") == patient_urn);
+  auto stored_bundle = c->get(base + "/" + reference_of(answer.str("/entry/1/response/location")));
+  CHECK(json{stored_bundle.body}.str("/entry/1/resource/subject/reference") == inner_urn);
+  CHECK(json{stored_bundle.body}.str("/identifier/value") == patient_urn);
+  auto basic = json{c->get(base + "/" + reference_of(answer.str("/entry/2/response/location"))).body};
+  CHECK(basic.str("/subject/reference") == patient);
+  CHECK(basic.str("/implicitRules") == patient); // a uri: replaced
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "protocols/fhir/bundle_request.hpp"
+#include "protocols/fhir/link_values.hpp"
 
 using namespace atrium;
 using namespace atrium::fhir;
@@ -24,7 +25,7 @@ TEST_CASE("rewrite_references: every Reference.reference, at any depth", "[bundl
     R"("note":[{"text":"\"reference\":\"urn:uuid:a\""}],"valueQuantity":{"value":1.50},)"
     R"("contained":[{"resourceType":"Provenance","target":[{"reference":"urn:uuid:a"}]}],)"
     R"("extension":[{"url":"x","valueReference":{"reference":"urn:uuid:a","display":"A"}}]})";
-  auto out = rewrite_references(in, map_of("urn:uuid:a", "Patient/1"));
+  auto out = rewrite_references(in, "Observation", map_of("urn:uuid:a", "Patient/1"));
   REQUIRE(out);
   CHECK(*out ==
         R"({"resourceType":"Observation","subject":{"reference":"Patient/1"},)"
@@ -34,7 +35,7 @@ TEST_CASE("rewrite_references: every Reference.reference, at any depth", "[bundl
 }
 
 TEST_CASE("rewrite_references: escaped references are decoded before mapping", "[bundle]") {
-  auto out = rewrite_references(R"({"subject":{"reference":"\u0075rn:uuid:a"},"a":{"reference":"x\/y"}})",
+  auto out = rewrite_references(R"({"subject":{"reference":"\u0075rn:uuid:a"},"a":{"reference":"x\/y"}})", {},
                                 [](std::string_view ref) -> result<std::optional<std::string>> {
                                   if (ref == "urn:uuid:a") return std::optional<std::string>{"P/1"};
                                   if (ref == "x/y") return std::optional<std::string>{"Q/\"2"};
@@ -47,7 +48,7 @@ TEST_CASE("rewrite_references: escaped references are decoded before mapping", "
 TEST_CASE("rewrite_references: a value's end is its first unescaped quote", "[bundle]") {
   std::vector<std::string> seen;
   auto out = rewrite_references(
-    R"({"a":{"reference":"x\"y"},"b":{"reference":"plain"},"c":"back\\slash"})",
+    R"({"a":{"reference":"x\"y"},"b":{"reference":"plain"},"c":"back\\slash"})", {},
     [&](std::string_view ref) -> result<std::optional<std::string>> {
       seen.emplace_back(ref);
       return std::optional<std::string>{};
@@ -58,10 +59,10 @@ TEST_CASE("rewrite_references: a value's end is its first unescaped quote", "[bu
 
 TEST_CASE("rewrite_references: unchanged text and mapper errors", "[bundle]") {
   const std::string in = R"({"subject":{"reference":"Patient/9"}})";
-  auto same = rewrite_references(in, map_of("urn:uuid:a", "Patient/1"));
+  auto same = rewrite_references(in, {}, map_of("urn:uuid:a", "Patient/1"));
   REQUIRE(same);
   CHECK(*same == in);
-  auto failed = rewrite_references(in, [](std::string_view) -> result<std::optional<std::string>> {
+  auto failed = rewrite_references(in, {}, [](std::string_view) -> result<std::optional<std::string>> {
     return status{errc::not_found, "no such"};
   });
   REQUIRE_FALSE(failed);
@@ -123,7 +124,7 @@ TEST_CASE("patch_of: Binary JSON Patch, Parameters, and what is neither", "[bund
   CHECK_FALSE(patch_of(e));
 }
 
-TEST_CASE("rewrite_urns: uri values and narrative links, nothing else", "[bundle]") {
+TEST_CASE("rewrite_urns without a type: every string that is a known urn, and narrative links", "[bundle]") {
   auto map = [](std::string_view urn) -> std::optional<std::string> {
     if (urn == "urn:uuid:a") return std::string{"Patient/1"};
     return std::nullopt;
@@ -132,14 +133,76 @@ TEST_CASE("rewrite_urns: uri values and narrative links, nothing else", "[bundle
     R"({"text":{"div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><a href=\"urn:uuid:a\">p</a>)"
     R"(<img src=\"urn:uuid:b\"/></div>"},"url":"urn:uuid:a","identifier":[{"system":"urn:oid:1.2",)"
     R"("value":"urn:uuid:a-not"}],"list":["urn:uuid:a"],"note":"see urn:uuid:a"})";
-  rewrite_urns(text, map);
+  rewrite_urns(text, {}, map);
   CHECK(text ==
         R"({"text":{"div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><a href=\"Patient/1\">p</a>)"
         R"(<img src=\"urn:uuid:b\"/></div>"},"url":"Patient/1","identifier":[{"system":"urn:oid:1.2",)"
         R"("value":"urn:uuid:a-not"}],"list":["Patient/1"],"note":"see urn:uuid:a"})");
   std::string unmapped = R"({"a":"b"})";
-  rewrite_urns(unmapped, map);
+  rewrite_urns(unmapped, {}, map);
   CHECK(unmapped == R"({"a":"b"})");
+}
+
+TEST_CASE("rewrite_urns of a resource: only elements of type uri, url, canonical, oid, uuid",
+          "[bundle]") {
+  auto map = [](std::string_view urn) -> std::optional<std::string> {
+    if (urn == "urn:uuid:a") return std::string{"Patient/1"};
+    return std::nullopt;
+  };
+  std::string text =
+    R"({"resourceType":"DocumentReference","masterIdentifier":{"value":"urn:uuid:a"},)"
+    R"("status":"current","description":"urn:uuid:a","content":[{"attachment":{"url":"urn:uuid:a"}}],)"
+    R"("extension":[{"url":"urn:uuid:a","valueString":"urn:uuid:a"}]})";
+  rewrite_urns(text, "DocumentReference", map);
+  CHECK(text ==
+        R"({"resourceType":"DocumentReference","masterIdentifier":{"value":"urn:uuid:a"},)"
+        R"("status":"current","description":"urn:uuid:a","content":[{"attachment":{"url":"Patient/1"}}],)"
+        R"("extension":[{"url":"Patient/1","valueString":"urn:uuid:a"}]})");
+}
+
+TEST_CASE("a Bundle inside a resource keeps its own links", "[bundle]") {
+  // A document or collection Bundle stored by a transaction resolves its
+  // references among its own entries, not the transaction's.
+  const std::string bundle =
+    R"({"resourceType":"Bundle","type":"collection","identifier":{"assigner":{"reference":"urn:uuid:a"}},)"
+    R"("entry":[{"fullUrl":"urn:uuid:a","resource":{"resourceType":"Observation","status":"final",)"
+    R"("code":{"text":"x"},"subject":{"reference":"urn:uuid:a"}}}]})";
+  auto out = rewrite_references(bundle, "Bundle", map_of("urn:uuid:a", "Patient/1"));
+  REQUIRE(out);
+  CHECK(*out ==
+        R"({"resourceType":"Bundle","type":"collection","identifier":{"assigner":{"reference":"Patient/1"}},)"
+        R"("entry":[{"fullUrl":"urn:uuid:a","resource":{"resourceType":"Observation","status":"final",)"
+        R"("code":{"text":"x"},"subject":{"reference":"urn:uuid:a"}}}]})");
+  std::string urns = bundle;
+  rewrite_urns(urns, "Bundle", [](std::string_view) { return std::optional<std::string>{"X/1"}; });
+  CHECK(urns == bundle); // entry.fullUrl is a uri, but of the inner Bundle
+
+  const std::string parameters =
+    R"({"resourceType":"Parameters","parameter":[{"name":"b","resource":)" + bundle +
+    R"(},{"name":"r","valueReference":{"reference":"urn:uuid:a"}}]})";
+  out = rewrite_references(parameters, "Parameters", map_of("urn:uuid:a", "Patient/1"));
+  REQUIRE(out);
+  CHECK(out->find(R"("valueReference":{"reference":"Patient/1"})") != std::string::npos);
+  CHECK(out->find(R"("subject":{"reference":"urn:uuid:a"})") != std::string::npos);
+}
+
+TEST_CASE("link_values: references, uris and narrative by R4's types", "[bundle]") {
+  const std::string text =
+    R"({"resourceType":"Patient","implicitRules":"urn:x","text":{"status":"generated",)"
+    R"("div":"<div/>"},"identifier":[{"system":"urn:s","value":"v"}],)"
+    R"("managingOrganization":{"reference":"Organization/1","type":"Organization"},)"
+    R"("_gender":{"extension":[{"url":"u","valueCanonical":"c"}]},"gender":"other",)"
+    R"("unknownElement":{"reference":"nope"},)"
+    R"("contained":[{"resourceType":"Basic","code":{"text":"t"},"subject":{"reference":"#p"}}]})";
+  std::vector<std::pair<std::string, link_kind>> seen;
+  for (const auto& l : link_values(text, "Patient"))
+    seen.emplace_back(text.substr(l.begin, l.end - l.begin), l.kind);
+  using k = link_kind;
+  CHECK(seen == std::vector<std::pair<std::string, link_kind>>{
+                  {"urn:x", k::uri},      {"<div/>", k::narrative},  {"urn:s", k::uri},
+                  {"Organization/1", k::reference}, {"Organization", k::uri}, {"u", k::uri},
+                  {"c", k::uri},          {"#p", k::reference}});
+  CHECK(link_values(text, "NoSuchType").empty());
 }
 
 TEST_CASE("the same criteria however written hold the same lock key", "[fhir][bundle]") {
