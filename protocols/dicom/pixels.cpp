@@ -61,8 +61,11 @@ struct image_info {
   std::string photometric;
 
   /// Bits, not bytes: 1-bit frames need not start on a byte boundary.
+  /// YBR_FULL_422 and YBR_PARTIAL_422 share each pair of pixels' Cb and Cr
+  /// (PS3.3 C.7.6.3.1.2): two values a pixel, not three.
   std::uint64_t frame_bits() const {
-    return std::uint64_t{rows} * columns * samples * bits_allocated;
+    const bool subsampled = samples == 3 && photometric.ends_with("_422");
+    return std::uint64_t{rows} * columns * (subsampled ? 2u : samples) * bits_allocated;
   }
   j2k::layout layout() const {
     return {rows, columns, samples, bits_allocated, bits_stored, pixel_representation == 1};

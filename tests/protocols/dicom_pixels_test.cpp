@@ -154,6 +154,21 @@ TEST_CASE("frames of a native instance are slices of its pixel data", "[dicom][p
   CHECK(produced == ts::implicit_little);
 }
 
+TEST_CASE("frames of native YBR_FULL_422 are two bytes a pixel", "[dicom][pixels]") {
+  // Y Y Cb Cr for each pair of pixels (PS3.3 C.7.6.3.1.2): a 48x64 frame is
+  // 6,144 bytes, not the 9,216 three samples would take.
+  image_spec ybr{48, 64, 2, 8, 8, 3, "YBR_FULL_422"};
+  const std::string pixels = pattern(ybr); // 2 values a pixel, as stored
+  ybr.samples = 3;
+  const std::string part10 = make_instance(ybr, &pixels);
+  std::string produced;
+  const auto& got = ok(frames(part10, {3, 1}, "*", &produced));
+  REQUIRE(got.size() == 2);
+  const std::size_t size = std::size_t{48} * 64 * 2;
+  CHECK(got[0] == pixels.substr(2 * size, size));
+  CHECK(got[1] == pixels.substr(0, size));
+}
+
 TEST_CASE("frame numbers: 0 is a bad request, beyond the last is not found", "[dicom][pixels]") {
   const std::string pixels = pattern(mono16);
   const std::string part10 = make_instance(mono16, &pixels);
