@@ -185,6 +185,12 @@ struct stow_job {
       respond(error(503, "the service stopped before storing every instance"));
   }
 
+  /// v1 refuses an instance whose searchable attributes fail their VR;
+  /// v2 checks every attribute and warns.
+  dicom::vr_checks checks() const {
+    return c.v2 ? dicom::vr_checks::every : dicom::vr_checks::searchable;
+  }
+
   /// Takes parts until none is left.
   void work(const std::shared_ptr<stow_job>& self) {
     for (auto i = next.fetch_add(1); i < parts.size(); i = next.fetch_add(1)) {
@@ -193,14 +199,14 @@ struct stow_job {
         continue;
       if (!spooled) {
         auto bytes = std::string_view{body}.substr(p.offset, p.length);
-        store(self, i, dicom::parse_instance(bytes, nullptr, checked), bytes);
+        store(self, i, dicom::parse_instance(bytes, nullptr, checked, checks()), bytes);
       } else if (p.length > spooled_bytes_in_memory) {
         store_large(self, i);
       } else {
         reserve_memory(p.length);
         std::string bytes(p.length, '\0');
         if (spooled->read(p.offset, bytes.data(), bytes.size()) == static_cast<std::int64_t>(p.length))
-          store(self, i, dicom::parse_instance(bytes, nullptr, checked), bytes);
+          store(self, i, dicom::parse_instance(bytes, nullptr, checked, checks()), bytes);
         else
           refuse(i, 272, "cannot read the spooled request body");
         std::string{}.swap(bytes);
@@ -260,7 +266,7 @@ struct stow_job {
     }
     const auto path = "/proc/self/fd/" + std::to_string(fd);
     auto parsed = dicom::parse_instance({static_cast<const char*>(map), p.length}, path.c_str(),
-                                        checked);
+                                        checked, checks());
     ::munmap(map, p.length);
     ::close(fd);
     store(self, i, std::move(parsed), {}, [this, &p](std::uint64_t at, char* into, std::size_t n) {
@@ -290,15 +296,20 @@ struct stow_job {
     o.sop = inst.sop_uid;
     o.series = inst.series_uid;
     o.study = inst.study_uid;
-    o.warnings = inst.warnings;
-    if (!c.v2) {
-      if (!inst.warnings.empty())
-        return refuse(i, 43264, "an attribute does not validate against its VR (v1 refuses it)");
-      if (empty_patient_id(inst)) {
+    if (!c.v2 && !inst.warnings.empty()) {
+      o.warnings = inst.warnings;
+      return refuse(i, 43264, "an attribute does not validate against its VR (v1 refuses it)");
+    }
+    // PatientID is required: v1 refuses it empty; v2 stores it with a
+    // warning, as Azure's does.
+    if (empty_patient_id(inst)) {
+      if (!c.v2) {
         o.warnings = {"(0010,0020) - PatientID is empty (v1 requires a value)"};
         return refuse(i, 43264, "PatientID is empty");
       }
+      inst.warnings.push_back("(0010,0020) - PatientID, a required attribute, is empty");
     }
+    o.warnings = inst.warnings;
     if (!study.empty() && inst.study_uid != study)
       return refuse(i, 43265, "the instance belongs to study " + inst.study_uid + ", not " + study);
     auto dest = c.ctx.dir->dicom_partition(c.svc.id, inst.study_uid);

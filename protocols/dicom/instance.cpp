@@ -227,6 +227,52 @@ void check_searchable(DcmItem& ds, std::span<const query_tag> also,
   }
 }
 
+/// Whether `e` passes Azure v2's minimum check of its VR (its
+/// ElementMinimumValidator); VRs it does not check pass.
+bool passes_minimum_check(DcmElement& e) {
+  const std::string_view vr = DcmVR(e.ident()).getVRName();
+  const auto whole = [&](unsigned long size) { return e.getLength() % size == 0; };
+  if (vr == "US" || vr == "SS") return whole(2);
+  if (vr == "UL" || vr == "SL" || vr == "FL") return whole(4);
+  if (vr == "FD") return whole(8);
+  const bool checked_by_dcmtk = vr == "DA" || vr == "DT" || vr == "IS" || vr == "TM" || vr == "PN";
+  if (checked_by_dcmtk && e.checkValue("1-n").bad()) return false;
+  for (unsigned long i = 0; i < e.getVM(); ++i) {
+    OFString value;
+    if (e.getOFString(value, i).bad()) return false;
+    const std::string_view text{value.c_str(), value.length()};
+    if (vr == "AS" && !text.empty() && text.size() != 4) return false;
+    if (vr == "UI" && !text.empty() && !is_valid_uid(text)) return false;
+    if (vr != "IS" && vr != "DS" && too_long(vr, text)) return false;
+  }
+  return true;
+}
+
+/// v2: every attribute of `item` (sequences' items too) that fails its VR's
+/// minimum check is a warning and leaves this parse's copy of the dataset,
+/// as the searchable ones do (check_searchable).
+void check_every_value(DcmItem& item, std::vector<std::string>& warnings) {
+  std::vector<DcmTagKey> failed;
+  for (unsigned long i = 0; i < item.card(); ++i) {
+    DcmElement* e = item.getElement(i);
+    if (!e || e->getTag() == DCM_PixelData)
+      continue;
+    if (e->ident() == EVR_SQ) {
+      auto* seq = static_cast<DcmSequenceOfItems*>(e);
+      for (unsigned long k = 0; k < seq->card(); ++k) check_every_value(*seq->getItem(k), warnings);
+      continue;
+    }
+    if (e->getLength() == 0 || passes_minimum_check(*e))
+      continue;
+    OFString value;
+    e->getOFStringArray(value);
+    warnings.push_back(tag_text(e->getTag()) + " - Content \"" + std::string{value.c_str()} +
+                       "\" does not validate VR " + DcmVR(e->ident()).getVRName());
+    failed.push_back(e->getTag());
+  }
+  for (const auto& key : failed) item.findAndDeleteElement(key);
+}
+
 /// The element's JSON value object: DCMTK writes `"ggggeeee":{…}`; the key
 /// is ours to write.
 std::string value_json(DcmElement& e) {
@@ -340,7 +386,8 @@ std::optional<std::string> dictionary_vr(tag t) {
 }
 
 std::variant<instance, failure> parse_instance(std::string_view bytes, const char* file_path,
-                                               std::span<const query_tag> also_checked) {
+                                               std::span<const query_tag> also_checked,
+                                               vr_checks checks) {
   configure_dcmtk();
   if (!dcmDataDict.isDictionaryLoaded())
     return refuse(272, "the DICOM data dictionary is not loaded (set DCMDICTPATH)");
@@ -422,6 +469,8 @@ std::variant<instance, failure> parse_instance(std::string_view bytes, const cha
   }
 
   check_searchable(*ds, also_checked, out.warnings);
+  if (checks == vr_checks::every)
+    check_every_value(*ds, out.warnings);
   if (ds->convertToUTF8().bad())
     out.warnings.push_back("(0008,0005) - the text could not be converted to UTF-8 from its "
                            "SpecificCharacterSet; it is kept as it was");

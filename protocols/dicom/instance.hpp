@@ -85,6 +85,13 @@ struct instance {
   std::vector<std::string> warnings;
 };
 
+/// Which attributes STOW checks against their VR, as Azure does: v1 the
+/// searchable ones (a malformed one refuses the instance); v2 also every
+/// other, in sequences too, by Azure's minimum rules (lengths of AE, AS, CS,
+/// SH, LO, PN; UIDs; DCMTK's checks of DA, DT, IS, TM, PN; binary numbers
+/// whole), a malformed one a warning that leaves the metadata.
+enum class vr_checks : std::uint8_t { searchable, every };
+
 /// Parses a Part 10 stream (128-byte preamble, "DICM", file meta, dataset)
 /// held in memory. Refuses with 43264 what lacks a valid StudyInstanceUID,
 /// SeriesInstanceUID, SOPInstanceUID or SOPClassUID (1-64 characters of
@@ -96,10 +103,11 @@ struct instance {
 /// over 64 KiB unloaded: an instance of any size parses in little memory.
 /// `also_checked`: a service's extended query tags, validated like the
 /// searchable attributes (a private one in its creator's block), a
-/// malformed value a warning.
+/// malformed value a warning. `checks`: which others are checked.
 std::variant<instance, failure> parse_instance(std::string_view bytes,
                                                const char* file_path = nullptr,
-                                               std::span<const query_tag> also_checked = {});
+                                               std::span<const query_tag> also_checked = {},
+                                               vr_checks checks = vr_checks::searchable);
 
 /// The STOW WarningReason (0008,1196) of a stored instance: 45063 ("data
 /// set does not match SOP class") when it is encoded in Implicit VR Little

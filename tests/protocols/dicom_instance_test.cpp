@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -140,6 +141,35 @@ TEST_CASE("a searchable value longer than its VR allows is a warning", "[dicom][
   CHECK(std::get<instance>(parse_instance(make_dicom(s))).warnings.empty());
 }
 
+TEST_CASE("v2 checks every attribute against its VR, in sequences too; v1 the searchable",
+          "[dicom][instance]") {
+  auto s = spec();
+  s.extra = {{0x0008002A, "NotAValidDate"},           // AcquisitionDateTime, DT
+             {0x00200013, "abc"},                     // InstanceNumber, IS
+             {0x00180015, "CHEST-AND-ABDOMEN-AND-PELVIS"}, // BodyPartExamined, CS: 16 at most
+             {0x00081030, "CT"}};                     // a valid one stays
+  s.instance_number = 0;
+  auto every = parse_instance(make_dicom(s), nullptr, {}, vr_checks::every);
+  REQUIRE(std::holds_alternative<instance>(every));
+  const auto& inst = std::get<instance>(every);
+  std::vector<std::string> tags;
+  for (const auto& w : inst.warnings) tags.push_back(w.substr(0, 11));
+  std::sort(tags.begin(), tags.end());
+  CHECK(tags == std::vector<std::string>{"(0008,002A)", "(0018,0015)", "(0020,0013)"});
+  CHECK(stow_warning_reason(inst) == 1);
+  CHECK_FALSE(find(inst, 0x0008002A)); // left out of the metadata
+  CHECK_FALSE(find(inst, 0x00200013));
+  CHECK(find(inst, 0x00081030));
+  // v1 checks only the searchable ones, which these are not.
+  auto searchable = parse_instance(make_dicom(s));
+  REQUIRE(std::holds_alternative<instance>(searchable));
+  CHECK(std::get<instance>(searchable).warnings.empty());
+  CHECK(find(std::get<instance>(searchable), 0x00200013));
+  // A generated instance has nothing to warn of.
+  CHECK(std::get<instance>(parse_instance(make_dicom(spec()), nullptr, {}, vr_checks::every))
+          .warnings.empty());
+}
+
 TEST_CASE("UIDs: 1-64 characters of [0-9A-Za-z.-]", "[dicom][instance]") {
   CHECK(is_valid_uid("1.2.840.10008.1.2.1"));
   CHECK(is_valid_uid(std::string(64, '1')));
@@ -162,22 +192,26 @@ TEST_CASE("every sample file parses or is refused, never a crash", "[dicom][inst
     WARN("no samples at " << dir << "; skipped");
     return;
   }
-  int parsed = 0, refused = 0;
+  int parsed = 0, refused = 0, warned = 0;
   for (auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
     if (!entry.is_regular_file() || entry.file_size() > (64u << 20))
       continue;
     std::ifstream in(entry.path(), std::ios::binary);
     std::string bytes{std::istreambuf_iterator<char>(in), {}};
-    auto result = parse_instance(bytes);
+    auto result = parse_instance(bytes, nullptr, {}, vr_checks::every);
     if (std::holds_alternative<instance>(result)) {
       ++parsed;
       CHECK_FALSE(std::get<instance>(result).sop_uid.empty());
+      if (!std::get<instance>(result).warnings.empty()) {
+        ++warned;
+        UNSCOPED_INFO(entry.path().filename().string() << ": " << std::get<instance>(result).warnings.front());
+      }
     } else {
       ++refused;
       CHECK(std::get<failure>(result).reason != 0);
     }
   }
-  WARN(parsed << " sample files parsed, " << refused << " refused");
+  WARN(parsed << " sample files parsed (" << warned << " with warnings), " << refused << " refused");
   CHECK(parsed > 50);
 }
 
