@@ -26,6 +26,16 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
   return n;
 }
 
+/// Whether a date-time has a time and says its zone ("…T08:00:00Z",
+/// "…T08:00:00+01:00"): a window's ends are instants (Azure refuses less).
+bool has_time_zone(std::string_view t) {
+  if (t.find('T') == std::string_view::npos)
+    return false;
+  if (t.ends_with('Z'))
+    return true;
+  return t.size() > 6 && (t[t.size() - 6] == '+' || t[t.size() - 6] == '-') && t[t.size() - 3] == ':';
+}
+
 void append_field(std::string& out, std::string_view name, std::string_view value) {
   out += ",\"";
   out += name;
@@ -103,18 +113,23 @@ void changefeed(call& c, const http::request& req, bool v2, bool latest, http::r
       return respond(error(400, "limit must be from 1 to " + std::to_string(max_limit)));
     limit = *n;
   }
+  // The v2 window. v1 has none and, like Azure's, passes over the
+  // parameters it does not take; so does v2 an empty one.
   std::int64_t start = std::numeric_limits<std::int64_t>::min();
   std::int64_t end = std::numeric_limits<std::int64_t>::max();
   for (auto [name, bound] : {std::pair{"startTime", &start}, std::pair{"endTime", &end}}) {
-    if (auto t = http::find_param_nocase(*params, name)) {
-      if (!v2)
-        return respond(error(400, std::string{name} + " is a v2 parameter"));
-      auto micros = fhir::parse_fhir_datetime(*t);
-      if (!micros)
-        return respond(error(400, std::string{name} + " is not a date-time: '" + std::string{*t} + "'"));
-      *bound = *micros;
-    }
+    auto t = http::find_param_nocase(*params, name);
+    if (!v2 || !t || t->empty())
+      continue;
+    auto micros = has_time_zone(*t) ? fhir::parse_fhir_datetime(*t) : std::nullopt;
+    if (!micros)
+      return respond(error(400, std::string{name} + " must be a date and time with a time zone "
+                                                    "(2024-01-31T08:00:00Z), not '" +
+                                  std::string{*t} + "'"));
+    *bound = *micros;
   }
+  if (start >= end)
+    return respond(error(400, "startTime must come strictly before endTime"));
   std::string body = "[";
   std::uint64_t skipped = 0, emitted = 0;
   // v1: sequences after `offset`, up to `limit` numbers on (gaps count).

@@ -183,14 +183,22 @@ result<qido_query> parse_qido(const http::query_params& params, dicom::level lev
         return status{errc::invalid, "'" + name + "' is an attribute of the " +
                                        (*fixed == level::study ? "study" : "series") +
                                        " the path names; it cannot be searched under it"};
-      if (value.empty())
+      if (std::any_of(q.terms.begin(), q.terms.end(), [&](auto& t) { return t.attribute->tag == a->tag; }))
+        return status{errc::invalid, "'" + name + "' names an attribute the query already searches; "
+                                                  "give each attribute once"};
+      // Dates and times hold no spaces: "20050101 - 20051231" is the range
+      // without them (Azure trims both ends).
+      std::string wanted = value;
+      if (is_temporal(a->vr))
+        std::erase(wanted, ' ');
+      if (wanted.empty())
         return status{errc::invalid, "'" + name + "' has an empty value (empty values do not match)"};
-      if (is_temporal(a->vr) && value == "-")
+      if (is_temporal(a->vr) && wanted == "-")
         return status{errc::invalid, "a range of '" + name + "' needs at least one end"};
       if (a->vr == "DA")
-        if (auto s = check_date(name, value); !s)
+        if (auto s = check_date(name, wanted); !s)
           return s;
-      q.terms.push_back({a, value});
+      q.terms.push_back({a, std::move(wanted)});
     }
   }
   return q;

@@ -64,6 +64,17 @@ TEST_CASE("QIDO dates are YYYYMMDD or ranges of them, in order", "[dicom][qido]"
     CHECK_FALSE(parse({{"StudyDate", bad}}));
   }
   CHECK_FALSE(parse({{"PatientBirthDate", "abc"}}));
+  // Spaces around a range's ends are no part of it (Azure trims them).
+  auto spaced = parse({{"StudyDate", "20050101 - "}});
+  REQUIRE(spaced);
+  CHECK(spaced->terms.at(0).value == "20050101-");
+  CHECK(parse({{"StudyDate", " 20050101-20051231 "}}));
+}
+
+TEST_CASE("QIDO refuses an attribute given twice, under any of its names", "[dicom][qido]") {
+  CHECK_FALSE(parse({{"PatientID", "1"}, {"PatientID", "2"}}));
+  CHECK_FALSE(parse({{"PatientID", "1"}, {"00100020", "1"}}));
+  CHECK(parse({{"PatientID", "1"}, {"PatientName", "Doe"}}));
 }
 
 TEST_CASE("QIDO parameter names are matched without case; includefield takes any keyword",
