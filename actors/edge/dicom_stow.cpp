@@ -195,8 +195,6 @@ struct stow_job {
   void work(const std::shared_ptr<stow_job>& self) {
     for (auto i = next.fetch_add(1); i < parts.size(); i = next.fetch_add(1)) {
       const auto& p = parts[i];
-      if (!is_dicom(i))
-        continue;
       if (!spooled) {
         auto bytes = std::string_view{body}.substr(p.offset, p.length);
         store(self, i, dicom::parse_instance(bytes, nullptr, checked, checks()), bytes);
@@ -230,17 +228,6 @@ struct stow_job {
     outcomes[i].failure = reason;
     outcomes[i].message = std::move(message);
     done();
-  }
-
-  /// Whether part `i` may be an instance; refuses it otherwise.
-  bool is_dicom(std::size_t i) {
-    auto& type = parts[i].content_type;
-    auto ct = type.empty() ? std::nullopt : dicom::parse_media_type(type);
-    if (ct && ct->type != "application/dicom") {
-      refuse(i, 272, "a part of type " + ct->type + " is not a DICOM instance");
-      return false;
-    }
-    return true;
   }
 
   /// A part larger than the memory bound: copied to a file of its own that
@@ -372,7 +359,7 @@ void stow(call& c, http::request&& req, std::string_view study, bool upsert,
                                   std::string{*type} + "'"));
     auto boundary = media->param("boundary");
     if (!boundary)
-      return respond(error(400, "the multipart Content-Type has no boundary parameter"));
+      return respond(error(415, "the multipart Content-Type has no boundary parameter"));
     result<std::vector<dicom::part_extent>> split = std::vector<dicom::part_extent>{};
     try {
       if (job->spooled) {
@@ -390,6 +377,15 @@ void stow(call& c, http::request&& req, std::string_view study, bool upsert,
     if (!split)
       return respond(error(400, split.error().message()));
     job->parts = std::move(*split);
+    // Every part is an instance or the request is refused whole, before
+    // anything is stored, as Azure's is.
+    for (std::size_t i = 0; i < job->parts.size(); ++i) {
+      const auto& type = job->parts[i].content_type;
+      auto ct = type.empty() ? std::nullopt : dicom::parse_media_type(type);
+      if (!type.empty() && (!ct || ct->type != "application/dicom"))
+        return respond(error(415, "part " + std::to_string(i + 1) + " is of type '" + type +
+                                    "'; STOW-RS stores parts of type application/dicom only"));
+    }
   } else {
     return respond(error(415, "STOW-RS takes multipart/related; type=\"application/dicom\" or "
                               "application/dicom, not '" + media->type + "'"));

@@ -233,6 +233,20 @@ TEST_CASE("STOW-RS refusals carry Azure's failure reasons", "[e2e][dicom]") {
     CHECK(c->post(base + "/studies", file, {{"Content-Type", "application/dicom"},
                                             {"Accept", "application/xml"}}).status == 406);
     CHECK(c->post(base + "/studies", "", {{"Content-Type", "application/dicom"}}).status == 204);
+    // No boundary, or a part that is no instance: the whole request is
+    // refused with 415 and nothing is stored (Azure).
+    CHECK(c->post(base + "/studies", file,
+                  {{"Content-Type", "multipart/related; type=\"application/dicom\""}})
+            .status == 415);
+    const auto other = spec(study, series, uid("mt"));
+    const std::string mixed = "--B\r\nContent-Type: application/dicom\r\n\r\n" + make_dicom(other) +
+                              "\r\n--B\r\nContent-Type: application/octet-stream\r\n\r\nxyz\r\n--B--\r\n";
+    CHECK(c->post(base + "/studies", mixed,
+                  {{"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=B"}})
+            .status == 415);
+    CHECK(c->get(base + "/studies/" + study + "/series/" + series + "/instances/" + other.sop_uid +
+                 "/metadata")
+            .status == 404);
   }
 }
 
