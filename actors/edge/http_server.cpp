@@ -1,5 +1,6 @@
 #include "actors/edge/http_server.hpp"
 
+#include <algorithm>
 #include <unistd.h>
 
 #include <array>
@@ -243,7 +244,14 @@ private:
       std::string name{field.name_string()};
       for (auto& c : name)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req.headers.emplace_back(std::move(name), std::string{field.value()});
+      // A field sent on several lines is one list (RFC 9110 §5.3): two
+      // Accept lines mean what one with both values means.
+      auto same = std::find_if(req.headers.begin(), req.headers.end(),
+                               [&](const auto& h) { return h.first == name; });
+      if (same != req.headers.end())
+        same->second.append(", ").append(field.value().data(), field.value().size());
+      else
+        req.headers.emplace_back(std::move(name), std::string{field.value()});
     }
     log_method_ = req.method;
     log_path_ = std::string{path_of(req.target)};

@@ -95,6 +95,12 @@ TEST_CASE("STOW-RS stores instances and WADO-RS returns them byte for byte", "[e
       REQUIRE(parts.size() == 2);
       CHECK(((parts[0] == a && parts[1] == b) || (parts[0] == b && parts[1] == a)));
     }
+    // Accept on two lines is one list (RFC 9110): the second line's type serves.
+    auto two_lines = c->get(base + "/studies/" + study,
+                            {{"Accept", "application/dicom+json"},
+                             {"Accept", "multipart/related; type=\"application/dicom\"; transfer-syntax=*"}});
+    CHECK(two_lines.status == 200);
+    CHECK(parts_of(two_lines).size() == 2);
   }
   SECTION("a transfer syntax this build cannot produce is refused with 406") {
     auto got = c->get(base + "/studies/" + study,
