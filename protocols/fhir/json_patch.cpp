@@ -123,6 +123,7 @@ public:
 
   json_tree* get(const std::vector<std::string>& path) { return find(root_, path, path.size()); }
   const json_tree& root() const { return root_; }
+  void drop_empty() { root_.drop_empty(); }
 
 private:
   json_tree root_;
@@ -218,6 +219,9 @@ result<std::string> apply_json_patch(std::string_view document, std::string_view
     if (!s) return s;
     ++index;
   }
+  // Removing a resource's last given name leaves "given":[]: R4 JSON has
+  // no empty arrays or objects, so they go, as FHIRPath Patch's delete does.
+  p.drop_empty();
   return p.root().rendered();
 }
 

@@ -42,6 +42,15 @@ bool json_tree::erase_member(std::string_view key) {
   return true;
 }
 
+void json_tree::drop_empty() {
+  const auto empty = [](json_tree& t) {
+    t.drop_empty();
+    return (t.is_object() && t.members.empty()) || (t.is_array() && t.items.empty());
+  };
+  std::erase_if(members, [&](auto& m) { return empty(m.second); });
+  std::erase_if(items, empty);
+}
+
 void json_tree::render(std::string& out) const {
   switch (k) {
     case kind::scalar: out += raw; return;

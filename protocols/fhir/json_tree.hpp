@@ -30,6 +30,10 @@ struct json_tree {
   /// Removes the member named `key` (if any); true when one was removed.
   bool erase_member(std::string_view key);
 
+  /// Removes, at any depth, the arrays and objects that are or become empty
+  /// (R4 JSON has none), this one itself excepted.
+  void drop_empty();
+
   void render(std::string& out) const;
   std::string rendered() const;
 };

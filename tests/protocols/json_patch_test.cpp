@@ -44,10 +44,18 @@ TEST_CASE("json patch: add, remove and replace members and array items", "[json-
   CHECK(patched(doc, "[]") == doc);
 }
 
+TEST_CASE("json patch: arrays and objects left empty go, as R4 JSON has none", "[json-patch]") {
+  const std::string doc = R"({"resourceType":"Patient","name":[{"given":["Ann"]}],"active":true})";
+  CHECK(patched(doc, R"([{"op":"remove","path":"/name/0/given/0"}])") ==
+        R"({"resourceType":"Patient","active":true})");
+  CHECK(patched(doc, R"([{"op":"add","path":"/contact","value":[{}]}])") == doc);
+  CHECK(patched(R"({"a":[]})", R"([{"op":"add","path":"/b","value":1}])") == R"({"b":1})");
+}
+
 TEST_CASE("json patch: move, copy and test", "[json-patch]") {
   const std::string doc = R"({"a":{"b":"c"},"d":["e"]})";
   CHECK(patched(doc, R"([{"op":"move","from":"/a/b","path":"/d/0"}])") ==
-        R"({"a":{},"d":["c","e"]})");
+        R"({"d":["c","e"]})"); // "a" left empty goes
   CHECK(patched(doc, R"([{"op":"copy","from":"/a","path":"/f"}])") ==
         R"({"a":{"b":"c"},"d":["e"],"f":{"b":"c"}})");
   CHECK(patched(doc, R"([{"op":"test","path":"/a/b","value":"c"},{"op":"remove","path":"/d"}])") ==
