@@ -278,8 +278,38 @@ void check_reads(edge_context& ctx, const service_info& svc, const http::request
   }
 }
 
+/// R4: "There SHALL be no interdependencies between the different entries
+/// in the Bundle" of a batch, which servers validate: an entry whose
+/// resource refers to another entry's fullUrl is refused (a transaction
+/// would resolve the reference; a batch would store it dangling).
+void refuse_interdependent(fhir::bundle_request& bundle) {
+  std::unordered_set<std::string_view> full_urls;
+  for (const auto& e : bundle.entries)
+    if (!e.full_url.empty()) full_urls.insert(e.full_url);
+  if (full_urls.empty())
+    return;
+  for (auto& e : bundle.entries) {
+    if (e.refused || e.resource.empty() || (e.method != "POST" && e.method != "PUT"))
+      continue;
+    const auto type = std::string_view{e.url}.substr(0, e.url.find_first_of("/?"));
+    std::string named;
+    auto visited = fhir::rewrite_references(
+      e.resource, type, [&](std::string_view ref) -> result<std::optional<std::string>> {
+        if (named.empty() && ref != e.full_url && full_urls.contains(ref)) named = ref;
+        return std::optional<std::string>{};
+      });
+    if (visited && !named.empty())
+      e.refused = status{errc::invalid,
+                         "the resource refers to " + named + ", the fullUrl of another entry; "
+                         "a batch's entries are independent (a transaction resolves such "
+                         "references)",
+                         "resource"};
+  }
+}
+
 void serve_batch(edge_context& ctx, const service_info& svc, const http::request& req,
                  fhir::bundle_request&& bundle, http::responder respond) {
+  refuse_interdependent(bundle);
   auto out = std::make_shared<collected_entries>();
   out->bundle_type = "batch-response";
   out->entries.resize(bundle.entries.size());

@@ -469,8 +469,14 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
       references.add_full_url(e.full_url, reference);
       // An absolute fullUrl ([base]/Patient/old) also names the resource by
       // the relative reference Patient/old inside the Bundle.
-      if (auto relative = relative_of(e.full_url, t->type_name); !relative.empty())
+      if (auto relative = relative_of(e.full_url, t->type_name); !relative.empty()) {
+        // R4: "fullUrl SHALL NOT disagree with the id in the resource".
+        const auto body_id = e.method == "PUT" ? body_id_of(e.resource) : std::string{};
+        if (!body_id.empty() && relative != t->type_name + "/" + body_id)
+          return entry_error(i, e, {errc::invalid, "fullUrl " + e.full_url + " disagrees with the "
+                                                   "resource's id " + body_id, "fullUrl"});
         references.add_full_url(relative, reference);
+      }
     }
     writes.push_back(std::move(w));
     targets.push_back(std::move(*t));

@@ -143,3 +143,27 @@ TEST_CASE("batch and transaction: the Bundle's Prefer applies to every write ent
     CHECK(json{whole.body}.str("/entry/0/resource/id") == "prefer-" + t + "-3");
   }
 }
+
+TEST_CASE("batch: an entry that refers to another entry's fullUrl is refused alone",
+          "[e2e][batch]") {
+  // R4: a batch's entries have no interdependencies, and servers check it;
+  // stored, the reference would dangle.
+  auto c = shared_node().client();
+  const std::string bundle = R"({"resourceType":"Bundle","type":"batch","entry":[
+    {"fullUrl":"urn:uuid:71110000-0000-4000-8000-000000000001",
+     "resource":{"resourceType":"Patient","name":[{"family":"Batchdep"}]},
+     "request":{"method":"POST","url":"Patient"}},
+    {"resource":{"resourceType":"Observation","status":"final","code":{"text":"batchdep"},
+                 "subject":{"reference":"urn:uuid:71110000-0000-4000-8000-000000000001"}},
+     "request":{"method":"POST","url":"Observation"}}
+  ]})";
+  auto r = c->post(base, bundle, {{"Content-Type", "application/fhir+json"}});
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  json b{r.body};
+  CHECK(b.str("/entry/0/response/status") == "201 Created");
+  CHECK(b.str("/entry/1/response/status") == "400 Bad Request");
+  CHECK(b.str("/entry/1/response/outcome/issue/0/diagnostics").find("independent") !=
+        std::string::npos);
+  CHECK(checked_search(*c, "Observation", {{"code:text", "batchdep"}}).match_set().empty());
+}

@@ -921,3 +921,19 @@ TEST_CASE("transaction: fullUrls are rewritten only where R4 says, not in a Bund
   CHECK(basic.str("/subject/reference") == patient);
   CHECK(basic.str("/implicitRules") == patient); // a uri: replaced
 }
+
+TEST_CASE("transaction: a PUT's absolute fullUrl must agree with its resource's id",
+          "[e2e][transaction]") {
+  auto c = shared_node().client();
+  auto r = c->post(base, transaction({
+    entry("PUT", "Patient/tx-fu-b", R"({"resourceType":"Patient","id":"tx-fu-b"})",
+          "http://example.org/fhir/Patient/tx-fu-a"),
+  }), fhir_json);
+  CHECK(r.status == 400);
+  CHECK(r.body.find("disagrees") != std::string::npos);
+  CHECK(c->get(base + "/Patient/tx-fu-b").status == 404);
+  CHECK(c->post(base, transaction({
+    entry("PUT", "Patient/tx-fu-b", R"({"resourceType":"Patient","id":"tx-fu-b"})",
+          "http://example.org/fhir/Patient/tx-fu-b"),
+  }), fhir_json).status == 200);
+}
