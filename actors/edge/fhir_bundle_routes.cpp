@@ -320,6 +320,20 @@ void serve_batch(edge_context& ctx, const service_info& svc, const http::request
   out->done_one();
 }
 
+/// The urn fullUrls (urn:uuid:, urn:oid:) of the resources a transaction
+/// wrote, each with the reference it became ("Patient/123").
+std::vector<std::pair<std::string, std::string>>
+created_urns(const fhir::bundle_request& bundle, const std::vector<bundle_entry_result>& written) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::size_t i = 0; i < bundle.entries.size() && i < written.size(); ++i) {
+    const auto& url = bundle.entries[i].full_url;
+    if (written[i].status != 0 && !written[i].id.empty() && url.starts_with("urn:"))
+      out.emplace_back(url, std::string{fhir::resource_type_name(written[i].type)} + "/" +
+                              written[i].id);
+  }
+  return out;
+}
+
 void serve_transaction(edge_context& ctx, const service_info& svc, http::request&& req,
                        fhir::bundle_request&& bundle, http::responder respond) {
   auto host = req.header("host");
@@ -364,11 +378,20 @@ void serve_transaction(edge_context& ctx, const service_info& svc, http::request
     out->remaining = entries.entries.size() + 1; // +1: this loop
     out->respond = std::move(respond);
     auto& written = (*reply)->entries;
+    const auto urns = created_urns(entries, written);
     for (std::size_t i = 0; i < entries.entries.size(); ++i) {
-      if (i < written.size() && written[i].status != 0)
+      if (i < written.size() && written[i].status != 0) {
         out->answer(i, response_entry(written[i], base, prefer));
-      else
+      } else if (urns.empty()) {
         run_entry(ctx, svc, outer, entries.entries[i], i, out);
+      } else { // a read's url is a uri too: R4 rewrites the urns in it
+        auto read = entries.entries[i];
+        for (const auto& [urn, reference] : urns)
+          for (auto at = read.url.find(urn); at != std::string::npos;
+               at = read.url.find(urn, at + reference.size()))
+            read.url.replace(at, urn.size(), reference);
+        run_entry(ctx, svc, outer, read, i, out);
+      }
     }
     out->done_one();
   };

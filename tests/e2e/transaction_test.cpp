@@ -937,3 +937,23 @@ TEST_CASE("transaction: a PUT's absolute fullUrl must agree with its resource's 
           "http://example.org/fhir/Patient/tx-fu-b"),
   }), fhir_json).status == 200);
 }
+
+TEST_CASE("transaction: a read's url names what the Bundle creates by its urn",
+          "[e2e][transaction]") {
+  auto c = shared_node().client();
+  const std::string urn = "urn:uuid:7a000000-0000-4000-8000-0000000000a1";
+  auto r = c->post(base, transaction({
+    entry("POST", "Patient", R"({"resourceType":"Patient","name":[{"family":"Txreadurn"}]})", urn),
+    entry("POST", "Observation",
+          R"({"resourceType":"Observation","status":"final","code":{"text":"txreadurn"},)"
+          R"("subject":{"reference":")" + urn + R"("}})"),
+    entry("GET", "Observation?subject=" + urn, ""),
+  }), fhir_json);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  json b{r.body};
+  CHECK(b.str("/entry/2/response/status") == "200 OK");
+  CHECK(b.count("/entry/2/resource/entry") == 1);
+  CHECK(b.str("/entry/2/resource/entry/0/resource/subject/reference") ==
+        reference_of(b.str("/entry/0/response/location")));
+}
