@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "actors/fhir/bundle_creations.hpp"
 #include "actors/fhir/conditional.hpp"
 #include "actors/fhir/criteria_cache.hpp"
 #include "actors/fhir/param_catalog.hpp"
@@ -106,7 +107,8 @@ result<std::vector<std::string>> resolve(const node_context& ctx, std::uint32_t 
 /// resources a conditional delete with _count removes (the first is w's).
 status decide(const node_context& ctx, std::uint32_t service, const bundle_entry_request& e,
               const entry_target& t, const std::unordered_set<std::string>& deleted,
-              tx_write& w, bool& creates_by_criteria, std::vector<std::string>& also) {
+              const bundle_creations& creations, tx_write& w, bool& creates_by_criteria,
+              std::vector<std::string>& also) {
   auto& r = w.prepare;
   r.op = fhir_op::tx_prepare;
   r.service = service;
@@ -169,6 +171,15 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
   if (!found)
     return found.error();
   const auto what = t.type_name + "?" + t.criteria;
+  // R4 runs POSTs before PUTs and PATCHes, so these criteria would find
+  // what a POST entry creates: the two entries would write one resource,
+  // which fails a transaction.
+  if (!is_delete(r.write))
+    if (auto posted = creations.find(t.type, t.criteria); posted && !posted->empty())
+      return {errc::invalid, what + " matches " + posted->front().reference + ", which entry " +
+                               std::to_string(posted->front().entry) + " creates; two entries "
+                               "of a transaction may not write one resource",
+              "request.url"};
   if (r.write == fhir_op::update) {
     auto id = conditional_update_id(ctx, service, t.type, what, *found, e.resource);
     if (!id)
@@ -195,9 +206,12 @@ class reference_resolver {
 public:
   /// `deleted`: what the Bundle's DELETE entries remove ("Type/id"), which
   /// R4 processes first, so a conditional reference matches none of it.
+  /// `creations`: what the Bundle's POST entries create, which a
+  /// conditional reference also matches (R4 resolves them after the POSTs).
   reference_resolver(const node_context& ctx, std::uint32_t service,
-                     const std::unordered_set<std::string>& deleted)
-    : ctx_(ctx), service_(service), deleted_(deleted) {}
+                     const std::unordered_set<std::string>& deleted,
+                     const bundle_creations& creations)
+    : ctx_(ctx), service_(service), deleted_(deleted), creations_(creations) {}
 
   void add_full_url(std::string full_url, std::string reference) {
     full_urls_.insert_or_assign(std::move(full_url), std::move(reference));
@@ -254,15 +268,24 @@ private:
     if (!found)
       return status{found.error().code(),
                     "conditional reference " + std::string{ref} + ": " + found.error().message()};
-    if (found->empty())
+    std::vector<std::string> matches;
+    for (auto& id : *found) matches.push_back(t.type_name + "/" + id);
+    if (auto posted = creations_.find(t.type, t.criteria))
+      for (auto& m : *posted) matches.push_back(std::move(m.reference));
+    if (matches.empty())
       return status{errc::not_found,
                     "conditional reference " + std::string{ref} + " matches no resource"};
-    return std::optional<std::string>{t.type_name + "/" + found->front()};
+    if (matches.size() > 1)
+      return status{errc::precondition_failed,
+                    "conditional reference " + std::string{ref} + " matches " + matches[0] +
+                      " and " + matches[1] + "; it must name one resource"};
+    return std::optional<std::string>{std::move(matches.front())};
   }
 
   const node_context& ctx_;
   std::uint32_t service_;
   const std::unordered_set<std::string>& deleted_;
+  const bundle_creations& creations_;
   std::unordered_map<std::string, std::string, text_hash, std::equal_to<>> full_urls_;
   std::unordered_map<std::string, std::string> created_; // criteria key → "Type/id"
   std::unordered_map<std::string, result<std::optional<std::string>>, text_hash, std::equal_to<>>
@@ -404,7 +427,8 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
   // "Type?criteria" of the entries that create because their criteria
   // (ifNoneExist, a conditional PUT's) match nothing.
   std::unordered_set<std::string> creating;
-  reference_resolver references(ctx, service, deleted);
+  bundle_creations creations; // what the POST entries create, as they are decided
+  reference_resolver references(ctx, service, deleted, creations);
   const auto& entries = bundle.entries;
   // R4's processing order: DELETE, then POST, then PUT and PATCH (reads run
   // after every write, at the edge).
@@ -431,7 +455,7 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
     w.label = label_of(i, e);
     bool creates_by_criteria = false;
     std::vector<std::string> also; // a conditional delete's other matches
-    if (auto s = decide(ctx, service, e, *t, deleted, w, creates_by_criteria, also); !s)
+    if (auto s = decide(ctx, service, e, *t, deleted, creations, w, creates_by_criteria, also); !s)
       return entry_error(i, e, s);
     for (auto& id : also) { // each its own write; the entry answers once
       auto more = w;
@@ -455,6 +479,8 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
     const auto reference = t->type_name + "/" + id;
     if (creates_by_criteria)
       references.add_created(e.criteria_key(), reference);
+    if (w.prepare.op == fhir_op::tx_prepare && w.prepare.write == fhir_op::create)
+      creations.add(t->type, i, reference, e.resource);
     if (w.prepare.op == fhir_op::tx_prepare && is_delete(w.prepare.write)) {
       deleted.insert(reference);
       if (w.prepare.write == fhir_op::hard_erase)

@@ -957,3 +957,44 @@ TEST_CASE("transaction: a read's url names what the Bundle creates by its urn",
   CHECK(b.str("/entry/2/resource/entry/0/resource/subject/reference") ==
         reference_of(b.str("/entry/0/response/location")));
 }
+
+TEST_CASE("transaction: criteria resolved after the POSTs see what the POSTs create",
+          "[e2e][transaction]") {
+  // R4 runs POSTs first and resolves conditional updates and references
+  // after them (identifier criteria are matched against the POSTs).
+  auto c = shared_node().client();
+  const auto patient = [](const std::string& value) {
+    return R"({"resourceType":"Patient","identifier":[{"system":"urn:txpost","value":")" + value +
+           R"("}]})";
+  };
+  // A conditional PUT that would update what a POST creates: one resource
+  // written twice, so the transaction fails and nothing is stored.
+  auto overlap = c->post(base, transaction({
+    entry("PUT", "Patient?identifier=urn:txpost|1", patient("1")),
+    entry("POST", "Patient", patient("1")),
+  }), fhir_json);
+  CHECK(overlap.status == 400);
+  CHECK(overlap.body.find("Bundle.entry[0]") != std::string::npos);
+  CHECK(checked_search(*c, "Patient", {{"identifier", "urn:txpost|1"}}).match_set().empty());
+
+  // A conditional reference names the resource a plain POST creates.
+  auto obs = R"({"resourceType":"Observation","status":"final","code":{"text":"txpost"},)"
+             R"("subject":{"reference":"Patient?identifier=urn:txpost|2"}})";
+  auto r = c->post(base, transaction({
+    entry("POST", "Observation", obs),
+    entry("POST", "Patient", patient("2")),
+  }), fhir_json);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  json b{r.body};
+  auto stored = json{c->get(base + "/" + reference_of(b.str("/entry/0/response/location"))).body};
+  CHECK(stored.str("/subject/reference") == reference_of(b.str("/entry/1/response/location")));
+
+  // Stored and created alike: two matches, 412.
+  auto twice = c->post(base, transaction({
+    entry("POST", "Observation", obs),
+    entry("POST", "Patient", patient("2")),
+  }), fhir_json);
+  CHECK(twice.status == 412);
+  CHECK(checked_search(*c, "Patient", {{"identifier", "urn:txpost|2"}}).match_set().size() == 1);
+}
