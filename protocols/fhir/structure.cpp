@@ -167,7 +167,7 @@ private:
 
   status item(element value, const field& f, const location& at) {
     switch (f.w) {
-    case field::what::primitive: return primitive_value(value, f.p, at);
+    case field::what::primitive: return primitive_value(value, f, at);
     case field::what::partner: return object_value(value, s_.element, at);
     case field::what::object: return object_value(value, f.owner, at);
     case field::what::resource:
@@ -208,7 +208,8 @@ private:
     return members(o, actual, at);
   }
 
-  static status primitive_value(element value, primitive p, const location& at) {
+  status primitive_value(element value, const field& f, const location& at) const {
+    const primitive p = f.p;
     const auto type = value.type();
     auto wrong = [&](std::string_view what) {
       const std::string_view name = primitive_name(p);
@@ -244,7 +245,20 @@ private:
                          "' is not a valid " + std::string(primitive_name(p)),
                      at.text());
     }
+    if (f.codes && !s_.code_sets[f.codes - 1].contains(text))
+      return not_a_code(text, s_.code_sets[f.codes - 1], at);
     return status::ok();
+  }
+
+  // R4 binds the element to the value set as "required": no other code.
+  static status not_a_code(std::string_view text, const code_set& set, const location& at) {
+    std::string allowed;
+    for (std::size_t i = 0; i < set.codes.size() && i < 12; ++i)
+      allowed += (i ? ", " : "") + std::string(set.codes[i]);
+    if (set.codes.size() > 12) allowed += ", …";
+    return invalid(at.text() + " '" + std::string(text.substr(0, 100)) + "' is not a code of " +
+                       std::string(set.value_set) + ", which R4 requires of it (" + allowed + ")",
+                   at.text());
   }
 };
 

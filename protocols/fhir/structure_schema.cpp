@@ -1,5 +1,6 @@
 #include "protocols/fhir/structure_schema.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <stdexcept>
 
@@ -70,6 +71,41 @@ void add_element(schema& s, owner_schema& o, const named_element_shape& e) {
   }
 }
 
+constexpr const char* required_code_lines[] = {
+#include "r4_required_codes.inc"
+};
+
+std::vector<std::string_view> words(std::string_view line) {
+  std::vector<std::string_view> out;
+  while (!line.empty()) {
+    const auto space = line.find(' ');
+    out.push_back(line.substr(0, space));
+    line = space == std::string_view::npos ? std::string_view{} : line.substr(space + 1);
+  }
+  return out;
+}
+
+// "Owner element value-set code…": the element's field gets its code set.
+void add_required_codes(schema& s) {
+  for (std::string_view line : required_code_lines) {
+    auto w = words(line);
+    if (w.size() < 4)
+      throw std::logic_error("required-codes.txt: a line without codes: " + std::string(line));
+    const auto owner = s.index.find(w[0]);
+    if (owner == s.index.end())
+      throw std::logic_error("required-codes.txt: unknown owner " + std::string(w[0]));
+    auto& fields = s.owners[owner->second].fields;
+    const auto f = fields.find(w[1]);
+    if (f == fields.end() || f->second.w != field::what::primitive || f->second.p != primitive::code)
+      throw std::logic_error("required-codes.txt: " + std::string(w[0]) + "." + std::string(w[1]) +
+                             " is no code element");
+    code_set set{w[2], {w.begin() + 3, w.end()}};
+    std::sort(set.codes.begin(), set.codes.end());
+    s.code_sets.push_back(std::move(set));
+    f->second.codes = static_cast<std::uint16_t>(s.code_sets.size());
+  }
+}
+
 schema compile() {
   schema s;
   for (std::string_view name : element_shape_owners()) {
@@ -82,10 +118,15 @@ schema compile() {
   for (auto& o : s.owners)
     for (const auto& e : element_shapes_of(o.name)) add_element(s, o, e);
   s.element = s.owner_of("Element");
+  add_required_codes(s);
   return s;
 }
 
 } // namespace
+
+bool code_set::contains(std::string_view code) const {
+  return std::binary_search(codes.begin(), codes.end(), code);
+}
 
 const schema& the_schema() {
   static const schema s = compile();

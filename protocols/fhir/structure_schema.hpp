@@ -32,6 +32,15 @@ struct field {
   std::uint8_t choice = 0; // 1 + the choice element (value[x]) it is one type of; 0: none
   std::uint8_t choice_type = 0; // which of its types; a "_" partner has its primitive's
   std::uint16_t owner = 0;
+  std::uint16_t codes = 0; // 1 + its required binding's code_sets index; 0: none
+};
+
+/// The codes a required binding allows (data/fhir-r4/required-codes.txt):
+/// views of the embedded text, sorted.
+struct code_set {
+  std::string_view value_set;
+  std::vector<std::string_view> codes;
+  bool contains(std::string_view code) const;
 };
 
 // Element names are short and differ early and late ("valueQuantity",
@@ -66,6 +75,7 @@ struct schema {
   std::unordered_map<std::string_view, std::uint16_t> index;
   std::deque<std::string> keys; // the strings the fields' keys view
   std::uint16_t element = 0;    // Element: what a "_name" partner holds
+  std::vector<code_set> code_sets;
 
   std::uint16_t owner_of(std::string_view name) const { return index.at(name); }
 };

@@ -76,13 +76,12 @@ TEST_CASE("parse_bundle_request: entries, refusals and the limit", "[bundle]") {
           "request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=a|b"}},
          {"request":{"method":"GET","url":"Patient/1","ifNoneMatch":"W/\"1\""}},
          {"request":{"method":"PUT","url":"Patient?identifier=a|b"}},
-         {"request":{"method":"FETCH","url":"Patient"}},
          {"request":{"method":"GET","url":"http://elsewhere/Patient/1"}},
          {"resource":{"resourceType":"Patient"}}]})",
     10);
   REQUIRE(b);
   CHECK(b->type == "transaction");
-  REQUIRE(b->entries.size() == 6);
+  REQUIRE(b->entries.size() == 5);
   CHECK(b->entries[0].full_url == "urn:uuid:a");
   CHECK(b->entries[0].resource == R"({"resourceType":"Patient","x":1.50})");
   CHECK(b->entries[0].is_conditional());
@@ -92,7 +91,12 @@ TEST_CASE("parse_bundle_request: entries, refusals and the limit", "[bundle]") {
   CHECK(b->entries[2].is_conditional());
   CHECK(b->entries[3].refused);
   CHECK(b->entries[4].refused);
-  CHECK(b->entries[5].refused);
+  // A method that is no R4 http-verb makes the Bundle itself invalid.
+  auto fetch = parse_bundle_request(
+    R"({"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"FETCH","url":"Patient"}}]})",
+    10);
+  REQUIRE_FALSE(fetch);
+  CHECK(fetch.error().where() == "Bundle.entry[0].request.method");
 
   CHECK_FALSE(parse_bundle_request(R"({"resourceType":"Bundle","type":"batch","entry":[{},{}]})", 1));
   CHECK_FALSE(parse_bundle_request(R"({"resourceType":"Patient"})", 10));

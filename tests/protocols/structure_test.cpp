@@ -108,6 +108,26 @@ TEST_CASE("structure: primitives have their JSON type and lexical form") {
               R"("code":{"text":"x"}}]})") == "Patient.contained[0].id");
 }
 
+TEST_CASE("structure: a code bound as required is one of its value set's codes") {
+  CHECK(problem(R"({"resourceType":"Observation","status":"bogus","code":{"text":"c"}})",
+                "Observation")
+          .starts_with("Observation.status: Observation.status 'bogus' is not a code of "
+                       "http://hl7.org/fhir/ValueSet/observation-status, which R4 requires of it ("));
+  CHECK(where(R"({"resourceType":"Patient","gender":"MALE"})") == "Patient.gender"); // codes keep case
+  CHECK(problem(R"({"resourceType":"Patient","gender":"male","name":[{"use":"official"}]})").empty());
+  CHECK(where(R"({"resourceType":"Patient","name":[{"use":"formal"}]})") == "Patient.name[0].use");
+  CHECK(where(R"({"resourceType":"Observation","status":"final","code":{"text":"c"},)"
+              R"("valueQuantity":{"value":1,"comparator":"=<"}})",
+              "Observation") == "Observation.valueQuantity.comparator");
+  CHECK(where(R"({"resourceType":"Patient","contained":[{"resourceType":"Observation",)"
+              R"("status":"done","code":{"text":"c"}}]})") == "Patient.contained[0].status");
+  // Codes of a binding that is not required, or of a value set R4 does not
+  // enumerate (media types), are any code.
+  CHECK(problem(R"({"resourceType":"Patient","language":"tlh"})").empty());
+  CHECK(problem(R"({"resourceType":"Binary","contentType":"application/x-anything"})", "Binary")
+          .empty());
+}
+
 TEST_CASE("structure: a choice element takes one type") {
   const std::string obs = R"({"resourceType":"Observation","status":"final","code":{"text":"c"},)";
   CHECK(problem(obs + R"("valueString":"a","valueBoolean":true})", "Observation") ==
