@@ -1,5 +1,6 @@
 // WADO-RS frames and rendered images of an instance, through the codecs of
 // protocols/dicom/pixels (DCMTK, OpenJPEG). Runs on the edge's work pool.
+#include <algorithm>
 #include <charconv>
 
 #include "actors/edge/dicom_http.hpp"
@@ -19,12 +20,15 @@ namespace keys = storage::keys;
 using storage::column;
 
 /// "1,3,5" → {1, 3, 5}; nullopt on anything else (0 is left to the codec).
+/// A frame asked twice is refused too: else a URL of a few kilobytes could
+/// ask for thousands of copies of a large frame, all held to be answered.
 std::optional<std::vector<std::uint32_t>> parse_frame_list(std::string_view list) {
   std::vector<std::uint32_t> out;
   for (auto item : dicom::split_values(list, ",")) {
     std::uint32_t n = 0;
     auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
-    if (ec != std::errc{} || p != item.data() + item.size())
+    if (ec != std::errc{} || p != item.data() + item.size() ||
+        std::find(out.begin(), out.end(), n) != out.end())
       return std::nullopt;
     out.push_back(n);
   }
@@ -113,7 +117,7 @@ void frames(call& c, const http::request& req, std::string_view study, std::stri
             std::string_view sop, std::string_view list, http::responder respond) {
   auto numbers = parse_frame_list(list);
   if (!numbers)
-    return respond(error(400, "frames are a comma-separated list of numbers from 1, not '" +
+    return respond(error(400, "frames are a comma-separated list of distinct numbers from 1, not '" +
                                 std::string{list} + "'"));
   auto media = negotiate_frames(req, numbers->size() == 1);
   if (!media)

@@ -977,6 +977,7 @@ TEST_CASE("WADO-RS transcodes, returns frames and renders images", "[e2e][dicom]
     CHECK(one.body.size() == 8 * 4 * 2);
     CHECK(c->get(instance + "/frames/4").status == 404);
     CHECK(c->get(instance + "/frames/0").status == 400);
+    CHECK(c->get(instance + "/frames/1,2,1").status == 400); // a frame asked twice
     CHECK(c->get(instance + "/frames/x").status == 400);
   }
   SECTION("HEAD of frames and rendered images decodes nothing: GET's head, without a length") {
