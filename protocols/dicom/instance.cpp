@@ -227,6 +227,11 @@ void check_searchable(DcmItem& ds, std::span<const query_tag> also,
   }
 }
 
+/// A file's parse leaves values longer than this in the file (DCMTK loads
+/// them on demand). It is far beyond any value of a VR with rules (at most
+/// 64 characters a value), so such a value is judged malformed unread.
+constexpr Uint32 loaded_value_limit = 64 * 1024;
+
 /// Whether `e` passes Azure v2's minimum check of its VR (its
 /// ElementMinimumValidator); VRs it does not check pass.
 bool passes_minimum_check(DcmElement& e) {
@@ -235,6 +240,14 @@ bool passes_minimum_check(DcmElement& e) {
   if (vr == "US" || vr == "SS") return whole(2);
   if (vr == "UL" || vr == "SL" || vr == "FL") return whole(4);
   if (vr == "FD") return whole(8);
+  // Only these have rules; the others' values (bulk data, long texts) are
+  // never read here, so an instance parsed from a file leaves them there.
+  constexpr std::string_view ruled[] = {"AE", "AS", "CS", "SH", "LO", "PN", "UI",
+                                        "DA", "DT", "TM", "IS"};
+  if (std::find(std::begin(ruled), std::end(ruled), vr) == std::end(ruled)) return true;
+  // None of their values is longer than 64 characters: a value of more
+  // than this is malformed whatever it holds, and is not loaded to say so.
+  if (e.getLength() > loaded_value_limit) return false;
   const bool checked_by_dcmtk = vr == "DA" || vr == "DT" || vr == "IS" || vr == "TM" || vr == "PN";
   if (checked_by_dcmtk && e.checkValue("1-n").bad()) return false;
   for (unsigned long i = 0; i < e.getVM(); ++i) {
@@ -243,7 +256,7 @@ bool passes_minimum_check(DcmElement& e) {
     const std::string_view text{value.c_str(), value.length()};
     if (vr == "AS" && !text.empty() && text.size() != 4) return false;
     if (vr == "UI" && !text.empty() && !is_valid_uid(text)) return false;
-    if (vr != "IS" && vr != "DS" && too_long(vr, text)) return false;
+    if (vr != "IS" && too_long(vr, text)) return false;
   }
   return true;
 }
@@ -264,10 +277,14 @@ void check_every_value(DcmItem& item, std::vector<std::string>& warnings) {
     }
     if (e->getLength() == 0 || passes_minimum_check(*e))
       continue;
-    OFString value;
-    e->getOFStringArray(value);
-    warnings.push_back(tag_text(e->getTag()) + " - Content \"" + std::string{value.c_str()} +
-                       "\" does not validate VR " + DcmVR(e->ident()).getVRName());
+    std::string content = "a value of " + std::to_string(e->getLength()) + " bytes";
+    if (e->getLength() <= loaded_value_limit) {
+      OFString value;
+      e->getOFStringArray(value);
+      content = "Content \"" + std::string{value.c_str()}.substr(0, 200) + "\"";
+    }
+    warnings.push_back(tag_text(e->getTag()) + " - " + content + " does not validate VR " +
+                       DcmVR(e->ident()).getVRName());
     failed.push_back(e->getTag());
   }
   for (const auto& key : failed) item.findAndDeleteElement(key);
@@ -401,9 +418,8 @@ std::variant<instance, failure> parse_instance(std::string_view bytes, const cha
   OFCondition cond;
   bool has_pixel_data = false;
   if (file_path) {
-    // Values beyond this stay in the file (DCMTK loads them on demand, and
-    // bulk data is never asked for here).
-    constexpr Uint32 loaded_value_limit = 64 * 1024;
+    // Values beyond loaded_value_limit stay in the file (bulk data is never
+    // asked for here).
     cond = file.loadFile(file_path, EXS_Unknown, EGL_noChange, loaded_value_limit);
   } else {
     DcmInputBufferStream in;

@@ -165,6 +165,16 @@ TEST_CASE("v2 checks every attribute against its VR, in sequences too; v1 the se
   REQUIRE(std::holds_alternative<instance>(searchable));
   CHECK(std::get<instance>(searchable).warnings.empty());
   CHECK(find(std::get<instance>(searchable), 0x00200013));
+  // A value far longer than its VR allows is judged by its length, unread;
+  // VRs without rules (bulk data, long texts) are never read.
+  auto long_value = spec();
+  long_value.extra = {{0x00080070, std::string(70000, 'A')}, // Manufacturer, LO
+                      {0x00324000, std::string(70000, 'B')}}; // StudyComments, LT
+  auto long_parsed = parse_instance(make_dicom(long_value), nullptr, {}, vr_checks::every);
+  REQUIRE(std::holds_alternative<instance>(long_parsed));
+  REQUIRE(std::get<instance>(long_parsed).warnings.size() == 1);
+  CHECK(std::get<instance>(long_parsed).warnings[0] ==
+        "(0008,0070) - a value of 70000 bytes does not validate VR LO");
   // A generated instance has nothing to warn of.
   CHECK(std::get<instance>(parse_instance(make_dicom(spec()), nullptr, {}, vr_checks::every))
           .warnings.empty());
