@@ -334,6 +334,26 @@ created_urns(const fhir::bundle_request& bundle, const std::vector<bundle_entry_
   return out;
 }
 
+/// `url` with each urn of `urns` replaced by its reference where the urn
+/// stands whole (as written or percent-encoded): after the start, '/', '='
+/// or ',', and before the end or '&', ',', '|' or '/'. urn:oid:1.2.3 is no
+/// part of urn:oid:1.2.3.4.
+std::string with_created_urns(std::string url,
+                              const std::vector<std::pair<std::string, std::string>>& urns) {
+  const auto whole = [&](std::size_t at, std::size_t size) {
+    const bool starts = at == 0 || std::string_view{"/=,"}.find(url[at - 1]) != std::string_view::npos;
+    const auto end = at + size;
+    const bool ends = end == url.size() || std::string_view{"&,|/"}.find(url[end]) != std::string_view::npos;
+    return starts && ends;
+  };
+  for (const auto& [urn, reference] : urns)
+    for (const auto& written : {urn, http::percent_encode(urn)})
+      for (auto at = url.find(written); at != std::string::npos; at = url.find(written, at + 1))
+        if (whole(at, written.size()))
+          url.replace(at, written.size(), reference);
+  return url;
+}
+
 void serve_transaction(edge_context& ctx, const service_info& svc, http::request&& req,
                        fhir::bundle_request&& bundle, http::responder respond) {
   auto host = req.header("host");
@@ -386,10 +406,7 @@ void serve_transaction(edge_context& ctx, const service_info& svc, http::request
         run_entry(ctx, svc, outer, entries.entries[i], i, out);
       } else { // a read's url is a uri too: R4 rewrites the urns in it
         auto read = entries.entries[i];
-        for (const auto& [urn, reference] : urns)
-          for (auto at = read.url.find(urn); at != std::string::npos;
-               at = read.url.find(urn, at + reference.size()))
-            read.url.replace(at, urn.size(), reference);
+        read.url = with_created_urns(std::move(read.url), urns);
         run_entry(ctx, svc, outer, read, i, out);
       }
     }

@@ -956,6 +956,24 @@ TEST_CASE("transaction: a read's url names what the Bundle creates by its urn",
   CHECK(b.count("/entry/2/resource/entry") == 1);
   CHECK(b.str("/entry/2/resource/entry/0/resource/subject/reference") ==
         reference_of(b.str("/entry/0/response/location")));
+
+  // A urn that begins another is no part of it; a percent-encoded one counts.
+  r = c->post(base, transaction({
+    entry("POST", "Patient", R"({"resourceType":"Patient"})", "urn:oid:1.2.77"),
+    entry("POST", "Patient", R"({"resourceType":"Patient"})", "urn:oid:1.2.77.4"),
+    entry("POST", "Observation",
+          R"({"resourceType":"Observation","status":"final","code":{"text":"txoid"},)"
+          R"("subject":{"reference":"urn:oid:1.2.77.4"}})"),
+    entry("GET", "Observation?subject=urn:oid:1.2.77.4", ""),
+    entry("GET", "Observation?subject=urn%3Aoid%3A1.2.77.4", ""),
+  }), fhir_json);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  json oids{r.body};
+  CHECK(oids.count("/entry/3/resource/entry") == 1);
+  CHECK(oids.count("/entry/4/resource/entry") == 1);
+  CHECK(oids.str("/entry/3/resource/entry/0/resource/subject/reference") ==
+        reference_of(oids.str("/entry/1/response/location")));
 }
 
 TEST_CASE("transaction: criteria resolved after the POSTs see what the POSTs create",
