@@ -111,6 +111,15 @@ private:
   std::uint64_t size_ = 0;
 };
 
+/// Request fields whose value is a comma-separated list (RFC 9110): sent on
+/// several lines, they are joined.
+bool is_list_field(std::string_view name) {
+  constexpr std::string_view lists[] = {"accept", "accept-charset", "accept-encoding",
+                                        "accept-language", "cache-control", "if-match",
+                                        "if-none-match", "prefer", "te", "via"};
+  return std::find(std::begin(lists), std::end(lists), name) != std::end(lists);
+}
+
 class session : public std::enable_shared_from_this<session> {
 public:
   session(tcp::socket&& socket, http_server::impl& server)
@@ -240,18 +249,26 @@ private:
     req.method = std::move(method_);
     req.target = std::move(target_);
     req.headers.reserve(8);
+    bool repeated_host = false;
     for (auto& field : header) {
       std::string name{field.name_string()};
       for (auto& c : name)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      // A field sent on several lines is one list (RFC 9110 §5.3): two
-      // Accept lines mean what one with both values means.
-      auto same = std::find_if(req.headers.begin(), req.headers.end(),
-                               [&](const auto& h) { return h.first == name; });
-      if (same != req.headers.end())
-        same->second.append(", ").append(field.value().data(), field.value().size());
-      else
-        req.headers.emplace_back(std::move(name), std::string{field.value()});
+      // A list field sent on several lines is one list (RFC 9110 §5.3): two
+      // Accept lines mean what one with both values means. Of other fields
+      // the first line counts, but Host must come once (RFC 9112 §3.2).
+      const bool list = is_list_field(name);
+      if (list || name == "host") {
+        auto same = std::find_if(req.headers.begin(), req.headers.end(),
+                                 [&](const auto& h) { return h.first == name; });
+        if (same != req.headers.end()) {
+          repeated_host = repeated_host || !list;
+          if (list)
+            same->second.append(", ").append(field.value().data(), field.value().size());
+          continue;
+        }
+      }
+      req.headers.emplace_back(std::move(name), std::string{field.value()});
     }
     log_method_ = req.method;
     log_path_ = std::string{path_of(req.target)};
@@ -262,6 +279,8 @@ private:
       res.add_header("Retry-After", "1");
       return write(std::move(res));
     }
+    if (repeated_host)
+      return write(server_.render_error(req.target, 400, "the request has more than one Host"));
     stream_.expires_never(); // the handler's own timeout bounds the wait
     server_.handler(std::move(req), [self = shared_from_this()](http::response res) {
       net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {

@@ -196,3 +196,14 @@ TEST_CASE("malformed: a body over the limit is answered with 413", "[e2e][malfor
   CHECK(c->post("/default/fhir/Patient", R"({"resourceType":"Patient"})").status == 201);
   CHECK(history() == 1);
 }
+
+TEST_CASE("malformed: a request with two Host lines is refused; other fields keep their first",
+          "[e2e][malformed]") {
+  auto c = shared_node().client();
+  CHECK(c->get("/healthz", {{"Host", "elsewhere:1"}}).status == 400); // the client sends one too
+  // A single-valued field on two lines: the first counts (If-None-Exist is
+  // no list, and joining would change its criteria).
+  auto r = c->post(base + "/Patient", R"({"resourceType":"Patient","active":true})",
+                   {{"Content-Type", "application/fhir+json"}, {"Content-Type", "text/plain"}});
+  CHECK(r.status == 201);
+}
