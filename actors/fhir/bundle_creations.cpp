@@ -1,5 +1,7 @@
 #include "actors/fhir/bundle_creations.hpp"
 
+#include <algorithm>
+
 #include <simdjson.h>
 
 #include "protocols/http/query.hpp"
@@ -33,24 +35,34 @@ std::optional<token> identifier_token(std::string_view criteria) {
   return t;
 }
 
-bool has_identifier(std::string_view resource, const token& want) {
+/// The resource's identifiers as its `identifier` search parameter sees
+/// them: `identifier`, one or many, and a document's `masterIdentifier`
+/// (DocumentReference, DocumentManifest).
+std::vector<bundle_creations::identifier> identifiers_of(std::string_view resource) {
+  std::vector<bundle_creations::identifier> out;
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  simdjson::dom::array identifiers;
-  if (parser.parse(resource.data(), resource.size()).get(root) ||
-      root["identifier"].get_array().get(identifiers))
-    return false;
-  for (auto id : identifiers) {
+  if (parser.parse(resource.data(), resource.size()).get(root))
+    return out;
+  auto add = [&](simdjson::dom::element id) {
     std::string_view system, value;
-    const bool has_system = !id["system"].get_string().get(system);
-    const bool has_value = !id["value"].get_string().get(value);
-    const bool system_ok =
-      !want.system || (want.system->empty() ? !has_system : has_system && system == *want.system);
-    const bool value_ok = !want.value || (has_value && value == *want.value);
-    if (system_ok && value_ok)
-      return true;
+    if (id["value"].get_string().get(value))
+      return;
+    bundle_creations::identifier i{std::nullopt, std::string{value}};
+    if (!id["system"].get_string().get(system)) i.system = std::string{system};
+    out.push_back(std::move(i));
+  };
+  for (const char* key : {"identifier", "masterIdentifier"}) {
+    simdjson::dom::element e;
+    if (root[key].get(e))
+      continue;
+    simdjson::dom::array many;
+    if (!e.get_array().get(many))
+      for (auto id : many) add(id);
+    else
+      add(e);
   }
-  return false;
+  return out;
 }
 
 } // namespace
@@ -66,9 +78,19 @@ bundle_creations::find(std::uint16_t type, std::string_view criteria) const {
   if (!want)
     return std::nullopt;
   std::vector<match> out;
-  for (const auto& c : creations_)
-    if (c.type == type && has_identifier(c.resource, *want))
+  for (const auto& c : creations_) {
+    if (c.type != type)
+      continue;
+    if (!c.identifiers)
+      c.identifiers = identifiers_of(c.resource);
+    const bool matches = std::any_of(c.identifiers->begin(), c.identifiers->end(), [&](auto& id) {
+      const bool system_ok = !want->system || (want->system->empty() ? !id.system
+                                                                      : id.system == *want->system);
+      return system_ok && (!want->value || id.value == *want->value);
+    });
+    if (matches)
       out.push_back({c.entry, c.reference});
+  }
   return out;
 }
 

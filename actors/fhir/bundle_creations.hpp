@@ -19,6 +19,11 @@ public:
   /// `resource`, JSON that outlives this object.
   void add(std::uint16_t type, std::size_t entry, std::string reference, std::string_view resource);
 
+  struct identifier {
+    std::optional<std::string> system; // nullopt: the Identifier has none
+    std::string value;
+  };
+
   struct match {
     std::size_t entry;
     std::string reference;
@@ -33,6 +38,9 @@ private:
     std::size_t entry;
     std::string reference;
     std::string_view resource;
+    /// Read from `resource` by the first find() of its type: most Bundles
+    /// never ask, and one that asks often reads each resource once.
+    mutable std::optional<std::vector<identifier>> identifiers;
   };
   std::vector<creation> creations_;
 };

@@ -100,6 +100,8 @@ result<std::vector<std::string>> resolve(const node_context& ctx, std::uint32_t 
   return found;
 }
 
+std::string where_of(std::size_t i) { return "Bundle.entry[" + std::to_string(i) + "]"; }
+
 /// Where an entry's target is decided; the request gets its op, id and
 /// preconditions, or the entry its answer when it writes nothing.
 /// `creates_by_criteria`: set when the entry creates because its criteria
@@ -174,12 +176,19 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
   // R4 runs POSTs before PUTs and PATCHes, so these criteria would find
   // what a POST entry creates: the two entries would write one resource,
   // which fails a transaction.
+  // With a stored match as well, the criteria are not selective (412).
   if (!is_delete(r.write))
-    if (auto posted = creations.find(t.type, t.criteria); posted && !posted->empty())
-      return {errc::invalid, what + " matches " + posted->front().reference + ", which entry " +
-                               std::to_string(posted->front().entry) + " creates; two entries "
-                               "of a transaction may not write one resource",
+    if (auto posted = creations.find(t.type, t.criteria); posted && !posted->empty()) {
+      const auto& [entry, reference] = posted->front();
+      if (!found->empty())
+        return {errc::precondition_failed, what + " matches " + t.type_name + "/" +
+                                             found->front() + " and " + reference + ", which " +
+                                             where_of(entry) + " creates; the condition must be "
+                                             "selective"};
+      return {errc::invalid, what + " matches " + reference + ", which " + where_of(entry) +
+                               " creates; two entries of a transaction may not write one resource",
               "request.url"};
+    }
   if (r.write == fhir_op::update) {
     auto id = conditional_update_id(ctx, service, t.type, what, *found, e.resource);
     if (!id)
@@ -363,8 +372,6 @@ std::string relative_of(std::string_view full_url, std::string_view type_name) {
     return {};
   return std::string{full_url.substr(type_slash + 1)};
 }
-
-std::string where_of(std::size_t i) { return "Bundle.entry[" + std::to_string(i) + "]"; }
 
 std::string label_of(std::size_t i, const bundle_entry_request& e) {
   return e.method.empty() ? where_of(i) : where_of(i) + " (" + e.method + " " + e.url + ")";

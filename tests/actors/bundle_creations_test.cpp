@@ -34,6 +34,13 @@ TEST_CASE("bundle creations match identifier criteria in each token form", "[tra
   CHECK(found(c, 1, "identifier=urn:s|") == v{"Patient/a"});
   CHECK(found(c, 1, "identifier=urn:s|2").empty());
   CHECK(found(c, 2, "identifier=urn:s|1") == v{"Group/g"});
+  // One Identifier rather than a list (Composition), and a document's
+  // masterIdentifier, as their identifier parameters see them.
+  bundle_creations docs;
+  docs.add(3, 0, "Composition/c", R"({"resourceType":"Composition","identifier":{"system":"urn:d","value":"7"}})");
+  docs.add(4, 1, "DocumentReference/d", R"({"resourceType":"DocumentReference","masterIdentifier":{"system":"urn:d","value":"8"}})");
+  CHECK(found(docs, 3, "identifier=urn:d|7") == v{"Composition/c"});
+  CHECK(found(docs, 4, "identifier=urn:d|8") == v{"DocumentReference/d"});
   // Other criteria are the store's alone.
   CHECK_FALSE(c.find(1, "identifier=urn:s|1,urn:s|2"));
   CHECK_FALSE(c.find(1, "identifier=urn:s|1&active=true"));

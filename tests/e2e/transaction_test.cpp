@@ -993,6 +993,7 @@ TEST_CASE("transaction: criteria resolved after the POSTs see what the POSTs cre
   }), fhir_json);
   CHECK(overlap.status == 400);
   CHECK(overlap.body.find("Bundle.entry[0]") != std::string::npos);
+  CHECK(overlap.body.find("which Bundle.entry[1] creates") != std::string::npos);
   CHECK(checked_search(*c, "Patient", {{"identifier", "urn:txpost|1"}}).match_set().empty());
 
   // A conditional reference names the resource a plain POST creates.
@@ -1015,4 +1016,10 @@ TEST_CASE("transaction: criteria resolved after the POSTs see what the POSTs cre
   }), fhir_json);
   CHECK(twice.status == 412);
   CHECK(checked_search(*c, "Patient", {{"identifier", "urn:txpost|2"}}).match_set().size() == 1);
+  // So is a conditional PUT whose criteria find a stored one and a created one.
+  auto put_twice = c->post(base, transaction({
+    entry("PUT", "Patient?identifier=urn:txpost|2", patient("2")),
+    entry("POST", "Patient", patient("2")),
+  }), fhir_json);
+  CHECK(put_twice.status == 412);
 }
