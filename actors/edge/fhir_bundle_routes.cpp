@@ -293,12 +293,10 @@ void refuse_interdependent(fhir::bundle_request& bundle) {
       continue;
     const auto type = std::string_view{e.url}.substr(0, e.url.find_first_of("/?"));
     std::string named;
-    auto visited = fhir::rewrite_references(
-      e.resource, type, [&](std::string_view ref) -> result<std::optional<std::string>> {
-        if (named.empty() && ref != e.full_url && full_urls.contains(ref)) named = ref;
-        return std::optional<std::string>{};
-      });
-    if (visited && !named.empty())
+    fhir::for_each_reference(e.resource, type, [&](std::string_view ref) {
+      if (named.empty() && ref != e.full_url && full_urls.contains(ref)) named = ref;
+    });
+    if (!named.empty())
       e.refused = status{errc::invalid,
                          "the resource refers to " + named + ", the fullUrl of another entry; "
                          "a batch's entries are independent (a transaction resolves such "

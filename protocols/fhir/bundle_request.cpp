@@ -292,8 +292,11 @@ bool is_link_at(const std::vector<link_value>& links, std::size_t at, link_kind 
   return false;
 }
 
+/// Whether `resource` is or may hold a Bundle (whose entries link among
+/// themselves): its text names one, or has escapes that could spell one.
 bool holds_bundle(std::string_view resource, std::string_view type) {
-  return type == "Bundle" || resource.find("\"resourceType\":\"Bundle\"") != std::string_view::npos;
+  return type == "Bundle" || resource.find("\"resourceType\":\"Bundle\"") != std::string_view::npos ||
+         resource.find("\\u") != std::string_view::npos;
 }
 
 /// Where the values of the Reference.reference strings of `resource` begin.
@@ -361,6 +364,15 @@ void rewrite_urns(std::string& resource_text, std::string_view type, const urn_m
     return; // nothing mapped: the text stays as it is, not copied
   out.append(resource.substr(copied));
   resource_text = std::move(out);
+}
+
+void for_each_reference(std::string_view resource, std::string_view type,
+                        const std::function<void(std::string_view reference)>& visit) {
+  std::string decoded;
+  for (const auto start : reference_starts(resource, type)) {
+    std::size_t end = start;
+    visit(string_at(resource, start, end, decoded));
+  }
 }
 
 result<std::string> rewrite_references(std::string_view resource, std::string_view type,

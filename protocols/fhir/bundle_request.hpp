@@ -66,6 +66,11 @@ using reference_mapper =
 result<std::string> rewrite_references(std::string_view resource, std::string_view type,
                                        const reference_mapper& map);
 
+/// Calls `visit` with every Reference.reference string of `resource`, found
+/// as rewrite_references finds them, decoded; nothing is copied.
+void for_each_reference(std::string_view resource, std::string_view type,
+                        const std::function<void(std::string_view reference)>& visit);
+
 /// What a `urn:uuid:`/`urn:oid:` becomes; std::nullopt keeps it.
 using urn_mapper = std::function<std::optional<std::string>(std::string_view urn)>;
 

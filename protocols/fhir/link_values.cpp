@@ -1,5 +1,7 @@
 #include "protocols/fhir/link_values.hpp"
 
+#include <simdjson.h>
+
 #include "protocols/fhir/json_text.hpp"
 #include "protocols/fhir/structure_schema.hpp"
 
@@ -43,7 +45,11 @@ public:
         continue;
       if (m.value.size() < 2)
         return;
-      const auto it = s_.index.find(m.value.substr(1, m.value.size() - 2));
+      std::string_view type = m.value.substr(1, m.value.size() - 2);
+      simdjson::dom::parser parser;
+      if (type.find('\\') != std::string_view::npos && parser.parse(m.value).get_string().get(type))
+        return; // escaped ("B\u0075ndle"): decoded
+      const auto it = s_.index.find(type);
       if (it != s_.index.end() && s_.owners[it->second].is_resource)
         object(text, it->second);
       return;

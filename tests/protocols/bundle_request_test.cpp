@@ -188,6 +188,13 @@ TEST_CASE("a Bundle inside a resource keeps its own links", "[bundle]") {
   REQUIRE(out);
   CHECK(out->find(R"("valueReference":{"reference":"Patient/1"})") != std::string::npos);
   CHECK(out->find(R"("subject":{"reference":"urn:uuid:a"})") != std::string::npos);
+  // However its resourceType is spelt.
+  std::string escaped = parameters;
+  escaped.replace(escaped.find(R"("Bundle")"), 8, R"("B\u0075ndle")");
+  out = rewrite_references(escaped, "Parameters", map_of("urn:uuid:a", "Patient/1"));
+  REQUIRE(out);
+  CHECK(out->find(R"("subject":{"reference":"urn:uuid:a"})") != std::string::npos);
+  CHECK(out->find(R"("valueReference":{"reference":"Patient/1"})") != std::string::npos);
 }
 
 TEST_CASE("link_values: references, uris and narrative by R4's types", "[bundle]") {
