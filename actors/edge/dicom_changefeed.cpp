@@ -79,9 +79,10 @@ void changefeed(call& c, const http::request& req, bool v2, bool latest, http::r
   bool with_metadata = true;
   if (auto m = http::find_param_nocase(*params, "includemetadata")) {
     // Bound like Azure's: names and values without case.
-    if (!http::equals_nocase(*m, "true") && !http::equals_nocase(*m, "false"))
+    auto yes = http::parse_bool(*m);
+    if (!yes)
       return respond(error(400, "includemetadata is true or false"));
-    with_metadata = http::equals_nocase(*m, "true");
+    with_metadata = *yes;
   }
   const auto svc = c.svc.id;
   const auto visible_end = c.ctx.sequences->visible_end(svc);

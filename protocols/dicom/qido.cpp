@@ -102,6 +102,21 @@ status check_date(std::string_view name, std::string_view value) {
   return status::ok();
 }
 
+std::string_view trim_spaces(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+/// A DA, TM or DT value or range without the spaces around its ends.
+std::string trimmed_range(std::string_view value) {
+  const auto dash = value.find('-');
+  if (dash == std::string_view::npos)
+    return std::string{trim_spaces(value)};
+  return std::string{trim_spaces(value.substr(0, dash))} + "-" +
+         std::string{trim_spaces(value.substr(dash + 1))};
+}
+
 result<std::size_t> parse_count(std::string_view name, std::string_view text, std::size_t lo,
                                 std::size_t hi) {
   std::size_t n = 0;
@@ -149,9 +164,10 @@ result<qido_query> parse_qido(const http::query_params& params, dicom::level lev
         return n.error();
       q.offset = *n;
     } else if (http::equals_nocase(name, "fuzzymatching")) {
-      if (!http::equals_nocase(value, "true") && !http::equals_nocase(value, "false"))
+      auto fuzzy = http::parse_bool(value);
+      if (!fuzzy)
         return status{errc::invalid, "fuzzymatching is true or false, not '" + value + "'"};
-      q.fuzzy = http::equals_nocase(value, "true");
+      q.fuzzy = *fuzzy;
     } else if (http::equals_nocase(name, "includefield")) {
       for (auto field : words(value)) { // also splits at ','
         if (http::equals_nocase(field, "all")) {
@@ -186,11 +202,9 @@ result<qido_query> parse_qido(const http::query_params& params, dicom::level lev
       if (std::any_of(q.terms.begin(), q.terms.end(), [&](auto& t) { return t.attribute->tag == a->tag; }))
         return status{errc::invalid, "'" + name + "' names an attribute the query already searches; "
                                                   "give each attribute once"};
-      // Dates and times hold no spaces: "20050101 - 20051231" is the range
-      // without them (Azure trims both ends).
-      std::string wanted = value;
-      if (is_temporal(a->vr))
-        std::erase(wanted, ' ');
+      // Spaces around a date or time, or around a range's ends, are no part
+      // of it: "20050101 - 20051231" (Azure trims both ends).
+      std::string wanted = is_temporal(a->vr) ? trimmed_range(value) : value;
       if (wanted.empty())
         return status{errc::invalid, "'" + name + "' has an empty value (empty values do not match)"};
       if (is_temporal(a->vr) && wanted == "-")

@@ -69,6 +69,7 @@ TEST_CASE("QIDO dates are YYYYMMDD or ranges of them, in order", "[dicom][qido]"
   REQUIRE(spaced);
   CHECK(spaced->terms.at(0).value == "20050101-");
   CHECK(parse({{"StudyDate", " 20050101-20051231 "}}));
+  CHECK_FALSE(parse({{"StudyDate", "2005 0101"}})); // inside a date, a space is no trim
 }
 
 TEST_CASE("QIDO refuses an attribute given twice, under any of its names", "[dicom][qido]") {
