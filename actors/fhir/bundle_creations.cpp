@@ -69,7 +69,7 @@ std::vector<bundle_creations::identifier> identifiers_of(std::string_view resour
 
 void bundle_creations::add(std::uint16_t type, std::size_t entry, std::string reference,
                            std::string_view resource) {
-  creations_.push_back({type, entry, std::move(reference), resource});
+  creations_.push_back({type, entry, std::move(reference), resource, std::nullopt});
 }
 
 std::optional<std::vector<bundle_creations::match>>
