@@ -223,23 +223,33 @@ result<bundle_request> parse_bundle_request(std::string_view body, std::size_t m
                   "a Bundle holds at most " + std::to_string(max_entries) + " entries, not " +
                     std::to_string(entries.size()),
                   "Bundle.entry"};
-  // The Bundle itself; its entries' resources are checked as each is
-  // written (prepare_resource), by a batch entry for itself alone.
-  if (auto s = check_structure(root.get_object().value_unsafe(), "Bundle",
-                               nested_resources::left_to_caller);
-      !s)
-    return s;
   bundle_request out;
   std::string_view type;
   if (root["type"].get_string().get(type) == simdjson::SUCCESS)
     out.type = std::string{type};
+  // The Bundle itself; its entries' resources are checked as each is
+  // written (prepare_resource). A transaction fails whole on any entry; a
+  // batch's entries are independent, so one malformed entry fails alone.
+  const auto bundle = root.get_object().value_unsafe();
+  const bool batch = out.type == "batch" && (has_entries || bundle["entry"].error());
+  if (auto s = batch ? check_bundle_without_entries(bundle)
+                     : check_structure(bundle, "Bundle", nested_resources::left_to_caller);
+      !s)
+    return s;
   if (!has_entries)
     return out;
+  if (batch && entries.size() == 0)
+    return status{errc::invalid, "Bundle.entry is an empty array; R4 JSON leaves absent elements out",
+                  "Bundle.entry"};
   const auto resources = entry_resources(text);
   out.entries.reserve(entries.size());
   std::size_t i = 0;
   for (auto e : entries) {
     out.entries.push_back(entry_of(e, i < resources.size() ? resources[i] : std::string_view{}));
+    simdjson::dom::object entry;
+    if (batch && !out.entries.back().refused && !e.get_object().get(entry))
+      if (auto s = check_bundle_entry(entry, i); !s)
+        out.entries.back().refused = s;
     ++i;
   }
   return out;

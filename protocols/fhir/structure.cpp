@@ -45,7 +45,10 @@ public:
 
   /// The members of `o`, an object of owners[type]; `root`: the resource
   /// checked, whose own id is its caller's.
-  status members(object o, std::uint16_t type, const location& where, bool root = false) {
+  /// `skip`: a member left to the caller (a batch's entries, each checked
+  /// alone).
+  status members(object o, std::uint16_t type, const location& where, bool root = false,
+                 std::string_view skip = {}) {
     if (o.size() == 0)
       return invalid(where.text() + " is an empty object; R4 JSON leaves absent elements out",
                      where.text());
@@ -60,6 +63,7 @@ public:
       // The resource's type is its caller's to check, and so is its own id
       // at the root (a create ignores it).
       if (owner.is_resource && (key == "resourceType" || (root && key == "id"))) continue;
+      if (!skip.empty() && key == skip) continue;
       const auto it = owner.fields.find(key);
       if (it == owner.fields.end())
         return invalid(here.text() + " is not an element of " + owner.name + " in FHIR R4",
@@ -272,6 +276,18 @@ status check_structure(object resource, std::string_view type, nested_resources 
   if (it == s.index.end() || !find_resource_type(type))
     return invalid("'" + std::string(type) + "' is not a resource type of FHIR R4", "resourceType");
   return walker{s, nested}.members(resource, it->second, location{nullptr, type, std::nullopt}, true);
+}
+
+status check_bundle_without_entries(object bundle) {
+  const schema& s = the_schema();
+  return walker{s, nested_resources::left_to_caller}
+    .members(bundle, s.owner_of("Bundle"), location{nullptr, "Bundle", std::nullopt}, true, "entry");
+}
+
+status check_bundle_entry(object entry, std::size_t index) {
+  const schema& s = the_schema();
+  return walker{s, nested_resources::left_to_caller}
+    .members(entry, s.owner_of("Bundle.entry"), location{nullptr, "Bundle.entry", index});
 }
 
 } // namespace atrium::fhir

@@ -35,4 +35,11 @@ void load_structure_check();
 status check_structure(simdjson::dom::object resource, std::string_view type,
                        nested_resources nested = nested_resources::checked);
 
+/// A batch Bundle's structure in parts, so that a malformed entry fails
+/// alone: the Bundle but its entries, and one entry ("Bundle.entry[3]"),
+/// their resources left to the caller. A member named `entry` that is not an
+/// array is the caller's to refuse.
+status check_bundle_without_entries(simdjson::dom::object bundle);
+status check_bundle_entry(simdjson::dom::object entry, std::size_t index);
+
 } // namespace atrium::fhir

@@ -67,14 +67,22 @@ TEST_CASE("batch: bundles that are not batches", "[e2e][batch]") {
   CHECK(empty_transaction.status == 200);
   CHECK(json{empty_transaction.body}.str("/type") == "transaction-response");
   // The Bundle itself is checked against R4's structure: no empty arrays,
-  // no members Bundle does not have, entry.request.method required.
+  // no members Bundle does not have, entry.request.method required. In a
+  // transaction a malformed entry fails the Bundle; in a batch, that entry.
   CHECK(c->post(base, R"({"resourceType":"Bundle","type":"transaction","entry":[]})", json_type)
           .status == 400);
-  auto unknown = c->post(base, R"({"resourceType":"Bundle","type":"batch","entry":[{"request":)"
-                               R"({"method":"GET","url":"Patient","foo":1}}]})", json_type);
+  const std::string unknown_member = R"("entry":[{"request":{"method":"GET","url":"Patient","foo":1}}]})";
+  auto unknown = c->post(base, R"({"resourceType":"Bundle","type":"transaction",)" + unknown_member,
+                         json_type);
   CHECK(unknown.status == 400);
   CHECK(json{unknown.body}.str("/issue/0/expression/0") == "Bundle.entry[0].request.foo");
-  CHECK(c->post(base, R"({"resourceType":"Bundle","type":"batch","entry":[{"request":)"
+  auto unknown_in_batch =
+    c->post(base, R"({"resourceType":"Bundle","type":"batch",)" + unknown_member, json_type);
+  REQUIRE(unknown_in_batch.status == 200);
+  CHECK(json{unknown_in_batch.body}.str("/entry/0/response/status") == "400 Bad Request");
+  CHECK(json{unknown_in_batch.body}.str("/entry/0/response/outcome/issue/0/expression/0") ==
+        "Bundle.entry[0].request.foo");
+  CHECK(c->post(base, R"({"resourceType":"Bundle","type":"transaction","entry":[{"request":)"
                       R"({"url":"Patient"}}]})", json_type).status == 400);
   CHECK(c->post(base, R"({"resourceType":"Bundle","type":"batch","timestamp":"2020-01-01",)"
                       R"("entry":[{"request":{"method":"GET","url":"Patient"}}]})", json_type)
@@ -166,4 +174,32 @@ TEST_CASE("batch: an entry that refers to another entry's fullUrl is refused alo
   CHECK(b.str("/entry/1/response/outcome/issue/0/diagnostics").find("independent") !=
         std::string::npos);
   CHECK(checked_search(*c, "Observation", {{"code:text", "batchdep"}}).match_set().empty());
+}
+
+TEST_CASE("batch: an entry whose request is malformed fails alone", "[e2e][batch]") {
+  auto c = shared_node().client();
+  const std::string bundle = R"({"resourceType":"Bundle","type":"batch","entry":[
+    {"resource":{"resourceType":"Patient","name":[{"family":"Batchalone"}]},
+     "request":{"url":"Patient"}},
+    {"request":{"method":"FETCH","url":"Patient"}},
+    {"request":{"method":"GET","url":"Patient","ifModifiedSince":"Sat, 28 Nov 2026 10:00:00 GMT"}},
+    {"resource":{"resourceType":"Patient","name":[{"family":"Batchalone"}]},
+     "request":{"method":"POST","url":"Patient"}}
+  ]})";
+  auto r = c->post(base, bundle, {{"Content-Type", "application/fhir+json"}});
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  json b{r.body};
+  CHECK(b.str("/entry/0/response/status") == "400 Bad Request");
+  CHECK(b.str("/entry/0/response/outcome/issue/0/diagnostics").find("request.method") !=
+        std::string::npos);
+  CHECK(b.str("/entry/1/response/status") == "400 Bad Request");
+  CHECK(b.str("/entry/2/response/status") == "400 Bad Request");
+  CHECK(b.str("/entry/3/response/status") == "201 Created");
+  CHECK(checked_search(*c, "Patient", {{"family", "batchalone"}}).match_set().size() == 1);
+  // In a transaction the same malformed entry fails the whole Bundle.
+  auto tx = bundle;
+  tx.replace(tx.find("\"batch\""), 7, "\"transaction\"");
+  CHECK(c->post(base, tx, {{"Content-Type", "application/fhir+json"}}).status == 400);
+  CHECK(checked_search(*c, "Patient", {{"family", "batchalone"}}).match_set().size() == 1);
 }

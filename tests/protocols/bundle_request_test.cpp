@@ -91,12 +91,23 @@ TEST_CASE("parse_bundle_request: entries, refusals and the limit", "[bundle]") {
   CHECK(b->entries[2].is_conditional());
   CHECK(b->entries[3].refused);
   CHECK(b->entries[4].refused);
-  // A method that is no R4 http-verb makes the Bundle itself invalid.
-  auto fetch = parse_bundle_request(
-    R"({"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"FETCH","url":"Patient"}}]})",
-    10);
+  // A method that is no R4 http-verb makes the Bundle invalid: a
+  // transaction whole, a batch in that entry alone.
+  const std::string entries =
+    R"("entry":[{"request":{"method":"GET","url":"Patient/1"}},{"request":{"method":"FETCH","url":"Patient"}}]})";
+  auto fetch = parse_bundle_request(R"({"resourceType":"Bundle","type":"transaction",)" + entries, 10);
   REQUIRE_FALSE(fetch);
-  CHECK(fetch.error().where() == "Bundle.entry[0].request.method");
+  CHECK(fetch.error().where() == "Bundle.entry[1].request.method");
+  auto batch = parse_bundle_request(R"({"resourceType":"Bundle","type":"batch",)" + entries, 10);
+  REQUIRE(batch);
+  REQUIRE(batch->entries.size() == 2);
+  CHECK_FALSE(batch->entries[0].refused);
+  REQUIRE(batch->entries[1].refused);
+  CHECK(batch->entries[1].refused->where() == "Bundle.entry[1].request.method");
+  // The batch's own members are still checked, and its entry array.
+  CHECK_FALSE(parse_bundle_request(R"({"resourceType":"Bundle","type":"batch","total":-1})", 10));
+  CHECK_FALSE(parse_bundle_request(R"({"resourceType":"Bundle","type":"batch","entry":{}})", 10));
+  CHECK_FALSE(parse_bundle_request(R"({"resourceType":"Bundle","type":"batch","entry":[]})", 10));
 
   CHECK_FALSE(parse_bundle_request(R"({"resourceType":"Bundle","type":"batch","entry":[{},{}]})", 1));
   CHECK_FALSE(parse_bundle_request(R"({"resourceType":"Patient"})", 10));
