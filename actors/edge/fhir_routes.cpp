@@ -430,14 +430,12 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       c.op = fhir_op::erase;
       r.query = std::string{raw_query};
       // hardDelete says how to delete, not what: it is no criterion.
-      if (auto hard = http::find_param(*query, "hardDelete")) {
-        auto yes = hard_delete_of(*hard);
-        if (!yes)
-          return respond(fhir_error(yes.error()));
-        if (*yes)
-          r.write = fhir_op::hard_erase;
-        r.query = http::without_param(raw_query, "hardDelete");
-      }
+      auto hard = hard_delete_of(*query);
+      if (!hard)
+        return respond(fhir_error(hard.error()));
+      if (*hard)
+        r.write = fhir_op::hard_erase;
+      r.query = http::without_param(raw_query, "hardDelete");
       return send(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(c),
                   std::move(respond));
     }
@@ -551,13 +549,11 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], nullptr); !s)
         return respond(fhir_error(s));
       r.op = c.op = fhir_op::erase;
-      if (auto hard = http::find_param(*query, "hardDelete")) {
-        auto yes = hard_delete_of(*hard);
-        if (!yes)
-          return respond(fhir_error(yes.error()));
-        if (*yes)
-          r.op = fhir_op::hard_erase; // answered like a delete, history gone too
-      }
+      auto hard = hard_delete_of(*query);
+      if (!hard)
+        return respond(fhir_error(hard.error()));
+      if (*hard)
+        r.op = fhir_op::hard_erase; // answered like a delete, history gone too
     } else if (req.method == "PATCH") {
       if (auto refused = refuse_patch_media(req))
         return respond(std::move(*refused));

@@ -89,10 +89,13 @@ result<std::uint32_t> delete_count(const std::string& criteria, std::uint32_t ma
   return n;
 }
 
-result<bool> hard_delete_of(std::string_view value) {
-  if (auto yes = http::parse_bool(value))
+result<bool> hard_delete_of(const http::query_params& query) {
+  auto value = http::find_param(query, "hardDelete");
+  if (!value)
+    return false;
+  if (auto yes = http::parse_bool(*value))
     return *yes;
-  return status{errc::invalid, "hardDelete must be true or false, not '" + std::string{value} + "'",
+  return status{errc::invalid, "hardDelete must be true or false, not '" + std::string{*value} + "'",
                 "hardDelete"};
 }
 

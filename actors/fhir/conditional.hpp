@@ -5,6 +5,7 @@
 // concurrent conditional creates with the same criteria create exactly one
 // resource, while those with other criteria run alongside.
 #include "actors/actors.hpp"
+#include "protocols/http/query.hpp"
 
 namespace atrium::actors {
 
@@ -17,9 +18,10 @@ struct node_context;
 /// complete. No _count (or a malformed one, which the search refuses): 0.
 result<std::uint32_t> delete_count(const std::string& criteria, std::uint32_t max);
 
-/// A DELETE's hardDelete value (Azure's parameter): true or false in any
-/// case; anything else is refused rather than read as a soft delete.
-result<bool> hard_delete_of(std::string_view value);
+/// Whether a DELETE's query asks for a hard delete (Azure's hardDelete:
+/// true or false in any case; absent is false); any other value is
+/// refused rather than read as a soft delete.
+result<bool> hard_delete_of(const http::query_params& query);
 
 /// The ids of up to `limit` resources of `type` matching `criteria` (a
 /// search query string); a limit of two tells none, one and several apart.

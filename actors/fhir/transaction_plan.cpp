@@ -47,15 +47,14 @@ result<entry_target> target_of(const bundle_entry_request& e) {
   }
   // hardDelete says how to delete, not what: it is no criterion.
   if (t.conditional && e.method == "DELETE")
-    if (auto query = http::parse_query(t.criteria))
-      if (auto hard = http::find_param(*query, "hardDelete")) {
-        auto yes = hard_delete_of(*hard);
-        if (!yes)
-          return yes.error();
-        t.hard = *yes;
-        t.criteria = http::without_param(t.criteria, "hardDelete");
-        t.conditional = !t.criteria.empty();
-      }
+    if (auto query = http::parse_query(t.criteria); query && http::find_param(*query, "hardDelete")) {
+      auto hard = hard_delete_of(*query);
+      if (!hard)
+        return hard.error();
+      t.hard = *hard;
+      t.criteria = http::without_param(t.criteria, "hardDelete");
+      t.conditional = !t.criteria.empty();
+    }
   auto slash = url.find('/');
   t.type_name = std::string{url.substr(0, slash)};
   auto type = fhir::find_resource_type(t.type_name);
