@@ -11,7 +11,9 @@
 // So instances are appended to segment files, one open segment per writing
 // thread and service, each instance at a 4 KiB boundary, written with
 // O_DIRECT (no page-cache copy to fault in), and made durable by an
-// fdatasync of its segment (a new segment's folder is synced too). A delete
+// fdatasync of its segment (a new segment's folder is synced too). Reads
+// are O_DIRECT too: nothing written is in the page cache, and copying out
+// of fresh page-cache pages made WADO CPU-bound (tools/bench). A delete
 // punches a hole, which gives the blocks back at once. The bytes are durable before
 // the record that names them is committed; a crash between the two leaves
 // unreferenced bytes in a segment: space, not damage.

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -131,4 +132,49 @@ TEST_CASE("a full segment whose every file is removed is deleted; an open one st
   auto more = files.get(*d);
   REQUIRE(more);
   CHECK(*more == "more");
+}
+
+TEST_CASE("a range is read at any offset, across blocks and read windows") {
+  temp_root root;
+  file_store files{root.path};
+  files.put(5, std::string(4097, 'p')); // the next file starts at a block, not at 0
+  std::string bytes((3u << 20) + 123, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<char>(i * 13 + i / 4096);
+  auto name = files.put(5, bytes);
+  REQUIRE(name);
+  const std::pair<std::uint64_t, std::uint64_t> ranges[] = {
+    {0, 1}, {1, 4095}, {4095, 2}, {(1u << 20) - 3, 7}, {5, 2u << 20}, {bytes.size() - 1, 1},
+    {0, bytes.size()}, {bytes.size(), 0}};
+  for (auto [offset, length] : ranges) {
+    std::string out = "kept";
+    REQUIRE(files.append_range(*name, offset, length, out));
+    CHECK(out == "kept" + bytes.substr(offset, length));
+  }
+  std::string out;
+  CHECK_FALSE(files.append_range(*name, bytes.size(), 1, out)); // beyond the end
+  CHECK(out.empty());
+}
+
+TEST_CASE("a segment that ends without padding reads to its end; a cut one is gone") {
+  temp_root root;
+  file_store files{root.path};
+  // As a file system without O_DIRECT leaves a segment: no padding after the last file.
+  std::filesystem::create_directories(root.path / "00000009");
+  const std::string bytes(5000, 'q');
+  {
+    std::FILE* f = std::fopen((root.path / "00000009/plain.seg").c_str(), "wb");
+    REQUIRE(f);
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+  }
+  auto back = files.get("00000009/plain.seg@0+5000");
+  REQUIRE(back);
+  CHECK(*back == bytes);
+  auto tail = files.get("00000009/plain.seg@4096+904");
+  REQUIRE(tail);
+  CHECK(*tail == bytes.substr(4096));
+  // A name reaching past what the file holds: the bytes are gone.
+  CHECK(files.get("00000009/plain.seg@0+6000").error().code() == errc::not_found);
+  CHECK(files.get("00000009/plain.seg@8192+10").error().code() == errc::not_found);
 }
