@@ -57,12 +57,10 @@ dicom_template::dicom_template() {
     throw std::runtime_error("the DICOM template lacks its placeholder ids");
 }
 
-std::string dicom_template::make(const dicom_ids& ids) const {
-  std::string out = bytes_;
+void dicom_template::write_ids(std::string& into, std::size_t at, const dicom_ids& ids) const {
   const std::string* fields[] = {&ids.study, &ids.series, &ids.sop, &ids.patient};
   for (auto& s : spots_)
-    out.replace(s.at, fields[s.field]->size(), *fields[s.field]);
-  return out;
+    into.replace(at + s.at, fields[s.field]->size(), *fields[s.field]);
 }
 
 } // namespace atrium::bench

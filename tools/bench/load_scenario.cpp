@@ -215,11 +215,22 @@ public:
         request_.set(http::field::content_type, "application/fhir+json");
         request_.set("Prefer", "return=minimal");
         break;
-      case scenario_kind::dicom_stow:
+      case scenario_kind::dicom_stow: {
         request_.method(http::verb::post);
         request_.target(config.dicom_base + "/studies");
         request_.set(http::field::accept, "application/dicom+json");
+        // One instance per request, like a modality sending as it scans.
+        // The body is made here once; each request rewrites its ids in place.
+        static constexpr std::string_view boundary = "atrium-bench-boundary-7f3a9c";
+        request_.set(http::field::content_type,
+                     "multipart/related; type=\"application/dicom\"; boundary=" + std::string(boundary));
+        auto& body = request_.body();
+        body.append("--").append(boundary).append("\r\nContent-Type: application/dicom\r\n\r\n");
+        stow_file_at_ = body.size();
+        body.append(config.dicom_file->bytes()).append("\r\n--").append(boundary).append("--\r\n");
+        request_.prepare_payload();
         break;
+      }
       case scenario_kind::dicom_qido:
       case scenario_kind::dicom_metadata:
         request_.method(http::verb::get);
@@ -341,20 +352,10 @@ private:
         request_.prepare_payload();
         break;
       }
-      case scenario_kind::dicom_stow: {
-        // One instance per request, like a modality sending as it scans.
-        static constexpr std::string_view boundary = "atrium-bench-boundary-7f3a9c";
-        auto file = config.dicom_file->make(dicom_ids_for(run_salt(), index_, sequence_++));
-        std::string body;
-        body.reserve(file.size() + 200);
-        body.append("--").append(boundary).append("\r\nContent-Type: application/dicom\r\n\r\n");
-        body.append(file).append("\r\n--").append(boundary).append("--\r\n");
-        request_.set(http::field::content_type,
-                     "multipart/related; type=\"application/dicom\"; boundary=" + std::string(boundary));
-        request_.body() = std::move(body);
-        request_.prepare_payload();
+      case scenario_kind::dicom_stow:
+        config.dicom_file->write_ids(request_.body(), stow_file_at_,
+                                     dicom_ids_for(run_salt(), index_, sequence_++));
         break;
-      }
       case scenario_kind::dicom_qido:
       case scenario_kind::dicom_wado:
       case scenario_kind::dicom_metadata: {
@@ -476,6 +477,7 @@ private:
   http::response<http::string_body> response_;
   steady::time_point sent_at_{};
   std::uint64_t sequence_ = 0;
+  std::size_t stow_file_at_ = 0; // where the instance starts in a STOW body
   std::uint64_t resource_ = 0; // load: the resource being PUT
   std::minstd_rand rng_;
   bool connected_once_ = false;
