@@ -130,8 +130,10 @@ bool write_at(const segment& s, std::uint64_t offset, std::uint64_t size,
   return true;
 }
 
-/// Outcome of reading part of a segment.
-enum class read_result { done, short_file, failed, unaligned };
+/// Outcome of reading part of a segment; not_direct: O_DIRECT cannot serve
+/// this file (no aligned buffer, or the file system refused), so read it
+/// through the page cache instead.
+enum class read_result { done, short_file, failed, not_direct };
 
 /// Reads `n` bytes at `offset` of `fd` into `into` through the page cache.
 read_result read_buffered(int fd, std::uint64_t offset, std::size_t n, char* into) {
@@ -157,7 +159,7 @@ read_result read_direct(int fd, std::uint64_t offset, std::size_t n, char* into)
   constexpr std::size_t read_window = 1u << 20;
   auto& buffer = scratch();
   if (!buffer.data)
-    return read_result::unaligned;
+    return read_result::not_direct;
   const std::uint64_t end = offset + n;
   std::uint64_t at = offset;
   while (at < end) {
@@ -169,7 +171,7 @@ read_result read_direct(int fd, std::uint64_t offset, std::size_t n, char* into)
       if (r < 0 && errno == EINTR)
         continue;
       if (r < 0)
-        return errno == EINVAL && got == 0 && at == offset ? read_result::unaligned
+        return errno == EINVAL && got == 0 && at == offset ? read_result::not_direct
                                                            : read_result::failed;
       if (r == 0)
         break; // the file ends here (a segment written without padding)
@@ -290,8 +292,8 @@ status file_store::append_range(std::string_view name, std::uint64_t offset, std
   const auto start = out.size();
   out.resize(start + length);
   const auto from = l->offset + offset;
-  auto r = direct ? read_direct(fd, from, length, out.data() + start) : read_result::unaligned;
-  if (r == read_result::unaligned) { // O_DIRECT refused: read through the page cache
+  auto r = direct ? read_direct(fd, from, length, out.data() + start) : read_result::not_direct;
+  if (r == read_result::not_direct) { // O_DIRECT refused: read through the page cache
     if (direct)
       ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_DIRECT);
     r = read_buffered(fd, from, length, out.data() + start);
