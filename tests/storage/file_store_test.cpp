@@ -137,7 +137,7 @@ TEST_CASE("a full segment whose every file is removed is deleted; an open one st
 TEST_CASE("a range is read at any offset, across blocks and read windows") {
   temp_root root;
   file_store files{root.path};
-  files.put(5, std::string(4097, 'p')); // the next file starts at a block, not at 0
+  REQUIRE(files.put(5, std::string(4097, 'p'))); // the next file starts at a block, not at 0
   std::string bytes((3u << 20) + 123, '\0');
   for (std::size_t i = 0; i < bytes.size(); ++i)
     bytes[i] = static_cast<char>(i * 13 + i / 4096);
