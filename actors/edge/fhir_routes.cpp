@@ -35,6 +35,10 @@
 
 namespace atrium::actors {
 
+// Routes compare segments with views: a std::string == "literal" measures
+// the literal with strlen first, and a read passes a dozen of them.
+using namespace std::string_view_literals;
+
 namespace {
 
 constexpr std::string_view fhir_json = "application/fhir+json; charset=utf-8";
@@ -298,11 +302,13 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
                                     "Accept")));
   call c;
   auto host = req.header("host");
-  c.base.append("http://")
-    .append(host ? *host : std::string_view{"localhost"})
-    .append("/")
+  const auto host_name = host ? *host : "localhost"sv;
+  c.base.reserve(9 + host_name.size() + svc.workspace.size() + svc.name.size());
+  c.base.append("http://"sv)
+    .append(host_name)
+    .append("/"sv)
     .append(svc.workspace)
-    .append("/")
+    .append("/"sv)
     .append(svc.name);
   fhir_request r;
   r.service = svc.id;
@@ -327,51 +333,51 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
 
   // ---- service level ----
   if (rest.empty()) {
-    if (req.method == "POST") {
+    if (req.method == "POST"sv) {
       if (auto s = check_json_body(req); !s)
         return respond(fhir_error(s));
       return serve_fhir_bundle(ctx, svc, std::move(req), std::move(respond));
     }
-    if (req.method == "GET")
+    if (req.method == "GET"sv)
       return serve_fhir_search(ctx, svc, 0, "", c.base, std::move(req), std::move(respond));
     return respond(method_not_allowed(req, "GET, POST"));
   }
-  if (rest[0] == "metadata") {
+  if (rest[0] == "metadata"sv) {
     if (rest.size() > 1)
       return respond(fhir_error(error(errc::not_found, "nothing is served at " + std::string{path})));
-    if (req.method != "GET")
+    if (req.method != "GET"sv)
       return respond(method_not_allowed(req, "GET"));
     return respond({200, std::string{fhir_json},
                     fhir::capability_statement(c.base, ctx.software_version, build_capabilities,
                                                *ctx.params->get(svc.id)->search),
                     {}});
   }
-  if (rest[0] == "_search" && rest.size() == 1) {
-    if (req.method != "POST")
+  if (rest[0] == "_search"sv && rest.size() == 1) {
+    if (req.method != "POST"sv)
       return respond(method_not_allowed(req, "POST"));
     return serve_fhir_search(ctx, svc, 0, "", c.base, std::move(req), std::move(respond));
   }
-  if (rest[0] == "_history" && rest.size() == 1) {
-    if (req.method != "GET")
+  if (rest[0] == "_history"sv && rest.size() == 1) {
+    if (req.method != "GET"sv)
       return respond(method_not_allowed(req, "GET"));
     return history(fhir_op::history_system);
   }
-  if (rest[0] == "$reindex" && rest.size() == 1) {
-    if (req.method != "POST")
+  if (rest[0] == "$reindex"sv && rest.size() == 1) {
+    if (req.method != "POST"sv)
       return respond(method_not_allowed(req, "POST"));
     r.op = c.op = fhir_op::reindex_start;
     return send(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(c),
                 std::move(respond));
   }
-  if (rest[0] == "_operations" && rest.size() == 3 && rest[1] == "reindex") {
-    if (req.method != "GET")
+  if (rest[0] == "_operations"sv && rest.size() == 3 && rest[1] == "reindex"sv) {
+    if (req.method != "GET"sv)
       return respond(method_not_allowed(req, "GET"));
     r.op = c.op = fhir_op::reindex_status;
     r.id = rest[2];
     return send(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(c),
                 std::move(respond));
   }
-  if (rest.size() == 3 && rest[2] == "$purge-history") {
+  if (rest.size() == 3 && rest[2] == "$purge-history"sv) {
     auto type = fhir::find_resource_type(rest[0]);
     if (!type)
       return respond(fhir_error(error(errc::not_found,
@@ -379,7 +385,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     if (!fhir::is_valid_id(rest[1]))
       return respond(fhir_error(error(errc::invalid, "'" + rest[1] + "' is not a valid FHIR id",
                                       "id")));
-    if (req.method != "DELETE")
+    if (req.method != "DELETE"sv)
       return respond(method_not_allowed(req, "DELETE"));
     r.op = fhir_op::purge_history;
     c.op = fhir_op::erase; // answered 204 like a delete
@@ -411,18 +417,18 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
   r.type = *type;
   c.type_name = rest[0];
   if (rest.size() == 1) {
-    if (req.method == "GET")
+    if (req.method == "GET"sv)
       return serve_fhir_search(ctx, svc, r.type, rest[0], c.base, std::move(req),
                                std::move(respond));
     // A conditional write's If-Match holds for its match, as it would for
     // the instance (lost-update protection); none matching fails it.
-    if (req.method == "DELETE" || req.method == "PATCH" || req.method == "PUT") {
+    if (req.method == "DELETE"sv || req.method == "PATCH"sv || req.method == "PUT"sv) {
       auto if_match = parse_if_match(req);
       if (!if_match)
         return respond(fhir_error(if_match.error()));
       r.if_match = *if_match;
     }
-    if (req.method == "DELETE") { // conditional delete: DELETE {type}?criteria
+    if (req.method == "DELETE"sv) { // conditional delete: DELETE {type}?criteria
       if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], nullptr); !s)
         return respond(fhir_error(s));
       r.op = fhir_op::conditional_delete;
@@ -448,14 +454,14 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       c.prefer = parse_prefer(req);
       send(ctx, ctx.dir->fhir_service(svc.id), std::move(r), std::move(c), std::move(respond));
     };
-    if (req.method == "PATCH") { // conditional patch: PATCH {type}?criteria
+    if (req.method == "PATCH"sv) { // conditional patch: PATCH {type}?criteria
       if (auto refused = refuse_patch_media(req))
         return respond(std::move(*refused));
       if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], nullptr); !s)
         return respond(fhir_error(s));
       return conditional_write(fhir_op::conditional_patch);
     }
-    if (req.method == "PUT") { // conditional update: PUT {type}?criteria
+    if (req.method == "PUT"sv) { // conditional update: PUT {type}?criteria
       if (auto s = check_json_body(req); !s)
         return respond(fhir_error(s));
       if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], &req.body); !s)
@@ -466,7 +472,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
         return respond(fhir_error(checked.error()));
       return conditional_write(fhir_op::conditional_update);
     }
-    if (req.method != "POST")
+    if (req.method != "POST"sv)
       return respond(method_not_allowed(req, "GET, POST, PUT, PATCH, DELETE"));
     if (auto s = check_json_body(req); !s)
       return respond(fhir_error(s));
@@ -494,13 +500,13 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     auto dest = ctx.dir->fhir_partition(svc.id, r.type, r.id);
     return send(ctx, dest, std::move(r), std::move(c), std::move(respond));
   }
-  if (rest[1] == "_history" && rest.size() == 2) {
-    if (req.method != "GET")
+  if (rest[1] == "_history"sv && rest.size() == 2) {
+    if (req.method != "GET"sv)
       return respond(method_not_allowed(req, "GET"));
     return history(fhir_op::history_type);
   }
-  if (rest[1] == "_search" && rest.size() == 2) {
-    if (req.method != "POST")
+  if (rest[1] == "_search"sv && rest.size() == 2) {
+    if (req.method != "POST"sv)
       return respond(method_not_allowed(req, "POST"));
     return serve_fhir_search(ctx, svc, r.type, rest[0], c.base, std::move(req),
                              std::move(respond));
@@ -517,14 +523,14 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     if (!if_match)
       return respond(fhir_error(if_match.error()));
     r.if_match = *if_match;
-    if (req.method == "GET") {
+    if (req.method == "GET"sv) {
       auto subset = read_subset(*query, rest[0]);
       if (!subset)
         return respond(fhir_error(subset.error()));
       c.subset = std::move(*subset);
       r.op = c.op = fhir_op::read;
       take_read_preconditions(req, c);
-    } else if (req.method == "PUT") {
+    } else if (req.method == "PUT"sv) {
       if (auto s = check_json_body(req); !s)
         return respond(fhir_error(s));
       // The body is validated first, then the SearchParameter check.
@@ -545,7 +551,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       if (auto inm = req.header("if-none-match"))
         r.if_none_match = std::string{*inm}; // "*": create only
       c.prefer = parse_prefer(req);
-    } else if (req.method == "DELETE") {
+    } else if (req.method == "DELETE"sv) {
       if (auto s = check_search_parameter_write(*ctx.params, svc.id, rest[0], nullptr); !s)
         return respond(fhir_error(s));
       r.op = c.op = fhir_op::erase;
@@ -554,7 +560,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
         return respond(fhir_error(hard.error()));
       if (*hard)
         r.op = fhir_op::hard_erase; // answered like a delete, history gone too
-    } else if (req.method == "PATCH") {
+    } else if (req.method == "PATCH"sv) {
       if (auto refused = refuse_patch_media(req))
         return respond(std::move(*refused));
       // A patched SearchParameter is checked when a $reindex activates it.
@@ -572,20 +578,20 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
       return respond(answer(c, read_current(*ctx.db, svc.id, r.type, r.id)));
     return send(ctx, dest, std::move(r), std::move(c), std::move(respond));
   }
-  if (rest[0] == "Patient" && rest.size() == 3 && rest[2] != "_history") {
+  if (rest[0] == "Patient"sv && rest.size() == 3 && rest[2] != "_history"sv) {
     // Compartment search: GET /Patient/{id}/{type}?…
     auto member = fhir::find_resource_type(rest[2]);
     if (!member)
       return respond(fhir_error(error(errc::not_found,
                                       "'" + rest[2] + "' is not an R4 resource type", "type")));
-    if (req.method != "GET")
+    if (req.method != "GET"sv)
       return respond(method_not_allowed(req, "GET"));
     return serve_fhir_search(ctx, svc, *member, rest[2], c.base, std::move(req),
                              std::move(respond), "Patient/" + r.id);
   }
-  if (rest[2] != "_history" || rest.size() > 4)
+  if (rest[2] != "_history"sv || rest.size() > 4)
     return respond(fhir_error(error(errc::not_found, "nothing is served at " + std::string{path})));
-  if (req.method != "GET")
+  if (req.method != "GET"sv)
     return respond(method_not_allowed(req, "GET"));
   if (rest.size() == 3)
     return history(fhir_op::history_instance);

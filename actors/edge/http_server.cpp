@@ -1,6 +1,7 @@
 #include "actors/edge/http_server.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <unistd.h>
 
 #include <array>
@@ -252,8 +253,9 @@ private:
     bool repeated_host = false;
     for (auto& field : header) {
       std::string name{field.name_string()};
-      for (auto& c : name)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (auto& c : name) // ASCII: field names are tokens (RFC 9110 §5.1)
+        if (c >= 'A' && c <= 'Z')
+          c = static_cast<char>(c - 'A' + 'a');
       // A list field sent on several lines is one list (RFC 9110 §5.3): two
       // Accept lines mean what one with both values means. Of other fields
       // the first line counts, but Host must come once (RFC 9112 §3.2).
@@ -334,34 +336,45 @@ private:
   /// for the same bytes; it still writes the streamed bodies (write_source),
   /// whose pieces come one at a time.
   static std::string serialize_head(const http::response& r, bool bodiless, bool close) {
+    using namespace std::string_view_literals; // literals as views: no strlen per append
     const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(r.status));
     std::string out;
     out.reserve(256);
-    out += "HTTP/1.1 ";
-    out += std::to_string(r.status);
+    out += "HTTP/1.1 "sv;
+    append_decimal(out, r.status);
     out += ' ';
     out.append(reason.data(), reason.size());
-    out += "\r\nServer: Atrium\r\n";
+    out += "\r\nServer: Atrium\r\n"sv;
     auto field = [&out](std::string_view name, std::string_view value) {
       // A line break in a value would end the head early (response
-      // splitting): such a field is left out.
-      if (value.find_first_of("\r\n") != std::string_view::npos)
+      // splitting): such a field is left out. (Two finds, not
+      // find_first_of, which calls memchr once per byte.)
+      if (value.find('\r') != std::string_view::npos || value.find('\n') != std::string_view::npos)
         return;
       out += name;
-      out += ": ";
+      out += ": "sv;
       out += value;
-      out += "\r\n";
+      out += "\r\n"sv;
     };
     if (!r.content_type.empty())
-      field("Content-Type", r.content_type);
+      field("Content-Type"sv, r.content_type);
     for (auto& [name, value] : r.headers)
       field(name, value);
-    if (!bodiless)
-      field("Content-Length", std::to_string(r.body.size()));
+    if (!bodiless) {
+      out += "Content-Length: "sv;
+      append_decimal(out, r.body.size());
+      out += "\r\n"sv;
+    }
     if (close)
-      field("Connection", "close");
-    out += "\r\n";
+      out += "Connection: close\r\n"sv;
+    out += "\r\n"sv;
     return out;
+  }
+
+  static void append_decimal(std::string& out, std::uint64_t n) {
+    char digits[20];
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+    out.append(digits, end);
   }
 
   void on_write(beast::error_code ec, std::size_t) {

@@ -268,18 +268,20 @@ std::string label(std::uint16_t type, std::string_view id) {
 }
 
 /// A stored record as a reply (`s` is how reading it went): 404 when
-/// absent, 410 for a deletion.
-fhir_reply record_reply(const status& s, const std::string& bytes, const std::string& what,
+/// absent, 410 for a deletion. `what()` names the record for the errors
+/// only, so that a found record costs no message.
+template <class What>
+fhir_reply record_reply(const status& s, const std::string& bytes, What what,
                         std::string_view deleted) {
   if (s.code() == errc::not_found)
-    return error_reply(errc::not_found, what + " is not known");
+    return error_reply(errc::not_found, what() + " is not known");
   if (!s)
     return error_reply(s.code(), s.message());
   auto rec = storage::decode_record(bytes);
   if (!rec)
-    return error_reply(errc::internal, "stored record of " + what + " is corrupt");
+    return error_reply(errc::internal, "stored record of " + what() + " is corrupt");
   if (rec->deleted())
-    return gone_reply(what + std::string{deleted}, std::move(*rec));
+    return gone_reply(what() + std::string{deleted}, std::move(*rec));
   fhir_reply r;
   r.record = std::move(*rec);
   return r;
@@ -291,15 +293,16 @@ fhir_reply read_current(const storage::store& db, std::uint32_t svc, std::uint16
                         std::string_view id) {
   std::string bytes;
   auto s = db.get(storage::column::resources, storage::keys::resource(svc, type, id), &bytes);
-  return record_reply(s, bytes, label(type, id), " was deleted");
+  return record_reply(s, bytes, [&] { return label(type, id); }, " was deleted");
 }
 
 fhir_reply read_version(const storage::store& db, std::uint32_t svc, std::uint16_t type,
                         std::string_view id, std::uint64_t version) {
   std::string bytes;
   auto s = stored_version(db, svc, type, id, version, &bytes);
-  return record_reply(s, bytes, label(type, id) + "/_history/" + std::to_string(version),
-                      " is a deletion");
+  return record_reply(
+    s, bytes, [&] { return label(type, id) + "/_history/" + std::to_string(version); },
+    " is a deletion");
 }
 
 } // namespace atrium::actors

@@ -27,8 +27,11 @@ void for_each_piece(std::string_view s, char separator, F&& f) {
 } // namespace
 
 std::optional<std::string> percent_decode(std::string_view s, bool form) {
-  // Most paths and values carry no escape: copy them whole.
-  if (s.find_first_of(form ? std::string_view{"%+"} : std::string_view{"%"}) == std::string_view::npos)
+  // Most paths and values carry no escape: copy them whole. (Not
+  // find_first_of: it calls memchr over its set once per byte.)
+  const bool escaped = s.find('%') != std::string_view::npos ||
+                       (form && s.find('+') != std::string_view::npos);
+  if (!escaped)
     return std::string{s};
   std::string out;
   out.reserve(s.size());
