@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <cstdio>
+#include <fstream>
 
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
@@ -14,6 +15,7 @@
 #include <rocksdb/perf_level.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
 
 namespace atrium::storage {
@@ -49,9 +51,17 @@ bool lz4_available() {
 }
 
 rocksdb::ColumnFamilyOptions column_options(column c,
-                                            const std::shared_ptr<rocksdb::Cache>& cache) {
+                                            const std::shared_ptr<rocksdb::Cache>& cache,
+                                            bool dynamic_levels) {
   rocksdb::ColumnFamilyOptions o;
   o.compaction_style = rocksdb::kCompactionStyleLevel;
+  // Level targets sized from the last level down (RocksDB's default from
+  // 8.4): L0 compacts into the lowest level that needs it, and the upper
+  // levels stay a tenth of the ones below, where fixed targets (L1 256 MiB,
+  // L2 2.5 GiB, ...) made every L0 compaction of the index rewrite a full
+  // L1. Transactions on a grown store +4% (tools/bench/README.md). See
+  // levels_sized_dynamically for stores made before.
+  o.level_compaction_dynamic_level_bytes = dynamic_levels;
   // Index entries arrive dozens per resource, spread over the whole key
   // range: each flush of the index makes an L0 table that overlaps all of
   // L1, and each L0->L1 compaction rewrites L1. A 64 MiB index memtable
@@ -120,6 +130,24 @@ rocksdb::ColumnFamilyOptions column_options(column c,
   o.compression = bulky && lz4_available() ? rocksdb::kLZ4Compression
                                            : rocksdb::kNoCompression;
   return o;
+}
+
+/// Whether the store in `dir` sizes its levels dynamically: a new store
+/// does; one made before keeps how it was made, because RocksDB 7.8 does not
+/// move the files of a store whose levels were sized the fixed way (from
+/// 8.2 it does, on open), and would leave them above its new base level.
+bool levels_sized_dynamically(const std::string& dir) {
+  // The options file is read as text: loading it as options would also
+  // build our memtable factory by name, which RocksDB's registry lacks.
+  std::string name;
+  if (!rocksdb::GetLatestOptionsFileName(dir, rocksdb::Env::Default(), &name).ok())
+    return true; // no options file: a new store
+  std::ifstream in{dir + "/" + name};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.find("level_compaction_dynamic_level_bytes=") != std::string::npos)
+      return line.find("=true") != std::string::npos;
+  return false;
 }
 
 } // namespace
@@ -231,11 +259,13 @@ result<std::unique_ptr<store>> store::open(const std::string& dir,
   // +11%, creates +3%.
   rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW);
 
+  const bool dynamic_levels = levels_sized_dynamically(dir);
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, column_options(column::meta, cache));
+  cfs.emplace_back(rocksdb::kDefaultColumnFamilyName,
+                   column_options(column::meta, cache, dynamic_levels));
   for (int i = 0; i < column_count; ++i) {
     auto c = static_cast<column>(i);
-    cfs.emplace_back(column_name(c), column_options(c, cache));
+    cfs.emplace_back(column_name(c), column_options(c, cache, dynamic_levels));
   }
 
   std::unique_ptr<store> s(new store());

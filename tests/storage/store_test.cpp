@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 #include <random>
+
+#include <rocksdb/db.h>
+#include <rocksdb/utilities/options_util.h>
 
 #include "storage/dicom_index.hpp"
 #include "storage/store.hpp"
@@ -398,4 +402,46 @@ TEST_CASE("a store's DICOM study index is brought to the accent-folded form once
   REQUIRE(again);
   CHECK(*again == 0);
   CHECK(db->get(column::dicom, old_accented, &v));
+}
+
+namespace {
+
+/// level_compaction_dynamic_level_bytes of each column, as the store's
+/// latest options file records it.
+std::vector<std::string> level_sizing_of(const temp_dir& d) {
+  std::string name;
+  REQUIRE(rocksdb::GetLatestOptionsFileName(d.path.string(), rocksdb::Env::Default(), &name).ok());
+  std::ifstream in{d.path / name};
+  std::vector<std::string> values;
+  std::string line;
+  const std::string option = "level_compaction_dynamic_level_bytes=";
+  while (std::getline(in, line))
+    if (auto at = line.find(option); at != std::string::npos)
+      values.push_back(line.substr(at + option.size()));
+  return values;
+}
+
+} // namespace
+
+TEST_CASE("a new store sizes its levels dynamically; one made with fixed levels keeps them") {
+  SECTION("new") {
+    temp_dir d;
+    REQUIRE(open_store(d)->close().is_ok());
+    auto values = level_sizing_of(d);
+    CHECK(values.size() == 1 + column_count); // default, then every column
+    CHECK(std::count(values.begin(), values.end(), "true") == std::ssize(values));
+  }
+  SECTION("made before, with fixed level targets") {
+    temp_dir d;
+    rocksdb::Options old;
+    old.create_if_missing = true;
+    old.level_compaction_dynamic_level_bytes = false;
+    rocksdb::DB* raw = nullptr;
+    REQUIRE(rocksdb::DB::Open(old, d.path.string(), &raw).ok());
+    delete raw;
+    REQUIRE(open_store(d)->close().is_ok());
+    auto values = level_sizing_of(d);
+    CHECK(values.size() == 1 + column_count); // the columns the store added, too
+    CHECK(std::count(values.begin(), values.end(), "false") == std::ssize(values));
+  }
 }
