@@ -89,6 +89,8 @@ status apply_option(node_config& cfg, const std::string& key, const std::string&
     return parse_number<std::uint32_t>(key, value, cfg.request_timeout_ms, 100, 3600000);
   if (key == "block-cache-mib")
     return parse_number<std::size_t>(key, value, cfg.block_cache_mib, 8, 1u << 20);
+  if (key == "record-cache-mib")
+    return parse_number<std::size_t>(key, value, cfg.record_cache_mib, 0, 1u << 20);
   return {errc::invalid, "unknown option '" + key + "' (see atrium --help)", key};
 }
 
@@ -186,6 +188,8 @@ flags win over the file):
   --max-in-flight N        requests in flight before 429             [4096]
   --request-timeout-ms MS  how long a request waits for its actor   [30000]
   --block-cache-mib MIB    RocksDB block cache                        [256]
+  --record-cache-mib MIB   resource records kept for reads by id
+                           (0: none)                                  [128]
 
 Endpoints: /healthz, /readyz, /workspaces (management API),
 /{workspace}/{service}/... (data plane; FHIR at /default/fhir).

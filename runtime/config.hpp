@@ -56,6 +56,8 @@ struct node_config {
   std::uint32_t request_timeout_ms = 30000;
   /// RocksDB block cache in MiB. Default: 256.
   std::size_t block_cache_mib = 256;
+  /// Resource records cached for reads by key, in MiB (0: none). Default: 128.
+  std::size_t record_cache_mib = 128;
 };
 
 /// The edge io threads `cfg` asks for: io_threads, or half the cores.

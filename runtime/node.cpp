@@ -256,6 +256,7 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   auto d = std::make_unique<impl>(cfg, log);
   storage::store_options opts;
   opts.block_cache_bytes = cfg.block_cache_mib << 20;
+  opts.record_cache_bytes = cfg.record_cache_mib << 20;
   auto db = storage::store::open(cfg.data_dir, opts);
   if (!db)
     return db.error();

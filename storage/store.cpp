@@ -1,6 +1,7 @@
 #include "storage/store.hpp"
 
 #include "storage/memtable.hpp"
+#include "storage/record_cache.hpp"
 
 #include <array>
 #include <atomic>
@@ -219,6 +220,9 @@ struct store::impl {
   // handles[1 + c].
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   std::shared_ptr<std::atomic<int>> live_cursors = std::make_shared<std::atomic<int>>(0);
+  // Records of the resources column only: reads by id, and what searches
+  // and includes fetch. Not the other columns, which are scanned.
+  std::unique_ptr<record_cache> records;
 
   rocksdb::ColumnFamilyHandle* cf(column c) const {
     return handles[1 + static_cast<std::size_t>(c)];
@@ -274,6 +278,8 @@ result<std::unique_ptr<store>> store::open(const std::string& dir,
   auto st = rocksdb::DB::Open(db, dir, cfs, &s->impl_->handles, &raw);
   if (!st.ok()) return from_rocks(st);
   s->impl_->db.reset(raw);
+  if (options.record_cache_bytes > 0)
+    s->impl_->records = std::make_unique<record_cache>(options.record_cache_bytes);
   return s;
 }
 
@@ -289,7 +295,26 @@ store::~store() {
 }
 
 status store::get(column cf, std::string_view key, std::string* value) const {
-  return get_at(cf, key, value, nullptr);
+  auto* records = impl_->records.get();
+  if (cf != column::resources || !records || !impl_->db)
+    return get_at(cf, key, value, nullptr);
+  if (records->get(key, value))
+    return status::ok();
+  auto ticket = records->ticket(key);
+  std::string read;
+  auto st = get_at(cf, key, &read, nullptr);
+  if (st)
+    records->put(key, read, ticket);
+  if (value)
+    *value = std::move(read);
+  return st;
+}
+
+store::record_cache_counts store::record_cache_stats() const {
+  if (!impl_->records)
+    return {};
+  auto c = impl_->records->stats();
+  return {c.hits, c.misses, c.entries};
 }
 
 status store::get_at(column cf, std::string_view key, std::string* value,
@@ -352,7 +377,17 @@ status store::write(const std::vector<write_op>& ops, bool sync) {
   }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return from_rocks(impl_->db->Write(wo, &batch));
+  auto st = from_rocks(impl_->db->Write(wo, &batch));
+  // Once applied, before anyone is told: a read from here on misses the
+  // cache and reads what was written (record_cache.hpp). Even a failed write
+  // drops them: the cache never holds what the store may not.
+  if (auto* records = impl_->records.get())
+    for (const auto& op : ops) {
+      if (op.cf != column::resources) continue;
+      if (op.erase_range) records->clear();
+      else records->erase(op.key);
+    }
+  return st;
 }
 
 cursor store::scan(column cf, std::string_view lower, std::string_view upper,

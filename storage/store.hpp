@@ -17,6 +17,9 @@ namespace atrium::storage {
 struct store_options {
   /// Block cache for all column families. Default: 256 MiB.
   std::size_t block_cache_bytes = 256u << 20;
+  /// Resource records kept in front of RocksDB for reads by key
+  /// (storage/record_cache.hpp); 0 keeps none. Default: 0.
+  std::size_t record_cache_bytes = 0;
   /// Background flush and compaction threads. Default: 4.
   int background_jobs = 4;
   /// Create the database when missing. Default: true.
@@ -98,6 +101,13 @@ public:
 
   /// A consistent view of the current state (see read_view).
   std::unique_ptr<read_view> view() const;
+
+  /// Hits and misses of the record cache (all zero without one).
+  struct record_cache_counts {
+    std::uint64_t hits = 0, misses = 0;
+    std::size_t entries = 0;
+  };
+  record_cache_counts record_cache_stats() const;
 
   /// Flushes memtables and closes. Idempotent; later calls fail unavailable.
   status close();

@@ -68,13 +68,14 @@ TEST_CASE("defaults are the documented ones") {
   CHECK(cfg.max_in_flight == 4096);
   CHECK(cfg.request_timeout_ms == 30000);
   CHECK(cfg.block_cache_mib == 256);
+  CHECK(cfg.record_cache_mib == 128);
 }
 
 TEST_CASE("every flag sets its option, as --key value or --key=value") {
   auto cfg = parsed({"--data-dir", "/var/lib/atrium", "--partitions=16", "--io-threads", "4",
                      "--actor-threads=3", "--writers", "5", "--transaction-writers=3", "--body-limit", "2048",
                      "--max-in-flight=10", "--request-timeout-ms", "250",
-                     "--block-cache-mib=64", "--listen", "0.0.0.0:9090",
+                     "--block-cache-mib=64", "--record-cache-mib", "0", "--listen", "0.0.0.0:9090",
                      "--scheduler-policy", "stealing"});
   CHECK(cfg.scheduler_policy == "stealing");
   CHECK(cfg.data_dir == "/var/lib/atrium");
@@ -87,6 +88,7 @@ TEST_CASE("every flag sets its option, as --key value or --key=value") {
   CHECK(cfg.max_in_flight == 10);
   CHECK(cfg.request_timeout_ms == 250);
   CHECK(cfg.block_cache_mib == 64);
+  CHECK(cfg.record_cache_mib == 0);
   CHECK(cfg.listen_host == "0.0.0.0");
   CHECK(cfg.listen_port == 9090);
 }

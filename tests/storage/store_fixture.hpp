@@ -29,9 +29,10 @@ struct temp_dir {
   }
 };
 
-inline std::unique_ptr<store> open_store(const temp_dir& d) {
+inline std::unique_ptr<store> open_store(const temp_dir& d, std::size_t record_cache_bytes = 0) {
   store_options o;
   o.block_cache_bytes = 8u << 20;
+  o.record_cache_bytes = record_cache_bytes;
   o.background_jobs = 2;
   auto s = store::open(d.path.string(), o);
   if (!s) FAIL(s.error().message());

@@ -1,0 +1,138 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/record_cache.hpp"
+#include "storage/store.hpp"
+#include "tests/storage/store_fixture.hpp"
+
+using namespace atrium;
+using namespace atrium::storage;
+using namespace atrium::storage::testing;
+
+namespace {
+
+/// Keys that land in the same shard as `key`, by the cache's own rule
+/// (the top byte of the key's hash, over 16 shards).
+std::vector<std::string> same_shard_keys(const std::string& key, std::size_t n) {
+  auto shard = [](const std::string& k) { return (std::hash<std::string_view>{}(k) >> 56) % 16; };
+  std::vector<std::string> out;
+  for (int i = 0; out.size() < n; ++i)
+    if (auto k = "k" + std::to_string(i); k != key && shard(k) == shard(key))
+      out.push_back(k);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("record cache: a put is found until its key is written") {
+  record_cache c{1u << 20};
+  std::string v;
+  CHECK_FALSE(c.get("a", &v));
+  c.put("a", "one", c.ticket("a"));
+  REQUIRE(c.get("a", &v));
+  CHECK(v == "one");
+  c.erase("a");
+  CHECK_FALSE(c.get("a", &v));
+  auto n = c.stats();
+  CHECK(n.hits == 1);
+  CHECK(n.misses == 2);
+  CHECK(n.entries == 0);
+}
+
+TEST_CASE("record cache: a value read before a write of its shard is not kept") {
+  record_cache c{1u << 20};
+  auto t = c.ticket("a");
+  c.erase("a"); // a write of "a" lands while the reader holds the old value
+  c.put("a", "old", t);
+  CHECK_FALSE(c.get("a", nullptr));
+  auto other = same_shard_keys("a", 1)[0];
+  t = c.ticket("a");
+  c.erase(other); // the epoch is the shard's: any of its writes voids the ticket
+  c.put("a", "old", t);
+  CHECK_FALSE(c.get("a", nullptr));
+  t = c.ticket("a");
+  c.clear();
+  c.put("a", "old", t);
+  CHECK_FALSE(c.get("a", nullptr));
+  c.put("a", "new", c.ticket("a"));
+  CHECK(c.get("a", nullptr));
+}
+
+TEST_CASE("record cache: the least recently used entry of a full shard goes first") {
+  const std::string value(100, 'x');
+  const std::size_t entry = 2 + value.size() + 128; // key "k…" of 2-3 chars, overhead
+  record_cache c{16 * (2 * entry + entry / 2)};     // room for two entries a shard
+  auto keys = same_shard_keys("k", 3);
+  c.put(keys[0], value, c.ticket(keys[0]));
+  c.put(keys[1], value, c.ticket(keys[1]));
+  REQUIRE(c.get(keys[0], nullptr)); // keys[1] is now the least recently used
+  c.put(keys[2], value, c.ticket(keys[2]));
+  CHECK(c.get(keys[0], nullptr));
+  CHECK_FALSE(c.get(keys[1], nullptr));
+  CHECK(c.get(keys[2], nullptr));
+  CHECK(c.stats().entries == 2);
+  CHECK(c.stats().bytes <= 2 * entry + 8);
+  // A value larger than a shard's share is not kept at all.
+  c.put("big", std::string(4 * entry, 'y'), c.ticket("big"));
+  CHECK_FALSE(c.get("big", nullptr));
+}
+
+TEST_CASE("the store's record cache serves resources and follows every write") {
+  temp_dir d;
+  auto s = open_store(d, 1u << 20);
+  REQUIRE(s->write({put(column::resources, "r1", "v1"), put(column::meta, "m", "x")}, true));
+  std::string v;
+  REQUIRE(s->get(column::resources, "r1", &v));
+  REQUIRE(s->get(column::resources, "r1", &v));
+  CHECK(v == "v1");
+  CHECK(s->record_cache_stats().hits == 1);
+  REQUIRE(s->get(column::meta, "m", &v)); // other columns go straight to RocksDB
+  CHECK(s->record_cache_stats().hits + s->record_cache_stats().misses == 2);
+
+  REQUIRE(s->write({put(column::resources, "r1", "v2")}, true));
+  REQUIRE(s->get(column::resources, "r1", &v));
+  CHECK(v == "v2");
+  REQUIRE(s->get(column::resources, "r1", &v)); // cached again
+  REQUIRE(s->write({del(column::resources, "r1")}, true));
+  CHECK(s->get(column::resources, "r1", &v).code() == errc::not_found);
+
+  REQUIRE(s->write({put(column::resources, "r2", "v")}, true));
+  REQUIRE(s->get(column::resources, "r2", &v));
+  REQUIRE(s->write({del_range(column::resources, "r", "s")}, true));
+  CHECK(s->get(column::resources, "r2", &v).code() == errc::not_found);
+  CHECK(s->record_cache_stats().entries == 0);
+}
+
+TEST_CASE("with the record cache, no read started after a write's return sees an older value") {
+  temp_dir d;
+  auto s = open_store(d, 1u << 20);
+  REQUIRE(s->write({put(column::resources, "r", "0")}, false));
+  std::atomic<int> acknowledged{0};
+  std::atomic<bool> done{false};
+  std::atomic<int> stale{0}, reads{0};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 3; ++i)
+    readers.emplace_back([&] {
+      std::string v;
+      while (!done.load()) {
+        int before = acknowledged.load();
+        if (!s->get(column::resources, "r", &v) || std::stoi(v) < before)
+          stale.fetch_add(1);
+        reads.fetch_add(1);
+      }
+    });
+  for (int i = 1; i <= 3000; ++i) {
+    REQUIRE(s->write({put(column::resources, "r", std::to_string(i))}, false));
+    acknowledged.store(i);
+  }
+  done.store(true);
+  for (auto& t : readers) t.join();
+  CHECK(stale.load() == 0);
+  CHECK(reads.load() > 0);
+  CHECK(s->record_cache_stats().hits > 0);
+}
