@@ -395,6 +395,12 @@ void node::stop() {
   // Both finish what they hold (retrievals, STOWs) before the store closes.
   d.ingest.reset();
   d.work.reset();
+  if (d.db && d.cfg.record_cache_mib > 0) {
+    // How well the cache served this run: the figure to size it by.
+    auto c = d.db->record_cache_stats();
+    d.log.event("record-cache", std::to_string(c.hits) + " hits, " + std::to_string(c.misses) +
+                                  " misses, " + std::to_string(c.entries) + " records held");
+  }
   if (d.db)
     if (auto s = d.db->close(); !s)
       d.log.event("store-close-failed", s.message());

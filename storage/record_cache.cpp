@@ -1,32 +1,132 @@
 #include "storage/record_cache.hpp"
 
+#include <cstdlib>
+#include <cstring>
 #include <functional>
+#include <new>
+#include <vector>
 
 namespace atrium::storage {
 
 namespace {
+
 constexpr std::size_t shard_count = 16;
-/// What an entry costs beyond its key and value: the list node, the hash
-/// node and their strings' headers, roughly.
-constexpr std::size_t entry_overhead = 128;
+constexpr std::size_t min_slots = 256;
+
+/// One cached record: key and value in one allocation, so a hit touches
+/// the slot, then one block that it reads front to back.
+struct entry {
+  std::uint32_t key_size, value_size;
+  bool referenced; // read since the clock hand last passed (set on a hit)
+  char* bytes() { return reinterpret_cast<char*>(this + 1); }
+  std::string_view key() { return {bytes(), key_size}; }
+  std::string_view value() { return {bytes() + key_size, value_size}; }
+  std::size_t cost() const { return sizeof(entry) + key_size + value_size; }
+
+  static entry* make(std::string_view key, std::string_view value) {
+    auto* e = static_cast<entry*>(std::malloc(sizeof(entry) + key.size() + value.size()));
+    if (!e)
+      throw std::bad_alloc{};
+    e->key_size = static_cast<std::uint32_t>(key.size());
+    e->value_size = static_cast<std::uint32_t>(value.size());
+    e->referenced = false; // read once and never again: the first to go
+    std::memcpy(e->bytes(), key.data(), key.size());
+    std::memcpy(e->bytes() + key.size(), value.data(), value.size());
+    return e;
+  }
+};
+
+/// An open-addressed slot: the hash is compared before the entry is touched.
+struct slot {
+  std::uint64_t hash = 0;
+  entry* e = nullptr;
+};
+
+std::uint64_t hash_of(std::string_view key) { return std::hash<std::string_view>{}(key); }
+
 } // namespace
 
+/// Linear probing with backward-shift deletion, and CLOCK eviction: a hit
+/// sets a bit rather than moving a list node (two neighbours' cache
+/// misses per hit, as an LRU list costs).
 struct record_cache::shard {
-  struct entry {
-    std::string key, value;
-  };
   mutable std::mutex mutex;
-  std::list<entry> lru; // most recently used first
-  // Keys view the entries' own strings: list nodes never move.
-  std::unordered_map<std::string_view, std::list<entry>::iterator> by_key;
-  std::size_t bytes = 0, capacity = 0;
+  std::vector<slot> slots = std::vector<slot>(min_slots); // a power of two
+  std::size_t count = 0, bytes = 0, capacity = 0, hand = 0;
   std::uint64_t epoch = 0; // writes seen: a ticket is the epoch it was taken at
   std::uint64_t hits = 0, misses = 0;
 
-  void drop(std::list<entry>::iterator it) {
-    bytes -= it->key.size() + it->value.size() + entry_overhead;
-    by_key.erase(it->key);
-    lru.erase(it);
+  ~shard() { drop_all(); }
+
+  std::size_t mask() const { return slots.size() - 1; }
+
+  /// The slot holding key, or slots.size().
+  std::size_t find(std::uint64_t hash, std::string_view key) const {
+    for (std::size_t i = hash & mask();; i = (i + 1) & mask()) {
+      const auto& s = slots[i];
+      if (!s.e)
+        return slots.size();
+      if (s.hash == hash && s.e->key() == key)
+        return i;
+    }
+  }
+
+  void place(std::uint64_t hash, entry* e) {
+    std::size_t i = hash & mask();
+    while (slots[i].e)
+      i = (i + 1) & mask();
+    slots[i] = {hash, e};
+  }
+
+  void grow() {
+    std::vector<slot> old(slots.size() * 2);
+    old.swap(slots);
+    for (const auto& s : old)
+      if (s.e)
+        place(s.hash, s.e);
+    hand = 0;
+  }
+
+  /// Frees slot i's entry; later entries of its probe run move back into
+  /// the gap, so no lookup stops early at it.
+  void remove(std::size_t i) {
+    bytes -= slots[i].e->cost();
+    --count;
+    std::free(slots[i].e);
+    for (std::size_t j = (i + 1) & mask(); slots[j].e; j = (j + 1) & mask()) {
+      std::size_t home = slots[j].hash & mask();
+      // Does j's entry stay reachable with a gap at i? Only if its home
+      // lies cyclically in (i, j].
+      bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+      if (stays)
+        continue;
+      slots[i] = slots[j];
+      i = j;
+    }
+    slots[i] = {};
+  }
+
+  /// The clock hand frees entries until `room` more bytes fit; a referenced
+  /// entry loses its bit and one more turn.
+  void evict_for(std::size_t room) {
+    while (count > 0 && bytes + room > capacity) {
+      auto& s = slots[hand];
+      if (s.e && !s.e->referenced) {
+        remove(hand); // another entry may move into hand: look at it next
+        continue;
+      }
+      if (s.e)
+        s.e->referenced = false;
+      hand = (hand + 1) & mask();
+    }
+  }
+
+  void drop_all() {
+    for (auto& s : slots) {
+      std::free(s.e);
+      s = {};
+    }
+    count = bytes = hand = 0;
   }
 };
 
@@ -39,53 +139,57 @@ record_cache::record_cache(std::size_t capacity_bytes)
 record_cache::~record_cache() = default;
 
 record_cache::shard& record_cache::shard_of(std::size_t hash) const {
-  // The low bits pick the bucket inside a shard's map; the high ones the shard.
+  // The low bits pick the slot inside a shard; the high ones the shard.
   return shards_[(hash >> 56) % shard_count];
 }
 
 bool record_cache::get(std::string_view key, std::string* value) {
-  auto h = std::hash<std::string_view>{}(key);
+  auto h = hash_of(key);
   auto& s = shard_of(h);
   std::lock_guard lock{s.mutex};
-  auto found = s.by_key.find(key);
-  if (found == s.by_key.end()) {
+  auto i = s.find(h, key);
+  if (i == s.slots.size()) {
     ++s.misses;
     return false;
   }
   ++s.hits;
-  s.lru.splice(s.lru.begin(), s.lru, found->second);
+  auto* e = s.slots[i].e;
+  e->referenced = true;
   if (value)
-    value->assign(found->second->value);
+    value->assign(e->value());
   return true;
 }
 
 std::uint64_t record_cache::ticket(std::string_view key) const {
-  auto& s = shard_of(std::hash<std::string_view>{}(key));
+  auto& s = shard_of(hash_of(key));
   std::lock_guard lock{s.mutex};
   return s.epoch;
 }
 
 void record_cache::put(std::string_view key, std::string_view value, std::uint64_t ticket) {
-  auto& s = shard_of(std::hash<std::string_view>{}(key));
-  const std::size_t cost = key.size() + value.size() + entry_overhead;
+  auto h = hash_of(key);
+  auto& s = shard_of(h);
+  const std::size_t cost = sizeof(entry) + key.size() + value.size();
   std::lock_guard lock{s.mutex};
   if (s.epoch != ticket || cost > s.capacity)
     return;
-  if (auto found = s.by_key.find(key); found != s.by_key.end())
-    s.drop(found->second);
-  while (!s.lru.empty() && s.bytes + cost > s.capacity)
-    s.drop(std::prev(s.lru.end()));
-  s.lru.push_front({std::string{key}, std::string{value}});
-  s.by_key.emplace(s.lru.front().key, s.lru.begin());
+  if (auto i = s.find(h, key); i != s.slots.size())
+    s.remove(i);
+  s.evict_for(cost);
+  if ((s.count + 1) * 2 > s.slots.size()) // at most half full: short probe runs
+    s.grow();
+  s.place(h, entry::make(key, value));
+  ++s.count;
   s.bytes += cost;
 }
 
 void record_cache::erase(std::string_view key) {
-  auto& s = shard_of(std::hash<std::string_view>{}(key));
+  auto h = hash_of(key);
+  auto& s = shard_of(h);
   std::lock_guard lock{s.mutex};
   ++s.epoch;
-  if (auto found = s.by_key.find(key); found != s.by_key.end())
-    s.drop(found->second);
+  if (auto i = s.find(h, key); i != s.slots.size())
+    s.remove(i);
 }
 
 void record_cache::clear() {
@@ -93,9 +197,7 @@ void record_cache::clear() {
     auto& s = shards_[i];
     std::lock_guard lock{s.mutex};
     ++s.epoch;
-    s.by_key.clear();
-    s.lru.clear();
-    s.bytes = 0;
+    s.drop_all();
   }
 }
 
@@ -106,7 +208,7 @@ record_cache::counts record_cache::stats() const {
     std::lock_guard lock{s.mutex};
     c.hits += s.hits;
     c.misses += s.misses;
-    c.entries += s.lru.size();
+    c.entries += s.count;
     c.bytes += s.bytes;
   }
   return c;

@@ -14,23 +14,23 @@
 //    keep what it read only if no write reached the key's shard since, so
 //    a slow reader cannot put back a value a write has just replaced.
 //
-// Sharded by key hash (a mutex each); least recently used entries go
-// first once a shard holds more than its share of the capacity.
+// Sharded by key hash (a mutex each). Once a shard holds its share of the
+// capacity, a clock hand frees the entries not read since it last passed
+// (an entry put and never read is the first to go).
 
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 namespace atrium::storage {
 
 class record_cache {
 public:
-  /// capacity_bytes counts keys, values and a fixed overhead per entry.
+  /// capacity_bytes counts keys, values and a small header per entry (not
+  /// the slot table: 16 bytes per slot, at most half of them in use).
   explicit record_cache(std::size_t capacity_bytes);
   ~record_cache();
   record_cache(const record_cache&) = delete;

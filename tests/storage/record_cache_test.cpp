@@ -63,23 +63,56 @@ TEST_CASE("record cache: a value read before a write of its shard is not kept") 
   CHECK(c.get("a", nullptr));
 }
 
-TEST_CASE("record cache: the least recently used entry of a full shard goes first") {
-  const std::string value(100, 'x');
-  const std::size_t entry = 2 + value.size() + 128; // key "k…" of 2-3 chars, overhead
-  record_cache c{16 * (2 * entry + entry / 2)};     // room for two entries a shard
+TEST_CASE("record cache: a full shard frees the entries not read since the clock hand passed") {
+  const std::string value(1000, 'x'); // entries of ~1 KiB: the header is noise
+  const std::size_t capacity = 16 * 2500; // room for two of them a shard, not three
   auto keys = same_shard_keys("k", 3);
-  c.put(keys[0], value, c.ticket(keys[0]));
-  c.put(keys[1], value, c.ticket(keys[1]));
-  REQUIRE(c.get(keys[0], nullptr)); // keys[1] is now the least recently used
-  c.put(keys[2], value, c.ticket(keys[2]));
-  CHECK(c.get(keys[0], nullptr));
-  CHECK_FALSE(c.get(keys[1], nullptr));
-  CHECK(c.get(keys[2], nullptr));
-  CHECK(c.stats().entries == 2);
-  CHECK(c.stats().bytes <= 2 * entry + 8);
+  // Either of two entries is kept when it is the one read, wherever the
+  // hand meets it first.
+  for (int read : {0, 1}) {
+    record_cache c{capacity};
+    c.put(keys[0], value, c.ticket(keys[0]));
+    c.put(keys[1], value, c.ticket(keys[1]));
+    REQUIRE(c.get(keys[read], nullptr)); // the other was put and never read
+    c.put(keys[2], value, c.ticket(keys[2]));
+    CHECK(c.get(keys[read], nullptr));
+    CHECK_FALSE(c.get(keys[1 - read], nullptr));
+    CHECK(c.get(keys[2], nullptr));
+    CHECK(c.stats().entries == 2);
+    CHECK(c.stats().bytes <= 2500);
+  }
+  record_cache c{capacity};
+  // Many more than fit: the shard stays within its share, and what it kept
+  // is still found (removals leave no hole in a probe run).
+  for (const auto& k : same_shard_keys("k", 200))
+    c.put(k, value, c.ticket(k));
+  CHECK(c.stats().bytes <= 2500);
+  std::size_t found = 0;
+  for (const auto& k : same_shard_keys("k", 200))
+    found += c.get(k, nullptr);
+  CHECK(found == c.stats().entries);
   // A value larger than a shard's share is not kept at all.
-  c.put("big", std::string(4 * entry, 'y'), c.ticket("big"));
+  c.put("big", std::string(4000, 'y'), c.ticket("big"));
   CHECK_FALSE(c.get("big", nullptr));
+}
+
+TEST_CASE("record cache: entries stay findable as others come and go") {
+  record_cache c{64u << 20}; // no eviction: only inserts and erases
+  std::vector<std::string> keys;
+  for (int i = 0; i < 5000; ++i)
+    keys.push_back("Patient/" + std::to_string(i));
+  for (const auto& k : keys)
+    c.put(k, k + "-value", c.ticket(k));
+  for (std::size_t i = 0; i < keys.size(); i += 3)
+    c.erase(keys[i]);
+  std::string v;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    bool erased = i % 3 == 0;
+    REQUIRE(c.get(keys[i], &v) == !erased);
+    if (!erased)
+      CHECK(v == keys[i] + "-value");
+  }
+  CHECK(c.stats().entries == keys.size() - (keys.size() + 2) / 3);
 }
 
 TEST_CASE("the store's record cache serves resources and follows every write") {
