@@ -1,7 +1,6 @@
 #include "storage/store.hpp"
 
 #include "storage/memtable.hpp"
-#include "storage/record_cache.hpp"
 
 #include <array>
 #include <atomic>
@@ -220,8 +219,9 @@ struct store::impl {
   // handles[1 + c].
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   std::shared_ptr<std::atomic<int>> live_cursors = std::make_shared<std::atomic<int>>(0);
-  // Records of the resources column only: reads by id, and what searches
-  // and includes fetch. Not the other columns, which are scanned.
+  // Records of the resources column only, for point reads outside a
+  // snapshot (reads by id, an update's current version); searches read
+  // through a snapshot and go around it. Other columns are mostly scanned.
   std::unique_ptr<record_cache> records;
 
   rocksdb::ColumnFamilyHandle* cf(column c) const {
@@ -310,11 +310,8 @@ status store::get(column cf, std::string_view key, std::string* value) const {
   return st;
 }
 
-store::record_cache_counts store::record_cache_stats() const {
-  if (!impl_->records)
-    return {};
-  auto c = impl_->records->stats();
-  return {c.hits, c.misses, c.entries};
+record_cache::counts store::record_cache_stats() const {
+  return impl_->records ? impl_->records->stats() : record_cache::counts{};
 }
 
 status store::get_at(column cf, std::string_view key, std::string* value,

@@ -9,6 +9,7 @@
 
 #include "protocols/common/status.hpp"
 #include "storage/keyspace.hpp"
+#include "storage/record_cache.hpp"
 
 namespace rocksdb { class DB; class ColumnFamilyHandle; class Iterator; class Snapshot; }
 
@@ -103,11 +104,7 @@ public:
   std::unique_ptr<read_view> view() const;
 
   /// Hits and misses of the record cache (all zero without one).
-  struct record_cache_counts {
-    std::uint64_t hits = 0, misses = 0;
-    std::size_t entries = 0;
-  };
-  record_cache_counts record_cache_stats() const;
+  record_cache::counts record_cache_stats() const;
 
   /// Flushes memtables and closes. Idempotent; later calls fail unavailable.
   status close();
