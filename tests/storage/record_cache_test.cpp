@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <barrier>
 #include <functional>
 #include <string>
 #include <thread>
@@ -168,4 +169,34 @@ TEST_CASE("with the record cache, no read started after a write's return sees an
   CHECK(stale.load() == 0);
   CHECK(reads.load() > 0);
   CHECK(s->record_cache_stats().hits > 0);
+}
+
+TEST_CASE("with the record cache, two writers of one key leave it holding what the store holds") {
+  temp_dir d;
+  auto s = open_store(d, 1u << 20);
+  constexpr int rounds = 1500;
+  std::barrier start{3}, end{3}; // the two writers and the checker
+  std::atomic<int> failed_writes{0}; // Catch's REQUIRE is not for other threads
+  auto writer = [&](const char* name) {
+    for (int r = 0; r < rounds; ++r) {
+      start.arrive_and_wait();
+      if (!s->write({put(column::resources, "r", name + std::to_string(r))}, false))
+        failed_writes.fetch_add(1);
+      end.arrive_and_wait();
+    }
+  };
+  std::thread a{writer, "a"}, b{writer, "b"};
+  int differ = 0;
+  std::string cached, stored;
+  for (int r = 0; r < rounds; ++r) {
+    start.arrive_and_wait();
+    end.arrive_and_wait(); // both writes of round r are done, the next not begun
+    REQUIRE(s->get(column::resources, "r", &cached));
+    REQUIRE(s->view()->get(column::resources, "r", &stored)); // a snapshot read goes around it
+    differ += cached != stored;
+  }
+  a.join();
+  b.join();
+  CHECK(failed_writes.load() == 0);
+  CHECK(differ == 0);
 }
