@@ -301,12 +301,11 @@ status store::get(column cf, std::string_view key, std::string* value) const {
   if (records->get(key, value))
     return status::ok();
   auto ticket = records->ticket(key);
-  std::string read;
-  auto st = get_at(cf, key, &read, nullptr);
+  std::string unasked; // an existence check's record is kept all the same
+  auto* read = value ? value : &unasked;
+  auto st = get_at(cf, key, read, nullptr);
   if (st)
-    records->put(key, read, ticket);
-  if (value)
-    *value = std::move(read);
+    records->put(key, *read, ticket);
   return st;
 }
 
