@@ -172,6 +172,10 @@ struct fhir_request {
   std::uint32_t service = 0;
   std::uint16_t type = 0;
   std::string id;
+  /// create: `id` was drawn here by fhir::new_resource_id (62 random bits
+  /// after the time), so no version of it can exist and the partition does
+  /// not look for one. A create without it is checked against the store.
+  bool new_id = false;
   std::uint64_t version = 0;  // vread
   std::uint64_t if_match = 0; // If-Match version; 0 = none
   /// A write's If-None-Match as sent ("*": only if absent); "" = none.
@@ -201,7 +205,7 @@ struct fhir_request {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, fhir_request& x) {
   return f(caf::meta::type_name("atrium.fhir_request"), x.op, x.service, x.type,
-           x.id, x.version, x.if_match, x.if_none_match, x.head, x.tail, x.index, x.index_registry, x.history, x.query,
+           x.id, x.new_id, x.version, x.if_match, x.if_none_match, x.head, x.tail, x.index, x.index_registry, x.history, x.query,
            x.compartment, x.ids, x.transaction, x.write, x.bundle);
 }
 

@@ -481,6 +481,7 @@ void serve_fhir(edge_context& ctx, const service_info& svc,
     auto prefer = parse_prefer(req);
     r.op = c.op = fhir_op::create;
     r.id = c.id = fhir::new_resource_id();
+    r.new_id = true;
     auto prepared =
       fhir::prepare_resource(req.body, rest[0], r.id, fhir::id_rule::replace,
                              [&](const simdjson::dom::element& resource) {

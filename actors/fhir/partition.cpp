@@ -366,7 +366,10 @@ result<new_version> next_version(self_ptr self, fhir_request& req, fhir_op op) {
       return s;
     op = fhir_op::update;
   }
-  auto cur = lookup_current(self, req.id);
+  // A new id has no version to find: no read of the store (a miss still
+  // walks the memtables' filters and one per table).
+  auto cur = op == fhir_op::create && req.new_id ? result<current_version>{current_version{}}
+                                                 : lookup_current(self, req.id);
   if (!cur)
     return cur.error();
   auto what = label(st.key, req.id);

@@ -140,6 +140,7 @@ status decide(const node_context& ctx, std::uint32_t service, const bundle_entry
       return {errc::invalid, "a POST entry's url is the resource type"};
     r.write = fhir_op::create;
     r.id = fhir::new_resource_id();
+    r.new_id = true;
     if (!e.if_none_exist.empty()) {
       auto found = resolve(ctx, service, {t.type, t.type_name, {}, e.if_none_exist, true}, false,
                            &deleted);

@@ -75,6 +75,7 @@ fhir_request sample_fhir_request() {
   x.service = 0xdeadbeef;
   x.type = 0xbeef;
   x.id = "pat-1.x";
+  x.new_id = true;
   x.version = 42;
   x.if_match = 41;
   x.if_none_match = "*";
@@ -223,6 +224,7 @@ void check_same(const fhir_request& a, const fhir_request& b) {
   CHECK(a.service == b.service);
   CHECK(a.type == b.type);
   CHECK(a.id == b.id);
+  CHECK(a.new_id == b.new_id);
   CHECK(a.version == b.version);
   CHECK(a.if_match == b.if_match);
   CHECK(a.if_none_match == b.if_none_match);
