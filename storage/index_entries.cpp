@@ -108,7 +108,7 @@ std::vector<entry> entries_for(service_id svc, type_id type, std::string_view id
       param = v.param;
       written.reset();
       if (param->url != last_updated_url && param->url != id_url)
-        written = param_id_of(param->index_name());
+        written = remembered_param_id(param->index_name());
     }
     if (written) add_value(out, svc, type, *written, id, v);
   }
@@ -158,7 +158,8 @@ result<std::vector<entry>> index_resource(const fhir::search::param_registry& re
 
 void add_last_updated(std::vector<entry>& out, service_id svc, type_id type,
                       std::string_view id, std::int64_t micros) {
-  add(out, date_start_entry(svc, type, param_id_of(last_updated_url), micros, micros, id));
+  static const param_id last_updated = param_id_of(last_updated_url);
+  add(out, date_start_entry(svc, type, last_updated, micros, micros, id));
 }
 
 } // namespace atrium::storage::index

@@ -1,8 +1,10 @@
 #include "storage/index_keys.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace atrium::storage::index {
@@ -39,6 +41,21 @@ param_id param_id_of(std::string_view url) noexcept {
     h *= 1099511628211ull;
   }
   return h;
+}
+
+param_id remembered_param_id(std::string_view name) {
+  struct slot {
+    std::string name;
+    param_id id = 0;
+  };
+  thread_local std::array<slot, 128> slots;
+  const auto address = reinterpret_cast<std::uintptr_t>(name.data());
+  auto& s = slots[(address >> 3) * 0x9E3779B97F4A7C15ull >> 57];
+  if (s.name != name) { // checked by content: another name may live at the address now
+    s.name.assign(name);
+    s.id = param_id_of(name);
+  }
+  return s.id;
 }
 
 std::string prefix(service_id svc, type_id type, param_id param, kind k) {

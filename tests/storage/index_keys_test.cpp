@@ -28,6 +28,22 @@ TEST_CASE("doubles encode in numeric order") {
   CHECK(neg_zero == zero);
 }
 
+TEST_CASE("a remembered parameter id follows the name, not where it lives") {
+  // One buffer holding one name and then another of the same length, as a
+  // registry freed and another allocated in its place could.
+  std::string name = "http://hl7.org/fhir/SearchParameter/individual-family";
+  const auto* at = name.data();
+  CHECK(ix::remembered_param_id(name) == ix::param_id_of(name));
+  CHECK(ix::remembered_param_id(name) == ix::param_id_of(name)); // from the table
+  name.replace(name.size() - 6, 6, "given.");
+  REQUIRE(name.data() == at);
+  CHECK(ix::remembered_param_id(name) == ix::param_id_of(name));
+  CHECK(ix::remembered_param_id(name) != ix::param_id_of("http://hl7.org/fhir/SearchParameter/individual-family"));
+  // A different address for a name already held reads the same id.
+  const std::string copy = name;
+  CHECK(ix::remembered_param_id(copy) == ix::param_id_of(name));
+}
+
 TEST_CASE("entries of one parameter share a prefix per kind and give back their id") {
   auto p = ix::param_id_of("http://hl7.org/fhir/SearchParameter/individual-family");
   CHECK(p == ix::param_id_of("http://hl7.org/fhir/SearchParameter/individual-family"));
