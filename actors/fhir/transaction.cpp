@@ -128,8 +128,9 @@ void prepared(self_ptr self) {
   release(self, fhir_op::tx_abort);
   if (failed) {
     const auto& s = st.prepared[*failed].status;
-    const auto& w = st.writes[*failed];
-    return deliver(self, error_reply(s.code, w.label + ": " + s.message, w.where));
+    const auto entry = st.writes[*failed].entry;
+    const auto named = entry_error(entry, st.bundle.entries[entry], s.to_status());
+    return deliver(self, error_reply(named.code(), named.message(), named.where()));
   }
   ++st.attempt;
   if (std::chrono::steady_clock::now() - st.started > retry_budget)

@@ -377,19 +377,6 @@ std::string label_of(std::size_t i, const bundle_entry_request& e) {
   return e.method.empty() ? where_of(i) : where_of(i) + " (" + e.method + " " + e.url + ")";
 }
 
-/// An entry's failure, named by the entry and, when it is about an element
-/// of the entry's resource ("Observation.status"), by that element inside
-/// it ("Bundle.entry[1].resource.status").
-status entry_error(std::size_t i, const bundle_entry_request& e, const status& s) {
-  const std::string_view type = std::string_view{e.url}.substr(0, e.url.find_first_of("/?"));
-  std::string where = where_of(i);
-  const bool has_body = e.method == "POST" || e.method == "PUT"; // a PATCH's is the patch
-  if (has_body && !type.empty() && s.where().size() > type.size() &&
-      s.where().starts_with(type) && s.where()[type.size()] == '.')
-    where += ".resource" + s.where().substr(type.size());
-  return {s.code(), label_of(i, e) + ": " + s.message(), std::move(where)};
-}
-
 /// Reads run after the writes (R4), so a read of a resource the Bundle
 /// deletes would answer 410 (404 once its history is gone too) inside a
 /// committed transaction, which R4 does not allow: the transaction fails
@@ -422,6 +409,16 @@ status check_reads_of_deleted(const std::vector<bundle_entry_request>& entries,
 }
 
 } // namespace
+
+status entry_error(std::size_t i, const bundle_entry_request& e, const status& s) {
+  const std::string_view type = std::string_view{e.url}.substr(0, e.url.find_first_of("/?"));
+  std::string where = where_of(i);
+  const bool has_body = e.method == "POST" || e.method == "PUT"; // a PATCH's is the patch
+  if (has_body && !type.empty() && s.where().size() > type.size() &&
+      s.where().starts_with(type) && s.where()[type.size()] == '.')
+    where += ".resource" + s.where().substr(type.size());
+  return {s.code(), label_of(i, e) + ": " + s.message(), std::move(where)};
+}
 
 result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uint32_t service,
                                                const fhir::bundle_request& bundle) {
@@ -458,8 +455,6 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
       return entry_error(i, e, t.error());
     tx_write w;
     w.entry = i;
-    w.where = where_of(i);
-    w.label = label_of(i, e);
     bool creates_by_criteria = false;
     std::vector<std::string> also; // a conditional delete's other matches
     if (auto s = decide(ctx, service, e, *t, deleted, creations, w, creates_by_criteria, also); !s)

@@ -17,15 +17,19 @@ namespace atrium::actors {
 struct node_context;
 
 struct tx_write {
-  std::size_t entry = 0;
-  std::string where; // "Bundle.entry[3]"
-  std::string label; // "Bundle.entry[3] (POST Patient)", for messages
+  std::size_t entry = 0; // its place in the Bundle (entry_error names it)
   /// The tx_prepare for the owning partition; op read when the entry
   /// writes nothing (ifNoneExist matched, a conditional delete matched
   /// nothing) and `result` is already its answer.
   fhir_request prepare;
   bundle_entry_result result;
 };
+
+/// The failure `s` of entry `i`, named by the entry ("Bundle.entry[3] (POST
+/// Patient): …") and, when it is about an element of the entry's resource
+/// ("Observation.status"), by that element inside it
+/// ("Bundle.entry[3].resource.status").
+status entry_error(std::size_t i, const fhir::bundle_entry_request& e, const status& s);
 
 /// One tx_write per write entry (reads are left to the edge), or the
 /// status of the first entry that cannot be run, naming it
