@@ -129,6 +129,13 @@ rocksdb::ColumnFamilyOptions column_options(column c,
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.compression = bulky && lz4_available() ? rocksdb::kLZ4Compression
                                            : rocksdb::kNoCompression;
+  // Flushes write L0 uncompressed: L0 tables span every type, so they
+  // overlap one another and are never moved down whole, only rewritten,
+  // and compressing them at the flush was work the compaction did again
+  // (after decompressing). With dynamic level sizes, the entries after the
+  // first apply from the base level down.
+  if (o.compression != rocksdb::kNoCompression)
+    o.compression_per_level = {rocksdb::kNoCompression, o.compression};
   return o;
 }
 
