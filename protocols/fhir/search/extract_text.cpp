@@ -1,5 +1,6 @@
 // normalize_text (declared in extract.hpp): the case- and accent-insensitive
 // form in which string search parameters are indexed and queried.
+#include <array>
 #include <cstdint>
 
 #include "protocols/fhir/json_text.hpp"
@@ -95,6 +96,17 @@ char32_t simple_lower(char32_t cp) {
   return cp;
 }
 
+/// Each ASCII character as normalize_text writes it: letters lower-cased,
+/// digits kept, 0 for the rest (separators, by is_separator).
+constexpr std::array<char, 128> ascii_word_chars = [] {
+  std::array<char, 128> table{};
+  for (int c = 0; c < 128; ++c) {
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) table[c] = static_cast<char>(c);
+    else if (c >= 'A' && c <= 'Z') table[c] = static_cast<char>(c + 32);
+  }
+  return table;
+}();
+
 bool is_separator(char32_t cp) {
   if (cp < 0x80)
     return !((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'));
@@ -135,21 +147,24 @@ std::string normalize_text(std::string_view s) {
     pending_space = false;
   };
   for (std::size_t i = 0; i < s.size();) {
+    // ASCII, most of any text, by table: no decoding, no separator tests.
+    if (const auto byte = static_cast<unsigned char>(s[i]); byte < 0x80) {
+      ++i;
+      const char c = ascii_word_chars[byte];
+      if (c == 0) {
+        pending_space = true;
+        continue;
+      }
+      start_piece();
+      out.push_back(c);
+      continue;
+    }
     char32_t cp = 0;
     std::size_t len = 1;
     const bool ok = decode(s, i, cp, len);
     i += len;
     if (!ok) {
       pending_space = true; // malformed bytes separate words rather than join them
-      continue;
-    }
-    if (cp < 0x80) {
-      if (is_separator(cp)) {
-        pending_space = true;
-        continue;
-      }
-      start_piece();
-      out.push_back(cp >= 'A' && cp <= 'Z' ? static_cast<char>(cp + 32) : static_cast<char>(cp));
       continue;
     }
     if (cp >= 0x300 && cp <= 0x36F) continue; // combining accents (decomposed "é")
