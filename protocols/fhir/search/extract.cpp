@@ -288,7 +288,7 @@ struct sink {
   std::size_t begin;
   std::string_view held_by_parent = {}; // compiled_param::held_by_parent
 
-  void push(index_value v) {
+  void push(index_value&& v) { // by reference: a value is moved once, into `out`
     if (v.k == index_value::kind::reference && !held_by_parent.empty() &&
         v.text.starts_with(held_by_parent))
       return;
