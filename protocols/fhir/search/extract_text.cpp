@@ -97,7 +97,7 @@ char32_t simple_lower(char32_t cp) {
 }
 
 /// Each ASCII character as normalize_text writes it: letters lower-cased,
-/// digits kept, 0 for the rest (separators, by is_separator).
+/// digits kept, 0 for the rest (the separators).
 constexpr std::array<char, 128> ascii_word_chars = [] {
   std::array<char, 128> table{};
   for (int c = 0; c < 128; ++c) {
@@ -108,8 +108,7 @@ constexpr std::array<char, 128> ascii_word_chars = [] {
 }();
 
 bool is_separator(char32_t cp) {
-  if (cp < 0x80)
-    return !((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'));
+  if (cp < 0x80) return ascii_word_chars[cp] == 0;
   if (cp < 0xA0) return true;   // C1 controls
   if (cp >= 0xA0 && cp <= 0xBF) // NBSP, ¡ « » ¿ § · …, but not ª º ¹ ² ³ µ ¼ ½ ¾
     return !(cp == 0xAA || cp == 0xBA || cp == 0xB2 || cp == 0xB3 || cp == 0xB9 || cp == 0xB5 ||
