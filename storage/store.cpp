@@ -129,16 +129,6 @@ rocksdb::ColumnFamilyOptions column_options(column c,
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.compression = bulky && lz4_available() ? rocksdb::kLZ4Compression
                                            : rocksdb::kNoCompression;
-  // Flushes write L0 uncompressed. Under Bundles of many types each L0
-  // table spans them all, so L0 tables overlap one another and compactions
-  // rewrite them rather than move them down: compressing at the flush was
-  // work the compaction did again, after decompressing. (Creates of one
-  // type, whose time-ordered ids keep L0 tables apart, could have them moved
-  // down whole; there the compaction now compresses them instead, so their
-  // one LZ4 pass moves from the flush to it.) With dynamic level sizes, the
-  // entries after the first apply from the base level down.
-  if (o.compression != rocksdb::kNoCompression)
-    o.compression_per_level = {rocksdb::kNoCompression, o.compression};
   return o;
 }
 

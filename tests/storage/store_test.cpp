@@ -5,13 +5,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <memory>
 #include <thread>
 #include <random>
 
-#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
-#include <rocksdb/table_properties.h>
 #include <rocksdb/utilities/options_util.h>
 
 #include "storage/dicom_index.hpp"
@@ -484,52 +481,4 @@ TEST_CASE("a new store sizes its levels dynamically; one made with fixed levels 
     CHECK(values.size() == 1 + column_count); // the columns the store added, too
     CHECK(std::count(values.begin(), values.end(), "false") == std::ssize(values));
   }
-}
-
-TEST_CASE("flushes write resource tables uncompressed; lower levels compress") {
-  // L0 tables of the resources column span every type and are rewritten by
-  // the compaction that moves them down, which compresses them then.
-  temp_dir d;
-  {
-    auto s = open_store(d);
-    std::vector<write_op> ops;
-    const std::string json(2000, 'x'); // compresses ~100 to 1
-    for (int i = 0; i < 100; ++i)
-      ops.push_back({column::resources, false, false, "r" + std::to_string(i), json});
-    REQUIRE(s->write(ops, true).is_ok());
-    REQUIRE(s->close().is_ok()); // flushes
-  }
-  std::vector<std::string> names;
-  REQUIRE(rocksdb::DB::ListColumnFamilies({}, d.path.string(), &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> columns;
-  for (const auto& n : names) columns.emplace_back(n, rocksdb::ColumnFamilyOptions{});
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  REQUIRE(rocksdb::DB::OpenForReadOnly({}, d.path.string(), columns, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db{raw};
-  const auto at = std::find(names.begin(), names.end(), "resources") - names.begin();
-  REQUIRE(at < std::ssize(names));
-  rocksdb::TablePropertiesCollection tables;
-  REQUIRE(db->GetPropertiesOfAllTables(handles[at], &tables).ok());
-  REQUIRE(!tables.empty());
-  for (const auto& [file, properties] : tables) {
-    INFO(file);
-    CHECK(properties->compression_name == "NoCompression");
-    CHECK(properties->data_size > 100 * 2000); // stored as written
-  }
-  for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
-
-  std::string options_file;
-  REQUIRE(rocksdb::GetLatestOptionsFileName(d.path.string(), rocksdb::Env::Default(),
-                                            &options_file).ok());
-  std::ifstream in{d.path / options_file};
-  std::string line, section, per_level;
-  while (std::getline(in, line)) {
-    if (line.starts_with("[")) section = line;
-    if (section == "[CFOptions \"resources\"]" && line.find("compression_per_level=") != std::string::npos)
-      per_level = line.substr(line.find('=') + 1);
-  }
-  const auto supported = rocksdb::GetSupportedCompressions();
-  if (std::count(supported.begin(), supported.end(), rocksdb::kLZ4Compression)) // Debian's has it
-    CHECK(per_level == "kNoCompression:kLZ4Compression");
 }
