@@ -69,6 +69,13 @@ status apply_option(node_config& cfg, const std::string& key, const std::string&
     cfg.scheduler_policy = value;
     return status::ok();
   }
+  if (key == "thread-scheduling") {
+    if (value != "batch" && value != "normal")
+      return {errc::invalid, "thread-scheduling must be batch or normal, not '" + value + "'",
+              key};
+    cfg.thread_scheduling = value;
+    return status::ok();
+  }
   if (key == "search-workers")
     return parse_number(key, value, cfg.search_workers, 1, 64);
   if (key == "writers")
@@ -175,6 +182,9 @@ flags win over the file):
   --io-threads N           edge io threads (0 = half the cores)         [0]
   --actor-threads N        actor scheduler threads (0 = cores)          [0]
   --scheduler-policy P     actor scheduler: sharing or stealing   [sharing]
+  --thread-scheduling S    Linux policy of the node's threads: batch
+                           (a woken thread does not preempt the running
+                           one) or normal                           [batch]
   --writers N              storage writers (group commit) of the shards'
                            writes                                       [1]
   --transaction-writers N  storage writers of transactions, in turn     [2]

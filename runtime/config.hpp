@@ -30,6 +30,15 @@ struct node_config {
   /// "stealing" (per-worker queues, idle workers poll). On 2 cores sharing
   /// served ~15% more reads at a lower p99 (tools/bench). Default: sharing.
   std::string scheduler_policy = "sharing";
+  /// Linux scheduling of every thread the node starts: "batch" (SCHED_BATCH:
+  /// a thread woken by another, a CAF worker by the io thread that handed it
+  /// a request, waits for the running one to block or use up its slice
+  /// instead of preempting it) or "normal" (SCHED_OTHER). A durable create
+  /// crosses four threads; preempted at each hand-off, the node switched
+  /// threads ~3 times per create, and under batch ~1, for ~12% more creates
+  /// on 2 cores, reads and transactions unchanged (tools/bench/README.md,
+  /// "Threads that do not preempt each other"). Default: batch.
+  std::string thread_scheduling = "batch";
   /// Search workers: detached threads that run index scans. Default: 2.
   int search_workers = 2;
   /// Storage writer actors (each one group-commits) for the shards' writes

@@ -1,6 +1,10 @@
 // The `atrium` executable: subcommands, signals, start-up and shutdown.
+#include <sched.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <string>
 #include <vector>
@@ -29,6 +33,15 @@ int serve(const std::vector<std::string>& args) {
   std::signal(SIGPIPE, SIG_IGN);
 
   actors::request_log log;
+  // Set on this thread before any other exists: each thread the node starts
+  // (io, CAF, storage writers, RocksDB's) inherits it, as glibc's threads
+  // inherit their creator's policy by default. See node_config.
+  if (cfg.thread_scheduling == "batch") {
+    const sched_param none{};
+    if (sched_setscheduler(0, SCHED_BATCH, &none) != 0)
+      log.event("thread-scheduling", std::string("SCHED_BATCH refused, threads stay normal: ") +
+                                       std::strerror(errno));
+  }
   auto node = runtime::node::start(cfg, log);
   if (!node) {
     log.event("start-failed", node.error().message());

@@ -1,4 +1,11 @@
 // Node endpoints: liveness, readiness, and what an unknown path answers.
+#include <sched.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "tests/e2e/harness.hpp"
@@ -59,4 +66,30 @@ TEST_CASE("node: framing of answers on a kept-alive connection", "[e2e][node]") 
   auto last = c->raw("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   CHECK(last.status == 200);
   CHECK(last.header("connection") == "close");
+}
+
+namespace {
+
+/// The Linux scheduling policy of each of process pid's threads.
+std::vector<int> thread_policies(pid_t pid) {
+  std::vector<int> policies;
+  for (const auto& task : std::filesystem::directory_iterator(
+         "/proc/" + std::to_string(pid) + "/task"))
+    policies.push_back(sched_getscheduler(std::stoi(task.path().filename().string())));
+  return policies;
+}
+
+} // namespace
+
+// node_config::thread_scheduling: set before the node starts any thread, so
+// every one of them (io, CAF, storage writers, RocksDB's) has it.
+TEST_CASE("node: its threads run under the configured Linux policy", "[e2e][node]") {
+  auto batch = thread_policies(shared_node().pid());
+  CHECK(batch.size() > 8);
+  CHECK(std::count(batch.begin(), batch.end(), SCHED_BATCH) == std::ssize(batch));
+
+  node normal{{"--thread-scheduling", "normal"}};
+  auto others = thread_policies(normal.pid());
+  CHECK(others.size() > 8);
+  CHECK(std::count(others.begin(), others.end(), SCHED_OTHER) == std::ssize(others));
 }

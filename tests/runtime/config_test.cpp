@@ -69,6 +69,7 @@ TEST_CASE("defaults are the documented ones") {
   CHECK(cfg.request_timeout_ms == 30000);
   CHECK(cfg.block_cache_mib == 256);
   CHECK(cfg.record_cache_mib == 128);
+  CHECK(cfg.thread_scheduling == "batch");
 }
 
 TEST_CASE("every flag sets its option, as --key value or --key=value") {
@@ -76,8 +77,9 @@ TEST_CASE("every flag sets its option, as --key value or --key=value") {
                      "--actor-threads=3", "--writers", "5", "--transaction-writers=3", "--body-limit", "2048",
                      "--max-in-flight=10", "--request-timeout-ms", "250",
                      "--block-cache-mib=64", "--record-cache-mib", "0", "--listen", "0.0.0.0:9090",
-                     "--scheduler-policy", "stealing"});
+                     "--scheduler-policy", "stealing", "--thread-scheduling=normal"});
   CHECK(cfg.scheduler_policy == "stealing");
+  CHECK(cfg.thread_scheduling == "normal");
   CHECK(cfg.data_dir == "/var/lib/atrium");
   CHECK(cfg.partitions == 16);
   CHECK(cfg.io_threads == 4);
@@ -100,6 +102,14 @@ TEST_CASE("--scheduler-policy takes sharing or stealing only") {
   CHECK(s.code() == atrium::errc::invalid);
   CHECK(s.where() == "scheduler-policy");
   CHECK(cfg.scheduler_policy == "sharing");
+}
+
+TEST_CASE("--thread-scheduling takes batch or normal only") {
+  node_config cfg;
+  auto s = apply_option(cfg, "thread-scheduling", "fifo");
+  CHECK(s.code() == atrium::errc::invalid);
+  CHECK(s.where() == "thread-scheduling");
+  CHECK(cfg.thread_scheduling == "batch");
 }
 
 TEST_CASE("--listen takes HOST:PORT, IPv6 in brackets, port 0") {
@@ -184,7 +194,7 @@ TEST_CASE("usage mentions serve and every option") {
   auto text = usage();
   CHECK(text.find("atrium serve") != std::string::npos);
   for (auto option : {"--data-dir", "--listen", "--config", "--partitions", "--io-threads",
-                      "--actor-threads", "--scheduler-policy", "--writers", "--search-workers", "--body-limit",
+                      "--actor-threads", "--scheduler-policy", "--thread-scheduling", "--writers", "--search-workers", "--body-limit",
                       "--max-in-flight",
                       "--request-timeout-ms", "--block-cache-mib", "--help"}) {
     INFO(option);
