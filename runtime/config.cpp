@@ -22,6 +22,16 @@ status parse_number(const std::string& key, const std::string& value, T& out, T 
   return status::ok();
 }
 
+/// An option that names one of two choices.
+status parse_choice(const std::string& key, const std::string& value, std::string& out,
+                    const char* first, const char* second) {
+  if (value != first && value != second)
+    return {errc::invalid, key + " must be " + first + " or " + second + ", not '" + value + "'",
+            key};
+  out = value;
+  return status::ok();
+}
+
 std::string trim(const std::string& s) {
   auto b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos)
@@ -62,20 +72,10 @@ status apply_option(node_config& cfg, const std::string& key, const std::string&
     return parse_number(key, value, cfg.io_threads, 0, 64);
   if (key == "actor-threads")
     return parse_number(key, value, cfg.actor_threads, 0, 256);
-  if (key == "scheduler-policy") {
-    if (value != "sharing" && value != "stealing")
-      return {errc::invalid, "scheduler-policy must be sharing or stealing, not '" + value + "'",
-              key};
-    cfg.scheduler_policy = value;
-    return status::ok();
-  }
-  if (key == "thread-scheduling") {
-    if (value != "batch" && value != "normal")
-      return {errc::invalid, "thread-scheduling must be batch or normal, not '" + value + "'",
-              key};
-    cfg.thread_scheduling = value;
-    return status::ok();
-  }
+  if (key == "scheduler-policy")
+    return parse_choice(key, value, cfg.scheduler_policy, "sharing", "stealing");
+  if (key == "thread-scheduling")
+    return parse_choice(key, value, cfg.thread_scheduling, "batch", "normal");
   if (key == "search-workers")
     return parse_number(key, value, cfg.search_workers, 1, 64);
   if (key == "writers")
