@@ -6,8 +6,10 @@ namespace atrium::storage { class store; }
 namespace atrium::actors {
 
 /// Group commit: requests that arrive while a batch is being synced are
-/// merged into the next batch, so one fsync acknowledges many writes. Spawn
-/// detached: the WAL sync blocks its thread.
+/// merged into the next batch, so one fsync acknowledges many writes. The
+/// WAL sync blocks the thread it runs on: spawn it detached, or on the
+/// scheduler only where other threads stay free of writers
+/// (runtime/node.cpp).
 struct storage_writer_state {
   static inline const char* name = "storage_writer";
   storage::store* db = nullptr;

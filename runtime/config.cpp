@@ -107,6 +107,16 @@ int edge_io_threads(const node_config& cfg) {
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency() / 2));
 }
 
+int actor_scheduler_threads(const node_config& cfg) {
+  if (cfg.actor_threads > 0)
+    return cfg.actor_threads;
+  return std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+bool shard_writers_scheduled(const node_config& cfg) {
+  return cfg.writers < actor_scheduler_threads(cfg);
+}
+
 status load_config_file(const std::string& path, node_config& cfg) {
   std::ifstream in{path};
   if (!in)

@@ -24,7 +24,7 @@ struct node_config {
   /// create rate: two left the actors' threads too little of the machine
   /// (tools/bench, three interleaved rounds). Default: 0.
   int io_threads = 0;
-  /// CAF scheduler threads. Default: the number of cores.
+  /// CAF scheduler threads. Default: the number of cores, at least two.
   int actor_threads = 0;
   /// CAF scheduler: "sharing" (one queue, sleeping workers woken at once) or
   /// "stealing" (per-worker queues, idle workers poll). On 2 cores sharing
@@ -71,6 +71,15 @@ struct node_config {
 
 /// The edge io threads `cfg` asks for: io_threads, or half the cores.
 int edge_io_threads(const node_config& cfg);
+
+/// The CAF scheduler threads `cfg` asks for: actor_threads, or the cores
+/// (at least two).
+int actor_scheduler_threads(const node_config& cfg);
+
+/// Whether the shards' storage writers run on the scheduler's threads
+/// (else each on a thread of its own): while the scheduler keeps at least
+/// one thread that no writer can hold. See node.cpp.
+bool shard_writers_scheduled(const node_config& cfg);
 
 /// Reads `key = value` lines ('#' starts a comment) into cfg.
 status load_config_file(const std::string& path, node_config& cfg);

@@ -104,6 +104,21 @@ TEST_CASE("--scheduler-policy takes sharing or stealing only") {
   CHECK(cfg.scheduler_policy == "sharing");
 }
 
+TEST_CASE("shard writers run on the scheduler only while a thread stays free of them") {
+  node_config cfg;
+  CHECK(actor_scheduler_threads(cfg) >= 2);
+  CHECK(shard_writers_scheduled(cfg)); // one writer, at least two threads
+  cfg.actor_threads = 3;
+  cfg.writers = 2;
+  CHECK(actor_scheduler_threads(cfg) == 3);
+  CHECK(shard_writers_scheduled(cfg));
+  cfg.writers = 3;
+  CHECK_FALSE(shard_writers_scheduled(cfg));
+  cfg.actor_threads = 1;
+  cfg.writers = 1;
+  CHECK_FALSE(shard_writers_scheduled(cfg));
+}
+
 TEST_CASE("--thread-scheduling takes batch or normal only") {
   node_config cfg;
   auto s = apply_option(cfg, "thread-scheduling", "fifo");
