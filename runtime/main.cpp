@@ -49,7 +49,7 @@ int serve(const std::vector<std::string>& args) {
   // faults it in again, zeroed, when it is reused: in the read window after
   // the standard run's creates, 6% of the node's CPU was clear_page_erms
   // while the record and block caches filled. Keeping freed memory for
-  // reuse measured reads 49.8k -> 56.3k/s over four alternated rounds
+  // reuse measured reads +10.6% over seven alternated rounds
   // (tools/bench/README.md, "Freed memory kept"). The node's memory is
   // mostly caches of a set size, so what it keeps is its peak. Operators
   // can still set gperftools' TCMALLOC_RELEASE_RATE.

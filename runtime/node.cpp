@@ -274,9 +274,9 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   d->ctx.next_service_id = first_free_service_id(*d->db);
   // A shard writer on the scheduler blocks the thread it runs on for each
   // sync, but between batches that thread goes on to the partitions its
-  // acks woke instead of sleeping until the next batch: +7.9% creates over
-  // eight alternated rounds (tools/bench/README.md, "Threads that do not
-  // preempt each other"). Only while a scheduler thread stays free of
+  // acks woke instead of sleeping until the next batch: +6-8% creates in
+  // three sets of eight alternated rounds (tools/bench/README.md, "Threads
+  // that do not preempt each other"). Only while a scheduler thread stays free of
   // writers, so other actors never wait on a sync they did not ask for;
   // else each writer has a thread of its own. Transaction writers keep
   // theirs: two of them could hold both threads of a 2-core node.
