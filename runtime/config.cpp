@@ -5,6 +5,8 @@
 #include <fstream>
 #include <thread>
 
+#include <unistd.h>
+
 namespace atrium::runtime {
 
 namespace {
@@ -96,8 +98,13 @@ status apply_option(node_config& cfg, const std::string& key, const std::string&
     return parse_number<std::uint32_t>(key, value, cfg.request_timeout_ms, 100, 3600000);
   if (key == "block-cache-mib")
     return parse_number<std::size_t>(key, value, cfg.block_cache_mib, 8, 1u << 20);
-  if (key == "record-cache-mib")
-    return parse_number<std::size_t>(key, value, cfg.record_cache_mib, 0, 1u << 20);
+  if (key == "record-cache-mib") {
+    std::size_t mib = 0;
+    auto s = parse_number<std::size_t>(key, value, mib, 0, 1u << 20);
+    if (s)
+      cfg.record_cache_mib = mib;
+    return s;
+  }
   return {errc::invalid, "unknown option '" + key + "' (see atrium --help)", key};
 }
 
@@ -111,6 +118,24 @@ int actor_scheduler_threads(const node_config& cfg) {
   if (cfg.actor_threads > 0)
     return cfg.actor_threads;
   return std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+std::uint64_t memory_limit_bytes() {
+  const auto pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  std::uint64_t limit = pages > 0 && page > 0 ? std::uint64_t(pages) * std::uint64_t(page) : 0;
+  // cgroup v2 names the limit in bytes, or "max" for none.
+  std::ifstream in{"/sys/fs/cgroup/memory.max"};
+  std::uint64_t cgroup = 0;
+  if (in >> cgroup && cgroup > 0 && (limit == 0 || cgroup < limit))
+    limit = cgroup;
+  return limit;
+}
+
+std::size_t record_cache_bytes(const node_config& cfg) {
+  if (cfg.record_cache_mib)
+    return *cfg.record_cache_mib << 20;
+  const auto limit = memory_limit_bytes();
+  return limit ? static_cast<std::size_t>(limit / 16) : std::size_t{128} << 20;
 }
 
 bool shard_writers_scheduled(const node_config& cfg) {
@@ -208,8 +233,9 @@ flags win over the file):
   --max-in-flight N        requests in flight before 429             [4096]
   --request-timeout-ms MS  how long a request waits for its actor   [30000]
   --block-cache-mib MIB    RocksDB block cache                        [256]
-  --record-cache-mib MIB   resource records kept for reads by id
-                           (0: none)                                  [128]
+  --record-cache-mib MIB   resource records written or read lately,
+                           kept for reads by id (0: none)
+                                        [a 16th of the node's memory]
 
 Endpoints: /healthz, /readyz, /workspaces (management API),
 /{workspace}/{service}/... (data plane; FHIR at /default/fhir).

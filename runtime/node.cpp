@@ -253,7 +253,7 @@ result<std::unique_ptr<node>> node::start(const node_config& cfg, request_log& l
   auto d = std::make_unique<impl>(cfg, log);
   storage::store_options opts;
   opts.block_cache_bytes = cfg.block_cache_mib << 20;
-  opts.record_cache_bytes = cfg.record_cache_mib << 20;
+  opts.record_cache_bytes = record_cache_bytes(cfg);
   auto db = storage::store::open(cfg.data_dir, opts);
   if (!db)
     return db.error();
@@ -402,7 +402,7 @@ void node::stop() {
   // Both finish what they hold (retrievals, STOWs) before the store closes.
   d.ingest.reset();
   d.work.reset();
-  if (d.db && d.cfg.record_cache_mib > 0) {
+  if (d.db && record_cache_bytes(d.cfg) > 0) {
     // How well the cache served this run: the figure to size it by.
     auto c = d.db->record_cache_stats();
     d.log.event("record-cache", std::to_string(c.hits) + " hits, " + std::to_string(c.misses) +

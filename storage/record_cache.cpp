@@ -10,7 +10,6 @@ namespace atrium::storage {
 
 namespace {
 
-constexpr std::size_t shard_count = 16;
 constexpr std::size_t min_slots = 256;
 
 /// One cached record: key and value in one allocation, so a hit touches
@@ -106,6 +105,27 @@ struct record_cache::shard {
     slots[i] = {};
   }
 
+  /// Keeps value under key in place of any entry it had (a value larger
+  /// than the shard's share is not kept).
+  void put(std::uint64_t hash, std::string_view key, std::string_view value) {
+    if (auto i = find(hash, key); i != slots.size())
+      remove(i);
+    const std::size_t cost = sizeof(entry) + key.size() + value.size();
+    if (cost > capacity)
+      return;
+    evict_for(cost);
+    if ((count + 1) * 2 > slots.size()) // at most half full: short probe runs
+      grow();
+    place(hash, entry::make(key, value));
+    ++count;
+    bytes += cost;
+  }
+
+  void erase(std::uint64_t hash, std::string_view key) {
+    if (auto i = find(hash, key); i != slots.size())
+      remove(i);
+  }
+
   /// The clock hand frees entries until `room` more bytes fit; a referenced
   /// entry loses its bit and one more turn.
   void evict_for(std::size_t room) {
@@ -138,9 +158,13 @@ record_cache::record_cache(std::size_t capacity_bytes)
 
 record_cache::~record_cache() = default;
 
-record_cache::shard& record_cache::shard_of(std::size_t hash) const {
+std::size_t record_cache::shard_index(std::size_t hash) {
   // The low bits pick the slot inside a shard; the high ones the shard.
-  return shards_[(hash >> 56) % shard_count];
+  return (hash >> 56) % shard_count;
+}
+
+record_cache::shard& record_cache::shard_of(std::size_t hash) const {
+  return shards_[shard_index(hash)];
 }
 
 bool record_cache::get(std::string_view key, std::string* value) {
@@ -169,27 +193,48 @@ std::uint64_t record_cache::ticket(std::string_view key) const {
 void record_cache::put(std::string_view key, std::string_view value, std::uint64_t ticket) {
   auto h = hash_of(key);
   auto& s = shard_of(h);
-  const std::size_t cost = sizeof(entry) + key.size() + value.size();
   std::lock_guard lock{s.mutex};
-  if (s.epoch != ticket || cost > s.capacity)
-    return;
-  if (auto i = s.find(h, key); i != s.slots.size())
-    s.remove(i);
-  s.evict_for(cost);
-  if ((s.count + 1) * 2 > s.slots.size()) // at most half full: short probe runs
-    s.grow();
-  s.place(h, entry::make(key, value));
-  ++s.count;
-  s.bytes += cost;
+  if (s.epoch == ticket)
+    s.put(h, key, value);
 }
 
-void record_cache::erase(std::string_view key) {
-  auto h = hash_of(key);
-  auto& s = shard_of(h);
-  std::lock_guard lock{s.mutex};
-  ++s.epoch;
-  if (auto i = s.find(h, key); i != s.slots.size())
-    s.remove(i);
+record_cache::claim record_cache::begin_write(std::span<const change> changes) {
+  claim c;
+  for (const auto& ch : changes)
+    c.shards |= 1u << shard_index(hash_of(ch.key));
+  for (std::size_t i = 0; i < shard_count; ++i) {
+    if (!(c.shards & (1u << i)))
+      continue;
+    auto& s = shards_[i];
+    std::lock_guard lock{s.mutex};
+    c.epoch[i] = ++s.epoch;
+  }
+  return c;
+}
+
+void record_cache::end_write(std::span<const change> changes, const claim& c, bool applied) {
+  std::vector<std::uint64_t> hashes; // a Bundle's hundred keys, hashed once
+  hashes.reserve(changes.size());
+  for (const auto& ch : changes)
+    hashes.push_back(hash_of(ch.key));
+  for (std::size_t i = 0; i < shard_count; ++i) {
+    if (!(c.shards & (1u << i)))
+      continue;
+    auto& s = shards_[i];
+    std::lock_guard lock{s.mutex};
+    // Another write claimed the shard while this one was in flight: which
+    // of their values the store kept is not known here, so neither stays.
+    const bool keep = applied && s.epoch == c.epoch[i];
+    ++s.epoch;
+    for (std::size_t k = 0; k < changes.size(); ++k) {
+      if (shard_index(hashes[k]) != i)
+        continue;
+      if (keep && !changes[k].removed)
+        s.put(hashes[k], changes[k].key, changes[k].value);
+      else
+        s.erase(hashes[k], changes[k].key);
+    }
+  }
 }
 
 void record_cache::clear() {

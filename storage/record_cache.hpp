@@ -7,21 +7,28 @@
 // of the io thread in a read run after creates; tools/bench/README.md). A
 // hit here is one hash probe. The store keeps it coherent with its writes (store.cpp):
 //
-//  - a write erases the keys it wrote once RocksDB has applied it, before
-//    it is acknowledged, so no read that starts after an acknowledgement
-//    finds an older value here;
+//  - a write claims the shards of its keys before it reaches RocksDB and,
+//    once RocksDB has applied it and before it is acknowledged, leaves the
+//    values it wrote in them (write-through: a resource just written is
+//    read by id without a walk through the levels). A shard that another
+//    write claimed in between drops those keys instead, so of two writes of
+//    one key in flight at once neither can leave the older value behind.
+//    No read that starts after an acknowledgement finds an older value;
 //  - a reader that missed takes a ticket before reading RocksDB and may
-//    keep what it read only if no write reached the key's shard since, so
-//    a slow reader cannot put back a value a write has just replaced.
+//    keep what it read only if no write claimed or settled the key's
+//    shard since, so a slow reader cannot put back a value a write has
+//    just replaced.
 //
 // Sharded by key hash (a mutex each). Once a shard holds its share of the
 // capacity, a clock hand frees the entries not read since it last passed
 // (an entry put and never read is the first to go).
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -29,6 +36,8 @@ namespace atrium::storage {
 
 class record_cache {
 public:
+  static constexpr std::size_t shard_count = 16;
+
   /// capacity_bytes counts keys, values and a small header per entry (not
   /// the slot table: 16 bytes per slot, at most half of them in use).
   explicit record_cache(std::size_t capacity_bytes);
@@ -40,12 +49,31 @@ public:
   bool get(std::string_view key, std::string* value);
 
   /// Taken before reading the store on a miss; put() keeps the value only
-  /// if no erase() or clear() reached key's shard since.
+  /// if no write (begin_write, end_write) or clear() reached key's shard
+  /// since.
   std::uint64_t ticket(std::string_view key) const;
   void put(std::string_view key, std::string_view value, std::uint64_t ticket);
 
-  /// Called after a write of key reached the store.
-  void erase(std::string_view key);
+  /// One record a write sets (value) or removes.
+  struct change {
+    std::string_view key;
+    std::string_view value;
+    bool removed = false;
+  };
+  /// A write's hold on the shards of its changes: each one's epoch as the
+  /// write left it when it claimed the shard.
+  struct claim {
+    std::array<std::uint64_t, shard_count> epoch{};
+    std::uint32_t shards = 0; // a bit per shard claimed
+  };
+  /// Called before the write reaches the store: moves each shard's epoch on,
+  /// so no ticket taken before fits any longer.
+  claim begin_write(std::span<const change> changes);
+  /// Called once the store has applied the write (`applied`) or failed it.
+  /// A shard still at the epoch this write claimed it at keeps the values
+  /// written, in the order given (the last change of a key wins); any other
+  /// drops the changes' keys. Each shard's epoch moves on again.
+  void end_write(std::span<const change> changes, const claim& c, bool applied);
   /// Called after a range of keys was erased in the store.
   void clear();
 
@@ -57,6 +85,7 @@ public:
 
 private:
   struct shard;
+  static std::size_t shard_index(std::size_t hash);
   shard& shard_of(std::size_t hash) const;
   std::unique_ptr<shard[]> shards_;
 };

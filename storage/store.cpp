@@ -371,18 +371,27 @@ status store::write(const std::vector<write_op>& ops, bool sync) {
     else st = batch.Put(h, slice(op.key), slice(op.value));
     if (!st.ok()) return from_rocks(st);
   }
+  // The resource records this write sets or removes, claimed in the cache
+  // before it reaches RocksDB and left there once it has, before anyone is
+  // told (record_cache.hpp). A range erase empties the cache instead.
+  auto* records = impl_->records.get();
+  std::vector<record_cache::change> changes;
+  bool erases_range = false;
+  if (records)
+    for (const auto& op : ops) {
+      if (op.cf != column::resources) continue;
+      erases_range = erases_range || op.erase_range;
+      changes.push_back({op.key, op.value, op.erase});
+    }
+  record_cache::claim claim;
+  if (!changes.empty() && !erases_range) claim = records->begin_write(changes);
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   auto st = from_rocks(impl_->db->Write(wo, &batch));
-  // Once applied, before anyone is told: a read from here on misses the
-  // cache and reads what was written (record_cache.hpp). Even a failed write
-  // drops them: the cache never holds what the store may not.
-  if (auto* records = impl_->records.get())
-    for (const auto& op : ops) {
-      if (op.cf != column::resources) continue;
-      if (op.erase_range) records->clear();
-      else records->erase(op.key);
-    }
+  // Even a failed write drops its keys: the cache never holds what the
+  // store may not.
+  if (erases_range) records->clear();
+  else if (!changes.empty()) records->end_write(changes, claim, static_cast<bool>(st));
   return st;
 }
 

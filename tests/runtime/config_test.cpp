@@ -68,7 +68,9 @@ TEST_CASE("defaults are the documented ones") {
   CHECK(cfg.max_in_flight == 4096);
   CHECK(cfg.request_timeout_ms == 30000);
   CHECK(cfg.block_cache_mib == 256);
-  CHECK(cfg.record_cache_mib == 128);
+  CHECK_FALSE(cfg.record_cache_mib);
+  CHECK(memory_limit_bytes() > 0);
+  CHECK(record_cache_bytes(cfg) == memory_limit_bytes() / 16);
   CHECK(cfg.thread_scheduling == "batch");
 }
 
@@ -90,7 +92,10 @@ TEST_CASE("every flag sets its option, as --key value or --key=value") {
   CHECK(cfg.max_in_flight == 10);
   CHECK(cfg.request_timeout_ms == 250);
   CHECK(cfg.block_cache_mib == 64);
-  CHECK(cfg.record_cache_mib == 0);
+  CHECK(cfg.record_cache_mib == 0u);
+  CHECK(record_cache_bytes(cfg) == 0);
+  cfg.record_cache_mib = 64;
+  CHECK(record_cache_bytes(cfg) == 64u << 20);
   CHECK(cfg.listen_host == "0.0.0.0");
   CHECK(cfg.listen_port == 9090);
 }

@@ -28,6 +28,15 @@ std::vector<std::string> same_shard_keys(const std::string& key, std::size_t n) 
   return out;
 }
 
+/// A write of `key` that reached the store: claimed, then settled.
+void write(record_cache& c, std::string_view key, std::string_view value, bool removed = false) {
+  const record_cache::change ch[] = {{key, value, removed}};
+  c.end_write(ch, c.begin_write(ch), true);
+}
+
+/// A write of `key` that removes it.
+void remove(record_cache& c, std::string_view key) { write(c, key, {}, true); }
+
 } // namespace
 
 TEST_CASE("record cache: a put is found until its key is written") {
@@ -37,7 +46,7 @@ TEST_CASE("record cache: a put is found until its key is written") {
   c.put("a", "one", c.ticket("a"));
   REQUIRE(c.get("a", &v));
   CHECK(v == "one");
-  c.erase("a");
+  remove(c, "a");
   CHECK_FALSE(c.get("a", &v));
   auto n = c.stats();
   CHECK(n.hits == 1);
@@ -48,12 +57,12 @@ TEST_CASE("record cache: a put is found until its key is written") {
 TEST_CASE("record cache: a value read before a write of its shard is not kept") {
   record_cache c{1u << 20};
   auto t = c.ticket("a");
-  c.erase("a"); // a write of "a" lands while the reader holds the old value
+  remove(c, "a"); // a write of "a" lands while the reader holds the old value
   c.put("a", "old", t);
   CHECK_FALSE(c.get("a", nullptr));
   auto other = same_shard_keys("a", 1)[0];
   t = c.ticket("a");
-  c.erase(other); // the epoch is the shard's: any of its writes voids the ticket
+  write(c, other, "x"); // the epoch is the shard's: any of its writes voids the ticket
   c.put("a", "old", t);
   CHECK_FALSE(c.get("a", nullptr));
   t = c.ticket("a");
@@ -62,6 +71,59 @@ TEST_CASE("record cache: a value read before a write of its shard is not kept") 
   CHECK_FALSE(c.get("a", nullptr));
   c.put("a", "new", c.ticket("a"));
   CHECK(c.get("a", nullptr));
+}
+
+TEST_CASE("record cache: a write leaves what it wrote, unless another write of the shard overlapped it") {
+  record_cache c{1u << 20};
+  std::string v;
+  write(c, "a", "one");
+  REQUIRE(c.get("a", &v));
+  CHECK(v == "one");
+  // Of one key's changes in a write, the last one stays.
+  const record_cache::change twice[] = {{"a", "two"}, {"b", "x"}, {"a", "three"}};
+  c.end_write(twice, c.begin_write(twice), true);
+  REQUIRE(c.get("a", &v));
+  CHECK(v == "three");
+  CHECK(c.get("b", nullptr));
+  const record_cache::change gone[] = {{"a", {}, true}};
+  c.end_write(gone, c.begin_write(gone), true);
+  CHECK_FALSE(c.get("a", nullptr));
+  // A write the store failed leaves nothing, not even the older value.
+  write(c, "a", "four");
+  const record_cache::change failed[] = {{"a", "five"}};
+  c.end_write(failed, c.begin_write(failed), false);
+  CHECK_FALSE(c.get("a", nullptr));
+
+  // Two writes in flight at once in one shard: whichever the store applied
+  // last, neither leaves its value (nor the other's key, nor the older one).
+  auto other = same_shard_keys("a", 1)[0];
+  write(c, "a", "old");
+  write(c, other, "old");
+  const record_cache::change first[] = {{"a", "1"}}, second[] = {{other, "2"}};
+  auto claim1 = c.begin_write(first);
+  auto claim2 = c.begin_write(second);
+  c.end_write(first, claim1, true);
+  c.end_write(second, claim2, true);
+  CHECK_FALSE(c.get("a", nullptr));
+  CHECK_FALSE(c.get(other, nullptr));
+}
+
+TEST_CASE("record cache: a reader's ticket taken before a write ends does not fit after it") {
+  record_cache c{1u << 20};
+  const record_cache::change ch[] = {{"a", "new"}};
+  auto before = c.ticket("a"); // read the old value before the write was claimed
+  auto claim = c.begin_write(ch);
+  auto during = c.ticket("a"); // read while the write was in flight
+  c.put("a", "old", before);
+  CHECK_FALSE(c.get("a", nullptr));
+  c.put("a", "old", during); // kept for now: the write's end replaces it
+  c.end_write(ch, claim, true);
+  std::string v;
+  REQUIRE(c.get("a", &v));
+  CHECK(v == "new");
+  c.put("a", "old", during); // a reader slower than the write's end
+  REQUIRE(c.get("a", &v));
+  CHECK(v == "new");
 }
 
 TEST_CASE("record cache: a full shard frees the entries not read since the clock hand passed") {
@@ -105,7 +167,7 @@ TEST_CASE("record cache: entries stay findable as others come and go") {
   for (const auto& k : keys)
     c.put(k, k + "-value", c.ticket(k));
   for (std::size_t i = 0; i < keys.size(); i += 3)
-    c.erase(keys[i]);
+    remove(c, keys[i]);
   std::string v;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     bool erased = i % 3 == 0;
@@ -121,22 +183,23 @@ TEST_CASE("the store's record cache serves resources and follows every write") {
   auto s = open_store(d, 1u << 20);
   REQUIRE(s->write({put(column::resources, "r1", "v1"), put(column::meta, "m", "x")}, true));
   std::string v;
-  REQUIRE(s->get(column::resources, "r1", &v));
-  REQUIRE(s->get(column::resources, "r1", &v));
+  REQUIRE(s->get(column::resources, "r1", &v)); // written through: a hit
   CHECK(v == "v1");
   CHECK(s->record_cache_stats().hits == 1);
+  CHECK(s->record_cache_stats().misses == 0);
   REQUIRE(s->get(column::meta, "m", &v)); // other columns go straight to RocksDB
-  CHECK(s->record_cache_stats().hits + s->record_cache_stats().misses == 2);
+  CHECK(s->record_cache_stats().hits + s->record_cache_stats().misses == 1);
 
   REQUIRE(s->write({put(column::resources, "r1", "v2")}, true));
   REQUIRE(s->get(column::resources, "r1", &v));
   CHECK(v == "v2");
-  REQUIRE(s->get(column::resources, "r1", &v)); // cached again
+  CHECK(s->record_cache_stats().misses == 0);
   REQUIRE(s->write({del(column::resources, "r1")}, true));
   CHECK(s->get(column::resources, "r1", &v).code() == errc::not_found);
 
   REQUIRE(s->write({put(column::resources, "r2", "v")}, true));
   REQUIRE(s->get(column::resources, "r2", &v));
+  CHECK(s->record_cache_stats().entries == 1);
   REQUIRE(s->write({del_range(column::resources, "r", "s")}, true));
   CHECK(s->get(column::resources, "r2", &v).code() == errc::not_found);
   CHECK(s->record_cache_stats().entries == 0);
