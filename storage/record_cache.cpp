@@ -1,9 +1,11 @@
 #include "storage/record_cache.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <new>
+#include <unordered_map>
 #include <vector>
 
 namespace atrium::storage {
@@ -53,6 +55,13 @@ struct record_cache::shard {
   std::vector<slot> slots = std::vector<slot>(min_slots); // a power of two
   std::size_t count = 0, bytes = 0, capacity = 0, hand = 0;
   std::uint64_t epoch = 0; // writes seen: a ticket is the epoch it was taken at
+  /// Keys (by hash) of writes between begin_write and end_write: how many
+  /// writes hold each, and whether two ever held it at once.
+  struct in_flight {
+    std::uint32_t writes = 0;
+    bool overlapped = false;
+  };
+  std::unordered_map<std::uint64_t, in_flight> writing;
   std::uint64_t hits = 0, misses = 0;
 
   ~shard() { drop_all(); }
@@ -198,41 +207,71 @@ void record_cache::put(std::string_view key, std::string_view value, std::uint64
     s.put(h, key, value);
 }
 
-record_cache::claim record_cache::begin_write(std::span<const change> changes) {
-  claim c;
-  for (const auto& ch : changes)
-    c.shards |= 1u << shard_index(hash_of(ch.key));
-  for (std::size_t i = 0; i < shard_count; ++i) {
-    if (!(c.shards & (1u << i)))
-      continue;
-    auto& s = shards_[i];
-    std::lock_guard lock{s.mutex};
-    c.epoch[i] = ++s.epoch;
+namespace {
+
+/// The hashes of a write's keys, in its order, and the same set without
+/// repeats (a key written twice in one write is claimed once).
+struct write_keys {
+  std::vector<std::uint64_t> hashes, distinct;
+  explicit write_keys(std::span<const record_cache::change> changes) {
+    hashes.reserve(changes.size());
+    for (const auto& ch : changes)
+      hashes.push_back(hash_of(ch.key));
+    distinct = hashes;
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   }
-  return c;
+};
+
+} // namespace
+
+void record_cache::begin_write(std::span<const change> changes) {
+  const write_keys keys{changes};
+  for (std::size_t i = 0; i < shard_count; ++i) {
+    auto& s = shards_[i];
+    std::unique_lock lock{s.mutex, std::defer_lock};
+    for (auto h : keys.distinct) {
+      if (shard_index(h) != i)
+        continue;
+      if (!lock)
+        lock.lock();
+      auto& f = s.writing[h];
+      f.overlapped = f.overlapped || f.writes > 0;
+      ++f.writes;
+    }
+    if (lock)
+      ++s.epoch;
+  }
 }
 
-void record_cache::end_write(std::span<const change> changes, const claim& c, bool applied) {
-  std::vector<std::uint64_t> hashes; // a Bundle's hundred keys, hashed once
-  hashes.reserve(changes.size());
-  for (const auto& ch : changes)
-    hashes.push_back(hash_of(ch.key));
+void record_cache::end_write(std::span<const change> changes, bool applied) {
+  const write_keys keys{changes};
   for (std::size_t i = 0; i < shard_count; ++i) {
-    if (!(c.shards & (1u << i)))
-      continue;
     auto& s = shards_[i];
-    std::lock_guard lock{s.mutex};
-    // Another write claimed the shard while this one was in flight: which
-    // of their values the store kept is not known here, so neither stays.
-    const bool keep = applied && s.epoch == c.epoch[i];
-    ++s.epoch;
+    std::unique_lock lock{s.mutex, std::defer_lock};
     for (std::size_t k = 0; k < changes.size(); ++k) {
-      if (shard_index(hashes[k]) != i)
+      const auto h = keys.hashes[k];
+      if (shard_index(h) != i)
         continue;
-      if (keep && !changes[k].removed)
-        s.put(hashes[k], changes[k].key, changes[k].value);
+      if (!lock)
+        lock.lock();
+      // Another write of this key was in flight with this one: which of
+      // their values the store kept is not known here, so neither stays.
+      const bool keep = applied && !changes[k].removed && !s.writing.find(h)->second.overlapped;
+      if (keep)
+        s.put(h, changes[k].key, changes[k].value);
       else
-        s.erase(hashes[k], changes[k].key);
+        s.erase(h, changes[k].key);
+    }
+    if (!lock)
+      continue;
+    ++s.epoch;
+    for (auto h : keys.distinct) {
+      if (shard_index(h) != i)
+        continue;
+      auto f = s.writing.find(h);
+      if (--f->second.writes == 0)
+        s.writing.erase(f);
     }
   }
 }

@@ -10,9 +10,9 @@
 //  - a write claims the shards of its keys before it reaches RocksDB and,
 //    once RocksDB has applied it and before it is acknowledged, leaves the
 //    values it wrote in them (write-through: a resource just written is
-//    read by id without a walk through the levels). A shard that another
-//    write claimed in between drops those keys instead, so of two writes of
-//    one key in flight at once neither can leave the older value behind.
+//    read by id without a walk through the levels). A key that another
+//    write held in flight at the same time is dropped instead, so of two
+//    writes of one key neither can leave the older value behind.
 //    No read that starts after an acknowledgement finds an older value;
 //  - a reader that missed takes a ticket before reading RocksDB and may
 //    keep what it read only if no write claimed or settled the key's
@@ -23,7 +23,6 @@
 // capacity, a clock hand frees the entries not read since it last passed
 // (an entry put and never read is the first to go).
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -60,20 +59,14 @@ public:
     std::string_view value;
     bool removed = false;
   };
-  /// A write's hold on the shards of its changes: each one's epoch as the
-  /// write left it when it claimed the shard.
-  struct claim {
-    std::array<std::uint64_t, shard_count> epoch{};
-    std::uint32_t shards = 0; // a bit per shard claimed
-  };
-  /// Called before the write reaches the store: moves each shard's epoch on,
-  /// so no ticket taken before fits any longer.
-  claim begin_write(std::span<const change> changes);
-  /// Called once the store has applied the write (`applied`) or failed it.
-  /// A shard still at the epoch this write claimed it at keeps the values
-  /// written, in the order given (the last change of a key wins); any other
-  /// drops the changes' keys. Each shard's epoch moves on again.
-  void end_write(std::span<const change> changes, const claim& c, bool applied);
+  /// Called before the write reaches the store: marks its keys in flight
+  /// and moves their shards' epochs on, so no ticket taken before fits.
+  void begin_write(std::span<const change> changes);
+  /// Called once the store has applied the write (`applied`) or failed it,
+  /// with the same changes. Keeps the values written, in the order given
+  /// (the last change of a key wins), except of keys another write held in
+  /// flight at the same time, which are dropped; moves the epochs on again.
+  void end_write(std::span<const change> changes, bool applied);
   /// Called after a range of keys was erased in the store.
   void clear();
 

@@ -383,15 +383,14 @@ status store::write(const std::vector<write_op>& ops, bool sync) {
       erases_range = erases_range || op.erase_range;
       changes.push_back({op.key, op.value, op.erase});
     }
-  record_cache::claim claim;
-  if (!changes.empty() && !erases_range) claim = records->begin_write(changes);
+  if (!changes.empty() && !erases_range) records->begin_write(changes);
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   auto st = from_rocks(impl_->db->Write(wo, &batch));
   // Even a failed write drops its keys: the cache never holds what the
   // store may not.
   if (erases_range) records->clear();
-  else if (!changes.empty()) records->end_write(changes, claim, static_cast<bool>(st));
+  else if (!changes.empty()) records->end_write(changes, static_cast<bool>(st));
   return st;
 }
 

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <barrier>
 #include <functional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,7 +32,8 @@ std::vector<std::string> same_shard_keys(const std::string& key, std::size_t n) 
 /// A write of `key` that reached the store: claimed, then settled.
 void write(record_cache& c, std::string_view key, std::string_view value, bool removed = false) {
   const record_cache::change ch[] = {{key, value, removed}};
-  c.end_write(ch, c.begin_write(ch), true);
+  c.begin_write(ch);
+  c.end_write(ch, true);
 }
 
 /// A write of `key` that removes it.
@@ -73,7 +75,7 @@ TEST_CASE("record cache: a value read before a write of its shard is not kept") 
   CHECK(c.get("a", nullptr));
 }
 
-TEST_CASE("record cache: a write leaves what it wrote, unless another write of the shard overlapped it") {
+TEST_CASE("record cache: a write leaves what it wrote, unless another write of the key overlapped it") {
   record_cache c{1u << 20};
   std::string v;
   write(c, "a", "one");
@@ -81,43 +83,54 @@ TEST_CASE("record cache: a write leaves what it wrote, unless another write of t
   CHECK(v == "one");
   // Of one key's changes in a write, the last one stays.
   const record_cache::change twice[] = {{"a", "two"}, {"b", "x"}, {"a", "three"}};
-  c.end_write(twice, c.begin_write(twice), true);
+  c.begin_write(twice);
+  c.end_write(twice, true);
   REQUIRE(c.get("a", &v));
   CHECK(v == "three");
   CHECK(c.get("b", nullptr));
   const record_cache::change gone[] = {{"a", {}, true}};
-  c.end_write(gone, c.begin_write(gone), true);
+  c.begin_write(gone);
+  c.end_write(gone, true);
   CHECK_FALSE(c.get("a", nullptr));
   // A write the store failed leaves nothing, not even the older value.
   write(c, "a", "four");
   const record_cache::change failed[] = {{"a", "five"}};
-  c.end_write(failed, c.begin_write(failed), false);
+  c.begin_write(failed);
+  c.end_write(failed, false);
   CHECK_FALSE(c.get("a", nullptr));
 
-  // Two writes in flight at once in one shard: whichever the store applied
-  // last, neither leaves its value (nor the other's key, nor the older one).
+  // Two writes of one key in flight at once: whichever the store applied
+  // last, neither leaves its value (nor the older one), in either order of
+  // their ends. Writes of other keys of the same shard in flight with them
+  // keep theirs.
   auto other = same_shard_keys("a", 1)[0];
-  write(c, "a", "old");
-  write(c, other, "old");
-  const record_cache::change first[] = {{"a", "1"}}, second[] = {{other, "2"}};
-  auto claim1 = c.begin_write(first);
-  auto claim2 = c.begin_write(second);
-  c.end_write(first, claim1, true);
-  c.end_write(second, claim2, true);
-  CHECK_FALSE(c.get("a", nullptr));
-  CHECK_FALSE(c.get(other, nullptr));
+  for (bool first_ends_first : {true, false}) {
+    write(c, "a", "old");
+    const record_cache::change first[] = {{"a", "1"}, {other, "x"}}, second[] = {{"a", "2"}};
+    c.begin_write(first);
+    c.begin_write(second);
+    const std::span<const record_cache::change> a{first}, b{second};
+    c.end_write(first_ends_first ? a : b, true);
+    c.end_write(first_ends_first ? b : a, true);
+    CHECK_FALSE(c.get("a", nullptr));
+    REQUIRE(c.get(other, &v));
+    CHECK(v == "x");
+    write(c, "a", "3"); // once both ended, a write of the key is kept again
+    REQUIRE(c.get("a", &v));
+    CHECK(v == "3");
+  }
 }
 
 TEST_CASE("record cache: a reader's ticket taken before a write ends does not fit after it") {
   record_cache c{1u << 20};
   const record_cache::change ch[] = {{"a", "new"}};
   auto before = c.ticket("a"); // read the old value before the write was claimed
-  auto claim = c.begin_write(ch);
+  c.begin_write(ch);
   auto during = c.ticket("a"); // read while the write was in flight
   c.put("a", "old", before);
   CHECK_FALSE(c.get("a", nullptr));
   c.put("a", "old", during); // kept for now: the write's end replaces it
-  c.end_write(ch, claim, true);
+  c.end_write(ch, true);
   std::string v;
   REQUIRE(c.get("a", &v));
   CHECK(v == "new");
