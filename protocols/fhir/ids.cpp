@@ -46,38 +46,42 @@ std::mt19937_64& id_generator() {
 } // namespace
 
 std::string new_resource_id() {
-  // Time-ordered (RFC 9562 version 7): 48 bits of Unix milliseconds, then 12
-  // bits of the fraction of that millisecond, then 62 random bits. Ids drawn
-  // later sort later, so a new resource's keys (current version, history,
-  // manifest, and each index entry within its value) land at the end of
-  // their range, next to the keys written just before them: memtable inserts
-  // walk cached nodes instead of missing the cache at every step, and the
-  // resource columns' new files do not overlap the old ones, so compaction
-  // moves them instead of rewriting them.
+  // Time-ordered: 44 bits of Unix milliseconds (until the year 2527), then
+  // 12 bits of the fraction of that millisecond, then 64 random bits. Ids
+  // drawn later sort later, so a new resource's keys (current version,
+  // history, manifest, and each index entry within its value) land at the
+  // end of their range, next to the keys written just before them: memtable
+  // inserts walk cached nodes instead of missing the cache at every step,
+  // and the resource columns' new files do not overlap the old ones, so
+  // compaction moves them instead of rewriting them.
+  //
+  // The 120 bits are written in base32hex (RFC 4648 section 7: 0-9a-v, whose
+  // order is the bits' order), 24 characters. An id is in every key of its
+  // resource, at the end of each of its dozen index entries, and in every
+  // reference to it; version 7 UUIDs (36 characters, used before) made the
+  // index a quarter larger (tools/bench/README.md). Lowercase only, so that
+  // systems that fold case (file systems, SQL collations) keep ids apart.
+  // Those UUIDs began with '0' and these begin with '3' until 2039: ids made
+  // now still sort after the ones stored before (reindex_job.hpp until_id).
   const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
   const auto micros = static_cast<std::uint64_t>(
     std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count());
-  const std::uint64_t millis = micros / 1000;
+  const std::uint64_t millis = (micros / 1000) & ((std::uint64_t{1} << 44) - 1);
   const std::uint64_t fraction = (micros % 1000) * 4096 / 1000; // 12 bits
-  const std::uint64_t random = id_generator()();
+  const std::uint64_t high = millis << 12 | fraction;          // 56 bits
+  const std::uint64_t low = id_generator()();                   // 64 bits
 
-  std::array<std::uint8_t, 16> bytes{};
-  for (int i = 0; i < 6; ++i)
-    bytes[i] = static_cast<std::uint8_t>(millis >> (8 * (5 - i)));
-  bytes[6] = static_cast<std::uint8_t>(0x70 | (fraction >> 8)); // version 7
-  bytes[7] = static_cast<std::uint8_t>(fraction);
-  for (int i = 8; i < 16; ++i)
-    bytes[i] = static_cast<std::uint8_t>(random >> (8 * (i - 8)));
-  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3F) | 0x80); // RFC 9562 variant
-
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(hex[bytes[i] >> 4]);
-    out.push_back(hex[bytes[i] & 0xF]);
-  }
+  static constexpr char digits[] = "0123456789abcdefghijklmnopqrstuv";
+  std::string out(24, '0');
+  // 120 bits, five at a time from the last: 12 characters from `low`'s 60
+  // low bits, one from its top 4 and high's lowest bit, 11 from high's rest.
+  std::uint64_t rest = low;
+  for (int i = 23; i >= 12; --i, rest >>= 5)
+    out[i] = digits[rest & 31];
+  out[11] = digits[(rest & 15) | (high & 1) << 4];
+  rest = high >> 1;
+  for (int i = 10; i >= 0; --i, rest >>= 5)
+    out[i] = digits[rest & 31];
   return out;
 }
 

@@ -9,8 +9,8 @@ namespace atrium::fhir {
 /// FHIR R4 id: [A-Za-z0-9\-.]{1,64}.
 bool is_valid_id(std::string_view id) noexcept;
 
-/// A new server-assigned id: a time-ordered (version 7) UUID in lowercase hex
-/// with dashes, 62 of its bits random. Thread-safe.
+/// A new server-assigned id: 24 characters of base32hex (0-9a-v) that sort
+/// by the time they were drawn, 64 of their 120 bits random. Thread-safe.
 std::string new_resource_id();
 
 /// The version of a version ETag: W/"3" or "3" → 3; std::nullopt for

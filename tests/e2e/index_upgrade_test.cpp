@@ -49,7 +49,11 @@ TEST_CASE("index upgrade: a store without the layout marker is re-indexed at sta
   auto log_before = n.log();
   auto at = log_before.find(marker);
   REQUIRE(at != std::string::npos);
-  auto job = log_before.substr(at + marker.size(), 36);
+  const auto job_at = at + marker.size();
+  const auto job_end = log_before.find_first_not_of(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.", job_at);
+  auto job = log_before.substr(job_at, job_end - job_at);
+  REQUIRE(!job.empty());
   while (true) {
     auto status = c->get(base + "/_operations/reindex/" + job);
     REQUIRE(status.status == 200);
