@@ -2,70 +2,43 @@
 
 #include <algorithm>
 
-#include <simdjson.h>
-
+#include "actors/fhir/search_exec.hpp"
+#include "protocols/fhir/resource_types.hpp"
+#include "protocols/fhir/search/query.hpp"
+#include "protocols/fhir/search/params.hpp"
 #include "protocols/http/query.hpp"
+#include "storage/index_entries.hpp"
+#include "storage/index_keys.hpp"
+#include "storage/store.hpp"
 
 namespace atrium::actors {
 
+namespace fs = fhir::search;
+
 namespace {
 
-/// A token's system and value as `identifier` criteria give them: "s|v",
-/// "|v" (no system), "v" (any system), "s|" (any value).
-struct token {
-  std::optional<std::string> system; // nullopt: any
-  std::optional<std::string> value;  // nullopt: any
-};
-
-/// The token of criteria that are one `identifier` value and nothing else;
-/// nullopt for anything more (ORs, escapes, modifiers, other parameters).
-std::optional<token> identifier_token(std::string_view criteria) {
+/// The criteria as clauses bound for `type`; std::nullopt when they do not
+/// parse or bind (the store's search, asked first, says why) or have none.
+std::optional<fs::search_query> bound_criteria(std::string_view criteria, std::string_view type,
+                                               const fs::param_registry& registry) {
   auto params = http::parse_query(criteria);
-  if (!params || params->size() != 1 || params->front().first != "identifier")
+  if (!params || params->empty())
     return std::nullopt;
-  const std::string& text = params->front().second;
-  if (text.empty() || text.find_first_of(",\\$") != std::string::npos)
+  auto q = fs::parse_query(*params);
+  if (!q || q->clauses.empty() || !fs::bind_query(*q, type, registry) || !q->problems.empty())
     return std::nullopt;
-  const auto bar = text.find('|');
-  if (bar == std::string::npos)
-    return token{std::nullopt, text};
-  token t{text.substr(0, bar), text.substr(bar + 1)};
-  if (t.value->empty())
-    t.value.reset();
-  return t;
-}
-
-/// The resource's identifiers as its `identifier` search parameter sees
-/// them: `identifier`, one or many, and a document's `masterIdentifier`
-/// (DocumentReference, DocumentManifest).
-std::vector<bundle_creations::identifier> identifiers_of(std::string_view resource) {
-  std::vector<bundle_creations::identifier> out;
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (parser.parse(resource.data(), resource.size()).get(root))
-    return out;
-  auto add = [&](simdjson::dom::element id) {
-    std::string_view system, value;
-    if (id["value"].get_string().get(value))
-      return;
-    bundle_creations::identifier i{std::nullopt, std::string{value}};
-    if (!id["system"].get_string().get(system)) i.system = std::string{system};
-    out.push_back(std::move(i));
-  };
-  for (const char* key : {"identifier", "masterIdentifier"}) {
-    simdjson::dom::element e;
-    if (root[key].get(e))
-      continue;
-    simdjson::dom::array many;
-    if (!e.get_array().get(many))
-      for (auto id : many) add(id);
-    else
-      add(e);
-  }
-  return out;
+  return std::move(*q);
 }
 
 } // namespace
+
+bundle_creations::bundle_creations(const storage::store& db, std::uint32_t service,
+                                   std::shared_ptr<const fs::param_registry> registry,
+                                   std::string service_path)
+  : db_(db), service_(service), registry_(std::move(registry)),
+    service_path_(std::move(service_path)) {}
+
+bundle_creations::~bundle_creations() = default;
 
 void bundle_creations::add(std::uint16_t type, std::size_t entry, std::string reference,
                            std::string_view resource) {
@@ -74,23 +47,60 @@ void bundle_creations::add(std::uint16_t type, std::size_t entry, std::string re
 
 std::optional<std::vector<bundle_creations::match>>
 bundle_creations::find(std::uint16_t type, std::string_view criteria) const {
-  const auto want = identifier_token(criteria);
-  if (!want)
+  std::vector<const creation*> of_type;
+  for (const auto& c : creations_)
+    if (c.type == type)
+      of_type.push_back(&c);
+  if (of_type.empty())
+    return std::vector<match>{};
+  const std::string_view type_name = fhir::resource_type_name(type);
+  auto q = bound_criteria(criteria, type_name, *registry_);
+  if (!q)
     return std::nullopt;
-  std::vector<match> out;
-  for (const auto& c : creations_) {
-    if (c.type != type)
-      continue;
-    if (!c.identifiers)
-      c.identifiers = identifiers_of(c.resource);
-    const bool matches = std::any_of(c.identifiers->begin(), c.identifiers->end(), [&](auto& id) {
-      const bool system_ok = !want->system || (want->system->empty() ? !id.system
-                                                                      : id.system == *want->system);
-      return system_ok && (!want->value || id.value == *want->value);
-    });
-    if (matches)
-      out.push_back({c.entry, c.reference});
+
+  auto view = db_.view();
+  search::exec_context ec{*view, service_, *registry_};
+  ec.service_path = service_path_;
+  bool by_reference = false;
+  for (const auto& clause : q->clauses) {
+    if (clause.code == "_lastUpdated" ||
+        search::estimate_cost(ec, type_name, clause) == search::clause_cost::scan_only)
+      return std::nullopt;
+    const auto* p = registry_->find(type_name, clause.code);
+    by_reference = by_reference || (p && p->type == fs::param_type::reference);
   }
+  // Each creation's entries stand in for the manifest a stored resource
+  // has, so the clauses are decided as for a search's few candidates.
+  search::id_set candidates;
+  for (const auto* c : of_type) {
+    const std::string_view id = std::string_view{c->reference}.substr(type_name.size() + 1);
+    // Its references to other entries still name their urn:uuid fullUrls
+    // here, not the resources they become.
+    if (by_reference && c->resource.find("urn:") != std::string_view::npos)
+      return std::nullopt;
+    if (!c->keys) {
+      // A resource that cannot be indexed fails its own entry later.
+      auto entries =
+        storage::index::index_resource(*registry_, service_, type, id, c->resource, service_path_);
+      c->keys.emplace();
+      if (entries)
+        for (auto& e : *entries) c->keys->push_back(std::move(e.key));
+    }
+    ec.manifests.emplace(storage::index::manifest_key(service_, type, id), *c->keys);
+    candidates.emplace_back(id);
+  }
+  std::sort(candidates.begin(), candidates.end());
+  for (const auto& clause : q->clauses) {
+    auto kept = search::filter_clause(ec, type_name, clause, candidates);
+    if (!kept)
+      return std::nullopt;
+    candidates = std::move(*kept);
+  }
+  std::vector<match> out;
+  for (const auto* c : of_type)
+    if (std::binary_search(candidates.begin(), candidates.end(),
+                           std::string_view{c->reference}.substr(type_name.size() + 1)))
+      out.push_back({c->entry, c->reference});
   return out;
 }
 

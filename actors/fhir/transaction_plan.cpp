@@ -431,7 +431,10 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
   // "Type?criteria" of the entries that create because their criteria
   // (ifNoneExist, a conditional PUT's) match nothing.
   std::unordered_set<std::string> creating;
-  bundle_creations creations; // what the POST entries create, as they are decided
+  // The service's parameters, looked up once for the whole Bundle.
+  const auto params = ctx.params->get(service);
+  // What the POST entries create, as they are decided.
+  bundle_creations creations(*ctx.db, service, params->search, params->service_path);
   reference_resolver references(ctx, service, deleted, creations);
   const auto& entries = bundle.entries;
   // R4's processing order: DELETE, then POST, then PUT and PATCH (reads run
@@ -511,9 +514,7 @@ result<std::vector<tx_write>> plan_transaction(const node_context& ctx, std::uin
   }
   if (auto s = check_reads_of_deleted(entries, deleted, hard_deleted); !s)
     return s;
-  // Every fullUrl is known now: the resources can be rewritten. The
-  // service's parameters are looked up once for all of them.
-  const auto params = ctx.params->get(service);
+  // Every fullUrl is known now: the resources can be rewritten.
   for (std::size_t k = 0; k < writes.size(); ++k) {
     auto& r = writes[k].prepare;
     if (r.op != fhir_op::tx_prepare)

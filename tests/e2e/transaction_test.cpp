@@ -978,10 +978,25 @@ TEST_CASE("transaction: a read's url names what the Bundle creates by its urn",
         reference_of(oids.str("/entry/1/response/location")));
 }
 
+namespace {
+
+/// Stores `bundle` and checks that its first entry's subject names what its
+/// second entry created.
+void check_subject_is_second_entry(http_client& c, const std::string& bundle) {
+  auto r = c.post(base, bundle, fhir_json);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  json b{r.body};
+  auto stored = json{c.get(base + "/" + reference_of(b.str("/entry/0/response/location"))).body};
+  CHECK(stored.str("/subject/reference") == reference_of(b.str("/entry/1/response/location")));
+}
+
+} // namespace
+
 TEST_CASE("transaction: criteria resolved after the POSTs see what the POSTs create",
           "[e2e][transaction]") {
   // R4 runs POSTs first and resolves conditional updates and references
-  // after them (identifier criteria are matched against the POSTs).
+  // after them (criteria are matched against the POSTs' index entries).
   auto c = shared_node().client();
   const auto patient = [](const std::string& value) {
     return R"({"resourceType":"Patient","identifier":[{"system":"urn:txpost","value":")" + value +
@@ -1001,15 +1016,10 @@ TEST_CASE("transaction: criteria resolved after the POSTs see what the POSTs cre
   // A conditional reference names the resource a plain POST creates.
   auto obs = R"({"resourceType":"Observation","status":"final","code":{"text":"txpost"},)"
              R"("subject":{"reference":"Patient?identifier=urn:txpost|2"}})";
-  auto r = c->post(base, transaction({
+  check_subject_is_second_entry(*c, transaction({
     entry("POST", "Observation", obs),
     entry("POST", "Patient", patient("2")),
-  }), fhir_json);
-  INFO(r.body);
-  REQUIRE(r.status == 200);
-  json b{r.body};
-  auto stored = json{c->get(base + "/" + reference_of(b.str("/entry/0/response/location"))).body};
-  CHECK(stored.str("/subject/reference") == reference_of(b.str("/entry/1/response/location")));
+  }));
 
   // Stored and created alike: two matches, 412.
   auto twice = c->post(base, transaction({
@@ -1024,4 +1034,31 @@ TEST_CASE("transaction: criteria resolved after the POSTs see what the POSTs cre
     entry("POST", "Patient", patient("2")),
   }), fhir_json);
   CHECK(put_twice.status == 412);
+}
+
+TEST_CASE("transaction: criteria of any parameter a search decides per resource see the POSTs",
+          "[e2e][transaction]") {
+  auto c = shared_node().client();
+  const auto patient = [](const std::string& family, const std::string& birth) {
+    return R"({"resourceType":"Patient","name":[{"family":")" + family +
+           R"("}],"birthDate":")" + birth + R"("})";
+  };
+  // A conditional reference by name and birth date names the Patient a POST
+  // of the same Bundle creates.
+  auto obs = R"({"resourceType":"Observation","status":"final","code":{"text":"txposts"},)"
+             R"("subject":{"reference":"Patient?family=Txpostfam&birthdate=1961-02-03"}})";
+  check_subject_is_second_entry(*c, transaction({
+    entry("POST", "Observation", obs),
+    entry("POST", "Patient", patient("Txpostfam", "1961-02-03")),
+    entry("POST", "Patient", patient("Txpostfam", "1977-07-07")),
+  }));
+  // A conditional PUT whose date criteria match what a POST creates would
+  // write one resource twice: refused, nothing stored.
+  auto overlap = c->post(base, transaction({
+    entry("PUT", "Patient?family=Txpostother&birthdate=ge2000", patient("Txpostother", "2003-01-01")),
+    entry("POST", "Patient", patient("Txpostother", "2004-05-06")),
+  }), fhir_json);
+  CHECK(overlap.status == 400);
+  CHECK(overlap.body.find("which Bundle.entry[1] creates") != std::string::npos);
+  CHECK(checked_search(*c, "Patient", {{"family", "txpostother"}}).match_set().empty());
 }
