@@ -75,7 +75,9 @@ bundle_creations::find(std::uint16_t type, std::string_view criteria) const {
   for (const auto* c : of_type) {
     const std::string_view id = std::string_view{c->reference}.substr(type_name.size() + 1);
     // Its references to other entries still name their urn:uuid fullUrls
-    // here, not the resources they become.
+    // here, not the resources they become: reference criteria are left to
+    // the store for a resource that mentions a urn anywhere (a wider test
+    // than needed, which only gives up the match in memory).
     if (by_reference && c->resource.find("urn:") != std::string_view::npos)
       return std::nullopt;
     if (!c->keys) {
