@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "actors/fhir/search_exec.hpp"
+#include "protocols/fhir/bundle_request.hpp"
 #include "protocols/fhir/resource_types.hpp"
 #include "protocols/fhir/search/query.hpp"
 #include "protocols/fhir/search/params.hpp"
@@ -28,6 +29,16 @@ std::optional<fs::search_query> bound_criteria(std::string_view criteria, std::s
   if (!q || q->clauses.empty() || !fs::bind_query(*q, type, registry) || !q->problems.empty())
     return std::nullopt;
   return std::move(*q);
+}
+
+/// Whether one of the resource's references is a urn (a fullUrl of the
+/// Bundle's, rewritten only once every entry is decided).
+bool refers_by_urn(std::string_view resource, std::string_view type) {
+  bool urn = false;
+  fhir::for_each_reference(resource, type, [&](std::string_view reference) {
+    urn = urn || reference.starts_with("urn:");
+  });
+  return urn;
 }
 
 } // namespace
@@ -75,10 +86,8 @@ bundle_creations::find(std::uint16_t type, std::string_view criteria) const {
   for (const auto* c : of_type) {
     const std::string_view id = std::string_view{c->reference}.substr(type_name.size() + 1);
     // Its references to other entries still name their urn:uuid fullUrls
-    // here, not the resources they become: reference criteria are left to
-    // the store for a resource that mentions a urn anywhere (a wider test
-    // than needed, which only gives up the match in memory).
-    if (by_reference && c->resource.find("urn:") != std::string_view::npos)
+    // here, not the resources they become.
+    if (by_reference && refers_by_urn(c->resource, type_name))
       return std::nullopt;
     if (!c->keys) {
       // A resource that cannot be indexed fails its own entry later.

@@ -7,7 +7,8 @@
 // token, string, reference, date, number and quantity clauses, and
 // :missing. Clauses a search only scans for (chains, _has, _id, other
 // modifiers, composites) and _lastUpdated, which a resource has only once
-// committed, leave the criteria to the store alone.
+// committed, leave the criteria to the store alone, as do reference criteria
+// when a creation still refers to another entry by its urn fullUrl.
 #include <cstdint>
 #include <memory>
 #include <optional>

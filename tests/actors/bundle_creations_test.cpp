@@ -129,4 +129,10 @@ TEST_CASE("bundle creations leave to the store what they cannot decide", "[trans
   // Its reference still names a urn:uuid fullUrl, not the resource it becomes.
   CHECK_FALSE(c.find(observation, "subject=Patient/a"));
   CHECK(found(c, observation, "status=final") == v{"Observation/o"});
+  // A urn elsewhere (an identifier's system) leaves its references decided here.
+  auto by_oid = s.creations();
+  by_oid.add(observation, 0, "Observation/p", R"({"resourceType":"Observation","status":"final",
+    "identifier":[{"system":"urn:oid:1.2.3","value":"9"}],"code":{"text":"x"},
+    "subject":{"reference":"Patient/a"}})");
+  CHECK(found(by_oid, observation, "subject=Patient/a") == v{"Observation/p"});
 }
