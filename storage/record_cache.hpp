@@ -36,6 +36,10 @@ namespace atrium::storage {
 class record_cache {
 public:
   static constexpr std::size_t shard_count = 16;
+  /// A write leaves values up to this size (a Synthea resource is ~1 KiB);
+  /// a larger one (a Binary of megabytes) would push out thousands of
+  /// records that are read, so it enters on its first read instead.
+  static constexpr std::size_t write_through_max = 256u << 10;
 
   /// capacity_bytes counts keys, values and a small header per entry (not
   /// the slot table: 16 bytes per slot, at most half of them in use).
@@ -65,7 +69,8 @@ public:
   /// Called once the store has applied the write (`applied`) or failed it,
   /// with the same changes. Keeps the values written, in the order given
   /// (the last change of a key wins), except of keys another write held in
-  /// flight at the same time, which are dropped; moves the epochs on again.
+  /// flight at the same time and values over write_through_max, which are
+  /// dropped; moves the epochs on again.
   void end_write(std::span<const change> changes, bool applied);
   /// Called after a range of keys was erased in the store.
   void clear();

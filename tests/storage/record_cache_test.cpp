@@ -98,6 +98,21 @@ TEST_CASE("record cache: a write leaves what it wrote, unless another write of t
   c.begin_write(failed);
   c.end_write(failed, false);
   CHECK_FALSE(c.get("a", nullptr));
+  {
+    // A value over write_through_max (a large Binary) enters on its first
+    // read, not by its write, which drops what the key held; each shard
+    // here has room for it (4 MiB).
+    record_cache roomy{64u << 20};
+    write(roomy, "big", "small");
+    const std::string big(record_cache::write_through_max + 1, 'x');
+    write(roomy, "big", big);
+    CHECK_FALSE(roomy.get("big", nullptr));
+    roomy.put("big", big, roomy.ticket("big"));
+    REQUIRE(roomy.get("big", &v));
+    CHECK(v == big);
+    write(roomy, "edge", std::string(record_cache::write_through_max, 'y'));
+    CHECK(roomy.get("edge", nullptr));
+  }
 
   // Two writes of one key in flight at once: whichever the store applied
   // last, neither leaves its value (nor the older one), in either order of
