@@ -257,8 +257,9 @@ void record_cache::end_write(std::span<const change> changes, bool applied) {
         lock.lock();
       // Another write of this key was in flight with this one: which of
       // their values the store kept is not known here, so neither stays.
-      const bool keep = applied && !changes[k].removed && changes[k].value.size() <= write_through_max &&
-                        !s.writing.find(h)->second.overlapped;
+      const bool overlapped = s.writing.find(h)->second.overlapped;
+      const bool keep = applied && !overlapped && !changes[k].removed &&
+                        changes[k].value.size() <= write_through_max;
       if (keep)
         s.put(h, changes[k].key, changes[k].value);
       else

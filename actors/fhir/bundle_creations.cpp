@@ -65,6 +65,9 @@ bundle_creations::find(std::uint16_t type, std::string_view criteria) const {
   if (of_type.empty())
     return std::vector<match>{};
   const std::string_view type_name = fhir::resource_type_name(type);
+  auto id_of = [&](const creation& c) {
+    return std::string_view{c.reference}.substr(type_name.size() + 1); // "Type/id"
+  };
   auto q = bound_criteria(criteria, type_name, *registry_);
   if (!q)
     return std::nullopt;
@@ -84,7 +87,7 @@ bundle_creations::find(std::uint16_t type, std::string_view criteria) const {
   // has, so the clauses are decided as for a search's few candidates.
   search::id_set candidates;
   for (const auto* c : of_type) {
-    const std::string_view id = std::string_view{c->reference}.substr(type_name.size() + 1);
+    const std::string_view id = id_of(*c);
     // Its references to other entries still name their urn:uuid fullUrls
     // here, not the resources they become.
     if (by_reference && refers_by_urn(c->resource, type_name))
@@ -109,8 +112,7 @@ bundle_creations::find(std::uint16_t type, std::string_view criteria) const {
   }
   std::vector<match> out;
   for (const auto* c : of_type)
-    if (std::binary_search(candidates.begin(), candidates.end(),
-                           std::string_view{c->reference}.substr(type_name.size() + 1)))
+    if (std::binary_search(candidates.begin(), candidates.end(), id_of(*c)))
       out.push_back({c->entry, c->reference});
   return out;
 }
